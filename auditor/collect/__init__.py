@@ -1,0 +1,1 @@
+"""Collection: the allow-listed plan, the read-only remote collector and its stream decoder."""

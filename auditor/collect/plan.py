@@ -1,0 +1,424 @@
+"""The collection plan: every file and command the collector may read or run, as data.
+
+This module is the allow-list. `remote_collector.sh` contains a generated block (between the
+`BEGIN GENERATED PLAN` / `END GENERATED PLAN` markers) rendered from the data here by
+`render_plan_block()`; a test asserts that the committed script matches. After editing the data,
+regenerate with `python -m auditor.collect.plan --write`.
+
+Policies decide how much of a matched file leaves the host:
+- `full`: the content, unless the file is (or looks like) a private key: then metadata only.
+- `cert`: the content only if it is a PEM certificate without any private key; else metadata only.
+- `meta`: metadata only (mode, owner, group, size), never content.
+- `account`: a prosody account file is summarised on the host (which password fields exist), so
+  a cleartext `internal_plain` password never leaves the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shlex
+import sys
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from fnmatch import fnmatchcase
+from importlib import resources
+from pathlib import Path
+
+COLLECTOR_VERSION = "1"
+STREAM_FORMAT = "1"
+STREAM_MAGIC = "JITSI-AUDIT-COLLECT"
+
+# Where the admin installs the collector for --sudo audits (see the header of remote_collector.sh).
+SUDO_COLLECTOR_PATH = "/usr/local/libexec/jitsi-audit-collect"
+
+FILE_SIZE_CAP = 1024 * 1024  # per file; larger files are reported too_large with their real size
+TOTAL_SIZE_CAP = 32 * 1024 * 1024  # all file contents together
+COMMAND_OUTPUT_CAP = 1024 * 1024
+MAX_REFERENCED_CERTS = 32
+MAX_DOCKER_DIRS = 8
+MAX_COMPOSE_FILES_EXAMINED = 64
+DOCKER_SEARCH_ROOTS = ("/opt", "/srv", "/root", "/home/*")
+DOCKER_SEARCH_DEPTH = 3  # directories below a search root
+COMPOSE_FILE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+DOCKER_DEFAULT_CONFIG = "~/.jitsi-meet-cfg"
+
+# File names whose content is never collected, whatever the policy (DER keys and keystores cannot be
+# recognised by the PEM marker below).
+PRIVATE_KEY_NAME_PATTERNS = ("*.key", "*privkey*", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.p8")
+PRIVATE_KEY_MARKER = b"PRIVATE KEY-----"  # ends "-----BEGIN (RSA |EC |OPENSSH |ENCRYPTED )PRIVATE KEY-----"
+CERTIFICATE_MARKER = b"-----BEGIN CERTIFICATE-----"
+
+# Key prefix of command items (auditor.snapshot.COMMAND_PREFIX) + these names.
+CMD_DPKG = "dpkg-query"
+CMD_SS = "ss"
+CMD_PROSODYCTL_ABOUT = "prosodyctl-about"
+CMD_LSBLK = "lsblk"
+CMD_FINDMNT = "findmnt"
+CMD_UNAME = "uname"
+CMD_HOSTNAME = "hostname"
+CMD_ID = "id"
+
+
+class Policy(StrEnum):
+    FULL = "full"
+    CERT = "cert"
+    META = "meta"
+    ACCOUNT = "account"
+
+
+class Scan(StrEnum):
+    """Read-only scan of a collected file for certificate paths to collect as well."""
+
+    NONE = "-"
+    NGINX = "n"  # ssl_certificate / ssl_certificate_key
+    PROSODY = "p"  # certificate = "..." / key = "..." (in ssl = { ... })
+
+
+@dataclass(frozen=True, slots=True)
+class FileRule:
+    """Files matching `pattern` (absolute; `*` globs, no recursion), read with `policy`.
+
+    Symlinks are followed only when the resolved path stays inside one of `link_roots` (default:
+    the glob-free directory of the pattern); otherwise the item is `not_regular`.
+    """
+
+    pattern: str
+    policy: Policy = Policy.FULL
+    max_files: int = 64
+    link_roots: tuple[str, ...] = ()
+    scan: Scan = Scan.NONE
+
+    @property
+    def base(self) -> str:
+        """The glob-free leading directory (or the file itself for a fixed path)."""
+        if "*" not in self.pattern:
+            return self.pattern
+        head = self.pattern.split("*", 1)[0]
+        return head.rsplit("/", 1)[0] or "/"
+
+    @property
+    def tail(self) -> str:
+        """The glob part after `base` ('' for a fixed path)."""
+        if "*" not in self.pattern:
+            return ""
+        return self.pattern[len(self.base) :].lstrip("/")
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        if self.link_roots:
+            return self.link_roots
+        return (self.base if self.tail else self.pattern.rsplit("/", 1)[0] or "/",)
+
+
+@dataclass(frozen=True, slots=True)
+class DockerRule:
+    """A file under a docker-jitsi-meet project or CONFIG directory (path relative to it)."""
+
+    relpattern: str
+    policy: Policy = Policy.FULL
+    max_files: int = 64
+
+    @property
+    def base(self) -> str:
+        if "*" not in self.relpattern:
+            return self.relpattern
+        head = self.relpattern.split("*", 1)[0]
+        return head.rsplit("/", 1)[0] if "/" in head else ""
+
+    @property
+    def tail(self) -> str:
+        if "*" not in self.relpattern:
+            return ""
+        return self.relpattern[len(self.base) :].lstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRule:
+    """A read-only command, run only if its program exists, always under `timeout`."""
+
+    name: str
+    argv: tuple[str, ...]
+    timeout: int
+
+
+_NGINX_ROOTS = ("/etc/nginx",)
+_CERT_ROOTS = (
+    "/etc/jitsi",
+    "/etc/prosody",
+    "/var/lib/prosody",
+    "/etc/letsencrypt",
+    "/etc/ssl",
+    "/opt/acmesh",
+)
+
+DEBIAN_FILES: tuple[FileRule, ...] = (
+    FileRule("/etc/os-release", link_roots=("/etc", "/usr/lib")),
+    FileRule("/etc/prosody/prosody.cfg.lua", scan=Scan.PROSODY),
+    FileRule("/etc/prosody/conf.d/*", link_roots=("/etc/prosody",), scan=Scan.PROSODY),
+    FileRule("/etc/prosody/conf.avail/*", link_roots=("/etc/prosody",), scan=Scan.PROSODY),
+    FileRule("/etc/prosody/certs/*", Policy.CERT, link_roots=_CERT_ROOTS),
+    FileRule("/var/lib/prosody/*/accounts/*.dat", Policy.ACCOUNT, max_files=40),
+    FileRule("/etc/jitsi/jicofo/*", link_roots=("/etc/jitsi",)),
+    FileRule("/etc/jitsi/videobridge/*", link_roots=("/etc/jitsi",)),
+    FileRule("/etc/jitsi/meet/*", link_roots=_CERT_ROOTS),
+    FileRule("/etc/jitsi/meet/jaas/*", link_roots=("/etc/jitsi",)),
+    FileRule("/etc/jitsi/jibri/*", link_roots=("/etc/jitsi",)),
+    FileRule("/etc/jitsi/jigasi/*", link_roots=("/etc/jitsi",)),
+    FileRule("/usr/share/jitsi-meet/interface_config.js", link_roots=("/usr/share/jitsi-meet", "/etc/jitsi")),
+    FileRule("/etc/nginx/nginx.conf", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
+    FileRule("/etc/nginx/sites-enabled/*", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
+    FileRule("/etc/nginx/sites-available/*", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
+    FileRule("/etc/nginx/conf.d/*", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
+    FileRule("/etc/nginx/snippets/*", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
+    FileRule("/usr/local/openresty/nginx/conf/*.conf", scan=Scan.NGINX),
+    FileRule("/etc/turnserver.conf"),
+    FileRule("/etc/default/coturn"),
+    FileRule("/etc/saslauthd.conf"),
+    FileRule("/etc/default/saslauthd"),
+    FileRule("/etc/sasl/prosody.conf"),
+    FileRule("/etc/sasl2/prosody.conf"),
+    FileRule("/etc/ldap/ldap.conf"),
+)
+
+DOCKER_PROJECT_FILES: tuple[DockerRule, ...] = (
+    DockerRule(".env", max_files=1),
+    DockerRule("*.yml", max_files=16),
+    DockerRule("*.yaml", max_files=16),
+)
+
+DOCKER_CONFIG_FILES: tuple[DockerRule, ...] = (
+    DockerRule("web/config.js"),
+    DockerRule("web/custom-config.js"),
+    DockerRule("web/interface_config.js"),
+    DockerRule("web/custom-interface_config.js"),
+    DockerRule("web/nginx/*"),
+    DockerRule("web/keys/*.crt", Policy.CERT, max_files=8),
+    DockerRule("prosody/config/*.cfg.lua"),
+    DockerRule("prosody/config/conf.d/*"),
+    DockerRule("jicofo/*.conf"),
+    DockerRule("jvb/*.conf"),
+    DockerRule("jibri/*.conf"),
+    DockerRule("jigasi/*.properties"),
+)
+
+JITSI_PACKAGES: tuple[str, ...] = (
+    "jitsi-meet", "jitsi-meet-web", "jitsi-meet-web-config", "jitsi-meet-prosody", "jitsi-meet-tokens",
+    "jitsi-meet-turnserver", "jicofo", "jitsi-videobridge2", "jibri", "jigasi",
+    "prosody", "prosody-0.12", "prosody-13.0", "prosody-trunk", "coturn",
+    "nginx", "nginx-full", "nginx-extras", "nginx-light", "nginx-core", "openresty", "apache2",
+    "lua-sec", "lua-basexx", "lua-luaossl", "lua-cjson", "lua-inspect",
+    "openjdk-17-jre-headless", "openjdk-21-jre-headless", "ruby-hocon",
+    "sasl2-bin", "libsasl2-modules-ldap", "docker-ce", "docker.io", "docker-compose-plugin",
+    "certbot", "openssh-server",
+)  # fmt: skip
+
+COMMANDS: tuple[CommandRule, ...] = (
+    CommandRule(
+        CMD_DPKG,
+        ("dpkg-query", "-W", r"--showformat=${Package}\t${Version}\t${db:Status-Abbrev}\n", *JITSI_PACKAGES),
+        15,
+    ),
+    CommandRule(CMD_SS, ("ss", "-Hltnup"), 10),
+    CommandRule(CMD_PROSODYCTL_ABOUT, ("prosodyctl", "about"), 20),
+    CommandRule(CMD_LSBLK, ("lsblk", "-P", "-o", "NAME,TYPE,FSTYPE,MOUNTPOINT"), 10),
+    CommandRule(CMD_FINDMNT, ("findmnt", "-rn", "-o", "TARGET,SOURCE,FSTYPE"), 10),
+    CommandRule(CMD_UNAME, ("uname", "-srm"), 5),
+    CommandRule(CMD_HOSTNAME, ("hostname", "-f"), 5),
+    CommandRule(CMD_ID, ("id", "-un"), 5),
+)
+
+# Reason codes the collector (and the local walker) attach to items, as one-line messages.
+REASONS: dict[str, str] = {
+    "symlink_loop": "symlink loop (not followed)",
+    "symlink_outside": "symlink leads outside the allowed directories (not followed)",
+    "dangling_link": "dangling symlink",
+    "link_unresolvable": "symlink target not accessible",
+    "directory": "a directory",
+    "directory_link": "symlink to a directory (not followed)",
+    "special_file": "not a regular file",
+    "hard_link": "hard-linked file in a user-writable location (not read)",
+    "dir_unreadable": "directory not readable: its files are unknown",
+    "not_found": "not found",
+    "size_cap": f"larger than the per-file cap of {FILE_SIZE_CAP} bytes",
+    "total_cap": f"total size cap of {TOTAL_SIZE_CAP} bytes reached",
+    "private_key": "private key: metadata only, content never collected",
+    "not_certificate": "not a PEM certificate: content not collected",
+    "metadata_only": "metadata only by policy",
+    "account_summary": "account file summarised on the host: password values not collected",
+    "read_failed": "read failed",
+    "stat_failed": "stat failed",
+    "timeout": "command timed out",
+    "not_installed": "command not installed",
+    "not_executable": "command not executable",
+    "no_timeout": "the timeout utility is missing on the host: command not run",
+    "output_cap": f"output larger than {COMMAND_OUTPUT_CAP} bytes",
+}
+
+_SAFE_PATTERN = re.compile(r"^/[A-Za-z0-9/._*+-]*$")
+_SAFE_REL = re.compile(r"^[A-Za-z0-9._*+-][A-Za-z0-9/._*+-]*$")
+_SAFE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def is_private_key_name(name: str) -> bool:
+    """True for file names whose content is never collected (keys, keystores)."""
+    base = name.rsplit("/", 1)[-1]
+    return any(fnmatchcase(base, pattern) for pattern in PRIVATE_KEY_NAME_PATTERNS)
+
+
+def looks_like_private_key(content: bytes) -> bool:
+    return PRIVATE_KEY_MARKER in content
+
+
+def validate_plan() -> None:
+    """Raise ValueError when the plan holds something the shell block could not carry safely."""
+    for rule in DEBIAN_FILES:
+        paths = (rule.pattern, *rule.link_roots)
+        for path in paths:
+            if not _SAFE_PATTERN.match(path) or "/../" in path + "/" or "//" in path:
+                raise ValueError(f"unsafe path in plan: {path!r}")
+        if any("*" in root for root in rule.roots):
+            raise ValueError(f"glob in link root: {rule.pattern!r}")
+    for drule in (*DOCKER_PROJECT_FILES, *DOCKER_CONFIG_FILES):
+        if not _SAFE_REL.match(drule.relpattern) or ".." in drule.relpattern.split("/"):
+            raise ValueError(f"unsafe relative path in plan: {drule.relpattern!r}")
+    for root in DOCKER_SEARCH_ROOTS:
+        if not _SAFE_PATTERN.match(root):
+            raise ValueError(f"unsafe docker search root: {root!r}")
+    for cmd in COMMANDS:
+        if not _SAFE_NAME.match(cmd.name) or not _SAFE_NAME.match(cmd.argv[0]) or cmd.timeout < 1:
+            raise ValueError(f"bad command rule: {cmd.name!r}")
+
+
+def plan_data() -> dict[str, object]:
+    """Everything that defines what the collector reads, as JSON-able data (hashed into the header)."""
+    return {
+        "collector_version": COLLECTOR_VERSION,
+        "stream_format": STREAM_FORMAT,
+        "caps": {
+            "file": FILE_SIZE_CAP,
+            "total": TOTAL_SIZE_CAP,
+            "command": COMMAND_OUTPUT_CAP,
+            "referenced_certs": MAX_REFERENCED_CERTS,
+            "docker_dirs": MAX_DOCKER_DIRS,
+            "compose_files": MAX_COMPOSE_FILES_EXAMINED,
+        },
+        "private_key_names": list(PRIVATE_KEY_NAME_PATTERNS),
+        "debian_files": [asdict(r) for r in DEBIAN_FILES],
+        "docker": {
+            "search_roots": list(DOCKER_SEARCH_ROOTS),
+            "search_depth": DOCKER_SEARCH_DEPTH,
+            "compose_names": list(COMPOSE_FILE_NAMES),
+            "default_config": DOCKER_DEFAULT_CONFIG,
+            "project_files": [asdict(r) for r in DOCKER_PROJECT_FILES],
+            "config_files": [asdict(r) for r in DOCKER_CONFIG_FILES],
+        },
+        "commands": [asdict(c) for c in COMMANDS],
+    }
+
+
+def plan_sha256() -> str:
+    blob = json.dumps(plan_data(), sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def b64_length(n: int) -> int:
+    return 4 * ((n + 2) // 3)
+
+
+def _q(value: str) -> str:
+    return shlex.quote(value)
+
+
+def render_plan_block() -> str:
+    """The generated part of remote_collector.sh (between the markers, markers excluded)."""
+    validate_plan()
+    out: list[str] = [
+        f"JA_COLLECTOR_VERSION={_q(COLLECTOR_VERSION)}",
+        f"JA_FORMAT={_q(STREAM_FORMAT)}",
+        f"JA_MAGIC={_q(STREAM_MAGIC)}",
+        f"JA_PLAN_SHA256={_q(plan_sha256())}",
+        f"JA_FILE_CAP={FILE_SIZE_CAP}",
+        f"JA_TOTAL_CAP={TOTAL_SIZE_CAP}",
+        f"JA_CMD_B64CAP={b64_length(COMMAND_OUTPUT_CAP)}",
+        f"JA_CMD_CAP={COMMAND_OUTPUT_CAP}",
+        f"JA_MAX_CERT_REFS={MAX_REFERENCED_CERTS}",
+        f"JA_MAX_DOCKER_DIRS={MAX_DOCKER_DIRS}",
+        f"JA_MAX_COMPOSE={MAX_COMPOSE_FILES_EXAMINED}",
+        f"JA_DOCKER_DEFAULT_CONFIG={_q(DOCKER_DEFAULT_CONFIG)}",
+        "",
+        "# ja_rule BASE TAIL POLICY SCAN MAX LINK_ROOT...",
+        "ja_plan_debian() {",
+    ]
+    for rule in DEBIAN_FILES:
+        args = [rule.base, rule.tail, rule.policy.value, rule.scan.value, str(rule.max_files), *rule.roots]
+        out.append("  ja_rule " + " ".join(_q(a) for a in args))
+    out += ["}", "", "# ja_drule SUBPATH TAIL POLICY MAX (under $JA_DDIR, confined to $JA_DROOT)"]
+    for fname, rules in (
+        ("ja_plan_docker_project", DOCKER_PROJECT_FILES),
+        ("ja_plan_docker_config", DOCKER_CONFIG_FILES),
+    ):
+        out.append(f"{fname}() {{")
+        for drule in rules:
+            args = [drule.base, drule.tail, drule.policy.value, str(drule.max_files)]
+            out.append("  ja_drule " + " ".join(_q(a) for a in args))
+        out += ["}", ""]
+    out += [
+        "# Candidate compose files: search root x depth x name (globs expanded by the shell).",
+        "ja_plan_compose() {",
+    ]
+    for root in DOCKER_SEARCH_ROOTS:
+        for depth in range(DOCKER_SEARCH_DEPTH + 1):
+            globs = " ".join(f'"$JA_P"{root}{"/*" * depth}/{name}' for name in COMPOSE_FILE_NAMES)
+            out.append(f"  ja_compose_try {globs}")
+    out += ["}", "", "# ja_cmd NAME TIMEOUT ARGV...", "ja_plan_commands() {"]
+    for cmd in COMMANDS:
+        out.append(f"  ja_cmd {_q(cmd.name)} {cmd.timeout} " + " ".join(_q(a) for a in cmd.argv))
+    out += ["}", ""]
+    out.append("ja_is_private_key_name() {")
+    out.append("  case $1 in " + "|".join(PRIVATE_KEY_NAME_PATTERNS) + ") return 0 ;; esac")
+    out += ["  return 1", "}"]
+    return "\n".join(out) + "\n"
+
+
+BEGIN_MARKER = "# ---- BEGIN GENERATED PLAN (auditor/collect/plan.py; regenerate, do not edit) ----\n"
+END_MARKER = "# ---- END GENERATED PLAN ----\n"
+SCRIPT_NAME = "remote_collector.sh"
+
+
+def collector_script() -> str:
+    """The collector's text: what `jitsi-audit collector --print` prints and SSH audits run."""
+    return resources.files("auditor.collect").joinpath(SCRIPT_NAME).read_text(encoding="utf-8")
+
+
+def collector_sha256() -> str:
+    return hashlib.sha256(collector_script().encode()).hexdigest()
+
+
+def splice_plan_block(script: str) -> str:
+    """`script` with its generated block replaced by the current rendering."""
+    start = script.index(BEGIN_MARKER) + len(BEGIN_MARKER)
+    end = script.index(END_MARKER)
+    return script[:start] + render_plan_block() + script[end:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render the collector plan block into remote_collector.sh")
+    parser.add_argument("--write", action="store_true", help="rewrite the script in place")
+    args = parser.parse_args(argv)
+    path = Path(__file__).with_name(SCRIPT_NAME)
+    current = path.read_text(encoding="utf-8")
+    updated = splice_plan_block(current)
+    if args.write:
+        path.write_text(updated, encoding="utf-8")
+        return 0
+    if updated != current:
+        print(f"{path} is out of date: run python -m auditor.collect.plan --write", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

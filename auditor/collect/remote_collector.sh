@@ -1,0 +1,656 @@
+#!/bin/sh
+# jitsi-audit collector: reads a Jitsi Meet host's configuration, READ-ONLY, and prints it as one
+# stream on stdout. It writes nothing anywhere (no temp files: no here-documents, only pipes and
+# command substitutions), opens no network connection, and reads only the allow-listed paths below
+# (plus certificates named by the collected nginx/prosody files: content only if it is a PEM
+# certificate). Private keys: metadata only, never content. Prosody account files: only which
+# password fields exist, never their values. Needs POSIX sh (dash, bash, busybox) plus coreutils.
+#
+# Stream (format 1), one record per line, fields separated by TAB, text fields base64 (base64 -w0):
+#   JITSI-AUDIT-COLLECT  FORMAT  COLLECTOR_VERSION  PLAN_SHA256          header, first line
+#   F|C  key_b64  status  mode  owner  group  size  link_b64  exit  reason  content_b64
+#   E  code  detail_b64                                                   collection error
+#   M  name  value_b64                                                    fact
+#   Z  record_count                                                       end marker, last line
+# "-" stands for "none" in link_b64, reason and content_b64; empty fields are unknown.
+#
+# Privileged audits (jitsi-audit --sudo) run this file through `sudo -n`. Install it once per host:
+#   jitsi-audit collector --print > /tmp/jitsi-audit-collect   # review it
+#   sudo install -o root -g root -m 0755 /tmp/jitsi-audit-collect /usr/local/libexec/jitsi-audit-collect
+#   echo 'AUDITUSER ALL=(root) NOPASSWD: /usr/local/libexec/jitsi-audit-collect ""' |
+#     sudo tee /etc/sudoers.d/jitsi-audit && sudo chmod 0440 /etc/sudoers.d/jitsi-audit && sudo visudo -c
+# ("" allows no arguments.) Reinstall after upgrading jitsi-audit: the header carries the plan hash
+# and the auditor reports a collector that does not match its own.
+#
+# Tests only: JITSI_AUDIT_ROOT_PREFIX=DIR reads DIR/<allow-listed path> instead of /<path> (still
+# only allow-listed paths, symlinks confined below DIR); it is refused under sudo.
+
+# ---- BEGIN GENERATED PLAN (auditor/collect/plan.py; regenerate, do not edit) ----
+JA_COLLECTOR_VERSION=1
+JA_FORMAT=1
+JA_MAGIC=JITSI-AUDIT-COLLECT
+JA_PLAN_SHA256=0a429ebcf8876d1e78bd853aaa6a1dec64b6bcc71bc8f1018e2f9f1170f901de
+JA_FILE_CAP=1048576
+JA_TOTAL_CAP=33554432
+JA_CMD_B64CAP=1398104
+JA_CMD_CAP=1048576
+JA_MAX_CERT_REFS=32
+JA_MAX_DOCKER_DIRS=8
+JA_MAX_COMPOSE=64
+JA_DOCKER_DEFAULT_CONFIG='~/.jitsi-meet-cfg'
+
+# ja_rule BASE TAIL POLICY SCAN MAX LINK_ROOT...
+ja_plan_debian() {
+  ja_rule /etc/os-release '' full - 64 /etc /usr/lib
+  ja_rule /etc/prosody/prosody.cfg.lua '' full p 64 /etc/prosody
+  ja_rule /etc/prosody/conf.d '*' full p 64 /etc/prosody
+  ja_rule /etc/prosody/conf.avail '*' full p 64 /etc/prosody
+  ja_rule /etc/prosody/certs '*' cert - 64 /etc/jitsi /etc/prosody /var/lib/prosody /etc/letsencrypt /etc/ssl /opt/acmesh
+  ja_rule /var/lib/prosody '*/accounts/*.dat' account - 40 /var/lib/prosody
+  ja_rule /etc/jitsi/jicofo '*' full - 64 /etc/jitsi
+  ja_rule /etc/jitsi/videobridge '*' full - 64 /etc/jitsi
+  ja_rule /etc/jitsi/meet '*' full - 64 /etc/jitsi /etc/prosody /var/lib/prosody /etc/letsencrypt /etc/ssl /opt/acmesh
+  ja_rule /etc/jitsi/meet/jaas '*' full - 64 /etc/jitsi
+  ja_rule /etc/jitsi/jibri '*' full - 64 /etc/jitsi
+  ja_rule /etc/jitsi/jigasi '*' full - 64 /etc/jitsi
+  ja_rule /usr/share/jitsi-meet/interface_config.js '' full - 64 /usr/share/jitsi-meet /etc/jitsi
+  ja_rule /etc/nginx/nginx.conf '' full n 64 /etc/nginx
+  ja_rule /etc/nginx/sites-enabled '*' full n 64 /etc/nginx
+  ja_rule /etc/nginx/sites-available '*' full n 64 /etc/nginx
+  ja_rule /etc/nginx/conf.d '*' full n 64 /etc/nginx
+  ja_rule /etc/nginx/snippets '*' full n 64 /etc/nginx
+  ja_rule /usr/local/openresty/nginx/conf '*.conf' full n 64 /usr/local/openresty/nginx/conf
+  ja_rule /etc/turnserver.conf '' full - 64 /etc
+  ja_rule /etc/default/coturn '' full - 64 /etc/default
+  ja_rule /etc/saslauthd.conf '' full - 64 /etc
+  ja_rule /etc/default/saslauthd '' full - 64 /etc/default
+  ja_rule /etc/sasl/prosody.conf '' full - 64 /etc/sasl
+  ja_rule /etc/sasl2/prosody.conf '' full - 64 /etc/sasl2
+  ja_rule /etc/ldap/ldap.conf '' full - 64 /etc/ldap
+}
+
+# ja_drule SUBPATH TAIL POLICY MAX (under $JA_DDIR, confined to $JA_DROOT)
+ja_plan_docker_project() {
+  ja_drule .env '' full 1
+  ja_drule '' '*.yml' full 16
+  ja_drule '' '*.yaml' full 16
+}
+
+ja_plan_docker_config() {
+  ja_drule web/config.js '' full 64
+  ja_drule web/custom-config.js '' full 64
+  ja_drule web/interface_config.js '' full 64
+  ja_drule web/custom-interface_config.js '' full 64
+  ja_drule web/nginx '*' full 64
+  ja_drule web/keys '*.crt' cert 8
+  ja_drule prosody/config '*.cfg.lua' full 64
+  ja_drule prosody/config/conf.d '*' full 64
+  ja_drule jicofo '*.conf' full 64
+  ja_drule jvb '*.conf' full 64
+  ja_drule jibri '*.conf' full 64
+  ja_drule jigasi '*.properties' full 64
+}
+
+# Candidate compose files: search root x depth x name (globs expanded by the shell).
+ja_plan_compose() {
+  ja_compose_try "$JA_P"/opt/docker-compose.yml "$JA_P"/opt/docker-compose.yaml "$JA_P"/opt/compose.yml "$JA_P"/opt/compose.yaml
+  ja_compose_try "$JA_P"/opt/*/docker-compose.yml "$JA_P"/opt/*/docker-compose.yaml "$JA_P"/opt/*/compose.yml "$JA_P"/opt/*/compose.yaml
+  ja_compose_try "$JA_P"/opt/*/*/docker-compose.yml "$JA_P"/opt/*/*/docker-compose.yaml "$JA_P"/opt/*/*/compose.yml "$JA_P"/opt/*/*/compose.yaml
+  ja_compose_try "$JA_P"/opt/*/*/*/docker-compose.yml "$JA_P"/opt/*/*/*/docker-compose.yaml "$JA_P"/opt/*/*/*/compose.yml "$JA_P"/opt/*/*/*/compose.yaml
+  ja_compose_try "$JA_P"/srv/docker-compose.yml "$JA_P"/srv/docker-compose.yaml "$JA_P"/srv/compose.yml "$JA_P"/srv/compose.yaml
+  ja_compose_try "$JA_P"/srv/*/docker-compose.yml "$JA_P"/srv/*/docker-compose.yaml "$JA_P"/srv/*/compose.yml "$JA_P"/srv/*/compose.yaml
+  ja_compose_try "$JA_P"/srv/*/*/docker-compose.yml "$JA_P"/srv/*/*/docker-compose.yaml "$JA_P"/srv/*/*/compose.yml "$JA_P"/srv/*/*/compose.yaml
+  ja_compose_try "$JA_P"/srv/*/*/*/docker-compose.yml "$JA_P"/srv/*/*/*/docker-compose.yaml "$JA_P"/srv/*/*/*/compose.yml "$JA_P"/srv/*/*/*/compose.yaml
+  ja_compose_try "$JA_P"/root/docker-compose.yml "$JA_P"/root/docker-compose.yaml "$JA_P"/root/compose.yml "$JA_P"/root/compose.yaml
+  ja_compose_try "$JA_P"/root/*/docker-compose.yml "$JA_P"/root/*/docker-compose.yaml "$JA_P"/root/*/compose.yml "$JA_P"/root/*/compose.yaml
+  ja_compose_try "$JA_P"/root/*/*/docker-compose.yml "$JA_P"/root/*/*/docker-compose.yaml "$JA_P"/root/*/*/compose.yml "$JA_P"/root/*/*/compose.yaml
+  ja_compose_try "$JA_P"/root/*/*/*/docker-compose.yml "$JA_P"/root/*/*/*/docker-compose.yaml "$JA_P"/root/*/*/*/compose.yml "$JA_P"/root/*/*/*/compose.yaml
+  ja_compose_try "$JA_P"/home/*/docker-compose.yml "$JA_P"/home/*/docker-compose.yaml "$JA_P"/home/*/compose.yml "$JA_P"/home/*/compose.yaml
+  ja_compose_try "$JA_P"/home/*/*/docker-compose.yml "$JA_P"/home/*/*/docker-compose.yaml "$JA_P"/home/*/*/compose.yml "$JA_P"/home/*/*/compose.yaml
+  ja_compose_try "$JA_P"/home/*/*/*/docker-compose.yml "$JA_P"/home/*/*/*/docker-compose.yaml "$JA_P"/home/*/*/*/compose.yml "$JA_P"/home/*/*/*/compose.yaml
+  ja_compose_try "$JA_P"/home/*/*/*/*/docker-compose.yml "$JA_P"/home/*/*/*/*/docker-compose.yaml "$JA_P"/home/*/*/*/*/compose.yml "$JA_P"/home/*/*/*/*/compose.yaml
+}
+
+# ja_cmd NAME TIMEOUT ARGV...
+ja_plan_commands() {
+  ja_cmd dpkg-query 15 dpkg-query -W '--showformat=${Package}\t${Version}\t${db:Status-Abbrev}\n' jitsi-meet jitsi-meet-web jitsi-meet-web-config jitsi-meet-prosody jitsi-meet-tokens jitsi-meet-turnserver jicofo jitsi-videobridge2 jibri jigasi prosody prosody-0.12 prosody-13.0 prosody-trunk coturn nginx nginx-full nginx-extras nginx-light nginx-core openresty apache2 lua-sec lua-basexx lua-luaossl lua-cjson lua-inspect openjdk-17-jre-headless openjdk-21-jre-headless ruby-hocon sasl2-bin libsasl2-modules-ldap docker-ce docker.io docker-compose-plugin certbot openssh-server
+  ja_cmd ss 10 ss -Hltnup
+  ja_cmd prosodyctl-about 20 prosodyctl about
+  ja_cmd lsblk 10 lsblk -P -o NAME,TYPE,FSTYPE,MOUNTPOINT
+  ja_cmd findmnt 10 findmnt -rn -o TARGET,SOURCE,FSTYPE
+  ja_cmd uname 5 uname -srm
+  ja_cmd hostname 5 hostname -f
+  ja_cmd id 5 id -un
+}
+
+ja_is_private_key_name() {
+  case $1 in *.key|*privkey*|*.p12|*.pfx|*.jks|*.keystore|*.p8) return 0 ;; esac
+  return 1
+}
+# ---- END GENERATED PLAN ----
+
+JA_NL='
+'
+
+ja_b64s() { printf '%s' "$1" | base64 -w0; }
+
+# ja_rec TYPE KEY STATUS MODE OWNER GROUP SIZE LINK_B64 EXIT REASON CONTENT_B64
+ja_rec() {
+  JA_N=$((JA_N + 1))
+  rec_k=$(ja_b64s "$2")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$1" "$rec_k" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}"
+}
+
+ja_err() {
+  JA_N=$((JA_N + 1))
+  printf 'E\t%s\t%s\n' "$1" "$(ja_b64s "$2")"
+}
+
+ja_fact() {
+  JA_N=$((JA_N + 1))
+  printf 'M\t%s\t%s\n' "$1" "$(ja_b64s "$2")"
+}
+
+# Resolve a path like readlink -f, keeping a trailing newline in a name intact.
+ja_resolve() {
+  rs_r=$(readlink -f -- "$1" 2>/dev/null; printf x)
+  rs_r=${rs_r%x}
+  rs_r=${rs_r%"$JA_NL"}
+  [ -n "$rs_r" ] || rs_r=$1
+  printf '%s' "$rs_r"
+}
+
+# Why is $1 absent? Sets ja_ds=denied when the nearest existing ancestor cannot be searched.
+ja_absent() {
+  ab_d=$1
+  while :; do
+    ab_d=${ab_d%/*}
+    if [ -z "$ab_d" ]; then ja_ds=missing; return; fi
+    if [ -d "$ab_d" ]; then
+      if [ -x "$ab_d" ]; then ja_ds=missing; else ja_ds=denied; fi
+      return
+    fi
+  done
+}
+
+# ja_dirstate PHYSICAL_DIR: sets ja_ds to ok, missing, denied or notdir.
+ja_dirstate() {
+  if [ -d "$1" ]; then
+    if [ -r "$1" ] && [ -x "$1" ]; then ja_ds=ok; else ja_ds=denied; fi
+  elif [ -e "$1" ] || [ -L "$1" ]; then
+    ja_ds=notdir
+  else
+    ja_absent "$1"
+  fi
+}
+
+# ja_file LOGICAL_PATH POLICY FLAGS PHYSICAL_ROOT...
+# FLAGS: n = scan for nginx certificate lines, p = prosody, h = refuse hard links, - = none.
+ja_file() {
+  f_k=$1; f_pol=$2; f_fl=$3; shift 3
+  f_p=$JA_P$f_k
+  f_lt=-
+  if [ -L "$f_p" ]; then
+    f_t=$(readlink -- "$f_p" 2>/dev/null; printf x)
+    f_t=${f_t%x}
+    f_t=${f_t%"$JA_NL"}
+    f_lt=$(ja_b64s "$f_t")
+  fi
+  if [ ! -e "$f_p" ]; then
+    if [ -L "$f_p" ]; then
+      f_e=$(LC_ALL=C readlink -fv -- "$f_p" 2>&1 >/dev/null)
+      case $f_e in
+        *'Too many levels'*) ja_rec F "$f_k" not_regular '' '' '' '' "$f_lt" '' symlink_loop - ;;
+        *'ermission denied'*) ja_rec F "$f_k" permission_denied '' '' '' '' "$f_lt" '' link_unresolvable - ;;
+        *) ja_rec F "$f_k" missing '' '' '' '' "$f_lt" '' dangling_link - ;;
+      esac
+    else
+      ja_absent "$f_p"
+      if [ "$ja_ds" = denied ]; then
+        ja_rec F "$f_k" permission_denied '' '' '' '' - '' dir_unreadable -
+      else
+        ja_rec F "$f_k" missing '' '' '' '' - '' not_found -
+      fi
+    fi
+    return 0
+  fi
+  # Confine: the fully resolved path must stay below one of the (resolved) roots.
+  f_r=$(ja_resolve "$f_p")
+  f_in=
+  for f_root in "$@"; do
+    if [ "$f_root" = / ]; then f_in=1; break; fi
+    case $f_r in "$f_root" | "$f_root"/*) f_in=1; break ;; esac
+  done
+  if [ -z "$f_in" ]; then
+    ja_rec F "$f_k" not_regular '' '' '' '' "$f_lt" '' symlink_outside -
+    return 0
+  fi
+  f_st=$(stat -L -c '%a %h %s %U %G %F' -- "$f_p" 2>/dev/null)
+  if [ -z "$f_st" ]; then
+    ja_rec F "$f_k" error '' '' '' '' "$f_lt" '' stat_failed -
+    return 0
+  fi
+  IFS=' '
+  set -f
+  # shellcheck disable=SC2086  # split on purpose
+  set -- $f_st
+  f_mode=$1; f_nl=$2; f_sz=$3; f_own=$4; f_grp=$5
+  shift 5
+  f_type="$*"
+  set +f
+  IFS=
+  case $f_type in
+    'regular file' | 'regular empty file') ;;
+    directory)
+      ja_rec F "$f_k" not_regular "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' directory -
+      return 0 ;;
+    *)
+      ja_rec F "$f_k" not_regular "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' special_file -
+      return 0 ;;
+  esac
+  case $f_fl in *h*)
+    if [ "$f_nl" -gt 1 ]; then
+      ja_rec F "$f_k" not_regular "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' hard_link -
+      return 0
+    fi ;;
+  esac
+  f_why=-
+  if ja_is_private_key_name "${f_k##*/}"; then f_pol=meta; f_why=private_key; fi
+  if [ "$f_pol" = meta ]; then
+    [ "$f_why" != - ] || f_why=metadata_only
+    ja_rec F "$f_k" ok "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' "$f_why" -
+    return 0
+  fi
+  if [ ! -r "$f_p" ]; then
+    ja_rec F "$f_k" permission_denied "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' - -
+    return 0
+  fi
+  if [ "$f_sz" -gt "$JA_FILE_CAP" ]; then
+    ja_rec F "$f_k" too_large "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' size_cap -
+    return 0
+  fi
+  if [ $((JA_TOTAL + f_sz)) -gt "$JA_TOTAL_CAP" ]; then
+    ja_rec F "$f_k" too_large "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' total_cap -
+    return 0
+  fi
+  # NUL bytes cannot live in a shell variable; this copy is only for the checks below.
+  if ! f_txt=$(tr -d '\000' < "$f_p" 2>/dev/null); then
+    ja_rec F "$f_k" error "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' read_failed -
+    return 0
+  fi
+  case $f_txt in *'PRIVATE KEY-----'*)
+    ja_rec F "$f_k" ok "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' private_key -
+    return 0 ;;
+  esac
+  case $f_pol in
+    cert)
+      case $f_txt in *'-----BEGIN CERTIFICATE-----'*) ;; *)
+        ja_rec F "$f_k" ok "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' not_certificate -
+        return 0 ;;
+      esac ;;
+    account)
+      f_pw=no; f_sc=no
+      case $f_txt in *'"password"'*) f_pw=yes ;; esac
+      case $f_txt in *'"stored_key"'*) f_sc=yes ;; esac
+      f_b=$(ja_b64s "jitsi-audit account summary${JA_NL}password_field=$f_pw${JA_NL}scram_fields=$f_sc${JA_NL}")
+      ja_rec F "$f_k" ok "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' account_summary "$f_b"
+      return 0 ;;
+  esac
+  if ! f_b=$(base64 -w0 < "$f_p" 2>/dev/null); then
+    ja_rec F "$f_k" error "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' read_failed -
+    return 0
+  fi
+  JA_TOTAL=$((JA_TOTAL + f_sz))
+  ja_rec F "$f_k" ok "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' - "$f_b"
+  case $f_fl in
+    *n*) ja_scan_nginx ;;
+    *p*) ja_scan_prosody ;;
+  esac
+  return 0
+}
+
+# ja_add_ref KIND(c|k) RAW_VALUE BASE_DIR QUOTES_REQUIRED(1|'')
+ja_add_ref() {
+  ar_v=$2; ar_v=${ar_v#"${ar_v%%[![:space:]]*}"}
+  case $ar_v in
+    \"*) ar_v=${ar_v#\"}; ar_v=${ar_v%%\"*} ;;
+    \'*) ar_v=${ar_v#\'}; ar_v=${ar_v%%\'*} ;;
+    *) [ -z "$4" ] || return 0; ar_v=${ar_v%%[[:space:]]*} ;;
+  esac
+  case $ar_v in '' | *'$'* | *'`'* | *"$JA_NL"*) return 0 ;; esac
+  case $ar_v in /*) ;; *) ar_v=$3/$ar_v ;; esac
+  ar_e=$1$ar_v
+  case "$JA_NL$JA_REFS" in *"$JA_NL$ar_e$JA_NL"*) return 0 ;; esac
+  JA_NREFS=$((JA_NREFS + 1))
+  [ "$JA_NREFS" -le $((JA_MAX_CERT_REFS * 4)) ] || return 0
+  JA_REFS=$JA_REFS$ar_e$JA_NL
+}
+
+# Certificate paths named by the nginx file just collected (its text is in f_txt).
+ja_scan_nginx() {
+  [ "${#f_txt}" -le 262144 ] || return 0
+  IFS=$JA_NL
+  set -f
+  for sn_l in $f_txt; do
+    sn_l=${sn_l#"${sn_l%%[![:space:]]*}"}
+    case $sn_l in
+      ssl_certificate_key[[:space:]]*)
+        sn_v=${sn_l#ssl_certificate_key}
+        ja_add_ref k "${sn_v%%;*}" /etc/nginx '' ;;
+      ssl_certificate[[:space:]]*)
+        sn_v=${sn_l#ssl_certificate}
+        ja_add_ref c "${sn_v%%;*}" /etc/nginx '' ;;
+    esac
+  done
+  set +f
+  IFS=
+}
+
+# certificate = "..." / key = "..." in the prosody file just collected (text in f_txt).
+ja_scan_prosody() {
+  [ "${#f_txt}" -le 262144 ] || return 0
+  set -f
+  IFS=$JA_NL
+  for sp_l in $f_txt; do
+    case $sp_l in *certificate* | *key*) ;; *) continue ;; esac
+    IFS=';,{}'
+    for sp_s in $sp_l; do
+      sp_s=${sp_s#"${sp_s%%[![:space:]]*}"}
+      case $sp_s in
+        --*) break ;;
+        key[[:space:]=]*) sp_k=k; sp_v=${sp_s#key} ;;
+        certificate[[:space:]=]*) sp_k=c; sp_v=${sp_s#certificate} ;;
+        *) continue ;;
+      esac
+      sp_v=${sp_v#"${sp_v%%[![:space:]]*}"}
+      case $sp_v in =*) ja_add_ref "$sp_k" "${sp_v#=}" /etc/prosody 1 ;; esac
+    done
+    IFS=$JA_NL
+  done
+  set +f
+  IFS=
+}
+
+# ja_glob BASE TAIL POLICY FLAGS MAX PHYSICAL_ROOT...   (BASE is an existing, listable directory)
+ja_glob() {
+  gl_base=$1; gl_tail=$2; gl_pol=$3; gl_fl=$4; gl_max=$5; shift 5
+  gl_n=0
+  # shellcheck disable=SC2086  # the tail is a glob from the plan
+  for gl_f in "$JA_P$gl_base"/$gl_tail; do
+    [ -e "$gl_f" ] || [ -L "$gl_f" ] || continue
+    [ ! -d "$gl_f" ] || continue
+    gl_n=$((gl_n + 1))
+    [ "$gl_n" -le "$gl_max" ] || continue
+    ja_file "${gl_f#"$JA_P"}" "$gl_pol" "$gl_fl" "$@"
+  done
+  [ "$gl_n" -le "$gl_max" ] || ja_err too_many_files "$gl_base/$gl_tail: $gl_n files, the first $gl_max collected"
+}
+
+# ja_rule BASE TAIL POLICY SCAN MAX LINK_ROOT...   (a Debian host path)
+ja_rule() {
+  r_base=$1; r_tail=$2; r_pol=$3; r_fl=$4; r_max=$5; shift 5
+  r_cnt=$#
+  for r_root in "$@"; do
+    set -- "$@" "$(ja_resolve "$JA_P$r_root")"
+  done
+  shift "$r_cnt"
+  if [ -z "$r_tail" ]; then
+    ja_file "$r_base" "$r_pol" "$r_fl" "$@"
+    return 0
+  fi
+  ja_dirstate "$JA_P$r_base"
+  case $ja_ds in
+    ok) ja_glob "$r_base" "$r_tail" "$r_pol" "$r_fl" "$r_max" "$@" ;;
+    missing) ja_rec F "$r_base" missing '' '' '' '' - '' not_found - ;;
+    denied) ja_rec F "$r_base" permission_denied '' '' '' '' - '' dir_unreadable - ;;
+    *) ja_rec F "$r_base" not_regular '' '' '' '' - '' special_file - ;;
+  esac
+}
+
+# ja_drule SUBPATH TAIL POLICY MAX   (below $JA_DDIR; symlinks confined to $JA_DROOT)
+ja_drule() {
+  if [ -z "$2" ]; then
+    ja_file "$JA_DDIR/$1" "$3" h "$JA_DROOT"
+    return 0
+  fi
+  dr_base=$JA_DDIR
+  [ -z "$1" ] || dr_base=$JA_DDIR/$1
+  ja_dirstate "$JA_P$dr_base"
+  case $ja_ds in
+    ok) ja_glob "$dr_base" "$2" "$3" h "$4" "$JA_DROOT" ;;
+    denied) ja_rec F "$dr_base" permission_denied '' '' '' '' - '' dir_unreadable - ;;
+  esac
+}
+
+# ja_compose_try FILE...: remember the directories of compose files that mention jitsi.
+ja_compose_try() {
+  for ct_f in "$@"; do
+    [ -f "$ct_f" ] && [ ! -L "$ct_f" ] || continue
+    ct_d=${ct_f%/*}
+    ct_l=${ct_d#"$JA_P"}
+    case $ct_l in *"$JA_NL"*) continue ;; esac
+    case "$JA_NL$JA_DDIRS" in *"$JA_NL$ct_l$JA_NL"*) continue ;; esac
+    JA_CNUM=$((JA_CNUM + 1))
+    [ "$JA_CNUM" -le "$JA_MAX_COMPOSE" ] || continue
+    [ -r "$ct_f" ] || continue
+    ct_sz=$(stat -c %s -- "$ct_f" 2>/dev/null)
+    [ "${ct_sz:-0}" -le "$JA_FILE_CAP" ] || continue
+    ct_t=$(tr -d '\000' < "$ct_f" 2>/dev/null)
+    case $ct_t in *[Jj][Ii][Tt][Ss][Ii]*) ;; *) continue ;; esac
+    if [ "$JA_DNUM" -ge "$JA_MAX_DOCKER_DIRS" ]; then
+      JA_DSKIP=$((JA_DSKIP + 1))
+      continue
+    fi
+    JA_DNUM=$((JA_DNUM + 1))
+    JA_DDIRS=$JA_DDIRS$ct_l$JA_NL
+  done
+}
+
+# ja_docker_config PROJECT_DIR: sets JA_CFG (logical CONFIG dir, '' if unknown) and JA_CFG_SRC.
+ja_docker_config() {
+  dc_v=
+  JA_CFG=
+  JA_CFG_SRC=default
+  dc_env=$JA_P$1/.env
+  if [ -f "$dc_env" ] && [ ! -L "$dc_env" ]; then
+    dc_sz=$(stat -c %s -- "$dc_env" 2>/dev/null)
+    if [ ! -r "$dc_env" ]; then
+      JA_CFG_SRC=env_unreadable
+    elif [ "${dc_sz:-0}" -le "$JA_FILE_CAP" ]; then
+      dc_t=$(tr -d '\000' < "$dc_env" 2>/dev/null)
+      set -f
+      IFS=$JA_NL
+      for dc_l in $dc_t; do
+        dc_l=${dc_l#"${dc_l%%[![:space:]]*}"}
+        case $dc_l in export[[:space:]]*) dc_l=${dc_l#export}; dc_l=${dc_l#"${dc_l%%[![:space:]]*}"} ;; esac
+        case $dc_l in CONFIG=*) dc_v=${dc_l#CONFIG=}; JA_CFG_SRC=env ;; esac
+      done
+      IFS=
+      set +f
+    fi
+  fi
+  [ -n "$dc_v" ] || dc_v=$JA_DOCKER_DEFAULT_CONFIG
+  case $dc_v in
+    \"*) dc_v=${dc_v#\"}; dc_v=${dc_v%%\"*} ;;
+    \'*) dc_v=${dc_v#\'}; dc_v=${dc_v%%\'*} ;;
+    *) dc_v=${dc_v%%[[:space:]]*} ;;
+  esac
+  case $dc_v in
+    '~' | '~/'* | '$HOME' | '$HOME/'* | '${HOME}' | '${HOME}/'*)
+      # docker compose expands ~ for the user running it; the project owner is the best guess.
+      dc_u=$(stat -c %U -- "$JA_P$1" 2>/dev/null)
+      case $dc_u in '' | -* | *[!A-Za-z0-9._-]*)
+        ja_err docker_config "$1: cannot tell whose home ~ is"
+        return 0 ;;
+      esac
+      dc_h=$(eval "printf '%s' ~$dc_u")
+      case $dc_h in /*) ;; *)
+        ja_err docker_config "$1: no home directory for $dc_u"
+        return 0 ;;
+      esac
+      case $dc_v in
+        '~'*) dc_v=$dc_h${dc_v#\~} ;;
+        '${HOME}'*) dc_v=$dc_h${dc_v#'${HOME}'} ;;
+        *) dc_v=$dc_h${dc_v#'$HOME'} ;;
+      esac ;;
+    *'$'* | *'`'* | '')
+      ja_err docker_config "$1: CONFIG value not understood"
+      return 0 ;;
+    /*) ;;
+    *) dc_v=$1/${dc_v#./} ;;
+  esac
+  while :; do
+    case $dc_v in /) break ;; */) dc_v=${dc_v%/} ;; *) break ;; esac
+  done
+  JA_CFG=$dc_v
+}
+
+ja_docker() {
+  JA_DDIRS=
+  JA_DNUM=0
+  JA_CNUM=0
+  JA_DSKIP=0
+  ja_plan_compose
+  [ "$JA_DSKIP" -eq 0 ] || ja_err too_many_docker_dirs "$JA_DSKIP more docker-jitsi-meet directories not collected"
+  [ -n "$JA_DDIRS" ] || return 0
+  dk_i=0
+  set -f
+  IFS=$JA_NL
+  for dk_d in $JA_DDIRS; do
+    IFS=
+    set +f
+    ja_fact "docker.$dk_i.dir" "$dk_d"
+    JA_DDIR=$dk_d
+    JA_DROOT=$(ja_resolve "$JA_P$dk_d")
+    ja_plan_docker_project
+    ja_docker_config "$dk_d"
+    if [ -n "$JA_CFG" ]; then
+      ja_fact "docker.$dk_i.config" "$JA_CFG"
+      ja_fact "docker.$dk_i.config_source" "$JA_CFG_SRC"
+      ja_dirstate "$JA_P$JA_CFG"
+      case $ja_ds in
+        ok)
+          JA_DDIR=$JA_CFG
+          JA_DROOT=$(ja_resolve "$JA_P$JA_CFG")
+          ja_plan_docker_config ;;
+        denied) ja_rec F "$JA_CFG" permission_denied '' '' '' '' - '' dir_unreadable - ;;
+        *) ja_rec F "$JA_CFG" missing '' '' '' '' - '' not_found - ;;
+      esac
+    fi
+    dk_i=$((dk_i + 1))
+    set -f
+    IFS=$JA_NL
+  done
+  IFS=
+  set +f
+}
+
+# Certificates and keys named by the collected nginx/prosody files. Any path may be named, so the
+# content gate (PEM certificate, no private key) is what protects here, not the location.
+ja_refs() {
+  [ -n "$JA_REFS" ] || return 0
+  rf_n=0
+  set -f
+  IFS=$JA_NL
+  for rf_e in $JA_REFS; do
+    IFS=
+    set +f
+    rf_n=$((rf_n + 1))
+    if [ "$rf_n" -le "$JA_MAX_CERT_REFS" ]; then
+      rf_path=${rf_e#?}
+      case $rf_e in
+        c*) ja_file "$rf_path" cert - "${JA_P:-/}" ;;
+        *) ja_file "$rf_path" meta - "${JA_P:-/}" ;;
+      esac
+    fi
+    set -f
+    IFS=$JA_NL
+  done
+  IFS=
+  set +f
+  [ "$rf_n" -le "$JA_MAX_CERT_REFS" ] || ja_err too_many_files "certificate references: $rf_n, the first $JA_MAX_CERT_REFS collected"
+}
+
+# ja_cmd NAME TIMEOUT ARGV...: stdout only, bounded in time and size. The exit code travels as
+# " N " (spaces cannot occur in base64) wherever it lands in the captured output.
+ja_cmd() {
+  c_n=$1
+  c_t=${JA_CMD_TIMEOUT:-$2}
+  shift 2
+  if ! command -v "$1" >/dev/null 2>&1; then
+    ja_rec C "$c_n" missing '' '' '' '' - '' not_installed -
+    return 0
+  fi
+  if [ -z "$JA_HAVE_TIMEOUT" ]; then
+    ja_rec C "$c_n" error '' '' '' '' - '' no_timeout -
+    return 0
+  fi
+  c_res=$( { { timeout -k 2 "$c_t" "$@" </dev/null 2>/dev/null; printf ' %s ' "$?" >&3; } |
+    head -c "$((JA_CMD_CAP + 1))" | base64 -w0; } 3>&1 )
+  c_rc=${c_res#* }
+  c_rc=${c_rc%% *}
+  c_b=${c_res%% *}${c_res##* }
+  case $c_rc in
+    124 | 137) ja_rec C "$c_n" error '' '' '' '' - "$c_rc" timeout - ;;
+    126) ja_rec C "$c_n" error '' '' '' '' - "$c_rc" not_executable - ;;
+    127) ja_rec C "$c_n" missing '' '' '' '' - "$c_rc" not_installed - ;;
+    *)
+      if [ "${#c_b}" -gt "$JA_CMD_B64CAP" ]; then
+        ja_rec C "$c_n" too_large '' '' '' '' - "$c_rc" output_cap -
+      else
+        ja_rec C "$c_n" ok '' '' '' '' - "$c_rc" - "$c_b"
+      fi ;;
+  esac
+}
+
+ja_main() {
+  JA_N=0
+  JA_TOTAL=0
+  JA_REFS=
+  JA_NREFS=0
+  JA_P=
+  JA_CMD_TIMEOUT=
+  printf '%s\t%s\t%s\t%s\n' "$JA_MAGIC" "$JA_FORMAT" "$JA_COLLECTOR_VERSION" "$JA_PLAN_SHA256"
+  if ! command -v base64 >/dev/null 2>&1; then
+    printf 'E\tmissing_tool\t-\nZ\t1\n'
+    return 0
+  fi
+  for m_t in stat readlink tr head; do
+    command -v "$m_t" >/dev/null 2>&1 || ja_err missing_tool "$m_t not found on the host"
+  done
+  JA_HAVE_TIMEOUT=
+  if command -v timeout >/dev/null 2>&1; then JA_HAVE_TIMEOUT=1; else ja_err missing_tool "timeout not found: commands not run"; fi
+  if [ -n "${JITSI_AUDIT_ROOT_PREFIX:-}" ]; then
+    if [ -n "${SUDO_USER:-}${SUDO_UID:-}${SUDO_COMMAND:-}" ]; then
+      ja_err prefix_refused "JITSI_AUDIT_ROOT_PREFIX is for tests and is ignored under sudo"
+    else
+      case $JITSI_AUDIT_ROOT_PREFIX in
+        /*)
+          JA_P=$(ja_resolve "$JITSI_AUDIT_ROOT_PREFIX")
+          [ "$JA_P" != / ] || JA_P=
+          [ -z "$JA_P" ] || ja_fact root_prefix "$JA_P"
+          case ${JITSI_AUDIT_CMD_TIMEOUT:-} in '' | *[!0-9]*) ;; *) JA_CMD_TIMEOUT=$JITSI_AUDIT_CMD_TIMEOUT ;; esac ;;
+        *) ja_err prefix_refused "JITSI_AUDIT_ROOT_PREFIX must be absolute" ;;
+      esac
+    fi
+  fi
+  ja_fact euid "$(id -u 2>/dev/null)"
+  ja_plan_debian
+  ja_docker
+  ja_refs
+  ja_plan_commands
+  printf 'Z\t%s\n' "$JA_N"
+}
+
+cd / || exit 1
+IFS=
+LC_ALL=C
+export LC_ALL
+if [ -z "${JITSI_AUDIT_ROOT_PREFIX:-}" ] || [ -n "${SUDO_USER:-}${SUDO_UID:-}${SUDO_COMMAND:-}" ]; then
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  export PATH
+fi
+# The whole run reads /dev/null as stdin: with `sh -s` the script itself arrives on stdin.
+ja_main </dev/null
+exit 0

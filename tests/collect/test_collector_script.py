@@ -1,0 +1,275 @@
+"""The real remote_collector.sh, run locally with sh against a fake host tree (JITSI_AUDIT_ROOT_PREFIX)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from auditor.collect import plan
+from auditor.snapshot import ItemStatus
+
+from .conftest import FILE_CAP, KEY_CANARY_LINE, PLAIN_PASSWORD, HostTree, run_collector
+
+D = "meet.example.org"
+SHELLS = [s for s in ("/bin/dash", "/bin/bash", "/bin/busybox") if Path(s).exists()]
+
+
+def _tree_state(root: Path) -> dict[str, tuple[int, int, int, str]]:
+    """Every entry's mode, size, mtime and (for files) hash: to prove nothing changed."""
+    state: dict[str, tuple[int, int, int, str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            digest = ""
+            if os.path.isfile(path) and not os.path.islink(path):
+                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            state[path] = (st.st_mode, st.st_size, st.st_mtime_ns, digest)
+    return state
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_collects_debian_and_docker_tree(host_tree: HostTree, shell: str) -> None:
+    run = run_collector(host_tree.root, shell=shell)
+    snap = run.snapshot
+    assert run.returncode == 0
+    assert snap.errors == []
+    assert snap.facts["collection"] == "complete"
+    assert snap.facts["collector.plan_sha256"] == plan.plan_sha256()
+
+    conf = snap.get(f"/etc/prosody/conf.d/{D}.cfg.lua")
+    assert conf is not None and conf.ok and conf.link_target == f"../conf.avail/{D}.cfg.lua"
+    assert b'authentication = "jitsi-anonymous"' in (conf.content or b"")
+    jicofo = snap.get("/etc/jitsi/jicofo/jicofo.conf")
+    assert jicofo is not None and jicofo.ok and jicofo.mode == 0o640 and jicofo.owner == "root"
+    osr = snap.get("/etc/os-release")
+    assert osr is not None and osr.ok and osr.link_target == "../usr/lib/os-release"
+    assert (
+        snap.get("/etc/jitsi/jibri") is not None
+        and snap.items["/etc/jitsi/jibri"].status is ItemStatus.MISSING
+    )
+    assert snap.items["/etc/saslauthd.conf"].status is ItemStatus.MISSING
+
+
+def test_certificates_in_private_keys_out(host_tree: HostTree) -> None:
+    run = run_collector(host_tree.root)
+    snap = run.snapshot
+    cert = snap.items[f"/etc/jitsi/meet/{D}.crt"]
+    assert cert.ok and cert.content == host_tree.cert_pem
+    for key in (f"/etc/jitsi/meet/{D}.key", f"/etc/prosody/certs/{D}.key", "/etc/jitsi/meet/innocent.pem"):
+        item = snap.items[key]
+        assert item.status is ItemStatus.OK and item.content is None, key
+        assert item.error is not None and "private key" in item.error
+        assert item.mode is not None and item.size
+    # the key material is nowhere in the raw stream, in any alignment of base64
+    body = host_tree.key_pem.split(b"-----")[2].replace(b"\n", b"")
+    assert not any(_contains_b64(run.stdout, chunk) for chunk in (body[:40], KEY_CANARY_LINE.encode()))
+    # docker web/keys: only *.crt is in the plan, and it is a certificate
+    assert snap.items["/srv/jitsi-cfg/web/keys/cert.crt"].content == host_tree.cert_pem
+    assert "/srv/jitsi-cfg/web/keys/cert.key" not in snap.items
+
+
+def _contains_b64(stream: bytes, secret: bytes) -> bool:
+    """True if `secret` appears in the stream raw or inside any base64 field, whatever its offset."""
+    if secret in stream:
+        return True
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + secret)[4:-4]
+        if encoded and encoded in stream:
+            return True
+    return False
+
+
+def test_referenced_certificates_follow_nginx_and_prosody(host_tree: HostTree) -> None:
+    snap = run_collector(host_tree.root).snapshot
+    # named by nginx, outside every glob, not a certificate: metadata only
+    ref = snap.items["/etc/ssl/outside-ref.crt"]
+    assert (
+        ref.status is ItemStatus.OK and ref.content is None and "not a PEM certificate" in (ref.error or "")
+    )
+    # the commented-out prosody line and the nginx variable are ignored
+    assert "/etc/prosody/certs/commented-out.crt" not in snap.items
+    assert not any("$ssl_server_name" in k for k in snap.items)
+
+
+def test_account_files_never_leave_their_password(host_tree: HostTree) -> None:
+    run = run_collector(host_tree.root)
+    accounts = {k: v for k, v in run.snapshot.items.items() if k.endswith(".dat")}
+    plain = next(v for k, v in accounts.items() if k.endswith("/focus.dat"))
+    hashed = next(v for k, v in accounts.items() if k.endswith("/jvb.dat"))
+    assert b"password_field=yes" in (plain.content or b"") and b"scram_fields=no" in (plain.content or b"")
+    assert b"password_field=no" in (hashed.content or b"") and b"scram_fields=yes" in (hashed.content or b"")
+    assert not _contains_b64(run.stdout, PLAIN_PASSWORD.encode())
+
+
+def test_symlinks_loops_outside_links_and_special_files(host_tree: HostTree) -> None:
+    snap = run_collector(host_tree.root).snapshot
+    loop = snap.items["/etc/nginx/conf.d/loop-a.conf"]
+    assert loop.status is ItemStatus.NOT_REGULAR and "loop" in (loop.error or "")
+    outside = snap.items["/etc/nginx/conf.d/shadow.conf"]
+    assert outside.status is ItemStatus.NOT_REGULAR and outside.link_target == "/etc/shadow"
+    assert outside.content is None and "outside" in (outside.error or "")
+    dotdot = snap.items["/etc/nginx/conf.d/dotdot.conf"]
+    assert dotdot.status is ItemStatus.NOT_REGULAR and dotdot.content is None
+    assert snap.items["/etc/nginx/conf.d/dangling.conf"].status is ItemStatus.MISSING
+    fifo = snap.items["/etc/nginx/conf.d/fifo.conf"]
+    assert fifo.status is ItemStatus.NOT_REGULAR
+    docker_outside = snap.items["/srv/jitsi-cfg/jicofo/outside.conf"]
+    assert docker_outside.status is ItemStatus.NOT_REGULAR and docker_outside.link_target == "/etc/hostname"
+    hard = snap.items["/srv/jitsi-cfg/jvb/hardlinked.conf"]
+    assert hard.status is ItemStatus.NOT_REGULAR and "hard-linked" in (hard.error or "")
+
+
+def test_size_cap_binary_and_hostile_names(host_tree: HostTree) -> None:
+    snap = run_collector(host_tree.root).snapshot
+    big = snap.items["/etc/jitsi/videobridge/big.log"]
+    assert big.status is ItemStatus.TOO_LARGE and big.size == FILE_CAP + 10 and big.content is None
+    blob = snap.items["/etc/jitsi/videobridge/blob.bin"]
+    assert blob.ok and blob.content == bytes(range(256)) * 4
+    hostile = snap.items[f"/etc/nginx/conf.d/{host_tree.hostile_name}"]
+    assert hostile.ok and hostile.content == b"server { }\n"
+
+
+def test_docker_projects_and_config_dirs(host_tree: HostTree) -> None:
+    snap = run_collector(host_tree.root).snapshot
+    facts = snap.facts
+    assert facts["docker.0.dir"] == "/opt/docker-jitsi-meet"
+    assert facts["docker.0.config"] == "/srv/jitsi-cfg" and facts["docker.0.config_source"] == "env"
+    assert facts["docker.1.dir"] == "/home/alice/djm"
+    assert facts["docker.1.config"] == "/root/.jitsi-meet-cfg"  # ~ of the project's owner (root here)
+    assert "docker.2.dir" not in facts  # /home/bob/other does not mention jitsi
+    for key in (
+        "/opt/docker-jitsi-meet/.env",
+        "/opt/docker-jitsi-meet/docker-compose.yml",
+        "/opt/docker-jitsi-meet/jibri.yml",
+        "/srv/jitsi-cfg/web/config.js",
+        "/srv/jitsi-cfg/web/nginx/ssl.conf",
+        "/srv/jitsi-cfg/prosody/config/conf.d/jitsi-meet.cfg.lua",
+        "/root/.jitsi-meet-cfg/jvb/jvb.conf",
+    ):
+        assert snap.items[key].ok, key
+    assert not any(k.startswith("/home/bob") for k in snap.items)
+
+
+def test_collector_writes_nothing(host_tree: HostTree) -> None:
+    before = _tree_state(host_tree.root)
+    run_collector(host_tree.root)
+    assert _tree_state(host_tree.root) == before
+
+
+def test_script_has_no_writes_heredocs_or_network() -> None:
+    script = plan.collector_script()
+    code = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("#"))
+    assert "<<" not in code  # here-documents may be temp files (bash)
+    targets = re.findall(r"\d?>>?\s*(&?[^\s;|)]+)", code)
+    assert targets, "pattern found no redirections"
+    for target in targets:
+        assert target == "/dev/null" or re.fullmatch(r"&\d", target), target
+    for word in (
+        "curl",
+        "wget",
+        "nc ",
+        "/dev/tcp",
+        "mktemp",
+        "tee ",
+        "rm ",
+        "mv ",
+        "cp ",
+        "chmod",
+        "chown",
+        "touch",
+    ):
+        assert word not in code, word
+
+
+def test_script_is_in_sync_with_plan() -> None:
+    script = plan.collector_script()
+    assert plan.splice_plan_block(script) == script, "run: python -m auditor.collect.plan --write"
+    assert f"JA_PLAN_SHA256={plan.plan_sha256()}" in script
+    assert plan.main([]) == 0
+
+
+def test_all_reason_codes_are_known(host_tree: HostTree) -> None:
+    script = plan.collector_script()
+    rec_lines = "\n".join(line for line in script.splitlines() if "ja_rec " in line)
+    used = set(re.findall(r"(?:''|\"\$c_rc\") ([a-z_]+) (?:-|\"\$)", rec_lines))
+    used.discard("-")
+    assert used, "pattern found no reason codes"
+    assert used <= set(plan.REASONS), used - set(plan.REASONS)
+    snap = run_collector(host_tree.root).snapshot
+    assert not [i for i in snap.items.values() if (i.error or "").startswith("reason ")]
+
+
+def test_hanging_command_is_killed_by_timeout(world_tmp: Path) -> None:
+    fakebin = world_tmp / "bin"
+    fakebin.mkdir()
+    hang = fakebin / "prosodyctl"
+    hang.write_text("#!/bin/sh\nsleep 300\n")
+    hang.chmod(0o755)
+    (world_tmp / "root").mkdir()
+    started = time.monotonic()
+    run = run_collector(
+        world_tmp / "root",
+        path=f"{fakebin}:/usr/sbin:/usr/bin:/sbin:/bin",
+        extra_env={"JITSI_AUDIT_CMD_TIMEOUT": "1"},
+    )
+    elapsed = time.monotonic() - started
+    item = run.snapshot.items["cmd:prosodyctl-about"]
+    assert (
+        item.status is ItemStatus.ERROR and item.exit_code in (124, 137) and "timed out" in (item.error or "")
+    )
+    assert elapsed < 30
+    assert run.snapshot.facts["collection"] == "complete"
+
+
+def test_missing_commands_are_reported(world_tmp: Path) -> None:
+    minimal = world_tmp / "minbin"
+    minimal.mkdir()
+    for tool in ("base64", "stat", "readlink", "tr", "head", "timeout", "id", "uname"):
+        found = shutil.which(tool)
+        assert found is not None
+        os.symlink(found, minimal / tool)
+    (world_tmp / "root").mkdir()
+    run = run_collector(world_tmp / "root", path=str(minimal))
+    snap = run.snapshot
+    assert snap.items["cmd:dpkg-query"].status is ItemStatus.MISSING
+    assert snap.items["cmd:prosodyctl-about"].status is ItemStatus.MISSING
+    assert snap.items["cmd:uname"].ok
+    assert snap.facts["collection"] == "complete"
+
+
+def test_permission_denied_is_not_missing(host_tree: HostTree) -> None:
+    root = host_tree.root
+    (root / "etc/jitsi/jicofo").chmod(0o750)  # root:root, the test user is not in the group
+    (root / "etc/turnserver.conf").chmod(0o600)
+    (root / "var/lib/prosody").chmod(0o700)
+    run = run_collector(root, user="nobody")
+    snap = run.snapshot
+    assert snap.facts["euid"] != "0"
+    jicofo_dir = snap.items["/etc/jitsi/jicofo"]
+    assert jicofo_dir.status is ItemStatus.PERMISSION_DENIED
+    turn = snap.items["/etc/turnserver.conf"]
+    assert turn.status is ItemStatus.PERMISSION_DENIED and turn.mode == 0o600 and turn.owner == "root"
+    assert turn.content is None
+    assert snap.items["/var/lib/prosody"].status is ItemStatus.PERMISSION_DENIED
+    assert snap.items["/etc/saslauthd.conf"].status is ItemStatus.MISSING
+    assert snap.items[f"/etc/jitsi/meet/{D}-config.js"].ok
+
+
+def test_prefix_is_refused_under_sudo(world_tmp: Path) -> None:
+    (world_tmp / "root").mkdir()
+    run = run_collector(world_tmp / "root", extra_env={"SUDO_USER": "someone"})
+    assert any("prefix_refused" in e for e in run.snapshot.errors)
+    assert "root_prefix" not in run.snapshot.facts
+
+
+def test_relative_prefix_is_refused() -> None:
+    run = run_collector(Path("relative/dir"))
+    assert any("prefix_refused" in e for e in run.snapshot.errors)
