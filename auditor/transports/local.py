@@ -1,0 +1,291 @@
+"""Local transports.
+
+`collect_local_dir(root)`: walk a directory (a config repository, a docker CONFIG volume, a copy of
+a host's root) into a Snapshot. Keys are the path relative to `root` with a leading "/"
+(`root/etc/prosody/x` → `/etc/prosody/x`, `root/web/config.js` → `/web/config.js`). Symlinks are
+followed only when they resolve inside `root` (to a regular file); loops and links leading outside
+are `not_regular`. Private keys are recorded with metadata only, as on remote hosts.
+
+`collect_local_host()`: the `local://` target: runs the same collector script as SSH audits, as
+the current user, and decodes its stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import grp
+import os
+import pwd
+import select
+import signal
+import stat
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from auditor.collect import plan
+from auditor.collect.stream import StreamDecoder, StreamLimits
+from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+from auditor.transports.errors import CollectError
+
+SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox", ".mypy_cache", ".pytest_cache",
+     ".ruff_cache", ".idea", ".vscode", ".terraform"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DirLimits:
+    file_cap: int = plan.FILE_SIZE_CAP
+    total_cap: int = 4 * plan.TOTAL_SIZE_CAP
+    max_files: int = 5000
+    max_depth: int = 32
+
+
+def _owner(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _key(rel: str) -> str:
+    # os.fsencode undoes surrogateescape, so undecodable names show up as \xNN, not surrogates.
+    return "/" + os.fsencode(rel).decode("utf-8", errors="backslashreplace").replace(os.sep, "/")
+
+
+class _Walker:
+    def __init__(self, root: Path, limits: DirLimits, snapshot: Snapshot) -> None:
+        self.root = root
+        self.limits = limits
+        self.snapshot = snapshot
+        self.total = 0
+        self.files = 0
+        self.skipped = 0
+
+    def _add(self, rel: str, status: ItemStatus, st: os.stat_result | None = None, **kw: object) -> None:
+        meta: dict[str, object] = {}
+        if st is not None:
+            meta = {
+                "size": st.st_size,
+                "mode": stat.S_IMODE(st.st_mode),
+                "owner": _owner(st.st_uid),
+                "group": _group(st.st_gid),
+            }
+        meta.update(kw)
+        self.snapshot.add(CollectedItem(key=_key(rel), kind="file", status=status, **meta))  # type: ignore[arg-type]
+
+    def walk(self) -> None:
+        stack: list[tuple[str, int]] = [("", 0)]
+        while stack:
+            rel_dir, depth = stack.pop()
+            path = os.path.join(self.root, rel_dir) if rel_dir else str(self.root)
+            try:
+                with os.scandir(path) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                if not rel_dir:
+                    raise  # the root itself: the caller's error (CLI: cannot read DIR)
+                if isinstance(exc, PermissionError):
+                    self._add(rel_dir, ItemStatus.PERMISSION_DENIED, error=plan.REASONS["dir_unreadable"])
+                else:
+                    self._add(rel_dir, ItemStatus.ERROR, error=f"cannot list: {exc.strerror}")
+                continue
+            subdirs: list[str] = []
+            for entry in entries:
+                rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+                try:
+                    is_link = entry.is_symlink()
+                    is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_link, is_dir = False, False
+                if is_dir:
+                    if entry.name in SKIP_DIRS:
+                        continue
+                    if depth + 1 > self.limits.max_depth:
+                        self.snapshot.errors.append(
+                            f"collect: {_key(rel)}: deeper than {self.limits.max_depth}"
+                        )
+                        continue
+                    subdirs.append(rel)
+                    continue
+                if self.files >= self.limits.max_files:
+                    self.skipped += 1
+                    continue
+                self.files += 1
+                self._file(rel, is_link)
+            stack.extend((d, depth + 1) for d in reversed(subdirs))
+
+    def _file(self, rel: str, is_link: bool) -> None:
+        path = os.path.join(self.root, rel)
+        link_target: str | None = None
+        real = path
+        if is_link:
+            try:
+                link_target = os.fsencode(os.readlink(path)).decode("utf-8", "backslashreplace")
+                real = os.path.realpath(path, strict=True)
+            except FileNotFoundError:
+                self._add(
+                    rel, ItemStatus.MISSING, link_target=link_target, error=plan.REASONS["dangling_link"]
+                )
+                return
+            except OSError as exc:
+                reason = "symlink_loop" if exc.errno == errno.ELOOP else "link_unresolvable"
+                status = ItemStatus.NOT_REGULAR if reason == "symlink_loop" else ItemStatus.PERMISSION_DENIED
+                self._add(rel, status, link_target=link_target, error=plan.REASONS[reason])
+                return
+            if os.path.commonpath([str(self.root), real]) != str(self.root):
+                self._add(
+                    rel,
+                    ItemStatus.NOT_REGULAR,
+                    link_target=link_target,
+                    error=plan.REASONS["symlink_outside"],
+                )
+                return
+        try:
+            st = os.stat(real, follow_symlinks=False)
+        except OSError as exc:
+            self._add(rel, ItemStatus.ERROR, link_target=link_target, error=f"stat failed: {exc.strerror}")
+            return
+        if not stat.S_ISREG(st.st_mode):
+            reason = "directory_link" if stat.S_ISDIR(st.st_mode) else "special_file"
+            self._add(rel, ItemStatus.NOT_REGULAR, st, link_target=link_target, error=plan.REASONS[reason])
+            return
+        if plan.is_private_key_name(rel):
+            self._add(rel, ItemStatus.OK, st, link_target=link_target, error=plan.REASONS["private_key"])
+            return
+        if st.st_size > self.limits.file_cap:
+            self._add(rel, ItemStatus.TOO_LARGE, st, link_target=link_target, error=plan.REASONS["size_cap"])
+            return
+        if self.total + st.st_size > self.limits.total_cap:
+            self._add(rel, ItemStatus.TOO_LARGE, st, link_target=link_target, error="total size cap reached")
+            return
+        try:
+            content = self._read(real, st)
+        except PermissionError:
+            self._add(rel, ItemStatus.PERMISSION_DENIED, st, link_target=link_target)
+            return
+        except OSError as exc:
+            self._add(
+                rel, ItemStatus.ERROR, st, link_target=link_target, error=f"read failed: {exc.strerror}"
+            )
+            return
+        if content is None:
+            self._add(
+                rel, ItemStatus.ERROR, st, link_target=link_target, error="file changed while being read"
+            )
+            return
+        if plan.looks_like_private_key(content):
+            self._add(rel, ItemStatus.OK, st, link_target=link_target, error=plan.REASONS["private_key"])
+            return
+        self.total += len(content)
+        self._add(rel, ItemStatus.OK, st, link_target=link_target, content=content)
+
+    def _read(self, path: str, expected: os.stat_result) -> bytes | None:
+        """Read without following a swapped-in symlink and without blocking on a swapped-in FIFO."""
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(path, flags)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (expected.st_dev, expected.st_ino):
+                return None
+            chunks: list[bytes] = []
+            remaining = self.limits.file_cap + 1
+            while remaining > 0:
+                chunk = os.read(fd, min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            data = b"".join(chunks)
+            return None if len(data) > self.limits.file_cap else data
+        finally:
+            os.close(fd)
+
+
+def collect_local_dir(root: Path, limits: DirLimits | None = None) -> Snapshot:
+    """Snapshot of a directory tree. Raises OSError when `root` is missing or not a directory."""
+    resolved = Path(os.path.realpath(root, strict=True))
+    if not resolved.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(root))
+    snapshot = Snapshot(target=str(root), transport="dir", root=str(root))
+    walker = _Walker(resolved, limits or DirLimits(), snapshot)
+    walker.walk()
+    if walker.skipped:
+        snapshot.errors.append(
+            f"collect: more than {walker.limits.max_files} files under {root}; {walker.skipped} were not read"
+        )
+    snapshot.facts["collection"] = "incomplete" if snapshot.errors else "complete"
+    snapshot.finished_at = datetime.now(UTC)
+    return snapshot
+
+
+def collect_local_host(
+    timeout: float = 180.0, env: dict[str, str] | None = None, limits: StreamLimits | None = None
+) -> Snapshot:
+    """The `local://` target: run the collector on this machine (as this user) and decode it.
+
+    `env` replaces the environment of the collector (tests use it for JITSI_AUDIT_ROOT_PREFIX);
+    by default it gets only PATH and LC_ALL. Raises CollectError when it fails or times out.
+    """
+    snapshot = Snapshot(target="local://", transport="local")
+    decoder = StreamDecoder(snapshot, limits)
+    child_env = env if env is not None else {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+    try:
+        proc = subprocess.Popen(
+            ["/bin/sh", "-s"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=child_env,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise CollectError("localhost", "collect", f"cannot start /bin/sh: {exc.strerror}") from None
+    assert proc.stdin is not None and proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    try:
+        proc.stdin.write(plan.collector_script().encode())
+        proc.stdin.close()
+        fd = proc.stdout.fileno()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+            if not ready:
+                continue
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            decoder.feed(data)
+            if decoder.full:
+                break
+    finally:
+        try:
+            proc.wait(timeout=0 if timed_out or decoder.full else 5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the collector and whatever it started
+            proc.wait()
+        proc.stdout.close()
+    decoder.finish()
+    snapshot.facts["sudo"] = "no"
+    snapshot.finished_at = datetime.now(UTC)
+    if timed_out:
+        raise CollectError("localhost", "collect", f"local collection timed out after {timeout:g}s", snapshot)
+    if not decoder.complete:
+        raise CollectError("localhost", "collect", "the local collector stopped early", snapshot)
+    return snapshot

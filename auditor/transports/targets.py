@@ -1,0 +1,114 @@
+"""Target specs: `meet.example.org`, `user@host`, `host:2222`, `ssh://user@host:2222`, `[::1]:2222`,
+`ssh://[2001:db8::1]`, a bare IPv6 address, and `local://` (this machine, same collector).
+
+`--root DIR` (an offline directory audit) is not a target spec and is handled by the CLI.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from auditor.collect.stream import one_line
+
+SCHEMES = ("ssh", "local")
+_HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$"
+)
+_USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\\-]{0,63}\$?$")
+
+
+class TargetError(ValueError):
+    """A target spec that cannot be used; `str()` is one line (CLI: usage error, exit 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    scheme: str  # "ssh" or "local"
+    host: str  # hostname or IP address without brackets; "localhost" for local://
+    user: str | None
+    port: int | None
+    raw: str
+
+    @property
+    def display(self) -> str:
+        """user@host:port as a human would write it (IPv6 in brackets when a port follows)."""
+        if self.scheme == "local":
+            return "local://"
+        host = f"[{self.host}]" if ":" in self.host and self.port is not None else self.host
+        text = f"{self.user}@{host}" if self.user else host
+        return f"{text}:{self.port}" if self.port is not None else text
+
+
+def _fail(raw: str, reason: str) -> TargetError:
+    return TargetError(f"invalid target {one_line(raw, 120)!r}: {reason}")
+
+
+def _check_host(raw: str, host: str) -> str:
+    if not host:
+        raise _fail(raw, "no host name")
+    if host.startswith("-"):
+        raise _fail(raw, "host name must not start with '-'")
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise _fail(raw, f"{one_line(host, 80)!r} is not a valid IPv6 address") from None
+    elif not _HOSTNAME_RE.match(host):
+        raise _fail(raw, f"{one_line(host, 80)!r} is not a valid host name or address")
+    return host
+
+
+def _check_port(raw: str, text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise _fail(raw, f"port {one_line(text, 20)!r} is not a number between 1 and 65535")
+    return int(text)
+
+
+def parse_target(raw: str) -> TargetSpec:
+    """Parse one target spec; raise TargetError with a one-line reason when it is unusable."""
+    if not raw or raw != raw.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in raw):
+        raise _fail(raw, "empty or contains whitespace/control characters")
+    scheme = "ssh"
+    rest = raw
+    if "://" in raw:
+        scheme, rest = raw.split("://", 1)
+        scheme = scheme.lower()
+        if scheme not in SCHEMES:
+            raise _fail(raw, f"unsupported scheme {one_line(scheme, 20)!r} (use ssh:// or local://)")
+        if rest.endswith("/"):
+            rest = rest[:-1]
+        if "/" in rest or "?" in rest or "#" in rest:
+            raise _fail(raw, "paths, queries and fragments are not supported")
+        if scheme == "local":
+            if rest not in ("", "localhost"):
+                raise _fail(raw, "local:// takes no host")
+            return TargetSpec("local", "localhost", None, None, raw)
+    elif "/" in raw:
+        raise _fail(raw, "looks like a path (use --root DIR for a directory)")
+    user: str | None = None
+    if "@" in rest:
+        user, rest = rest.rsplit("@", 1)
+        if ":" in user:
+            raise _fail(raw, "passwords in the target are not supported (use keys or the ssh agent)")
+        if not _USER_RE.match(user):
+            raise _fail(raw, f"{one_line(user, 40)!r} is not a valid user name")
+    port: int | None = None
+    if rest.startswith("["):
+        close = rest.find("]")
+        if close < 0:
+            raise _fail(raw, "missing ']' after an IPv6 address")
+        host, after = rest[1:close], rest[close + 1 :]
+        if after:
+            if not after.startswith(":"):
+                raise _fail(raw, "unexpected text after ']'")
+            port = _check_port(raw, after[1:])
+        if ":" not in host:
+            raise _fail(raw, "brackets are for IPv6 addresses")
+    elif rest.count(":") == 1:
+        host, port_text = rest.split(":")
+        port = _check_port(raw, port_text)
+    else:
+        host = rest  # a host name, or a bare IPv6 address (several colons, no port)
+    return TargetSpec(scheme, _check_host(raw, host), user, port, raw)
