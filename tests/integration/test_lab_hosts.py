@@ -120,6 +120,25 @@ def test_bosh_reaches_prosody(lab_host: HostFactory, variant: str) -> None:
         assert sasl_mechanisms(bosh_session_start(host, f"guest.{host.domain}")) == ["ANONYMOUS"]
 
 
+@pytest.mark.parametrize("variant", ["hardened", "debian-default", "jwt", "docker-style"])
+def test_xmpp_websocket_upgrades(lab_host: HostFactory, variant: str) -> None:
+    host = lab_host(variant)
+    ctx = ssl.create_default_context(cafile=host.ca_cert)
+    host_header = host.domain if host.web_port == 443 else f"{host.domain}:{host.web_port}"
+    request = (
+        f"GET /xmpp-websocket HTTP/1.1\r\nHost: {host_header}\r\nConnection: Upgrade\r\n"
+        "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Protocol: xmpp\r\n\r\n"
+    )
+    with (
+        socket.create_connection((host.address, host.web_port), timeout=5) as sock,
+        ctx.wrap_socket(sock, server_hostname=host.domain) as tls,
+    ):
+        tls.sendall(request.encode())
+        status_line = tls.recv(4096).split(b"\r\n", 1)[0]
+    assert status_line.startswith(b"HTTP/1.1 101"), status_line
+
+
 @pytest.mark.parametrize("variant", ALL)
 def test_ports_from_the_machine(lab_host: HostFactory, variant: str) -> None:
     host = lab_host(variant)

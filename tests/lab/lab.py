@@ -373,8 +373,8 @@ def up(
     if not NAME_RE.match(name):
         raise LabError(f"invalid host name {name!r}: use [a-z0-9-], at most 32 characters")
     ensure_packages(verbose)
-    LAB_DIR.mkdir(mode=0o711, exist_ok=True)
     with lab_lock():
+        LAB_DIR.mkdir(mode=0o711, exist_ok=True)
         current = _load(name)
         if current is not None:
             if current.variant != v.name or current.delay_ms != v.delay_ms:
