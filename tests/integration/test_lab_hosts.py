@@ -18,9 +18,10 @@ import httpx
 import paramiko
 import pytest
 
-from tests.lab import VARIANTS, LabHost, down, up
+from tests.lab import VARIANTS, LabError, LabHost, down, up
 from tests.lab.clients import bosh_session_start, https_client, sasl_mechanisms, ssh_client, ssh_run
-from tests.lab.lab import alive, link_exists, netns_exists, veth_names
+from tests.lab.lab import FAIL_ENV, alive, link_exists, netns_exists, veth_names
+from tests.lab.model import host_dir
 
 pytestmark = pytest.mark.lab
 
@@ -327,9 +328,19 @@ def test_real_etc_is_untouched(hardened_host: LabHost) -> None:
     assert "/tmp/jitsi-lab" not in Path("/proc/self/mountinfo").read_text()
 
 
-def test_down_removes_everything(lab: object) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root")
+def test_failed_start_is_loud_and_leaves_nothing(
+    debian_default_host: LabHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the fixture makes this skip, like the others, where the lab cannot run at all)
+    name = f"t-fail-{os.environ.get('PYTEST_XDIST_WORKER', 'master')}"
+    monkeypatch.setenv(FAIL_ENV, "nginx")
+    with pytest.raises(LabError, match=r"nginx exited with status 3[\s\S]*simulated failure of nginx"):
+        up("debian-default", name, verbose=False)
+    assert not host_dir(name).exists()
+    assert not netns_exists(f"jlab-{name}")
+
+
+def test_down_removes_everything(debian_default_host: LabHost) -> None:
     name = f"t-down-{os.environ.get('PYTEST_XDIST_WORKER', 'master')}"
     host = up("debian-default", name, verbose=False)
     # an open SSH session must not keep anything alive

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ REPO = Path(__file__).resolve().parents[2]
 COLLECTOR_SOURCE = REPO / "auditor" / "collect" / "remote_collector.sh"
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 READY_TIMEOUT = float(os.environ.get("JITSI_LAB_READY_TIMEOUT", "30"))
+FAIL_ENV = "JITSI_LAB_FAIL_DAEMON"  # name of a daemon to replace by one that exits (tests only)
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 # Directories (and one file) of the host that come from its private tree. Mount points missing on
@@ -751,7 +752,10 @@ def _create(v: Variant, name: str, t0: float) -> LabHost:
 
     # daemons
     started: list[tuple[Any, DaemonInfo, subprocess.Popen[bytes]]] = []
+    fail = os.environ.get(FAIL_ENV)
     for spec in plan.daemons + ([common.sshd_daemon()] if v.ssh else []):
+        if spec.name == fail:  # tests of the failure path: this daemon dies at once
+            spec = replace(spec, argv=["sh", "-c", f"echo simulated failure of {fail} >&2; exit 3"])
         info, proc = _start_daemon(spec, holder, root, acc)
         started.append((spec, info, proc))
         st["daemons"].append(asdict(info))
