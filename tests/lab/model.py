@@ -141,4 +141,5 @@ def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.chmod(0o600)  # holds the canaries: not for the audit account inside the hosts to read
     tmp.replace(path)
