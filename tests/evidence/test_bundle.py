@@ -1,0 +1,277 @@
+"""Evidence bundles: written, verified, and every kind of tampering detected and named."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from auditor.criteria import load_profile
+from auditor.evidence.bundle import (
+    MANIFEST,
+    SIGNATURE,
+    EvidenceError,
+    build_members,
+    load_private_key,
+    load_public_key,
+    member_json,
+    signature_bytes,
+    write_bundle,
+)
+from auditor.evidence.verify import unsafe_name, verify_bundle
+from tests.report.fixtures import NOW, make_results
+
+
+@pytest.fixture(scope="module")
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def _bundle(tmp_path: Path, key: Ed25519PrivateKey | None, name: str = "bundle.tar.gz") -> Path:
+    results = make_results()
+    (tmp_path / "waivers.yaml").write_text("waivers: []\n", encoding="utf-8")
+    members = build_members(
+        results,
+        '{"schema_version": "1.0", "targets": []}\n',
+        load_profile("default"),
+        created=NOW,
+        probes={1: {"tls": {"443": {"protocols": ["TLSv1.2"]}}}},
+        inputs={"waivers": tmp_path / "waivers.yaml"},
+    )
+    path = tmp_path / name
+    write_bundle(path, members, created=NOW, sign_key=key)
+    return path
+
+
+def _members(path: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    out = []
+    with tarfile.open(path, "r:gz") as tar:
+        for info in tar:
+            f = tar.extractfile(info)
+            out.append((info, f.read() if f else b""))
+    return out
+
+
+def _repack(src: Path, dst: Path, entries: list[tuple[tarfile.TarInfo, bytes]]) -> Path:
+    with tarfile.open(dst, "w:gz") as tar:
+        for info, data in entries:
+            info = tarfile.TarInfo(info.name) if info.isreg() else info
+            if info.isreg():
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            else:
+                tar.addfile(info)
+    return dst
+
+
+def test_contents(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    path = _bundle(tmp_path, key)
+    names = [i.name for i, _ in _members(path)]
+    assert names[:2] == [MANIFEST, SIGNATURE]
+    assert "report.json" in names and "run.json" in names and "versions.json" in names
+    assert "snapshots/01-config-repo.json" in names and "snapshots/02-meet.example.org.json" in names
+    assert "probes/02-meet.example.org.json" in names and "inputs/waivers.yaml" in names
+    data = dict((i.name, d) for i, d in _members(path))
+    snap = json.loads(data["snapshots/01-config-repo.json"])
+    assert snap["format"] == "jitsi-audit-snapshot/1" and snap["items"]
+    versions = json.loads(data["versions.json"])
+    assert versions["tool"]["name"] == "jitsi-audit" and versions["catalogue"]["version"] == 1
+    assert versions["libraries"]["cryptography"]
+    run = json.loads(data["run.json"])
+    assert run["created_at"] == NOW.isoformat() and run["targets"][2]["complete"] is False
+    manifest = json.loads(data[MANIFEST])
+    assert {m["name"] for m in manifest["members"]} == set(names) - {MANIFEST, SIGNATURE}
+    # the redacted snapshot only: no secret value went in (the fixture content is already redacted)
+    assert b"\xc2\xabredacted\xc2\xbb" in base64.b64decode(
+        next(i for i in snap["items"] if i["key"] == "/etc/jitsi/jicofo/config")["content_b64"]
+    )
+
+
+def test_verify_passes(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    path = _bundle(tmp_path, key)
+    res = verify_bundle(path, key.public_key())
+    assert res.ok, res.problems
+    assert res.signature == "valid" and res.members == 7
+    unsigned = _bundle(tmp_path, None, "unsigned.tar.gz")
+    res = verify_bundle(unsigned)
+    assert res.ok and res.signature == "absent"
+    assert verify_bundle(path).signature.startswith("valid (embedded key")
+
+
+def test_one_byte_change_to_any_member(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    path = _bundle(tmp_path, key)
+    entries = _members(path)
+    for index, (info, data) in enumerate(entries):
+        changed = bytearray(data)
+        changed[len(changed) // 2] ^= 0x01
+        tampered = list(entries)
+        tampered[index] = (info, bytes(changed))
+        out = _repack(path, tmp_path / f"t{index}.tar.gz", tampered)
+        res = verify_bundle(out, key.public_key())
+        assert not res.ok, info.name
+        joined = "\n".join(res.problems)
+        if info.name == SIGNATURE:
+            assert "signature" in joined
+        elif info.name == MANIFEST:
+            assert "manifest" in joined or "signature does not match" in joined
+        else:
+            assert f'member "{info.name}" changed' in joined
+
+
+def test_one_byte_change_to_the_archive_itself(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    path = _bundle(tmp_path, key)
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 2] ^= 0x01
+    path.write_bytes(bytes(blob))
+    assert not verify_bundle(path, key.public_key()).ok
+
+
+def test_signature_swap_and_wrong_key(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    path = _bundle(tmp_path, key)
+    entries = _members(path)
+    manifest = dict((i.name, d) for i, d in entries)[MANIFEST]
+    other = Ed25519PrivateKey.generate()
+    # a valid signature of this very manifest, but by another key
+    swapped = [(i, signature_bytes(manifest, other) if i.name == SIGNATURE else d) for i, d in entries]
+    out = _repack(path, tmp_path / "swapped.tar.gz", swapped)
+    res = verify_bundle(out, key.public_key())
+    assert not res.ok and any("signed by another key" in p for p in res.problems)
+    # a signature by the right key, but of another manifest
+    sig = json.loads(dict((i.name, d) for i, d in entries)[SIGNATURE])
+    sig["signature"] = base64.b64encode(key.sign(b"another manifest")).decode()
+    replayed = [(i, member_json(sig) if i.name == SIGNATURE else d) for i, d in entries]
+    res = verify_bundle(_repack(path, tmp_path / "replayed.tar.gz", replayed), key.public_key())
+    assert not res.ok and any("signature does not match" in p for p in res.problems)
+    # the right bundle checked against the wrong public key
+    res = verify_bundle(path, other.public_key())
+    assert not res.ok and res.signature == "invalid"
+    # no signature at all while a key is expected
+    unsigned = [(i, d) for i, d in entries if i.name != SIGNATURE]
+    res = verify_bundle(_repack(path, tmp_path / "nosig.tar.gz", unsigned), key.public_key())
+    assert not res.ok and any("not signed" in p for p in res.problems)
+
+
+def test_member_added_or_removed(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    path = _bundle(tmp_path, key)
+    entries = _members(path)
+    extra = [*entries, (tarfile.TarInfo("notes.txt"), b"added later\n")]
+    res = verify_bundle(_repack(path, tmp_path / "added.tar.gz", extra), key.public_key())
+    assert not res.ok and res.problems == ['member "notes.txt" is not in the manifest (added)']
+    removed = [(i, d) for i, d in entries if i.name != "report.json"]
+    res = verify_bundle(_repack(path, tmp_path / "removed.tar.gz", removed), key.public_key())
+    assert res.problems == ['member "report.json" is missing (removed from the bundle)']
+    dup = [*entries, entries[3]]
+    res = verify_bundle(_repack(path, tmp_path / "dup.tar.gz", dup), key.public_key())
+    assert any("more than once" in p for p in res.problems)
+
+
+@pytest.mark.parametrize(
+    "name", ["../evil.txt", "/etc/evil.txt", "snapshots/../../evil.txt", "a\\b.txt", "./x", "a//b"]
+)
+def test_unsafe_member_names_are_rejected_without_extracting(
+    tmp_path: Path, key: Ed25519PrivateKey, name: str
+) -> None:
+    path = _bundle(tmp_path, key)
+    entries = [*_members(path), (tarfile.TarInfo(name), b"owned\n")]
+    out = _repack(path, tmp_path / "unsafe.tar.gz", entries)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    before = set(os.listdir(tmp_path))
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        res = verify_bundle(out, key.public_key())
+    finally:
+        os.chdir(cwd)
+    assert not res.ok and any("unsafe member" in p for p in res.problems)
+    assert not list(work.iterdir()) and set(os.listdir(tmp_path)) == before
+    assert not Path("/etc/evil.txt").exists()
+    assert unsafe_name(name)
+
+
+def test_links_and_directories_are_rejected(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    path = _bundle(tmp_path, key)
+    link = tarfile.TarInfo("report2.json")
+    link.type = tarfile.SYMTYPE
+    link.linkname = "/etc/passwd"
+    folder = tarfile.TarInfo("snapshots")
+    folder.type = tarfile.DIRTYPE
+    res = verify_bundle(_repack(path, tmp_path / "l.tar.gz", [*_members(path), (link, b""), (folder, b"")]))
+    assert not res.ok and sum("not a regular file" in p for p in res.problems) == 2
+
+
+def test_not_a_bundle(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"hello")
+    res = verify_bundle(junk)
+    assert not res.ok and "not a readable" in res.problems[0]
+    with pytest.raises(FileNotFoundError):
+        verify_bundle(tmp_path / "missing.tar.gz")
+
+
+def test_key_formats(tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    pem = tmp_path / "k.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    ssh = tmp_path / "k_ed25519"
+    ssh.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        )
+    )
+    enc = tmp_path / "k.enc.pem"
+    enc.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"s3cret-passphrase"),
+        )
+    )
+    pub_pem = tmp_path / "k.pub.pem"
+    pub_pem.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    pub_ssh = tmp_path / "k.pub"
+    pub_ssh.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        + b" audit@ci\n"
+    )
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    for p in (pem, ssh):
+        assert (
+            load_private_key(p)
+            .public_key()
+            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            == raw
+        )
+    for p in (pub_pem, pub_ssh):
+        assert (
+            load_public_key(p).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw) == raw
+        )
+    monkeypatch.delenv("JITSI_AUDIT_SIGN_KEY_PASSPHRASE", raising=False)
+    with pytest.raises(EvidenceError, match="encrypted"):
+        load_private_key(enc)
+    monkeypatch.setenv("JITSI_AUDIT_SIGN_KEY_PASSPHRASE", "s3cret-passphrase")
+    assert load_private_key(enc)
+    monkeypatch.setenv("JITSI_AUDIT_SIGN_KEY_PASSPHRASE", "wrong")
+    with pytest.raises(EvidenceError) as exc:
+        load_private_key(enc)
+    assert "wrong" not in str(exc.value).replace("is wrong", "")  # the passphrase is never echoed
+    with pytest.raises(EvidenceError, match="private key"):
+        load_public_key(pem)
+    rsa_like = tmp_path / "bad.pem"
+    rsa_like.write_text("not a key", encoding="utf-8")
+    with pytest.raises(EvidenceError):
+        load_private_key(rsa_like)

@@ -1,0 +1,98 @@
+"""Baselines: new / unchanged / fixed, and only new failures gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.gating.baseline import BaselineError, BaselineState, load_baseline, parse_baseline
+from auditor.gating.gate import GateConfig, evaluate
+from auditor.model import Severity
+from tests.report.fixtures import make_results
+
+
+def _report(failing: dict[str, list[str]], complete: bool = True) -> dict[str, Any]:
+    return {
+        "schema_version": "1.0",
+        "generated_at": "2025-01-01T00:00:00+00:00",
+        "targets": [
+            {
+                "target": t,
+                "complete": complete,
+                "findings": [
+                    {"check_id": c, "status": "fail", "title": c, "severity": "high"} for c in checks
+                ]
+                + [{"check_id": "web.hsts", "status": "pass"}],
+            }
+            for t, checks in failing.items()
+        ],
+    }
+
+
+def test_new_unchanged_fixed() -> None:
+    base = parse_baseline(
+        _report({"config-repo": ["web.tls_configuration", "xmpp.c2s_encryption", "auth.gone_check"]}),
+        "b.json",
+    )
+    g = evaluate(make_results(), GateConfig(fail_on=Severity.HIGH, baseline=base))
+    tg = g.target(0)
+    assert tg.get("web.tls_configuration").baseline is BaselineState.UNCHANGED
+    assert not tg.get("web.tls_configuration").gates  # known failure: does not gate
+    assert tg.get("secrets.weak_or_default").baseline is BaselineState.NEW
+    assert tg.get("secrets.weak_or_default").gates
+    assert (
+        tg.get("web.hsts").baseline is BaselineState.NEW and not tg.get("web.hsts").gates
+    )  # below --fail-on
+    fixed = {x.check_id: x.status_now for x in tg.fixed}
+    assert fixed == {"xmpp.c2s_encryption": "pass", "auth.gone_check": None}
+    assert tg.get("xmpp.c2s_encryption").baseline is None  # passes now: no baseline state of its own
+    assert tg.count(BaselineState.NEW) == 4 and tg.count(BaselineState.UNCHANGED) == 1
+    assert tg.count(BaselineState.FIXED) == 2
+    # a target the baseline does not have: everything failing is new, nothing fixed
+    other = g.target(1)
+    assert other.in_baseline is False and not other.fixed
+    assert all(fg.baseline is BaselineState.NEW for fg in other.findings.values() if fg.failed)
+    assert g.failed
+
+
+def test_only_new_failures_gate() -> None:
+    results = make_results()[:1]
+    everything = [f.check_id for f in results[0].findings if f.status.value == "fail"]
+    base = parse_baseline(_report({"config-repo": everything}), "b.json")
+    g = evaluate(results, GateConfig(fail_on=Severity.LOW, baseline=base))
+    assert not g.failed and not g.target(0).gating
+
+
+def test_incomplete_baseline_target_knows_nothing() -> None:
+    base = parse_baseline(_report({"config-repo": ["web.tls_configuration"]}, complete=False), "b.json")
+    g = evaluate(make_results()[:1], GateConfig(baseline=base))
+    assert g.target(0).get("web.tls_configuration").baseline is BaselineState.NEW
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        {"targets": []},
+        {"schema_version": "1.0"},
+        {"schema_version": "1.0", "targets": [{"target": 1}]},
+        {"schema_version": "1.0", "targets": [{"target": "x", "findings": [{"status": "fail"}]}]},
+    ],
+)
+def test_malformed_baselines(data: Any) -> None:
+    with pytest.raises(BaselineError, match=r"b\.json: not a jitsi-audit JSON report"):
+        parse_baseline(data, "b.json")
+
+
+def test_load_from_file(tmp_path: Path) -> None:
+    p = tmp_path / "prev.json"
+    p.write_text(json.dumps(_report({"a": ["web.hsts"]})), encoding="utf-8")
+    assert load_baseline(p).failed("a", "web.hsts")
+    p.write_text("{not json", encoding="utf-8")
+    with pytest.raises(BaselineError, match="not a JSON report"):
+        load_baseline(p)
+    with pytest.raises(BaselineError, match="cannot read"):
+        load_baseline(tmp_path / "missing.json")

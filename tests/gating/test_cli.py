@@ -1,0 +1,223 @@
+"""The CLI wiring of gating and evidence: options, exit codes (2 > 3 > 1 > 0), stderr notices, outputs.
+
+The audit itself is replaced by the hand-built results, so these tests need no parsed deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import auditor.cli as cli
+from auditor.engine import TargetResult
+from tests.report.fixtures import make_results
+
+
+@pytest.fixture
+def fake_audit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """`--root DIR/ok` audits to the fixture's directory target, `--root DIR/down` to the failed one."""
+    results = make_results()
+
+    def fake(root: Path, *args: Any) -> TargetResult:
+        return results[0] if root.name == "ok" else results[2]
+
+    monkeypatch.setattr(cli, "_audit_root", fake)
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "down").mkdir()
+    return tmp_path
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def _waivers(path: Path, entries: list[dict[str, str]]) -> Path:
+    lines = ["waivers:"]
+    for e in entries:
+        lines.append("  - " + json.dumps(e))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+GATING = ["secrets.weak_or_default", "web.tls_configuration"]  # the fixture's failures at high and above
+
+
+def test_findings_gate_then_waivers_lift_them(fake_audit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = str(fake_audit / "ok")
+    code, _, _ = run(["--root", root, "-q", "-f", "json"], capsys)
+    assert code == 1
+    w = _waivers(
+        fake_audit / "w.yaml",
+        [
+            {"check": c, "justification": "accepted", "expires": "2999-01-01", "approver": "CISO"}
+            for c in GATING
+        ],
+    )
+    code, out, _ = run(["--root", root, "-q", "--waivers", str(w), "-f", "markdown"], capsys)
+    assert code == 0
+    assert "waived" in out
+
+
+def test_expired_waiver_is_announced_and_gates(fake_audit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    w = _waivers(
+        fake_audit / "w.yaml",
+        [
+            {"check": c, "justification": "accepted", "expires": "2020-01-01", "approver": "CISO"}
+            for c in GATING
+        ],
+    )
+    code, _, err = run(["--root", str(fake_audit / "ok"), "-q", "--waivers", str(w), "-f", "csv"], capsys)
+    assert code == 1
+    assert "waiver for secrets.weak_or_default" in err and "expired on 2020-01-01" in err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "waivers:\n  - {check: web.hsts, justification: x, expires: 2030-02-30, approver: y}\n",
+        "waivers:\n  - {check: web.hsts, expires: 2030-01-01, approver: y}\n",
+        "waivers:\n  - {check: web.unknown_check, justification: x, expires: 2030-01-01, approver: y}\n",
+        "waivers: [\n",
+    ],
+)
+def test_malformed_waivers_exit_2(fake_audit: Path, capsys: pytest.CaptureFixture[str], content: str) -> None:
+    w = fake_audit / "w.yaml"
+    w.write_text(content, encoding="utf-8")
+    code, out, err = run(["--root", str(fake_audit / "ok"), "--waivers", str(w)], capsys)
+    assert code == 2 and out == ""
+    assert f"{w}:" in err
+
+
+def test_usage_errors_exit_2(fake_audit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = str(fake_audit / "ok")
+    assert run(["--root", root, "--min-score", "bogus=3"], capsys)[0] == 2
+    assert run(["--root", root, "--min-score", "101"], capsys)[0] == 2
+    assert run(["--root", root, "--baseline", str(fake_audit / "missing.json")], capsys)[0] == 2
+    assert run(["--root", root, "--sign-key", str(fake_audit / "k.pem")], capsys)[0] == 2
+    assert run(["--root", root, "--fail-on", "never"], capsys)[0] == 2
+    bad = fake_audit / "p.yaml"
+    bad.write_text("extends: default\nseverities: {web.hsts: urgent}\n", encoding="utf-8")
+    code, _, err = run(["--root", root, "--profile", str(bad)], capsys)
+    assert code == 2 and f"{bad}:2:" in err
+
+
+def test_min_score_and_profile_fail_on(fake_audit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = str(fake_audit / "ok")
+    w = _waivers(
+        fake_audit / "w.yaml",
+        [
+            {"check": c, "justification": "accepted", "expires": "2999-01-01", "approver": "CISO"}
+            for c in GATING
+        ],
+    )
+    assert run(["--root", root, "-q", "--waivers", str(w), "--min-score", "39"], capsys)[0] == 0
+    assert run(["--root", root, "-q", "--waivers", str(w), "--min-score", "encryption=50"], capsys)[0] == 1
+    # the ci profile fails on medium: the fixture's medium failures gate again
+    assert run(["--root", root, "-q", "--waivers", str(w), "--profile", "ci"], capsys)[0] == 1
+    assert (
+        run(["--root", root, "-q", "--waivers", str(w), "--profile", "ci", "--fail-on", "high"], capsys)[0]
+        == 0
+    )
+
+
+def test_baseline_only_new_failures_gate(fake_audit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = str(fake_audit / "ok")
+    base = fake_audit / "base.json"
+    code, _, _ = run(["--root", root, "-q", "-o", str(base)], capsys)
+    assert code == 1 and json.loads(base.read_text())["targets"][0]["target"] == "config-repo"
+    code, out, _ = run(["--root", root, "-q", "--baseline", str(base), "-f", "table"], capsys)
+    assert code == 0
+    assert "0 new, 5 unchanged, 0 fixed" in out
+
+
+def test_incomplete_takes_precedence_over_findings(
+    fake_audit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(["--root", str(fake_audit / "ok"), "--root", str(fake_audit / "down"), "-q"], capsys)
+    assert code == 3
+
+
+def test_every_format_by_extension(fake_audit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_dir = fake_audit / "out"
+    out_dir.mkdir()
+    names = ["r.sarif", "r.xml", "r.html", "r.md", "r.csv", "r.json", "r.txt"]
+    args = ["--root", str(fake_audit / "ok"), "-q"]
+    for n in names:
+        args += ["-o", str(out_dir / n)]
+    code, out, _ = run(args, capsys)
+    assert code == 1 and out == ""
+    assert json.loads((out_dir / "r.sarif").read_text())["version"] == "2.1.0"
+    assert (out_dir / "r.xml").read_text().startswith("<?xml")
+    assert (out_dir / "r.html").read_text().startswith("<!DOCTYPE html>")
+    assert (out_dir / "r.md").read_text().startswith("## ")
+    assert (out_dir / "r.csv").read_text().startswith("target,check_id")
+
+
+def _keys(tmp: Path) -> tuple[Path, Path, Ed25519PrivateKey]:
+    key = Ed25519PrivateKey.generate()
+    priv = tmp / "sign.pem"
+    priv.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    pub = tmp / "sign.pub"
+    pub.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    )
+    return priv, pub, key
+
+
+def test_evidence_bundle_and_verify(fake_audit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    priv, pub, _ = _keys(fake_audit)
+    bundle = fake_audit / "evidence.tar.gz"
+    w = _waivers(
+        fake_audit / "w.yaml",
+        [{"check": "web.hsts", "justification": "cdn", "expires": "2999-01-01", "approver": "CISO"}],
+    )
+    code, _, err = run(
+        [
+            "--root",
+            str(fake_audit / "ok"),
+            "-q",
+            "--waivers",
+            str(w),
+            "--evidence",
+            str(bundle),
+            "--sign-key",
+            str(priv),
+        ],
+        capsys,
+    )
+    assert code == 1 and "evidence bundle" in err and "signed" in err
+    with tarfile.open(bundle) as tar:
+        names = tar.getnames()
+        report = json.loads(tar.extractfile("report.json").read())  # type: ignore[union-attr]
+    assert {
+        "manifest.json",
+        "manifest.sig",
+        "report.json",
+        "versions.json",
+        "run.json",
+        "inputs/waivers.yaml",
+    } <= set(names)
+    assert report["exit_code"] == 1
+    code, out, _ = run(["verify", str(bundle), "--pubkey", str(pub)], capsys)
+    assert code == 0 and out.startswith("OK ") and "signature valid" in out
+    (fake_audit / "other").mkdir()
+    _, other_pub, _ = _keys(fake_audit / "other")
+    code, out, _ = run(["verify", str(bundle), "--pubkey", str(other_pub)], capsys)
+    assert code == 1 and "signed by another key" in out
+    code, _, err = run(["verify", str(fake_audit / "nope.tar.gz")], capsys)
+    assert code == 2
+    code, _, err = run(["verify", str(bundle), "--pubkey", str(fake_audit / "nokey.pub")], capsys)
+    assert code == 2

@@ -1,0 +1,154 @@
+"""Waivers: required fields, UTC inclusive expiry edges, malformed files rejected with file:line."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from auditor.gating.gate import GateConfig, evaluate
+from auditor.gating.waivers import WaiverError, load_waivers, parse_waivers, utc_today
+from auditor.model import Severity
+from tests.report.fixtures import make_results
+
+CHECKS = ["web.hsts", "web.tls_configuration", "secrets.weak_or_default"]
+
+
+def _one(expires: str, target: str | None = None) -> str:
+    t = f"    target: '{target}'\n" if target else ""
+    return (
+        f"version: 1\nwaivers:\n  - check: web.tls_configuration\n{t}"
+        f"    justification: legacy clients\n    expires: {expires}\n    approver: CISO\n"
+    )
+
+
+def _gate(text: str, today: date) -> tuple[bool, list[str], bool]:
+    results = make_results()
+    ws = parse_waivers(text, "w.yaml", CHECKS)
+    g = evaluate(results, GateConfig(fail_on=Severity.HIGH, waivers=ws, today=today))
+    tg = g.target(0)
+    return (
+        tg.get("web.tls_configuration").waived,
+        [w.check_id for w in g.expired],
+        "web.tls_configuration" in tg.gating,
+    )
+
+
+def test_last_valid_day_still_applies() -> None:
+    waived, expired, gates = _gate(_one("2025-06-30"), date(2025, 6, 30))
+    assert waived and not expired and not gates
+
+
+def test_the_day_after_it_no_longer_applies_and_is_announced() -> None:
+    waived, expired, gates = _gate(_one("2025-06-30"), date(2025, 7, 1))
+    assert not waived and expired == ["web.tls_configuration"] and gates
+
+
+def test_expiry_is_judged_in_utc() -> None:
+    # 23:30 in New York on June 30 is already July 1 in UTC: the waiver has expired.
+    from zoneinfo import ZoneInfo
+
+    late = datetime(2025, 6, 30, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert utc_today(late) == date(2025, 7, 1)
+    assert utc_today(datetime(2025, 6, 30, 23, 59, 59, tzinfo=UTC)) == date(2025, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("expires", "why"),
+    [
+        ("2025-02-30", "not a valid date"),
+        ("'30/06/2025'", "not a valid date"),
+        ("2025-06-30T10:00:00", "not a date and time"),
+        ("tomorrow", "not a valid date"),
+        ("20250630", "not a valid date"),
+    ],
+)
+def test_malformed_dates_are_errors_with_line(expires: str, why: str) -> None:
+    with pytest.raises(WaiverError) as exc:
+        parse_waivers(_one(expires), "w.yaml", CHECKS)
+    assert str(exc.value).startswith("w.yaml:5:") and why in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "waivers:\n  - {check: web.hsts, expires: 2030-01-01, approver: x}\n",
+            "w.yaml:2: waiver needs a non-empty 'justification'",
+        ),
+        (
+            "waivers:\n  - {check: web.hsts, justification: '  ', expires: 2030-01-01, approver: x}\n",
+            "justification",
+        ),
+        ("waivers:\n  - {check: web.hsts, justification: j, approver: x}\n", "needs an 'expires' date"),
+        ("waivers:\n  - {check: web.hsts, justification: j, expires: 2030-01-01}\n", "'approver'"),
+        (
+            "waivers:\n  - {check: web.hsts, justification: j, expires: 2030-01-01, approver: x,"
+            " expiry: 1}\n",
+            "unknown key 'expiry'",
+        ),
+        (
+            "waivers:\n  - {check: web.nope, justification: j, expires: 2030-01-01, approver: x}\n",
+            "unknown check 'web.nope'",
+        ),
+        (
+            "waivers:\n  - {check: 'WEB HSTS', justification: j, expires: 2030-01-01, approver: x}\n",
+            "not a check id",
+        ),
+        ("waivers: {check: web.hsts}\n", "must be a list"),
+        ("waivers:\n  - [web.hsts]\n", "a waiver is a mapping"),
+        (
+            "waivers:\n  - {check: web.hsts, justification: [a], expires: 2030-01-01, approver: x}\n",
+            "must be text",
+        ),
+        ("waiver:\n  - {}\n", "unknown key 'waiver'"),
+        ("version: 2\nwaivers: []\n", "unsupported waivers version"),
+        ("", "no 'waivers' list"),
+        ("waivers:\n  - {check: web.hsts\n", "w.yaml:3: invalid YAML"),
+    ],
+)
+def test_malformed_files_are_errors(text: str, message: str) -> None:
+    with pytest.raises(WaiverError) as exc:
+        parse_waivers(text, "w.yaml", CHECKS)
+    assert message in str(exc.value)
+    assert str(exc.value).startswith("w.yaml")
+
+
+def test_target_glob_and_first_match() -> None:
+    text = _one("2030-01-01", target="meet.*")
+    results = make_results()
+    ws = parse_waivers(text, "w.yaml", CHECKS)
+    g = evaluate(results, GateConfig(fail_on=Severity.HIGH, waivers=ws, today=date(2025, 1, 1)))
+    assert not g.target(0).get("web.tls_configuration").waived  # config-repo
+    assert g.target(1).get("web.tls_configuration").waived  # meet.example.org
+    w = g.target(1).get("web.tls_configuration").waiver
+    assert w is not None and w.source == "w.yaml:3" and w.approver == "CISO"
+
+
+def test_a_waiver_never_makes_a_pass_or_unclear_look_waived() -> None:
+    text = (
+        "waivers:\n  - {check: xmpp.c2s_encryption, justification: j, expires: 2030-01-01, approver: x}\n"
+        "  - {check: rooms.lobby_available, justification: j, expires: 2030-01-01, approver: x}\n"
+    )
+    g = evaluate(make_results(), GateConfig(waivers=parse_waivers(text, "w.yaml"), today=date(2025, 1, 1)))
+    assert not g.target(0).get("xmpp.c2s_encryption").waived
+    assert not g.target(0).get("rooms.lobby_available").waived
+
+
+def test_load_from_file(tmp_path: Path) -> None:
+    p = tmp_path / "waivers.yaml"
+    p.write_text(_one("2030-01-01"), encoding="utf-8")
+    assert len(load_waivers(p, CHECKS).waivers) == 1
+    with pytest.raises(WaiverError, match="cannot read"):
+        load_waivers(tmp_path / "missing.yaml")
+    p.write_bytes(b"\xff\xfe")
+    with pytest.raises(WaiverError, match="UTF-8"):
+        load_waivers(p)
+
+
+def test_example_waiver_file_is_valid() -> None:
+    from tests.report.fixtures import repo_root
+
+    ws = load_waivers(repo_root() / "examples" / "waivers.yaml")
+    assert ws.waivers and all(w.justification and w.approver for w in ws.waivers)
