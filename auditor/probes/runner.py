@@ -1,0 +1,153 @@
+"""run_probes: exposure first, then TLS alongside HTTP+XMPP, each probe within its own time budget."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from auditor.probes.exposure import probe_exposure
+from auditor.probes.http import probe_http
+from auditor.probes.model import (
+    ExposureResult,
+    HttpResult,
+    ProbeOptions,
+    ProbeResults,
+    ProbeRun,
+    ProbeTarget,
+    TlsResult,
+    XmppResult,
+)
+from auditor.probes.net import resolve, run_with_deadline, sanitize
+from auditor.probes.tls import TLS_SERVICES, probe_tls
+from auditor.probes.xmpp import DEFAULT_ACCOUNTS, probe_xmpp
+
+R = TypeVar("R")
+GRACE = 2.0  # seconds a probe may overrun its soft deadline before it is abandoned
+_CLEAN_PATH = re.compile(r"^/[A-Za-z0-9/_.-]{0,100}$")
+
+
+def _timed(name: str, timeout: float, fn: Callable[[float], R], *,
+           intrusive: bool = False) -> tuple[ProbeRun, R | None]:
+    start = time.monotonic()
+    deadline = start + timeout
+    status, value, exc = run_with_deadline(lambda: fn(deadline), timeout + GRACE)
+    took = round(time.monotonic() - start, 3)
+    if status == "ok":
+        return ProbeRun(name, "ok", None, took, intrusive), value
+    if status == "timeout":
+        return ProbeRun(name, "timeout", f"no result within {timeout:g} s", took, intrusive), None
+    reason = sanitize(f"{type(exc).__name__}: {exc}", 200) if exc else "failed"
+    return ProbeRun(name, "failed", reason, took, intrusive), None
+
+
+def _tls_ports(target: ProbeTarget, exposure: ExposureResult | None) -> list[int]:
+    ports = [target.https_port] + [p for p in TLS_SERVICES if p not in (443, target.https_port)]
+    if exposure is None:
+        return ports
+    return [p for p in ports if p == target.https_port or exposure.is_open(p) is not False]
+
+
+def _xmpp_domain_and_path(target: ProbeTarget, http: HttpResult | None) -> tuple[str, str]:
+    domain, path = target.xmpp_domain or target.domain, "/http-bind"
+    values = dict(http.config_js.values) if http and http.config_js else {}
+    try:
+        public_domain = json.loads(values.get("hosts.domain", "null"))
+        bosh = json.loads(values.get("bosh", "null"))
+    except ValueError:
+        public_domain, bosh = None, None
+    if target.xmpp_domain is None and isinstance(public_domain, str) and re.fullmatch(r"[A-Za-z0-9.-]{1,253}",
+                                                                                       public_domain):
+        domain = public_domain
+    if isinstance(bosh, str):
+        parts = urlsplit(bosh if "//" in bosh else "//x" + bosh)
+        if parts.hostname in (None, "x", target.domain) and _CLEAN_PATH.match(parts.path):
+            path = parts.path
+    return domain, path
+
+
+def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> ProbeResults:
+    """Probe the host from outside. Never raises for network trouble: a probe that fails is recorded with
+    its reason (and its checks become `unclear`); the others go on."""
+    options = options or ProbeOptions()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.monotonic()
+    wanted = set(options.probes)
+    notes: list[str] = []
+    try:
+        address = target.address or resolve(target.domain)
+    except OSError as exc:
+        reason = f"cannot resolve {target.domain}: {sanitize(str(exc), 120)}"
+        failed = tuple(ProbeRun(n, "failed", reason) for n in options.probes)
+        return ProbeResults(target.domain, None, target.vantage, target.intrusive, started_at,
+                            round(time.monotonic() - t0, 3), failed)
+    runs: dict[str, ProbeRun] = {}
+    exposure: ExposureResult | None = None
+    if "exposure" in wanted:
+        runs["exposure"], exposure = _timed(
+            "exposure", options.exposure_timeout, lambda d: probe_exposure(target, address, options, d))
+    open_ports = None
+    if exposure is not None:
+        open_ports = {p.port for p in exposure.ports if p.proto == "tcp" and p.state == "open"}
+    web_share = 2 if wanted & {"http", "xmpp"} else 0
+    tls_budget = max(1, options.max_connections - web_share)
+    tls_box: list[tuple[ProbeRun, TlsResult | None]] = []
+    web_box: dict[str, tuple[ProbeRun, object]] = {}
+
+    def tls_lane() -> None:
+        ports = _tls_ports(target, exposure)
+        tls_box.append(_timed("tls", options.tls_timeout,
+                              lambda d: probe_tls(target, address, ports, options, d, tls_budget)))
+
+    def web_lane() -> None:
+        http: HttpResult | None = None
+        if "http" in wanted:
+            run, http = _timed("http", options.http_timeout,
+                               lambda d: probe_http(target, address, options, d, open_ports))
+            web_box["http"] = (run, http)
+        if "xmpp" in wanted:
+            domain, path = _xmpp_domain_and_path(target, http)
+            c2s_open = exposure.is_open(5222) if exposure else None
+            web_box["xmpp"] = _timed("xmpp", options.xmpp_timeout,
+                                     lambda d: probe_xmpp(target, address, options, domain, path, c2s_open),
+                                     intrusive=target.intrusive)
+
+    lanes = []
+    if "tls" in wanted:
+        lanes.append((threading.Thread(target=tls_lane, daemon=True), options.tls_timeout + 2 * GRACE))
+    if wanted & {"http", "xmpp"}:
+        lanes.append((threading.Thread(target=web_lane, daemon=True),
+                      options.http_timeout + options.xmpp_timeout + 3 * GRACE))
+    for thread, _ in lanes:
+        thread.start()
+    for thread, limit in lanes:
+        thread.join(max(0.0, t0 + options.exposure_timeout + GRACE + limit - time.monotonic()))
+
+    tls = None
+    if "tls" in wanted:
+        runs["tls"], tls = tls_box[0] if tls_box else (ProbeRun("tls", "timeout", "abandoned"), None)
+    http_result = xmpp_result = None
+    for name in ("http", "xmpp"):
+        if name in wanted:
+            run, value = web_box.get(name, (ProbeRun(name, "timeout", "abandoned"), None))
+            runs[name] = run
+            if name == "http" and isinstance(value, HttpResult):
+                http_result = value
+            if name == "xmpp" and isinstance(value, XmppResult):
+                xmpp_result = value
+    for name in options.probes:
+        runs.setdefault(name, ProbeRun(name, "skipped", "not requested"))
+    if target.intrusive:
+        accounts = ", ".join(user for user, _ in DEFAULT_ACCOUNTS)
+        notes.append(f"intrusive probes enabled: XMPP logins as {accounts} with known default passwords")
+    return ProbeResults(
+        domain=target.domain, address=address, vantage=target.vantage, intrusive=target.intrusive,
+        started_at=started_at, seconds=round(time.monotonic() - t0, 3),
+        runs=tuple(runs[n] for n in options.probes if n in runs),
+        exposure=exposure, tls=tls, http=http_result, xmpp=xmpp_result, notes=tuple(notes),
+    )

@@ -1,0 +1,24 @@
+"""Fixtures of the probe tests: one loopback lab (nginx + prosody) per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.probes.servers import ProbeLab, start_probe_lab
+
+
+@pytest.fixture(scope="session")
+def probe_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbeLab]:
+    if os.geteuid() != 0:
+        pytest.skip("the probe lab needs root (ports below 1024, nginx and prosody as root)")
+    try:
+        lab = start_probe_lab(tmp_path_factory.mktemp("probe-lab"))
+    except (FileNotFoundError, PermissionError) as exc:
+        pytest.skip(str(exc))
+    try:
+        yield lab
+    finally:
+        lab.stop()
