@@ -1,0 +1,467 @@
+"""Command line: `jitsi-audit [TARGET ...]`, plus `checks`, `schema`, `collector` and `verify` sub-commands.
+
+Exit codes (also in --help and the README):
+  0  audit complete, no failed finding at or above --fail-on
+  1  audit complete, failed findings at or above --fail-on (not waived; with --baseline: new ones
+     only), or a --min-score not met
+  2  usage or configuration error (bad option, profile, declarations)
+  3  audit incomplete for at least one target (unreachable, auth failure, host key problem,
+     or evidence unreadable) — takes precedence over 1: an incomplete audit never reads as a pass
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auditor import __version__
+from auditor.criteria import (
+    Declaration,
+    Profile,
+    ProfileError,
+    builtin_profiles,
+    load_declarations,
+    load_profile,
+)
+from auditor.engine import ProgressFn, TargetResult, audit_snapshot, failed_result
+from auditor.gating import (
+    BaselineError,
+    GateConfig,
+    GateReport,
+    ThresholdError,
+    WaiverError,
+    evaluate,
+    load_baseline,
+    load_waivers,
+    parse_min_scores,
+)
+from auditor.live import LiveOptions, audit_hosts
+from auditor.model import Severity, Status
+from auditor.registry import Check, MetadataError, all_checks
+from auditor.report.formats import EXTENSIONS, RENDERERS, RenderContext
+from auditor.report.terminal import safe
+from auditor.snapshot import Snapshot
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_HELP = __doc__.split("Exit codes", 1)[1] if __doc__ else ""
+DEMO_ROOT = Path(__file__).resolve().parent.parent / "examples" / "demo"
+
+app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None)
+sub = typer.Typer(add_completion=False, rich_markup_mode=None, help="jitsi-audit helper commands")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"jitsi-audit: {safe(message)}\n")
+
+
+def exit_code_for(results: list[TargetResult], fail_on: Severity, gate: GateReport | None = None) -> int:
+    if any(not r.complete or _evidence_unreadable(r) for r in results):
+        return EXIT_INCOMPLETE
+    if gate is not None:  # waivers, baseline and minimum scores applied
+        return EXIT_FINDINGS if gate.failed else EXIT_OK
+    for r in results:
+        if any(f.status is Status.FAIL and f.severity.rank >= fail_on.rank for f in r.findings):
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _evidence_unreadable(result: TargetResult) -> bool:
+    """Files that exist but could not be read or parsed leave the audit incomplete."""
+    if result.deployment is None:
+        return False
+    return bool(result.deployment.errors() or result.deployment.prosody_error)
+
+
+def _outputs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | None]]:
+    plan: list[tuple[str, Path | None]] = []
+    for out in outputs:
+        fmt = EXTENSIONS.get(out.suffix.lower())
+        if fmt is None:
+            if len(formats) == 1 and len(outputs) == 1:
+                fmt = formats[0]
+            else:
+                raise UsageError(f"cannot tell the format of {out} from its extension; use --format")
+        plan.append((fmt, out))
+    for fmt in formats:
+        if fmt not in RENDERERS:
+            raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(RENDERERS)})")
+        if not any(f == fmt for f, _ in plan):
+            plan.append((fmt, None))
+    if not plan:
+        plan.append(("table", None))
+    return plan
+
+
+@app.command(
+    name="audit",
+    help="Audit Jitsi Meet deployments: hosts over SSH, --root directories, or saved --snapshot files. "
+    "With no target, audits the demo configuration shipped in examples/.\n\nExit codes:" + EXIT_HELP,
+)
+def audit_command(
+    targets: Annotated[list[str] | None, typer.Argument(help="host, user@host or ssh://user@host:port")] = None,
+    root: Annotated[list[Path] | None, typer.Option("--root", help="audit a directory of configuration files")] = None,
+    snapshot: Annotated[list[Path] | None, typer.Option("--snapshot", help="audit a saved snapshot again")] = None,
+    save_snapshot: Annotated[Path | None, typer.Option(help="write the (redacted) collected evidence")] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", "-f", help="table, json, sarif, junit, html, markdown, csv (repeatable)"),
+    ] = None,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option("--output", "-o", help="write a report file; the format follows the extension "
+                     "(.json .sarif .xml .html .md .csv .txt); repeatable"),
+    ] = None,
+    fail_on: Annotated[
+        str | None, typer.Option(help="lowest severity of a failed finding that fails the run (default: the "
+                                 "profile's, high)")
+    ] = None,
+    profile: Annotated[str, typer.Option(help="built-in profile name or a YAML file")] = "default",
+    declarations: Annotated[Path | None, typer.Option(help="operator declarations (YAML)")] = None,
+    waivers: Annotated[
+        Path | None, typer.Option(help="waivers (YAML): accepted failures with justification, approver and "
+                                  "expiry (UTC, inclusive)")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="a previous --format json report: only failures new since it gate")
+    ] = None,
+    min_score: Annotated[
+        list[str] | None, typer.Option("--min-score", help="minimum score: N (overall) or CATEGORY=N")
+    ] = None,
+    evidence: Annotated[
+        Path | None, typer.Option(help="write an evidence bundle (.tar.gz): report, redacted snapshots, "
+                                  "versions, sha256 manifest")
+    ] = None,
+    sign_key: Annotated[
+        Path | None, typer.Option(help="Ed25519 private key (PEM or OpenSSH) signing the evidence manifest")
+    ] = None,
+    known_hosts: Annotated[Path | None, typer.Option(help="known_hosts file (default ~/.ssh/known_hosts)")] = None,
+    accept_new_host_key: Annotated[bool, typer.Option(help="trust and record an unknown host key")] = False,
+    identity: Annotated[Path | None, typer.Option("--identity", "-i", help="SSH private key")] = None,
+    ssh_config: Annotated[Path | None, typer.Option(help="ssh_config file (default ~/.ssh/config)")] = None,
+    sudo: Annotated[bool, typer.Option(help="read root-only files through `sudo -n` and the installed collector")] = False,
+    timeout: Annotated[float, typer.Option(help="per-host connection and command timeout, seconds")] = 30.0,
+    list_checks: Annotated[bool, typer.Option("--list-checks", help="list the checks and exit")] = False,
+    no_color: Annotated[bool, typer.Option(help="no colours in the terminal report")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
+) -> None:
+    from auditor.evidence.bundle import EvidenceError
+
+    try:
+        prof = load_profile(profile)
+        registered = all_checks(prof.criterion_ids)
+        checks = prof.apply_to_checks(registered)
+        decl = load_declarations(declarations, prof) if declarations else {}
+        plan = _outputs(fmt or [], output or [])
+        try:
+            severity = Severity((fail_on or prof.fail_on).lower())
+        except ValueError:
+            raise UsageError(f"--fail-on must be one of {', '.join(s.value for s in Severity)}") from None
+        gate_config = GateConfig(
+            fail_on=severity,
+            waivers=load_waivers(waivers, [c.id for c in registered]) if waivers else None,
+            baseline=load_baseline(baseline) if baseline else None,
+            min_scores=prof.min_scores.merged(
+                parse_min_scores(min_score or [], [c for c, _ in prof.categories])
+            ),
+        )
+        signer = _signing_key(sign_key, evidence)
+    except (ProfileError, MetadataError, UsageError, WaiverError, BaselineError, ThresholdError,
+            EvidenceError) as exc:
+        _err(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    if list_checks:
+        _print_checks(checks)
+        return
+
+    demo_note = None
+    hosts = list(targets or [])
+    roots = list(root or [])
+    snaps = list(snapshot or [])
+    if not (hosts or roots or snaps):
+        if not DEMO_ROOT.is_dir():
+            _err("no target given (and the demo tree examples/demo is not installed)")
+            raise typer.Exit(EXIT_USAGE)
+        roots = [DEMO_ROOT]
+        demo_note = (
+            "No target given: auditing the demo tree examples/demo (a 2020-era Debian quick-install left "
+            "unchanged). Run `jitsi-audit HOST` or `jitsi-audit --root DIR` to audit your own."
+        )
+
+    results: list[TargetResult] = []
+    collected: list[Snapshot] = []
+
+    def progress(target: str, stage: str) -> None:
+        if not quiet and sys.stderr.isatty():
+            sys.stderr.write(f"\r{safe(target)}: {stage}…\x1b[K")
+
+    for r in roots:
+        results.append(_audit_root(r, prof, checks, decl, collected, progress))
+    for s in snaps:
+        results.append(_audit_saved(s, prof, checks, decl, collected, progress))
+    if hosts:
+        opts = LiveOptions(
+            known_hosts=known_hosts,
+            accept_new_host_key=accept_new_host_key,
+            identity=identity,
+            ssh_config=ssh_config,
+            sudo=sudo,
+            timeout=timeout,
+        )
+        for res in audit_hosts(hosts, opts, prof, checks, decl, progress):
+            if res.snapshot is not None:
+                collected.append(res.snapshot)
+            results.append(res)
+    if not quiet and sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+    for res in results:
+        if res.error:
+            _err(f"{res.target}: {res.error_stage}: {res.error}")
+
+    if save_snapshot is not None:
+        _save_snapshots(save_snapshot, collected)
+    gate = evaluate(results, gate_config)
+    for w in gate.expired:
+        _err(f"waiver for {w.check_id} ({w.source}) expired on {w.expires.isoformat()} (UTC): "
+             "it no longer applies")
+    code = exit_code_for(results, severity, gate)
+    for kind, path in plan:
+        color = None if (path is None and sys.stdout.isatty() and not no_color) else False
+        ctx = RenderContext(prof, severity, code, color=color, demo_note=demo_note, gate=gate)
+        text = RENDERERS[kind](results, ctx)
+        if path is None:
+            sys.stdout.write(text)
+        else:
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                _err(f"cannot write {path}: {exc.strerror}")
+                raise typer.Exit(EXIT_USAGE) from None
+    if evidence is not None:
+        inputs = {"waivers": waivers, "declarations": declarations, "baseline": baseline}
+        if Path(profile).suffix in (".yaml", ".yml") and Path(profile).is_file():
+            inputs["profile"] = Path(profile)
+        try:
+            _write_evidence(evidence, results, prof, severity, code, signer,
+                            {k: v for k, v in inputs.items() if v is not None})
+        except EvidenceError as exc:
+            _err(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+    raise typer.Exit(code)
+
+
+def _signing_key(sign_key: Path | None, evidence: Path | None) -> object | None:
+    """The Ed25519 key for --sign-key, loaded before the audit so a bad key fails fast (exit 2)."""
+    if sign_key is None:
+        return None
+    if evidence is None:
+        raise UsageError("--sign-key signs the evidence bundle: give --evidence FILE too")
+    from auditor.evidence.bundle import load_private_key
+
+    return load_private_key(sign_key)
+
+
+def _write_evidence(
+    path: Path,
+    results: list[TargetResult],
+    prof: Profile,
+    severity: Severity,
+    code: int,
+    signer: object | None,
+    inputs: dict[str, Path],
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from auditor.evidence.bundle import build_members, now_utc, write_bundle
+    from auditor.report.json_report import render_json
+
+    created = now_utc()
+    probes = {i: getattr(r, "probes", None) for i, r in enumerate(results)}
+    members = build_members(
+        results, render_json(results, prof, severity.value, code), prof, created=created,
+        probes={i: p for i, p in probes.items() if p}, inputs=inputs,
+    )
+    key = signer if isinstance(signer, Ed25519PrivateKey) else None
+    digest = write_bundle(path, members, created=created, sign_key=key)
+    sys.stderr.write(f"jitsi-audit: evidence bundle {safe(str(path))}: {len(members)} members, "
+                     f"manifest sha256 {digest}{', signed' if key else ''}\n")
+
+
+def _audit_root(
+    root: Path,
+    prof: Profile,
+    checks: list[Check],
+    decl: Mapping[str, Declaration],
+    collected: list[Snapshot],
+    progress: ProgressFn,
+) -> TargetResult:
+    from auditor.transports.local import collect_local_dir
+
+    started = datetime.now(UTC)
+    target = str(root)
+    if not root.is_dir():
+        return failed_result(target, "collect", f"{root} is not a directory", started)
+    try:
+        snap = collect_local_dir(root)
+    except OSError as exc:
+        return failed_result(target, "collect", f"cannot read {root}: {exc.strerror}", started)
+    result = audit_snapshot(snap, prof, checks, decl, progress=progress)
+    if result.snapshot is not None:
+        collected.append(result.snapshot)
+    return result
+
+
+def _audit_saved(
+    path: Path,
+    prof: Profile,
+    checks: list[Check],
+    decl: Mapping[str, Declaration],
+    collected: list[Snapshot],
+    progress: ProgressFn,
+) -> TargetResult:
+    started = datetime.now(UTC)
+    try:
+        snap = Snapshot.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc) or type(exc).__name__
+        return failed_result(str(path), "load", f"cannot load snapshot: {reason}", started)
+    result = audit_snapshot(snap, prof, checks, decl, progress=progress)
+    if result.snapshot is not None:
+        collected.append(result.snapshot)
+    return result
+
+
+def _save_snapshots(path: Path, snaps: list[Snapshot]) -> None:
+    if not snaps:
+        _err("--save-snapshot: nothing was collected")
+        return
+    try:
+        if len(snaps) == 1:
+            snaps[0].save(path)
+        else:
+            for i, snap in enumerate(snaps, start=1):
+                snap.save(path.with_name(f"{path.stem}-{i}{path.suffix}"))
+    except OSError as exc:
+        _err(f"cannot write snapshot {path}: {exc.strerror}")
+
+
+def _print_checks(checks: list[Check]) -> None:
+    for c in checks:
+        sys.stdout.write(f"{c.id:<36} {c.meta.severity.value:<8} {','.join(c.meta.criteria):<48} {c.meta.title}\n")
+
+
+@sub.command("checks", help="List every check: id, severity, criteria, title.")
+def checks_command(
+    profile: Annotated[str, typer.Option(help="profile whose criteria validate the checks")] = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    try:
+        prof = load_profile(profile)
+        checks = prof.apply_to_checks(all_checks(prof.criterion_ids))
+    except (ProfileError, MetadataError) as exc:
+        _err(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    if as_json:
+        data = [
+            {
+                "id": c.id,
+                "title": c.meta.title,
+                "severity": c.meta.severity.value,
+                "criteria": list(c.meta.criteria),
+                "rationale": c.meta.rationale,
+                "remediation": c.meta.remediation,
+                "references": list(c.meta.references),
+            }
+            for c in checks
+        ]
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    _print_checks(checks)
+
+
+@sub.command("schema", help="Print the JSON Schema of the --format json report.")
+def schema_command() -> None:
+    from auditor.report.json_model import report_schema
+
+    sys.stdout.write(json.dumps(report_schema(), indent=2, sort_keys=True) + "\n")
+
+
+@sub.command("profiles", help="List the built-in profiles.")
+def profiles_command() -> None:
+    for name in builtin_profiles():
+        sys.stdout.write(name + "\n")
+
+
+@sub.command("collector", help="Print the read-only remote collector script (to install for --sudo).")
+def collector_command() -> None:
+    from auditor.collect.plan import collector_script
+
+    sys.stdout.write(collector_script())
+
+
+@sub.command("version", help="Print the version.")
+def version_command() -> None:
+    sys.stdout.write(f"jitsi-audit {__version__}\n")
+
+
+@sub.command(
+    "verify",
+    help="Verify an evidence bundle: every member's sha256 against the manifest, and the Ed25519 signature "
+    "(with --pubkey: that it was made by that key). Exit 0 verified, 1 changed or invalid (each problem is "
+    "named), 2 unreadable bundle or key. The archive is read in memory, never extracted.",
+)
+def verify_command(
+    bundle: Annotated[Path, typer.Argument(help="the .tar.gz written by --evidence")],
+    pubkey: Annotated[
+        Path | None, typer.Option(help="Ed25519 public key (PEM or OpenSSH) expected to sign")
+    ] = None,
+) -> None:
+    from auditor.evidence.bundle import EvidenceError, load_public_key
+    from auditor.evidence.verify import verify_bundle
+
+    try:
+        key = load_public_key(pubkey) if pubkey is not None else None
+        result = verify_bundle(bundle, key)
+    except EvidenceError as exc:
+        _err(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:
+        _err(f"cannot read {bundle}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    out = sys.stdout
+    for problem in result.problems:
+        out.write(f"FAIL {safe(problem)}\n")
+    signed = f"signature {result.signature}" + (f" ({result.key})" if result.key else "")
+    if result.ok:
+        out.write(f"OK {result.members} members match the manifest; {signed}; "
+                  f"created {safe(result.created_at)} by {safe(result.tool)}\n")
+        raise typer.Exit(EXIT_OK)
+    out.write(f"verification FAILED: {len(result.problems)} problem(s); {signed}\n")
+    raise typer.Exit(EXIT_FINDINGS)
+
+
+SUBCOMMANDS = {"checks", "schema", "profiles", "collector", "version", "verify"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Route `jitsi-audit SUBCOMMAND ...` to the helper commands and everything else to the audit."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in SUBCOMMANDS:
+        sub(args=args, prog_name="jitsi-audit", standalone_mode=True)
+    elif args and args[0] == "audit":
+        app(args=args[1:], prog_name="jitsi-audit", standalone_mode=True)
+    else:
+        app(args=args, prog_name="jitsi-audit", standalone_mode=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""The parsed deployment: every discovered file parsed once, with parse failures kept as evidence.
+
+Checks and facts read this object only; they never see a transport. A file that could not be read or
+parsed is kept as a `ParsedFile` with its error, so whatever depends on it can say `unclear` and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+from auditor.discovery import DiscoveredFile, Role, discover
+from auditor.parsers.base import ConfigParseError, Location
+from auditor.parsers.certificate import parse_certificates
+from auditor.parsers.dotenv import EnvValue, parse_dotenv
+from auditor.parsers.hocon import HoconDoc, parse_hocon
+from auditor.parsers.javascript import JsConfig, parse_config_js
+from auditor.parsers.nginx import NginxConfig, parse_nginx
+from auditor.parsers.properties import parse_properties
+from auditor.parsers.prosody import ProsodyConfig, parse_prosody
+from auditor.parsers.prosody_effective import EffectiveProsody, build_effective
+from auditor.parsers.simplekv import parse_colon_kv, parse_shell_env, parse_turnserver
+from auditor.snapshot import ItemStatus, Snapshot
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile(Generic[T]):
+    role: Role
+    path: str
+    value: T | None
+    error: str | None = None  # one line: unreadable, too large, or the parse error with its line
+    error_line: int | None = None
+    active: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, self.error_line)
+
+
+@dataclass
+class Deployment:
+    snapshot: Snapshot
+    files: list[DiscoveredFile]
+    parsed: dict[Role, list[ParsedFile[Any]]] = field(default_factory=dict)
+    prosody: EffectiveProsody | None = None
+    prosody_error: str | None = None
+
+    # -- access helpers ------------------------------------------------------------------------
+    def of(self, role: Role, *, active_only: bool = True) -> list[ParsedFile[Any]]:
+        return [p for p in self.parsed.get(role, []) if p.active or not active_only]
+
+    def first(self, role: Role) -> ParsedFile[Any] | None:
+        files = self.of(role)
+        return files[0] if files else None
+
+    def present(self, role: Role) -> bool:
+        return bool(self.of(role))
+
+    def errors(self) -> list[ParsedFile[Any]]:
+        return [p for files in self.parsed.values() for p in files if p.error is not None]
+
+    @property
+    def jicofo(self) -> ParsedFile[HoconDoc] | None:
+        return self.first(Role.JICOFO_CONF)
+
+    @property
+    def jvb(self) -> ParsedFile[HoconDoc] | None:
+        return self.first(Role.JVB_CONF)
+
+    @property
+    def config_js(self) -> ParsedFile[JsConfig] | None:
+        return self.first(Role.CONFIG_JS)
+
+    @property
+    def interface_config_js(self) -> ParsedFile[JsConfig] | None:
+        return self.first(Role.INTERFACE_CONFIG_JS)
+
+    @property
+    def nginx(self) -> ParsedFile[NginxConfig] | None:
+        return self.first(Role.NGINX_SITE)
+
+    @property
+    def docker_env(self) -> ParsedFile[dict[str, EnvValue]] | None:
+        return self.first(Role.DOCKER_ENV)
+
+    @cached_property
+    def packages(self) -> dict[str, str]:
+        """Installed Debian packages and versions from `dpkg-query` output, when collected."""
+        item = self.snapshot.command("dpkg-query")
+        result: dict[str, str] = {}
+        if item is None or not item.ok:
+            return result
+        for line in item.text().splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[0] and parts[1] and (len(parts) < 3 or parts[2].startswith("i")):
+                result[parts[0]] = parts[1]
+        return result
+
+
+_ParseFn = Callable[[str, str], Any]
+
+_SINGLE_FILE_PARSERS: dict[Role, _ParseFn] = {
+    Role.PROSODY_MAIN: parse_prosody,
+    Role.PROSODY_INCLUDE: parse_prosody,
+    Role.JICOFO_CONF: parse_hocon,
+    Role.JVB_CONF: parse_hocon,
+    Role.JIBRI_CONF: parse_hocon,
+    Role.JICOFO_PROPERTIES: parse_properties,
+    Role.JVB_PROPERTIES: parse_properties,
+    Role.JIGASI_PROPERTIES: parse_properties,
+    Role.JICOFO_ENV: parse_shell_env,
+    Role.JVB_ENV: parse_shell_env,
+    Role.CONFIG_JS: lambda text, path: parse_config_js(text, path, "config"),
+    Role.INTERFACE_CONFIG_JS: lambda text, path: parse_config_js(text, path, "interfaceConfig"),
+    Role.TURNSERVER: parse_turnserver,
+    Role.SASLAUTHD: parse_colon_kv,
+    Role.DOCKER_ENV: parse_dotenv,
+    Role.CERTIFICATE: parse_certificates,
+}
+
+
+def _unreadable_reason(f: DiscoveredFile) -> str:
+    item = f.item
+    if item.status is ItemStatus.PERMISSION_DENIED:
+        return f"{item.key}: permission denied (run with --sudo or grant read access)"
+    if item.status is ItemStatus.TOO_LARGE:
+        return f"{item.key}: too large to audit ({item.size} bytes)"
+    return f"{item.key}: {item.error or item.status.value}"
+
+
+def build_deployment(snapshot: Snapshot) -> Deployment:
+    files = discover(snapshot)
+    dep = Deployment(snapshot=snapshot, files=files)
+    for f in files:
+        if f.role in (
+            Role.NGINX_MAIN,
+            Role.NGINX_SITE,
+            Role.PRIVATE_KEY,
+            Role.PROSODY_ACCOUNT,
+            Role.DOCKER_COMPOSE,
+        ):
+            continue  # parsed as a whole below, or judged from metadata only
+        parser = _SINGLE_FILE_PARSERS.get(f.role)
+        if parser is None:
+            continue
+        dep.parsed.setdefault(f.role, []).append(_parse_one(f, parser))
+    _parse_nginx(dep)
+    _build_prosody(dep)
+    for role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT, Role.DOCKER_COMPOSE):
+        for f in files:
+            if f.role is role:
+                dep.parsed.setdefault(role, []).append(
+                    ParsedFile(role, f.path, f.item.text() if f.item.ok else None, None, None, f.active)
+                )
+    return dep
+
+
+def _parse_one(f: DiscoveredFile, parser: _ParseFn) -> ParsedFile[Any]:
+    if not f.item.ok:
+        return ParsedFile(f.role, f.path, None, _unreadable_reason(f), None, f.active)
+    try:
+        return ParsedFile(f.role, f.path, parser(f.item.text(), f.path), None, None, f.active)
+    except ConfigParseError as exc:
+        return ParsedFile(f.role, f.path, None, str(exc), exc.line, f.active)
+    except Exception as exc:  # a parser bug must cost one file, never the audit
+        return ParsedFile(
+            f.role, f.path, None, f"{f.path}: parser failed ({type(exc).__name__})", None, f.active
+        )
+
+
+def _parse_nginx(dep: Deployment) -> None:
+    texts = {
+        f.path: f.item.text() for f in dep.files if f.role in (Role.NGINX_MAIN, Role.NGINX_SITE) and f.item.ok
+    }
+    mains = [f for f in dep.files if f.role is Role.NGINX_MAIN]
+    sites = [f for f in dep.files if f.role is Role.NGINX_SITE]
+    entries = [f for f in mains if f.item.ok] or [f for f in sites if f.active]
+    for f in [*mains, *sites]:
+        if not f.item.ok:
+            dep.parsed.setdefault(Role.NGINX_SITE, []).append(
+                ParsedFile(Role.NGINX_SITE, f.path, None, _unreadable_reason(f), None, f.active)
+            )
+    if not entries:
+        return
+    if mains and mains[0].item.ok:
+        dep.parsed.setdefault(Role.NGINX_SITE, []).append(
+            _parse_one(mains[0], lambda _text, path: parse_nginx(texts, path))
+        )
+        return
+    for f in entries:
+        dep.parsed.setdefault(Role.NGINX_SITE, []).append(
+            _parse_one(f, lambda _text, path: parse_nginx(texts, path))
+        )
+
+
+def _build_prosody(dep: Deployment) -> None:
+    mains = [p for p in dep.of(Role.PROSODY_MAIN) if p.ok]
+    includes = [p for p in dep.of(Role.PROSODY_INCLUDE, active_only=False) if p.ok]
+    configs: dict[str, ProsodyConfig] = {p.path: p.value for p in [*mains, *includes] if p.value is not None}
+    if not configs:
+        return
+    try:
+        if mains:
+            dep.prosody = build_effective(configs, mains[0].path)
+        else:
+            active = [p.path for p in includes if p.active] or [p.path for p in includes]
+            dep.prosody = build_effective({p: configs[p] for p in active}, None)
+    except ConfigParseError as exc:
+        dep.prosody_error = str(exc)

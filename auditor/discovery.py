@@ -1,0 +1,208 @@
+"""Which collected file plays which part in a Jitsi deployment, found by name and by content.
+
+The same rules serve a live host (real paths), a docker-jitsi-meet CONFIG volume and any hand-made
+config repository, so `--root DIR` works whatever the layout.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+
+
+class Role(StrEnum):
+    PROSODY_MAIN = "prosody_main"
+    PROSODY_INCLUDE = "prosody_include"
+    PROSODY_ACCOUNT = "prosody_account"
+    JICOFO_CONF = "jicofo_conf"
+    JICOFO_PROPERTIES = "jicofo_properties"
+    JICOFO_ENV = "jicofo_env"
+    JVB_CONF = "jvb_conf"
+    JVB_PROPERTIES = "jvb_properties"
+    JVB_ENV = "jvb_env"
+    CONFIG_JS = "config_js"
+    INTERFACE_CONFIG_JS = "interface_config_js"
+    NGINX_MAIN = "nginx_main"
+    NGINX_SITE = "nginx_site"
+    TURNSERVER = "turnserver"
+    JIBRI_CONF = "jibri_conf"
+    JIGASI_PROPERTIES = "jigasi_properties"
+    DOCKER_ENV = "docker_env"
+    DOCKER_COMPOSE = "docker_compose"
+    SASLAUTHD = "saslauthd"
+    CERTIFICATE = "certificate"
+    PRIVATE_KEY = "private_key"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredFile:
+    role: Role
+    item: CollectedItem
+    active: bool = True  # False for e.g. conf.avail files not linked from conf.d
+    why: str = ""  # how the role was recognised (name or content), for the report
+
+    @property
+    def path(self) -> str:
+        return self.item.key
+
+
+# Name rules first (exact layouts of Debian hosts and docker-jitsi-meet volumes), content sniffing second.
+_NAME_RULES: tuple[tuple[str, Role], ...] = (
+    ("*/prosody.cfg.lua", Role.PROSODY_MAIN),
+    ("*/prosody/*.cfg.lua", Role.PROSODY_INCLUDE),
+    ("*/conf.d/*.cfg.lua", Role.PROSODY_INCLUDE),
+    ("*/conf.avail/*.cfg.lua", Role.PROSODY_INCLUDE),
+    ("*.cfg.lua", Role.PROSODY_INCLUDE),
+    ("*/accounts/*.dat", Role.PROSODY_ACCOUNT),
+    ("*/jicofo.conf", Role.JICOFO_CONF),
+    ("*/jicofo/sip-communicator.properties", Role.JICOFO_PROPERTIES),
+    ("*/jitsi/jicofo/config", Role.JICOFO_ENV),
+    ("*/jvb.conf", Role.JVB_CONF),
+    ("*/videobridge/sip-communicator.properties", Role.JVB_PROPERTIES),
+    ("*/jvb/sip-communicator.properties", Role.JVB_PROPERTIES),
+    ("*/jitsi/videobridge/config", Role.JVB_ENV),
+    ("*/interface_config.js", Role.INTERFACE_CONFIG_JS),
+    ("*/jitsi/meet/*-config.js", Role.CONFIG_JS),
+    ("*-config.js", Role.CONFIG_JS),
+    ("*/config.js", Role.CONFIG_JS),
+    ("*/nginx/nginx.conf", Role.NGINX_MAIN),
+    ("*/nginx/sites-enabled/*", Role.NGINX_SITE),
+    ("*/nginx/sites-available/*", Role.NGINX_SITE),
+    ("*/nginx/conf.d/*.conf", Role.NGINX_SITE),
+    ("*/web/nginx/*.conf", Role.NGINX_SITE),
+    ("*/web/nginx/default", Role.NGINX_SITE),
+    ("*/turnserver.conf", Role.TURNSERVER),
+    ("*/jibri.conf", Role.JIBRI_CONF),
+    ("*/jigasi/sip-communicator.properties", Role.JIGASI_PROPERTIES),
+    ("*/.env", Role.DOCKER_ENV),
+    ("*/docker-compose.yml", Role.DOCKER_COMPOSE),
+    ("*/docker-compose.yaml", Role.DOCKER_COMPOSE),
+    ("*/compose.yml", Role.DOCKER_COMPOSE),
+    ("*/compose.yaml", Role.DOCKER_COMPOSE),
+    ("*/saslauthd.conf", Role.SASLAUTHD),
+)
+
+_SNIFF_RULES: tuple[tuple[re.Pattern[str], Role], ...] = (
+    (re.compile(r"^\s*VirtualHost\s+[\"']", re.M), Role.PROSODY_INCLUDE),
+    (re.compile(r"^\s*Component\s+[\"']", re.M), Role.PROSODY_INCLUDE),
+    (re.compile(r"^\s*jicofo\s*[{.]", re.M), Role.JICOFO_CONF),
+    (re.compile(r"^\s*videobridge\s*[{.]", re.M), Role.JVB_CONF),
+    (re.compile(r"^\s*jibri\s*[{.]", re.M), Role.JIBRI_CONF),
+    (re.compile(r"^\s*org\.jitsi\.jicofo\.", re.M), Role.JICOFO_PROPERTIES),
+    (re.compile(r"^\s*org\.jitsi\.videobridge\.", re.M), Role.JVB_PROPERTIES),
+    (re.compile(r"^\s*org\.jitsi\.jigasi\.", re.M), Role.JIGASI_PROPERTIES),
+    (re.compile(r"\b(?:var|let|const)\s+interfaceConfig\s*="), Role.INTERFACE_CONFIG_JS),
+    (re.compile(r"\b(?:var|let|const)\s+config\s*=\s*\{"), Role.CONFIG_JS),
+    (re.compile(r"^\s*server\s*\{", re.M), Role.NGINX_SITE),
+    (re.compile(r"^\s*(?:static-auth-secret|use-auth-secret|listening-port)\b", re.M), Role.TURNSERVER),
+    (
+        re.compile(r"^\s*(?:JICOFO_AUTH_PASSWORD|JVB_AUTH_PASSWORD|ENABLE_AUTH|PUBLIC_URL)\s*=", re.M),
+        Role.DOCKER_ENV,
+    ),
+    (re.compile(r"^\s*ldap_servers\s*:", re.M), Role.SASLAUTHD),
+)
+
+_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----")
+_KEY_RE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|JAUDIT_REDACTED_PRIVATE_KEY_BLOCK")
+_SNIFF_LIMIT = 64 * 1024
+
+
+def _role_by_name(path: str) -> Role | None:
+    for pattern, role in _NAME_RULES:
+        if fnmatch.fnmatchcase(path, pattern):
+            return role
+    return None
+
+
+def _role_by_content(text: str) -> Role | None:
+    head = text[:_SNIFF_LIMIT]
+    if _KEY_RE.search(head):
+        return Role.PRIVATE_KEY
+    if _CERT_RE.search(head):
+        return Role.CERTIFICATE
+    for regex, role in _SNIFF_RULES:
+        if regex.search(head):
+            return role
+    return None
+
+
+def classify_item(item: CollectedItem) -> tuple[Role, str] | None:
+    if item.kind != "file":
+        return None
+    name_role = _role_by_name(item.key)
+    if item.content is None:
+        # Unreadable files still count: a role known by name makes its checks unclear, not silent.
+        return (name_role, "name") if name_role else None
+    content_role = _role_by_content(item.text())
+    if content_role in (Role.PRIVATE_KEY, Role.CERTIFICATE):
+        return content_role, "content"
+    if name_role is Role.CONFIG_JS and content_role is Role.INTERFACE_CONFIG_JS:
+        return content_role, "content"
+    if name_role is not None:
+        # A generic name (config.js, *.conf) must still look like the format it claims to be.
+        if name_role in (Role.CONFIG_JS, Role.NGINX_SITE) and content_role not in (name_role, None):
+            return content_role, "content"
+        return name_role, "name"
+    if content_role is not None:
+        return content_role, "content"
+    return None
+
+
+def discover(snapshot: Snapshot) -> list[DiscoveredFile]:
+    found: list[DiscoveredFile] = []
+    for item in sorted(snapshot.files(), key=lambda i: i.key):
+        if item.status not in (ItemStatus.OK, ItemStatus.PERMISSION_DENIED, ItemStatus.TOO_LARGE):
+            continue
+        classified = classify_item(item)
+        if classified is None:
+            continue
+        role, why = classified
+        found.append(DiscoveredFile(role, item, True, why))
+    return _mark_inactive(found)
+
+
+def _mark_inactive(found: list[DiscoveredFile]) -> list[DiscoveredFile]:
+    """conf.avail and sites-available files are inactive when an enabled twin directory exists."""
+    paths = {f.path for f in found}
+
+    def has_sibling_dir(path: str, avail: str, enabled: str) -> bool:
+        parent = posixpath.dirname(posixpath.dirname(path))
+        return any(p.startswith(posixpath.join(parent, enabled) + "/") for p in paths)
+
+    result: list[DiscoveredFile] = []
+    for f in found:
+        active = True
+        parent = posixpath.basename(posixpath.dirname(f.path))
+        target = f.item.link_target
+        if target and parent in ("conf.d", "sites-enabled"):
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), target))
+            if resolved in paths:
+                # The link's target is in the evidence too: report the real file, once.
+                result.append(DiscoveredFile(f.role, f.item, False, f.why))
+                continue
+        if parent == "conf.avail" and has_sibling_dir(f.path, "conf.avail", "conf.d"):
+            active = _linked_from(f, found, "conf.d")
+        elif parent == "sites-available" and has_sibling_dir(f.path, "sites-available", "sites-enabled"):
+            active = _linked_from(f, found, "sites-enabled")
+        result.append(DiscoveredFile(f.role, f.item, active, f.why))
+    return result
+
+
+def _linked_from(f: DiscoveredFile, found: Iterable[DiscoveredFile], enabled_dir: str) -> bool:
+    base = posixpath.basename(f.path)
+    for other in found:
+        if posixpath.basename(posixpath.dirname(other.path)) != enabled_dir:
+            continue
+        target = other.item.link_target
+        if target and posixpath.basename(target) == base:
+            return True
+        if not target and posixpath.basename(other.path) == base:
+            # Same name but a copy, not a link: the enabled copy is the one in force.
+            return False
+    return False

@@ -1,0 +1,130 @@
+"""The audit engine: snapshot → deployment → facts → checks → criteria → scores. It never prints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor.context import AuditContext
+from auditor.criteria import Declaration, Profile, rate
+from auditor.deployment import Deployment, build_deployment
+from auditor.facts import Facts, View, derive_facts
+from auditor.model import CheckResult, CriterionRating, Finding, Status
+from auditor.redaction import redact_snapshot
+from auditor.registry import Check
+from auditor.scoring import Scores, score
+from auditor.snapshot import Snapshot
+
+
+@dataclass(slots=True)
+class TargetResult:
+    """Everything the reporters need about one target."""
+
+    target: str
+    started_at: datetime
+    finished_at: datetime
+    snapshot: Snapshot | None
+    facts: Facts | None
+    findings: list[Finding]
+    criteria: list[CriterionRating]
+    scores: Scores | None
+    error: str | None = None  # the one-line reason when the target could not be audited at all
+    error_stage: str | None = None
+    deployment: Deployment | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None
+
+    def unclear_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.UNCLEAR]
+
+
+ProgressFn = Callable[[str, str], None]  # (target, stage)
+
+
+def run_checks(ctx: AuditContext, checks: list[Check]) -> list[Finding]:
+    findings: list[Finding] = []
+    for c in checks:
+        try:
+            result = c.run(ctx)
+        except Exception as exc:  # one broken check costs its own result only
+            result = CheckResult.unclear(f"check failed to run: {type(exc).__name__}")
+        findings.append(
+            Finding(
+                check_id=c.id,
+                title=c.meta.title,
+                severity=c.meta.severity,
+                status=result.status,
+                message=result.message,
+                criteria=c.meta.criteria,
+                remediation=c.meta.remediation,
+                evidence=result.evidence,
+                references=c.meta.references,
+            )
+        )
+    return findings
+
+
+def audit_snapshot(
+    snapshot: Snapshot,
+    profile: Profile,
+    checks: list[Check],
+    declarations: Mapping[str, Declaration] | None = None,
+    probes: dict[str, Any] | None = None,
+    *,
+    redact: bool = True,
+    progress: ProgressFn | None = None,
+) -> TargetResult:
+    """Audit an already collected snapshot (a live collection, a directory or a saved snapshot)."""
+    started = snapshot.started_at
+    if redact:
+        snapshot = redact_snapshot(snapshot)
+    if progress:
+        progress(snapshot.target, "parse")
+    deployment = build_deployment(snapshot)
+    facts = derive_facts(deployment)
+    ctx = AuditContext(deployment, facts, View(deployment), probes or {})
+    if progress:
+        progress(snapshot.target, "checks")
+    findings = run_checks(ctx, checks)
+    ratings = rate(profile, findings, facts, declarations)
+    scores = score(ratings, [c for c, _ in profile.categories])
+    notes = [
+        f"{p.path}: {p.error}" if not (p.error or "").startswith(p.path) else p.error
+        for p in deployment.errors()
+        if p.error
+    ]
+    if deployment.prosody_error:
+        notes.append(deployment.prosody_error)
+    return TargetResult(
+        target=snapshot.target,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        snapshot=snapshot,
+        facts=facts,
+        findings=findings,
+        criteria=ratings,
+        scores=scores,
+        deployment=deployment,
+        notes=notes,
+    )
+
+
+def failed_result(target: str, stage: str, error: str, started: datetime) -> TargetResult:
+    """A target that could not be audited: no facts, no findings, and the reason."""
+    return TargetResult(
+        target=target,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        snapshot=None,
+        facts=None,
+        findings=[],
+        criteria=[],
+        scores=None,
+        error=error,
+        error_stage=stage,
+    )

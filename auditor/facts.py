@@ -1,0 +1,907 @@
+"""The normalized deployment facts: a flat, documented contract derived from the parsed evidence.
+
+Each fact is a value or None (the evidence does not tell), with the places it was read from and,
+when None, the reason. The JSON report publishes the values under these exact keys.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from auditor.deployment import Deployment, ParsedFile
+from auditor.discovery import Role
+from auditor.model import Evidence
+from auditor.parsers.base import Location
+from auditor.secret_settings import secret_settings
+
+FACT_KEYS: tuple[str, ...] = (
+    "auth.main",
+    "auth.guest_domain",
+    "auth.secure_domain",
+    "lobby.enabled",
+    "rooms.breakout",
+    "moderation.av",
+    "e2ee.available",
+    "p2p.enabled",
+    "privacy.third_party_stun",
+    "privacy.third_party_requests",
+    "xmpp.c2s_require_encryption",
+    "web.tls_protocols",
+    "web.weak_tls",
+    "web.hsts",
+    "jvb.rest_public",
+    "web.welcome_page",
+    "recording.enabled",
+    "xmpp.rate_limit",
+    "secrets.weak_or_default",
+    "secrets.weak",
+)
+
+ANONYMOUS_AUTH = {"anonymous", "jitsi-anonymous"}
+_AUTH_NAMES = {
+    "anonymous": "anonymous",
+    "jitsi-anonymous": "anonymous",
+    "internal_hashed": "internal_hashed",
+    "internal_plain": "internal_plain",
+    "ldap": "ldap",
+    "ldap2": "ldap",
+    "cyrus": "cyrus",
+    "token": "jwt",
+    "hybrid_matrix_token": "jwt",
+}
+# STUN/TURN hosts operated by third parties that Jitsi configs ship with.
+_KNOWN_THIRD_PARTY_HOSTS = re.compile(
+    r"(?:^|\.)(?:jitsi\.net|jitsi\.org|8x8\.vc|google\.com|l\.google\.com|twilio\.com)$"
+)
+WEAK_PROTOCOLS = {"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"}
+_WEAK_CIPHER_RE = re.compile(r"RC4|3DES|DES-CBC3|DES-CBC-|EXP|NULL|MD5|ADH|AECDH|anon|IDEA|SEED|PSK", re.I)
+_WEAK_CIPHER_TOKENS = {
+    "ALL",
+    "LOW",
+    "MEDIUM",
+    "EXPORT",
+    "COMPLEMENTOFALL",
+    "COMPLEMENTOFDEFAULT",
+    "eNULL",
+    "aNULL",
+}
+
+
+@dataclass(slots=True)
+class Fact:
+    value: Any
+    evidence: list[Evidence] = field(default_factory=list)
+    note: str | None = None  # why it is None, or how it was derived (a default, docker variable ...)
+
+
+@dataclass(slots=True)
+class Facts:
+    items: dict[str, Fact]
+
+    def value(self, key: str) -> Any:
+        return self.items[key].value
+
+    def __getitem__(self, key: str) -> Fact:
+        return self.items[key]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: self.items[k].value for k in FACT_KEYS}
+
+
+def ev(path: str, line: int | None = None, excerpt: str | None = None) -> Evidence:
+    return Evidence(Location(path, line), excerpt)
+
+
+def _truthy(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        low = value.strip().strip("\"'").lower()
+        if low in ("1", "true", "yes", "on", "y"):
+            return True
+        if low in ("0", "false", "no", "off", "n", ""):
+            return False
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Deployment views the facts share
+# ----------------------------------------------------------------------------------------------
+
+
+class View:
+    """Read helpers over one deployment: main domain, prosody options, config.js, docker env."""
+
+    def __init__(self, dep: Deployment) -> None:
+        self.dep = dep
+        self.prosody = dep.prosody
+        self.cfg = dep.config_js
+        self.env = dep.docker_env
+        self.main_host = self._main_host()
+
+    # prosody ---------------------------------------------------------------------------------
+    def hosts(self) -> list[str]:
+        return list(self.prosody.hosts) if self.prosody else []
+
+    def components(self) -> dict[str, str | None]:
+        return dict(self.prosody.components) if self.prosody else {}
+
+    def p_get(self, host: str | None, key: str) -> tuple[Any, Evidence] | None:
+        if self.prosody is None:
+            return None
+        got = self.prosody.get(host, key)
+        if got is None:
+            return None
+        value, loc = got
+        return value, Evidence(loc, f"{key} = {_short(value)}")
+
+    def module_enabled(self, host: str | None, module: str) -> bool:
+        return bool(self.prosody and self.prosody.module_enabled(host, module))
+
+    def _main_host(self) -> str | None:
+        hosts = [h for h in self.hosts() if h != "localhost"]
+        if not hosts:
+            return None
+        domain = self.js("hosts.domain")
+        if isinstance(domain, str) and domain in hosts:
+            return domain
+        comps = self.components()
+        for h in hosts:
+            if f"conference.{h}" in comps or f"focus.{h}" in comps:
+                return h
+        prefixes = ("auth.", "guest.", "recorder.", "focus.", "jigasi.", "visitors.", "hidden.")
+        plain = [h for h in hosts if not h.startswith(prefixes)]
+        return plain[0] if plain else hosts[0]
+
+    def auth_of(self, host: str | None) -> tuple[str | None, Evidence | None]:
+        got = self.p_get(host, "authentication")
+        if got is None:
+            return None, None
+        value, evidence = got
+        return (str(value) if value is not None else None), evidence
+
+    # config.js -------------------------------------------------------------------------------
+    def js(self, dotted: str) -> Any:
+        if self.cfg is None or self.cfg.value is None:
+            return None
+        node: Any = self.cfg.value.values
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    def js_has(self, dotted: str) -> bool:
+        if self.cfg is None or self.cfg.value is None:
+            return False
+        node: Any = self.cfg.value.values
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    def js_ev(self, dotted: str) -> Evidence:
+        assert self.cfg is not None
+        line = self.cfg.value.line_of(dotted) if self.cfg.value is not None else None
+        excerpt = f"{dotted}: {_short(self.js(dotted))}" if self.js_has(dotted) else f"{dotted} not set"
+        return ev(self.cfg.path, line, excerpt)
+
+    @property
+    def cfg_ok(self) -> bool:
+        return self.cfg is not None and self.cfg.value is not None
+
+    # docker .env -----------------------------------------------------------------------------
+    @property
+    def env_ok(self) -> bool:
+        return self.env is not None and self.env.value is not None
+
+    def env_get(self, name: str, default: str | None = None) -> tuple[str | None, Evidence | None]:
+        if not self.env_ok:
+            return default, None
+        assert self.env is not None and self.env.value is not None
+        entry = self.env.value.get(name)
+        if entry is None or entry.value is None:
+            return default, Evidence(Location(self.env.path), f"{name} not set (image default {default!r})")
+        return entry.value, Evidence(Location(self.env.path, entry.line), f"{name}={_short(entry.value)}")
+
+    def env_flag(self, name: str, default: bool) -> tuple[bool, Evidence | None]:
+        raw, evidence = self.env_get(name, "1" if default else "0")
+        flag = _truthy(raw)
+        return (default if flag is None else flag), evidence
+
+    # HOCON -----------------------------------------------------------------------------------
+    @staticmethod
+    def hocon(pf: ParsedFile[Any] | None, key: str) -> tuple[Any, Evidence] | None:
+        if pf is None or pf.value is None:
+            return None
+        value = pf.value.get(key)
+        if value is None:
+            return None
+        return value, ev(pf.path, pf.value.line_of(key), f"{key} = {_short(value)}")
+
+    def own_domain(self) -> str | None:
+        if self.main_host:
+            return self.main_host
+        domain = self.js("hosts.domain")
+        if isinstance(domain, str):
+            return domain
+        if self.env_ok:
+            public, _ = self.env_get("PUBLIC_URL")
+            if public:
+                return urlsplit(public if "//" in public else "//" + public).hostname
+        return None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_third_party_host(host: str, own_domain: str | None) -> bool:
+    host = host.strip().strip("[]").lower().rstrip(".")
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return False  # an address literal cannot be attributed; operators usually run their own
+    except ValueError:
+        pass
+    if _KNOWN_THIRD_PARTY_HOSTS.search(host):
+        return True
+    if own_domain:
+        own = own_domain.lower()
+        parent = own.split(".", 1)[1] if own.count(".") >= 2 else own
+        return not (host in (own, parent) or host.endswith(("." + own, "." + parent)))
+    return False
+
+
+def stun_host(url: str) -> str:
+    """Host of `stun:host:port`, `turns:host:port?transport=tcp`, `host:port` or `https://host`."""
+    url = url.strip()
+    url = re.sub(r"^(?:stuns?|turns?):", "", url, flags=re.I)
+    if "//" in url:
+        return urlsplit(url).hostname or ""
+    url = url.split("?", 1)[0]
+    if url.startswith("["):
+        return url[1 : url.find("]")] if "]" in url else url
+    return url.rsplit(":", 1)[0] if url.count(":") == 1 else url
+
+
+# ----------------------------------------------------------------------------------------------
+# One function per fact
+# ----------------------------------------------------------------------------------------------
+
+
+def fact_auth_main(v: View) -> Fact:
+    if v.prosody is not None and v.main_host is not None:
+        raw, evidence = v.auth_of(v.main_host)
+        evs = [evidence] if evidence else []
+        if raw is None:
+            return Fact(
+                "internal_hashed", evs, "authentication not set; prosody's default internal_hashed applies"
+            )
+        name = _AUTH_NAMES.get(raw, "other")
+        if name == "jwt":
+            app_id = v.p_get(v.main_host, "app_id")
+            allow_empty = v.p_get(v.main_host, "allow_empty_token")
+            empty_ok = allow_empty is not None and _truthy(allow_empty[0]) is True
+            if empty_ok and (app_id is None or not app_id[0]):
+                evs += [got[1] for got in (app_id, allow_empty) if got is not None]
+                return Fact("anonymous", evs, "token auth with no app_id and allow_empty_token = true")
+        return Fact(name, evs)
+    if v.env_ok:
+        enabled, e1 = v.env_flag("ENABLE_AUTH", False)
+        if not enabled:
+            return Fact("anonymous", [e for e in (e1,) if e], "docker ENABLE_AUTH off: jitsi-anonymous")
+        auth_type, e2 = v.env_get("AUTH_TYPE", "internal")
+        evs = [e for e in (e1, e2) if e]
+        kind = (auth_type or "internal").lower()
+        if kind == "jwt":
+            env_app_id, e3 = v.env_get("JWT_APP_ID", "")
+            env_allow_empty, e4 = v.env_flag("JWT_ALLOW_EMPTY", False)
+            if env_allow_empty and not env_app_id:
+                return Fact(
+                    "anonymous", evs + [e for e in (e3, e4) if e], "JWT with empty app id and empty tokens"
+                )
+            return Fact("jwt", evs)
+        return Fact({"internal": "internal_hashed", "ldap": "ldap"}.get(kind, "other"), evs)
+    return Fact(None, [], _why_missing(v, "prosody configuration"))
+
+
+def _why_missing(v: View, what: str) -> str:
+    errors = [p.error for p in v.dep.errors() if p.error]
+    if v.dep.prosody_error:
+        errors.append(v.dep.prosody_error)
+    if errors:
+        return f"no usable {what}: {errors[0]}"
+    return f"no {what} in the evidence"
+
+
+def fact_guest_domain(v: View, main: str | None) -> Fact:
+    evs: list[Evidence] = []
+    found = False
+    anon_domain = v.js("hosts.anonymousdomain")
+    if isinstance(anon_domain, str) and anon_domain:
+        found = True
+        evs.append(v.js_ev("hosts.anonymousdomain"))
+    if v.prosody is not None:
+        for host in v.hosts():
+            if host in (v.main_host, "localhost"):
+                continue
+            raw, evidence = v.auth_of(host)
+            if raw in ANONYMOUS_AUTH and not host.startswith(("auth.", "recorder.", "focus.")):
+                found = True
+                if evidence:
+                    evs.append(evidence)
+        if main in ("anonymous",):
+            return Fact(False, evs, "the main domain itself is anonymous")
+        return Fact(found, evs)
+    if v.env_ok:
+        guests, e = v.env_flag("ENABLE_GUESTS", False)
+        return Fact(guests, [x for x in (e,) if x])
+    if v.cfg_ok:
+        return Fact(found, evs)
+    return Fact(None, [], _why_missing(v, "prosody or config.js"))
+
+
+def fact_secure_domain(v: View, main: str | None) -> Fact:
+    if main is None:
+        return Fact(None, [], "main authentication unknown")
+    if main == "anonymous":
+        return Fact(False, [], "the main domain is anonymous: anyone can create rooms")
+    if main == "jwt":
+        return Fact(True, [], "token authentication: rooms need a valid token")
+    jicofo = _jicofo_auth(v)
+    if jicofo is not None:
+        enabled, evs = jicofo
+        return Fact(enabled, evs)
+    if v.env_ok:
+        return Fact(True, [], "docker ENABLE_AUTH on: jicofo authentication is rendered by the image")
+    return Fact(None, [], "jicofo authentication setting not in the evidence")
+
+
+def _jicofo_auth(v: View) -> tuple[bool, list[Evidence]] | None:
+    got = v.hocon(v.dep.jicofo, "jicofo.authentication.enabled")
+    if got is not None:
+        return _truthy(got[0]) is True, [got[1]]
+    props = v.dep.first(Role.JICOFO_PROPERTIES)
+    if props is not None and props.value is not None:
+        entry = props.value.get("org.jitsi.jicofo.auth.URL")
+        if entry is not None:
+            return True, [ev(props.path, entry.line, "org.jitsi.jicofo.auth.URL set")]
+    if v.dep.jicofo is not None and v.dep.jicofo.value is not None:
+        return False, [ev(v.dep.jicofo.path, None, "jicofo.authentication not set (disabled)")]
+    return None
+
+
+def _component_of_type(v: View, types: Iterable[str]) -> str | None:
+    wanted = set(types)
+    for name, ctype in v.components().items():
+        if ctype in wanted:
+            return name
+    return None
+
+
+def _component_evidence(v: View, name: str) -> Evidence:
+    assert v.prosody is not None
+    loc = v.prosody.component_location(name)
+    return Evidence(loc, f'Component "{name}"')
+
+
+def _feature_fact(
+    v: View, module: str, option: str, comp_types: tuple[str, ...], env_var: str, env_default: bool
+) -> Fact:
+    if v.prosody is not None and v.main_host is not None:
+        loaded = v.module_enabled(v.main_host, module)
+        target = v.p_get(v.main_host, option)
+        comp_name = str(target[0]) if target else None
+        comps = v.components()
+        present = comp_name is not None and comp_name in comps
+        evs = [target[1]] if target else []
+        if present and comp_name:
+            evs.append(_component_evidence(v, comp_name))
+        if loaded and present:
+            return Fact(True, evs)
+        why = f"module {module} {'loaded' if loaded else 'not loaded'} on {v.main_host}"
+        if not present:
+            why += f"; {option} component {'missing' if comp_name else 'not configured'}"
+        return Fact(False, evs, why)
+    if v.env_ok:
+        flag, e = v.env_flag(env_var, env_default)
+        return Fact(flag, [x for x in (e,) if x], f"docker {env_var}")
+    return Fact(None, [], _why_missing(v, "prosody configuration"))
+
+
+def fact_lobby(v: View) -> Fact:
+    return _feature_fact(v, "muc_lobby_rooms", "lobby_muc", ("muc",), "ENABLE_LOBBY", True)
+
+
+def fact_breakout(v: View) -> Fact:
+    return _feature_fact(
+        v, "muc_breakout_rooms", "breakout_rooms_muc", ("muc",), "ENABLE_BREAKOUT_ROOMS", True
+    )
+
+
+def fact_av_moderation(v: View) -> Fact:
+    if v.prosody is not None and v.main_host is not None:
+        comp = _component_of_type(v, ("av_moderation_component",))
+        if comp:
+            return Fact(True, [_component_evidence(v, comp)])
+        return Fact(False, [], "no av_moderation_component configured")
+    if v.env_ok:
+        flag, e = v.env_flag("ENABLE_AV_MODERATION", True)
+        return Fact(flag, [x for x in (e,) if x])
+    return Fact(None, [], _why_missing(v, "prosody configuration"))
+
+
+# First jitsi-meet-web build that offers E2EE in the UI (stable 5076, 2020-09; see jitsi-settings Appendix A).
+_E2EE_FIRST_WEB_BUILD = 4428
+
+
+def fact_e2ee(v: View) -> Fact:
+    if v.cfg_ok:
+        disabled = v.js("e2ee.disabled")
+        if disabled is True:
+            return Fact(False, [v.js_ev("e2ee.disabled")])
+        if v.js_has("e2ee") or v.js_has("e2eping") or v.js_has("e2eeLabels"):
+            return Fact(True, [v.js_ev("e2ee" if v.js_has("e2ee") else "e2eping")], "e2ee not disabled")
+        build = _web_build(v)
+        if build is not None:
+            available = build >= _E2EE_FIRST_WEB_BUILD
+            return Fact(available, [], f"config.js silent; jitsi-meet-web build {build} default")
+        return Fact(None, [v.js_ev("e2ee")], "config.js does not mention e2ee and the version is unknown")
+    if v.env_ok:
+        return Fact(True, [], "docker-jitsi-meet has no E2EE switch; current images offer it")
+    return Fact(None, [], _why_missing(v, "config.js"))
+
+
+def _web_build(v: View) -> int | None:
+    version = v.dep.packages.get("jitsi-meet-web")
+    if not version:
+        return None
+    m = re.match(r"1\.0\.(\d+)", version)
+    return int(m.group(1)) if m else None
+
+
+def fact_p2p(v: View) -> Fact:
+    if v.cfg_ok:
+        enabled = v.js("p2p.enabled")
+        if isinstance(enabled, bool):
+            return Fact(enabled, [v.js_ev("p2p.enabled")])
+        return Fact(True, [v.js_ev("p2p.enabled")], "p2p.enabled not set: Jitsi's default is true")
+    if v.env_ok:
+        flag, e = v.env_flag("ENABLE_P2P", True)
+        return Fact(flag, [x for x in (e,) if x])
+    return Fact(None, [], _why_missing(v, "config.js"))
+
+
+def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
+    own = v.own_domain()
+    evs: list[Evidence] = []
+    seen_any_source = False
+    third = False
+    if v.cfg_ok:
+        seen_any_source = True
+        servers = v.js("p2p.stunServers")
+        if isinstance(servers, list):
+            for entry in servers:
+                urls = entry.get("urls") if isinstance(entry, dict) else entry
+                for url in urls if isinstance(urls, list) else [urls]:
+                    if isinstance(url, str) and is_third_party_host(stun_host(url), own):
+                        third = True
+                        evs.append(v.js_ev("p2p.stunServers"))
+        elif p2p is not False:
+            third = True
+            evs.append(v.js_ev("p2p.stunServers"))
+    if v.prosody is not None:
+        seen_any_source = True
+        for host in [None, *v.hosts()]:
+            got = v.p_get(host, "external_services")
+            if got and isinstance(got[0], list):
+                for svc in got[0]:
+                    h = svc.get("host") if isinstance(svc, dict) else None
+                    if isinstance(h, str) and is_third_party_host(h, own):
+                        third = True
+                        evs.append(got[1])
+    jvb = v.hocon(v.dep.jvb, "ice4j.harvest.mapping.stun.addresses")
+    if v.dep.jvb is not None and v.dep.jvb.value is not None:
+        seen_any_source = True
+    if jvb and isinstance(jvb[0], list):
+        for addr in jvb[0]:
+            if isinstance(addr, str) and is_third_party_host(stun_host(addr), own):
+                third = True
+                evs.append(jvb[1])
+    props = v.dep.first(Role.JVB_PROPERTIES)
+    if props is not None and props.value is not None:
+        seen_any_source = True
+        entry = props.value.get("org.ice4j.ice.harvest.STUN_MAPPING_HARVESTER_ADDRESSES")
+        if entry is not None:
+            for addr in entry.value.split(","):
+                if is_third_party_host(stun_host(addr), own):
+                    third = True
+                    evs.append(ev(props.path, entry.line, "STUN_MAPPING_HARVESTER_ADDRESSES"))
+    if v.env_ok and not v.cfg_ok:
+        seen_any_source = True
+        disabled, e1 = v.env_flag("JVB_DISABLE_STUN", False)
+        servers_raw, e2 = v.env_get("JVB_STUN_SERVERS", "meet-jit-si-turnrelay.jitsi.net:443")
+        if not disabled and any(
+            is_third_party_host(stun_host(s), own) for s in (servers_raw or "").split(",")
+        ):
+            third = True
+            evs += [e for e in (e1, e2) if e]
+        p2p_servers, e3 = v.env_get("P2P_STUN_SERVERS", None)
+        p2p_on, _ = v.env_flag("ENABLE_P2P", True)
+        if p2p_on and (
+            not p2p_servers or any(is_third_party_host(stun_host(s), own) for s in p2p_servers.split(","))
+        ):
+            third = True
+            evs += [e for e in (e3,) if e]
+    if not seen_any_source:
+        return Fact(None, [], _why_missing(v, "config.js, prosody or videobridge configuration"))
+    return Fact(third, _dedupe(evs))
+
+
+def _dedupe(evs: list[Evidence]) -> list[Evidence]:
+    seen: set[tuple[str, int | None]] = set()
+    out = []
+    for e in evs:
+        key = (e.location.path, e.location.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+_ANALYTICS_KEYS = (
+    "callStatsID",
+    "callStatsSecret",
+    "googleAnalyticsTrackingId",
+    "analytics.amplitudeAPPKey",
+    "analytics.googleAnalyticsTrackingId",
+    "analytics.matomoEndpoint",
+    "analytics.scriptURLs",
+    "analytics.rtcstatsEnabled",
+    "analytics.rtcstatsEndpoint",
+    "analytics.watchRTCEnabled",
+    "enableJaaS",
+    "dropbox.appKey",
+)
+
+
+def fact_third_party_requests(v: View) -> Fact:
+    if v.cfg_ok:
+        evs: list[Evidence] = []
+        used = [k for k in _ANALYTICS_KEYS if v.js(k) not in (None, "", False, [], {})]
+        evs += [v.js_ev(k) for k in used]
+        disabled = v.js("disableThirdPartyRequests") is True
+        evs.append(v.js_ev("disableThirdPartyRequests"))
+        if disabled and not used:
+            return Fact(False, evs)
+        note = "third-party services configured" if used else "disableThirdPartyRequests is not true"
+        return Fact(True, evs, note)
+    if v.env_ok:
+        return Fact(True, [], "docker config.js does not set disableThirdPartyRequests")
+    return Fact(None, [], _why_missing(v, "config.js"))
+
+
+def _prosody_version(v: View) -> tuple[int, int] | None:
+    about = v.dep.snapshot.command("prosodyctl-about")
+    text = about.text() if about is not None and about.ok else ""
+    m = re.search(r"Prosody\s+(\d+)\.(\d+)", text)
+    if not m:
+        pkg = v.dep.packages.get("prosody")
+        m = re.match(r"(?:\d+:)?(\d+)\.(\d+)", pkg) if pkg else None
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def fact_c2s_encryption(v: View) -> Fact:
+    if v.prosody is not None and v.main_host is not None:
+        got = v.p_get(v.main_host, "c2s_require_encryption")
+        if got is not None:
+            flag = _truthy(got[0])
+            return Fact(flag, [got[1]])
+        version = _prosody_version(v)
+        if version is None:
+            return Fact(
+                None, [], "c2s_require_encryption not set and the prosody version (its default) is unknown"
+            )
+        default = version >= (0, 12)
+        return Fact(default, [], f"not set; prosody {version[0]}.{version[1]} defaults to {default}")
+    if v.env_ok:
+        flag, e = v.env_flag("PROSODY_C2S_REQUIRE_ENCRYPTION", True)
+        return Fact(flag, [x for x in (e,) if x])
+    return Fact(None, [], _why_missing(v, "prosody configuration"))
+
+
+def _tls_server(v: View) -> Any:
+    """The nginx server block that terminates HTTPS for the domain (listen 443 ssl), if any."""
+    nginx = v.dep.nginx
+    if nginx is None or nginx.value is None:
+        return None
+    own = v.own_domain()
+    candidates = [
+        s for s in nginx.value.servers if any("ssl" in " ".join(a) or "443" in " ".join(a) for a in s.listen)
+    ]
+    for s in candidates:
+        if own and own in s.server_names:
+            return s
+    return candidates[0] if candidates else None
+
+
+def _directive(server: Any, name: str) -> Any:
+    """The effective directive of a server block (inheritance applied by the nginx parser)."""
+    getter = getattr(server, "directive", None)
+    if callable(getter):
+        return getter(name)
+    return None
+
+
+def fact_tls_protocols(v: View) -> Fact:
+    server = _tls_server(v)
+    if server is not None:
+        d = _directive(server, "ssl_protocols")
+        if d is not None:
+            return Fact(list(d.args), [Evidence(d.location, "ssl_protocols " + " ".join(d.args))])
+        return Fact(None, [], "ssl_protocols not set; nginx's built-in default depends on its version")
+    if v.env_ok:
+        disabled, e = v.env_flag("DISABLE_HTTPS", False)
+        if disabled:
+            return Fact([], [x for x in (e,) if x], "HTTPS disabled in the web container")
+        return Fact(["TLSv1.2", "TLSv1.3"], [], "docker web image ssl.conf")
+    return Fact(None, [], _why_missing(v, "nginx TLS server block"))
+
+
+def cipher_string_is_weak(ciphers: str) -> bool:
+    tokens = [t for t in re.split(r"[:\s,]+", ciphers) if t]
+    positive = [t for t in tokens if not t.startswith(("!", "-")) and not t.startswith("@")]
+    if any(t.lstrip("+") in _WEAK_CIPHER_TOKENS for t in positive):
+        return True
+    if any(_WEAK_CIPHER_RE.search(t) for t in positive):
+        return True
+    if "@SECLEVEL=0" in ciphers:
+        return True
+    try:  # expand with the local OpenSSL's grammar: what the string means, not how it is spelled
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.set_ciphers(ciphers)
+        return any(_WEAK_CIPHER_RE.search(c["name"]) for c in ctx.get_ciphers())
+    except ssl.SSLError:
+        return False
+
+
+def fact_weak_tls(v: View, protocols: Fact) -> Fact:
+    server = _tls_server(v)
+    if protocols.value is None and server is None and not v.env_ok:
+        return Fact(None, [], protocols.note)
+    evs = list(protocols.evidence)
+    weak = False
+    if protocols.value:
+        weak = any(p in WEAK_PROTOCOLS for p in protocols.value)
+    if server is not None:
+        d = _directive(server, "ssl_ciphers")
+        if d is not None and d.args:
+            evs.append(Evidence(d.location, "ssl_ciphers " + " ".join(d.args)))
+            weak = weak or cipher_string_is_weak(" ".join(d.args).strip("\"'"))
+    if protocols.value is None and not weak:
+        return Fact(None, evs, protocols.note)
+    return Fact(weak, evs)
+
+
+def fact_hsts(v: View) -> Fact:
+    server = _tls_server(v)
+    if server is not None:
+        headers = getattr(server, "add_headers", None)
+        found = None
+        for h in headers() if callable(headers) else []:
+            if h.args and h.args[0].lower() == "strict-transport-security":
+                found = h
+        if found is not None:
+            return Fact(True, [Evidence(found.location, "add_header " + " ".join(found.args))])
+        return Fact(
+            False, [Evidence(server.location, "no Strict-Transport-Security header in the HTTPS server")]
+        )
+    if v.env_ok:
+        flag, e = v.env_flag("ENABLE_HSTS", True)
+        return Fact(flag, [x for x in (e,) if x])
+    return Fact(None, [], _why_missing(v, "nginx TLS server block"))
+
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost", "[::1]"}
+
+
+def fact_jvb_rest_public(v: View) -> Fact:
+    evs: list[Evidence] = []
+    exposed_by_proxy = _nginx_exposes(v, ("/colibri/", "/colibri", "/about/"))
+    if exposed_by_proxy:
+        return Fact(True, exposed_by_proxy, "nginx proxies the videobridge REST API")
+    jvb = v.dep.jvb
+    if jvb is not None and jvb.value is not None:
+        rest = v.hocon(jvb, "videobridge.apis.rest.enabled")
+        host = v.hocon(jvb, "videobridge.http-servers.private.host")
+        evs += [x[1] for x in (rest, host) if x]
+        rest_on = rest is not None and _truthy(rest[0]) is True
+        legacy = _legacy_rest(v)
+        if legacy:
+            rest_on = True
+            evs.append(legacy)
+        if not rest_on:
+            return Fact(False, evs, "COLIBRI REST API disabled")
+        bind = str(host[0]) if host else "127.0.0.1"
+        return Fact(bind not in _LOOPBACK_HOSTS, evs, f"REST enabled, private server bound to {bind}")
+    legacy = _legacy_rest(v)
+    if legacy:
+        return Fact(
+            True, [legacy], "legacy --apis=rest without a private-host setting listens on all interfaces"
+        )
+    env = v.dep.first(Role.JVB_ENV)
+    if env is not None and env.value is not None:
+        opts = env.value.get("JVB_OPTS")
+        where = ev(
+            env.path, opts.line if opts else None, f"JVB_OPTS={_short(opts.value) if opts else '(unset)'}"
+        )
+        return Fact(False, [where], "legacy videobridge without the REST API (--apis does not list rest)")
+    if v.env_ok:
+        _, e = v.env_flag("COLIBRI_REST_ENABLED", False)
+        return Fact(
+            False, [x for x in (e,) if x], "docker publishes the videobridge REST port on 127.0.0.1 only"
+        )
+    return Fact(None, [], _why_missing(v, "videobridge configuration"))
+
+
+def _legacy_rest(v: View) -> Evidence | None:
+    env = v.dep.first(Role.JVB_ENV)
+    if env is None or env.value is None:
+        return None
+    opts = env.value.get("JVB_OPTS")
+    if opts is not None and "rest" in str(opts.value):
+        return ev(env.path, opts.line, f"JVB_OPTS={_short(opts.value)}")
+    return None
+
+
+def _nginx_exposes(v: View, prefixes: tuple[str, ...]) -> list[Evidence]:
+    nginx = v.dep.nginx
+    if nginx is None or nginx.value is None:
+        return []
+    out = []
+    for server in nginx.value.servers:
+        for loc in server.locations:
+            path = loc.path
+            if path.startswith("/colibri-ws") or not any(path.startswith(p) for p in prefixes):
+                continue
+            if any(d.name == "proxy_pass" for d in loc.directives):
+                out.append(Evidence(loc.location, f"location {loc.modifier or ''} {path}".replace("  ", " ")))
+    return out
+
+
+def fact_welcome_page(v: View) -> Fact:
+    if v.cfg_ok:
+        if v.js_has("welcomePage.disabled"):
+            return Fact(v.js("welcomePage.disabled") is not True, [v.js_ev("welcomePage.disabled")])
+        if v.js_has("enableWelcomePage"):
+            return Fact(v.js("enableWelcomePage") is not False, [v.js_ev("enableWelcomePage")])
+        return Fact(True, [], "welcome page not disabled (default on)")
+    if v.env_ok:
+        flag, e = v.env_flag("ENABLE_WELCOME_PAGE", True)
+        return Fact(flag, [x for x in (e,) if x])
+    return Fact(None, [], _why_missing(v, "config.js"))
+
+
+def fact_recording(v: View) -> Fact:
+    evs: list[Evidence] = []
+    for key in (
+        "fileRecordingsEnabled",
+        "liveStreamingEnabled",
+        "recordingService.enabled",
+        "liveStreaming.enabled",
+    ):
+        if v.js(key) is True:
+            evs.append(v.js_ev(key))
+    jibri = v.dep.first(Role.JIBRI_CONF)
+    if jibri is not None:
+        evs.append(ev(jibri.path, None, "jibri configuration present"))
+    brewery = v.hocon(v.dep.jicofo, "jicofo.jibri.brewery-jid")
+    if brewery:
+        evs.append(brewery[1])
+    if evs:
+        return Fact(True, evs)
+    if v.env_ok:
+        flag, e = v.env_flag("ENABLE_RECORDING", False)
+        return Fact(flag, [x for x in (e,) if x])
+    if v.cfg_ok or v.dep.jicofo is not None:
+        return Fact(False, [], "no jibri, recording service or streaming enabled")
+    return Fact(None, [], _why_missing(v, "config.js or jicofo configuration"))
+
+
+_RATE_MODULES = ("muc_rate_limit", "rate_limit", "firewall", "limits")
+
+
+def fact_rate_limit(v: View) -> Fact:
+    evs: list[Evidence] = []
+    if v.prosody is not None:
+        limits = v.p_get(None, "limits")
+        if limits and limits[0]:
+            evs.append(limits[1])
+        for host in [None, *v.hosts(), *v.components()]:
+            for module in ("muc_rate_limit", "rate_limit", "firewall"):
+                if v.module_enabled(host, module):
+                    evs.append(
+                        Evidence(Location(v.prosody.path_of(host)), f"module {module} on {host or 'global'}")
+                    )
+    nginx = v.dep.nginx
+    if nginx is not None and nginx.value is not None:
+        for server in nginx.value.servers:
+            for loc in server.locations:
+                if loc.path.startswith(("/http-bind", "/xmpp-websocket")):
+                    for d in loc.directives:
+                        if d.name == "limit_req":
+                            evs.append(Evidence(d.location, "limit_req on " + loc.path))
+    if evs:
+        return Fact(True, _dedupe(evs))
+    if v.prosody is not None:
+        return Fact(False, [], "no prosody limits, rate-limit modules or nginx limit_req on XMPP paths")
+    if v.env_ok:
+        return Fact(True, [], "docker prosody image sets c2s/s2s limits")
+    return Fact(None, [], _why_missing(v, "prosody configuration"))
+
+
+def fact_secrets(v: View) -> tuple[Fact, Fact]:
+    settings = secret_settings(v.dep)
+    if not settings:
+        return Fact(None, [], "no secret in the evidence"), Fact(None, [], "no secret in the evidence")
+    weak = [s for s in settings if s.verdict.weak]
+    names = sorted({s.name for s in weak})
+    evs = [
+        Evidence(s.location, f"{s.name}: {s.verdict.secret_class}, {s.verdict.length} characters")
+        for s in weak
+    ]
+    return Fact(bool(weak), evs), Fact(names, evs)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def derive_facts(dep: Deployment) -> Facts:
+    v = View(dep)
+    items: dict[str, Fact] = {}
+
+    def put(key: str, fn: Callable[[], Fact]) -> Fact:
+        try:
+            items[key] = fn()
+        except Exception as exc:  # a bug in one fact costs that fact, never the audit
+            items[key] = Fact(None, [], f"could not be derived ({type(exc).__name__})")
+        return items[key]
+
+    main = put("auth.main", lambda: fact_auth_main(v)).value
+    put("auth.guest_domain", lambda: fact_guest_domain(v, main))
+    put("auth.secure_domain", lambda: fact_secure_domain(v, main))
+    put("lobby.enabled", lambda: fact_lobby(v))
+    put("rooms.breakout", lambda: fact_breakout(v))
+    put("moderation.av", lambda: fact_av_moderation(v))
+    put("e2ee.available", lambda: fact_e2ee(v))
+    p2p = put("p2p.enabled", lambda: fact_p2p(v)).value
+    put("privacy.third_party_stun", lambda: fact_third_party_stun(v, p2p))
+    put("privacy.third_party_requests", lambda: fact_third_party_requests(v))
+    put("xmpp.c2s_require_encryption", lambda: fact_c2s_encryption(v))
+    protocols = put("web.tls_protocols", lambda: fact_tls_protocols(v))
+    put("web.weak_tls", lambda: fact_weak_tls(v, protocols))
+    put("web.hsts", lambda: fact_hsts(v))
+    put("jvb.rest_public", lambda: fact_jvb_rest_public(v))
+    put("web.welcome_page", lambda: fact_welcome_page(v))
+    put("recording.enabled", lambda: fact_recording(v))
+    put("xmpp.rate_limit", lambda: fact_rate_limit(v))
+    try:
+        weak_or_default, weak = fact_secrets(v)
+    except Exception as exc:
+        weak_or_default = weak = Fact(None, [], f"could not be derived ({type(exc).__name__})")
+    items["secrets.weak_or_default"] = weak_or_default
+    items["secrets.weak"] = weak
+    return Facts(items)

@@ -1,0 +1,111 @@
+"""Result types shared by checks, the criteria model and the reporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from auditor.parsers.base import Location
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNCLEAR = "unclear"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Rating(StrEnum):
+    FULLY = "Fully"
+    PARTIALLY = "Partially"
+    NO = "No"
+    UNCLEAR = "Unclear"
+    NA = "N/A"
+
+
+class Basis(StrEnum):
+    VERIFIED = "verified"  # derived from evidence collected from the deployment
+    DECLARED = "declared"  # taken from the operator's declarations file
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Where a result comes from: a file and line, or a probe/command, with a short safe excerpt."""
+
+    location: Location
+    excerpt: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.location.path, "line": self.location.line, "excerpt": self.excerpt}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    status: Status
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+
+    @staticmethod
+    def passed(message: str, *evidence: Evidence) -> CheckResult:
+        return CheckResult(Status.PASS, message, evidence)
+
+    @staticmethod
+    def failed(message: str, *evidence: Evidence) -> CheckResult:
+        return CheckResult(Status.FAIL, message, evidence)
+
+    @staticmethod
+    def unclear(reason: str, *evidence: Evidence) -> CheckResult:
+        return CheckResult(Status.UNCLEAR, reason, evidence)
+
+    @staticmethod
+    def not_applicable(reason: str, *evidence: Evidence) -> CheckResult:
+        return CheckResult(Status.NOT_APPLICABLE, reason, evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A check's result for one target, together with the check's metadata."""
+
+    check_id: str
+    title: str
+    severity: Severity
+    status: Status
+    message: str
+    criteria: tuple[str, ...]
+    remediation: str
+    evidence: tuple[Evidence, ...] = ()
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionRating:
+    id: str
+    category: str
+    title: str
+    rating: Rating
+    basis: Basis
+    reasons: tuple[str, ...]
+    check_ids: tuple[str, ...]
+    review_2020: dict[str, str] = field(default_factory=dict)

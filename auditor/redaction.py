@@ -1,0 +1,241 @@
+"""Secrets are judged where they are read and replaced by a marker before anything is stored.
+
+Every collected text item passes through `redact_snapshot` right after collection. For each
+secret value found (by setting name, in every format Jitsi uses) we keep only a verdict:
+its class (known default, placeholder, short, weak, ok), its length and a reuse group. The value
+itself is replaced everywhere in the snapshot by a marker such as
+`JAUDIT_REDACTED_default_8_g3`, which stays valid inside any string literal of Lua, HOCON,
+JavaScript, properties, dotenv or coturn syntax. Parsers then read the marker back as a
+`SecretVerdict`, so a saved snapshot audited again gives the same results without the secrets.
+
+A lexical pass (secret-named keys on `key = value`-like lines) runs on every text item, so a file
+that fails to parse is still redacted; PEM private key blocks are removed whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import secrets as _random
+from dataclasses import dataclass
+from typing import Literal
+
+from auditor.snapshot import CollectedItem, Snapshot
+
+SecretClass = Literal["ok", "default", "placeholder", "short", "weak", "empty"]
+
+MARKER_RE = re.compile(r"JAUDIT_REDACTED_(ok|default|placeholder|short|weak|empty)_(\d{1,6})_g(\d{1,4})")
+MIN_LENGTH = 16
+
+# Values shipped as defaults by Jitsi packaging, docker-jitsi-meet (CVE-2020-11878) and docs.
+KNOWN_DEFAULTS = frozenset(
+    {
+        "passw0rd",
+        "s3cr37",
+        "secret",
+        "password",
+        "focuspassword",
+        "jvbpassword",
+        "jibripassword",
+        "jigasipassword",
+        "recorderpassword",
+        "changeme",
+        "change_me",
+        "admin",
+        "jitsi",
+        "example_app_secret",
+        "my_jitsi_app_secret",
+        "keepthissecret",
+        "north",
+        "defaultsecret",
+    }
+)
+_PLACEHOLDER_RE = re.compile(
+    r"^(?:<.*>|\$\{.*\}|\{\{.*\}\}|%.*%|x{3,}|\*{3,}|todo|tbd|fixme|changeit|replace[-_ ]?me"
+    r"|your[-_ ]?.*|example.*|placeholder.*|insert.*)$",
+    re.IGNORECASE,
+)
+
+# Setting names that hold secrets, in any of the formats (matched case-insensitively).
+SECRET_NAME_RE = re.compile(
+    r"(?:^|[._\-\[\"'])(?:[a-z0-9_\-]*?)(?:password|passwd|passwort|secret|bindpw|bind_pw|_pw|privatekey|"
+    r"private_key|api_key|apikey|auth_token|credential|sdkkey|app_key)(?:[\"'\]]?)$",
+    re.IGNORECASE,
+)
+# Names that look secret but only name a file, a flag or a method, not a value.
+_NOT_SECRET_NAME_RE = re.compile(
+    r"(?:_file|_path|-file|-path|file$|path$|_enabled|enabled$|_method|method$|_length|length$|_type|type$|"
+    r"secretfile|_url$|url$|use-auth-secret|use_auth_secret|lifetime|ttl)",
+    re.IGNORECASE,
+)
+
+# key = value / key: value anywhere on a line (Lua, HOCON, dotenv, coturn, saslauthd, JS, JSON), and
+# `key value` only at the start of a line (Java properties, coturn, HOCON) so prose is not taken for a setting.
+_VALUE = (
+    r"""(?:(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q)).){1,4096}?)(?P=q)"""
+    r"""|(?P<bv>[^\s,;#"'`}{\]\[=:][^\s,;#"'`}{\]\[]{0,4095}))"""
+)
+_LEXICAL_RES = (
+    re.compile(r"(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]*[\"']?\]?)[ \t]*(?:=|:)[ \t]*" + _VALUE),
+    re.compile(r"^[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]+" + _VALUE, re.MULTILINE),
+)
+_PEM_KEY_RE = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.*?(?:-----END \1-----|\Z)",
+    re.DOTALL,
+)
+PEM_MARKER = "JAUDIT_REDACTED_PRIVATE_KEY_BLOCK"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretVerdict:
+    """What may be known of a secret: never the value."""
+
+    secret_class: SecretClass
+    length: int
+    group: int  # equal groups within one snapshot mean the same value is reused
+
+    @property
+    def weak(self) -> bool:
+        return self.secret_class in ("default", "placeholder", "short", "weak", "empty")
+
+    def marker(self) -> str:
+        return f"JAUDIT_REDACTED_{self.secret_class}_{self.length}_g{self.group}"
+
+    @staticmethod
+    def from_marker(text: str) -> SecretVerdict | None:
+        m = MARKER_RE.search(text)
+        if not m:
+            return None
+        cls: SecretClass = m.group(1)  # type: ignore[assignment]
+        return SecretVerdict(cls, int(m.group(2)), int(m.group(3)))
+
+
+def is_secret_name(name: str) -> bool:
+    bare = name.strip("[]\"' ")
+    return bool(SECRET_NAME_RE.search(bare)) and not _NOT_SECRET_NAME_RE.search(bare)
+
+
+def classify(value: str) -> SecretClass:
+    if value == "":
+        return "empty"
+    low = value.lower()
+    if low in KNOWN_DEFAULTS:
+        return "default"
+    if _PLACEHOLDER_RE.match(value):
+        return "placeholder"
+    if len(value) < MIN_LENGTH:
+        return "short"
+    if _entropy_bits(value) < 64:
+        return "weak"
+    return "ok"
+
+
+def _entropy_bits(value: str) -> float:
+    """Shannon estimate of the whole string: catches `aaaaaaaaaaaaaaaaaaaa` and `1234567890123456`."""
+    counts: dict[str, int] = {}
+    for ch in value:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(value)
+    per_char = -sum(c / n * math.log2(c / n) for c in counts.values())
+    return per_char * n
+
+
+class Redactor:
+    """Collects secret values over a whole snapshot, then rewrites every item.
+
+    Reuse groups come from a keyed hash with a key that lives only in this object, so equal values get
+    equal groups without any digest of a secret being stored.
+    """
+
+    def __init__(self) -> None:
+        self._key = _random.token_bytes(32)
+        self._groups: dict[bytes, int] = {}
+        self._values: dict[str, SecretVerdict] = {}
+
+    def verdict(self, value: str) -> SecretVerdict:
+        known = self._values.get(value)
+        if known is not None:
+            return known
+        digest = hmac.new(self._key, value.encode(), hashlib.sha256).digest()
+        group = self._groups.setdefault(digest, len(self._groups) + 1)
+        verdict = SecretVerdict(classify(value), len(value), group)
+        self._values[value] = verdict
+        return verdict
+
+    def note(self, value: str) -> None:
+        """Register a value found by a parser (a secret in a structure the lexical pass cannot see)."""
+        if value and not MARKER_RE.fullmatch(value):
+            self.verdict(value)
+
+    def scan_text(self, text: str) -> None:
+        for regex in _LEXICAL_RES:
+            for m in regex.finditer(text):
+                if not is_secret_name(m.group("key")):
+                    continue
+                value = m.group("qv") if m.group("q") else m.group("bv")
+                if value is None or MARKER_RE.fullmatch(value):
+                    continue
+                self.note(_unescape(value))
+                if value != _unescape(value):
+                    self.note(value)
+
+    def rewrite(self, text: str) -> tuple[str, int]:
+        count = 0
+        text, pem_count = _PEM_KEY_RE.subn(PEM_MARKER, text)
+        count += pem_count
+        # Longest values first so that a secret containing another is replaced whole. A value is only
+        # replaced where it stands as a value: not inside a longer identifier and not as a key.
+        for value in sorted(self._values, key=len, reverse=True):
+            if not value or value not in text:
+                continue
+            pattern = re.compile(
+                r"(?<![A-Za-z0-9_])" + re.escape(value) + r"(?![A-Za-z0-9_])(?![\"']?\]?[ \t]*[=:](?!=))"
+            )
+            text, n = pattern.subn(self._values[value].marker(), text)
+            count += n
+        return text, count
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def redact_snapshot(snapshot: Snapshot, extra_values: list[str] | None = None) -> Snapshot:
+    """Return a snapshot whose every item is free of the secret values found anywhere in it."""
+    redactor = Redactor()
+    texts: dict[str, str] = {}
+    for key, item in snapshot.items.items():
+        if item.content is None:
+            continue
+        text = item.content.decode("utf-8", errors="surrogateescape")
+        texts[key] = text
+        redactor.scan_text(text)
+    for value in extra_values or []:
+        redactor.note(value)
+    items: dict[str, CollectedItem] = {}
+    for key, item in snapshot.items.items():
+        if key not in texts:
+            items[key] = item
+            continue
+        new_text, count = redactor.rewrite(texts[key])
+        if count == 0:
+            items[key] = item
+            continue
+        content = new_text.encode("utf-8", errors="surrogateescape")
+        items[key] = CollectedItem(
+            key=item.key,
+            kind=item.kind,
+            status=item.status,
+            content=content,
+            size=item.size,
+            mode=item.mode,
+            owner=item.owner,
+            group=item.group,
+            link_target=item.link_target,
+            error=item.error,
+            redactions=item.redactions + count,
+            exit_code=item.exit_code,
+        )
+    return snapshot.with_items(items)

@@ -1,0 +1,1 @@
+"""Reporters: each renders the same list of TargetResult objects into one format."""

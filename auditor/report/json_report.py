@@ -1,0 +1,128 @@
+"""`--format json`: one document for the whole run, one entry per target."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor import __version__
+from auditor.criteria import Profile
+from auditor.discovery import discover
+from auditor.engine import TargetResult
+from auditor.facts import FACT_KEYS
+from auditor.model import Evidence
+from auditor.report.json_model import SCHEMA_VERSION, ReportModel
+
+
+def _evidence(evs: tuple[Evidence, ...] | list[Evidence]) -> list[dict[str, Any]]:
+    return [e.to_json() for e in evs]
+
+
+def target_dict(result: TargetResult) -> dict[str, Any]:
+    snap = result.snapshot
+    roles = {f.path: f for f in discover(snap)} if snap is not None else {}
+    collected = []
+    if snap is not None:
+        for item in sorted(snap.items.values(), key=lambda i: i.key):
+            found = roles.get(item.key)
+            collected.append(
+                {
+                    "key": item.key,
+                    "kind": item.kind,
+                    "status": item.status.value,
+                    "role": found.role.value if found else None,
+                    "active": found.active if found else None,
+                    "size": item.size,
+                    "mode": None if item.mode is None else f"{item.mode:04o}",
+                    "owner": item.owner,
+                    "group": item.group,
+                    "sha256": item.sha256,
+                    "redactions": item.redactions,
+                    "error": item.error,
+                }
+            )
+    facts = result.facts
+    return {
+        "target": result.target,
+        "transport": snap.transport if snap else None,
+        "started_at": result.started_at.isoformat(),
+        "finished_at": result.finished_at.isoformat(),
+        "complete": result.complete,
+        "error": result.error,
+        "error_stage": result.error_stage,
+        "host_key": None
+        if snap is None or snap.host_key is None
+        else {"type": snap.host_key.key_type, "fingerprint": snap.host_key.fingerprint_sha256},
+        "facts": facts.as_dict() if facts else None,
+        "fact_details": {
+            k: {"note": facts[k].note, "evidence": _evidence(facts[k].evidence)} for k in FACT_KEYS
+        }
+        if facts
+        else {},
+        "criteria": [
+            {
+                "id": c.id,
+                "category": c.category,
+                "title": c.title,
+                "rating": c.rating.value,
+                "basis": c.basis.value,
+                "reasons": list(c.reasons),
+                "check_ids": list(c.check_ids),
+                "review_2020": c.review_2020,
+            }
+            for c in result.criteria
+        ],
+        "findings": [
+            {
+                "check_id": f.check_id,
+                "title": f.title,
+                "severity": f.severity.value,
+                "status": f.status.value,
+                "criterion_ids": list(f.criteria),
+                "message": f.message,
+                "evidence": _evidence(f.evidence),
+                "remediation": f.remediation,
+                "references": list(f.references),
+            }
+            for f in result.findings
+        ],
+        "scores": None
+        if result.scores is None
+        else {
+            "overall": result.scores.overall,
+            "coverage": result.scores.coverage,
+            "categories": [
+                {"category": c.category, "score": c.score, "rated": c.rated, "unclear": c.unclear}
+                for c in result.scores.categories
+            ],
+        },
+        "collected": collected,
+        "collection_errors": list(snap.errors) if snap else [],
+        "notes": result.notes,
+    }
+
+
+def report_dict(
+    results: list[TargetResult], profile: Profile, fail_on: str, exit_code: int
+) -> dict[str, Any]:
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "jitsi-audit", "version": __version__},
+        "profile": {
+            "name": profile.name,
+            "version": profile.version,
+            "catalogue": "orange-cyberdefense-2020",
+            "catalogue_version": profile.catalogue_version,
+        },
+        "generated_at": datetime.now(UTC).isoformat(),
+        "fail_on": fail_on,
+        "exit_code": exit_code,
+        "targets": [target_dict(r) for r in results],
+    }
+    ReportModel.model_validate(data)  # the report always matches its published schema
+    return data
+
+
+def render_json(results: list[TargetResult], profile: Profile, fail_on: str, exit_code: int) -> str:
+    return json.dumps(report_dict(results, profile, fail_on, exit_code), indent=2, ensure_ascii=False) + "\n"

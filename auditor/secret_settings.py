@@ -1,0 +1,109 @@
+"""Find the secret-bearing settings of a deployment and their verdicts (names only, never values).
+
+Values were replaced by redaction markers right after collection; this module walks the parsed
+structures (and, for files that did not parse, the text) to pair each marker with the setting name.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.deployment import Deployment
+from auditor.discovery import Role
+from auditor.parsers.base import Location
+from auditor.redaction import MARKER_RE, PEM_MARKER, SecretVerdict
+
+_LINE_KEY_RE = re.compile(
+    r"([\[\"']?[A-Za-z_][A-Za-z0-9_.\-]*[\"'\]]?)[ \t]*(?:=|:|[ \t])[ \t]*[\"'`]?" + MARKER_RE.pattern
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretSetting:
+    name: str  # e.g. "jicofo.conf: jicofo.xmpp.client.password"
+    location: Location
+    verdict: SecretVerdict
+
+
+def _walk(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{prefix}[{i}]")
+    elif isinstance(value, str) and MARKER_RE.search(value):
+        yield prefix, value
+
+
+def secret_settings(dep: Deployment) -> list[SecretSetting]:
+    found: dict[tuple[str, str], SecretSetting] = {}
+
+    def add(name: str, path: str, line: int | None, raw: str) -> None:
+        verdict = SecretVerdict.from_marker(raw)
+        if verdict is not None:
+            label = f"{posixpath.basename(path)}: {name}"
+            found.setdefault((path, name), SecretSetting(label, Location(path, line), verdict))
+
+    handled: set[str] = set()
+    seen_content: set[str | None] = set()
+    for role, files in dep.parsed.items():
+        for pf in files:
+            if pf.value is None or role in (Role.PRIVATE_KEY, Role.CERTIFICATE, Role.DOCKER_COMPOSE):
+                continue
+            item = dep.snapshot.get(pf.path)
+            digest = item.sha256 if item is not None else None
+            handled.add(pf.path)
+            if digest in seen_content:
+                continue  # the same file reached twice (a symlink and its target): report it once
+            seen_content.add(digest)
+            for name, raw, line in _structured(pf.value):
+                add(name, pf.path, line, raw)
+    # Files that did not parse (or have no parser) are still scanned line by line.
+    for item in dep.snapshot.files():
+        if item.key in handled or not item.ok or item.redactions == 0:
+            continue
+        for lineno, text in enumerate(item.text().splitlines(), start=1):
+            for m in _LINE_KEY_RE.finditer(text):
+                add(m.group(1).strip("[]\"'"), item.key, lineno, m.group(0))
+    return sorted(found.values(), key=lambda s: (s.location.path, s.location.line or 0, s.name))
+
+
+def _structured(value: Any) -> Iterator[tuple[str, str, int | None]]:
+    """(dotted name, raw value, line) for each marker found in a parsed structure."""
+    sections = getattr(value, "sections", None)
+    if sections is not None:  # prosody
+        for section in sections:
+            scope = section.name or "global"
+            for key, v in section.options.items():
+                for name, raw in _walk(v, key):
+                    yield f"{scope}/{name}", raw, section.option_lines.get(key)
+        return
+    data = getattr(value, "data", None)
+    if isinstance(data, dict):  # HOCON
+        line_of = getattr(value, "line_of", None)
+        for name, raw in _walk(data, ""):
+            yield name, raw, line_of(name) if callable(line_of) else None
+        return
+    values = getattr(value, "values", None)
+    if isinstance(values, dict):  # config.js
+        line_of = getattr(value, "line_of", None)
+        for name, raw in _walk(values, ""):
+            yield name, raw, line_of(name) if callable(line_of) else None
+        return
+    if isinstance(value, dict):  # properties, dotenv, simple key-value formats: {key: obj with value/line}
+        for key, entry in value.items():
+            value = getattr(entry, "value", entry)
+            line = getattr(entry, "line", None)
+            for r in value if isinstance(value, list) else [value]:
+                r_value = getattr(r, "value", r)
+                if isinstance(r_value, str) and MARKER_RE.search(r_value):
+                    yield str(key), r_value, getattr(r, "line", line)
+
+
+def private_key_files(dep: Deployment) -> list[str]:
+    return [i.key for i in dep.snapshot.files() if i.ok and PEM_MARKER in i.text()]

@@ -1,0 +1,32 @@
+"""Secrets judged where they were read: only names and verdicts leave the parser."""
+
+from __future__ import annotations
+
+from auditor.context import AuditContext
+from auditor.model import CheckResult, Severity
+from auditor.registry import check
+
+
+@check(
+    "secrets.weak_or_default",
+    title="No default, placeholder or weak secrets",
+    severity=Severity.CRITICAL,
+    criteria=("enc.key_strength", "auth.password_policy", "mgmt.access_control"),
+    rationale="""Component secrets, service passwords (focus, jvb, jibri, jigasi), the JWT app secret and the TURN
+    secret protect the whole deployment. Known defaults (docker-jitsi-meet's passw0rd/s3cr37,
+    CVE-2020-11878), placeholders and short values are guessed in minutes.""",
+    remediation="""Generate each secret anew (openssl rand -hex 16 or docker-jitsi-meet's gen-passwords.sh), set it in
+    both places that share it (e.g. prosody external_service_secret and coturn static-auth-secret),
+    and restart the services.""",
+    references=("CVE-2020-11878",),
+)
+def weak_or_default(ctx: AuditContext) -> CheckResult:
+    fact = ctx.fact("secrets.weak_or_default")
+    names = ctx.fact("secrets.weak").value or []
+    if fact.value is None:
+        return CheckResult.not_applicable(fact.note or "no secret in the evidence")
+    if fact.value:
+        return CheckResult.failed(
+            f"{len(names)} weak or default secret(s): {', '.join(names)}", *fact.evidence
+        )
+    return CheckResult.passed("every secret found is long and not a known default")
