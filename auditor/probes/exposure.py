@@ -19,6 +19,7 @@ _XMPP_OPEN = (
     "<?xml version='1.0'?><stream:stream to='{to}' xmlns='{ns}' "
     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 )
+UDP_WAIT = 1.0  # a STUN server answers within milliseconds; silence after this is "cannot tell"
 _SERVER_RE = re.compile(rb"^server:[ \t]*([^\r\n]{1,100})", re.I | re.M)
 _STATUS_RE = re.compile(rb"^HTTP/\d(?:\.\d)? (\d{3})")
 
@@ -95,17 +96,17 @@ def probe_exposure(target: ProbeTarget, address: str, options: ProbeOptions,
 
     def udp(port: int) -> PortState:
         start = time.monotonic()
-        state, answer = udp_stun(address, port, min(options.connect_timeout, 2.0))
+        state, answer = udp_stun(address, port, min(options.connect_timeout, UDP_WAIT))
         return PortState("udp", port, state, JITSI_UDP_PORTS.get(port, "unknown"), answer,
                          round(time.monotonic() - start, 3))
 
-    tcp_results = parallel_map(tcp, ports, limit, deadline)
-    udp_results = parallel_map(udp, list(options.udp_ports), limit, deadline)
-    states: list[PortState] = []
-    for port, got in zip(ports, tcp_results, strict=True):
-        states.append(got or PortState("tcp", port, "error", _service(port, target)[0],
-                                       "probe ran out of time"))
-    for port, got in zip(options.udp_ports, udp_results, strict=True):
-        states.append(got or PortState("udp", port, "error", JITSI_UDP_PORTS.get(port, "unknown"),
-                                       "probe ran out of time"))
+    def one(item: tuple[str, int]) -> PortState:
+        return tcp(item[1]) if item[0] == "tcp" else udp(item[1])
+
+    items = [("udp", p) for p in options.udp_ports] + [("tcp", p) for p in ports]  # UDP waits longest
+    results = parallel_map(one, items, limit, deadline)
+    states = [got or PortState(proto, port, "error",
+                               _service(port, target)[0] if proto == "tcp" else JITSI_UDP_PORTS.get(port, "unknown"),
+                               "probe ran out of time")
+              for (proto, port), got in zip(items, results, strict=True)]
     return ExposureResult(tuple(sorted(states, key=lambda s: (s.proto, s.port))))

@@ -18,7 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo
+from nassl.ssl_client import ClientCertificateRequested
 from sslyze.connection_helpers.opportunistic_tls_helpers import ProtocolWithOpportunisticTlsEnum
+from sslyze.errors import ServerRejectedTlsHandshake, ServerTlsConfigurationNotSupported, TlsHandshakeTimedOut
 from sslyze.mozilla_tls_profile.tls_config_checker import (
     SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER,
     MozillaTlsConfiguration,
@@ -37,6 +39,12 @@ from sslyze.scanner.models import (
 )
 from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum
 from sslyze.scanner.scanner import Scanner
+from sslyze.server_connectivity import (
+    ClientAuthRequirementEnum,
+    ServerConnectivityInfo,
+    ServerTlsProbingResult,
+    TlsVersionEnum,
+)
 from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
 
 from auditor.probes.model import (
@@ -70,11 +78,18 @@ _VERSIONS = (
     (ScanCommand.TLS_1_2_CIPHER_SUITES, "TLSv1.2"),
     (ScanCommand.TLS_1_3_CIPHER_SUITES, "TLSv1.3"),
 )
-# Every endpoint: versions, suites, certificate and the cheap vulnerability tests.
-CORE_COMMANDS = frozenset({c for c, _ in _VERSIONS} | {
-    ScanCommand.CERTIFICATE_INFO, ScanCommand.TLS_COMPRESSION, ScanCommand.HEARTBLEED,
-    ScanCommand.SESSION_RENEGOTIATION,
+# Every endpoint: TLS 1.2/1.3 suites, certificate and the cheap vulnerability tests; the suites of older
+# versions only where one handshake showed the version is accepted (see legacy_versions).
+CORE_COMMANDS = frozenset({
+    ScanCommand.TLS_1_2_CIPHER_SUITES, ScanCommand.TLS_1_3_CIPHER_SUITES, ScanCommand.CERTIFICATE_INFO,
+    ScanCommand.TLS_COMPRESSION, ScanCommand.HEARTBLEED, ScanCommand.SESSION_RENEGOTIATION,
 })
+_LEGACY = (
+    (TlsVersionEnum.SSL_2_0, ScanCommand.SSL_2_0_CIPHER_SUITES),
+    (TlsVersionEnum.SSL_3_0, ScanCommand.SSL_3_0_CIPHER_SUITES),
+    (TlsVersionEnum.TLS_1_0, ScanCommand.TLS_1_0_CIPHER_SUITES),
+    (TlsVersionEnum.TLS_1_1, ScanCommand.TLS_1_1_CIPHER_SUITES),
+)
 # The web front also gets what the Mozilla profile checker needs (ROBOT, curves, SCSV, EMS, CCS).
 FULL_COMMANDS = CORE_COMMANDS | frozenset(SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER)
 # sslyze waits one read timeout for a client-certificate request after a TLS 1.3 handshake; prosody's
@@ -234,12 +249,41 @@ def endpoint_from_result(result: ServerScanResult, port: int, service: str, star
     )
 
 
+def legacy_versions(location: ServerNetworkLocation, config: ServerNetworkConfiguration) -> set[ScanCommand]:
+    """Scan commands for the pre-TLS-1.2 versions the server accepts, found with one handshake each
+    (every suite offered) instead of one per suite: on STARTTLS ports that is the bulk of the scan.
+    A version that cannot be told this way keeps its full scan."""
+    info = ServerConnectivityInfo(location, config, ServerTlsProbingResult(
+        TlsVersionEnum.TLS_1_2, "", ClientAuthRequirementEnum.OPTIONAL, True))
+    wanted: set[ScanCommand] = set()
+    for version, command in _LEGACY:
+        try:
+            conn = info.get_preconfigured_tls_connection(override_tls_version=version,
+                                                         should_use_legacy_openssl=True)
+            conn.ssl_client.set_cipher_list("ALL:COMPLEMENTOFALL")
+        except Exception:
+            wanted.add(command)
+            continue
+        try:
+            conn.connect()
+            wanted.add(command)
+        except (ServerTlsConfigurationNotSupported, ClientCertificateRequested):
+            wanted.add(command)  # sslyze counts these as accepted too
+        except (ServerRejectedTlsHandshake, TlsHandshakeTimedOut):
+            pass
+        except Exception:
+            wanted.add(command)
+        finally:
+            conn.close()
+    return wanted
+
+
 def _replace(ep: TlsEndpoint, **changes: Any) -> TlsEndpoint:
     return replace(ep, **changes)
 
 
-def scan_request(target: ProbeTarget, address: str, port: int, timeout: float,
-                 full: bool) -> ServerScanRequest:
+def scan_request(target: ProbeTarget, address: str, port: int, timeout: float, full: bool,
+                 legacy: frozenset[ScanCommand] | set[ScanCommand] = frozenset()) -> ServerScanRequest:
     starttls = TLS_SERVICES.get(port, ("", None))[1] if port != target.https_port else None
     xmpp_to = (target.xmpp_domain or target.domain) if starttls else None
     config = ServerNetworkConfiguration(
@@ -256,7 +300,7 @@ def scan_request(target: ProbeTarget, address: str, port: int, timeout: float,
     return ServerScanRequest(
         server_location=ServerNetworkLocation(hostname=target.domain, port=port, ip_address=address),
         network_configuration=config,
-        scan_commands=set(FULL_COMMANDS if full else CORE_COMMANDS),
+        scan_commands=set(FULL_COMMANDS if full else CORE_COMMANDS | legacy),
         scan_commands_extra_arguments=extra,
     )
 
@@ -275,26 +319,34 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
         if port == target.https_port:
             service, proto = "web HTTPS", None
         services[port] = (service, None if proto is None else proto.name.lower().replace("_", "-"))
-    # The web front runs the most commands: it gets half the connections, the others share the rest.
-    web_share = max(1, budget // 2) if len(ports) > 1 else budget
-    other_share = max(1, (budget - web_share) // max(1, len(ports) - 1))
-    out: queue.Queue[tuple[int, ServerScanResult | None, float]] = queue.Queue()
+    # A few ports at a time (the web front first), each with an equal share of the connection budget.
+    share = budget if len(ports) == 1 else max(1, budget // 2)
+    slots = threading.BoundedSemaphore(max(1, budget // share))
+    out: queue.Queue[tuple[int, ServerScanResult | str | None, float]] = queue.Queue()
     start = time.monotonic()
 
     def scan(port: int) -> None:
         timeout = options.io_timeout if port != 5269 else min(options.io_timeout, S2S_READ_TIMEOUT)
-        request = scan_request(target, address, port, timeout, port == target.https_port)
-        share = web_share if port == target.https_port else other_share
+        full = port == target.https_port
         try:
-            scanner = Scanner(per_server_concurrent_connections_limit=share, concurrent_server_scans_limit=1)
-            scanner.queue_scans([request])
-            for res in scanner.get_results():
-                out.put((port, res, time.monotonic() - start))
+            with slots:
+                request = scan_request(target, address, port, timeout, full)
+                if not full:
+                    extra = legacy_versions(request.server_location, request.network_configuration)
+                    request = scan_request(target, address, port, timeout, full, extra)
+                scanner = Scanner(per_server_concurrent_connections_limit=share,
+                                  concurrent_server_scans_limit=1)
+                scanner.queue_scans([request])
+                for res in scanner.get_results():
+                    out.put((port, res, time.monotonic() - start))
+        except Exception as exc:  # a bug or an odd server costs this port only
+            out.put((port, sanitize(f"{type(exc).__name__}: {exc}", 200), time.monotonic() - start))
         finally:
             out.put((port, None, 0.0))
 
-    for port in ports:
+    for port in ports:  # started in order, so the web front takes the first slot
         threading.Thread(target=scan, args=(port,), daemon=True, name=f"jaudit-sslyze-{port}").start()
+        time.sleep(0.005)
     done: dict[int, TlsEndpoint] = {}
     finished: set[int] = set()
     while len(finished) < len(ports):
@@ -306,6 +358,9 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
             finished.add(port)
             continue
         service, flavour = services[port]
-        done[port] = endpoint_from_result(res, port, service, flavour, target.domain, took)
+        if isinstance(res, str):
+            done[port] = TlsEndpoint(port, service, flavour, "error", res, seconds=round(took, 3))
+        else:
+            done[port] = endpoint_from_result(res, port, service, flavour, target.domain, took)
     late = "the TLS scan did not finish in time"
     return TlsResult(tuple(done.get(p) or TlsEndpoint(p, *services[p], "timeout", late) for p in ports))

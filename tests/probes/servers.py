@@ -87,7 +87,8 @@ def _bindable(address: str, port: int) -> bool:
     return True
 
 
-def _wait_listening(address: str, port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 10) -> None:
+def _wait_listening(address: str, port: int, proc: subprocess.Popen[bytes], log: Path,
+                    timeout: float = 10) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
@@ -171,18 +172,18 @@ def _proxy(upstream: str) -> str:
 def nginx_conf(root: Path, lab: ProbeLab, pki: dict[str, tuple[Path, Path]]) -> str:
     good, weak, expired = lab.good, lab.weak, lab.expired
     strong_tls = (f"ssl_protocols TLSv1.2 TLSv1.3; ssl_ciphers {MOZILLA_INTERMEDIATE}; "
-                  "ssl_prefer_server_ciphers off; ssl_ecdh_curve X25519:prime256v1:secp384r1; server_tokens off;")
-    headers = """
-    add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;
-    add_header X-Content-Type-Options "nosniff" always;
-    add_header Referrer-Policy "strict-origin-when-cross-origin" always;
-    add_header Content-Security-Policy "frame-ancestors 'self'" always;
-    add_header Permissions-Policy "geolocation=()" always;
-"""
+                  "ssl_prefer_server_ciphers off; ssl_ecdh_curve X25519:prime256v1:secp384r1; "
+                  "server_tokens off;")
+    weak_tls = ('ssl_protocols TLSv1 TLSv1.1 TLSv1.2; ssl_ciphers "ALL:@SECLEVEL=0"; '
+                "ssl_prefer_server_ciphers on;")
+    good_body = headers_block() + _proxy(good.internal or good.address)
+    headers = headers_block()
     jicofo = ('location ~ ^/conference-request/v1(/.*)?$ { default_type application/json; '
               'return 405 \'{"error":"method not allowed"}\'; }')
     weak_extra = """
-    location = /colibri/stats { default_type application/json; return 200 '{"conferences":0,"participants":0}'; }
+    location = /colibri/stats {
+        default_type application/json; return 200 '{"conferences":0,"participants":0}';
+    }
     location = /about/health { default_type text/plain; return 200 ''; }
 """
     return f"""
@@ -201,11 +202,20 @@ http {{
            location / {{ return 301 https://$host$request_uri; }} }}
   server {{ listen {weak.address}:80; server_name {weak.domain};
            location / {{ default_type text/html; return 200 '<html>plain</html>'; }} }}
-  {_server(root, good, *pki["good"], headers + _proxy(good.internal or good.address) + jicofo, tls=strong_tls)}
+  {_server(root, good, *pki["good"], good_body + jicofo, tls=strong_tls)}
   {_server(root, expired, *pki["expired"], headers, tls=strong_tls)}
-  {_server(root, weak, *pki["weak"], _proxy(weak.address) + weak_extra,
-           tls='ssl_protocols TLSv1 TLSv1.1 TLSv1.2; ssl_ciphers "ALL:@SECLEVEL=0"; ssl_prefer_server_ciphers on;')}
+  {_server(root, weak, *pki["weak"], _proxy(weak.address) + weak_extra, tls=weak_tls)}
 }}
+"""
+
+
+def headers_block() -> str:
+    return """
+    add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;
+    add_header X-Content-Type-Options "nosniff" always;
+    add_header Referrer-Policy "strict-origin-when-cross-origin" always;
+    add_header Content-Security-Policy "frame-ancestors 'self'" always;
+    add_header Permissions-Policy "geolocation=()" always;
 """
 
 
@@ -281,7 +291,8 @@ def start_probe_lab(root: Path) -> ProbeLab:
         www.mkdir()
         (www / "index.html").write_text(f"<!DOCTYPE html><html><head><title>Jitsi Meet</title></head>"
                                         f"<body>{host.name}</body></html>")
-        (www / "config.js").write_text(cfg % {"domain": host.domain, "turn": TURN_CANARY, "secret": SECRET_CANARY})
+        values = {"domain": host.domain, "turn": TURN_CANARY, "secret": SECRET_CANARY}
+        (www / "config.js").write_text(cfg % values)
     (root / "prosody-certs").mkdir()
     data = root / "prosody-data"
     _write_account(data, f"auth.{lab.weak.domain}", "focus", FOCUS_PASSWORD)
@@ -300,8 +311,9 @@ def start_probe_lab(root: Path) -> ProbeLab:
         with plog.open("wb") as out:
             lab.procs.append(subprocess.Popen(["prosody", "--config", str(pconf), "-F"],
                                               stdout=out, stderr=subprocess.STDOUT))
-        _wait_listening(lab.weak.address, 5280, lab.procs[-1], plog)
-        _wait_listening(lab.good.internal or "", 5280, lab.procs[-1], plog)
+        for address, port in ((lab.weak.address, 5222), (lab.weak.address, 5269), (lab.weak.address, 5280),
+                              (lab.good.internal or "", 5222), (lab.good.internal or "", 5280)):
+            _wait_listening(address, port, lab.procs[-1], plog)
         # A port that silently drops connection attempts: a full accept queue (backlog 0, one held).
         dropper = socket.socket()
         dropper.bind((lab.weak.address, lab.drop_port))
