@@ -43,7 +43,8 @@ def internal_ports(ctx: AuditContext) -> CheckResult:
             owner = ""
             bound = [s for s in socks or [] if s.proto == "tcp" and s.port == state.port]
             if bound:
-                owners = sorted({f"{s.process or '?'} on {s.address}" for s in bound})
+                owners = sorted({f"{s.process} on {s.address}" if s.process else f"bound to {s.address}"
+                                 for s in bound})
                 owner = f"; ss: {', '.join(owners)}"
             exposed.append(f"{state.port} ({state.service}: {state.answer or 'open'}{owner})")
         elif state.state in ("closed", "filtered"):

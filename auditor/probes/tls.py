@@ -119,6 +119,13 @@ def hostname_matches(domain: str, names: Iterable[str]) -> bool:
     return False
 
 
+def _validation_text(error: str) -> str:
+    text = error.split(" (encountered", 1)[0]
+    if "candidates exhausted" in text:
+        return "no trusted issuer (unknown CA or incomplete chain)"
+    return text.removeprefix("validation failed: ")
+
+
 def summarize_certificate(deployment: Any, domain: str) -> CertificateSummary:
     chain: list[x509.Certificate] = list(deployment.received_certificate_chain)
     leaf = chain[0]
@@ -141,7 +148,7 @@ def summarize_certificate(deployment: Any, domain: str) -> CertificateSummary:
         has_ocsp = False
     results = list(deployment.path_validation_results)
     trusted_by = tuple(sorted(r.trust_store.name for r in results if r.was_validation_successful))
-    errors = [r.validation_error.split(" (encountered", 1)[0] for r in results if r.validation_error]
+    errors = [_validation_text(r.validation_error) for r in results if r.validation_error]
     sig_oid = leaf.signature_algorithm_oid
     not_after = leaf.not_valid_after_utc
     return CertificateSummary(
