@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -34,3 +39,126 @@ class ConfigParseError(Exception):
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+
+# -- shared bounds ---------------------------------------------------------------------------------
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+"""Input size cap every parser applies unless told otherwise (configuration files are small)."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of blocks / objects / tables any parser accepts."""
+
+
+def line_at(text: str, offset: int) -> int:
+    """1-based line number of a character offset."""
+    return text.count("\n", 0, max(0, offset)) + 1
+
+
+def prepare_text(text: str, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Check what every parser needs of its input: text, within the size cap, encodable, no NUL.
+
+    Returns the text without a leading byte-order mark. Text decoded with `surrogateescape` from
+    bytes that were not UTF-8 carries lone surrogates: it is rejected here with the line.
+    """
+    if not isinstance(text, str):
+        raise ConfigParseError(path, f"expected text, got {type(text).__name__}")
+    if len(text) > max_bytes:  # cheap first: a character is at least one byte
+        raise ConfigParseError(path, f"file too large ({len(text)} characters, limit {max_bytes} bytes)")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise ConfigParseError(path, "text is not valid UTF-8", line_at(text, exc.start)) from None
+    if size > max_bytes:
+        raise ConfigParseError(path, f"file too large ({size} bytes, limit {max_bytes})")
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ConfigParseError(path, "NUL character: not a text file", line_at(text, nul))
+    return text.removeprefix("\ufeff")
+
+
+def decode_text(data: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Strict UTF-8 decoding of collected bytes, the error naming the line of the first bad byte."""
+    if len(data) > max_bytes:
+        raise ConfigParseError(path, f"file too large ({len(data)} bytes, limit {max_bytes})")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigParseError(path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", line) from None
+
+
+# -- time bound for pure-Python parsing ---------------------------------------------------------------
+
+
+class _Expired(BaseException):
+    """Raised asynchronously in the parsing thread; BaseException so library `except Exception` misses it."""
+
+
+_deadline_state = threading.local()
+_POLL = 0.02
+WALL_FACTOR = 10  # the wall-clock backstop: this many times the CPU budget
+
+
+def _raise_in_thread(thread_id: int, exc: type[BaseException] | None) -> None:
+    # CPython API: schedule (or, with NULL, cancel) an exception in another thread. It is delivered
+    # between bytecodes, so it interrupts Python loops but not a single long C call.
+    target = ctypes.py_object(exc) if exc is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), target)
+
+
+def _thread_cpu_clock(thread_id: int) -> Callable[[], float] | None:
+    try:
+        clock = time.pthread_getcpuclockid(thread_id)
+        time.clock_gettime(clock)
+    except (AttributeError, OSError):
+        return None
+    return lambda: time.clock_gettime(clock)
+
+
+@contextmanager
+def deadline(seconds: float, path: str) -> Iterator[None]:
+    """Abort the enclosed pure-Python parsing with ConfigParseError once it has used `seconds` of CPU
+    time (wall time where the platform cannot tell), or `WALL_FACTOR` times that in wall time.
+
+    Libraries such as pyparsing (pyhocon) and crossplane have no time limit of their own. A watcher
+    thread raises an exception in this thread when the budget is spent; nothing is left pending
+    afterwards. CPU time keeps the bound meaningful on a loaded machine. Nested use is a no-op: the
+    outermost deadline governs.
+    """
+    if getattr(_deadline_state, "active", False) or seconds <= 0:
+        yield
+        return
+    thread_id = threading.get_ident()
+    cpu = _thread_cpu_clock(thread_id)
+    lock, finished = threading.Lock(), threading.Event()
+    state = {"done": False, "fired": False}
+    wall_start, cpu_start = time.monotonic(), cpu() if cpu else 0.0
+
+    def watch() -> None:
+        while not finished.wait(_POLL):
+            wall = time.monotonic() - wall_start
+            used = cpu() - cpu_start if cpu else wall
+            if used > seconds or wall > seconds * WALL_FACTOR:
+                with lock:
+                    if not state["done"]:
+                        state["fired"] = True
+                        _raise_in_thread(thread_id, _Expired)
+                return
+
+    watcher = threading.Thread(target=watch, name="parser-deadline", daemon=True)
+    _deadline_state.active = True
+    try:
+        try:
+            watcher.start()
+            yield
+        finally:
+            with lock:
+                state["done"] = True
+            finished.set()
+            if state["fired"]:
+                _raise_in_thread(thread_id, None)  # cancel the exception if not delivered yet
+    except _Expired:
+        raise ConfigParseError(path, f"parsing took longer than {seconds:g} s; input rejected") from None
+    finally:
+        _deadline_state.active = False

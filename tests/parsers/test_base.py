@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from auditor.parsers._paths import expand, glob_match, is_url, resolve
+from auditor.parsers.base import ConfigParseError, deadline, decode_text, line_at, prepare_text
+from tests.parsers.helpers import within
+
+
+def test_prepare_text() -> None:
+    assert prepare_text("\ufeffa = 1\n", "p") == "a = 1\n"
+    with pytest.raises(ConfigParseError, match="too large"):
+        prepare_text("é" * 6, "p", max_bytes=10)  # 12 bytes
+    with pytest.raises(ConfigParseError, match="expected text"):
+        prepare_text(b"a = 1", "p")  # type: ignore[arg-type]
+    with pytest.raises(ConfigParseError, match="NUL") as err:
+        prepare_text("a\nb\x00", "p")
+    assert err.value.line == 2
+
+
+def test_decode_text() -> None:
+    assert decode_text("café".encode(), "p") == "café"
+    with pytest.raises(ConfigParseError, match="0xe9") as err:
+        decode_text(b"ok\ncaf\xe9\n", "p")
+    assert err.value.line == 2
+    assert line_at("a\nb\nc", 4) == 3
+
+
+def test_deadline_interrupts_python_and_leaves_nothing_behind() -> None:
+    with within(1.0), pytest.raises(ConfigParseError, match=r"longer than 0\.2 s"), deadline(0.2, "slow"):
+        while True:
+            pass
+    for _ in range(200):  # finished in time: no exception arrives later
+        with deadline(0.5, "fast"):
+            sum(range(100))
+    time.sleep(0.05)
+    assert threading.active_count() < 5
+
+
+def test_nested_deadline_is_governed_by_the_outer_one() -> None:
+    with pytest.raises(ConfigParseError, match="outer"), deadline(0.2, "outer"), deadline(5, "inner"):
+        while True:
+            pass
+
+
+def test_paths() -> None:
+    files = ["/etc/nginx/sites-enabled/a", "/etc/nginx/sites-enabled/.b", "/etc/nginx/sites-enabled/sub/c"]
+    assert expand("/etc/nginx/sites-enabled/*", files) == ["/etc/nginx/sites-enabled/a"]
+    assert expand("/etc/nginx/sites-enabled/.*", files) == ["/etc/nginx/sites-enabled/.b"]
+    assert expand("/etc/nginx/sites-enabled/*/*", files) == ["/etc/nginx/sites-enabled/sub/c"]
+    assert expand("/etc/nginx/sites-enabled/a", files) == ["/etc/nginx/sites-enabled/a"]
+    assert expand("/etc/nginx/x/../sites-enabled/a", files) == ["/etc/nginx/sites-enabled/a"]
+    assert resolve("/etc/prosody", "conf.d/*.cfg.lua") == "/etc/prosody/conf.d/*.cfg.lua"
+    assert resolve("/etc/prosody", "/abs/x") == "/abs/x"
+    assert glob_match("/a/[bc]?", "/a/bz") and not glob_match("/a/*", "/a/b/c")
+    assert is_url("https://x/y") and not is_url("/etc/x") and not is_url("conf.d/x")
