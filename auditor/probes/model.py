@@ -58,7 +58,7 @@ class ProbeOptions:
     tls_timeout: float = 45.0
     http_timeout: float = 30.0
     xmpp_timeout: float = 20.0
-    max_connections: int = 8  # concurrent connections to the host, all probes together
+    max_connections: int = 10  # concurrent connections to the host, all probes together
     probes: tuple[str, ...] = PROBE_NAMES
     tcp_ports: tuple[int, ...] = tuple(JITSI_TCP_PORTS)
     udp_ports: tuple[int, ...] = tuple(JITSI_UDP_PORTS)
@@ -161,6 +161,7 @@ class TlsEndpoint:
     mozilla_modern: tuple[str, ...] | None = None
     incomplete: tuple[str, ...] = ()  # scan commands that did not complete, with the reason
     seconds: float = 0.0
+    suite_scan: str = "full"  # full: every suite tried; sampled: a few handshakes per version (tls_quick)
 
     @property
     def scanned(self) -> bool:

@@ -18,9 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo
-from nassl.ssl_client import ClientCertificateRequested
 from sslyze.connection_helpers.opportunistic_tls_helpers import ProtocolWithOpportunisticTlsEnum
-from sslyze.errors import ServerRejectedTlsHandshake, ServerTlsConfigurationNotSupported, TlsHandshakeTimedOut
 from sslyze.mozilla_tls_profile.tls_config_checker import (
     SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER,
     MozillaTlsConfiguration,
@@ -30,6 +28,7 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
     check_server_against_tls_configuration,
 )
 from sslyze.plugins.certificate_info.implementation import CertificateInfoExtraArgument
+from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuitesScanResult
 from sslyze.plugins.scan_commands import ScanCommand
 from sslyze.scanner.models import (
     ScanCommandsExtraArguments,
@@ -37,14 +36,9 @@ from sslyze.scanner.models import (
     ServerScanResult,
     ServerScanStatusEnum,
 )
-from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum
+from sslyze.scanner.scan_command_attempt import ScanCommandAttempt, ScanCommandAttemptStatusEnum
 from sslyze.scanner.scanner import Scanner
-from sslyze.server_connectivity import (
-    ClientAuthRequirementEnum,
-    ServerConnectivityInfo,
-    ServerTlsProbingResult,
-    TlsVersionEnum,
-)
+from sslyze.server_connectivity import TlsVersionEnum
 from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
 
 from auditor.probes.model import (
@@ -56,6 +50,7 @@ from auditor.probes.model import (
     TlsResult,
 )
 from auditor.probes.net import sanitize
+from auditor.probes.tls_quick import legacy_accepted, quick_scan
 
 # sslyze's bundled trust stores hold a root with a negative serial; cryptography warns on every load.
 warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
@@ -78,20 +73,21 @@ _VERSIONS = (
     (ScanCommand.TLS_1_2_CIPHER_SUITES, "TLSv1.2"),
     (ScanCommand.TLS_1_3_CIPHER_SUITES, "TLSv1.3"),
 )
-# Every endpoint: TLS 1.2/1.3 suites, certificate and the cheap vulnerability tests; the suites of older
-# versions only where one handshake showed the version is accepted (see legacy_versions).
+# Other TLS ports: certificate and the cheap vulnerability tests; versions and suites are sampled with a
+# few handshakes (tls_quick). The web front gets every suite and what Mozilla's profile checker needs.
 CORE_COMMANDS = frozenset({
-    ScanCommand.TLS_1_2_CIPHER_SUITES, ScanCommand.TLS_1_3_CIPHER_SUITES, ScanCommand.CERTIFICATE_INFO,
-    ScanCommand.TLS_COMPRESSION, ScanCommand.HEARTBLEED, ScanCommand.SESSION_RENEGOTIATION,
+    ScanCommand.CERTIFICATE_INFO, ScanCommand.TLS_COMPRESSION, ScanCommand.HEARTBLEED,
+    ScanCommand.SESSION_RENEGOTIATION,
 })
-_LEGACY = (
-    (TlsVersionEnum.SSL_2_0, ScanCommand.SSL_2_0_CIPHER_SUITES),
-    (TlsVersionEnum.SSL_3_0, ScanCommand.SSL_3_0_CIPHER_SUITES),
-    (TlsVersionEnum.TLS_1_0, ScanCommand.TLS_1_0_CIPHER_SUITES),
-    (TlsVersionEnum.TLS_1_1, ScanCommand.TLS_1_1_CIPHER_SUITES),
-)
+
 # The web front also gets what the Mozilla profile checker needs (ROBOT, curves, SCSV, EMS, CCS).
 FULL_COMMANDS = CORE_COMMANDS | frozenset(SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER)
+SUITE_COMMANDS = {version: command for command, version in (
+    (ScanCommand.SSL_2_0_CIPHER_SUITES, TlsVersionEnum.SSL_2_0),
+    (ScanCommand.SSL_3_0_CIPHER_SUITES, TlsVersionEnum.SSL_3_0),
+    (ScanCommand.TLS_1_0_CIPHER_SUITES, TlsVersionEnum.TLS_1_0),
+    (ScanCommand.TLS_1_1_CIPHER_SUITES, TlsVersionEnum.TLS_1_1),
+)}
 # sslyze waits one read timeout for a client-certificate request after a TLS 1.3 handshake; prosody's
 # s2s port asks for certificates and then waits for the peer, so keep that wait short there.
 S2S_READ_TIMEOUT = 2.0
@@ -192,8 +188,23 @@ def _mozilla(result: ServerScanResult, profile: TlsConfigurationEnum) -> tuple[s
     return ()
 
 
+Sampled = tuple[tuple[str, ...], tuple[CipherInfo, ...], tuple[str, ...]]
+
+
+def fill_skipped(result: ServerScanResult, skipped: set[ScanCommand]) -> ServerScanResult:
+    """Record the per-suite scans skipped for rejected versions as completed with no suite accepted
+    (what sslyze would have found), so Mozilla's checker can judge the result."""
+    if result.scan_result is None or not skipped:
+        return result
+    versions = {c: v for v, c in SUITE_COMMANDS.items()}
+    attempts: dict[str, Any] = {c.value: ScanCommandAttempt(ScanCommandAttemptStatusEnum.COMPLETED, None, None,
+                                            CipherSuitesScanResult(versions[c], [], []))
+                for c in skipped}
+    return replace(result, scan_result=replace(result.scan_result, **attempts))
+
+
 def endpoint_from_result(result: ServerScanResult, port: int, service: str, starttls: str | None,
-                         domain: str, seconds: float) -> TlsEndpoint:
+                         domain: str, seconds: float, sampled: Sampled | None = None) -> TlsEndpoint:
     base = TlsEndpoint(port=port, service=service, starttls=starttls, seconds=round(seconds, 3))
     if result.scan_status == ServerScanStatusEnum.ERROR_NO_CONNECTIVITY or result.scan_result is None:
         trace = result.connectivity_error_trace
@@ -220,6 +231,11 @@ def endpoint_from_result(result: ServerScanResult, port: int, service: str, star
             kx = eph.size if isinstance(eph, DhEphemeralKeyInfo | EcDhEphemeralKeyInfo) else None
             suite = accepted.cipher_suite
             ciphers.append(classify_cipher(suite.name, label, suite.key_size, suite.is_anonymous, kx))
+    suite_scan = "full"
+    if sampled is not None:
+        protocols, ciphers, unknown = list(sampled[0]), list(sampled[1]), sampled[2]
+        incomplete += [f"{v}: could not be tested" for v in unknown]
+        suite_scan = "sampled"
     cert = _attempt(scan, ScanCommand.CERTIFICATE_INFO, incomplete)
     summary, stapled = None, None
     if cert is not None and cert.certificate_deployments:
@@ -253,36 +269,8 @@ def endpoint_from_result(result: ServerScanResult, port: int, service: str, star
         mozilla_intermediate=_mozilla(result, TlsConfigurationEnum.MOZILLA_INTERMEDIATE) if full else None,
         mozilla_modern=_mozilla(result, TlsConfigurationEnum.MOZILLA_MODERN) if full else None,
         incomplete=tuple(incomplete),
+        suite_scan=suite_scan,
     )
-
-
-def legacy_versions(location: ServerNetworkLocation, config: ServerNetworkConfiguration) -> set[ScanCommand]:
-    """Scan commands for the pre-TLS-1.2 versions the server accepts, found with one handshake each
-    (every suite offered) instead of one per suite: on STARTTLS ports that is the bulk of the scan.
-    A version that cannot be told this way keeps its full scan."""
-    info = ServerConnectivityInfo(location, config, ServerTlsProbingResult(
-        TlsVersionEnum.TLS_1_2, "", ClientAuthRequirementEnum.OPTIONAL, True))
-    wanted: set[ScanCommand] = set()
-    for version, command in _LEGACY:
-        try:
-            conn = info.get_preconfigured_tls_connection(override_tls_version=version,
-                                                         should_use_legacy_openssl=True)
-            conn.ssl_client.set_cipher_list("ALL:COMPLEMENTOFALL")
-        except Exception:
-            wanted.add(command)
-            continue
-        try:
-            conn.connect()
-            wanted.add(command)
-        except (ServerTlsConfigurationNotSupported, ClientCertificateRequested):
-            wanted.add(command)  # sslyze counts these as accepted too
-        except (ServerRejectedTlsHandshake, TlsHandshakeTimedOut):
-            pass
-        except Exception:
-            wanted.add(command)
-        finally:
-            conn.close()
-    return wanted
 
 
 def _replace(ep: TlsEndpoint, **changes: Any) -> TlsEndpoint:
@@ -290,7 +278,7 @@ def _replace(ep: TlsEndpoint, **changes: Any) -> TlsEndpoint:
 
 
 def scan_request(target: ProbeTarget, address: str, port: int, timeout: float, full: bool,
-                 legacy: frozenset[ScanCommand] | set[ScanCommand] = frozenset()) -> ServerScanRequest:
+                 skip: frozenset[ScanCommand] | set[ScanCommand] = frozenset()) -> ServerScanRequest:
     starttls = TLS_SERVICES.get(port, ("", None))[1] if port != target.https_port else None
     xmpp_to = (target.xmpp_domain or target.domain) if starttls else None
     config = ServerNetworkConfiguration(
@@ -307,7 +295,7 @@ def scan_request(target: ProbeTarget, address: str, port: int, timeout: float, f
     return ServerScanRequest(
         server_location=ServerNetworkLocation(hostname=target.domain, port=port, ip_address=address),
         network_configuration=config,
-        scan_commands=set(FULL_COMMANDS if full else CORE_COMMANDS | legacy),
+        scan_commands=set(FULL_COMMANDS if full else CORE_COMMANDS) - set(skip),
         scan_commands_extra_arguments=extra,
     )
 
@@ -329,7 +317,8 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
     # A few ports at a time (the web front first), each with an equal share of the connection budget.
     share = budget if len(ports) == 1 else max(1, budget // 2)
     slots = threading.BoundedSemaphore(max(1, budget // share))
-    out: queue.Queue[tuple[int, ServerScanResult | str | None, float]] = queue.Queue()
+    out: queue.Queue[tuple[int, ServerScanResult | tuple[ServerScanResult, Sampled] | str | None, float]] = (
+        queue.Queue())
     start = time.monotonic()
 
     def scan(port: int) -> None:
@@ -338,14 +327,23 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
         try:
             with slots:
                 request = scan_request(target, address, port, timeout, full)
-                if not full:
-                    extra = legacy_versions(request.server_location, request.network_configuration)
-                    request = scan_request(target, address, port, timeout, full, extra)
+                loc, cfg = request.server_location, request.network_configuration
+                rejected: set[TlsVersionEnum] = set()
+                if full:  # one handshake per old version spares the per-suite scans of rejected ones
+                    rejected = {v for v, ok in legacy_accepted(loc, cfg).items() if ok is False}
+                    request = scan_request(target, address, port, timeout, full,
+                                           {SUITE_COMMANDS[v] for v in rejected})
                 scanner = Scanner(per_server_concurrent_connections_limit=share,
                                   concurrent_server_scans_limit=1)
                 scanner.queue_scans([request])
                 for res in scanner.get_results():
-                    out.put((port, res, time.monotonic() - start))
+                    took = time.monotonic() - start
+                    if full:
+                        out.put((port, fill_skipped(res, {SUITE_COMMANDS[v] for v in rejected}), took))
+                    elif res.scan_result is None:  # no connectivity: nothing to sample
+                        out.put((port, res, took))
+                    else:
+                        out.put((port, (res, quick_scan(loc, cfg)), time.monotonic() - start))
         except Exception as exc:  # a bug or an odd server costs this port only
             out.put((port, sanitize(f"{type(exc).__name__}: {exc}", 200), time.monotonic() - start))
         finally:
@@ -367,6 +365,8 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
         service, flavour = services[port]
         if isinstance(res, str):
             done[port] = TlsEndpoint(port, service, flavour, "error", res, seconds=round(took, 3))
+        elif isinstance(res, tuple):
+            done[port] = endpoint_from_result(res[0], port, service, flavour, target.domain, took, res[1])
         else:
             done[port] = endpoint_from_result(res, port, service, flavour, target.domain, took)
     late = "the TLS scan did not finish in time"

@@ -103,7 +103,7 @@ def test_good_host_passes(probe_lab: ProbeLab) -> None:
     # The fixture's config.js is another deployment's: the mismatch is reported by setting name (when the
     # SSH copy parsed; otherwise there is nothing to compare with).
     status, message = found["live.config_js_matches"]
-    assert (status is Status.FAIL and "hosts.domain" in message) or (
+    assert (status is Status.FAIL and "differs from /etc/jitsi/meet/meet.hardened.example.org-config.js" in message) or (
         status is Status.NOT_APPLICABLE and message == "no config.js was read over SSH to compare with")
 
 
