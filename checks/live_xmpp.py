@@ -63,7 +63,10 @@ def _token_hint(res: object) -> bool:
     http = getattr(res, "http", None)
     values = dict(http.config_js.values) if http is not None and http.config_js is not None else {}
     raw = values.get("tokenAuthUrl")
-    return raw is not None and json.loads(raw) not in (None, "")
+    try:
+        return raw is not None and json.loads(raw) not in (None, "")
+    except ValueError:  # a long value is stored shortened (not JSON): it is set
+        return True
 
 
 @check(

@@ -3,7 +3,7 @@
 Three hosts, each on its own 127.x.y.z address:
   good  - TLS 1.2/1.3 Mozilla intermediate, HSTS and security headers, redirect to HTTPS, prosody only
           on a second ("internal") address behind the proxy, secure main domain.
-  weak  - TLSv1/1.1 with @SECLEVEL=0, self-signed certificate, no HSTS, version disclosure, config.js
+  weak  - TLSv1/1.1 with @SECLEVEL=0 (on 443 and 5281), self-signed certificate, no HSTS, version disclosure, config.js
           with a TURN credential and a secret, /colibri/stats and /about/health proxied, prosody c2s
           and plain HTTP on the public address (anonymous main domain, focus/passw0rd), and a port
           that silently drops SYNs.
@@ -73,7 +73,7 @@ def _free_base() -> str:
     for _ in range(50):
         base = f"127.{rng.randint(100, 250)}.{rng.randint(1, 250)}."
         if all(_bindable(base + last, port) for last in ("10", "11", "20", "30")
-               for port in (80, 443, 5222, 5269, 5280, 8888)):
+               for port in (80, 443, 5222, 5269, 5280, 5281, 8888)):
             return base
     raise RuntimeError("no free loopback address for the probe lab")
 
@@ -141,11 +141,13 @@ CONFIG_WEAK = """var config = {
 """
 
 
-def _server(root: Path, host: Host, cert: Path, key: Path, body: str, *, tls: str) -> str:
+def _server(root: Path, host: Host, cert: Path, key: Path, body: str, *, tls: str, extra_port: int = 0) -> str:
     www = root / f"{host.name}-www"
+    extra = f"listen {host.address}:{extra_port} ssl;" if extra_port else ""
     return f"""
   server {{
     listen {host.address}:443 ssl;
+    {extra}
     server_name {host.domain};
     ssl_certificate {cert};
     ssl_certificate_key {key};
@@ -204,7 +206,7 @@ http {{
            location / {{ default_type text/html; return 200 '<html>plain</html>'; }} }}
   {_server(root, good, *pki["good"], good_body + jicofo, tls=strong_tls)}
   {_server(root, expired, *pki["expired"], headers, tls=strong_tls)}
-  {_server(root, weak, *pki["weak"], _proxy(weak.address) + weak_extra, tls=weak_tls)}
+  {_server(root, weak, *pki["weak"], _proxy(weak.address) + weak_extra, tls=weak_tls, extra_port=5281)}
 }}
 """
 
