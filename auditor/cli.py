@@ -150,6 +150,16 @@ def audit_command(
     ssh_config: Annotated[Path | None, typer.Option(help="ssh_config file (default ~/.ssh/config)")] = None,
     sudo: Annotated[bool, typer.Option(help="read root-only files through `sudo -n` and the installed collector")] = False,
     timeout: Annotated[float, typer.Option(help="per-host connection and command timeout, seconds")] = 30.0,
+    max_hosts: Annotated[int, typer.Option(min=1, max=256, help="hosts audited at once")] = 8,
+    probes: Annotated[bool, typer.Option(help="probe hosts from outside (TLS, HTTP, ports, XMPP)")] = True,
+    domain: Annotated[
+        str | None, typer.Option(help="public name of the deployment (TLS SNI, HTTP Host) when it differs")
+    ] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(help="extra CA certificates (PEM) for the TLS probes")] = None,
+    vantage: Annotated[str, typer.Option(help="where the auditor stands: external or internal")] = "external",
+    intrusive: Annotated[
+        bool, typer.Option(help="allow probes that log in with known default passwords (off by default)")
+    ] = False,
     list_checks: Annotated[bool, typer.Option("--list-checks", help="list the checks and exit")] = False,
     no_color: Annotated[bool, typer.Option(help="no colours in the terminal report")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
@@ -216,6 +226,12 @@ def audit_command(
             ssh_config=ssh_config,
             sudo=sudo,
             timeout=timeout,
+            max_hosts=max_hosts,
+            probes=probes,
+            domain=domain,
+            ca_bundle=ca_bundle,
+            vantage=vantage,
+            intrusive=intrusive,
         )
         for res in audit_hosts(hosts, opts, prof, checks, decl, progress):
             if res.snapshot is not None:
@@ -449,7 +465,15 @@ def verify_command(
     raise typer.Exit(EXIT_FINDINGS)
 
 
-SUBCOMMANDS = {"checks", "schema", "profiles", "collector", "version", "verify"}
+def _register_advisories() -> None:
+    from auditor.advisories.cli import HELP, advisories_command
+
+    sub.command("advisories", help=HELP)(advisories_command)
+
+
+_register_advisories()
+
+SUBCOMMANDS = {"checks", "schema", "profiles", "collector", "version", "verify", "advisories"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,6 +34,7 @@ class TargetResult:
     error_stage: str | None = None
     deployment: Deployment | None = None
     notes: list[str] = field(default_factory=list)
+    probes: dict[str, Any] = field(default_factory=dict)  # live probe results by key (JSON-serialisable)
 
     @property
     def complete(self) -> bool:
@@ -111,6 +112,7 @@ def audit_snapshot(
         scores=scores,
         deployment=deployment,
         notes=notes,
+        probes=dict(probes or {}),
     )
 
 

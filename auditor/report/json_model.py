@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,6 +120,7 @@ class TargetModel(_Strict):
     findings: list[FindingModel]
     scores: ScoresModel | None
     collected: list[CollectedModel]
+    probes: dict[str, Any] = {}
     collection_errors: list[str] = []
     notes: list[str] = []
 

@@ -19,6 +19,11 @@ def _evidence(evs: tuple[Evidence, ...] | list[Evidence]) -> list[dict[str, Any]
     return [e.to_json() for e in evs]
 
 
+def _jsonable(value: Any) -> Any:
+    to_json = getattr(value, "to_json", None)
+    return to_json() if callable(to_json) else value
+
+
 def target_dict(result: TargetResult) -> dict[str, Any]:
     snap = result.snapshot
     roles = {f.path: f for f in discover(snap)} if snap is not None else {}
@@ -98,6 +103,7 @@ def target_dict(result: TargetResult) -> dict[str, Any]:
             ],
         },
         "collected": collected,
+        "probes": {k: _jsonable(v) for k, v in result.probes.items()},
         "collection_errors": list(snap.errors) if snap else [],
         "notes": result.notes,
     }
