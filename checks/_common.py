@@ -1,0 +1,155 @@
+"""Helpers the configuration checks share. Not a check module: nothing here is collected as a check."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from auditor.context import AuditContext
+from auditor.discovery import Role
+from auditor.facts import ANONYMOUS_AUTH, View, ev
+from auditor.model import CheckResult, Evidence
+from auditor.parsers.base import Location
+from auditor.redaction import SecretVerdict
+
+__all__ = ["Evidence", "Location", "ev"]
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost", "[::1]", "127.0.1.1"}
+TOKEN_AUTH = {"token", "hybrid_matrix_token"}
+
+
+def truthy(value: Any) -> bool | None:
+    """Lua/HOCON/env booleans as written: true, "true", 1, yes ... (None when it is not a boolean)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        low = value.strip().strip("\"'").lower()
+        if low in ("1", "true", "yes", "on", "y"):
+            return True
+        if low in ("0", "false", "no", "off", "n", ""):
+            return False
+    return None
+
+
+def short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def why_missing(ctx: AuditContext, what: str) -> str:
+    """The reason `what` cannot be judged: the first parse/read error, else plain absence."""
+    dep = ctx.deployment
+    errors = [p.error for p in dep.errors() if p.error]
+    if dep.prosody_error:
+        errors.append(dep.prosody_error)
+    if errors:
+        return f"cannot tell: no usable {what} ({errors[0]})"
+    return f"cannot tell: no {what} in the evidence"
+
+
+def file_error(ctx: AuditContext, role: Role) -> str | None:
+    """The read/parse error of the files of `role`, when every one of them failed."""
+    files = ctx.deployment.of(role)
+    if files and all(p.value is None for p in files):
+        return files[0].error or f"{files[0].path}: unreadable"
+    return None
+
+
+def parsed(ctx: AuditContext, role: Role) -> tuple[str, Any] | None:
+    """(path, parsed value) of the first file of `role` that parsed."""
+    for p in ctx.deployment.of(role):
+        if p.value is not None:
+            return p.path, p.value
+    return None
+
+
+def secret_verdict(value: Any) -> SecretVerdict | None:
+    return SecretVerdict.from_marker(value) if isinstance(value, str) else None
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]")
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- prosody ---------------------------------------------------------------------------------------
+
+
+def opt(v: View, host: str | None, key: str) -> tuple[Any, Evidence] | None:
+    return v.p_get(host, key)
+
+
+def section_ev(v: View, name: str | None, excerpt: str | None = None) -> Evidence:
+    assert v.prosody is not None
+    if name is None:
+        return Evidence(Location(v.prosody.path_of(None)), excerpt or "global section")
+    loc = v.prosody.component_location(name)
+    section = v.prosody.sections.get(name.lower())
+    kind = section.kind if section is not None else "VirtualHost"
+    return Evidence(loc, excerpt or f'{kind} "{name}"')
+
+
+def token_hosts(v: View) -> list[str]:
+    return [h for h in v.hosts() if (v.auth_of(h)[0] or "") in TOKEN_AUTH]
+
+
+def anonymous_hosts(v: View) -> list[str]:
+    return [h for h in v.hosts() if (v.auth_of(h)[0] or "") in ANONYMOUS_AUTH]
+
+
+def conference_mucs(v: View) -> list[str]:
+    """The MUC components that hold the meetings (main_muc, conference.<domain>)."""
+    comps = v.components()
+    found: list[str] = []
+    if v.main_host is not None:
+        main_muc = v.p_get(v.main_host, "main_muc")
+        if main_muc and isinstance(main_muc[0], str) and main_muc[0] in comps:
+            found.append(main_muc[0])
+        guess = f"conference.{v.main_host}"
+        if guess in comps and guess not in found:
+            found.append(guess)
+    if not found:
+        found = [n for n, t in comps.items() if t == "muc" and n.startswith("conference.")]
+    return found
+
+
+def prosody_version(v: View) -> tuple[int, int] | None:
+    about = v.dep.snapshot.command("prosodyctl-about")
+    text = about.text() if about is not None and about.ok else ""
+    m = re.search(r"Prosody\s+(\d+)\.(\d+)", text)
+    if not m:
+        pkg = v.dep.packages.get("prosody")
+        m = re.match(r"(?:\d+:)?(\d+)\.(\d+)", pkg) if pkg else None
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def module_hosts(v: View, module: str) -> list[str]:
+    """Hosts and components (and 'global') on which a prosody module is loaded."""
+    out = ["global"] if v.module_enabled(None, module) else []
+    for name in [*v.hosts(), *v.components()]:
+        if v.module_enabled(name, module):
+            out.append(name)
+    return out
+
+
+def env_ev(v: View, name: str) -> Evidence | None:
+    return v.env_get(name)[1]
+
+
+def evs(*items: Evidence | None) -> list[Evidence]:
+    return [e for e in items if e is not None]
+
+
+def na_unless_prosody(ctx: AuditContext) -> CheckResult | None:
+    if ctx.view.prosody is None:
+        return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
+    return None

@@ -1,0 +1,245 @@
+"""coturn (/etc/turnserver.conf): TURN credentials, relay restrictions and TLS. Not applicable without it."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from auditor.context import AuditContext
+from auditor.discovery import Role
+from auditor.model import CheckResult, Evidence, Severity
+from auditor.registry import check
+from checks._common import ev, file_error, parsed, secret_verdict, short
+
+COTURN = "https://github.com/coturn/coturn/blob/master/examples/etc/turnserver.conf"
+TEMPLATE = "https://github.com/jitsi/jitsi-meet/blob/master/doc/debian/jitsi-meet-turn/turnserver.conf"
+PRIVATE_RANGES = (
+    ipaddress.ip_network("10.0.0.0/8"),
+    ipaddress.ip_network("172.16.0.0/12"),
+    ipaddress.ip_network("192.168.0.0/16"),
+    ipaddress.ip_network("169.254.0.0/16"),
+    ipaddress.ip_network("100.64.0.0/10"),
+)
+Conf = tuple[str, dict[str, list[Any]]]
+
+
+def _conf(ctx: AuditContext) -> Conf | CheckResult:
+    got = parsed(ctx, Role.TURNSERVER)
+    if got is not None:
+        return got
+    error = file_error(ctx, Role.TURNSERVER)
+    if error:
+        return CheckResult.unclear(f"cannot tell: {error}")
+    return CheckResult.not_applicable("no turnserver.conf in the evidence: coturn is not part of this deployment (or not collected)")
+
+
+def _first(conf: Conf, name: str) -> tuple[str | None, Evidence] | None:
+    path, kv = conf
+    entries = kv.get(name)
+    if not entries:
+        return None
+    e = entries[-1]
+    return e.value, ev(path, e.line, f"{name}" + (f"={short(e.value, 60)}" if e.value is not None else ""))
+
+
+def _absent(conf: Conf, name: str) -> Evidence:
+    return ev(conf[0], None, f"{name} not set")
+
+
+@check(
+    "turn.auth_secret",
+    title="TURN uses time-limited credentials from a strong shared secret (use-auth-secret)",
+    severity=Severity.HIGH,
+    criteria=("enc.key_strength", "mgmt.access_control"),
+    rationale="""Without use-auth-secret coturn needs static users (or none: an open relay). With it, credentials
+    are derived from static-auth-secret, which prosody shares; a short or default secret lets anyone mint TURN
+    credentials and relay traffic through the server.""",
+    remediation="""/etc/turnserver.conf:
+    use-auth-secret
+    static-auth-secret=<openssl rand -hex 32, same value as prosody's external_service_secret>""",
+    references=(TEMPLATE, COTURN),
+)
+def auth_secret(ctx: AuditContext) -> CheckResult:
+    conf = _conf(ctx)
+    if isinstance(conf, CheckResult):
+        return conf
+    use = _first(conf, "use-auth-secret")
+    secret = _first(conf, "static-auth-secret")
+    if use is None:
+        no_auth = _first(conf, "no-auth")
+        if no_auth is not None:
+            return CheckResult.failed("no-auth: coturn relays for anyone", no_auth[1])
+        if _first(conf, "user") is not None or _first(conf, "lt-cred-mech") is not None:
+            return CheckResult.failed("static long-term TURN users instead of time-limited credentials", _absent(conf, "use-auth-secret"))
+        return CheckResult.failed("use-auth-secret is not set", _absent(conf, "use-auth-secret"))
+    if secret is None or not secret[0]:
+        return CheckResult.failed("use-auth-secret without a static-auth-secret", use[1])
+    verdict = secret_verdict(secret[0])
+    if verdict is None:
+        return CheckResult.unclear("cannot tell: the TURN secret was not judged at collection", secret[1])
+    if verdict.weak:
+        return CheckResult.failed(f"the TURN secret is {verdict.secret_class} ({verdict.length} characters)", use[1], secret[1])
+    return CheckResult.passed(f"time-limited TURN credentials from a {verdict.length}-character secret", use[1], secret[1])
+
+
+def _range(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[Any, Any] | None:
+    value = value.strip()
+    try:
+        if "-" in value:
+            lo, hi = (ipaddress.ip_address(x.strip()) for x in value.split("-", 1))
+            return lo, hi
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return None
+
+
+def _covered(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ranges: list[Any]) -> bool:
+    for r in ranges:
+        if isinstance(r, tuple):
+            lo, hi = r
+            if lo.version == 4 and lo <= net.network_address and net.broadcast_address <= hi:
+                return True
+        elif isinstance(r, ipaddress.IPv4Network) and isinstance(net, ipaddress.IPv4Network) and net.subnet_of(r):
+            return True
+    return False
+
+
+@check(
+    "turn.denied_peer_ips",
+    title="TURN cannot relay into private networks (denied-peer-ip)",
+    severity=Severity.HIGH,
+    criteria=("mgmt.access_control",),
+    rationale="""TURN credentials are handed to every XMPP client, anonymous ones included. Without denied-peer-ip
+    for the private ranges the relay becomes a proxy into the server's internal network (cloud metadata,
+    databases, admin interfaces).""",
+    remediation="""/etc/turnserver.conf:
+    denied-peer-ip=10.0.0.0-10.255.255.255
+    denied-peer-ip=172.16.0.0-172.31.255.255
+    denied-peer-ip=192.168.0.0-192.168.255.255
+    denied-peer-ip=169.254.0.0-169.254.255.255
+    denied-peer-ip=100.64.0.0-100.127.255.255""",
+    references=(TEMPLATE, "https://www.rtcsec.com/article/slack-webrtc-turn-compromise-and-bug-bounty/"),
+)
+def denied_peer_ips(ctx: AuditContext) -> CheckResult:
+    conf = _conf(ctx)
+    if isinstance(conf, CheckResult):
+        return conf
+    path, kv = conf
+    entries = kv.get("denied-peer-ip", [])
+    ranges = [r for e in entries if e.value and (r := _range(e.value)) is not None]
+    where = [ev(path, e.line, f"denied-peer-ip={short(e.value)}") for e in entries[:3]]
+    missing = [str(n) for n in PRIVATE_RANGES if not _covered(n, ranges)]
+    if missing:
+        return CheckResult.failed(f"the relay may reach private ranges: {', '.join(missing)}", *(where or [_absent(conf, "denied-peer-ip")]))
+    return CheckResult.passed("private address ranges are denied as relay peers", *where)
+
+
+def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:
+    m = re.match(r"(?:\d+:)?(\d+)\.(\d+)\.(\d+)", ctx.deployment.packages.get("coturn", ""))
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+@check(
+    "turn.no_loopback_peers",
+    title="TURN cannot relay to the server's own loopback services",
+    severity=Severity.MEDIUM,
+    criteria=("mgmt.access_control",),
+    rationale="""A TURN relay allowed to reach 127.0.0.1 exposes every local-only service of the host (prosody 5280,
+    jicofo 8888, the videobridge REST API). coturn 4.5.2+ refuses loopback peers unless allow-loopback-peers
+    is set; older versions need no-loopback-peers.""",
+    remediation="""/etc/turnserver.conf: no-loopback-peers (and never allow-loopback-peers).""",
+    references=(TEMPLATE, COTURN),
+)
+def no_loopback_peers(ctx: AuditContext) -> CheckResult:
+    conf = _conf(ctx)
+    if isinstance(conf, CheckResult):
+        return conf
+    allow = _first(conf, "allow-loopback-peers")
+    if allow is not None:
+        return CheckResult.failed("allow-loopback-peers lets the relay reach local services", allow[1])
+    deny = _first(conf, "no-loopback-peers")
+    if deny is not None:
+        return CheckResult.passed("loopback peers are refused", deny[1])
+    version = _coturn_version(ctx)
+    if version is None:
+        return CheckResult.unclear(
+            "cannot tell: no-loopback-peers not set and the coturn version (its default) is unknown", _absent(conf, "no-loopback-peers")
+        )
+    if version >= (4, 5, 2):
+        return CheckResult.passed(f"coturn {'.'.join(map(str, version))} refuses loopback peers by default")
+    return CheckResult.failed(f"coturn {'.'.join(map(str, version))} relays to loopback unless no-loopback-peers is set")
+
+
+@check(
+    "turn.no_multicast_peers",
+    title="TURN cannot relay to multicast addresses (no-multicast-peers)",
+    severity=Severity.MEDIUM,
+    criteria=("mgmt.access_control",),
+    rationale="""Relaying to multicast addresses lets TURN clients reach discovery and routing protocols of the
+    server's network.""",
+    remediation="""/etc/turnserver.conf: no-multicast-peers""",
+    references=(TEMPLATE, COTURN),
+)
+def no_multicast_peers(ctx: AuditContext) -> CheckResult:
+    conf = _conf(ctx)
+    if isinstance(conf, CheckResult):
+        return conf
+    got = _first(conf, "no-multicast-peers")
+    if got is not None:
+        return CheckResult.passed("multicast peers are refused", got[1])
+    return CheckResult.failed("no-multicast-peers is not set", _absent(conf, "no-multicast-peers"))
+
+
+@check(
+    "turn.tls",
+    title="TURN over TLS (5349) with a certificate and without TLS 1.0/1.1",
+    severity=Severity.MEDIUM,
+    criteria=("enc.in_transit",),
+    rationale="""Clients behind restrictive firewalls reach the relay only over TURNS (TLS on 5349 or 443). Without
+    cert/pkey coturn cannot offer it; TLS 1.0/1.1 stay enabled unless no-tlsv1 and no-tlsv1_1 are set.""",
+    remediation="""/etc/turnserver.conf:
+    tls-listening-port=5349
+    cert=/etc/jitsi/meet/meet.example.org.crt
+    pkey=/etc/jitsi/meet/meet.example.org.key
+    no-tlsv1
+    no-tlsv1_1""",
+    references=(TEMPLATE, COTURN),
+)
+def tls(ctx: AuditContext) -> CheckResult:
+    conf = _conf(ctx)
+    if isinstance(conf, CheckResult):
+        return conf
+    no_tls = _first(conf, "no-tls")
+    if no_tls is not None:
+        return CheckResult.failed("TLS is disabled (no-tls)", no_tls[1])
+    cert = _first(conf, "cert")
+    pkey = _first(conf, "pkey")
+    if cert is None or pkey is None:
+        return CheckResult.failed("no cert/pkey: coturn offers no TURNS", _absent(conf, "cert" if cert is None else "pkey"))
+    port = _first(conf, "tls-listening-port")
+    where = [cert[1], *([port[1]] if port else [])]
+    old = [n for n in ("no-tlsv1", "no-tlsv1_1") if _first(conf, n) is None]
+    if old:
+        return CheckResult.failed(f"TURNS accepts TLS 1.0/1.1 ({', '.join(old)} not set)", *where)
+    return CheckResult.passed(f"TURNS on port {(port[0] if port else None) or 5349} with TLS 1.2+", *where)
+
+
+@check(
+    "turn.no_tcp_relay",
+    title="TURN relays UDP only (no-tcp-relay)",
+    severity=Severity.LOW,
+    criteria=("mgmt.access_control",),
+    rationale="""WebRTC media needs UDP relay allocations only. TCP relay allocations (RFC 6062) let TURN clients open
+    TCP connections to arbitrary hosts through the server: a general-purpose proxy.""",
+    remediation="""/etc/turnserver.conf: no-tcp-relay""",
+    references=(TEMPLATE, COTURN),
+)
+def no_tcp_relay(ctx: AuditContext) -> CheckResult:
+    conf = _conf(ctx)
+    if isinstance(conf, CheckResult):
+        return conf
+    got = _first(conf, "no-tcp-relay")
+    if got is not None:
+        return CheckResult.passed("TCP relay allocations are refused", got[1])
+    return CheckResult.failed("TCP relay allocations are allowed", _absent(conf, "no-tcp-relay"))

@@ -1,0 +1,354 @@
+"""The nginx front end: TLS profile, HSTS, OCSP, plain-HTTP service, headers, and proxied internal APIs."""
+
+from __future__ import annotations
+
+import re
+import ssl
+from typing import Any
+
+from auditor.context import AuditContext
+from auditor.model import CheckResult, Evidence, Severity
+from auditor.parsers.nginx import NginxConfig, NginxServer
+from auditor.registry import check
+from checks._common import evs, short, why_missing
+
+MOZILLA = "https://ssl-config.mozilla.org/#server=nginx&config=intermediate"
+MOZILLA_GUIDELINES = "https://wiki.mozilla.org/Security/Server_Side_TLS"
+NGINX_SSL = "https://nginx.org/en/docs/http/ngx_http_ssl_module.html"
+OWASP_HEADERS = "https://owasp.org/www-project-secure-headers/"
+# Mozilla intermediate (guideline 5.7) TLS 1.2 suites, OpenSSL names.
+INTERMEDIATE_TLS12 = frozenset(
+    ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305", "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305"]
+)
+HSTS_MIN_AGE = 15_768_000  # six months
+_JITSI_PATHS = ("/http-bind", "/xmpp-websocket", "/colibri-ws", "/config.js", "/external_api.js")
+# Internal endpoints: videobridge private REST (8080) and jicofo REST (8888), except the public request path.
+_INTERNAL_PATHS = ("/colibri/", "/about/", "/metrics", "/debug", "/stats", "/move-endpoints", "/pin")
+_INTERNAL_PORTS = re.compile(r":(?:8080|8888)(?:/|$)")
+
+
+def _config(ctx: AuditContext) -> NginxConfig | None:
+    pf = ctx.deployment.nginx
+    return pf.value if pf is not None and pf.value is not None else None
+
+
+def _is_tls(server: NginxServer) -> bool:
+    if server.ssl:
+        return True
+    on = server.directive("ssl")
+    return on is not None and on.args[:1] == ["on"]
+
+
+def tls_server(ctx: AuditContext) -> NginxServer | None:
+    conf = _config(ctx)
+    if conf is None:
+        return None
+    own = ctx.view.own_domain()
+    candidates = [s for s in conf.servers if _is_tls(s) or any("443" in " ".join(a) for a in s.listen)]
+    for s in candidates:
+        if own and own in s.server_names:
+            return s
+    return candidates[0] if candidates else None
+
+
+def _no_nginx(ctx: AuditContext) -> CheckResult:
+    pf = ctx.deployment.nginx
+    if pf is not None and pf.value is None:
+        return CheckResult.unclear(f"cannot tell: {pf.error or 'nginx configuration unreadable'}")
+    if _config(ctx) is not None:
+        return CheckResult.unclear("cannot tell: no HTTPS server block in the nginx configuration")
+    return CheckResult.unclear(why_missing(ctx, "nginx configuration"))
+
+
+def _expand_tls12(ciphers: str) -> list[str] | None:
+    try:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.set_ciphers(ciphers)
+    except ssl.SSLError:
+        return None
+    return [c["name"] for c in ctx.get_ciphers() if not c["name"].startswith("TLS_")]
+
+
+@check(
+    "web.tls_mozilla_profile",
+    title="HTTPS follows Mozilla's intermediate or modern TLS profile",
+    severity=Severity.LOW,
+    criteria=("enc.algorithm", "enc.key_strength"),
+    rationale="""Beyond outright weak suites, CBC-mode and non-forward-secret suites (AES-CBC, RSA key exchange)
+    are legacy. Mozilla's intermediate profile allows TLS 1.2 with ECDHE/DHE AEAD suites only and TLS 1.3;
+    the modern profile allows TLS 1.3 only. nginx's default ssl_ciphers (HIGH:!aNULL:!MD5) is neither.""",
+    remediation="""ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;   (modern: ssl_protocols TLSv1.3;)""",
+    references=(MOZILLA, MOZILLA_GUIDELINES),
+)
+def tls_mozilla_profile(ctx: AuditContext) -> CheckResult:
+    server = tls_server(ctx)
+    if server is None:
+        if ctx.view.env_ok and _config(ctx) is None:
+            return CheckResult.passed("the docker web image uses Mozilla's intermediate profile")
+        return _no_nginx(ctx)
+    protocols_d = server.directive("ssl_protocols")
+    if protocols_d is None:
+        return CheckResult.unclear("cannot tell: ssl_protocols not set; nginx's default depends on its version")
+    protocols = set(protocols_d.args)
+    where = [Evidence(protocols_d.location, "ssl_protocols " + " ".join(protocols_d.args))]
+    extra = protocols - {"TLSv1.2", "TLSv1.3"}
+    if extra:
+        return CheckResult.failed(f"protocols beyond TLS 1.2/1.3 allowed: {', '.join(sorted(extra))}", *where)
+    if protocols == {"TLSv1.3"}:
+        return CheckResult.passed("TLS 1.3 only: Mozilla modern profile", *where)
+    ciphers_d = server.directive("ssl_ciphers")
+    ciphers = " ".join(ciphers_d.args).strip("\"'") if ciphers_d else "HIGH:!aNULL:!MD5"
+    if ciphers_d is not None:
+        where.append(Evidence(ciphers_d.location, "ssl_ciphers " + short(ciphers, 60)))
+    names = _expand_tls12(ciphers)
+    if names is None:
+        explicit = [t for t in re.split(r"[:\s,]+", ciphers) if t and not t.startswith(("!", "-", "+", "@"))]
+        if explicit and all(t in INTERMEDIATE_TLS12 for t in explicit):
+            return CheckResult.passed("TLS 1.2/1.3 with Mozilla intermediate suites", *where)
+        return CheckResult.unclear("cannot tell: the cipher string could not be expanded here", *where)
+    outside = [n for n in names if n not in INTERMEDIATE_TLS12]
+    if outside:
+        default = "" if ciphers_d else " (nginx's default cipher list)"
+        return CheckResult.failed(
+            f"{len(outside)} TLS 1.2 suite(s) outside Mozilla intermediate{default}, e.g. {', '.join(outside[:3])}", *where
+        )
+    return CheckResult.passed("TLS 1.2/1.3 with Mozilla intermediate suites", *where)
+
+
+def _hsts(server: NginxServer) -> Any:
+    found = None
+    for h in server.add_headers():
+        if h.args and h.args[0].lower() == "strict-transport-security":
+            found = h
+    return found
+
+
+@check(
+    "web.hsts_max_age",
+    title="HSTS is sent with a max-age of at least six months, on every response",
+    severity=Severity.LOW,
+    criteria=("enc.in_transit",),
+    rationale="""A short HSTS max-age lapses between visits and the first plain-HTTP request can be intercepted
+    again; without `always` nginx omits the header on error responses. Jitsi's template uses two years.""",
+    remediation="""add_header Strict-Transport-Security "max-age=63072000" always;""",
+    references=("https://www.rfc-editor.org/rfc/rfc6797", MOZILLA_GUIDELINES),
+)
+def hsts_max_age(ctx: AuditContext) -> CheckResult:
+    server = tls_server(ctx)
+    if server is None:
+        if ctx.view.env_ok and _config(ctx) is None:
+            flag, where = ctx.view.env_flag("ENABLE_HSTS", True)
+            if flag:
+                return CheckResult.passed("the docker web image sends max-age=63072000", *evs(where))
+            return CheckResult.not_applicable("HSTS is disabled (ENABLE_HSTS=0); see web.hsts", *evs(where))
+        return _no_nginx(ctx)
+    header = _hsts(server)
+    if header is None:
+        return CheckResult.not_applicable("no HSTS header at all (see web.hsts)", Evidence(server.location, "HTTPS server"))
+    where = Evidence(header.location, "add_header " + short(" ".join(header.args)))
+    value = " ".join(header.args[1:2])
+    m = re.search(r"max-age\s*=\s*\"?(\d+)", value, re.I)
+    if not m:
+        return CheckResult.failed("the HSTS header has no max-age", where)
+    age = int(m.group(1))
+    if age < HSTS_MIN_AGE:
+        return CheckResult.failed(f"HSTS max-age is {age} s (under six months)", where)
+    if "always" not in header.args[2:]:
+        return CheckResult.failed(f"HSTS max-age {age} s, but without `always` (missing on error responses)", where)
+    return CheckResult.passed(f"HSTS max-age {age} s on every response", where)
+
+
+@check(
+    "web.ocsp_stapling",
+    title="OCSP stapling is on for the CA-issued certificate",
+    severity=Severity.INFO,
+    criteria=("enc.in_transit",),
+    rationale="""With stapling the server hands out the CA's signed revocation status: clients need not ask the CA
+    (which learns who visits) and a revoked certificate is noticed. Not in Jitsi's template.""",
+    remediation="""In the HTTPS server: ssl_stapling on; ssl_stapling_verify on; ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
+    (Let's Encrypt stopped OCSP in 2025: there, leave it off.)""",
+    references=(NGINX_SSL,),
+)
+def ocsp_stapling(ctx: AuditContext) -> CheckResult:
+    server = tls_server(ctx)
+    if server is None:
+        if ctx.view.env_ok and _config(ctx) is None:
+            return CheckResult.failed("the docker web image does not staple OCSP")
+        return _no_nginx(ctx)
+    d = server.directive("ssl_stapling")
+    if d is not None and d.args[:1] == ["on"]:
+        return CheckResult.passed("OCSP stapling is on", Evidence(d.location, "ssl_stapling on"))
+    return CheckResult.failed("OCSP stapling is off", Evidence(d.location if d else server.location, "ssl_stapling off or not set"))
+
+
+def _serves_jitsi(server: NginxServer) -> bool:
+    if any(any(p in loc.path for p in _JITSI_PATHS) for loc in server.locations):
+        return True
+    root = server.directive("root")
+    return root is not None and "jitsi-meet" in " ".join(root.args)
+
+
+def _redirects(server: NginxServer) -> bool:
+    for d in server.directives:
+        if d.name == "return" and any("https://" in a for a in d.args):
+            return True
+        if d.name == "rewrite" and any(a.startswith("https://") for a in d.args[1:]):
+            return True
+    for loc in server.locations:
+        if loc.path == "/" and any(
+            d.name == "return" and any("https://" in a for a in d.args) for d in loc.directives
+        ):
+            return True
+    return False
+
+
+@check(
+    "web.http_redirect",
+    title="The app is never served over plain HTTP: port 80 (docker 8000) redirects to HTTPS",
+    severity=Severity.HIGH,
+    criteria=("enc.in_transit", "enc.all_channels"),
+    rationale="""A plain-HTTP server that serves the app (or proxies BOSH/websocket) lets anyone on the path read
+    and rewrite the client code, session tokens and chat. docker-jitsi-meet's ENABLE_HTTP_REDIRECT defaults to 0:
+    port 8000 then serves the full app in clear text.""",
+    remediation="""server { listen 80; listen [::]:80; server_name meet.example.org;
+        location ^~ /.well-known/acme-challenge/ { default_type "text/plain"; root /usr/share/jitsi-meet; }
+        location / { return 301 https://$host$request_uri; } }
+    Docker: ENABLE_HTTP_REDIRECT=1 (or do not publish HTTP_PORT).""",
+    references=("https://github.com/jitsi/docker-jitsi-meet/blob/master/env.example",),
+)
+def http_redirect(ctx: AuditContext) -> CheckResult:
+    conf = _config(ctx)
+    if conf is None:
+        v = ctx.view
+        if v.env_ok:
+            no_https, e1 = v.env_flag("DISABLE_HTTPS", False)
+            redirect, e2 = v.env_flag("ENABLE_HTTP_REDIRECT", False)
+            if redirect:
+                return CheckResult.passed("port 8000 redirects to HTTPS", *evs(e2))
+            if no_https:
+                return CheckResult.unclear(
+                    "cannot tell: HTTPS is disabled in the web container (a proxy in front must provide it)", *evs(e1)
+                )
+            port, e3 = v.env_get("HTTP_PORT", "8000")
+            return CheckResult.failed(f"port {port} serves the full app over plain HTTP (ENABLE_HTTP_REDIRECT off)", *evs(e2, e3))
+        return _no_nginx(ctx)
+    plain = [s for s in conf.servers if not _is_tls(s) and s.listen]
+    serving = [s for s in plain if _serves_jitsi(s) and not _redirects(s)]
+    if serving:
+        return CheckResult.failed(
+            "the Jitsi app is served over plain HTTP", *[Evidence(s.location, "listen " + " ".join(s.listen[0])) for s in serving]
+        )
+    redirecting = [s for s in plain if _redirects(s)]
+    if redirecting:
+        return CheckResult.passed("plain HTTP redirects to HTTPS", *[Evidence(s.location, "return 301 https://") for s in redirecting])
+    if tls_server(ctx) is None:
+        return CheckResult.failed("no HTTPS server block at all")
+    return CheckResult.passed("no plain-HTTP server serves the app (HTTPS only)")
+
+
+_HEADER_NEEDS = {
+    "frame-ancestors/X-Frame-Options": ("content-security-policy", "x-frame-options"),
+    "Referrer-Policy": ("referrer-policy",),
+    "X-Content-Type-Options": ("x-content-type-options",),
+}
+
+
+@check(
+    "web.security_headers",
+    title="Security headers: frame-ancestors (clickjacking), Referrer-Policy, X-Content-Type-Options",
+    severity=Severity.LOW,
+    criteria=("jur.privacy", "mgmt.access_control"),
+    rationale="""Without frame-ancestors (or X-Frame-Options) any site can embed the meeting page and trick users
+    into granting camera access; without Referrer-Policy the room name leaks in the Referer to every linked
+    site; X-Content-Type-Options stops MIME sniffing. Jitsi's Debian template sets none of them.""",
+    remediation="""In the HTTPS server:
+    add_header Content-Security-Policy "frame-ancestors 'self'" always;
+    add_header Referrer-Policy "strict-origin-when-cross-origin" always;
+    add_header X-Content-Type-Options "nosniff" always;""",
+    references=(OWASP_HEADERS,),
+)
+def security_headers(ctx: AuditContext) -> CheckResult:
+    server = tls_server(ctx)
+    if server is None:
+        v = ctx.view
+        if v.env_ok and _config(ctx) is None:
+            csp, where = v.env_get("CSP_HEADER")
+            missing = ["Referrer-Policy"] + ([] if csp and "frame-ancestors" in csp else ["frame-ancestors/X-Frame-Options"])
+            return CheckResult.failed(f"missing: {', '.join(missing)}", *evs(where))
+        return _no_nginx(ctx)
+    present: dict[str, Evidence] = {}
+    for h in server.add_headers():
+        if not h.args:
+            continue
+        name = h.args[0].lower()
+        if name == "content-security-policy" and "frame-ancestors" not in " ".join(h.args[1:]):
+            continue
+        present[name] = Evidence(h.location, "add_header " + short(" ".join(h.args), 60))
+    missing = [label for label, names in _HEADER_NEEDS.items() if not any(n in present for n in names)]
+    if missing:
+        return CheckResult.failed(f"missing: {', '.join(missing)}", Evidence(server.location, "HTTPS server"), *present.values())
+    return CheckResult.passed("clickjacking, referrer and MIME-sniffing headers are sent", *present.values())
+
+
+@check(
+    "web.server_tokens",
+    title="nginx does not announce its version (server_tokens off)",
+    severity=Severity.INFO,
+    criteria=("mgmt.central_control",),
+    rationale="""The nginx version in every Server header and error page tells scanners which known
+    vulnerabilities to try.""",
+    remediation="""In the http block of nginx.conf (or the site): server_tokens off;""",
+    references=("https://nginx.org/en/docs/http/ngx_http_core_module.html#server_tokens",),
+)
+def server_tokens(ctx: AuditContext) -> CheckResult:
+    server = tls_server(ctx)
+    conf = _config(ctx)
+    if server is None or conf is None:
+        if ctx.view.env_ok and conf is None:
+            return CheckResult.failed("the docker web image leaves server_tokens on")
+        return _no_nginx(ctx)
+    d = server.directive("server_tokens")
+    if d is not None:
+        if d.args[:1] == ["off"]:
+            return CheckResult.passed("server_tokens off", Evidence(d.location, "server_tokens off"))
+        return CheckResult.failed("nginx announces its version", Evidence(d.location, "server_tokens " + " ".join(d.args)))
+    if conf.site_only:
+        return CheckResult.unclear("cannot tell: server_tokens is usually set in nginx.conf, which is not in the evidence")
+    return CheckResult.failed("server_tokens not set: nginx announces its version", Evidence(server.location, "HTTPS server"))
+
+
+@check(
+    "web.internal_locations",
+    title="nginx does not proxy internal APIs (videobridge /colibri/, /about/, jicofo REST)",
+    severity=Severity.HIGH,
+    criteria=("mgmt.central_control", "mgmt.access_control"),
+    rationale="""The videobridge private API (127.0.0.1:8080: COLIBRI, stats, shutdown, debug) and jicofo's REST
+    server (127.0.0.1:8888: debug, stats, move-endpoints, pin) are meant for localhost. Proxying them publishes
+    conference control to the Internet. Only /colibri-ws/ and /conference-request/v1 belong in nginx.""",
+    remediation="""Remove nginx locations such as `location /colibri/ { proxy_pass http://127.0.0.1:8080; }`,
+    `location /about/`, `/metrics`, `/debug`; keep /colibri-ws/ (websockets) and /conference-request/v1 only.""",
+    references=("https://github.com/jitsi/jitsi-videobridge/blob/master/doc/rest.md",),
+)
+def internal_locations(ctx: AuditContext) -> CheckResult:
+    conf = _config(ctx)
+    if conf is None:
+        if ctx.view.env_ok:
+            return CheckResult.passed("the docker web image proxies only public Jitsi paths")
+        return _no_nginx(ctx)
+    found: list[Evidence] = []
+    for server in conf.servers:
+        for loc in server.locations:
+            proxy = loc.directive("proxy_pass")
+            if proxy is None or "colibri-ws" in loc.path or "conference-request" in loc.path:
+                continue
+            target = " ".join(proxy.args)
+            path = loc.path.lstrip("^")
+            if any(path.startswith(p) or path.rstrip("/") + "/" == p for p in _INTERNAL_PATHS) or _INTERNAL_PORTS.search(
+                target
+            ):
+                found.append(Evidence(loc.location, f"location {loc.path} -> {short(target, 50)}"))
+    if found:
+        return CheckResult.failed(f"{len(found)} internal endpoint(s) proxied to the public", *found)
+    return CheckResult.passed("no internal API is proxied by nginx")

@@ -1,0 +1,370 @@
+"""Prosody's own transport security: s2s, TLS settings, HTTP listeners, BOSH/websocket, admins, logging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.context import AuditContext
+from auditor.facts import ANONYMOUS_AUTH, cipher_string_is_weak
+from auditor.listeners import exposed
+from auditor.model import CheckResult, Evidence, Severity
+from auditor.registry import check
+from checks._common import anonymous_hosts, is_loopback, prosody_version, section_ev, short, truthy, why_missing
+
+PROSODY_SEC = "https://prosody.im/doc/security"
+PROSODY_S2S = "https://prosody.im/doc/s2s"
+PROSODY_HTTP = "https://prosody.im/doc/http"
+PROSODY_ADVANCED_SSL = "https://prosody.im/doc/advanced_ssl_config"
+PROSODY_LOGGING = "https://prosody.im/doc/logging"
+_WEAK_PROSODY_PROTOCOLS = ("sslv2", "sslv3", "sslv23", "tlsv1", "tlsv1+", "tlsv1_1", "tlsv1_1+")
+
+
+def _no_prosody(ctx: AuditContext) -> CheckResult:
+    return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
+
+
+def _s2s_enabled(ctx: AuditContext) -> tuple[bool, Evidence]:
+    v = ctx.view
+    assert v.prosody is not None
+    disabled = v.p_get(None, "modules_disabled")
+    if not v.module_enabled(None, "s2s"):
+        where = disabled[1] if disabled else section_ev(v, None, "s2s not loaded")
+        return False, where
+    return True, section_ev(v, None, "s2s not in modules_disabled (auto-loaded)")
+
+
+@check(
+    "xmpp.s2s_disabled",
+    title="Server-to-server federation is off or not reachable",
+    severity=Severity.MEDIUM,
+    criteria=("mgmt.access_control", "enc.all_channels"),
+    rationale="""Prosody loads s2s automatically: unless modules_disabled = { "s2s" }, port 5269 accepts other
+    XMPP servers. A Jitsi deployment needs federation only for visitors; otherwise it is attack surface
+    (spoofed domains when s2s_secure_auth is off). docker-jitsi-meet disables it.""",
+    remediation="""In the global section of prosody.cfg.lua: modules_disabled = { "s2s" } (or firewall 5269).""",
+    references=(PROSODY_S2S,),
+)
+def s2s_disabled(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    if v.prosody is None:
+        if v.env_ok:
+            flag, where = v.env_flag("PROSODY_ENABLE_S2S", False)
+            visitors, w2 = v.env_flag("ENABLE_VISITORS", False)
+            if flag or visitors:
+                return CheckResult.failed("s2s is enabled in the prosody container", *[e for e in (where, w2) if e])
+            return CheckResult.passed("docker disables s2s (PROSODY_ENABLE_S2S off)", *[e for e in (where,) if e])
+        return _no_prosody(ctx)
+    if v.prosody.main_path is None:
+        return CheckResult.unclear("cannot tell: modules_disabled is set in prosody.cfg.lua, which is not in the evidence")
+    enabled, where = _s2s_enabled(ctx)
+    if not enabled:
+        return CheckResult.passed("s2s is disabled", where)
+    public = exposed(ctx.deployment.snapshot, 5269)
+    if public is False:
+        return CheckResult.passed("s2s is loaded but port 5269 is not reachable beyond loopback", where)
+    state = "listens publicly" if public else "may be reachable (listeners not collected)"
+    return CheckResult.failed(f"s2s is enabled and port 5269 {state}", where)
+
+
+@check(
+    "xmpp.s2s_encryption",
+    title="Federated connections are encrypted and authenticated (s2s_require_encryption, s2s_secure_auth)",
+    severity=Severity.MEDIUM,
+    criteria=("enc.in_transit", "enc.all_channels"),
+    rationale="""With s2s enabled, s2s_require_encryption = false lets server links run in clear and
+    s2s_secure_auth = false (the engine default) accepts dialback instead of certificates, so a spoofed server
+    can claim any domain.""",
+    remediation="""Global section: s2s_require_encryption = true; s2s_secure_auth = true (or disable s2s).""",
+    references=(PROSODY_S2S, PROSODY_SEC),
+)
+def s2s_encryption(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    if v.prosody is None:
+        if v.env_ok:
+            flag, where = v.env_flag("PROSODY_ENABLE_S2S", False)
+            if not flag:
+                return CheckResult.not_applicable("s2s is disabled in the prosody container", *[e for e in (where,) if e])
+            return CheckResult.failed("docker sets s2s_secure_auth = false when s2s is on", *[e for e in (where,) if e])
+        return _no_prosody(ctx)
+    if v.prosody.main_path is None:
+        return CheckResult.unclear("cannot tell: s2s settings live in prosody.cfg.lua, which is not in the evidence")
+    enabled, where = _s2s_enabled(ctx)
+    if not enabled:
+        return CheckResult.not_applicable("s2s is disabled", where)
+    problems: list[str] = []
+    evidence: list[Evidence] = []
+    req = v.p_get(None, "s2s_require_encryption")
+    version = prosody_version(v)
+    if req is not None:
+        evidence.append(req[1])
+        if truthy(req[0]) is False:
+            problems.append("s2s_require_encryption = false")
+    elif version is not None and version < (0, 12):
+        problems.append(f"s2s_require_encryption not set (prosody {version[0]}.{version[1]} default false)")
+    auth = v.p_get(None, "s2s_secure_auth")
+    if auth is not None:
+        evidence.append(auth[1])
+        if truthy(auth[0]) is not True:
+            problems.append("s2s_secure_auth = false")
+    else:
+        problems.append("s2s_secure_auth not set (default false)")
+    if problems:
+        return CheckResult.failed("; ".join(problems), where, *evidence)
+    if req is None and version is None:
+        return CheckResult.unclear(
+            "cannot tell: s2s_require_encryption not set and the prosody version (its default) is unknown",
+            where,
+            *evidence,
+        )
+    return CheckResult.passed("server links require encryption and certificate authentication", where, *evidence)
+
+
+def _ssl_settings(v: Any) -> list[tuple[str, dict[str, Any], Evidence]]:
+    out = []
+    for host in [None, *v.hosts()]:
+        got = v.p_get(host, "ssl")
+        if got is not None and isinstance(got[0], dict):
+            out.append((host or "global", got[0], got[1]))
+    seen: set[tuple[str, int | None]] = set()
+    unique = []
+    for name, value, where in out:
+        key = (where.location.path, where.location.line)
+        if key not in seen:
+            seen.add(key)
+            unique.append((name, value, where))
+    return unique
+
+
+@check(
+    "xmpp.tls_protocol",
+    title="Prosody accepts only TLS 1.2+ with strong ciphers",
+    severity=Severity.MEDIUM,
+    criteria=("enc.algorithm", "enc.in_transit"),
+    rationale="""Prosody's ssl = { protocol, ciphers } governs c2s (5222), s2s and HTTPS (5281). Prosody 0.11
+    defaulted to tlsv1+; the Jitsi template pins tlsv1_2+ with Mozilla intermediate ciphers.""",
+    remediation="""In the Jitsi prosody file (global section):
+    ssl = { protocol = "tlsv1_2+"; ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305" }""",
+    references=(PROSODY_ADVANCED_SSL,),
+)
+def tls_protocol(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    if v.prosody is None:
+        if v.env_ok:
+            return CheckResult.passed("the docker prosody image pins protocol = tlsv1_2+ with intermediate ciphers")
+        return _no_prosody(ctx)
+    settings = _ssl_settings(v)
+    problems = []
+    evidence = []
+    protocol_seen = False
+    for name, value, where in settings:
+        protocol = value.get("protocol")
+        ciphers = value.get("ciphers")
+        if protocol is not None:
+            protocol_seen = True
+            evidence.append(where)
+            if str(protocol).lower() in _WEAK_PROSODY_PROTOCOLS:
+                problems.append(f"{name}: protocol {protocol}")
+        if isinstance(ciphers, str) and cipher_string_is_weak(ciphers):
+            problems.append(f"{name}: weak ciphers {short(ciphers, 40)}")
+            evidence.append(where)
+    if problems:
+        return CheckResult.failed("; ".join(problems), *dict.fromkeys(evidence))
+    if protocol_seen:
+        return CheckResult.passed("prosody TLS is limited to TLS 1.2+", *dict.fromkeys(evidence))
+    version = prosody_version(v)
+    if version is None:
+        return CheckResult.unclear("cannot tell: ssl.protocol not set and the prosody version (its default) is unknown")
+    if version >= (0, 12):
+        return CheckResult.passed(f"ssl.protocol not set; prosody {version[0]}.{version[1]} defaults to tlsv1_2+")
+    return CheckResult.failed(f"ssl.protocol not set; prosody {version[0]}.{version[1]} defaults to tlsv1+")
+
+
+def _interfaces(value: Any) -> list[str]:
+    items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    return [str(i) for i in items if i is not None]
+
+
+@check(
+    "xmpp.http_interfaces",
+    title="Prosody's HTTP listener (BOSH/websocket on 5280) is bound to loopback",
+    severity=Severity.MEDIUM,
+    criteria=("enc.in_transit", "enc.all_channels"),
+    rationale="""nginx reaches BOSH and XMPP websockets on 127.0.0.1:5280 in clear text. Prosody 0.11 listens on
+    5280 on all interfaces: anyone can then use BOSH without TLS (and the template's consider_bosh_secure
+    makes prosody accept logins there). Port 5281 (HTTPS) listens everywhere unless https_ports = {}.""",
+    remediation="""Global section: http_interfaces = { "127.0.0.1", "::1" } and https_ports = { }""",
+    references=(PROSODY_HTTP,),
+)
+def http_interfaces(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    if v.prosody is None:
+        if v.env_ok:
+            return CheckResult.passed("docker keeps prosody's HTTP port on the internal meet.jitsi network")
+        return _no_prosody(ctx)
+    public = exposed(ctx.deployment.snapshot, 5280)
+    got = v.p_get(None, "http_interfaces")
+    if got is not None:
+        addrs = _interfaces(got[0])
+        if addrs and all(is_loopback(a) for a in addrs):
+            return CheckResult.passed("HTTP (5280) is bound to loopback", got[1])
+        if public is False:
+            return CheckResult.passed("http_interfaces is broad but nothing listens publicly on 5280", got[1])
+        return CheckResult.failed(f"HTTP (5280) is bound to {', '.join(addrs) or 'nothing?'}", got[1])
+    if public is True:
+        return CheckResult.failed("port 5280 listens beyond loopback")
+    if public is False:
+        return CheckResult.passed("nothing listens publicly on 5280")
+    version = prosody_version(v)
+    if version is None:
+        return CheckResult.unclear(
+            "cannot tell: http_interfaces not set and neither the prosody version nor the listeners are known"
+        )
+    if version >= (0, 12):
+        return CheckResult.passed(f"http_interfaces not set; prosody {version[0]}.{version[1]} binds 5280 to loopback")
+    return CheckResult.failed(f"http_interfaces not set; prosody {version[0]}.{version[1]} binds 5280 to all interfaces")
+
+
+@check(
+    "xmpp.bosh_secure_assumption",
+    title="consider_bosh_secure / consider_websocket_secure only where 5280 is private",
+    severity=Severity.MEDIUM,
+    criteria=("enc.in_transit",),
+    rationale="""consider_bosh_secure = true tells prosody that plain HTTP BOSH is encrypted (because nginx
+    terminated TLS). If port 5280 is reachable from outside, passwords and tokens cross the network in clear
+    while prosody believes the connection is secure.""",
+    remediation="""Keep consider_bosh_secure only with http_interfaces = { "127.0.0.1", "::1" } (or a firewall on 5280).""",
+    references=(PROSODY_HTTP,),
+)
+def bosh_secure_assumption(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    if v.prosody is None:
+        if v.env_ok:
+            return CheckResult.passed("docker prosody's HTTP port is only on the internal network")
+        return _no_prosody(ctx)
+    flags = [got for key in ("consider_bosh_secure", "consider_websocket_secure") if (got := v.p_get(None, key))]
+    flags += [got for h in v.hosts() for key in ("consider_bosh_secure", "consider_websocket_secure") if (got := v.p_get(h, key))]
+    on = list(dict.fromkeys(got[1] for got in flags if truthy(got[0]) is True))
+    if not on:
+        return CheckResult.passed("prosody does not treat plain HTTP as secure")
+    result = http_interfaces.run(ctx)
+    if result.status.value == "pass":
+        return CheckResult.passed("plain HTTP is trusted, and 5280 is private", *on, *result.evidence)
+    if result.status.value == "fail":
+        return CheckResult.failed(f"plain HTTP is trusted as secure while {result.message}", *on, *result.evidence)
+    return CheckResult.unclear(f"plain HTTP is trusted as secure; {result.message}", *on)
+
+
+@check(
+    "xmpp.cross_domain",
+    title="BOSH and XMPP websocket do not accept every web origin",
+    severity=Severity.LOW,
+    criteria=("mgmt.access_control",),
+    rationale="""cross_domain_bosh = true / cross_domain_websocket = true let any web page open XMPP sessions
+    to this server from visitors' browsers (CORS for every origin), e.g. to abuse anonymous logins or TURN
+    credentials.""",
+    remediation="""cross_domain_bosh = false; cross_domain_websocket = false (or a list of your own origins:
+    cross_domain_bosh = { "https://meet.example.org" }). Docker: leave XMPP_CROSS_DOMAIN unset.""",
+    references=("https://prosody.im/doc/modules/mod_bosh", "https://prosody.im/doc/modules/mod_websocket"),
+)
+def cross_domain(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    if v.prosody is None:
+        if v.env_ok:
+            raw, where = v.env_get("XMPP_CROSS_DOMAIN")
+            if raw and truthy(raw) is True:
+                return CheckResult.failed("XMPP_CROSS_DOMAIN=true accepts every origin", *[e for e in (where,) if e])
+            return CheckResult.passed("cross-domain BOSH/websocket not enabled", *[e for e in (where,) if e])
+        return _no_prosody(ctx)
+    bad = []
+    seen = []
+    for host in [None, *v.hosts()]:
+        for key in ("cross_domain_bosh", "cross_domain_websocket"):
+            got = v.p_get(host, key)
+            if got is None:
+                continue
+            seen.append(got[1])
+            if truthy(got[0]) is True or (isinstance(got[0], list) and "*" in got[0]):
+                bad.append(got[1])
+    if bad:
+        return CheckResult.failed("BOSH or websocket accepts requests from any web origin", *dict.fromkeys(bad))
+    return CheckResult.passed("cross-domain BOSH/websocket is not open to every origin", *dict.fromkeys(seen))
+
+
+@check(
+    "xmpp.admins",
+    title="Prosody admins are only operators' accounts on authenticated hosts",
+    severity=Severity.HIGH,
+    criteria=("auth.rbac", "mgmt.central_control"),
+    rationale="""A prosody admin owns every room and can run admin commands. An admin JID on an anonymous host
+    can be claimed by anyone who logs in with that name; a long list of people defeats the point.""",
+    remediation="""Global section: admins = { "ops@meet.example.org" } (accounts on an authenticated host only);
+    component admins = { "focus@auth.meet.example.org" } on the MUCs are expected.""",
+    references=("https://prosody.im/doc/admins",),
+)
+def admins(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    if v.prosody is None:
+        if v.env_ok:
+            raw, where = v.env_get("PROSODY_ADMINS")
+            n = len([a for a in (raw or "").split(",") if a.strip()])
+            return CheckResult.passed(f"{n} admin(s) configured through PROSODY_ADMINS", *[e for e in (where,) if e])
+        return _no_prosody(ctx)
+    got = v.p_get(None, "admins")
+    if got is None:
+        if v.prosody.main_path is None:
+            return CheckResult.unclear("cannot tell: admins is set in prosody.cfg.lua, which is not in the evidence")
+        return CheckResult.passed("no global prosody admins")
+    jids = _interfaces(got[0])
+    anon = set(anonymous_hosts(v)) | {h for h in v.hosts() if (v.auth_of(h)[0] or "") in ANONYMOUS_AUTH}
+    risky = [j for j in jids if j.split("@")[-1] in anon]
+    if risky:
+        return CheckResult.failed(f"admin JID(s) on anonymous hosts: {', '.join(risky)}", got[1])
+    return CheckResult.passed(f"{len(jids)} global admin(s), none on an anonymous host", got[1])
+
+
+def _log_levels(value: Any) -> list[str]:
+    """Levels named by a prosody `log` setting: {info = file} or { { levels = { min = "debug" }, to = ... } }."""
+    if isinstance(value, str):
+        return ["info"]  # a single file name: info and above
+    if isinstance(value, dict):
+        return [str(k) for k in value]
+    levels: list[str] = []
+    for entry in value if isinstance(value, list) else []:
+        lv = entry.get("levels") if isinstance(entry, dict) else None
+        if isinstance(lv, dict):
+            levels += [str(x) for x in lv.values()]
+        elif isinstance(lv, list):
+            levels += [str(x) for x in lv]
+    return levels
+
+
+@check(
+    "xmpp.logging",
+    title="Prosody logs at info level or above to files, not debug",
+    severity=Severity.LOW,
+    criteria=("mgmt.audit_reporting", "jur.privacy"),
+    rationale="""The prosody log is the only record of logins and room activity (audit), and debug logging writes
+    full stanzas: display names, e-mail addresses, room names, tokens. Keep info-level logs in a known place
+    and rotated.""",
+    remediation="""Global section: log = { info = "/var/log/prosody/prosody.log"; error = "/var/log/prosody/prosody.err" }""",
+    references=(PROSODY_LOGGING,),
+)
+def logging(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    if v.prosody is None:
+        if v.env_ok:
+            level, where = v.env_get("LOG_LEVEL", "info")
+            if (level or "").lower() == "debug":
+                return CheckResult.failed("prosody logs at debug level", *[e for e in (where,) if e])
+            return CheckResult.passed(f"prosody logs to the container console at {level}", *[e for e in (where,) if e])
+        return _no_prosody(ctx)
+    got = v.p_get(None, "log")
+    if got is None:
+        if v.prosody.main_path is None:
+            return CheckResult.unclear("cannot tell: log is set in prosody.cfg.lua, which is not in the evidence")
+        return CheckResult.passed("no log setting: prosody logs info to stdout (the journal under systemd)")
+    levels = _log_levels(got[0])
+    if "debug" in levels:
+        return CheckResult.failed("prosody logs at debug level (full stanzas, personal data)", got[1])
+    where = got[0] if isinstance(got[0], str) else ", ".join(str(x) for x in (got[0].values() if isinstance(got[0], dict) else []))
+    return CheckResult.passed(f"prosody logs {', '.join(levels) or 'info'} ({short(where or 'configured sinks', 60)})", got[1])

@@ -1,0 +1,120 @@
+"""Secret hygiene beyond strength: one secret reused for unrelated purposes, and secret files others can read.
+
+Only setting names, reuse groups and file modes are looked at; values never reach this module.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+
+from auditor.context import AuditContext
+from auditor.discovery import Role
+from auditor.model import CheckResult, Evidence, Severity
+from auditor.parsers.base import Location
+from auditor.registry import check
+from auditor.secret_settings import SecretSetting, secret_settings
+
+# Settings that hold the same secret BY DESIGN are given the same purpose (e.g. the TURN secret lives in
+# prosody and in coturn; jicofo's XMPP password in jicofo.conf, the legacy config and docker's .env).
+_PURPOSES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("turn", re.compile(r"external_service_secret|turncredentials_secret|static-auth-secret|turn_credentials|turn_secret|external_services", re.I)),
+    ("jicofo-xmpp", re.compile(r"jicofo\.xmpp\.client\.password|jicofo_auth_password|jicofo\.auth\.pass", re.I)),
+    ("jicofo-component", re.compile(r"focus\.[^/]*/component_secret|jicofo_secret|jicofo_component_secret", re.I)),
+    # The Debian package writes one debconf value (jvbsecret) to JVB_SECRET, the shard PASSWORD and the component.
+    ("jvb", re.compile(r"shard\.password|jvb_auth_password|videobridge\.xmpp\.user\.[^.]+\.password", re.I)),
+    ("jvb", re.compile(r"jitsi-videobridge\.[^/]*/component_secret|jvb_secret|jvb_component_secret", re.I)),
+    ("jwt", re.compile(r"app_secret|jwt_app_secret", re.I)),
+    ("jibri-control", re.compile(r"control-login\.password|jibri_xmpp_password", re.I)),
+    ("jibri-recorder", re.compile(r"call-login\.password|jibri_recorder_password", re.I)),
+    ("jigasi", re.compile(r"jigasi_xmpp_password|jigasi\.xmpp\.acc\.pass|org\.jitsi\.jigasi\..*pass", re.I)),
+    ("jigasi-transcriber", re.compile(r"jigasi_transcriber_password", re.I)),
+    ("ldap-bind", re.compile(r"ldap_bind_pw|ldap_bindpw|ldap_password|ldap_bindpw", re.I)),
+)
+# Names of files whose content is never collected but whose mode matters (auditor.collect.plan).
+_KEY_FILE_PATTERNS = ("*.key", "*privkey*", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.p8")
+
+
+def purpose(s: SecretSetting) -> str:
+    bare = s.name.split(": ", 1)[-1]
+    for name, regex in _PURPOSES:
+        if regex.search(bare):
+            return name
+    return re.split(r"[./]", bare)[-1].lower()  # unknown: the same key in two files is one purpose
+
+
+@check(
+    "secrets.reuse",
+    title="No secret is reused for unrelated purposes",
+    severity=Severity.HIGH,
+    criteria=("enc.key_strength", "auth.password_policy"),
+    rationale="""When the same value protects two different things (the TURN secret and jicofo's password, the
+    JWT secret and a service account) one leak opens both, and rotating one breaks the other. Settings that
+    share a value by design (the TURN secret in prosody and coturn, jicofo's password in jicofo.conf and the
+    docker .env) are not counted.""",
+    remediation="""Generate a separate random value for each purpose (openssl rand -hex 32) and update both ends of
+    each pair (e.g. prosody external_service_secret and coturn static-auth-secret keep sharing theirs).""",
+    references=("https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html",),
+)
+def reuse(ctx: AuditContext) -> CheckResult:
+    settings = [s for s in secret_settings(ctx.deployment) if s.verdict.secret_class != "empty"]
+    if not settings:
+        return CheckResult.not_applicable("no secret in the evidence")
+    groups: dict[int, list[SecretSetting]] = {}
+    for s in settings:
+        groups.setdefault(s.verdict.group, []).append(s)
+    reused = [g for g in groups.values() if len({purpose(s) for s in g}) > 1]
+    if reused:
+        parts = [" = ".join(sorted({s.name for s in g})) for g in reused]
+        evidence = [Evidence(s.location, f"{s.name}: reuse group {s.verdict.group}") for g in reused for s in g]
+        return CheckResult.failed(f"{len(reused)} secret value(s) shared across purposes: " + "; ".join(parts), *evidence)
+    shared = sum(1 for g in groups.values() if len(g) > 1)
+    note = f" ({shared} pair(s) shared by design)" if shared else ""
+    return CheckResult.passed(f"{len(settings)} secret setting(s), no value reused across purposes{note}")
+
+
+def _secret_bearing(ctx: AuditContext) -> list[tuple[str, int | None, str]]:
+    """(path, mode, why) for every collected file that holds a secret or a private key."""
+    keys = {f.path for f in ctx.deployment.files if f.role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT)}
+    out = []
+    for item in ctx.deployment.snapshot.files():
+        base = posixpath.basename(item.key)
+        if item.key in keys or any(fnmatch.fnmatch(base, p) for p in _KEY_FILE_PATTERNS):
+            out.append((item.key, item.mode, "private key or account file"))
+        elif item.redactions > 0:
+            out.append((item.key, item.mode, f"{item.redactions} secret(s)"))
+    return out
+
+
+@check(
+    "secrets.file_permissions",
+    title="Files holding secrets or private keys are not world-readable",
+    severity=Severity.MEDIUM,
+    criteria=("enc.key_strength", "enc.at_rest_provider"),
+    rationale="""The prosody Jitsi file (TURN and JWT secrets), jicofo.conf, jvb.conf, the .env, turnserver.conf and
+    the TLS keys give whoever reads them control of the deployment. A world-readable mode hands them to every
+    local account and compromised service on the host.""",
+    remediation="""chmod o-rwx on each file listed (e.g. chmod 640 /etc/prosody/conf.avail/meet.example.org.cfg.lua
+    with group prosody; chmod 600 /etc/jitsi/meet/meet.example.org.key).""",
+    references=("https://jitsi.github.io/handbook/docs/devops-guide/devops-guide-quickstart",),
+)
+def file_permissions(ctx: AuditContext) -> CheckResult:
+    files = _secret_bearing(ctx)
+    if not files:
+        return CheckResult.not_applicable("no file with a secret or private key in the evidence")
+    snap = ctx.deployment.snapshot
+    if snap.transport == "dir" and (snap.root or "/").rstrip("/") not in ("",):
+        return CheckResult.unclear(
+            f"cannot tell: the modes are those of the copy under {snap.root}, not necessarily the deployment's"
+        )
+    readable = [(p, m, why) for p, m, why in files if m is not None and m & 0o004]
+    if readable:
+        return CheckResult.failed(
+            f"{len(readable)} secret-bearing file(s) are world-readable",
+            *[Evidence(Location(p), f"mode {m:04o}: {why}") for p, m, why in readable],
+        )
+    unknown = [p for p, m, _ in files if m is None]
+    if unknown:
+        return CheckResult.unclear(f"cannot tell: no recorded mode for {len(unknown)} secret-bearing file(s), e.g. {unknown[0]}")
+    return CheckResult.passed(f"{len(files)} secret-bearing file(s), none world-readable")

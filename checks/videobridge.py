@@ -1,0 +1,213 @@
+"""Videobridge: shutdown API, public HTTP server, STUN mapping, statistics and colibri websockets."""
+
+from __future__ import annotations
+
+from auditor.context import AuditContext
+from auditor.discovery import Role
+from auditor.facts import is_third_party_host, stun_host
+from auditor.listeners import exposed
+from auditor.model import CheckResult, Evidence, Severity
+from auditor.registry import check
+from checks._common import ev, evs, is_loopback, parsed, short, truthy, why_missing
+
+JVB_REF = "https://github.com/jitsi/jitsi-videobridge/blob/master/jvb/src/main/resources/reference.conf"
+JVB_REST = "https://github.com/jitsi/jitsi-videobridge/blob/master/doc/rest.md"
+JVB_WS = "https://github.com/jitsi/jitsi-videobridge/blob/master/doc/web-sockets.md"
+
+
+def _jvb(ctx: AuditContext) -> CheckResult | None:
+    """Unclear when there is no usable jvb.conf (and no legacy files or docker env to go by)."""
+    pf = ctx.deployment.jvb
+    if pf is not None and pf.value is None:
+        return CheckResult.unclear(f"cannot tell: {pf.error or 'jvb.conf unreadable'}")
+    legacy = parsed(ctx, Role.JVB_PROPERTIES) is not None or ctx.deployment.first(Role.JVB_ENV) is not None
+    if pf is None and not legacy and not ctx.view.env_ok:
+        return CheckResult.unclear(why_missing(ctx, "videobridge configuration"))
+    return None
+
+
+@check(
+    "jvb.shutdown_api",
+    title="The videobridge shutdown API is off or private",
+    severity=Severity.MEDIUM,
+    criteria=("mgmt.central_control",),
+    rationale="""videobridge.rest.shutdown.enabled = true exposes POST /colibri/shutdown on the private HTTP
+    server: whoever reaches it stops the bridge and every meeting on it.""",
+    remediation="""jvb.conf: videobridge { rest { shutdown { enabled = false } } } (the default), or keep
+    http-servers.private.host = 127.0.0.1. Docker: SHUTDOWN_REST_ENABLED=0""",
+    references=(JVB_REST, JVB_REF),
+)
+def shutdown_api(ctx: AuditContext) -> CheckResult:
+    early = _jvb(ctx)
+    if early:
+        return early
+    v = ctx.view
+    pf = ctx.deployment.jvb
+    if pf is None:
+        if v.env_ok:
+            flag, where = v.env_flag("SHUTDOWN_REST_ENABLED", False)
+            if flag:
+                return CheckResult.passed("the shutdown API is on, published on 127.0.0.1:8080 only", *evs(where))
+            return CheckResult.passed("the shutdown API is off", *evs(where))
+        return CheckResult.passed("legacy videobridge without the shutdown API setting (off by default)")
+    got = v.hocon(pf, "videobridge.rest.shutdown.enabled")
+    if got is None or truthy(got[0]) is not True:
+        return CheckResult.passed("the shutdown API is off", *evs(got[1] if got else ev(pf.path, None, "rest.shutdown not enabled")))
+    host = v.hocon(pf, "videobridge.http-servers.private.host")
+    bind = str(host[0]) if host else "127.0.0.1"
+    if is_loopback(bind):
+        return CheckResult.passed("the shutdown API is on, but only on the loopback private server", got[1], *evs(host[1] if host else None))
+    return CheckResult.failed(f"the shutdown API is on and the private server binds {bind}", got[1], *evs(host[1] if host else None))
+
+
+@check(
+    "jvb.public_http",
+    title="The videobridge public HTTP server (9090, colibri-ws) is not reachable directly",
+    severity=Severity.MEDIUM,
+    criteria=("enc.in_transit", "mgmt.access_control"),
+    rationale="""The Debian package wrote http-servers.public.port = 9090 from 2020-09 to 2026-05; it binds all
+    interfaces unless a host is set, so colibri websockets (and anything else on it) are served in clear
+    text next to nginx's TLS endpoint.""",
+    remediation="""jvb.conf: videobridge { http-servers { public { host = 127.0.0.1, port = 9090 } } } and let nginx
+    proxy /colibri-ws/ over TLS (or firewall 9090).""",
+    references=(JVB_WS, JVB_REF),
+)
+def public_http(ctx: AuditContext) -> CheckResult:
+    early = _jvb(ctx)
+    if early:
+        return early
+    v = ctx.view
+    pf = ctx.deployment.jvb
+    public = exposed(ctx.deployment.snapshot, 9090)
+    if pf is None:
+        if v.env_ok:
+            return CheckResult.passed("docker does not publish the videobridge's 9090 port")
+        return CheckResult.not_applicable("legacy videobridge without a public HTTP server")
+    port = v.hocon(pf, "videobridge.http-servers.public.port")
+    if port is None or str(port[0]).strip() in ("-1", "0"):
+        return CheckResult.passed("no public HTTP server", *evs(port[1] if port else None))
+    host = v.hocon(pf, "videobridge.http-servers.public.host")
+    where = evs(port[1], host[1] if host else None)
+    if host is not None and is_loopback(str(host[0])):
+        return CheckResult.passed(f"public HTTP server on {host[0]}:{port[0]} behind nginx", *where)
+    if public is False:
+        return CheckResult.passed(f"port {port[0]} is configured but not listening beyond loopback", *where)
+    state = "listens on all interfaces" if public else "binds all interfaces (no host set)"
+    return CheckResult.failed(f"the videobridge HTTP server on port {port[0]} {state}", *where)
+
+
+@check(
+    "jvb.stun_mapping",
+    title="The videobridge discovers its address without third-party STUN servers",
+    severity=Severity.MEDIUM,
+    criteria=("jur.data_location", "jur.privacy"),
+    rationale="""ice4j.harvest.mapping.stun.addresses defaults to meet-jit-si-turnrelay.jitsi.net:443 (8x8) in the
+    Debian postinst and docker: every bridge start tells a third party the server's address. Static mappings
+    or an own STUN server avoid it.""",
+    remediation="""jvb.conf: ice4j { harvest { mapping { stun { addresses = [ "meet.example.org:3478" ] }
+    static-mappings = [ { local-address = "10.0.0.5", public-address = "203.0.113.5" } ] } } }
+    Docker: JVB_STUN_SERVERS=meet.example.org:3478 or JVB_ADVERTISE_IPS=203.0.113.5""",
+    references=("https://github.com/jitsi/ice4j/blob/master/doc/configuration.md",),
+)
+def stun_mapping(ctx: AuditContext) -> CheckResult:
+    early = _jvb(ctx)
+    if early:
+        return early
+    v = ctx.view
+    own = v.own_domain()
+    pf = ctx.deployment.jvb
+    addresses: list[str] = []
+    where: list[Evidence] = []
+    if pf is not None:
+        got = v.hocon(pf, "ice4j.harvest.mapping.stun.addresses")
+        if got is not None:
+            addresses = [str(a) for a in got[0]] if isinstance(got[0], list) else [str(got[0])]
+            where.append(got[1])
+    props = parsed(ctx, Role.JVB_PROPERTIES)
+    if props is not None:
+        entry = props[1].get("org.ice4j.ice.harvest.STUN_MAPPING_HARVESTER_ADDRESSES")
+        if entry is not None:
+            addresses += entry.value.split(",")
+            where.append(ev(props[0], entry.line, f"STUN_MAPPING_HARVESTER_ADDRESSES={short(entry.value)}"))
+    if pf is None and props is None and v.env_ok:
+        disabled, e1 = v.env_flag("JVB_DISABLE_STUN", False)
+        if disabled:
+            return CheckResult.passed("JVB_DISABLE_STUN: the bridge uses no STUN server", *evs(e1))
+        raw, e2 = v.env_get("JVB_STUN_SERVERS", "meet-jit-si-turnrelay.jitsi.net:443")
+        addresses = (raw or "").split(",")
+        where += evs(e2)
+    third = [a.strip() for a in addresses if a.strip() and is_third_party_host(stun_host(a), own)]
+    if third:
+        return CheckResult.failed(f"the bridge asks third-party STUN servers: {', '.join(third)}", *where)
+    if addresses:
+        return CheckResult.passed("the bridge's STUN servers are the operator's own", *where)
+    return CheckResult.passed("no STUN mapping harvester configured", *where)
+
+
+@check(
+    "jvb.stats_exposure",
+    title="Videobridge statistics go nowhere outside the deployment",
+    severity=Severity.LOW,
+    criteria=("jur.privacy", "mgmt.central_control"),
+    rationale="""Legacy STATISTICS_TRANSPORT=callstats sent per-conference statistics to callstats.io (and the
+    callstats integration was log4j-exposed, JSA-2021-0004); an nginx location proxying /colibri/stats or
+    /metrics publishes conference counts and load to anyone.""",
+    remediation="""Remove callstats from org.jitsi.videobridge.STATISTICS_TRANSPORT and any nginx location proxying
+    /colibri/stats, /metrics or /debug; scrape statistics from 127.0.0.1:8080 instead.""",
+    references=(JVB_REST, "JSA-2021-0004"),
+)
+def stats_exposure(ctx: AuditContext) -> CheckResult:
+    found: list[Evidence] = []
+    props = parsed(ctx, Role.JVB_PROPERTIES)
+    if props is not None:
+        entry = props[1].get("org.jitsi.videobridge.STATISTICS_TRANSPORT")
+        if entry is not None and "callstats" in str(entry.value).lower():
+            found.append(ev(props[0], entry.line, f"STATISTICS_TRANSPORT={short(entry.value)}"))
+    nginx = ctx.deployment.nginx
+    if nginx is not None and nginx.value is not None:
+        for server in nginx.value.servers:
+            for loc in server.locations:
+                if any(p in loc.path for p in ("/colibri/stats", "/metrics", "/debug")) and loc.directive("proxy_pass"):
+                    found.append(Evidence(loc.location, f"location {loc.path} proxied"))
+    if found:
+        return CheckResult.failed("bridge statistics leave the deployment", *found)
+    early = _jvb(ctx)
+    if early:
+        return early
+    return CheckResult.passed("statistics stay local (no callstats, no public stats location)")
+
+
+@check(
+    "jvb.websocket_tls",
+    title="Colibri websockets are announced over TLS for the public domain",
+    severity=Severity.MEDIUM,
+    criteria=("enc.in_transit", "enc.all_channels"),
+    rationale="""Clients open the bridge channel at the URL the bridge announces from videobridge.websockets
+    {domain, tls}. tls = false makes browsers use ws:// (cleartext bridge signalling); a domain other than
+    the public one breaks the channel or sends it elsewhere.""",
+    remediation="""jvb.conf: videobridge { websockets { enabled = true, domain = "meet.example.org:443", tls = true } }""",
+    references=(JVB_WS,),
+)
+def websocket_tls(ctx: AuditContext) -> CheckResult:
+    early = _jvb(ctx)
+    if early:
+        return early
+    v = ctx.view
+    pf = ctx.deployment.jvb
+    if pf is None:
+        if v.env_ok:
+            return CheckResult.passed("the docker web container proxies colibri-ws over TLS")
+        return CheckResult.not_applicable("legacy videobridge without colibri websockets")
+    enabled = v.hocon(pf, "videobridge.websockets.enabled")
+    if enabled is None or truthy(enabled[0]) is not True:
+        return CheckResult.not_applicable("colibri websockets are not enabled", *evs(enabled[1] if enabled else None))
+    tls = v.hocon(pf, "videobridge.websockets.tls")
+    domain = v.hocon(pf, "videobridge.websockets.domain")
+    where = evs(enabled[1], tls[1] if tls else None, domain[1] if domain else None)
+    if tls is None or truthy(tls[0]) is not True:
+        return CheckResult.failed("colibri websockets are announced without TLS (ws://)", *where)
+    own = v.own_domain()
+    host = str(domain[0]).rsplit(":", 1)[0] if domain else None
+    if own and host and host != own and is_third_party_host(host, own):
+        return CheckResult.failed(f"colibri websockets are announced for {host}, not {own}", *where)
+    return CheckResult.passed("colibri websockets are announced over TLS", *where)
