@@ -148,7 +148,9 @@ def audit_command(
     accept_new_host_key: Annotated[bool, typer.Option(help="trust and record an unknown host key")] = False,
     identity: Annotated[Path | None, typer.Option("--identity", "-i", help="SSH private key")] = None,
     ssh_config: Annotated[Path | None, typer.Option(help="ssh_config file (default ~/.ssh/config)")] = None,
-    sudo: Annotated[bool, typer.Option(help="read root-only files through `sudo -n` and the installed collector")] = False,
+    sudo: Annotated[
+        bool, typer.Option(help="read root-only files through `sudo -n` and the installed collector")
+    ] = False,
     timeout: Annotated[float, typer.Option(help="per-host connection and command timeout, seconds")] = 30.0,
     max_hosts: Annotated[int, typer.Option(min=1, max=256, help="hosts audited at once")] = 8,
     probes: Annotated[bool, typer.Option(help="probe hosts from outside (TLS, HTTP, ports, XMPP)")] = True,

@@ -9,6 +9,7 @@ probes wait for the collection to learn the deployment's domain (it is the TLS S
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -140,10 +141,9 @@ def audit_host(
         if probe_future is not None:
             if progress:
                 progress(raw, "probes")
-            try:
+            # A probe run that crashed leaves no result: the live checks then say unclear.
+            with contextlib.suppress(Exception):
                 probes[LIVE_KEY] = probe_future.result()
-            except Exception:
-                pass  # the live checks say unclear when their results are missing
     if snapshot is None:
         assert error is not None
         result = failed_result(raw, error[0], error[1], started)
