@@ -79,8 +79,6 @@ CORE_COMMANDS = frozenset({
     ScanCommand.CERTIFICATE_INFO, ScanCommand.TLS_COMPRESSION, ScanCommand.HEARTBLEED,
     ScanCommand.SESSION_RENEGOTIATION,
 })
-
-# The web front also gets what the Mozilla profile checker needs (ROBOT, curves, SCSV, EMS, CCS).
 FULL_COMMANDS = CORE_COMMANDS | frozenset(SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER)
 SUITE_COMMANDS = {version: command for command, version in (
     (ScanCommand.SSL_2_0_CIPHER_SUITES, TlsVersionEnum.SSL_2_0),
@@ -316,7 +314,9 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
         services[port] = (service, None if proto is None else proto.name.lower().replace("_", "-"))
     # A few ports at a time (the web front first), each with an equal share of the connection budget.
     share = budget if len(ports) == 1 else max(1, budget // 2)
-    slots = threading.BoundedSemaphore(max(1, budget // share))
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for port in ports:
+        todo.put(port)
     out: queue.Queue[tuple[int, ServerScanResult | tuple[ServerScanResult, Sampled] | str | None, float]] = (
         queue.Queue())
     start = time.monotonic()
@@ -325,33 +325,38 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
         timeout = options.io_timeout if port != 5269 else min(options.io_timeout, S2S_READ_TIMEOUT)
         full = port == target.https_port
         try:
-            with slots:
-                request = scan_request(target, address, port, timeout, full)
-                loc, cfg = request.server_location, request.network_configuration
-                rejected: set[TlsVersionEnum] = set()
-                if full:  # one handshake per old version spares the per-suite scans of rejected ones
-                    rejected = {v for v, ok in legacy_accepted(loc, cfg).items() if ok is False}
-                    request = scan_request(target, address, port, timeout, full,
-                                           {SUITE_COMMANDS[v] for v in rejected})
-                scanner = Scanner(per_server_concurrent_connections_limit=share,
-                                  concurrent_server_scans_limit=1)
-                scanner.queue_scans([request])
-                for res in scanner.get_results():
-                    took = time.monotonic() - start
-                    if full:
-                        out.put((port, fill_skipped(res, {SUITE_COMMANDS[v] for v in rejected}), took))
-                    elif res.scan_result is None:  # no connectivity: nothing to sample
-                        out.put((port, res, took))
-                    else:
-                        out.put((port, (res, quick_scan(loc, cfg)), time.monotonic() - start))
+            request = scan_request(target, address, port, timeout, full)
+            loc, cfg = request.server_location, request.network_configuration
+            rejected: set[TlsVersionEnum] = set()
+            if full:  # one handshake per old version spares the per-suite scans of rejected ones
+                rejected = {v for v, ok in legacy_accepted(loc, cfg).items() if ok is False}
+                request = scan_request(target, address, port, timeout, full,
+                                       {SUITE_COMMANDS[v] for v in rejected})
+            scanner = Scanner(per_server_concurrent_connections_limit=share,
+                              concurrent_server_scans_limit=1)
+            scanner.queue_scans([request])
+            for res in scanner.get_results():
+                took = time.monotonic() - start
+                if full:
+                    out.put((port, fill_skipped(res, {SUITE_COMMANDS[v] for v in rejected}), took))
+                elif res.scan_result is None:  # no connectivity: nothing to sample
+                    out.put((port, res, took))
+                else:
+                    out.put((port, (res, quick_scan(loc, cfg)), time.monotonic() - start))
         except Exception as exc:  # a bug or an odd server costs this port only
             out.put((port, sanitize(f"{type(exc).__name__}: {exc}", 200), time.monotonic() - start))
         finally:
             out.put((port, None, 0.0))
 
-    for port in ports:  # started in order, so the web front takes the first slot
-        threading.Thread(target=scan, args=(port,), daemon=True, name=f"jaudit-sslyze-{port}").start()
-        time.sleep(0.005)
+    def worker() -> None:
+        while True:
+            try:
+                scan(todo.get_nowait())
+            except queue.Empty:
+                return
+
+    for i in range(max(1, min(len(ports), budget // share))):
+        threading.Thread(target=worker, daemon=True, name=f"jaudit-sslyze-{i}").start()
     done: dict[int, TlsEndpoint] = {}
     finished: set[int] = set()
     while len(finished) < len(ports):
