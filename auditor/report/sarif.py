@@ -100,13 +100,10 @@ class _Locator:
         if rel is None or self.base_id is None:
             return None
         phys: dict[str, Any] = {"artifactLocation": {"uri": _uri_escape(rel), "uriBaseId": self.base_id}}
-        region: dict[str, Any] = {}
+        # The excerpt is the check's own summary of the evidence, not always the line's text: it goes into
+        # the location's message, not into region.snippet.
         if ev.location.line and ev.location.line > 0:
-            region["startLine"] = ev.location.line
-        if ev.excerpt:
-            region["snippet"] = {"text": clean(ev.excerpt)}
-        if region.get("startLine"):
-            phys["region"] = region
+            phys["region"] = {"startLine": ev.location.line}
         return phys
 
     def location(self, ev: Evidence, index: int | None = None) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def test_directory_audit_has_file_locations_with_lines() -> None:
         "uriBaseId": "AUDITROOT",
     }
     assert phys["region"]["startLine"] == 12
-    assert "ssl_protocols" in phys["region"]["snippet"]["text"]
+    assert "ssl_protocols" in tls["locations"][0]["message"]["text"]
     assert tls["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 13
     assert run["originalUriBaseIds"]["AUDITROOT"]["uri"].startswith("file:///")
     assert run["originalUriBaseIds"]["AUDITROOT"]["uri"].endswith("/")
