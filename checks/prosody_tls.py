@@ -366,5 +366,5 @@ def logging(ctx: AuditContext) -> CheckResult:
     levels = _log_levels(got[0])
     if "debug" in levels:
         return CheckResult.failed("prosody logs at debug level (full stanzas, personal data)", got[1])
-    where = got[0] if isinstance(got[0], str) else ", ".join(str(x) for x in (got[0].values() if isinstance(got[0], dict) else []))
-    return CheckResult.passed(f"prosody logs {', '.join(levels) or 'info'} ({short(where or 'configured sinks', 60)})", got[1])
+    sinks = got[0] if isinstance(got[0], str) else ", ".join(str(x) for x in (got[0].values() if isinstance(got[0], dict) else []))
+    return CheckResult.passed(f"prosody logs {', '.join(levels) or 'info'} ({short(sinks or 'configured sinks', 60)})", got[1])
