@@ -44,6 +44,7 @@ FACT_KEYS: tuple[str, ...] = (
 )
 
 ANONYMOUS_AUTH = {"anonymous", "jitsi-anonymous"}
+_PROSODY_ROLES = (Role.PROSODY_MAIN, Role.PROSODY_INCLUDE)
 _AUTH_NAMES = {
     "anonymous": "anonymous",
     "jitsi-anonymous": "anonymous",
@@ -126,6 +127,22 @@ class View:
         self.cfg = dep.config_js
         self.env = dep.docker_env
         self.main_host = self._main_host()
+
+    # evidence that could not be used -------------------------------------------------------------
+    def incomplete(self, *roles: Role) -> str | None:
+        """Why files of these roles (active ones) could not be read or parsed; None when all were."""
+        for role in roles:
+            for p in self.dep.of(role):
+                if p.error:
+                    return p.error
+        if Role.PROSODY_MAIN in roles and self.dep.prosody_error:
+            return self.dep.prosody_error
+        return None
+
+    def unreadable_paths(self) -> list[str]:
+        """Discovered configuration files whose content was not collected (permission, size)."""
+        skip = (Role.CERTIFICATE, Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT)  # keys and accounts: metadata only
+        return [f.path for f in self.dep.files if f.active and f.role not in skip and not f.item.ok]
 
     # prosody ---------------------------------------------------------------------------------
     def hosts(self) -> list[str]:
@@ -240,6 +257,24 @@ class View:
                 return urlsplit(public if "//" in public else "//" + public).hostname
         return None
 
+    def own_domains(self) -> list[str]:
+        """Every name the deployment answers to. Docker's XMPP domain (meet.jitsi) is internal, so the
+        public host of config.js's BOSH/websocket URLs and PUBLIC_URL count as well."""
+        names: list[str] = []
+        candidates: list[Any] = [self.main_host, self.js("hosts.domain")]
+        for key in ("bosh", "websocket"):
+            url = self.js(key)
+            if isinstance(url, str) and "//" in url:
+                candidates.append(urlsplit(url).hostname)
+        if self.env_ok:
+            public, _ = self.env_get("PUBLIC_URL")
+            if public:
+                candidates.append(urlsplit(public if "//" in public else "//" + public).hostname)
+        for name in candidates:
+            if isinstance(name, str) and name and name.lower() not in names:
+                names.append(name.lower())
+        return names
+
 
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value) if not isinstance(value, str) else value
@@ -247,7 +282,7 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def is_third_party_host(host: str, own_domain: str | None) -> bool:
+def is_third_party_host(host: str, own_domain: str | Iterable[str] | None) -> bool:
     host = host.strip().strip("[]").lower().rstrip(".")
     if not host:
         return False
@@ -258,11 +293,15 @@ def is_third_party_host(host: str, own_domain: str | None) -> bool:
         pass
     if _KNOWN_THIRD_PARTY_HOSTS.search(host):
         return True
-    if own_domain:
-        own = own_domain.lower()
-        parent = own.split(".", 1)[1] if own.count(".") >= 2 else own
-        return not (host in (own, parent) or host.endswith(("." + own, "." + parent)))
+    owns = [own_domain] if isinstance(own_domain, str) else [d for d in own_domain or () if d]
+    if owns:
+        return not any(_within(host, own.lower()) for own in owns)
     return False
+
+
+def _within(host: str, own: str) -> bool:
+    parent = own.split(".", 1)[1] if own.count(".") >= 2 else own
+    return host in (own, parent) or host.endswith(("." + own, "." + parent))
 
 
 def stun_host(url: str) -> str:
@@ -345,6 +384,9 @@ def fact_guest_domain(v: View, main: str | None) -> Fact:
                     evs.append(evidence)
         if main in ("anonymous",):
             return Fact(False, evs, "the main domain itself is anonymous")
+        why = v.incomplete(*_PROSODY_ROLES, Role.CONFIG_JS)
+        if not found and why:
+            return Fact(None, evs, f"no guest domain seen, but {why}")
         return Fact(found, evs)
     if v.env_ok:
         guests, e = v.env_flag("ENABLE_GUESTS", False)
@@ -459,10 +501,37 @@ def fact_e2ee(v: View) -> Fact:
         if build is not None:
             available = build >= _E2EE_FIRST_WEB_BUILD
             return Fact(available, [], f"config.js silent; jitsi-meet-web build {build} default")
+        later = _later_than_e2ee(v)
+        if later is not None:
+            return Fact(True, [v.js_ev("e2ee"), later], "config.js silent; the install postdates E2EE (2020-09)")
         return Fact(None, [v.js_ev("e2ee")], "config.js does not mention e2ee and the version is unknown")
     if v.env_ok:
         return Fact(True, [], "docker-jitsi-meet has no E2EE switch; current images offer it")
     return Fact(None, [], _why_missing(v, "config.js"))
+
+
+# Template features that appeared after E2EE reached the client (2020-09): a deployment configured with
+# one of them runs packages of that era or later (jitsi-settings §6).
+_LATER_COMPONENT_TYPES = {
+    "client_proxy",  # 2021-01
+    "av_moderation_component",  # 2021-05
+    "end_conference",
+    "room_metadata_component",
+    "polls_component",
+    "filesharing_component",
+}
+
+
+def _later_than_e2ee(v: View) -> Evidence | None:
+    for name, ctype in v.components().items():
+        if ctype in _LATER_COMPONENT_TYPES:
+            return _component_evidence(v, name)
+    for host in v.hosts():
+        raw, evidence = v.auth_of(host)
+        if raw == "jitsi-anonymous" and evidence is not None:  # 2022-07
+            return evidence
+    proxy = v.hocon(v.dep.jicofo, "jicofo.xmpp.client.client-proxy")  # jicofo.conf of 2021-01 or later
+    return proxy[1] if proxy else None
 
 
 def _web_build(v: View) -> int | None:
@@ -486,7 +555,7 @@ def fact_p2p(v: View) -> Fact:
 
 
 def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
-    own = v.own_domain()
+    own = v.own_domains()
     evs: list[Evidence] = []
     seen_any_source = False
     third = False
@@ -548,6 +617,9 @@ def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
             evs += [e for e in (e3,) if e]
     if not seen_any_source:
         return Fact(None, [], _why_missing(v, "config.js, prosody or videobridge configuration"))
+    why = v.incomplete(Role.CONFIG_JS, *_PROSODY_ROLES, Role.JVB_CONF, Role.JVB_PROPERTIES)
+    if not third and why:
+        return Fact(None, _dedupe(evs), f"no third-party server seen, but {why}")
     return Fact(third, _dedupe(evs))
 
 
@@ -809,10 +881,13 @@ def fact_recording(v: View) -> Fact:
     if jibri is not None:
         evs.append(ev(jibri.path, None, "jibri configuration present"))
     brewery = v.hocon(v.dep.jicofo, "jicofo.jibri.brewery-jid")
-    if brewery:
+    if brewery and str(brewery[0]).strip():  # an empty JID configures no Jibri
         evs.append(brewery[1])
     if evs:
         return Fact(True, evs)
+    why = v.incomplete(Role.CONFIG_JS, Role.JICOFO_CONF, Role.JIBRI_CONF)
+    if why:
+        return Fact(None, [], f"no recording seen, but {why}")
     if v.env_ok:
         flag, e = v.env_flag("ENABLE_RECORDING", False)
         return Fact(flag, [x for x in (e,) if x])
@@ -846,6 +921,9 @@ def fact_rate_limit(v: View) -> Fact:
                             evs.append(Evidence(d.location, "limit_req on " + loc.path))
     if evs:
         return Fact(True, _dedupe(evs))
+    why = v.incomplete(*_PROSODY_ROLES, Role.NGINX_SITE)
+    if v.prosody is not None and why:
+        return Fact(None, [], f"no rate limit seen, but {why}")
     if v.prosody is not None:
         return Fact(False, [], "no prosody limits, rate-limit modules or nginx limit_req on XMPP paths")
     if v.env_ok:
@@ -859,6 +937,10 @@ def fact_secrets(v: View) -> tuple[Fact, Fact]:
         return Fact(None, [], "no secret in the evidence"), Fact(None, [], "no secret in the evidence")
     weak = [s for s in settings if s.verdict.weak]
     names = sorted({s.name for s in weak})
+    unread = v.unreadable_paths()
+    if not weak and unread:  # the unread file may hold the weak one
+        note = f"no weak secret among those read, but {unread[0]} could not be read"
+        return Fact(None, [], note), Fact(None, [], note)
     evs = [
         Evidence(s.location, f"{s.name}: {s.verdict.secret_class}, {s.verdict.length} characters")
         for s in weak

@@ -77,15 +77,24 @@ _VALUE = (
     r"""(?:(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q)).){1,4096}?)(?P=q)"""
     r"""|(?P<bv>[^\s,;#"'`}{\]\[=:][^\s,;#"'`}{\]\[]{0,4095}))"""
 )
+# A bare key starts where no identifier character precedes it and is at most 256 characters long:
+# without both bounds a long identifier-like value (100 000 `A`s) makes the scan quadratic. Quoted
+# keys (JS/JSON/Lua `["..."]`) may hold any character, e.g. an escape sequence before `password`.
 _LEXICAL_RES = (
-    re.compile(r"(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]*[\"']?\]?)[ \t]*(?:=|:)[ \t]*" + _VALUE),
-    re.compile(r"^[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]+" + _VALUE, re.MULTILINE),
+    re.compile(
+        r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
+        + _VALUE
+    ),
+    re.compile(r"^[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})[ \t]+" + _VALUE, re.MULTILINE),
+    re.compile(r"(?P<key>\[?[\"'][^\"'\r\n]{1,256}[\"']\]?)[ \t]*(?:=|:)[ \t]*" + _VALUE),
 )
 _PEM_KEY_RE = re.compile(
     r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.*?(?:-----END \1-----|\Z)",
     re.DOTALL,
 )
 PEM_MARKER = "JAUDIT_REDACTED_PRIVATE_KEY_BLOCK"
+# Unquoted language literals after a secret-named key are flags or empty settings, never secret values.
+_BARE_LITERALS = frozenset({"true", "false", "nil", "null", "none", "yes", "no", "on", "off"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +186,8 @@ class Redactor:
                 value = m.group("qv") if m.group("q") else m.group("bv")
                 if value is None or MARKER_RE.fullmatch(value):
                     continue
+                if not m.group("q") and value.lower() in _BARE_LITERALS:
+                    continue  # `secret = true` (prosody external_services) is a flag, not a secret
                 self.note(_unescape(value))
                 if value != _unescape(value):
                     self.note(value)

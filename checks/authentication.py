@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auditor.context import AuditContext
+from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
 
@@ -68,6 +69,8 @@ def secure_domain(ctx: AuditContext) -> CheckResult:
 def service_accounts_hashed(ctx: AuditContext) -> CheckResult:
     view = ctx.view
     if view.prosody is None:
+        if view.env_ok:  # the image's templates use internal_hashed for every account domain
+            return CheckResult.passed("docker-jitsi-meet's prosody image stores accounts with internal_hashed")
         return CheckResult.unclear(f"cannot tell: {ctx.fact('auth.main').note or 'no prosody configuration'}")
     hosts: list[str] = []
     evidence: dict[str, Evidence] = {}
@@ -81,6 +84,9 @@ def service_accounts_hashed(ctx: AuditContext) -> CheckResult:
             f"{len(hosts)} VirtualHost(s) store passwords in clear text: {', '.join(hosts)}",
             *evidence.values(),
         )
+    why = view.incomplete(Role.PROSODY_MAIN, Role.PROSODY_INCLUDE)
+    if why:  # the file that could not be used may hold the internal_plain host
+        return CheckResult.unclear(f"cannot tell: {why}")
     return CheckResult.passed("no VirtualHost uses internal_plain")
 
 

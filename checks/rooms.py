@@ -124,6 +124,12 @@ def welcome_page_open(ctx: AuditContext) -> CheckResult:
 )
 def meeting_password_policy(ctx: AuditContext) -> CheckResult:
     view = ctx.view
+    if not view.cfg_ok and view.env_ok:  # docker renders roomPasswordNumberOfDigits from this variable
+        raw, evidence = view.env_get("ROOM_PASSWORD_DIGITS")
+        found = [e for e in (evidence,) if e]
+        if raw and raw.strip().isdigit() and int(raw) > 0:
+            return CheckResult.passed(f"room passwords are {int(raw)} digits", *found)
+        return CheckResult.failed("no room password policy (ROOM_PASSWORD_DIGITS unset)", *found)
     if not view.cfg_ok:
         return CheckResult.unclear("cannot tell: config.js not in the evidence")
     digits = view.js("roomPasswordNumberOfDigits")

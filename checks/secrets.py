@@ -24,6 +24,8 @@ def weak_or_default(ctx: AuditContext) -> CheckResult:
     fact = ctx.fact("secrets.weak_or_default")
     names = ctx.fact("secrets.weak").value or []
     if fact.value is None:
+        if ctx.view.unreadable_paths():  # a file that may hold secrets was not read: never a pass
+            return CheckResult.unclear(f"cannot tell: {fact.note}")
         return CheckResult.not_applicable(fact.note or "no secret in the evidence")
     if fact.value:
         return CheckResult.failed(
