@@ -9,6 +9,7 @@ What the values are always comes from evaluating the file; this only says where 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,52 +17,28 @@ from auditor.parsers.base import MAX_DEPTH
 
 Kind = Literal["name", "str", "num", "punct", "template", "regex"]
 
-_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$")
-_NAME = _NAME_START | frozenset("0123456789")
-_PUNCT3 = ("===", "!==", "...", "**=", "<<=", ">>=", ">>>")
-_PUNCT2 = (
-    "==",
-    "!=",
-    "<=",
-    ">=",
-    "&&",
-    "||",
-    "??",
-    "?.",
-    "=>",
-    "++",
-    "--",
-    "+=",
-    "-=",
-    "*=",
-    "/=",
-    "%=",
-    "&=",
-    "|=",
-    "^=",
-    "**",
-    "<<",
-    ">>",
+# One alternation per token; `/` and backquote are left to code (regex literals and templates need
+# the previous token or nested scanning). Every branch is linear: no nested quantifiers.
+_TOKEN = re.compile(
+    r"""
+    [^\S\n]*  # blanks before the token
+    (?:(?P<nl>\n)
+    |(?P<end>\Z)
+    |(?P<comment>//[^\n]*|<!--[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
+    |(?P<str>'(?:[^'\\\n]|\\[\s\S])*(?:'|(?=\n)|\Z)|"(?:[^"\\\n]|\\[\s\S])*(?:"|(?=\n)|\Z))
+    |(?P<name>[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*)
+    |(?P<num>\.?\d[\w.]*)
+    |(?P<special>[/`])
+    |(?P<punct>===|!==|\.\.\.|\*\*=|<<=|>>=|>>>|==|!=|<=|>=|&&|\|\||\?\?|\?\.|=>|\+\+|--|[-+*%&|^]=|\*\*|<<|>>|.))
+    """,
+    re.X,
 )
 # after these tokens a `/` starts a regular expression, not a division
 _REGEX_AFTER_WORDS = frozenset(
-    {
-        "return",
-        "typeof",
-        "instanceof",
-        "in",
-        "of",
-        "new",
-        "delete",
-        "void",
-        "throw",
-        "case",
-        "do",
-        "else",
-        "yield",
-        "await",
-    }
+    {"return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else"}
+    | {"yield", "await"}
 )
+_FLAGS = re.compile(r"[\w$]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,51 +50,37 @@ class Tok:
 
 def tokenize(text: str) -> list[Tok]:
     toks: list[Tok] = []
+    append = toks.append
     n, i, line = len(text), 0, 1
     while i < n:
-        c = text[i]
-        if c == "\n":
-            line, i = line + 1, i + 1
-        elif c.isspace():
-            i += 1
-        elif text.startswith("//", i) or text.startswith("<!--", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            line += text.count("\n", i, j)
-            i = j
-        elif c in "'\"":
-            j = _quoted_end(text, i)
-            toks.append(Tok("str", text[i:j], line))
-            line += text.count("\n", i, j)
-            i = j
-        elif c == "`":
-            j = _template_end(text, i)
-            toks.append(Tok("template", "`", line))
-            line += text.count("\n", i, j)
-            i = j
-        elif c == "/" and _regex_allowed(toks):
-            j = _regex_end(text, i)
-            toks.append(Tok("regex", text[i:j], line))
-            i = j
-        elif c in _NAME_START or ord(c) > 127:
-            j = i + 1
-            while j < n and (text[j] in _NAME or ord(text[j]) > 127):
-                j += 1
-            toks.append(Tok("name", text[i:j], line))
-            i = j
-        elif c.isdigit() or (c == "." and text[i + 1 : i + 2].isdigit()):
-            j = i + 1
-            while j < n and (text[j] in _NAME or text[j] == "."):
-                j += 1
-            toks.append(Tok("num", text[i:j], line))
-            i = j
-        else:
-            width = 3 if text.startswith(_PUNCT3, i) else 2 if text.startswith(_PUNCT2, i) else 1
-            toks.append(Tok("punct", text[i : i + width], line))
-            i += width
+        m = _TOKEN.match(text, i)
+        assert m is not None  # some branch matches at any position
+        kind, end = m.lastgroup, m.end()
+        if kind == "nl":
+            line += 1
+        elif kind == "special":
+            start = m.start(kind)
+            if text[start] == "`":
+                end = _template_end(text, start)
+                append(Tok("template", "`", line))
+                line += text.count("\n", start, end)
+            elif _regex_allowed(toks):
+                end = _regex_end(text, start)
+                append(Tok("regex", text[start:end], line))
+            elif text.startswith("/=", start):
+                end = start + 2
+                append(Tok("punct", "/=", line))
+            else:
+                append(Tok("punct", "/", line))
+        elif kind == "comment" or kind == "str":
+            if kind == "str":
+                append(Tok("str", m.group(kind), line))
+            line += text.count("\n", m.start(kind), end)
+        elif kind is not None and kind != "end":
+            append(Tok(kind, m.group(kind), line))  # type: ignore[arg-type]
+        if end <= i:  # nothing consumed (only at the end of the text)
+            break
+        i = end
     return toks
 
 
@@ -185,10 +148,8 @@ def _regex_end(text: str, start: int) -> int:
         elif c == "]":
             in_class = False
         elif c == "/" and not in_class:
-            i += 1
-            while i < n and text[i] in _NAME:  # flags
-                i += 1
-            return i
+            m = _FLAGS.match(text, i + 1)
+            return m.end() if m else i + 1
         i += 1
     return n
 

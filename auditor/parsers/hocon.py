@@ -8,7 +8,7 @@ into timedelta objects (and mangle strings such as `5m.example.com`). So:
 - substitutions resolve against the document only; an unresolvable `${X}` stays the text "${X}" and
   is listed in `unresolved`; the environment is never read;
 - durations and sizes stay the text written ("60 seconds", "10 MiB").
-pyparsing has no time limit: the input is capped (256 KiB by default) and a wall-clock deadline
+pyparsing has no time limit: the input is capped (128 KiB by default) and a CPU-time deadline
 applies. pyhocon mutates pyparsing globals while parsing, so parses are serialised by a lock.
 """
 
@@ -29,12 +29,12 @@ from pyhocon.exceptions import ConfigException
 from pyparsing import NoMatch, ParseBaseException, ParserElement
 
 from auditor.parsers._hocon_scan import HoconInclude, scan
-from auditor.parsers.base import MAX_DEPTH, ConfigParseError, deadline, prepare_text
+from auditor.parsers.base import MAX_DEPTH, WALL_FACTOR, ConfigParseError, deadline, prepare_text
 
 __all__ = ["HoconDoc", "HoconInclude", "parse_hocon", "split_path"]
 
-MAX_BYTES = 256 * 1024
-MAX_SECONDS = 3.0
+MAX_BYTES = 128 * 1024  # real jicofo.conf/jvb.conf are a few KiB; reference.conf files ~20 KiB
+MAX_SECONDS = 2.0
 _LOCK = threading.Lock()
 
 
@@ -102,7 +102,7 @@ def parse_hocon(text: str, path: str, *, max_bytes: int = MAX_BYTES, max_seconds
     text = prepare_text(text, path, max_bytes)
     scanned = scan(text, path)
     unresolved: list[str] = []
-    if not _LOCK.acquire(timeout=max_seconds * 4):
+    if not _LOCK.acquire(timeout=max_seconds * WALL_FACTOR + 1):  # another thread's parse, bounded
         raise ConfigParseError(path, "HOCON parser busy")
     try:
         with _sandboxed_pyhocon(unresolved), deadline(max_seconds, path):

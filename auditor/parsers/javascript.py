@@ -23,12 +23,13 @@ from typing import Any
 import quickjs
 
 from auditor.parsers._js_scan import key_lines
-from auditor.parsers.base import DEFAULT_MAX_BYTES, MAX_DEPTH, ConfigParseError, prepare_text
+from auditor.parsers.base import DEFAULT_MAX_BYTES, MAX_DEPTH, ConfigParseError, deadline, prepare_text
 
 MAX_SECONDS = 1.0  # CPU seconds (QuickJS measures clock())
 MAX_MEMORY = 64 * 1024 * 1024
 MAX_STACK = 512 * 1024
 MAX_OUTPUT = 8 * 1024 * 1024  # characters of JSON handed back
+LINE_SCAN_SECONDS = 2.0  # the pure-Python location scan (~1 s per MB)
 
 STUB_HOST = "location.host.invalid"  # what `location.host` reads: a visibly unknown host
 
@@ -138,9 +139,10 @@ def parse_config_js(
     raw = _evaluate(text, path, variable, max_seconds, max_memory)
     values = _strip_ssi(_parse_output(raw, path, variable), path, 0)
     assert isinstance(values, dict)
-    try:
-        lines = key_lines(text, variable)
-    except RecursionError:  # locations are best effort; the values stand without them
+    try:  # locations are best effort: the values stand without them
+        with deadline(LINE_SCAN_SECONDS, path):
+            lines = key_lines(text, variable)
+    except (ConfigParseError, RecursionError):
         lines = {}
     return JsConfig(path, values, variable, lines)
 

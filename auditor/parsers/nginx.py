@@ -26,17 +26,11 @@ from crossplane.errors import NgxParserBaseException
 from crossplane.lexer import _balance_braces, _lex_file_object
 
 from auditor.parsers._paths import expand, is_url, resolve
-from auditor.parsers.base import (
-    DEFAULT_MAX_BYTES,
-    MAX_DEPTH,
-    ConfigParseError,
-    Location,
-    deadline,
-    prepare_text,
-)
+from auditor.parsers.base import MAX_DEPTH, ConfigParseError, Location, deadline, prepare_text
 
 MAX_SECONDS = 5.0
-MAX_TOTAL_BYTES = 8 * 1024 * 1024  # all files of one parse together
+MAX_FILE_BYTES = 512 * 1024  # a Jitsi site is ~10 KiB, Debian's mime.types 5 KiB
+MAX_TOTAL_BYTES = 2 * 1024 * 1024  # all files of one parse together
 MAX_STATEMENTS = 50_000  # after include expansion (a Debian tree with mime.types has ~1500)
 MAX_INCLUDE_DEPTH = 16
 
@@ -164,7 +158,7 @@ def parse_nginx(
     entry: str,
     *,
     conf_dir: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int = MAX_FILE_BYTES,
     max_seconds: float = MAX_SECONDS,
 ) -> NginxConfig:
     """Parse `entry` (nginx.conf or a lone site file) and what its includes name within `files`."""
@@ -217,7 +211,8 @@ class _Reader:
         self.warnings: list[str] = []
         self.check_ctx = True
         self.total_bytes = 0
-        self.statements = 0
+        self.parsed = 0  # statements in the files read
+        self.statements = 0  # statements after include expansion
 
     def raw(self, path: str) -> list[dict[str, Any]]:
         if path not in self.cache:
@@ -226,6 +221,9 @@ class _Reader:
             if self.total_bytes > MAX_TOTAL_BYTES:
                 raise ConfigParseError(path, f"included files exceed {MAX_TOTAL_BYTES} bytes together")
             self.cache[path] = _build(text, path)
+            self.parsed += _count(self.cache[path])
+            if self.parsed > MAX_STATEMENTS:  # checked as files are read, before any include fan-out
+                raise ConfigParseError(path, f"more than {MAX_STATEMENTS} directives")
             self.order.append(path)
         return self.cache[path]
 
@@ -321,6 +319,15 @@ def _build(text: str, path: str) -> list[dict[str, Any]]:
     except NgxParserBaseException as exc:
         raise ConfigParseError(path, exc.strerror, exc.lineno) from None
     return root
+
+
+def _count(statements: list[dict[str, Any]]) -> int:
+    total, stack = 0, [statements]
+    while stack:
+        block = stack.pop()
+        total += len(block)
+        stack.extend(s["block"] for s in block if s["block"] is not None)
+    return total
 
 
 def _strip_if_parens(args: list[str]) -> None:

@@ -10,7 +10,7 @@ after it overrides them. Include patterns are matched against the files provided
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,12 +42,13 @@ class ProsodyInclude:
     pattern: str  # as written
     resolved: str  # absolute pattern on the target
     location: Location
-    matched: list[str]
+    matched: list[str]  # parsed files it pulls in, in load order
+    unparsed: list[str] = field(default_factory=list)  # files it names that could not be parsed
 
     @property
     def missing(self) -> bool:
         """A plain (non-glob) Include naming a file that was not provided: prosody refuses to start."""
-        return not self.matched and not has_magic(self.pattern)
+        return not self.matched and not self.unparsed and not has_magic(self.pattern)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,15 @@ class EffectiveProsody:
     @property
     def missing_includes(self) -> list[ProsodyInclude]:
         return [i for i in self.includes if i.missing]
+
+    @property
+    def unparsed_includes(self) -> list[str]:
+        """Included files that exist but did not parse: this view lacks what they set."""
+        return [path for i in self.includes for path in i.unparsed]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_includes and not self.unparsed_includes
 
     def get(self, host: str | None, key: str) -> OptionValue | None:
         """The option as `host` sees it (its own, else the global one), with where it was set."""
@@ -117,12 +127,18 @@ def _names(entry: OptionValue | None) -> frozenset[str]:
     return frozenset(v.removeprefix("mod_") for v in items if isinstance(v, str))
 
 
-def build_effective(configs: Mapping[str, ProsodyConfig], main_path: str | None) -> EffectiveProsody:
+def build_effective(
+    configs: Mapping[str, ProsodyConfig], main_path: str | None, *, unparsed: Iterable[str] = ()
+) -> EffectiveProsody:
     """Replay `main_path` and its includes. With no main file (e.g. only conf.d/ was provided), every
-    file not pulled in by another is replayed on its own, in path order."""
+    file not pulled in by another is replayed on its own, in path order.
+
+    `unparsed`: paths of files that were collected but did not parse (or could not be read); an
+    Include matching them is recorded in `unparsed_includes`, so a caller can tell the view is
+    incomplete rather than mistake it for the whole configuration."""
     if main_path is not None and main_path not in configs:
         raise ConfigParseError(main_path, "main prosody configuration not among the parsed files")
-    builder = _Builder(configs)
+    builder = _Builder(configs, [p for p in unparsed if p not in configs])
     if main_path is not None:
         builder.run(main_path, ())
     else:
@@ -157,8 +173,9 @@ def _freeze(s: _Section) -> EffectiveSection:
 
 
 class _Builder:
-    def __init__(self, configs: Mapping[str, ProsodyConfig]) -> None:
+    def __init__(self, configs: Mapping[str, ProsodyConfig], unparsed: list[str]) -> None:
         self.configs = configs
+        self.candidates = [*configs, *unparsed]
         self.loaded: set[str] = set()
         self.order: list[str] = []
         self.global_options: dict[str, OptionValue] = {}
@@ -224,7 +241,9 @@ class _Builder:
 
     def _include(self, pattern: str, where: Location, chain: tuple[str, ...]) -> None:
         resolved = resolve(posixpath.dirname(where.path), pattern)
-        matched = expand(resolved, self.configs)
-        self.includes.append(ProsodyInclude(pattern, resolved, where, matched))
+        found = expand(resolved, self.candidates)
+        matched = [p for p in found if p in self.configs]
+        broken = [p for p in found if p not in self.configs]
+        self.includes.append(ProsodyInclude(pattern, resolved, where, matched, broken))
         for path in matched:
             self.run(path, chain)

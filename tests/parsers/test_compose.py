@@ -102,3 +102,9 @@ def test_real_docker_compose() -> None:
     compose = parse_compose(reference("docker-jitsi-meet/docker-compose.yml"), "docker-compose.yml")
     assert {"web", "prosody", "jicofo", "jvb"} <= set(compose.services)
     assert any(p.host_ip == "127.0.0.1" for p in compose.services["jicofo"].ports)
+
+
+def test_non_utf8_text() -> None:
+    with pytest.raises(ConfigParseError, match="UTF-8") as err:
+        parse_compose("services:\n  web:\n    image: caf\udce9\n", "c.yml")
+    assert err.value.line == 3

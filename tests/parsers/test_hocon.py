@@ -170,3 +170,20 @@ def test_real_reference_files_parse(name: str, key: str, value: object) -> None:
     doc = parse_hocon(reference(name), name)
     assert doc.get(key) == value
     assert doc.line_of(key) is not None
+
+
+def test_parses_from_several_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = fixture("hocon/jicofo.conf")
+
+    def one(i: int) -> object:
+        if i % 3 == 0:
+            with pytest.raises(ConfigParseError):
+                parse_hocon("a {\n", "broken.conf")
+            return None
+        return parse_hocon(text, f"/etc/jitsi/jicofo/{i}.conf").get("jicofo.rest.port")
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(one, range(12)))
+    assert results == [None if i % 3 == 0 else 8888 for i in range(12)]

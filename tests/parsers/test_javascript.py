@@ -214,3 +214,12 @@ def test_real_reference_files(name: str, variable: str, key: str, value: str) ->
     cfg = parse_config_js(reference(name), name, variable)
     assert cfg.get(key) == value
     assert cfg.line_of(key) is not None
+
+
+def test_evaluations_from_several_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = fixture("js/config.js")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: parse_config_js(text, f"{i}.js").get("hosts.domain"), range(8)))
+    assert results == ["meet.example.org"] * 8

@@ -123,3 +123,17 @@ def test_unknown_host_sees_global_and_clash_is_a_warning() -> None:
     assert eff.get("nowhere.example", "authentication") == ("anonymous", Location(MAIN, 1))
     assert eff.components == {"dup.example": "muc"} and eff.hosts == []
     assert any("clashes" in w for w in eff.warnings)
+
+
+def test_included_files_that_did_not_parse_are_reported() -> None:
+    broken = "/etc/prosody/conf.d/broken.cfg.lua"
+    configs = {
+        MAIN: parse_prosody(fixture("prosody/prosody.cfg.lua"), MAIN),
+        SITE: parse_prosody(fixture("prosody/meet-2020.cfg.lua"), SITE),
+    }
+    eff = build_effective(configs, MAIN, unparsed=[broken, "/etc/prosody/elsewhere/x.cfg.lua"])
+    assert eff.includes[0].matched == [SITE]
+    assert eff.includes[0].unparsed == [broken]
+    assert eff.unparsed_includes == [broken]
+    assert not eff.complete and eff.missing_includes == []
+    assert build_effective(configs, MAIN).complete
