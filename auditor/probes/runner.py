@@ -47,7 +47,10 @@ def _timed(name: str, timeout: float, fn: Callable[[float], R], *,
 
 
 def _tls_ports(target: ProbeTarget, exposure: ExposureResult | None) -> list[int]:
-    ports = [target.https_port] + [p for p in TLS_SERVICES if p not in (443, target.https_port)]
+    # The slowest first after the web front: STARTTLS ports cost several round trips per handshake.
+    others = sorted((p for p in TLS_SERVICES if p not in (443, target.https_port)),
+                    key=lambda p: (TLS_SERVICES[p][1] is None, -p))
+    ports = [target.https_port, *others]
     if exposure is None:
         return ports
     return [p for p in ports if p == target.https_port or exposure.is_open(p) is not False]

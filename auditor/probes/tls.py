@@ -342,7 +342,7 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
                 elif res.scan_result is None:  # no connectivity: nothing to sample
                     out.put((port, res, took))
                 else:
-                    out.put((port, (res, quick_scan(loc, cfg)), time.monotonic() - start))
+                    out.put((port, (res, quick_scan(loc, cfg, share)), time.monotonic() - start))
         except Exception as exc:  # a bug or an odd server costs this port only
             out.put((port, sanitize(f"{type(exc).__name__}: {exc}", 200), time.monotonic() - start))
         finally:

@@ -8,6 +8,7 @@ or a suite without forward secrecy is accepted (the server then negotiates one o
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo
@@ -23,6 +24,7 @@ from sslyze.server_connectivity import (
 from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
 
 from auditor.probes.model import CipherInfo
+from auditor.probes.net import parallel_map
 
 LABELS = {
     TlsVersionEnum.SSL_2_0: "SSLv2", TlsVersionEnum.SSL_3_0: "SSLv3", TlsVersionEnum.TLS_1_0: "TLSv1.0",
@@ -100,27 +102,26 @@ def cipher_info(version: TlsVersionEnum, hs: Handshake) -> CipherInfo | None:
     return classify_cipher(suite.name, LABELS[version], suite.key_size, suite.is_anonymous, hs.kx_bits)
 
 
-def quick_scan(location: ServerNetworkLocation, config: ServerNetworkConfiguration) -> tuple[
+def quick_scan(location: ServerNetworkLocation, config: ServerNetworkConfiguration, connections: int = 3) -> tuple[
         tuple[str, ...], tuple[CipherInfo, ...], tuple[str, ...]]:
-    """(accepted versions, sampled suites, versions that could not be told)."""
+    """(accepted versions, sampled suites, versions that could not be told), `connections` handshakes at once."""
     prober = QuickProber(location, config)
-    protocols: list[str] = []
-    ciphers: dict[str, CipherInfo] = {}
-    unknown: list[str] = []
-    for version in (*LEGACY, TlsVersionEnum.TLS_1_2, TlsVersionEnum.TLS_1_3):
-        hs = prober.version(version)
-        if hs.accepted is None:
-            unknown.append(LABELS[version])
-            continue
-        if not hs.accepted:
-            continue
-        protocols.append(LABELS[version])
-        samples = [hs]
+    order = (*LEGACY, TlsVersionEnum.TLS_1_2, TlsVersionEnum.TLS_1_3)
+    deadline = time.monotonic() + 300  # each handshake has its own network timeout
+    found = parallel_map(prober.version, order, connections, deadline)
+    accepted = [v for v, hs in zip(order, found, strict=True) if hs is not None and hs.accepted]
+    unknown = [LABELS[v] for v, hs in zip(order, found, strict=True) if hs is None or hs.accepted is None]
+    extra: list[tuple[TlsVersionEnum, str, bool]] = []
+    for version in accepted:
         if version not in (TlsVersionEnum.TLS_1_3, TlsVersionEnum.SSL_2_0):
-            samples.append(prober.handshake(version, WEAK_SUITES, legacy=True))
-            samples.append(prober.handshake(version, NO_FS_SUITES, legacy=version != TlsVersionEnum.TLS_1_2))
-        for sample in samples:
-            info = cipher_info(version, sample) if sample.accepted else None
-            if info is not None:
-                ciphers[f"{info.protocol}/{info.name}"] = info
-    return tuple(protocols), tuple(ciphers.values()), tuple(unknown)
+            extra.append((version, WEAK_SUITES, True))
+            extra.append((version, NO_FS_SUITES, version != TlsVersionEnum.TLS_1_2))
+    samples = parallel_map(lambda job: prober.handshake(*job), extra, connections, deadline)
+    ciphers: dict[str, CipherInfo] = {}
+    pairs = [(v, hs) for v, hs in zip(order, found, strict=True) if v in accepted]
+    pairs += [(job[0], hs) for job, hs in zip(extra, samples, strict=True)]
+    for version, hs in pairs:
+        info = cipher_info(version, hs) if hs is not None and hs.accepted else None
+        if info is not None:
+            ciphers.setdefault(f"{info.protocol}/{info.name}", info)
+    return tuple(LABELS[v] for v in accepted), tuple(ciphers.values()), tuple(unknown)
