@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from auditor.listeners import listeners
 from auditor.model import CheckResult, Evidence
 from auditor.parsers.base import Location
 from auditor.probes.configjs import compare
+from auditor.probes.http import PROXY_PATHS
 from auditor.probes.model import (
     INTERNAL_TCP_PORTS,
     LIVE_KEY,
@@ -128,8 +130,6 @@ def config_js_disagreement(ctx: AuditContext, res: ProbeResults) -> str | None:
 
 
 def listener_disagreement(ctx: AuditContext, res: ProbeResults) -> str | None:
-    from auditor.listeners import listeners
-
     socks = listeners(ctx.deployment.snapshot)
     if socks is None or res.exposure is None:
         return None
@@ -154,8 +154,6 @@ DISAGREEMENTS: tuple[Callable[[AuditContext, ProbeResults], str | None], ...] = 
 
 def exposed_endpoints(res: ProbeResults) -> list[tuple[str, str]]:
     """(path, what answered) of internal APIs that answer through the web front."""
-    from auditor.probes.http import PROXY_PATHS
-
     expected = {p for p, _, ok in PROXY_PATHS if ok}
     if res.http is None:
         return []
