@@ -82,6 +82,15 @@ def _render_target(console: Console, result: TargetResult, profile: Profile, fai
     if result.deployment is not None:
         roles = sorted({f"{f.role.value}" for f in result.deployment.files if f.active})
         console.print(Text("configuration found: " + (", ".join(roles) or "none"), style="dim"))
+    live = result.probes.get("live")
+    if live is not None:
+        runs = ", ".join(f"{r.name} {r.status}" + (" (intrusive)" if r.intrusive else "") for r in live.runs)
+        where = f"live probes from an {live.vantage} vantage of {safe(live.domain)}"
+        console.print(Text(f"{where} ({safe(live.address or '?')}): {runs}", style="dim"))
+        for note in live.notes:
+            console.print(Text(f"probe note: {safe(note)}", style="dim"))
+    elif result.snapshot is not None and result.snapshot.transport == "ssh":
+        console.print(Text("live probes: not run", style="dim"))
     scores = {c.category: c for c in (result.scores.categories if result.scores else ())}
     for cat_id, cat_title in profile.categories:
         table = Table(title=None, show_lines=False, expand=False, title_justify="left")
