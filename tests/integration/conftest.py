@@ -39,6 +39,10 @@ class LabPool:
 
     def name_for(self, variant: str, name: str | None = None) -> str:
         base = name or f"t-{variant}"
+        # JITSI_LAB_SUFFIX keeps two test sessions on one machine from sharing (and stopping) hosts.
+        suffix = os.environ.get("JITSI_LAB_SUFFIX")
+        if suffix:
+            base = f"{base}-{suffix}"
         return base if self.worker == "master" else f"{base}-{self.worker}"
 
     def get(self, variant: str, name: str | None = None) -> LabHost:
