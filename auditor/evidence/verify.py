@@ -2,8 +2,8 @@
 
 The archive is read member by member in memory (never written to disk), with bounds on member and
 total sizes. Verification fails, naming each problem, when:
-- a member name is absolute, contains `..`, a backslash or a NUL, or a member is not a regular file
-  (link, device, directory) — such an archive is rejected, never extracted;
+- a member name is absolute, contains `..`, a backslash or a NUL, or a member is a link or a device
+  (directory entries with safe names are ignored) — such an archive is rejected, never extracted;
 - a member appears twice, a member listed in the manifest is missing, a member is not in the
   manifest, or a member's sha256 or size differs from the manifest;
 - with --pubkey: the bundle is unsigned, signed by another key, or the signature does not match the
@@ -79,9 +79,11 @@ def _read_members(path: Path, result: VerifyResult) -> dict[str, bytes] | None:
                 if why:
                     result.problems.append(f"unsafe member {shown} ({why}): rejected, nothing extracted")
                     continue
+                if info.isdir():
+                    continue  # a re-packed bundle may list its folders; nothing is extracted anyway
                 if not info.isreg():
-                    result.problems.append(f"member {shown} is not a regular file (links, devices and "
-                                           "directories are rejected)")
+                    result.problems.append(f"member {shown} is not a regular file (links and devices are "
+                                           "rejected)")
                     continue
                 if info.name in contents:
                     result.problems.append(f"member {shown} appears more than once")

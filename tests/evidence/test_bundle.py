@@ -175,9 +175,7 @@ def test_member_added_or_removed(tmp_path: Path, key: Ed25519PrivateKey) -> None
 @pytest.mark.parametrize(
     "name", ["../evil.txt", "/etc/evil.txt", "snapshots/../../evil.txt", "a\\b.txt", "./x", "a//b"]
 )
-def test_unsafe_member_names_are_rejected_without_extracting(
-    tmp_path: Path, key: Ed25519PrivateKey, name: str
-) -> None:
+def test_unsafe_member_names_are_rejected_without_extracting(tmp_path: Path, key: Ed25519PrivateKey, name: str) -> None:
     path = _bundle(tmp_path, key)
     entries = [*_members(path), (tarfile.TarInfo(name), b"owned\n")]
     out = _repack(path, tmp_path / "unsafe.tar.gz", entries)
@@ -196,15 +194,24 @@ def test_unsafe_member_names_are_rejected_without_extracting(
     assert unsafe_name(name)
 
 
-def test_links_and_directories_are_rejected(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+def test_links_and_devices_are_rejected_directories_ignored(tmp_path: Path, key: Ed25519PrivateKey) -> None:
     path = _bundle(tmp_path, key)
     link = tarfile.TarInfo("report2.json")
     link.type = tarfile.SYMTYPE
     link.linkname = "/etc/passwd"
+    hard = tarfile.TarInfo("hard.json")
+    hard.type = tarfile.LNKTYPE
+    hard.linkname = "report.json"
+    fifo = tarfile.TarInfo("fifo")
+    fifo.type = tarfile.FIFOTYPE
     folder = tarfile.TarInfo("snapshots")
     folder.type = tarfile.DIRTYPE
-    res = verify_bundle(_repack(path, tmp_path / "l.tar.gz", [*_members(path), (link, b""), (folder, b"")]))
-    assert not res.ok and sum("not a regular file" in p for p in res.problems) == 2
+    extra = [(link, b""), (hard, b""), (fifo, b""), (folder, b"")]
+    res = verify_bundle(_repack(path, tmp_path / "l.tar.gz", [*_members(path), *extra]))
+    assert not res.ok and sum("not a regular file" in p for p in res.problems) == 3
+    # a bundle re-packed with its folder entries (tar czf ... snapshots inputs) still verifies
+    res = verify_bundle(_repack(path, tmp_path / "d.tar.gz", [*_members(path), (folder, b"")]), key.public_key())
+    assert res.ok, res.problems
 
 
 def test_not_a_bundle(tmp_path: Path) -> None:
@@ -219,15 +226,11 @@ def test_not_a_bundle(tmp_path: Path) -> None:
 def test_key_formats(tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch) -> None:
     pem = tmp_path / "k.pem"
     pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     ssh = tmp_path / "k_ed25519"
     ssh.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
     )
     enc = tmp_path / "k.enc.pem"
     enc.write_bytes(
@@ -239,9 +242,7 @@ def test_key_formats(tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest
     )
     pub_pem = tmp_path / "k.pub.pem"
     pub_pem.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     pub_ssh = tmp_path / "k.pub"
     pub_ssh.write_bytes(
@@ -251,15 +252,11 @@ def test_key_formats(tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     for p in (pem, ssh):
         assert (
-            load_private_key(p)
-            .public_key()
-            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            load_private_key(p).public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
             == raw
         )
     for p in (pub_pem, pub_ssh):
-        assert (
-            load_public_key(p).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw) == raw
-        )
+        assert load_public_key(p).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw) == raw
     monkeypatch.delenv("JITSI_AUDIT_SIGN_KEY_PASSPHRASE", raising=False)
     with pytest.raises(EvidenceError, match="encrypted"):
         load_private_key(enc)
