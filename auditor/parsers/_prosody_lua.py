@@ -182,10 +182,18 @@ return function(src, max_steps, max_seconds, hook_every)
   local chunk, err = load(src, "=cfg", "t", env)
   if not chunk then return false, err end
   local steps, limit_at = 0, clock() + max_seconds
+  local function stop(why)  -- name the configuration's line even when a loader function was running
+    for level = 3, 40 do
+      local info = getinfo(level, "Sl")
+      if info == nil then break end
+      if info.source == "=cfg" then error("cfg:" .. info.currentline .. ": " .. why, 0) end
+    end
+    error(why, 0)
+  end
   sethook(function()
     steps = steps + hook_every
-    if steps > max_steps then error("instruction limit exceeded (endless loop?)", 2) end
-    if clock() > limit_at then error("time limit exceeded", 2) end
+    if steps > max_steps then stop("instruction limit exceeded (endless loop?)") end
+    if clock() > limit_at then stop("time limit exceeded") end
   end, "", hook_every)
   local ok, run_err = pcall(chunk)
   sethook()

@@ -220,6 +220,4 @@ def _to_python(value: Any, path: str, depth: int) -> Any:
         return str(value)  # drop pyhocon's str subclasses
     if isinstance(value, timedelta):  # not produced while durations are text; kept for safety
         return f"{int(value.total_seconds() * 1000)} ms"
-    if isinstance(value, _pyhocon.ConfigValues):
-        return str(value.transform()) if value.transform() is not None else None
-    return str(value)
+    return str(value)  # anything else pyhocon might leave (ConfigValues): its text

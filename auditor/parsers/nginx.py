@@ -84,6 +84,7 @@ class NginxStatement:
 
 
 class _Directives:
+    __slots__ = ()
     directives: list[NginxDirective]
 
     def directive(self, name: str) -> NginxDirective | None:

@@ -3,9 +3,10 @@
 Prosody's configuration is Lua code, so the only faithful reader is a Lua interpreter (string
 concatenation, `Lua.*` helpers, the curried `Component "x" "type"` form). lupa runs it in a fresh
 Lua 5.4 state per file, with a memory cap, an instruction and CPU-time budget enforced by a debug
-hook, and an environment that offers no `os`, `io`, `require`, `load`, `dofile` or `debug`.
-`Include`/`RunScript` are recorded, never executed; `FileContents`/`Credential` & co. return
-`{"__file__": path}` placeholders; `ENV_*` reads nil.
+hook, and an environment that offers no `io`, `require`, `load`, `dofile`, `debug`, `pcall` or
+coroutines; `os` (and `Lua.os`) is a stub whose only function, `getenv`, returns nil, and `ENV_*`
+reads nil: the target's environment is unknown here. `Include`/`RunScript` are recorded, never
+executed; `FileContents`/`FileLine(s)`/`Credential` return `{"__file__": path}` placeholders.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from auditor.parsers.base import DEFAULT_MAX_BYTES, MAX_DEPTH, ConfigParseError,
 SectionKind = Literal["global", "VirtualHost", "Component"]
 
 MAX_MEMORY = 64 * 1024 * 1024
-MAX_STEPS = 20_000_000  # Lua VM instructions; a real config needs a few thousand
+MAX_STEPS = 10_000_000  # Lua VM instructions; a real config needs a few thousand
 MAX_SECONDS = 2.0  # CPU seconds, checked by the same hook
 MAX_VALUES = 200_000  # Lua values converted to Python, all sections together
 _HOOK_EVERY = 100
@@ -80,19 +81,20 @@ def parse_prosody(
     _, raw_sections, raw_includes, raw_scripts = result
     budget = _Budget(path, MAX_VALUES)
     starts = _assignment_starts(text)
-    sections = [_section(rec, budget, starts) for rec in _array(raw_sections)]
-    includes = [(_text(item[1]), int(item[2])) for item in _array(raw_includes)]
-    scripts = [(_text(item[1]), int(item[2])) for item in _array(raw_scripts)]
+    sections = [_section(rec, budget, starts) for rec in _array(raw_sections, budget)]
+    includes = [(_text(item[1]), int(item[2])) for item in _array(raw_includes, budget)]
+    scripts = [(_text(item[1]), int(item[2])) for item in _array(raw_scripts, budget)]
     return ProsodyConfig(path, sections, includes, scripts)
 
 
 # -- Lua values to Python ---------------------------------------------------------------------------
 
 _MESSAGE_RE = re.compile(r"^cfg:(\d+): ?(.*)$", re.S)
+_INTERNAL_PREFIX = re.compile(r'^(?:\[string "[^"]*"\]:\d+: ?)+')  # a position in the loader itself
 
 
 def _lua_message(message: str) -> tuple[int | None, str]:
-    message = message.split("\nstack traceback", 1)[0]
+    message = _INTERNAL_PREFIX.sub("", message.split("\nstack traceback", 1)[0])
     m = _MESSAGE_RE.match(message)
     if m:
         return int(m.group(1)), m.group(2)
@@ -109,10 +111,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _array(table: Any) -> list[Any]:
+def _array(table: Any, budget: _Budget) -> list[Any]:
     out = []
     i = 1
     while (item := table[i]) is not None:
+        budget.spend()
         out.append(item)
         i += 1
     return out
@@ -171,7 +174,7 @@ def _section(rec: Any, budget: _Budget, starts: dict[str, list[int]]) -> Prosody
     options: dict[str, Any] = {}
     lines: dict[str, int] = {}
     raw_options, raw_lines = rec[b"options"], rec[b"lines"]
-    for raw_key in _array(rec[b"order"]):
+    for raw_key in _array(rec[b"order"], budget):
         key = _text(raw_key)
         # nil (e.g. `x = ENV_X`) is kept as None: the assignment is evidence, the value unknown
         options[key] = _to_python(raw_options[raw_key], budget, 1)

@@ -91,3 +91,12 @@ def test_lua_pattern_functions_are_not_reachable_through_the_string_metatable() 
 def test_lua_append_line_is_where_the_append_is() -> None:
     cfg = parse_prosody('modules_enabled = {\n  "a";\n}\nmodules_enabled:append { "b" }\n', "a.cfg.lua")
     assert cfg.global_section.option_lines == {"modules_enabled": 4}
+
+
+def test_lua_limit_hit_inside_the_loader_names_the_config_line() -> None:
+    # The hook fired while Include (loader code) ran: the message carried the loader's own chunk
+    # name and line instead of the configuration's.
+    with pytest.raises(ConfigParseError, match="instruction limit") as err:
+        parse_prosody('x = 1\nfor i = 1, 3000000 do Include("x") end\n', "l.cfg.lua")
+    assert err.value.line == 2
+    assert "string" not in err.value.message
