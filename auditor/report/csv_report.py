@@ -3,9 +3,10 @@
 Written with the standard library's csv module (RFC 4180 quoting, CRLF line ends). A cell that a
 spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a
 leading apostrophe, the usual guard against CSV/formula injection; control characters are replaced.
-Rows: every finding (with its gate state, waiver and baseline state), then, with --baseline, one
-`fixed` row per failure of the baseline that no longer fails, one row per failed minimum score, and
-one `incomplete` row per target that could not be audited.
+Rows (column `kind`): `criterion` — the 33 criteria ratings (status = rating, state = verified or
+declared); `finding` — every check result with its gate state, waiver and baseline state; `fixed` —
+with --baseline, each failure of the baseline that no longer fails; `min-score` — each failed minimum
+score; `incomplete` — a target that could not be audited.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from auditor.report.formats import RenderContext
 
 COLUMNS = (
+    "kind",
     "target",
     "check_id",
     "title",
@@ -59,13 +61,18 @@ def csv_rows(results: list[TargetResult], ctx: RenderContext) -> list[dict[str, 
     for i, r in enumerate(results):
         tg = gate.target(i)
         if r.error:
-            rows.append({"target": r.target, "status": "incomplete", "state": r.error_stage or "",
-                         "message": r.error})
+            rows.append({"kind": "incomplete", "target": r.target, "status": "incomplete",
+                         "state": r.error_stage or "", "message": r.error})
+        for c in r.criteria:
+            rows.append({"kind": "criterion", "target": r.target, "check_id": c.id, "title": c.title,
+                         "status": c.rating.value, "state": c.basis.value, "criteria": c.category,
+                         "message": " / ".join(c.reasons), "evidence": " ".join(c.check_ids)})
         for f in sorted_findings(r.findings):
             fg = tg.get(f.check_id)
             w = fg.waiver
             rows.append(
                 {
+                    "kind": "finding",
                     "target": r.target,
                     "check_id": f.check_id,
                     "title": f.title,
@@ -84,11 +91,12 @@ def csv_rows(results: list[TargetResult], ctx: RenderContext) -> list[dict[str, 
                 }
             )
         for x in tg.fixed:
-            rows.append({"target": r.target, "check_id": x.check_id, "title": x.title, "severity": x.severity,
+            rows.append({"kind": "fixed", "target": r.target, "check_id": x.check_id, "title": x.title,
+                         "severity": x.severity,
                          "status": x.status_now or "not run", "state": "fixed", "gates": "no",
                          "baseline": "fixed"})
         for th in tg.thresholds_failed:
-            rows.append({"target": r.target, "check_id": f"score.{th.scope}", "status": "fail",
+            rows.append({"kind": "min-score", "target": r.target, "check_id": f"score.{th.scope}", "status": "fail",
                          "state": "gates", "gates": "yes", "message": th.describe()})
     return rows
 

@@ -112,6 +112,9 @@ def junit_element(results: list[TargetResult], ctx: RenderContext) -> ET.Element
             _prop(props, "score.overall", f"{r.scores.overall:g}")
         if gate.has_baseline:
             _prop(props, "baseline", gate.baseline_source or "")
+        for c in r.criteria:
+            basis = " (declared)" if c.basis.value == "declared" else ""
+            _prop(props, f"criterion.{c.id}", f"{c.rating.value}{basis}")
         for w in gate.expired:
             _prop(props, "expired_waiver", f"{w.check_id} expired on {w.expires.isoformat()} ({w.source}); "
                                            "it no longer applies")

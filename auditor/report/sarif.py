@@ -292,4 +292,8 @@ def _target_props(r: TargetResult, gate: GateReport, index: int) -> dict[str, An
         "coverage": scores.coverage if scores else None,
         "categoryScores": {c.category: c.score for c in scores.categories} if scores else {},
         "thresholds": [t.to_json() for t in gate.target(index).thresholds],
+        "criteria": [
+            {"id": c.id, "rating": c.rating.value, "basis": c.basis.value, "review2020": c.review_2020.get("jitsi")}
+            for c in r.criteria
+        ],
     }

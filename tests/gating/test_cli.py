@@ -159,7 +159,7 @@ def test_every_format_by_extension(fake_audit: Path, capsys: pytest.CaptureFixtu
     assert (out_dir / "r.xml").read_text().startswith("<?xml")
     assert (out_dir / "r.html").read_text().startswith("<!DOCTYPE html>")
     assert (out_dir / "r.md").read_text().startswith("## ")
-    assert (out_dir / "r.csv").read_text().startswith("target,check_id")
+    assert (out_dir / "r.csv").read_text().startswith("kind,target,check_id")
 
 
 def _keys(tmp: Path) -> tuple[Path, Path, Ed25519PrivateKey]:

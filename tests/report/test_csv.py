@@ -27,6 +27,11 @@ def test_round_trip() -> None:
     # commas, quotes and newlines survive
     hsts = next(r for r in back if r["check_id"] == "web.hsts")
     assert hsts["remediation"] == 'add_header Strict-Transport-Security "max-age=63072000" always;'
+    # the criteria ratings, with their basis (declared ones marked)
+    criteria = [r for r in back if r["kind"] == "criterion" and r["target"] == "config-repo"]
+    assert len(criteria) == 33
+    assert {r["state"] for r in criteria} == {"verified", "declared"}
+    assert {r["kind"] for r in back} == {"criterion", "finding", "incomplete"}
 
 
 def test_formula_injection_guarded() -> None:

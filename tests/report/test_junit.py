@@ -55,6 +55,9 @@ def test_outcomes_are_distinct() -> None:
     assert na.find("skipped") is not None
     low = _case(root, "config-repo", "rooms.welcome_page_open")
     assert "below --fail-on" in (low.find("failure").get("message") or "")  # type: ignore[union-attr]
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["criterion.enc.algorithm"] == "Fully"
+    assert any(v and v.endswith("(declared)") for k, v in props.items() if (k or "").startswith("criterion."))
     down = _case(root, "down.example.org", "audit")
     assert down.find("error").get("type") == "incomplete"  # type: ignore[union-attr]
     suite = root.find("testsuite")

@@ -165,6 +165,8 @@ def test_unclear_is_a_review_result_and_passes_are_left_out() -> None:
     lobby = [r for r in run["results"] if r["ruleId"] == "rooms.lobby_available"]
     assert lobby and all(r["kind"] == "review" and r["level"] == "none" for r in lobby)
     assert not [r for r in run["results"] if r["ruleId"] in ("xmpp.c2s_encryption", "recording.server_side")]
+    crit = run["properties"]["targets"][0]["criteria"]
+    assert len(crit) == 33 and {c["basis"] for c in crit} == {"verified", "declared"}
     inv = run["invocations"][0]
     assert inv["executionSuccessful"] is False
     assert any("down.example.org" in n["message"]["text"] for n in inv["toolExecutionNotifications"])
