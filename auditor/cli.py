@@ -303,10 +303,9 @@ def _write_evidence(
     from auditor.report.json_report import render_json
 
     created = now_utc()
-    probes = {i: getattr(r, "probes", None) for i, r in enumerate(results)}
     members = build_members(
         results, render_json(results, prof, severity.value, code), prof, created=created,
-        probes={i: p for i, p in probes.items() if p}, inputs=inputs,
+        probes={i: r.probes for i, r in enumerate(results) if r.probes}, inputs=inputs,
     )
     key = signer if isinstance(signer, Ed25519PrivateKey) else None
     digest = write_bundle(path, members, created=created, sign_key=key)

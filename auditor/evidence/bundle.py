@@ -76,7 +76,19 @@ def slug(text: str, limit: int = 60) -> str:
 
 def member_json(data: Any) -> bytes:
     """How JSON members (and the signature file) are written: indented, sorted keys, UTF-8."""
-    return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+
+
+def plain(value: Any) -> Any:
+    """Probe results as JSON data: objects with to_json() converted, containers walked."""
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def canonical_json(data: Any) -> bytes:
@@ -126,7 +138,7 @@ def build_members(
         probe_data = (probes or {}).get(i - 1)
         if probe_data:
             name = f"probes/{i:02d}-{slug(r.target)}.json"
-            members.append(Member(name, member_json(probe_data)))
+            members.append(Member(name, member_json(plain(probe_data))))
             entry["probes"] = name
         targets.append(entry)
     members.append(Member("run.json", member_json({"created_at": created.isoformat(), "targets": targets})))

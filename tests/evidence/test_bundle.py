@@ -272,3 +272,18 @@ def test_key_formats(tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest
     rsa_like.write_text("not a key", encoding="utf-8")
     with pytest.raises(EvidenceError):
         load_private_key(rsa_like)
+
+
+def test_probe_objects_are_stored_as_json(tmp_path: Path) -> None:
+    class Probe:
+        def to_json(self) -> dict[str, object]:
+            return {"port": 443, "protocols": ["TLSv1.2", "TLSv1.3"]}
+
+    results = make_results()
+    members = build_members(
+        results, "{}\n", load_profile("default"), created=NOW, probes={1: {"tls": Probe(), "when": NOW}}
+    )
+    probe = next(m for m in members if m.name.startswith("probes/"))
+    data = json.loads(probe.data)
+    assert data["tls"] == {"port": 443, "protocols": ["TLSv1.2", "TLSv1.3"]}
+    assert data["when"].startswith("2025-06-30")
