@@ -51,6 +51,9 @@ def always_trust_mode(ctx: AuditContext) -> CheckResult:
                 ev(path, entry.line, f"org.jitsi.jicofo.ALWAYS_TRUST_MODE_ENABLED={short(entry.value)}"),
             )
         return CheckResult.passed("always-trust mode is not enabled", ev(path, None, "no ALWAYS_TRUST_MODE_ENABLED=true"))
+    bad = _jicofo_bad(ctx)
+    if bad:
+        return bad
     if ctx.deployment.jicofo is not None or ctx.view.env_ok:
         return CheckResult.passed("no legacy sip-communicator.properties: always-trust mode does not exist here")
     return CheckResult.unclear(why_missing(ctx, "jicofo configuration"))

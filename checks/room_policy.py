@@ -137,7 +137,7 @@ def jicofo_login_url(ctx: AuditContext) -> CheckResult:
         kind_raw, _, rest = str(entry.value).partition(":")
         kind, login = kind_raw.upper(), rest or None
         where = ev(props[0], entry.line, f"org.jitsi.jicofo.auth.URL={short(entry.value)}")
-    elif jicofo is None and props is None:
+    elif (jicofo is None or jicofo.value is None) and props is None:
         return CheckResult.unclear(why_missing(ctx, "jicofo configuration"))
     else:
         return CheckResult.not_applicable("jicofo authentication is not enabled (no secure domain)")

@@ -44,8 +44,9 @@ def legacy_shibboleth(ctx: AuditContext) -> CheckResult:
     found = _shibboleth(ctx)
     if found is not None:
         return CheckResult.failed("jicofo is configured for the removed Shibboleth authentication", found)
-    if ctx.deployment.jicofo is None and parsed(ctx, Role.JICOFO_PROPERTIES) is None:
-        if ctx.view.env_ok:
+    pf = ctx.deployment.jicofo
+    if (pf is None or pf.value is None) and parsed(ctx, Role.JICOFO_PROPERTIES) is None:
+        if pf is None and ctx.view.env_ok:
             return CheckResult.passed("docker jicofo supports no Shibboleth mode")
         return CheckResult.unclear(why_missing(ctx, "jicofo configuration"))
     return CheckResult.passed("jicofo does not use Shibboleth")

@@ -202,6 +202,8 @@ def jaas(ctx: AuditContext) -> CheckResult:
             found.append(where)
     if found:
         return CheckResult.failed("JaaS (8x8) components are enabled", *found)
+    if ctx.deployment.config_js is not None and not v.cfg_ok:
+        return CheckResult.unclear(why_missing(ctx, "config.js"))
     if not v.cfg_ok and v.prosody is None and not v.env_ok:
         return CheckResult.unclear(why_missing(ctx, "config.js or prosody configuration"))
     return CheckResult.passed("no JaaS component in use")

@@ -1,0 +1,408 @@
+"""Every configuration check of the catalogue passes, fails (and where it applies, is unclear or not
+applicable) on realistic inline configuration, with its evidence pointing at the file and line.
+
+CASES is the registry the coverage test reads: each check id of the catalogue modules needs a pass and a
+fail case (the few that cannot pass or fail by design are listed in NO_PASS / NO_FAIL with the reason).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+import pytest
+
+from auditor.registry import checks_in_module
+from tests.checks.base import (
+    CERT,
+    COMPOSE,
+    COMPOSE_TEXT,
+    CONFIG_JS,
+    ENV,
+    ENV_TEXT,
+    FINDMNT_ENCRYPTED,
+    FOCUS_PW,
+    INTERFACE_JS,
+    JIBRI,
+    JIBRI_TEXT,
+    JICOFO,
+    JICOFO_PROPS,
+    JVB,
+    JVB_PROPS,
+    JVB_PW,
+    JWT_SECRET,
+    JWT_SITE_EDITS,
+    LDAP_CONF,
+    LDAP_PW,
+    LDAP_SITE_EDITS,
+    LSBLK_ENCRYPTED,
+    NGINX,
+    PROSODY_MAIN,
+    PROSODY_SITE,
+    SASL,
+    SASL_TEXT,
+    TURN,
+    D,
+    Edit,
+    apply,
+    base_files,
+    findings,
+    make_cert,
+    snapshot,
+)
+
+CATALOGUE_MODULES = (
+    "room_policy", "jwt", "sso", "ldap", "moderation", "prosody_tls", "jicofo", "videobridge",
+    "web_client", "nginx", "certificates", "coturn", "jibri", "secret_hygiene", "docker_env",
+)  # fmt: skip
+NO_PASS = {"sso.mfa_delegated": "MFA at the identity provider is never visible: unclear (declare it) or fail"}
+NO_FAIL: dict[str, str] = {}
+
+
+def _variant(name: str) -> dict[str, str]:
+    files = base_files()
+    if name == "jwt":
+        return apply(files, JWT_SITE_EDITS)
+    if name == "ldap":
+        return {**apply(files, LDAP_SITE_EDITS), SASL: SASL_TEXT}
+    if name == "jibri":
+        return {**files, JIBRI: JIBRI_TEXT}
+    if name == "docker":
+        return {ENV: ENV_TEXT, COMPOSE: COMPOSE_TEXT}
+    assert name == "base"
+    return files
+
+
+@dataclass(frozen=True)
+class Case:
+    check: str
+    status: str
+    edits: tuple[Edit, ...] = ()
+    msg: str = ""
+    where: tuple[str, str | None] | None = None  # (path, first line containing this text; None: no line)
+    variant: str = "base"
+    commands: tuple[tuple[str, str], ...] = ()
+    modes: tuple[tuple[str, int | None], ...] = ()
+    packages: tuple[tuple[str, str], ...] = ()
+    drop: tuple[str, ...] = field(default=())
+    denied: tuple[str, ...] = ()  # collected but unreadable
+
+    @property
+    def id(self) -> str:
+        return f"{self.check}-{self.status}-{self.msg[:24]}"
+
+
+def _sub(path: str, old: str, new: str) -> Edit:
+    return (path, old, new)
+
+
+REC = (("lsblk", LSBLK_ENCRYPTED), ("findmnt", FINDMNT_ENCRYPTED))
+CONF_MUC = f'Component "conference.{D}"'
+
+CASES: list[Case] = [
+    # -- room policy --------------------------------------------------------------------------------
+    Case("rooms.restrict_room_creation", "pass", where=(PROSODY_SITE, "restrict_room_creation = true")),
+    Case("rooms.restrict_room_creation", "fail", (_sub(PROSODY_SITE, "    restrict_room_creation = true\n    storage = \"memory\"\n    modules_enabled", "    storage = \"memory\"\n    modules_enabled"),), "CVE-2021-33506", (PROSODY_SITE, CONF_MUC)),
+    Case("rooms.restrict_room_creation", "unclear", msg="permission denied", denied=(PROSODY_MAIN, PROSODY_SITE)),
+    Case("auth.guest_domain_consistent", "pass", msg=f"guest.{D}", where=(CONFIG_JS, "anonymousdomain")),
+    Case("auth.guest_domain_consistent", "fail", (_sub(PROSODY_SITE, 'authentication = "internal_hashed"\n    modules_enabled = {\n        "bosh"', 'authentication = "jitsi-anonymous"\n    modules_enabled = {\n        "bosh"'),), "anonymous too", (CONFIG_JS, "anonymousdomain")),
+    Case("auth.guest_domain_consistent", "fail", (_sub(CONFIG_JS, f"anonymousdomain: 'guest.{D}'", f"anonymousdomain: 'visitors.{D}'"),), "no such VirtualHost", (CONFIG_JS, "anonymousdomain")),
+    Case("auth.guest_domain_consistent", "not_applicable", (_sub(CONFIG_JS, f"        anonymousdomain: 'guest.{D}',\n", ""), _sub(PROSODY_SITE, f'VirtualHost "guest.{D}"\n    authentication = "jitsi-anonymous"\n', "")), "no guest domain"),
+    Case("auth.jicofo_login_url", "pass", where=(JICOFO, "login-url")),
+    Case("auth.jicofo_login_url", "fail", (_sub(JICOFO, f'login-url = "{D}"', f'login-url = "auth.{D}"'),), "internal service-account", (JICOFO, "login-url")),
+    Case("auth.jicofo_login_url", "fail", (_sub(JICOFO, f'login-url = "{D}"', f'login-url = "guest.{D}"'),), "anyone becomes a host", (JICOFO, "login-url")),
+    Case("auth.jicofo_login_url", "pass", ((JICOFO, "", None), (JICOFO_PROPS, "", f"org.jitsi.jicofo.auth.URL=XMPP:{D}\n")), "jicofo logins go to", (JICOFO_PROPS, "auth.URL")),
+    Case("auth.jicofo_login_url", "not_applicable", variant="jwt", msg="not enabled"),
+    Case("auth.registration_closed", "pass"),
+    Case("auth.registration_closed", "fail", (_sub(PROSODY_MAIN, "allow_registration = false", "allow_registration = true"),), "registration is open", (PROSODY_MAIN, "allow_registration")),
+    # -- JWT ---------------------------------------------------------------------------------------------
+    Case("jwt.signing_keys", "pass", variant="jwt", where=(PROSODY_SITE, "asap_key_server")),
+    Case("jwt.signing_keys", "fail", (_sub(PROSODY_SITE, f'asap_key_server = "https://keys.{D}/asap"', 'app_secret = "changeme"'),), "default", (PROSODY_SITE, "app_secret"), "jwt"),
+    Case("jwt.signing_keys", "pass", (_sub(PROSODY_SITE, f'asap_key_server = "https://keys.{D}/asap"', f'app_secret = "{JWT_SECRET}"'),), "strong HS256", (PROSODY_SITE, "app_secret"), "jwt"),
+    Case("jwt.signing_keys", "not_applicable", msg="no VirtualHost uses token"),
+    Case("jwt.signing_keys", "fail", ((ENV, "ENABLE_AUTH=1", "ENABLE_AUTH=1\nJWT_APP_SECRET=s3cr37"), (ENV, "AUTH_TYPE=internal", "AUTH_TYPE=jwt")), "JWT_APP_SECRET", (ENV, "JWT_APP_SECRET"), "docker"),
+    Case("jwt.asymmetric_keys", "pass", variant="jwt", where=(PROSODY_SITE, "asap_key_server")),
+    Case("jwt.asymmetric_keys", "fail", (_sub(PROSODY_SITE, f'asap_key_server = "https://keys.{D}/asap"', f'app_secret = "{JWT_SECRET}"'),), "shared HS256", (PROSODY_SITE, "app_secret"), "jwt"),
+    Case("jwt.empty_token_refused", "pass", variant="jwt"),
+    Case("jwt.empty_token_refused", "fail", (_sub(PROSODY_SITE, "allow_empty_token = false", "allow_empty_token = true"),), "without a token", (PROSODY_SITE, "allow_empty_token"), "jwt"),
+    Case("jwt.accepted_issuers_audiences", "pass", variant="jwt"),
+    Case("jwt.accepted_issuers_audiences", "fail", (_sub(PROSODY_SITE, 'asap_accepted_audiences = { "jitsi" }', 'asap_accepted_audiences = { "*" }'),), "include *", (PROSODY_SITE, "asap_accepted_audiences"), "jwt"),
+    Case("jwt.accepted_issuers_audiences", "fail", (_sub(PROSODY_SITE, '    asap_accepted_audiences = { "jitsi" }\n', ""),), "default *", (PROSODY_SITE, f'VirtualHost "{D}"'), "jwt"),
+    Case("jwt.token_verification", "pass", variant="jwt", where=(PROSODY_SITE, CONF_MUC)),
+    Case("jwt.token_verification", "fail", (_sub(PROSODY_SITE, '\n        "token_verification";', ""),), "any token opens any room", (PROSODY_SITE, CONF_MUC), "jwt"),
+    # -- SSO ---------------------------------------------------------------------------------------------
+    Case("sso.legacy_shibboleth", "pass"),
+    Case("sso.legacy_shibboleth", "fail", ((JICOFO_PROPS, "", "org.jitsi.jicofo.auth.URL=shibboleth:default\n"),), "Shibboleth", (JICOFO_PROPS, "shibboleth")),
+    Case("sso.legacy_shibboleth", "unclear", msg="permission denied", denied=(JICOFO,)),
+    Case("sso.token_auth_url", "pass", variant="jwt", msg=f"sso.{D}", where=(CONFIG_JS, "tokenAuthUrl")),
+    Case("sso.token_auth_url", "fail", (_sub(CONFIG_JS, f"tokenAuthUrl: 'https://sso.{D}", f"tokenAuthUrl: 'http://sso.{D}"),), "plain HTTP", (CONFIG_JS, "tokenAuthUrl"), "jwt"),
+    Case("sso.token_auth_url", "unclear", (_sub(CONFIG_JS, f"\n    tokenAuthUrl: 'https://sso.{D}/login?room={{room}}',", ""),), "without tokenAuthUrl", variant="jwt"),
+    Case("sso.token_auth_url", "not_applicable", msg="no token authentication"),
+    Case("sso.mfa_delegated", "fail", msg="no identity provider", where=(PROSODY_SITE, 'authentication = "internal_hashed"')),
+    Case("sso.mfa_delegated", "unclear", variant="jwt", msg="declare it", where=(CONFIG_JS, "tokenAuthUrl")),
+    # -- LDAP --------------------------------------------------------------------------------------------
+    Case("ldap.transport_encrypted", "pass", variant="ldap", msg="ldaps://", where=(SASL, "ldap_servers")),
+    Case("ldap.transport_encrypted", "fail", (_sub(SASL, "ldaps://", "ldap://"),), "without TLS", (SASL, "ldap_servers"), "ldap"),
+    Case("ldap.transport_encrypted", "pass", (_sub(SASL, "ldaps://", "ldap://"), _sub(SASL, "ldap_auth_method", "ldap_start_tls: yes\nldap_auth_method")), "StartTLS", (SASL, "ldap_start_tls"), "ldap"),
+    Case("ldap.transport_encrypted", "unclear", ((SASL, "", None),), "saslauthd.conf", variant="ldap"),
+    Case("ldap.transport_encrypted", "not_applicable", msg="no VirtualHost authenticates"),
+    Case("ldap.peer_verified", "pass", variant="ldap", where=(SASL, "ldap_tls_check_peer")),
+    Case("ldap.peer_verified", "fail", (_sub(SASL, "ldap_tls_check_peer: yes", "ldap_tls_check_peer: no"),), "not verified", (SASL, "ldap_tls_check_peer"), "ldap"),
+    Case("ldap.peer_verified", "fail", ((LDAP_CONF, "", "BASE dc=example,dc=org\nTLS_REQCERT allow\n"),), "TLS_REQCERT", (LDAP_CONF, "TLS_REQCERT"), "ldap"),
+    Case("ldap.plain_auth_encrypted", "pass", variant="ldap"),
+    Case("ldap.plain_auth_encrypted", "fail", (_sub(PROSODY_SITE, 'cyrus_application_name = "xmpp"', 'cyrus_application_name = "xmpp"\n    allow_unencrypted_plain_auth = true'),), "unencrypted connections", (PROSODY_SITE, "allow_unencrypted_plain_auth"), "ldap"),
+    Case("ldap.bind_password", "pass", variant="ldap", where=(SASL, "ldap_bind_pw")),
+    Case("ldap.bind_password", "fail", (_sub(SASL, f"ldap_bind_pw: {LDAP_PW}", "ldap_bind_pw: password"),), "default", (SASL, "ldap_bind_pw"), "ldap"),
+    Case("ldap.bind_password", "not_applicable", (_sub(SASL, f"ldap_bind_pw: {LDAP_PW}\n", ""), _sub(SASL, "ldap_bind_dn: cn=jitsi,ou=services,dc=example,dc=org\n", "")), "anonymously", variant="ldap"),
+    # -- moderation --------------------------------------------------------------------------------------
+    Case("rooms.wait_for_host", "pass", msg="muc_wait_for_host", where=(PROSODY_SITE, CONF_MUC)),
+    Case("rooms.wait_for_host", "pass", (_sub(PROSODY_SITE, '        "muc_wait_for_host";\n', ""),), "jicofo requires", (JICOFO, "enabled = true")),
+    Case("rooms.wait_for_host", "fail", (_sub(PROSODY_SITE, '        "muc_wait_for_host";\n', ""),), "any token holder", variant="jwt"),
+    Case("rooms.wait_for_host", "fail", (_sub(PROSODY_SITE, '        "muc_wait_for_host";\n', ""), _sub(JICOFO, "enabled = true", "enabled = false")), "first participant"),
+    Case("rooms.persistent_lobby", "pass", msg="persistent_lobby", where=(PROSODY_SITE, f'VirtualHost "{D}"')),
+    Case("rooms.persistent_lobby", "fail", (_sub(PROSODY_SITE, '        "persistent_lobby";\n', ""),), "until a moderator"),
+    Case("rooms.end_conference", "pass", where=(PROSODY_SITE, 'Component "endconference')),
+    Case("rooms.end_conference", "fail", (_sub(PROSODY_SITE, f'Component "endconference.{D}" "end_conference"\n    muc_component = "conference.{D}"\n', ""),), "no end_conference", (PROSODY_SITE, f'VirtualHost "{D}"')),
+    Case("rooms.polls_server_side", "pass", where=(PROSODY_SITE, 'Component "polls.')),
+    Case("rooms.polls_server_side", "fail", (_sub(PROSODY_SITE, f'Component "polls.{D}" "polls_component"\n', ""), _sub(PROSODY_SITE, '        "polls";\n', "")), "without server-side validation"),
+    Case("rooms.polls_server_side", "pass", (_sub(PROSODY_SITE, f'Component "polls.{D}" "polls_component"\n', ""), _sub(CONFIG_JS, "enableInsecureRoomNameWarning: true,", "enableInsecureRoomNameWarning: true,\n    disablePolls: true,")), "disabled in config.js", (CONFIG_JS, "disablePolls")),
+    Case("rooms.moderator_rights", "pass"),
+    Case("rooms.moderator_rights", "fail", (_sub(PROSODY_SITE, '"muc_meeting_id";', '"muc_meeting_id";\n        "muc_allowners";'),), "every participant a moderator", (PROSODY_SITE, CONF_MUC)),
+    Case("rooms.max_occupants", "pass", msg="100", where=(PROSODY_SITE, "muc_max_occupants = 100")),
+    Case("rooms.max_occupants", "fail", (_sub(PROSODY_SITE, '        "muc_max_occupants";\n', ""),), "no participant limit", (PROSODY_SITE, CONF_MUC)),
+    Case("rooms.max_occupants", "fail", (_sub(ENV, "MAX_PARTICIPANTS=100\n", ""),), "MAX_PARTICIPANTS", variant="docker"),
+    Case("rooms.join_rate_limit", "pass", where=(PROSODY_SITE, CONF_MUC)),
+    Case("rooms.join_rate_limit", "fail", (_sub(PROSODY_SITE, '        "muc_rate_limit";\n', ""),), "not rate limited", (PROSODY_SITE, CONF_MUC)),
+    Case("rooms.meeting_passwords", "pass", where=(PROSODY_SITE, CONF_MUC)),
+    Case("rooms.meeting_passwords", "fail", (_sub(CONFIG_JS, "enableInsecureRoomNameWarning: true,", "enableInsecureRoomNameWarning: true,\n    securityUi: { disableLobbyPassword: true },"),), "hides the room password", (CONFIG_JS, "securityUi")),
+    Case("xmpp.connection_limits", "pass", where=(PROSODY_MAIN, "limits = {")),
+    Case("xmpp.connection_limits", "fail", (_sub(PROSODY_MAIN, '    "limits";\n', ""),), "not loaded", (PROSODY_MAIN, "limits = {")),
+    Case("xmpp.connection_limits", "unclear", msg="prosody.cfg.lua", drop=(PROSODY_MAIN,)),
+    # -- prosody transport ---------------------------------------------------------------------------------
+    Case("xmpp.s2s_disabled", "pass", where=(PROSODY_MAIN, "modules_disabled")),
+    Case("xmpp.s2s_disabled", "fail", (_sub(PROSODY_MAIN, '    "s2s";\n', ""),), "may be reachable"),
+    Case("xmpp.s2s_disabled", "pass", (_sub(PROSODY_MAIN, '    "s2s";\n', ""),), "not reachable beyond loopback", commands=(("ss", 'tcp LISTEN 0 128 127.0.0.1:5269 0.0.0.0:* users:(("lua5.4",pid=9,fd=8))\n'),)),
+    Case("xmpp.s2s_encryption", "not_applicable", msg="s2s is disabled"),
+    Case("xmpp.s2s_encryption", "pass", (_sub(PROSODY_MAIN, '    "s2s";\n', ""),), "require encryption", (PROSODY_MAIN, "s2s_secure_auth")),
+    Case("xmpp.s2s_encryption", "fail", (_sub(PROSODY_MAIN, '    "s2s";\n', ""), _sub(PROSODY_MAIN, "s2s_secure_auth = true", "s2s_secure_auth = false")), "s2s_secure_auth = false", (PROSODY_MAIN, "s2s_secure_auth")),
+    Case("xmpp.tls_protocol", "pass", where=(PROSODY_SITE, "ssl = {")),
+    Case("xmpp.tls_protocol", "fail", (_sub(PROSODY_SITE, 'protocol = "tlsv1_2+"', 'protocol = "tlsv1+"'),), "tlsv1+", (PROSODY_SITE, "ssl = {")),
+    Case("xmpp.tls_protocol", "unclear", (_sub(PROSODY_SITE, 'protocol = "tlsv1_2+";\n', ""),), "version"),
+    Case("xmpp.tls_protocol", "pass", (_sub(PROSODY_SITE, 'protocol = "tlsv1_2+";\n', ""),), "0.12 defaults", packages=(("prosody", "0.12.4-1~bookworm1"),)),
+    Case("xmpp.http_interfaces", "pass", where=(PROSODY_MAIN, "http_interfaces")),
+    Case("xmpp.http_interfaces", "fail", (_sub(PROSODY_MAIN, 'http_interfaces = { "127.0.0.1", "::1" }', 'http_interfaces = { "*", "::" }'),), "bound to *", (PROSODY_MAIN, "http_interfaces")),
+    Case("xmpp.http_interfaces", "unclear", (_sub(PROSODY_MAIN, 'http_interfaces = { "127.0.0.1", "::1" }\n', ""),), "prosody version"),
+    Case("xmpp.http_interfaces", "fail", (_sub(PROSODY_MAIN, 'http_interfaces = { "127.0.0.1", "::1" }\n', ""),), "0.11", packages=(("prosody", "0.11.9-2"),)),
+    Case("xmpp.bosh_secure_assumption", "pass", where=(PROSODY_SITE, "consider_bosh_secure")),
+    Case("xmpp.bosh_secure_assumption", "fail", (_sub(PROSODY_MAIN, 'http_interfaces = { "127.0.0.1", "::1" }', 'http_interfaces = { "*" }'),), "trusted as secure", (PROSODY_SITE, "consider_bosh_secure")),
+    Case("xmpp.cross_domain", "pass", where=(PROSODY_SITE, "cross_domain_bosh")),
+    Case("xmpp.cross_domain", "fail", (_sub(PROSODY_SITE, "cross_domain_bosh = false", "cross_domain_bosh = true"),), "any web origin", (PROSODY_SITE, "cross_domain_bosh")),
+    Case("xmpp.admins", "pass", where=(PROSODY_MAIN, "admins")),
+    Case("xmpp.admins", "fail", (_sub(PROSODY_MAIN, 'admins = { "ops@meet.example.org" }', f'admins = {{ "ops@guest.{D}" }}'),), "anonymous hosts", (PROSODY_MAIN, "admins")),
+    Case("xmpp.logging", "pass", where=(PROSODY_MAIN, "log = {")),
+    Case("xmpp.logging", "fail", (_sub(PROSODY_MAIN, 'info = "/var/log/prosody/prosody.log"', 'debug = "/var/log/prosody/prosody.log"'),), "debug", (PROSODY_MAIN, "log = {")),
+    # -- jicofo ------------------------------------------------------------------------------------------
+    Case("jicofo.always_trust_mode", "pass"),
+    Case("jicofo.always_trust_mode", "fail", ((JICOFO_PROPS, "", "org.jitsi.jicofo.BRIDGE_MUC=JvbBrewery@internal.auth.meet.example.org\norg.jitsi.jicofo.ALWAYS_TRUST_MODE_ENABLED=true\n"),), "any XMPP certificate", (JICOFO_PROPS, "ALWAYS_TRUST")),
+    Case("jicofo.always_trust_mode", "unclear", msg="permission denied", denied=(JICOFO,)),
+    Case("jicofo.certificate_verification", "pass"),
+    Case("jicofo.certificate_verification", "fail", (_sub(JICOFO, 'username = "focus"', 'username = "focus"\n      hostname = "xmpp.internal.example.org"\n      disable-certificate-verification = true'),), "xmpp.internal.example.org", (JICOFO, "disable-certificate-verification")),
+    Case("jicofo.use_tls", "pass"),
+    Case("jicofo.use_tls", "fail", (_sub(JICOFO, 'username = "focus"', 'username = "focus"\n      hostname = "xmpp.internal.example.org"\n      use-tls = false'),), "without TLS", (JICOFO, "use-tls")),
+    Case("jicofo.rest_bind", "pass", where=(JICOFO, 'host = "127.0.0.1"')),
+    Case("jicofo.rest_bind", "fail", (_sub(JICOFO, 'host = "127.0.0.1"', 'host = "0.0.0.0"'),), "0.0.0.0:8888", (JICOFO, 'host = "0.0.0.0"')),
+    Case("jicofo.rest_bind", "unclear", (_sub(JICOFO, 'host = "127.0.0.1"', 'port = 8888'),), "version"),
+    Case("jicofo.rest_bind", "fail", (_sub(JICOFO, 'host = "127.0.0.1"', 'port = 8888'),), "1.0-1100", packages=(("jicofo", "1.0-1100-1"),)),
+    # -- videobridge -------------------------------------------------------------------------------------
+    Case("jvb.shutdown_api", "pass"),
+    Case("jvb.shutdown_api", "fail", (_sub(JVB, "    private {\n      host = 127.0.0.1\n    }", "    private {\n      host = 0.0.0.0\n    }"), _sub(JVB, "videobridge {\n", "videobridge {\n  rest { shutdown { enabled = true } }\n")), "binds 0.0.0.0", (JVB, "rest { shutdown")),
+    Case("jvb.shutdown_api", "unclear", ((JVB, "", "videobridge { apis { "),), "jvb.conf"),
+    Case("jvb.public_http", "pass", where=(JVB, "port = 9090")),
+    Case("jvb.public_http", "fail", (_sub(JVB, "      host = 127.0.0.1\n      port = 9090", "      port = 9090"),), "port 9090", (JVB, "port = 9090")),
+    Case("jvb.stun_mapping", "pass", where=(JVB, "addresses")),
+    Case("jvb.stun_mapping", "fail", (_sub(JVB, f'addresses = [ "{D}:3478" ]', 'addresses = [ "meet-jit-si-turnrelay.jitsi.net:443" ]'),), "meet-jit-si-turnrelay", (JVB, "addresses")),
+    Case("jvb.stats_exposure", "pass"),
+    Case("jvb.stats_exposure", "fail", ((JVB_PROPS, "", "org.jitsi.videobridge.ENABLE_STATISTICS=true\norg.jitsi.videobridge.STATISTICS_TRANSPORT=muc,callstats\n"),), "leave the deployment", (JVB_PROPS, "STATISTICS_TRANSPORT")),
+    Case("jvb.websocket_tls", "pass", where=(JVB, "enabled = true")),
+    Case("jvb.websocket_tls", "fail", (_sub(JVB, "tls = true", "tls = false"),), "ws://", (JVB, "tls = false")),
+    Case("jvb.websocket_tls", "not_applicable", (_sub(JVB, "  websockets {\n    enabled = true", "  websockets {\n    enabled = false"),), "not enabled"),
+    # -- web client ----------------------------------------------------------------------------------------
+    Case("web.p2p_stun_servers", "pass", where=(CONFIG_JS, "stunServers")),
+    Case("web.p2p_stun_servers", "fail", (_sub(CONFIG_JS, f"urls: 'stun:{D}:3478'", "urls: 'stun:meet-jit-si-turnrelay.jitsi.net:443'"),), "third-party STUN", (CONFIG_JS, "stunServers")),
+    Case("web.p2p_stun_servers", "fail", (_sub(CONFIG_JS, f",\n        stunServers: [ {{ urls: 'stun:{D}:3478' }} ]", ""),), "not set"),
+    Case("web.p2p_stun_servers", "not_applicable", (_sub(CONFIG_JS, "enabled: true,\n        iceTransportPolicy", "enabled: false,\n        iceTransportPolicy"),), "disabled"),
+    Case("web.p2p_stun_servers", "unclear", ((CONFIG_JS, "", "var config = { broken: "),), "config.js"),
+    Case("web.ice_transport_policy", "pass", where=(CONFIG_JS, "iceTransportPolicy")),
+    Case("web.ice_transport_policy", "fail", (_sub(CONFIG_JS, "        iceTransportPolicy: 'relay',\n", ""),), "IP addresses"),
+    Case("web.gravatar", "pass", where=(CONFIG_JS, "gravatar")),
+    Case("web.gravatar", "fail", (_sub(CONFIG_JS, "    gravatar: { disabled: true },\n", ""), _sub(CONFIG_JS, "disableThirdPartyRequests: true", "disableThirdPartyRequests: false")), "Gravatar"),
+    Case("web.analytics", "pass"),
+    Case("web.analytics", "fail", (_sub(CONFIG_JS, "analytics: {}", "analytics: { amplitudeAPPKey: 'a1b2c3d4e5' }"),), "amplitudeAPPKey", (CONFIG_JS, "analytics")),
+    Case("web.jaas", "pass"),
+    Case("web.jaas", "fail", (_sub(CONFIG_JS, "analytics: {}", "analytics: {},\n    enableJaaS: true"),), "JaaS", (CONFIG_JS, "enableJaaS")),
+    Case("web.insecure_room_name_warning", "pass", where=(CONFIG_JS, "enableInsecureRoomNameWarning")),
+    Case("web.insecure_room_name_warning", "fail", (_sub(CONFIG_JS, "enableInsecureRoomNameWarning: true", "enableInsecureRoomNameWarning: false"),), "guessable", (CONFIG_JS, "enableInsecureRoomNameWarning")),
+    Case("web.local_recording_notify", "pass", where=(CONFIG_JS, "localRecording")),
+    Case("web.local_recording_notify", "fail", (_sub(CONFIG_JS, "notifyAllParticipants: true", "notifyAllParticipants: false"),), "without the others", (CONFIG_JS, "localRecording")),
+    Case("web.file_sharing", "pass"),
+    Case("web.file_sharing", "fail", (_sub(CONFIG_JS, "fileSharing: { enabled: false }", f"fileSharing: {{ enabled: true, apiUrl: 'https://files.{D}/v1/documents' }}"),), "stored unencrypted", (CONFIG_JS, "fileSharing")),
+    Case("web.watermark", "pass", where=(INTERFACE_JS, "SHOW_JITSI_WATERMARK")),
+    Case("web.watermark", "fail", (_sub(INTERFACE_JS, "SHOW_JITSI_WATERMARK: false", "SHOW_JITSI_WATERMARK: true"),), "jitsi.org", (INTERFACE_JS, "SHOW_JITSI_WATERMARK")),
+    Case("web.watermark", "unclear", msg="interface_config.js", drop=(INTERFACE_JS,)),
+    Case("web.remote_controls", "pass"),
+    Case("web.remote_controls", "fail", (_sub(CONFIG_JS, "analytics: {}", "analytics: {},\n    disableRemoteMute: true"),), "disableRemoteMute", (CONFIG_JS, "disableRemoteMute")),
+    Case("web.deep_linking", "pass", where=(CONFIG_JS, "deeplinking")),
+    Case("web.deep_linking", "fail", (_sub(CONFIG_JS, "    deeplinking: { disabled: true },\n", ""),), "app stores"),
+    Case("web.config_js_secrets", "pass"),
+    Case("web.config_js_secrets", "fail", (_sub(CONFIG_JS, "analytics: {}", "analytics: {},\n    callStatsSecret: 'Zx8Kq2Lm7Wp4Rt9Vn3Bc6Hd1Gf5Js0Ya'"),), "public client configuration", (CONFIG_JS, "callStatsSecret")),
+    Case("web.config_js_secrets", "fail", (_sub(CONFIG_JS, f"{{ urls: 'stun:{D}:3478' }}", f"{{ urls: 'turn:{D}:3478', username: 'static', credential: 'Pq8Rt2Wx7Kz4Mv9Ln3Bs6Hc1Gd5Jf0Ya' }}"),), "public client configuration", (CONFIG_JS, "stunServers")),
+    # -- nginx -------------------------------------------------------------------------------------------
+    Case("web.tls_mozilla_profile", "pass", msg="intermediate", where=(NGINX, "ssl_protocols")),
+    Case("web.tls_mozilla_profile", "fail", (_sub(NGINX, "ECDHE-RSA-CHACHA20-POLY1305;", "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-SHA:AES256-SHA;"),), "outside Mozilla intermediate", (NGINX, "ssl_ciphers")),
+    Case("web.tls_mozilla_profile", "pass", (_sub(NGINX, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.3;"),), "modern", (NGINX, "ssl_protocols")),
+    Case("web.tls_mozilla_profile", "unclear", (_sub(NGINX, "    ssl_protocols TLSv1.2 TLSv1.3;\n", ""),), "ssl_protocols not set"),
+    Case("web.tls_mozilla_profile", "unclear", msg="nginx configuration", drop=(NGINX,)),
+    Case("web.hsts_max_age", "pass", where=(NGINX, "Strict-Transport-Security")),
+    Case("web.hsts_max_age", "fail", (_sub(NGINX, "max-age=63072000", "max-age=3600"),), "under six months", (NGINX, "Strict-Transport-Security")),
+    Case("web.ocsp_stapling", "pass", where=(NGINX, "ssl_stapling on")),
+    Case("web.ocsp_stapling", "fail", (_sub(NGINX, "    ssl_stapling on;\n    ssl_stapling_verify on;\n", ""),), "off", (NGINX, "server {@2")),
+    Case("web.http_redirect", "pass", where=(NGINX, "server {")),
+    Case("web.http_redirect", "fail", (_sub(NGINX, "        return 301 https://$host$request_uri;\n    }", "        root /usr/share/jitsi-meet;\n    }\n    location = /http-bind {\n        proxy_pass http://127.0.0.1:5280/http-bind;\n    }"),), "plain HTTP", (NGINX, "server {")),
+    Case("web.http_redirect", "fail", (_sub(ENV, "ENABLE_HTTP_REDIRECT=1", "ENABLE_HTTP_REDIRECT=0"),), "port 8000", (ENV, "ENABLE_HTTP_REDIRECT"), "docker"),
+    Case("web.security_headers", "pass", where=(NGINX, "Referrer-Policy")),
+    Case("web.security_headers", "fail", (_sub(NGINX, '    add_header Referrer-Policy "strict-origin-when-cross-origin" always;\n', ""),), "Referrer-Policy", (NGINX, "server {@2")),
+    Case("web.server_tokens", "pass", where=(NGINX, "server_tokens off")),
+    Case("web.server_tokens", "fail", (_sub(NGINX, "server_tokens off;", "server_tokens on;"),), "announces its version", (NGINX, "server_tokens on")),
+    Case("web.server_tokens", "unclear", (_sub(NGINX, "server_tokens off;\n", ""),), "nginx.conf"),
+    Case("web.internal_locations", "pass"),
+    Case("web.internal_locations", "fail", (_sub(NGINX, "    location = /http-bind {", "    location /colibri/ {\n        proxy_pass http://127.0.0.1:8080/colibri/;\n    }\n    location = /http-bind {"),), "internal endpoint", (NGINX, "location /colibri/")),
+    # -- certificates ------------------------------------------------------------------------------------
+    Case("cert.trusted_issuer", "pass", msg="Let's Encrypt", where=(CERT, "BEGIN CERTIFICATE")),
+    Case("cert.trusted_issuer", "fail", ((CERT, "", make_cert(self_signed=True)),), "self-signed", (CERT, "BEGIN CERTIFICATE")),
+    Case("cert.trusted_issuer", "unclear", msg="not in the evidence", drop=(CERT,)),
+    Case("cert.key_strength", "pass", msg="EC 256"),
+    Case("cert.key_strength", "fail", ((CERT, "", make_cert(rsa_bits=1024)),), "RSA key of 1024 bits", (CERT, "BEGIN CERTIFICATE")),
+    Case("cert.expiry", "pass", msg="more days"),
+    Case("cert.expiry", "fail", ((CERT, "", make_cert(days=-2, start_days=-92)),), "expired", (CERT, "BEGIN CERTIFICATE")),
+    Case("cert.expiry", "fail", ((CERT, "", make_cert(days=5)),), "expires in", (CERT, "BEGIN CERTIFICATE")),
+    Case("cert.domain_coverage", "pass", msg=D),
+    Case("cert.domain_coverage", "pass", ((CERT, "", make_cert(sans=("*.example.org",))),), "covers"),
+    Case("cert.domain_coverage", "fail", ((CERT, "", make_cert(sans=("other.example.net",))),), "does not cover", (CERT, "BEGIN CERTIFICATE")),
+    # -- coturn ------------------------------------------------------------------------------------------
+    Case("turn.auth_secret", "pass", where=(TURN, "use-auth-secret")),
+    Case("turn.auth_secret", "fail", (_sub(TURN, "static-auth-secret=Vq7rT2xK9mW4pL8sZ3nB6cY1dF5gH0jA", "static-auth-secret=changeme"),), "default", (TURN, "static-auth-secret")),
+    Case("turn.auth_secret", "fail", (_sub(TURN, "use-auth-secret\n", "lt-cred-mech\nuser=jitsi:Kx7Lm2Qz9Wt4Rp8Vn3Bs6Hd1Gf5Jc0Ya\n"),), "static long-term"),
+    Case("turn.auth_secret", "not_applicable", msg="no turnserver.conf", drop=(TURN,)),
+    Case("turn.denied_peer_ips", "pass", where=(TURN, "denied-peer-ip")),
+    Case("turn.denied_peer_ips", "fail", (_sub(TURN, "denied-peer-ip=10.0.0.0-10.255.255.255\n", ""),), "10.0.0.0/8", (TURN, "denied-peer-ip")),
+    Case("turn.no_loopback_peers", "pass", where=(TURN, "no-loopback-peers")),
+    Case("turn.no_loopback_peers", "fail", (_sub(TURN, "no-loopback-peers", "allow-loopback-peers"),), "local services", (TURN, "allow-loopback-peers")),
+    Case("turn.no_loopback_peers", "unclear", (_sub(TURN, "no-loopback-peers\n", ""),), "coturn version"),
+    Case("turn.no_loopback_peers", "pass", (_sub(TURN, "no-loopback-peers\n", ""),), "4.6.1", packages=(("coturn", "4.6.1-1"),)),
+    Case("turn.no_multicast_peers", "pass", where=(TURN, "no-multicast-peers")),
+    Case("turn.no_multicast_peers", "fail", (_sub(TURN, "no-multicast-peers\n", ""),), "not set"),
+    Case("turn.tls", "pass", where=(TURN, "cert=")),
+    Case("turn.tls", "fail", (_sub(TURN, "no-tlsv1\n", ""),), "TLS 1.0/1.1", (TURN, "cert=")),
+    Case("turn.tls", "fail", (_sub(TURN, f"cert=/etc/jitsi/meet/{D}.crt\n", ""),), "no cert/pkey"),
+    Case("turn.no_tcp_relay", "pass", where=(TURN, "no-tcp-relay")),
+    Case("turn.no_tcp_relay", "fail", (_sub(TURN, "no-tcp-relay\n", ""),), "allowed"),
+    # -- jibri -------------------------------------------------------------------------------------------
+    Case("jibri.recordings_directory", "pass", variant="jibri", msg="/srv/recordings", where=(JIBRI, "recordings-directory")),
+    Case("jibri.recordings_directory", "fail", (_sub(JIBRI, '"/srv/recordings"', '"/tmp/recordings"'),), "/tmp/recordings", (JIBRI, "recordings-directory"), "jibri"),
+    Case("jibri.recordings_directory", "not_applicable", msg="no Jibri"),
+    Case("jibri.recordings_encrypted", "pass", variant="jibri", commands=REC, msg="dm-crypt", where=(JIBRI, "recordings-directory")),
+    Case("jibri.recordings_encrypted", "fail", variant="jibri", commands=(("lsblk", LSBLK_ENCRYPTED.replace('NAME="recordings_crypt" TYPE="crypt"', 'NAME="sdb2" TYPE="part"')), ("findmnt", FINDMNT_ENCRYPTED.replace("/dev/mapper/recordings_crypt", "/dev/sdb2"))), msg="not encrypted", where=("cmd:findmnt", None)),
+    Case("jibri.recordings_encrypted", "unclear", variant="jibri", msg="findmnt/lsblk"),
+    Case("jibri.recordings_encrypted", "unclear", ((JIBRI, "", "jibri { recording { recordings-directory = "),), "jibri.conf", variant="jibri"),
+    Case("jibri.finalize_script", "pass", variant="jibri", where=(JIBRI, "finalize-script")),
+    Case("jibri.finalize_script", "fail", (_sub(JIBRI, "/usr/local/bin/jibri-finalize.sh", "/path/to/finalize"),), "stay on the recorder", (JIBRI, "finalize-script"), "jibri"),
+    Case("jibri.upload_targets", "pass", variant="jibri"),
+    Case("jibri.upload_targets", "fail", (_sub(JIBRI, 'rtmp-allow-list = [ "^rtmp://live\\\\.example\\\\.org/.*$" ]', 'rtmp-allow-list = [ ".*" ]'),), "any RTMP server", (JIBRI, "rtmp-allow-list"), "jibri"),
+    Case("jibri.upload_targets", "fail", (_sub(CONFIG_JS, "analytics: {}", "analytics: {},\n    dropbox: { appKey: 'k3y4pp' }"),), "Dropbox", (CONFIG_JS, "dropbox"), "jibri"),
+    Case("jibri.xmpp_cert_verification", "pass", variant="jibri", where=(JIBRI, "environments")),
+    Case("jibri.xmpp_cert_verification", "fail", (_sub(JIBRI, "trust-all-xmpp-certs = false", "trust-all-xmpp-certs = true"),), "prod", (JIBRI, "environments"), "jibri"),
+    # -- secret hygiene ----------------------------------------------------------------------------------
+    Case("secrets.reuse", "pass", msg="shared by design"),
+    Case("secrets.reuse", "fail", (_sub(JVB, f'PASSWORD = "{JVB_PW}"', f'PASSWORD = "{FOCUS_PW}"'),), "shared across purposes", (JVB, "PASSWORD")),
+    Case("secrets.file_permissions", "pass", msg="none world-readable"),
+    Case("secrets.file_permissions", "fail", msg="world-readable", where=(PROSODY_SITE, None), modes=((PROSODY_SITE, 0o644),)),
+    Case("secrets.file_permissions", "unclear", msg="no recorded mode", modes=((JICOFO, None),)),
+    # -- docker .env -------------------------------------------------------------------------------------
+    Case("docker.auth_enabled", "pass", variant="docker", where=(ENV, "ENABLE_AUTH")),
+    Case("docker.auth_enabled", "fail", (_sub(ENV, "ENABLE_AUTH=1", "ENABLE_AUTH=0"),), "anyone can create", (ENV, "ENABLE_AUTH"), "docker"),
+    Case("docker.auth_enabled", "not_applicable", msg="not a docker deployment"),
+    Case("docker.image_tag", "pass", variant="docker", msg="stable-10314", where=(ENV, "JITSI_IMAGE_VERSION")),
+    Case("docker.image_tag", "fail", (_sub(ENV, "JITSI_IMAGE_VERSION=stable-10314", "JITSI_IMAGE_VERSION=latest"),), "latest", (ENV, "JITSI_IMAGE_VERSION"), "docker"),
+    Case("docker.image_tag", "fail", (_sub(ENV, "JITSI_IMAGE_VERSION=stable-10314\n", ""),), "unstable", (COMPOSE, "web:"), "docker"),
+    Case("docker.passwords_generated", "pass", variant="docker", msg="strong"),
+    Case("docker.passwords_generated", "fail", (_sub(ENV, "JVB_AUTH_PASSWORD=7a1e3f5c9b2d4e6f8a0c2e4b6d8f1a3c", "JVB_AUTH_PASSWORD=passw0rd"),), "default", (ENV, "JVB_AUTH_PASSWORD"), "docker"),
+    Case("docker.passwords_generated", "fail", (_sub(ENV, "JICOFO_AUTH_PASSWORD=3f9c2a7d8e1b4c6a9f0e2d4b6c8a1e3f", "JICOFO_AUTH_PASSWORD="),), "empty", variant="docker"),
+    Case("docker.advertise_ips", "pass", variant="docker", where=(ENV, "JVB_ADVERTISE_IPS")),
+    Case("docker.advertise_ips", "fail", (_sub(ENV, "JVB_ADVERTISE_IPS=203.0.113.5\n", ""),), "meet-jit-si-turnrelay", variant="docker"),
+]
+
+
+def _line_of(text: str, needle: str) -> int:
+    """Line of the first occurrence of `needle` (`needle@2`: of the second)."""
+    needle, _, nth = needle.partition("@")
+    seen = 0
+    for n, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            seen += 1
+            if seen == int(nth or 1):
+                return n
+    raise AssertionError(f"{needle!r} not in the file")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_check_case(case: Case) -> None:
+    files = apply(_variant(case.variant), case.edits)
+    for path in case.drop:
+        files.pop(path, None)
+    modes = {p: 0o640 for p in files}
+    modes.update(dict(case.modes))  # type: ignore[arg-type]
+    snap = snapshot(files, dict(case.commands), modes=modes, packages=dict(case.packages) or None, denied=case.denied)  # type: ignore[arg-type]
+    finding = findings(snap)[case.check]
+    assert finding.status.value == case.status, f"{case.check}: {finding.status.value}: {finding.message}"
+    assert case.msg in finding.message, finding.message
+    if case.where is not None:
+        path, needle = case.where
+        line = None if needle is None or path.startswith("cmd:") else _line_of(files[path], needle)
+        places = [(e.location.path, e.location.line) for e in finding.evidence]
+        assert (path, line) in places, f"expected {path}:{line} in {places}"
+    for e in finding.evidence:  # evidence never carries a secret value
+        assert "Vq7rT2xK9mW4" not in (e.excerpt or "") and "Rk3Lm9Qz2Wx7" not in (e.excerpt or "")
+
+
+def _catalogue_ids() -> set[str]:
+    ids: set[str] = set()
+    for name in CATALOGUE_MODULES:
+        ids |= {c.id for c in checks_in_module(importlib.import_module(f"checks.{name}"))}
+    return ids
+
+
+def test_every_catalogue_check_has_a_pass_and_a_fail_case() -> None:
+    ids = _catalogue_ids()
+    passed = {c.check for c in CASES if c.status == "pass"}
+    failed = {c.check for c in CASES if c.status == "fail"}
+    assert not (ids - passed - set(NO_PASS)), f"no pass case: {sorted(ids - passed - set(NO_PASS))}"
+    assert not (ids - failed - set(NO_FAIL)), f"no fail case: {sorted(ids - failed - set(NO_FAIL))}"
+    assert {c.check for c in CASES} <= ids
+
+
+def test_base_deployment_passes_every_applicable_catalogue_check() -> None:
+    """The hardened base is the pass fixture: nothing in it fails."""
+    snap = snapshot(base_files(), dict(REC))
+    failed = {k: f.message for k, f in findings(snap).items() if k in _catalogue_ids() and f.status.value == "fail"}
+    assert failed == {"sso.mfa_delegated": "authentication is internal_hashed: no identity provider that could enforce MFA"}
+
+
+def test_unreadable_file_makes_checks_unclear_not_pass() -> None:
+    from auditor.snapshot import CollectedItem, ItemStatus
+
+    snap = snapshot({k: v for k, v in base_files().items() if k != TURN})
+    snap.add(CollectedItem(TURN, "file", ItemStatus.PERMISSION_DENIED, None, error="permission denied"))
+    found = findings(snap)
+    for cid in ("turn.auth_secret", "turn.denied_peer_ips", "turn.tls"):
+        assert found[cid].status.value == "unclear", (cid, found[cid].message)
+        assert "permission denied" in found[cid].message
