@@ -75,6 +75,7 @@ _NOT_SECRET_NAME_RE = re.compile(
 # `key value` only at the start of a line (Java properties, coturn, HOCON) so prose is not taken for a setting.
 _VALUE = (
     r"""(?:(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q)).){1,4096}?)(?P=q)"""
+    r"""|\[(?P<eq>=*)\[(?P<lb>.{1,4096}?)\](?P=eq)\]"""  # Lua long string [[...]] / [==[...]==]
     r"""|(?P<bv>[^\s,;#"'`}{\]\[=:][^\s,;#"'`}{\]\[]{0,4095}))"""
 )
 # A bare key starts where no identifier character precedes it and is at most 256 characters long:
@@ -87,6 +88,16 @@ _LEXICAL_RES = (
     ),
     re.compile(r"^[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})[ \t]+" + _VALUE, re.MULTILINE),
     re.compile(r"(?P<key>\[?[\"'][^\"'\r\n]{1,256}[\"']\]?)[ \t]*(?:=|:)[ \t]*" + _VALUE),
+)
+# Line-oriented formats (properties, dotenv, shell, coturn, saslauthd, YAML) read an unquoted value to
+# the end of the line, punctuation included (`Yb4#nQ8@`, `a,b;c`), where the bare token above stops at
+# the first `#`, `,`, `;`, bracket or blank and left the rest of the secret in the snapshot. The rest of
+# the line is registered too, whole and cut at an inline ` #` comment and at the first blank, so the
+# value is replaced whichever way its format reads it. Anchored at the line start: linear per line.
+_LINE_VALUE_RE = re.compile(
+    r"^[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})(?:[ \t]*[=:][ \t]*|[ \t]+)"
+    r"(?P<lv>[^\s\"'`{\[(=:][^\r\n]{0,4095}?)[ \t]*\r?$",
+    re.MULTILINE,
 )
 _PEM_KEY_RE = re.compile(
     r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.*?(?:-----END \1-----|\Z)",
@@ -183,14 +194,22 @@ class Redactor:
             for m in regex.finditer(text):
                 if not is_secret_name(m.group("key")):
                     continue
-                value = m.group("qv") if m.group("q") else m.group("bv")
+                value = m.group("qv") if m.group("q") else m.group("lb") or m.group("bv")
                 if value is None or MARKER_RE.fullmatch(value):
                     continue
-                if not m.group("q") and value.lower() in _BARE_LITERALS:
+                if not m.group("q") and not m.group("lb") and value.lower() in _BARE_LITERALS:
                     continue  # `secret = true` (prosody external_services) is a flag, not a secret
                 self.note(_unescape(value))
                 if value != _unescape(value):
                     self.note(value)
+        for m in _LINE_VALUE_RE.finditer(text):
+            if not is_secret_name(m.group("key")):
+                continue
+            whole = m.group("lv")
+            for value in {whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0]}:
+                if value.rstrip(",;").lower() in _BARE_LITERALS or MARKER_RE.search(value):
+                    continue
+                self.note(value)
 
     def rewrite(self, text: str) -> tuple[str, int]:
         count = 0
