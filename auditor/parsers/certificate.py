@@ -63,7 +63,7 @@ class _Block:
     headers: bool  # RFC 1421 headers such as Proc-Type: 4,ENCRYPTED
 
 
-def pem_blocks(text: str) -> list[_Block]:
+def _pem_blocks(text: str) -> list[_Block]:
     blocks: list[_Block] = []
     label: str | None = None
     start, body, headers = 0, [], False
@@ -90,7 +90,7 @@ def pem_blocks(text: str) -> list[_Block]:
 
 def parse_certificates(text: str, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[CertInfo]:
     text = prepare_text(text, path, max_bytes)
-    return [_describe(b, path) for b in pem_blocks(text) if b.label in ("CERTIFICATE", "X509 CERTIFICATE")]
+    return [_describe(b, path) for b in _pem_blocks(text) if b.label in ("CERTIFICATE", "X509 CERTIFICATE")]
 
 
 def contains_private_key(text: str) -> bool:
@@ -101,7 +101,7 @@ def private_key_blocks(text: str, path: str, *, max_bytes: int = DEFAULT_MAX_BYT
     """Type and size of each PEM private key (unencrypted ones only); never the key itself."""
     text = prepare_text(text, path, max_bytes)
     out = []
-    for block in pem_blocks(text):
+    for block in _pem_blocks(text):
         if not block.label.endswith("PRIVATE KEY"):
             continue
         encrypted = "ENCRYPTED" in block.label or (block.headers and "ENCRYPTED" in block.pem)

@@ -187,3 +187,12 @@ def test_parses_from_several_threads() -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(one, range(12)))
     assert results == [None if i % 3 == 0 else 8888 for i in range(12)]
+
+
+def test_pyhocon_loaders_refuse_if_an_include_ever_got_through() -> None:
+    from auditor.parsers.hocon import _run_pyhocon, _sandboxed_pyhocon
+
+    with _sandboxed_pyhocon([]), pytest.raises(ConfigParseError, match="refused"):
+        _run_pyhocon('include "/etc/passwd"\n', "backstop.conf")
+    with _sandboxed_pyhocon([]), pytest.raises(ConfigParseError, match="refused"):
+        _run_pyhocon('include url("http://127.0.0.1:9/x")\n', "backstop.conf")
