@@ -171,15 +171,11 @@ def _parse_one(f: DiscoveredFile, parser: _ParseFn) -> ParsedFile[Any]:
     except ConfigParseError as exc:
         return ParsedFile(f.role, f.path, None, str(exc), exc.line, f.active)
     except Exception as exc:  # a parser bug must cost one file, never the audit
-        return ParsedFile(
-            f.role, f.path, None, f"{f.path}: parser failed ({type(exc).__name__})", None, f.active
-        )
+        return ParsedFile(f.role, f.path, None, f"{f.path}: parser failed ({type(exc).__name__})", None, f.active)
 
 
 def _parse_nginx(dep: Deployment) -> None:
-    texts = {
-        f.path: f.item.text() for f in dep.files if f.role in (Role.NGINX_MAIN, Role.NGINX_SITE) and f.item.ok
-    }
+    texts = {f.path: f.item.text() for f in dep.files if f.role in (Role.NGINX_MAIN, Role.NGINX_SITE) and f.item.ok}
     mains = [f for f in dep.files if f.role is Role.NGINX_MAIN]
     sites = [f for f in dep.files if f.role is Role.NGINX_SITE]
     entries = [f for f in mains if f.item.ok] or [f for f in sites if f.active]
@@ -196,22 +192,24 @@ def _parse_nginx(dep: Deployment) -> None:
         )
         return
     for f in entries:
-        dep.parsed.setdefault(Role.NGINX_SITE, []).append(
-            _parse_one(f, lambda _text, path: parse_nginx(texts, path))
-        )
+        dep.parsed.setdefault(Role.NGINX_SITE, []).append(_parse_one(f, lambda _text, path: parse_nginx(texts, path)))
 
 
 def _build_prosody(dep: Deployment) -> None:
     mains = [p for p in dep.of(Role.PROSODY_MAIN) if p.ok]
     includes = [p for p in dep.of(Role.PROSODY_INCLUDE, active_only=False) if p.ok]
     configs: dict[str, ProsodyConfig] = {p.path: p.value for p in [*mains, *includes] if p.value is not None}
+    # Files that exist but did not parse: an Include that matches them leaves the view incomplete.
+    unparsed = [
+        p.path for p in [*dep.of(Role.PROSODY_MAIN), *dep.of(Role.PROSODY_INCLUDE, active_only=False)] if not p.ok
+    ]
     if not configs:
         return
     try:
         if mains:
-            dep.prosody = build_effective(configs, mains[0].path)
+            dep.prosody = build_effective(configs, mains[0].path, unparsed=unparsed)
         else:
             active = [p.path for p in includes if p.active] or [p.path for p in includes]
-            dep.prosody = build_effective({p: configs[p] for p in active}, None)
+            dep.prosody = build_effective({p: configs[p] for p in active}, None, unparsed=unparsed)
     except ConfigParseError as exc:
         dep.prosody_error = str(exc)
