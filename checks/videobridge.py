@@ -114,7 +114,7 @@ def stun_mapping(ctx: AuditContext) -> CheckResult:
     if early:
         return early
     v = ctx.view
-    own = v.own_domain()
+    own = v.own_domains()  # docker: the public host, not only the internal XMPP domain
     pf = ctx.deployment.jvb
     addresses: list[str] = []
     where: list[Evidence] = []

@@ -68,7 +68,7 @@ def p2p_stun_servers(ctx: AuditContext) -> CheckResult:
     p2p = ctx.fact("p2p.enabled")
     if p2p.value is False:
         return CheckResult.not_applicable("peer-to-peer mode is disabled", *p2p.evidence)
-    own = v.own_domain()
+    own = v.own_domains()  # docker: the public host, not only the internal XMPP domain
     urls: list[str] = []
     if v.cfg_ok:
         servers = v.js("p2p.stunServers")
