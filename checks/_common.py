@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.facts import ANONYMOUS_AUTH, View, ev
-from auditor.model import CheckResult, Evidence
+from auditor.model import CheckResult, Evidence, Status
 from auditor.parsers.base import Location
 from auditor.redaction import SecretVerdict
 
@@ -153,3 +155,34 @@ def na_unless_prosody(ctx: AuditContext) -> CheckResult | None:
     if ctx.view.prosody is None:
         return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
     return None
+
+
+def prosody_gap(ctx: AuditContext) -> str | None:
+    """Why part of the prosody configuration is missing from the effective view (unreadable or broken
+    file, Include of a file not collected), or None."""
+    dep = ctx.deployment
+    if dep.prosody_error:
+        return dep.prosody_error
+    for role in (Role.PROSODY_MAIN, Role.PROSODY_INCLUDE):
+        for p in dep.of(role):
+            if p.value is None:
+                return p.error or f"{p.path}: unreadable"
+    if dep.prosody is not None and dep.prosody.missing_includes:
+        inc = dep.prosody.missing_includes[0]
+        return f"{inc.location}: Include {inc.pattern} not in the evidence"
+    return None
+
+
+def complete_prosody(fn: Callable[[AuditContext], CheckResult]) -> Callable[[AuditContext], CheckResult]:
+    """A pass judged on a partial prosody configuration is unfounded: make it unclear (fails stand)."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: AuditContext) -> CheckResult:
+        result = fn(ctx)
+        if result.status is Status.PASS and ctx.view.prosody is not None:
+            gap = prosody_gap(ctx)
+            if gap:
+                return CheckResult.unclear(f"cannot tell: part of the prosody configuration is unusable ({gap})", *result.evidence)
+        return result
+
+    return wrapper

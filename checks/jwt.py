@@ -8,6 +8,7 @@ from auditor.context import AuditContext
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
 from checks._common import (
+    complete_prosody,
     conference_mucs,
     evs,
     secret_verdict,
@@ -51,6 +52,7 @@ def _scope(ctx: AuditContext) -> tuple[list[str], bool] | CheckResult:
     or, for HS256, a random secret of 32+ characters: app_secret = "<openssl rand -hex 32>".""",
     references=(HANDBOOK_JWT, TOKEN_LIB),
 )
+@complete_prosody
 def signing_keys(ctx: AuditContext) -> CheckResult:
     scope = _scope(ctx)
     if isinstance(scope, CheckResult):
@@ -103,6 +105,7 @@ def signing_keys(ctx: AuditContext) -> CheckResult:
     <kid>.pem from it); remove app_secret. Docker: JWT_ASAP_KEYSERVER=https://keys.example.org/asap""",
     references=(HANDBOOK_JWT, TOKEN_LIB),
 )
+@complete_prosody
 def asymmetric_keys(ctx: AuditContext) -> CheckResult:
     scope = _scope(ctx)
     if isinstance(scope, CheckResult):
@@ -139,6 +142,7 @@ def asymmetric_keys(ctx: AuditContext) -> CheckResult:
     separate anonymous VirtualHost if they must join. Docker: JWT_ALLOW_EMPTY=0""",
     references=(HANDBOOK_JWT, TOKEN_LIB),
 )
+@complete_prosody
 def empty_token_refused(ctx: AuditContext) -> CheckResult:
     scope = _scope(ctx)
     if isinstance(scope, CheckResult):
@@ -182,6 +186,7 @@ def _restricted(value: Any) -> bool:
     Docker: JWT_ACCEPTED_ISSUERS=my-idp and JWT_ACCEPTED_AUDIENCES=jitsi""",
     references=(TOKEN_LIB,),
 )
+@complete_prosody
 def accepted_issuers_audiences(ctx: AuditContext) -> CheckResult:
     scope = _scope(ctx)
     if isinstance(scope, CheckResult):
@@ -227,6 +232,7 @@ def accepted_issuers_audiences(ctx: AuditContext) -> CheckResult:
     Docker: keep JWT_TOKEN_AUTH_MODULE=token_verification (the default).""",
     references=(HANDBOOK_JWT,),
 )
+@complete_prosody
 def token_verification(ctx: AuditContext) -> CheckResult:
     scope = _scope(ctx)
     if isinstance(scope, CheckResult):

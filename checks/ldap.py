@@ -9,7 +9,7 @@ from auditor.discovery import Role
 from auditor.facts import ANONYMOUS_AUTH
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
-from checks._common import ev, evs, file_error, parsed, secret_verdict, short, truthy, why_missing
+from checks._common import complete_prosody, ev, evs, file_error, parsed, secret_verdict, short, truthy, why_missing
 
 HANDBOOK_LDAP = "https://jitsi.github.io/handbook/docs/devops-guide/ldap-authentication"
 SASLAUTHD = "https://github.com/cyrusimap/cyrus-sasl/blob/master/saslauthd/LDAP_SASLAUTHD"
@@ -113,6 +113,7 @@ def _saslauthd(ctx: AuditContext) -> LdapSetup | CheckResult:
     mod_auth_ldap: ldap_tls = true. Docker: LDAP_URL=ldaps://ldap.example.org/ or LDAP_START_TLS=1""",
     references=(HANDBOOK_LDAP, SASLAUTHD),
 )
+@complete_prosody
 def transport_encrypted(ctx: AuditContext) -> CheckResult:
     s = _setup(ctx)
     if isinstance(s, CheckResult):
@@ -151,6 +152,7 @@ def _reqcert_allow(ctx: AuditContext) -> Evidence | None:
     /etc/ldap/ldap.conf: TLS_REQCERT demand. Docker: LDAP_TLS_CHECK_PEER=1""",
     references=(HANDBOOK_LDAP, SASLAUTHD),
 )
+@complete_prosody
 def peer_verified(ctx: AuditContext) -> CheckResult:
     s = _setup(ctx)
     if isinstance(s, CheckResult):
@@ -184,6 +186,7 @@ def peer_verified(ctx: AuditContext) -> CheckResult:
     port 5222 is bound to 127.0.0.1 and clients come only through nginx over TLS.""",
     references=(HANDBOOK_LDAP, "https://prosody.im/doc/modules/mod_saslauth"),
 )
+@complete_prosody
 def plain_auth_encrypted(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -222,6 +225,7 @@ def plain_auth_encrypted(ctx: AuditContext) -> CheckResult:
     LDAP_BINDPW in .env) and read-only rights on the user subtree.""",
     references=(HANDBOOK_LDAP,),
 )
+@complete_prosody
 def bind_password(ctx: AuditContext) -> CheckResult:
     s = _setup(ctx)
     if isinstance(s, CheckResult):

@@ -7,7 +7,7 @@ from typing import Any
 from auditor.context import AuditContext
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
-from checks._common import conference_mucs, evs, module_hosts, section_ev, token_hosts, why_missing
+from checks._common import complete_prosody, conference_mucs, evs, module_hosts, section_ev, token_hosts, why_missing
 
 TEMPLATE = "https://github.com/jitsi/jitsi-meet/blob/master/doc/debian/jitsi-meet-prosody/prosody.cfg.lua-jvb.example"
 PLUGINS = "https://github.com/jitsi/jitsi-meet/tree/master/resources/prosody-plugins"
@@ -46,6 +46,7 @@ def _module_ev(ctx: AuditContext, host: str, module: str) -> Evidence:
     or with tokens: Component "conference.meet.example.org" "muc" modules_enabled = { ..., "muc_wait_for_host" }.""",
     references=("https://jitsi.github.io/handbook/docs/devops-guide/secure-domain", PLUGINS),
 )
+@complete_prosody
 def wait_for_host(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is not None:
@@ -80,6 +81,7 @@ def wait_for_host(ctx: AuditContext) -> CheckResult:
     muc_wait_for_host on the conference MUC (or jitsi-contrib's "muc_lobby_autostart").""",
     references=(PLUGINS, CONTRIB),
 )
+@complete_prosody
 def persistent_lobby(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -115,6 +117,7 @@ def _component(ctx: AuditContext, ctype: str) -> str | None:
     and on the main VirtualHost: end_conference_component = "endconference.meet.example.org".""",
     references=(TEMPLATE,),
 )
+@complete_prosody
 def end_conference(ctx: AuditContext) -> CheckResult:
     early = _prosody_or(ctx)
     if early:
@@ -142,6 +145,7 @@ def end_conference(ctx: AuditContext) -> CheckResult:
     in config.js: disablePolls: true. Docker: keep DISABLE_POLLS unset, or set it to true to remove polls.""",
     references=(TEMPLATE, "https://github.com/jitsi/security-advisories"),
 )
+@complete_prosody
 def polls_server_side(ctx: AuditContext) -> CheckResult:
     early = _prosody_or(ctx)
     if early:
@@ -176,6 +180,7 @@ def polls_server_side(ctx: AuditContext) -> CheckResult:
     allowners_moderated_subdomains / token_affiliation to grant moderator from the token.""",
     references=(PLUGINS, CONTRIB),
 )
+@complete_prosody
 def moderator_rights(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -213,6 +218,7 @@ def _int(value: Any) -> int | None:
     Docker: MAX_PARTICIPANTS=100""",
     references=(PLUGINS,),
 )
+@complete_prosody
 def max_occupants(ctx: AuditContext) -> CheckResult:
     early = _prosody_or(ctx)
     if early:
@@ -249,6 +255,7 @@ def max_occupants(ctx: AuditContext) -> CheckResult:
     Docker: PROSODY_ENABLE_RATE_LIMITS=1""",
     references=(TEMPLATE,),
 )
+@complete_prosody
 def join_rate_limit(ctx: AuditContext) -> CheckResult:
     early = _prosody_or(ctx)
     if early:
@@ -278,6 +285,7 @@ def join_rate_limit(ctx: AuditContext) -> CheckResult:
     remediation="""Keep a conference MUC component and do not set securityUi: { disableLobbyPassword: true } in config.js.""",
     references=("https://jitsi.github.io/handbook/docs/user-guide/user-guide-advanced",),
 )
+@complete_prosody
 def meeting_passwords(ctx: AuditContext) -> CheckResult:
     early = _prosody_or(ctx)
     if early:
@@ -305,6 +313,7 @@ def meeting_passwords(ctx: AuditContext) -> CheckResult:
     limits = { c2s = { rate = "10kb/s" }; s2sin = { rate = "30kb/s" } }""",
     references=("https://prosody.im/doc/modules/mod_limits",),
 )
+@complete_prosody
 def connection_limits(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:

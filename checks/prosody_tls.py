@@ -9,7 +9,16 @@ from auditor.facts import ANONYMOUS_AUTH, cipher_string_is_weak
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
-from checks._common import anonymous_hosts, is_loopback, prosody_version, section_ev, short, truthy, why_missing
+from checks._common import (
+    anonymous_hosts,
+    complete_prosody,
+    is_loopback,
+    prosody_version,
+    section_ev,
+    short,
+    truthy,
+    why_missing,
+)
 
 PROSODY_SEC = "https://prosody.im/doc/security"
 PROSODY_S2S = "https://prosody.im/doc/s2s"
@@ -44,6 +53,7 @@ def _s2s_enabled(ctx: AuditContext) -> tuple[bool, Evidence]:
     remediation="""In the global section of prosody.cfg.lua: modules_disabled = { "s2s" } (or firewall 5269).""",
     references=(PROSODY_S2S,),
 )
+@complete_prosody
 def s2s_disabled(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -77,6 +87,7 @@ def s2s_disabled(ctx: AuditContext) -> CheckResult:
     remediation="""Global section: s2s_require_encryption = true; s2s_secure_auth = true (or disable s2s).""",
     references=(PROSODY_S2S, PROSODY_SEC),
 )
+@complete_prosody
 def s2s_encryption(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -146,6 +157,7 @@ def _ssl_settings(v: Any) -> list[tuple[str, dict[str, Any], Evidence]]:
     ssl = { protocol = "tlsv1_2+"; ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305" }""",
     references=(PROSODY_ADVANCED_SSL,),
 )
+@complete_prosody
 def tls_protocol(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -195,6 +207,7 @@ def _interfaces(value: Any) -> list[str]:
     remediation="""Global section: http_interfaces = { "127.0.0.1", "::1" } and https_ports = { }""",
     references=(PROSODY_HTTP,),
 )
+@complete_prosody
 def http_interfaces(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -235,6 +248,7 @@ def http_interfaces(ctx: AuditContext) -> CheckResult:
     remediation="""Keep consider_bosh_secure only with http_interfaces = { "127.0.0.1", "::1" } (or a firewall on 5280).""",
     references=(PROSODY_HTTP,),
 )
+@complete_prosody
 def bosh_secure_assumption(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -266,6 +280,7 @@ def bosh_secure_assumption(ctx: AuditContext) -> CheckResult:
     cross_domain_bosh = { "https://meet.example.org" }). Docker: leave XMPP_CROSS_DOMAIN unset.""",
     references=("https://prosody.im/doc/modules/mod_bosh", "https://prosody.im/doc/modules/mod_websocket"),
 )
+@complete_prosody
 def cross_domain(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -301,6 +316,7 @@ def cross_domain(ctx: AuditContext) -> CheckResult:
     component admins = { "focus@auth.meet.example.org" } on the MUCs are expected.""",
     references=("https://prosody.im/doc/admins",),
 )
+@complete_prosody
 def admins(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -349,6 +365,7 @@ def _log_levels(value: Any) -> list[str]:
     remediation="""Global section: log = { info = "/var/log/prosody/prosody.log"; error = "/var/log/prosody/prosody.err" }""",
     references=(PROSODY_LOGGING,),
 )
+@complete_prosody
 def logging(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:

@@ -7,7 +7,18 @@ from auditor.discovery import Role
 from auditor.facts import ANONYMOUS_AUTH
 from auditor.model import CheckResult, Severity
 from auditor.registry import check
-from checks._common import anonymous_hosts, conference_mucs, ev, evs, parsed, section_ev, short, truthy, why_missing
+from checks._common import (
+    anonymous_hosts,
+    complete_prosody,
+    conference_mucs,
+    ev,
+    evs,
+    parsed,
+    section_ev,
+    short,
+    truthy,
+    why_missing,
+)
 
 TEMPLATE = "https://github.com/jitsi/jitsi-meet/blob/master/doc/debian/jitsi-meet-prosody/prosody.cfg.lua-jvb.example"
 SECURE_DOMAIN = "https://jitsi.github.io/handbook/docs/devops-guide/secure-domain"
@@ -26,6 +37,7 @@ SECURE_DOMAIN = "https://jitsi.github.io/handbook/docs/devops-guide/secure-domai
         restrict_room_creation = true""",
     references=("CVE-2021-33506", TEMPLATE),
 )
+@complete_prosody
 def restrict_room_creation(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:
@@ -68,6 +80,7 @@ def restrict_room_creation(ctx: AuditContext) -> CheckResult:
     and in config.js: hosts: { domain: 'meet.example.org', anonymousdomain: 'guest.meet.example.org' }""",
     references=(SECURE_DOMAIN,),
 )
+@complete_prosody
 def guest_domain_consistent(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if not v.cfg_ok and v.prosody is None:
@@ -119,6 +132,7 @@ def guest_domain_consistent(ctx: AuditContext) -> CheckResult:
     jicofo { authentication { enabled = true, type = XMPP, login-url = "meet.example.org" } }""",
     references=(SECURE_DOMAIN,),
 )
+@complete_prosody
 def jicofo_login_url(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     jicofo = ctx.deployment.jicofo
@@ -172,6 +186,7 @@ def jicofo_login_url(ctx: AuditContext) -> CheckResult:
     prosodyctl register <user> meet.example.org <password>.""",
     references=("https://prosody.im/doc/modules/mod_register",),
 )
+@complete_prosody
 def registration_closed(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     if v.prosody is None:

@@ -114,6 +114,8 @@ CASES: list[Case] = [
     Case("auth.jicofo_login_url", "pass", ((JICOFO, "", None), (JICOFO_PROPS, "", f"org.jitsi.jicofo.auth.URL=XMPP:{D}\n")), "jicofo logins go to", (JICOFO_PROPS, "auth.URL")),
     Case("auth.jicofo_login_url", "not_applicable", variant="jwt", msg="not enabled"),
     Case("auth.registration_closed", "pass"),
+    Case("auth.registration_closed", "unclear", msg="part of the prosody configuration", denied=(PROSODY_SITE,)),
+    Case("xmpp.admins", "unclear", msg="part of the prosody configuration", denied=(PROSODY_SITE,)),
     Case("auth.registration_closed", "fail", (_sub(PROSODY_MAIN, "allow_registration = false", "allow_registration = true"),), "registration is open", (PROSODY_MAIN, "allow_registration")),
     # -- JWT ---------------------------------------------------------------------------------------------
     Case("jwt.signing_keys", "pass", variant="jwt", where=(PROSODY_SITE, "asap_key_server")),
