@@ -28,4 +28,5 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "secret_hygiene",
     "docker_env",
     "live_tls", "live_http", "live_exposure", "live_xmpp",
+    "versions",
 )

@@ -1,0 +1,216 @@
+"""docker-jitsi-meet image references: from compose files (with `.env` interpolation) or `.env` alone.
+
+`jitsi/web:${JITSI_IMAGE_VERSION:-unstable}` is resolved with the `.env` beside the compose file, as
+`docker compose` does; a value that only the shell could supply (a key listed without `=`), a floating
+tag (`latest`, `unstable`, `stable`) or no tag at all leaves the version unknown.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from auditor.advisories.data import DOCKER_IMAGES
+from auditor.deployment import Deployment
+from auditor.discovery import Role
+from auditor.parsers.base import ConfigParseError
+from auditor.parsers.compose import parse_compose
+from auditor.parsers.dotenv import EnvValue
+
+FLOATING_TAGS = {"latest", "unstable", "stable", "nightly"}
+IMAGE_VAR = "JITSI_IMAGE_VERSION"
+DEFAULT_IMAGES = ("web", "prosody", "jicofo", "jvb")  # docker-compose.yml's services
+_RELEASE_TAG_RE = re.compile(r"^stable-\d+(?:-\d+)?$")
+_VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|(\$))")
+_IMAGE_LINE_RE = re.compile(r"^\s*-?\s*image\s*:")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    name: str  # repository without registry, tag or digest: "jitsi/web"
+    tag: str | None  # None: no tag, or not resolvable
+    digest: str | None
+    written: str  # as in the file
+    path: str
+    line: int | None
+    problem: str | None = None  # why the tag cannot be resolved
+
+    @property
+    def jitsi_image(self) -> str | None:
+        """`web`, `prosody`, ... for docker-jitsi-meet images, else None."""
+        owner, _, short = self.name.rpartition("/")
+        return short if owner == "jitsi" and short in DOCKER_IMAGES else None
+
+    @property
+    def release_tag(self) -> str | None:
+        return self.tag if self.tag is not None and _RELEASE_TAG_RE.match(self.tag) else None
+
+    @property
+    def reference(self) -> str:
+        text = self.name + (f":{self.tag}" if self.tag else "")
+        return text + (f"@{self.digest}" if self.digest else "")
+
+    @property
+    def version_problem(self) -> str | None:
+        """Why this image's release is unknown (None: a `stable-N[-k]` tag)."""
+        if self.release_tag is not None:
+            return None
+        if self.problem:
+            return self.problem
+        if self.tag is None:
+            return "no tag (docker pulls 'latest')" if self.digest is None else "pinned by digest only"
+        if self.tag in FLOATING_TAGS:
+            return f"tag {self.tag!r} follows a moving channel, not a release"
+        return f"tag {self.tag!r} is not a stable-N release tag"
+
+
+def parse_image(reference: str) -> tuple[str, str | None, str | None]:
+    """`[registry/]repo[:tag][@digest]` → (repo, tag, digest); docker.io and its library/ dropped."""
+    ref, _, digest = reference.strip().partition("@")
+    head, sep, last = ref.rpartition("/")
+    tag = None
+    if ":" in last:
+        last, tag = last.split(":", 1)
+    parts = ([*head.split("/")] if sep else []) + [last]
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if len(parts) == 2 and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts).lower(), tag or None, digest or None
+
+
+def interpolate(text: str, env: Mapping[str, str | None]) -> tuple[str | None, str | None]:
+    """Compose variable interpolation; (result, None) or (None, why it cannot be resolved).
+
+    `env` maps names from `.env`; a None value means the key is listed without a value (the shell
+    supplies it). Unset variables follow compose's `${X:-default}`, `${X-default}`, `${X:+alt}`,
+    `${X:?error}` forms; a bare unset `${X}` becomes "" like compose does.
+    """
+    problem: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(5):
+            return "$"
+        name = m.group(1) or m.group(4)
+        op, arg = m.group(2), m.group(3) or ""
+        if name in env and env[name] is None:
+            problem.append(f"{name} is taken from the shell environment (listed in .env without a value)")
+            return ""
+        value = env.get(name)
+        empty = not value
+        if op in (":-", "-"):
+            return arg if (value is None or (op == ":-" and empty)) else str(value)
+        if op in (":+", "+"):
+            return arg if (value is not None and not (op == ":+" and empty)) else ""
+        if op in (":?", "?"):
+            if value is None or (op == ":?" and empty):
+                problem.append(f"{name} is not set (compose would refuse: {arg or 'required'})")
+                return ""
+            return str(value)
+        return value or ""
+
+    result = _VAR_RE.sub(sub, text)
+    return (None, problem[0]) if problem else (result, None)
+
+
+def images_from_compose(
+    text: str, path: str, env: Mapping[str, str | None], env_path: str | None = None
+) -> list[ImageRef]:
+    """Every service image of one compose file (ConfigParseError if the file is not valid YAML)."""
+    doc = parse_compose(text, path)
+    lines = text.splitlines()
+    out: list[ImageRef] = []
+    for svc in doc.services.values():
+        if svc.image is None:
+            continue
+        line = _image_line(lines, svc.line)
+        resolved, problem = interpolate(svc.image, env)
+        if resolved is None:
+            name, _, _ = parse_image(_VAR_RE.sub("", svc.image))
+            out.append(ImageRef(name, None, None, svc.image, path, line, problem))
+            continue
+        name, tag, digest = parse_image(resolved)
+        note = None
+        if "$" in svc.image and IMAGE_VAR in svc.image and IMAGE_VAR not in env:
+            where = f" in {env_path}" if env_path else " (no .env beside the compose file)"
+            note = f"{IMAGE_VAR} is not set{where}: the compose default {tag!r} applies"
+        ref = ImageRef(name, tag, digest, svc.image, path, line, None)
+        if note and ref.release_tag is None:
+            ref = ImageRef(name, tag, digest, svc.image, path, line, note)
+        out.append(ref)
+    return out
+
+
+def _image_line(lines: list[str], service_line: int) -> int | None:
+    for i in range(max(service_line - 1, 0), min(len(lines), service_line + 200)):
+        if i >= service_line and re.match(r"^\S", lines[i]):
+            break
+        if _IMAGE_LINE_RE.match(lines[i]):
+            return i + 1
+    return None
+
+
+def images_from_env(env: Mapping[str, EnvValue], path: str) -> list[ImageRef]:
+    """No compose file: the standard images, tagged with `.env`'s JITSI_IMAGE_VERSION if it is set."""
+    entry = env.get(IMAGE_VAR)
+    if entry is None:
+        problem = f"no compose file and no {IMAGE_VAR} in {path}: the image tags are unknown"
+        return [ImageRef(f"jitsi/{i}", None, None, "", path, None, problem) for i in DEFAULT_IMAGES]
+    if entry.value is None:
+        problem = f"{IMAGE_VAR} is taken from the shell environment (listed in .env without a value)"
+        return [ImageRef(f"jitsi/{i}", None, None, "", path, entry.line, problem) for i in DEFAULT_IMAGES]
+    written = f"{IMAGE_VAR}={entry.value}"
+    return [ImageRef(f"jitsi/{i}", entry.value or None, None, written, path, entry.line) for i in DEFAULT_IMAGES]
+
+
+@dataclass(frozen=True, slots=True)
+class DockerEvidence:
+    images: list[ImageRef]
+    notes: list[str]  # compose files that could not be read, assumptions made
+
+    @property
+    def detected(self) -> bool:
+        return bool(self.images or self.notes)
+
+
+def deployment_images(dep: Deployment) -> DockerEvidence:
+    """The docker-jitsi-meet images of a deployment: compose files (and sibling *.yml such as
+    jibri.yml/jigasi.yml), resolved with the `.env` of the same directory; `.env` alone otherwise."""
+    envs = {posixpath.dirname(p.path): p for p in dep.of(Role.DOCKER_ENV, active_only=False)}
+    composes = dep.of(Role.DOCKER_COMPOSE, active_only=False)
+    texts: dict[str, str | None] = {p.path: p.value for p in composes}
+    for directory in {posixpath.dirname(p) for p in list(texts)}:
+        for key, item in dep.snapshot.items.items():
+            if (
+                item.kind == "file"
+                and key not in texts
+                and posixpath.dirname(key) == directory
+                and key.endswith((".yml", ".yaml"))
+                and item.ok
+                and "jitsi/" in item.text()
+            ):
+                texts[key] = item.text()
+    images: list[ImageRef] = []
+    notes: list[str] = []
+    for path in sorted(texts):
+        text = texts[path]
+        if text is None:
+            notes.append(f"{path}: unreadable, its images are unknown")
+            continue
+        env_file = envs.get(posixpath.dirname(path))
+        env: dict[str, str | None] = {}
+        if env_file is not None and env_file.value is not None:
+            env = {k: v.value for k, v in env_file.value.items()}
+        try:
+            images += images_from_compose(text, path, env, env_file.path if env_file else None)
+        except ConfigParseError as exc:
+            notes.append(f"{path}: not readable as compose ({exc})")
+    if not texts:
+        for env_file in envs.values():
+            if env_file.value is not None:
+                images += images_from_env(env_file.value, env_file.path)
+            else:
+                notes.append(f"{env_file.path}: unreadable, the image tags are unknown")
+    return DockerEvidence([i for i in images if i.jitsi_image is not None], notes)
