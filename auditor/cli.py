@@ -331,9 +331,19 @@ def _audit_root(
         snap = collect_local_dir(root)
     except OSError as exc:
         return failed_result(target, "collect", f"cannot read {root}: {exc.strerror}", started)
-    result = audit_snapshot(snap, prof, checks, decl, progress=progress)
+    result = _cut_short(audit_snapshot(snap, prof, checks, decl, progress=progress), snap)
     if result.snapshot is not None:
         collected.append(result.snapshot)
+    return result
+
+
+def _cut_short(result: TargetResult, snap: Snapshot) -> TargetResult:
+    """A collection cut short (file-count or depth cap, a stream that stopped early) leaves files unread:
+    the audit is incomplete (exit 3), as for live hosts; otherwise a tree hiding its configuration
+    behind 5 000 junk files would audit to nothing and pass."""
+    if result.error is None and (snap.errors or snap.facts.get("collection", "complete") != "complete"):
+        reason = snap.errors[0] if snap.errors else f"collection {snap.facts.get('collection')}"
+        result.error, result.error_stage = reason.removeprefix("collect: "), "collect"
     return result
 
 
@@ -351,7 +361,7 @@ def _audit_saved(
     except (OSError, ValueError, KeyError, TypeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else str(exc) or type(exc).__name__
         return failed_result(str(path), "load", f"cannot load snapshot: {reason}", started)
-    result = audit_snapshot(snap, prof, checks, decl, progress=progress)
+    result = _cut_short(audit_snapshot(snap, prof, checks, decl, progress=progress), snap)
     if result.snapshot is not None:
         collected.append(result.snapshot)
     return result
