@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +11,10 @@ from auditor.context import AuditContext
 from auditor.criteria import Declaration, Profile, rate
 from auditor.deployment import Deployment, build_deployment
 from auditor.facts import Facts, View, derive_facts
-from auditor.model import CheckResult, CriterionRating, Finding, Status
+from auditor.model import CheckResult, CriterionRating, Finding, Rating, Status
 from auditor.redaction import redact_snapshot
 from auditor.registry import Check
+from auditor.roles import HostRoles, host_roles, not_applicable_reason, requirement
 from auditor.scoring import Scores, score
 from auditor.snapshot import Snapshot
 
@@ -35,6 +36,7 @@ class TargetResult:
     deployment: Deployment | None = None
     notes: list[str] = field(default_factory=list)
     probes: dict[str, Any] = field(default_factory=dict)  # live probe results by key (JSON-serialisable)
+    roles: HostRoles | None = None  # the Jitsi components the target runs (auditor.roles)
 
     @property
     def complete(self) -> bool:
@@ -47,11 +49,12 @@ class TargetResult:
 ProgressFn = Callable[[str, str], None]  # (target, stage)
 
 
-def run_checks(ctx: AuditContext, checks: list[Check]) -> list[Finding]:
+def run_checks(ctx: AuditContext, checks: list[Check], roles: HostRoles | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for c in checks:
+        skip = not_applicable_reason(roles, requirement(c.id, c.meta.requires)) if roles else None
         try:
-            result = c.run(ctx)
+            result = CheckResult.not_applicable(skip) if skip else c.run(ctx)
         except Exception as exc:  # one broken check costs its own result only
             result = CheckResult.unclear(f"check failed to run: {type(exc).__name__}")
         findings.append(
@@ -79,8 +82,12 @@ def audit_snapshot(
     *,
     redact: bool = True,
     progress: ProgressFn | None = None,
+    roles: Iterable[str] | None = None,
 ) -> TargetResult:
-    """Audit an already collected snapshot (a live collection, a directory or a saved snapshot)."""
+    """Audit an already collected snapshot (a live collection, a directory or a saved snapshot).
+
+    `roles`: the host's roles as given (inventory); otherwise detected for live collections. Checks
+    needing a component the host does not run are not_applicable (auditor.roles)."""
     started = snapshot.started_at
     if redact:
         snapshot = redact_snapshot(snapshot)
@@ -91,8 +98,9 @@ def audit_snapshot(
     ctx = AuditContext(deployment, facts, View(deployment), probes or {})
     if progress:
         progress(snapshot.target, "checks")
-    findings = run_checks(ctx, checks)
-    ratings = rate(profile, findings, facts, declarations)
+    host = host_roles(deployment, roles)
+    findings = run_checks(ctx, checks, host)
+    ratings = _roles_not_applicable(rate(profile, findings, facts, declarations), findings, host)
     scores = score(ratings, [c for c, _ in profile.categories])
     notes = [
         f"{p.path}: {p.error}" if not (p.error or "").startswith(p.path) else p.error
@@ -113,7 +121,26 @@ def audit_snapshot(
         deployment=deployment,
         notes=notes,
         probes=dict(probes or {}),
+        roles=host,
     )
+
+
+def _roles_not_applicable(
+    ratings: list[CriterionRating], findings: list[Finding], host: HostRoles
+) -> list[CriterionRating]:
+    """A verified criterion whose every check was skipped for the host's roles is N/A, not Unclear."""
+    if not host.partial:
+        return ratings
+    skipped = {f.check_id: f.message for f in findings
+               if f.status is Status.NOT_APPLICABLE and f.message.startswith(f"role {host.label}:")}
+    present = {f.check_id for f in findings}
+    out = []
+    for r in ratings:
+        ids = [c for c in r.check_ids if c in present]
+        if r.basis.value == "verified" and ids and all(c in skipped for c in ids) and r.rating is not Rating.NA:
+            r = replace(r, rating=Rating.NA, reasons=(skipped[ids[0]],))
+        out.append(r)
+    return out
 
 
 def failed_result(target: str, stage: str, error: str, started: datetime) -> TargetResult:

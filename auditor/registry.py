@@ -38,6 +38,7 @@ class CheckMeta:
     remediation: str
     references: tuple[str, ...] = ()
     tags: tuple[str, ...] = field(default=())
+    requires: tuple[str, ...] = ()  # host roles the check needs, any of (auditor.roles); () = see REQUIRES
 
     def validate(self, known_criteria: Iterable[str] | None = None) -> None:
         problems = []
@@ -57,6 +58,11 @@ class CheckMeta:
             problems.append("rationale must explain why (20+ characters)")
         if len(self.remediation) < 10:
             problems.append("remediation must say what to change")
+        if self.requires:
+            from auditor.roles import ROLES
+
+            if set(self.requires) - set(ROLES):
+                problems.append(f"requires must name roles from {', '.join(ROLES)}")
         for ref in self.references:
             if not ref.startswith(("https://", "CVE-", "JSA-")):
                 problems.append(f"reference {ref!r} must be an https URL, a CVE or a JSA id")
@@ -90,6 +96,7 @@ def check(
     remediation: str,
     references: Iterable[str] = (),
     tags: Iterable[str] = (),
+    requires: Iterable[str] = (),
 ) -> Callable[[CheckFn], Check]:
     """Decorator turning a function into a Check value (collected later from its module)."""
 
@@ -102,6 +109,7 @@ def check(
         remediation=remediation.strip(),
         references=tuple(references),
         tags=tuple(tags),
+        requires=tuple(requires),
     )
 
     def wrap(fn: CheckFn) -> Check:

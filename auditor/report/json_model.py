@@ -114,6 +114,8 @@ class TargetModel(_Strict):
     error: str | None = None
     error_stage: str | None = None
     host_key: HostKeyModel | None = None
+    host_roles: list[str] = []  # Jitsi components the target runs (empty: unknown, every check applies)
+    host_roles_source: str | None = None  # inventory, detected or unknown
     facts: FactsModel | None
     fact_details: dict[str, FactDetailModel] = {}
     criteria: list[CriterionModel]

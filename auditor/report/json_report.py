@@ -59,6 +59,8 @@ def target_dict(result: TargetResult) -> dict[str, Any]:
         "host_key": None
         if snap is None or snap.host_key is None
         else {"type": snap.host_key.key_type, "fingerprint": snap.host_key.fingerprint_sha256},
+        "host_roles": list(result.roles.roles) if result.roles else [],
+        "host_roles_source": result.roles.source if result.roles else None,
         "facts": facts.as_dict() if facts else None,
         "fact_details": {
             k: {"note": facts[k].note, "evidence": _evidence(facts[k].evidence)} for k in FACT_KEYS

@@ -1,0 +1,452 @@
+"""Inventories for fleet audits (`--inventory FILE`, `--limit PATTERN`).
+
+Formats, told apart by content:
+- plain: one target per line (`host`, `user@host:port`, `ssh://...`, `docker://...`); `#` comments;
+- jitsi-audit YAML: `hosts:` as a list or a mapping, optional `defaults:` and `groups:`;
+- Ansible INI: `[group]`, `[group:vars]`, `[group:children]`, `host var=value ...`, ranges `jvb[01:16]`;
+- Ansible YAML: `all: {hosts, vars, children}` (any top-level groups).
+
+Per-host settings (bare names or with a `jitsi_audit_` prefix; Ansible's names where they exist):
+`ansible_host`/`host`, `ansible_user`/`user`, `ansible_port`/`port`,
+`ansible_ssh_private_key_file`/`ansible_private_key_file`/`key`, `ansible_connection` (ssh, local,
+docker, kubectl; anything else is refused), `role`/`roles` (auditor.roles), `domain`, `ca_bundle`,
+`sudo`. Variables follow Ansible's precedence: `all` < parent group < child group < host. Other
+variables are kept (`vars`) but never used. Passwords (`ansible_password`, ...) are ignored (SSH uses
+keys or the agent only), and so are SSH options (`ansible_ssh_common_args` ...): whatever they say,
+host keys are checked strictly against known_hosts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.collect.stream import one_line
+from auditor.roles import RoleError, normalise
+
+MAX_HOSTS = 10_000
+MAX_BYTES = 4 * 1024 * 1024
+_TRUE = {"1", "true", "yes", "on", "y"}
+_FALSE = {"0", "false", "no", "off", "n", ""}
+_CONNECTIONS = {
+    "ssh": "ssh", "smart": "ssh", "paramiko": "ssh", "paramiko_ssh": "ssh", "local": "local",
+    "docker": "docker", "community.docker.docker": "docker",
+    "kubectl": "kubectl", "kubernetes.core.kubectl": "kubectl", "community.kubernetes.kubectl": "kubectl",
+}  # fmt: skip
+_RANGE = re.compile(r"\[([0-9a-z]+):([0-9a-z]+)(?::([0-9]+))?\]")
+_SECTION = re.compile(r"^\[([^\]:\s]+)(?::(vars|children))?\]\s*(?:[#;].*)?$")
+
+
+class InventoryError(ValueError):
+    """An inventory that cannot be used: one line naming the file (and line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryHost:
+    name: str  # as the inventory names it (also the report's target name)
+    target: str  # the target spec to audit (auditor.transports.targets)
+    key: Path | None = None
+    roles: tuple[str, ...] = ()
+    domain: str | None = None
+    ca_bundle: Path | None = None
+    sudo: bool | None = None
+    groups: tuple[str, ...] = ()
+    vars: Mapping[str, Any] = field(default_factory=dict)
+
+
+# -- variables -> host --------------------------------------------------------------------------
+def _get(v: Mapping[str, Any], *names: str) -> Any:
+    for n in names:
+        for key in (f"jitsi_audit_{n}", n):
+            if key in v and v[key] is not None:
+                return v[key]
+    return None
+
+
+def _flag(value: Any, where: str, name: str) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InventoryError(f"{where}: {name} must be true or false, not {one_line(str(value), 20)!r}")
+
+
+def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where: str, base: Path) -> InventoryHost:
+    """Resolve one host's variables into a target spec and per-host settings."""
+    connection = str(_get(v, "connection", "ansible_connection") or "ssh").strip().lower()
+    scheme = _CONNECTIONS.get(connection)
+    if scheme is None:
+        raise InventoryError(f"{where}: host {name!r}: connection {connection!r} is not supported "
+                             "(ssh, local, docker, kubectl)")
+    address = str(_get(v, "ansible_host", "host", "ansible_ssh_host") or name).strip()
+    user = _get(v, "ansible_user", "user", "ansible_ssh_user")
+    port = _get(v, "ansible_port", "port", "ansible_ssh_port")
+    if port is not None and (not str(port).isdigit() or not 0 < int(str(port)) < 65536):
+        raise InventoryError(f"{where}: host {name!r}: port {one_line(str(port), 20)!r} is not a port number")
+    if scheme == "local":
+        target = "local://"
+    elif scheme in ("docker", "kubectl"):
+        target = f"{scheme}://{address}"
+    else:
+        host = f"[{address}]" if ":" in address and not address.startswith("[") else address
+        target = "ssh://" + (f"{user}@" if user else "") + host + (f":{int(str(port))}" if port else "")
+    key = _get(v, "ansible_ssh_private_key_file", "ansible_private_key_file", "key", "identity")
+    key_path = _path(key, base) if key else None
+    ca = _get(v, "ca_bundle")
+    raw_roles = _get(v, "roles", "role", "jitsi_role")
+    names = [raw_roles] if isinstance(raw_roles, str) else [str(r) for r in raw_roles or []]
+    try:
+        roles = normalise(names)
+    except RoleError as exc:
+        raise InventoryError(f"{where}: host {name!r}: {exc}") from None
+    domain = _get(v, "domain")
+    return InventoryHost(
+        name=name,
+        target=target,
+        key=key_path,
+        roles=roles,
+        domain=str(domain).strip() if domain else None,
+        ca_bundle=_path(ca, base) if ca else None,
+        sudo=_flag(_get(v, "sudo"), where, "sudo"),
+        groups=tuple(sorted(set(groups))),
+        vars=dict(v),
+    )
+
+
+def _path(value: Any, base: Path) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+# -- the group tree (both Ansible formats and the groups of ours) -------------------------------
+@dataclass(slots=True)
+class _Group:
+    hosts: dict[str, dict[str, Any]] = field(default_factory=dict)  # host -> its own vars
+    vars: dict[str, Any] = field(default_factory=dict)
+    children: list[str] = field(default_factory=list)
+
+
+class _Tree:
+    def __init__(self) -> None:
+        self.groups: dict[str, _Group] = {"all": _Group(), "ungrouped": _Group()}
+        self.order: list[str] = []  # hosts in the order they first appear
+
+    def group(self, name: str) -> _Group:
+        return self.groups.setdefault(name, _Group())
+
+    def add_host(self, group: str, host: str, hvars: Mapping[str, Any]) -> None:
+        if host not in self.order:
+            if len(self.order) >= MAX_HOSTS:
+                raise InventoryError(f"more than {MAX_HOSTS} hosts")
+            self.order.append(host)
+        self.group(group).hosts.setdefault(host, {}).update(hvars)
+
+    def resolve(self, where: str, base: Path) -> list[InventoryHost]:
+        parents: dict[str, set[str]] = {}
+        for gname, grp in list(self.groups.items()):
+            for child in grp.children:
+                if child not in self.groups:
+                    self.group(child)
+                parents.setdefault(child, set()).add(gname)
+        depth: dict[str, int] = {}
+
+        def level(g: str, seen: frozenset[str] = frozenset()) -> int:
+            if g in seen:
+                raise InventoryError(f"{where}: group {g!r} is its own ancestor")
+            if g not in depth:
+                depth[g] = 0 if g == "all" else 1 + max(
+                    (level(p, seen | {g}) for p in parents.get(g, set()) if p != g), default=0)
+            return depth[g]
+
+        for gname in list(self.groups):
+            level(gname)
+        out = []
+        for host in self.order:
+            member = {gname for gname, grp in self.groups.items() if host in grp.hosts}
+            todo = list(member)
+            while todo:  # ancestors of every group the host is in
+                for p in parents.get(todo.pop(), ()):
+                    if p not in member:
+                        member.add(p)
+                        todo.append(p)
+            member.add("all")
+            merged: dict[str, Any] = {}
+            ordered = sorted(member, key=lambda name: (depth.get(name, 0), name))
+            for gname in ordered:
+                merged.update(self.groups[gname].vars)
+            for gname in ordered:
+                merged.update(self.groups[gname].hosts.get(host, {}))
+            out.append(host_from_vars(host, merged, member - {"all", "ungrouped"}, where, base))
+        return out
+
+
+def _expand(pattern: str, where: str) -> list[str]:
+    """Ansible host ranges: `jvb[01:16].example.org`, `node[a:c]`, `x[0:10:2]`."""
+    m = _RANGE.search(pattern)
+    if m is None:
+        return [pattern]
+    start, end, step_text = m.group(1), m.group(2), m.group(3)
+    step = int(step_text) if step_text else 1
+    head, tail = pattern[: m.start()], pattern[m.end():]
+    if start.isdigit() and end.isdigit():
+        width = len(start) if start.startswith("0") and len(start) > 1 else 0
+        values = [str(i).zfill(width) for i in range(int(start), int(end) + 1, max(1, step))]
+    elif len(start) == len(end) == 1 and start in string.ascii_lowercase and end in string.ascii_lowercase:
+        letters = string.ascii_lowercase
+        values = list(letters[letters.index(start): letters.index(end) + 1: max(1, step)])
+    else:
+        raise InventoryError(f"{where}: bad host range {m.group(0)!r}")
+    if len(values) > MAX_HOSTS:
+        raise InventoryError(f"{where}: host range {m.group(0)!r} is too large")
+    return [x for v in values for x in _expand(head + v + tail, where)]
+
+
+def _scalar(text: str) -> Any:
+    """An INI value as Ansible reads it (quoted strings, numbers, booleans stay text-ish)."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _kv(tokens: list[str], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for tok in tokens:
+        if "=" not in tok:
+            raise InventoryError(f"{where}: expected name=value, got {one_line(tok, 40)!r}")
+        k, v = tok.split("=", 1)
+        out[k.strip()] = _scalar(v)
+    return out
+
+
+def _split(line: str, where: str) -> list[str]:
+    import shlex
+
+    try:
+        lex = shlex.shlex(line, posix=True)
+        lex.whitespace_split = True
+        lex.commenters = "#;"
+        return list(lex)
+    except ValueError as exc:
+        raise InventoryError(f"{where}: {exc}") from None
+
+
+def parse_ini(text: str, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
+    tree = _Tree()
+    section, kind = "ungrouped", "hosts"
+    for no, raw in enumerate(text.splitlines(), 1):
+        where = f"{name} line {no}"
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        m = _SECTION.match(line)
+        if m:
+            section, kind = m.group(1), m.group(2) or "hosts"
+            tree.group(section)
+            continue
+        if line.startswith("["):
+            raise InventoryError(f"{where}: bad section header {one_line(line, 60)!r}")
+        tokens = _split(line, where)
+        if not tokens:
+            continue
+        if kind == "vars":
+            tree.group(section).vars.update(_kv(tokens, where))
+        elif kind == "children":
+            tree.group(section).children.append(tokens[0])
+            tree.group(tokens[0])
+        else:
+            hvars = _kv(tokens[1:], where)
+            for host in _expand(tokens[0], where):
+                tree.add_host(section, host, hvars)
+                if section != "ungrouped":
+                    tree.groups["ungrouped"].hosts.pop(host, None)
+    return tree.resolve(name, base or Path.cwd())
+
+
+def _yaml_group(tree: _Tree, gname: str, body: Any, where: str, seen: tuple[str, ...] = ()) -> None:
+    if gname in seen:
+        raise InventoryError(f"{where}: group {gname!r} is its own ancestor")
+    g = tree.group(gname)
+    if body is None:
+        return
+    if not isinstance(body, dict):
+        raise InventoryError(f"{where}: group {gname!r} must be a mapping of hosts, vars and children")
+    unknown = set(body) - {"hosts", "vars", "children"}
+    if unknown:
+        raise InventoryError(f"{where}: group {gname!r}: unknown keys {sorted(map(str, unknown))}")
+    hosts = body.get("hosts") or {}
+    if not isinstance(hosts, dict):
+        raise InventoryError(f"{where}: group {gname!r}: hosts must be a mapping")
+    for hname, hvars in hosts.items():
+        if hvars is not None and not isinstance(hvars, dict):
+            raise InventoryError(f"{where}: host {hname!r}: variables must be a mapping")
+        for host in _expand(str(hname), where):
+            tree.add_host(gname, host, hvars or {})
+    gvars = body.get("vars") or {}
+    if not isinstance(gvars, dict):
+        raise InventoryError(f"{where}: group {gname!r}: vars must be a mapping")
+    g.vars.update(gvars)
+    children = body.get("children") or {}
+    if not isinstance(children, dict):
+        raise InventoryError(f"{where}: group {gname!r}: children must be a mapping")
+    for child, cbody in children.items():
+        if str(child) not in g.children:
+            g.children.append(str(child))
+        _yaml_group(tree, str(child), cbody, where, (*seen, gname))
+
+
+def parse_ansible_yaml(data: Any, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
+    tree = _Tree()
+    if not isinstance(data, dict):
+        raise InventoryError(f"{name}: an Ansible YAML inventory is a mapping of groups")
+    for gname, body in data.items():
+        _yaml_group(tree, str(gname), body, name)
+        if str(gname) != "all" and str(gname) not in tree.groups["all"].children:
+            tree.groups["all"].children.append(str(gname))
+    return tree.resolve(name, base or Path.cwd())
+
+
+def parse_jitsi_yaml(data: Mapping[str, Any], name: str = "inventory", base: Path | None = None
+                     ) -> list[InventoryHost]:
+    """Our own YAML: `defaults:`, `hosts:` (list of names/mappings, or name -> settings), `groups:`."""
+    tree = _Tree()
+    unknown = set(data) - {"jitsi_audit", "defaults", "hosts", "groups"}
+    if unknown:
+        raise InventoryError(f"{name}: unknown keys {sorted(map(str, unknown))} (expected defaults, hosts, groups)")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise InventoryError(f"{name}: defaults must be a mapping")
+    tree.groups["all"].vars.update(defaults)
+    hosts = data.get("hosts") or []
+    entries: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(hosts, dict):
+        for hname, hvars in hosts.items():
+            if hvars is not None and not isinstance(hvars, dict):
+                raise InventoryError(f"{name}: host {hname!r}: settings must be a mapping")
+            entries.append((str(hname), dict(hvars or {})))
+    elif isinstance(hosts, list):
+        for i, entry in enumerate(hosts, 1):
+            if isinstance(entry, str):
+                entries.append((entry, {}))
+            elif isinstance(entry, dict) and ("name" in entry or "host" in entry):
+                settings = dict(entry)
+                hname = str(settings.pop("name", None) or settings["host"])
+                entries.append((hname, settings))
+            else:
+                raise InventoryError(f"{name}: hosts entry {i} needs a name or host")
+    else:
+        raise InventoryError(f"{name}: hosts must be a list or a mapping")
+    for hname, settings in entries:
+        groups = settings.pop("groups", None) or []
+        for host in _expand(hname, name):
+            tree.add_host("ungrouped", host, settings)
+            for g in [groups] if isinstance(groups, str) else groups:
+                tree.add_host(str(g), host, {})
+    for gname, members in (data.get("groups") or {}).items():
+        if not isinstance(members, list):
+            raise InventoryError(f"{name}: group {gname!r} must list host names")
+        for host in members:
+            tree.add_host(str(gname), str(host), {})
+    return tree.resolve(name, base or Path.cwd())
+
+
+def parse_plain(text: str, name: str = "inventory") -> list[InventoryHost]:
+    out: list[InventoryHost] = []
+    seen: set[str] = set()
+    for no, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if " " in line or "\t" in line:
+            raise InventoryError(f"{name} line {no}: one target per line, got {one_line(line, 60)!r}")
+        if line not in seen:
+            seen.add(line)
+            out.append(InventoryHost(name=line, target=line))
+    if len(out) > MAX_HOSTS:
+        raise InventoryError(f"{name}: more than {MAX_HOSTS} hosts")
+    return out
+
+
+def _is_ini(text: str) -> bool:
+    """A section header (not a bracketed IPv6 target) or a `host name=value` line."""
+    return bool(re.search(r"^\[(?![0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*\])", text, re.M)
+                or re.search(r"^[^\s#;]+[ \t]+\w+=", text, re.M))
+
+
+_YAML_LINE = re.compile(r"^\s*(?:-(?:\s|$)|---|[^\s#\[][^\s#]*:(?:\s|$))")
+
+
+def _is_ours(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    if "defaults" in data or "jitsi_audit" in data or isinstance(data.get("hosts"), list):
+        return True
+    hosts = data.get("hosts")
+    return isinstance(hosts, dict) and set(data) <= {"hosts", "groups"} and not set(hosts) <= {
+        "hosts", "vars", "children"}
+
+
+def parse_inventory(text: str, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
+    """Any supported format, detected from the content."""
+    if _is_ini(text):
+        return parse_ini(text, name, base)
+    if not any(_YAML_LINE.match(line) for line in text.splitlines()):
+        return parse_plain(text, name)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}" if mark is not None else ""
+        problem = one_line(str(getattr(exc, "problem", None) or exc), 80)
+        raise InventoryError(f"{name}{at}: not valid YAML: {problem}") from None
+    if data is None:
+        return []
+    if _is_ours(data):
+        return parse_jitsi_yaml(data, name, base)
+    return parse_ansible_yaml(data, name, base)
+
+
+def load_inventory(path: Path) -> list[InventoryHost]:
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise InventoryError(f"cannot read inventory {path}: {exc.strerror}") from None
+    if len(blob) > MAX_BYTES:
+        raise InventoryError(f"inventory {path} is larger than {MAX_BYTES} bytes")
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InventoryError(f"inventory {path} is not UTF-8") from None
+    return parse_inventory(text, str(path), path.parent)
+
+
+def limit_hosts(hosts: list[InventoryHost], patterns: Iterable[str]) -> list[InventoryHost]:
+    """Ansible-like `--limit`: comma-separated host or group names or globs; `!x` excludes; `&x` intersects."""
+    pats = [p.strip() for raw in patterns for p in raw.split(",") if p.strip()]
+    if not pats:
+        return hosts
+
+    def hit(h: InventoryHost, pat: str) -> bool:
+        names = (h.name, h.target, *h.groups, "all")
+        return any(fnmatch.fnmatchcase(n, pat) for n in names)
+
+    include = [p for p in pats if p[0] not in "!&"]
+    chosen = [h for h in hosts if any(hit(h, p) for p in include)] if include else list(hosts)
+    for p in pats:
+        if p.startswith("&"):
+            chosen = [h for h in chosen if hit(h, p[1:])]
+        elif p.startswith("!"):
+            chosen = [h for h in chosen if not hit(h, p[1:])]
+    return chosen

@@ -1,0 +1,164 @@
+"""Inventories: plain lists, our YAML, Ansible INI and YAML (groups, children, vars, ranges), --limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.inventory import InventoryError, limit_hosts, load_inventory, parse_inventory
+from auditor.transports.targets import parse_target
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+KEY = Path("~/.ssh/audit_ed25519").expanduser()
+
+
+def _by_name(hosts):  # type: ignore[no-untyped-def]
+    return {h.name: h for h in hosts}
+
+
+def test_ansible_yaml_example() -> None:
+    hosts = _by_name(load_inventory(EXAMPLES / "inventory.yaml"))
+    assert list(hosts) == ["meet1.example.org", "meet2.example.org", "jvb1.example.org", "jvb2.example.org"]
+    assert hosts["meet1.example.org"].target == "ssh://jaudit@meet1.example.org"
+    assert hosts["meet2.example.org"].target == "ssh://jaudit@meet2.example.org:2222"
+    assert hosts["jvb1.example.org"].target == "ssh://jaudit@10.0.10.11"
+    assert hosts["jvb1.example.org"].roles == ("jvb",)
+    assert hosts["meet1.example.org"].roles == ("web", "prosody", "jicofo")
+    assert hosts["meet1.example.org"].domain == "meet.example.org"
+    assert hosts["jvb2.example.org"].domain is None
+    assert all(h.key == KEY for h in hosts.values())
+    assert hosts["jvb2.example.org"].groups == ("jitsi_videobridges",)
+    for h in hosts.values():
+        parse_target(h.target)  # every generated spec is a valid target
+
+
+def test_ansible_ini_example_matches_yaml() -> None:
+    ini = _by_name(load_inventory(EXAMPLES / "inventory.ini"))
+    yml = _by_name(load_inventory(EXAMPLES / "inventory.yaml"))
+    assert set(ini) == set(yml)
+    for name, h in ini.items():
+        assert (h.roles, h.domain, h.key) == (yml[name].roles, yml[name].domain, yml[name].key)
+    assert ini["meet2.example.org"].target == yml["meet2.example.org"].target == "ssh://jaudit@meet2.example.org:2222"
+    assert "jitsi" in ini["jvb1.example.org"].groups  # [jitsi:children]
+    assert ini["jvb1.example.org"].target == "ssh://jaudit@jvb1.example.org"  # no ansible_host in the INI
+
+
+def test_own_yaml_example() -> None:
+    hosts = _by_name(load_inventory(EXAMPLES / "fleet.yaml"))
+    assert hosts["jvb2.example.org"].target == "ssh://jaudit@10.0.10.12:2222"
+    assert hosts["jvb1.example.org"].groups == ("bridges", "shard1")
+    assert hosts["recorder1.example.org"].sudo is True and hosts["recorder1.example.org"].roles == ("jibri",)
+    assert hosts["meet1.example.org"].sudo is None
+    assert hosts["docker-meet"].target == "docker://jitsi-web-1"
+    assert [h.name for h in limit_hosts(list(hosts.values()), ["shard1"])] == ["meet1.example.org", "jvb1.example.org"]
+
+
+def test_plain_list() -> None:
+    hosts = load_inventory(EXAMPLES / "hosts.txt")
+    assert [h.target for h in hosts] == [
+        "meet1.example.org", "jaudit@jvb1.example.org:2222", "ssh://jaudit@[2001:db8::10]:22", "local://"]
+    assert parse_inventory("# nothing\n\n") == []
+    with pytest.raises(InventoryError, match="one target per line"):
+        parse_inventory("meet1 meet2\n")
+
+
+def test_precedence_children_ranges_and_ipv6(tmp_path: Path) -> None:
+    text = """
+all:
+  vars: {ansible_user: root, ansible_port: 22, jitsi_audit_role: all}
+  children:
+    eu:
+      vars: {ansible_user: ops}
+      children:
+        eu_bridges:
+          vars: {ansible_user: bridge, jitsi_audit_role: jvb}
+          hosts:
+            jvb[01:03].eu.example.org:
+            jvb-v6.eu.example.org: {ansible_host: "2001:db8::7", ansible_port: 2200, ansible_user: v6}
+      hosts:
+        meet.eu.example.org:
+    other:
+      hosts:
+        jvb02.eu.example.org: {ansible_port: 2202}
+"""
+    hosts = _by_name(parse_inventory(text, "inv.yml", tmp_path))
+    assert sorted(hosts) == ["jvb-v6.eu.example.org", "jvb01.eu.example.org", "jvb02.eu.example.org",
+                             "jvb03.eu.example.org", "meet.eu.example.org"]
+    assert hosts["jvb01.eu.example.org"].target == "ssh://bridge@jvb01.eu.example.org:22"
+    assert hosts["jvb02.eu.example.org"].target == "ssh://bridge@jvb02.eu.example.org:2202"  # host var wins
+    assert hosts["jvb02.eu.example.org"].groups == ("eu", "eu_bridges", "other")
+    assert hosts["jvb-v6.eu.example.org"].target == "ssh://v6@[2001:db8::7]:2200"
+    assert hosts["meet.eu.example.org"].target == "ssh://ops@meet.eu.example.org:22"
+    assert hosts["meet.eu.example.org"].roles == ("web", "prosody", "jicofo", "jvb")
+    assert hosts["jvb03.eu.example.org"].roles == ("jvb",)
+    spec = parse_target(hosts["jvb-v6.eu.example.org"].target)
+    assert (spec.host, spec.port, spec.user) == ("2001:db8::7", 2200, "v6")
+
+
+def test_ini_details(tmp_path: Path) -> None:
+    text = """# comment
+standalone.example.org ansible_host=192.0.2.9 jitsi_audit_sudo=yes
+
+[bridges]
+jvb[a:c].example.org ansible_connection=ssh
+[bridges:vars]
+jitsi_audit_role="jvb"
+ansible_ssh_common_args='-o StrictHostKeyChecking=no'
+jitsi_audit_ca_bundle=certs/ca.pem
+[local]
+controller ansible_connection=local
+[containers]
+web ansible_connection=community.docker.docker ansible_host=jitsi-web-1
+pod ansible_connection=kubernetes.core.kubectl ansible_host=jitsi-web-0
+"""
+    hosts = _by_name(parse_inventory(text, "hosts.ini", tmp_path))
+    assert hosts["standalone.example.org"].target == "ssh://192.0.2.9"
+    assert hosts["standalone.example.org"].sudo is True
+    assert hosts["standalone.example.org"].groups == ()
+    assert sorted(n for n, h in hosts.items() if h.roles == ("jvb",)) == [
+        "jvba.example.org", "jvbb.example.org", "jvbc.example.org"]
+    assert hosts["jvba.example.org"].ca_bundle == tmp_path / "certs" / "ca.pem"  # relative to the inventory
+    assert hosts["controller"].target == "local://"
+    assert hosts["web"].target == "docker://jitsi-web-1"
+    assert hosts["pod"].target == "kubectl://jitsi-web-0"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[w]\nh ansible_connection=winrm\n", "connection 'winrm' is not supported"),
+        ("[w]\nh ansible_port=99999\n", "is not a port number"),
+        ("[w]\nh jitsi_audit_role=mixer\n", "unknown role 'mixer'"),
+        ("[w]\nh jitsi_audit_sudo=maybe\n", "sudo must be true or false"),
+        ("[w]\nh novalue\n", "expected name=value"),
+        ("[w\nh\n", "bad section header"),
+        ("all:\n  children:\n    a:\n      children:\n        a: {}\n", "its own ancestor"),
+        ("hosts:\n  - {user: x}\n", "needs a name or host"),
+        ("all:\n  hosts: [a, b]\n", "hosts must be a mapping"),
+        ("all: {hosts: {a: }}\n  bad: [\n", "not valid YAML"),
+    ],
+)
+def test_errors_name_the_problem(text: str, message: str) -> None:
+    with pytest.raises(InventoryError, match=message):
+        parse_inventory(text, "inv")
+
+
+def test_limit_patterns() -> None:
+    hosts = load_inventory(EXAMPLES / "inventory.yaml")
+    names = lambda hs: [h.name for h in hs]  # noqa: E731
+    assert names(limit_hosts(hosts, [])) == names(hosts)
+    assert names(limit_hosts(hosts, ["jitsi_videobridges"])) == ["jvb1.example.org", "jvb2.example.org"]
+    assert names(limit_hosts(hosts, ["meet1.example.org,jvb2*"])) == ["meet1.example.org", "jvb2.example.org"]
+    assert names(limit_hosts(hosts, ["all", "!jitsi_web"])) == ["jvb1.example.org", "jvb2.example.org"]
+    assert names(limit_hosts(hosts, ["jitsi_*", "&*2.example.org"])) == ["meet2.example.org", "jvb2.example.org"]
+    assert names(limit_hosts(hosts, ["10.0.10.11"])) == []  # addresses are not names
+    assert names(limit_hosts(hosts, ["ssh://jaudit@10.0.10.11"])) == ["jvb1.example.org"]
+
+
+def test_unreadable_and_oversized(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match="cannot read inventory"):
+        load_inventory(tmp_path / "missing.ini")
+    (tmp_path / "bin").write_bytes(b"\xff\xfe")
+    with pytest.raises(InventoryError, match="not UTF-8"):
+        load_inventory(tmp_path / "bin")
