@@ -1,4 +1,4 @@
-"""Command line: `jitsi-audit [TARGET ...]`, plus `checks`, `schema`, `collector` and `verify` sub-commands.
+"""Command line: `jitsi-audit [TARGET ...]`, plus `checks`, `schema`, `collector`, `verify` and `merge` sub-commands.
 
 Exit codes (also in --help and the README):
   0  audit complete, no failed finding at or above --fail-on
@@ -41,7 +41,7 @@ from auditor.gating import (
     load_waivers,
     parse_min_scores,
 )
-from auditor.live import LiveOptions, audit_hosts
+from auditor.live import HostJob, LiveOptions, audit_hosts
 from auditor.model import Severity, Status
 from auditor.registry import Check, MetadataError, all_checks
 from auditor.report.formats import EXTENSIONS, RENDERERS, RenderContext
@@ -104,11 +104,25 @@ def _outputs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | 
 
 @app.command(
     name="audit",
-    help="Audit Jitsi Meet deployments: hosts over SSH, --root directories, or saved --snapshot files. "
-    "With no target, audits the demo configuration shipped in examples/.\n\nExit codes:" + EXIT_HELP,
+    help="Audit Jitsi Meet deployments: hosts over SSH (or docker://, kubectl://, ansible://, local://), a "
+    "fleet from --inventory, --root directories, or saved --snapshot files. With no target, audits the demo "
+    "configuration shipped in examples/.\n\nExit codes:" + EXIT_HELP,
 )
 def audit_command(
-    targets: Annotated[list[str] | None, typer.Argument(help="host, user@host or ssh://user@host:port")] = None,
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="host, user@host, ssh://user@host:port, docker://CONTAINER, "
+                       "kubectl://[NAMESPACE/]POD, ansible://HOST or local://"),
+    ] = None,
+    inventory: Annotated[
+        list[Path] | None,
+        typer.Option("--inventory", help="hosts to audit: one per line, jitsi-audit YAML, or an Ansible "
+                     "inventory (INI or YAML); repeatable"),
+    ] = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option("--limit", help="only these inventory hosts or groups (globs; !x excludes, &x intersects)"),
+    ] = None,
     root: Annotated[list[Path] | None, typer.Option("--root", help="audit a directory of configuration files")] = None,
     snapshot: Annotated[list[Path] | None, typer.Option("--snapshot", help="audit a saved snapshot again")] = None,
     save_snapshot: Annotated[Path | None, typer.Option(help="write the (redacted) collected evidence")] = None,
@@ -153,6 +167,12 @@ def audit_command(
     ] = False,
     timeout: Annotated[float, typer.Option(help="per-host connection and command timeout, seconds")] = 30.0,
     max_hosts: Annotated[int, typer.Option(min=1, max=256, help="hosts audited at once")] = 8,
+    host_timeout: Annotated[
+        float | None, typer.Option(min=1.0, help="whole audit of one host, seconds; then it is incomplete")
+    ] = None,
+    max_connections: Annotated[
+        int, typer.Option(min=1, max=64, help="connections to one host at once (probes, container execs)")
+    ] = 10,
     probes: Annotated[bool, typer.Option(help="probe hosts from outside (TLS, HTTP, ports, XMPP)")] = True,
     domain: Annotated[
         str | None, typer.Option(help="public name of the deployment (TLS SNI, HTTP Host) when it differs")
@@ -196,7 +216,11 @@ def audit_command(
         return
 
     demo_note = None
-    hosts = list(targets or [])
+    try:
+        hosts = _jobs(list(targets or []), list(inventory or []), list(limit or []))
+    except UsageError as exc:
+        _err(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
     roots = list(root or [])
     snaps = list(snapshot or [])
     if not (hosts or roots or snaps):
@@ -212,35 +236,26 @@ def audit_command(
     results: list[TargetResult] = []
     collected: list[Snapshot] = []
 
-    def progress(target: str, stage: str) -> None:
-        if not quiet and sys.stderr.isatty():
-            sys.stderr.write(f"\r{safe(target)}: {stage}…\x1b[K")
+    from auditor.progress import FleetProgress
 
-    for r in roots:
-        results.append(_audit_root(r, prof, checks, decl, collected, progress))
-    for s in snaps:
-        results.append(_audit_saved(s, prof, checks, decl, collected, progress))
-    if hosts:
-        opts = LiveOptions(
-            known_hosts=known_hosts,
-            accept_new_host_key=accept_new_host_key,
-            identity=identity,
-            ssh_config=ssh_config,
-            sudo=sudo,
-            timeout=timeout,
-            max_hosts=max_hosts,
-            probes=probes,
-            domain=domain,
-            ca_bundle=ca_bundle,
-            vantage=vantage,
-            intrusive=intrusive,
-        )
-        for res in audit_hosts(hosts, opts, prof, checks, decl, progress):
-            if res.snapshot is not None:
-                collected.append(res.snapshot)
-            results.append(res)
-    if not quiet and sys.stderr.isatty():
-        sys.stderr.write("\r\x1b[K")
+    opts = LiveOptions(
+        known_hosts=known_hosts,
+        accept_new_host_key=accept_new_host_key,
+        identity=identity,
+        ssh_config=ssh_config,
+        sudo=sudo,
+        timeout=timeout,
+        max_hosts=max_hosts,
+        probes=probes,
+        domain=domain,
+        ca_bundle=ca_bundle,
+        vantage=vantage,
+        intrusive=intrusive,
+        host_timeout=host_timeout,
+        max_connections=max_connections,
+    )
+    with FleetProgress(len(hosts) + len(roots) + len(snaps), enabled=False if quiet else None) as progress:
+        _run_targets(hosts, roots, snaps, results, collected, progress, prof, checks, decl, opts)
     for res in results:
         if res.error:
             _err(f"{res.target}: {res.error_stage}: {res.error}")
@@ -275,6 +290,55 @@ def audit_command(
             _err(str(exc))
             raise typer.Exit(EXIT_USAGE) from None
     raise typer.Exit(code)
+
+
+def _jobs(targets: list[str], inventories: list[Path], limits: list[str]) -> list[HostJob]:
+    """Positional targets, then the inventories' hosts (after --limit); each target once."""
+    from auditor.inventory import InventoryError, limit_hosts, load_inventory
+
+    if limits and not inventories:
+        raise UsageError("--limit selects hosts of an --inventory: give --inventory FILE")
+    jobs = [HostJob(t) for t in targets]
+    for path in inventories:
+        try:
+            listed = load_inventory(path)
+        except InventoryError as exc:
+            raise UsageError(str(exc)) from None
+        chosen = limit_hosts(listed, limits)
+        if listed and not chosen:
+            raise UsageError(f"no host of {path} matches --limit {','.join(limits)}")
+        jobs += [HostJob.from_inventory(h) for h in chosen]
+    seen: set[str] = set()
+    unique = []
+    for job in jobs:
+        if job.label not in seen:
+            seen.add(job.label)
+            unique.append(job)
+    return unique
+
+
+def _run_targets(
+    hosts: list[HostJob],
+    roots: list[Path],
+    snaps: list[Path],
+    results: list[TargetResult],
+    collected: list[Snapshot],
+    progress: ProgressFn,
+    prof: Profile,
+    checks: list[Check],
+    decl: Mapping[str, Declaration],
+    opts: LiveOptions,
+) -> None:
+    for r in roots:
+        results.append(_audit_root(r, prof, checks, decl, collected, progress))
+        progress(results[-1].target, "done")
+    for s in snaps:
+        results.append(_audit_saved(s, prof, checks, decl, collected, progress))
+        progress(results[-1].target, "done")
+    for res in audit_hosts(hosts, opts, prof, checks, decl, progress):
+        if res.snapshot is not None:
+            collected.append(res.snapshot)
+        results.append(res)
 
 
 def _signing_key(sign_key: Path | None, evidence: Path | None) -> object | None:
@@ -484,7 +548,43 @@ def _register_advisories() -> None:
 
 _register_advisories()
 
-SUBCOMMANDS = {"checks", "schema", "profiles", "collector", "version", "verify", "advisories"}
+
+@sub.command(
+    "merge",
+    help="Merge JSON reports of split runs (CI jobs, Ansible batches) into one report. Each input is validated "
+    "against the report schema; mixed profiles, --fail-on values or schema versions are refused, and a host may "
+    "appear in one input only. Exit code: the merged run's (3 any target incomplete, 1 gates failed in an input "
+    "run, 0 otherwise), or 2 when the inputs cannot be merged.",
+)
+def merge_command(
+    reports: Annotated[list[Path], typer.Argument(help="JSON reports written with --format json / -o X.json")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here (default: stdout)")] = None,
+) -> None:
+    from auditor.report.merge import MergeError, merge_reports
+
+    try:
+        merged, warnings = merge_reports(reports)
+    except MergeError as exc:
+        _err(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    for w in warnings:
+        _err(w)
+    text = json.dumps(merged, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _err(f"cannot write {output}: {exc.strerror}")
+            raise typer.Exit(EXIT_USAGE) from None
+    targets = merged["targets"]
+    sys.stderr.write(f"jitsi-audit: merged {len(reports)} reports, {len(targets)} targets "
+                     f"({sum(1 for t in targets if not t['complete'])} incomplete): exit {merged['exit_code']}\n")
+    raise typer.Exit(merged["exit_code"])
+
+
+SUBCOMMANDS = {"checks", "schema", "profiles", "collector", "version", "verify", "advisories", "merge"}
 
 
 def main(argv: list[str] | None = None) -> None:

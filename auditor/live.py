@@ -1,19 +1,26 @@
-"""Live audits: collect from each host over SSH (one connection, one command) while probing it from
+"""Live audits: collect from each host (SSH: one connection, one command) while probing it from
 outside (TLS, HTTP, exposure, XMPP), then audit both together.
 
-Hosts run concurrently (bounded); a host that fails yields an incomplete result for that host only,
-and the others complete. Within a host the probes run beside the collection, so the whole audit
-costs about the slower of the two. When the target is an address and no --domain is given, the
-probes wait for the collection to learn the deployment's domain (it is the TLS SNI and HTTP Host).
+Hosts run concurrently (at most `max_hosts`); a host that fails or overruns `host_timeout` yields an
+incomplete result for that host only, and the others complete. Within a host the probes run beside
+the collection, so the whole audit costs about the slower of the two; the probes open at most
+`max_connections` connections to the host at once (the collection uses one more; docker:// and
+kubectl:// run at most that many execs at once). When the target is an address and no domain is
+known, the probes wait for the collection to learn the deployment's domain (the TLS SNI, HTTP Host).
+
+Targets: ssh (default), `local://`, `docker://`, `kubectl://`, `ansible://` (resolved through the
+Ansible inventory to one of the others), each optionally with per-host settings from an inventory
+(`HostJob`: key, sudo, domain, CA bundle, roles, display name).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +29,8 @@ from auditor.criteria import Declaration, Profile
 from auditor.engine import ProgressFn, TargetResult, audit_snapshot, failed_result
 from auditor.registry import Check
 from auditor.snapshot import Snapshot
+
+HOST_TIMEOUT_GRACE = 5.0  # seconds past --host-timeout before a host's worker is abandoned
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,40 @@ class LiveOptions:
     ca_bundle: Path | None = None  # extra trust anchors for the TLS probes
     vantage: str = "external"
     intrusive: bool = False
+    host_timeout: float | None = None  # whole audit of one host, seconds (None: the stage timeouts only)
+    max_connections: int = 10  # connections to one host at once (probes; container execs)
+
+
+@dataclass(frozen=True, slots=True)
+class HostJob:
+    """One target of a fleet run, with its inventory settings (None: the run's options)."""
+
+    target: str
+    name: str | None = None  # the report's name for it (the inventory's), default the target
+    identity: Path | None = None
+    roles: tuple[str, ...] = ()
+    domain: str | None = None
+    ca_bundle: Path | None = None
+    sudo: bool | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.target
+
+    def options(self, base: LiveOptions) -> LiveOptions:
+        return replace(
+            base,
+            identity=self.identity or base.identity,
+            domain=self.domain or base.domain,
+            ca_bundle=self.ca_bundle or base.ca_bundle,
+            sudo=base.sudo if self.sudo is None else self.sudo,
+        )
+
+    @classmethod
+    def from_inventory(cls, host: Any) -> HostJob:
+        """From an auditor.inventory.InventoryHost."""
+        return cls(host.target, host.name if host.name != host.target else None, host.key, tuple(host.roles),
+                   host.domain, host.ca_bundle, host.sudo)
 
 
 def collect_host(raw: str, options: LiveOptions) -> Snapshot:
@@ -47,8 +90,21 @@ def collect_host(raw: str, options: LiveOptions) -> Snapshot:
     from auditor.transports.targets import parse_target
 
     spec = parse_target(raw)
+    whole = max(options.timeout * 6, 60.0)  # the collection command, end to end
+    if options.host_timeout is not None:
+        whole = min(whole, options.host_timeout)
     if spec.scheme == "local":
-        return collect_local_host()
+        return collect_local_host(timeout=whole)
+    if spec.scheme in ("docker", "kubectl"):
+        from auditor.transports.containers import ContainerOptions, collect_containers
+
+        return collect_containers(spec, ContainerOptions(timeout=min(whole, max(options.timeout * 2, 30.0)),
+                                                         max_parallel=options.max_connections))
+    if spec.scheme == "ansible":
+        from auditor.transports.ansible import resolve_ansible
+
+        job = HostJob.from_inventory(resolve_ansible(spec.host))
+        return collect_host(job.target, job.options(options))
     ssh = SshOptions(
         known_hosts=options.known_hosts,
         accept_new_host_key=options.accept_new_host_key,
@@ -56,7 +112,7 @@ def collect_host(raw: str, options: LiveOptions) -> Snapshot:
         ssh_config=options.ssh_config,
         sudo=options.sudo,
         connect_timeout=min(options.timeout, 60.0),
-        command_timeout=max(options.timeout * 6, 60.0),
+        command_timeout=whole,
     )
     return collect_over_ssh(spec, ssh)
 
@@ -69,7 +125,7 @@ def _is_address(host: str) -> bool:
         return False
 
 
-def _probe(host: str, address: str | None, options: LiveOptions) -> Any:
+def _probe(host: str, address: str | None, options: LiveOptions, budget: float | None) -> Any:
     from auditor.probes import ProbeOptions, ProbeTarget, run_probes
 
     target = ProbeTarget(
@@ -79,7 +135,13 @@ def _probe(host: str, address: str | None, options: LiveOptions) -> Any:
         vantage="internal" if options.vantage == "internal" else "external",
         intrusive=options.intrusive,
     )
-    return run_probes(target, ProbeOptions())
+    popts = ProbeOptions(max_connections=max(1, options.max_connections))
+    if budget is not None:  # fit the probes' own budgets into what is left of --host-timeout
+        share = max(1.0, budget / 2)
+        popts = replace(popts, exposure_timeout=min(popts.exposure_timeout, share),
+                        tls_timeout=min(popts.tls_timeout, share), http_timeout=min(popts.http_timeout, share / 2),
+                        xmpp_timeout=min(popts.xmpp_timeout, share / 2))
+    return run_probes(target, popts)
 
 
 def _domain_from(snapshot: Snapshot | None) -> str | None:
@@ -96,36 +158,102 @@ def _domain_from(snapshot: Snapshot | None) -> str | None:
         return None
 
 
+def _resolve_job(job: HostJob) -> HostJob:
+    """ansible://HOST -> the inventory's target and settings (the job's own settings win)."""
+    from auditor.transports.ansible import resolve_ansible
+
+    host = resolve_ansible(job.target.split("://", 1)[1].rstrip("/"))
+    found = HostJob.from_inventory(host)
+    return HostJob(found.target, job.name or host.name, job.identity or found.identity, job.roles or found.roles,
+                   job.domain or found.domain, job.ca_bundle or found.ca_bundle,
+                   found.sudo if job.sudo is None else job.sudo)
+
+
 def audit_host(
-    raw: str,
+    raw: str | HostJob,
     options: LiveOptions,
     profile: Profile,
     checks: list[Check],
     declarations: Mapping[str, Declaration],
     progress: ProgressFn | None = None,
 ) -> TargetResult:
+    """Audit one host, within `options.host_timeout` when set (then: an incomplete result)."""
+    job = raw if isinstance(raw, HostJob) else HostJob(raw)
+    if options.host_timeout is None:
+        return _audit_host(job, options, profile, checks, declarations, progress)
+    from auditor.probes.net import run_with_deadline
+
+    started = datetime.now(UTC)
+    status, value, exc = run_with_deadline(
+        lambda: _audit_host(job, options, profile, checks, declarations, progress),
+        options.host_timeout + HOST_TIMEOUT_GRACE,
+    )
+    if status == "ok" and value is not None:
+        return value
+    if status == "timeout":
+        reason = f"no result within the host timeout of {options.host_timeout:g}s"
+        result = failed_result(job.label, "timeout", reason, started)
+    else:
+        result = failed_result(job.label, "audit", f"unexpected {type(exc).__name__}", started)
+    if progress:
+        progress(job.label, "failed")
+    return result
+
+
+def _audit_host(
+    job: HostJob,
+    base: LiveOptions,
+    profile: Profile,
+    checks: list[Check],
+    declarations: Mapping[str, Declaration],
+    progress: ProgressFn | None,
+) -> TargetResult:
     from auditor.probes import LIVE_KEY
     from auditor.transports.errors import CollectError, TransportError
     from auditor.transports.targets import TargetError, parse_target
 
     started = datetime.now(UTC)
+    t0 = time.monotonic()
+    label = job.label
+
+    def say(stage: str) -> None:
+        if progress:
+            progress(label, stage)
+
+    def fail(stage: str, reason: str) -> TargetResult:
+        say("failed")
+        return failed_result(label, stage, reason, started)
+
     try:
-        spec = parse_target(raw)
+        if job.target.startswith("ansible://"):
+            say("inventory")
+            parse_target(job.target)
+            job = _resolve_job(job)
+        spec = parse_target(job.target)
     except TargetError as exc:
-        return failed_result(raw, "target", str(exc), started)
-    if progress:
-        progress(raw, "collect")
+        return fail("target", str(exc))
+    except TransportError as exc:
+        return fail(exc.stage, exc.reason)
+    options = job.options(base)
+    if base.host_timeout is not None:  # no single stage may outlive the host's budget
+        options = replace(options, timeout=min(options.timeout, max(1.0, base.host_timeout / 6)))
+    say("collect")
     host = spec.host
     address = host if _is_address(host) else None
-    probe_now = options.probes and spec.scheme != "local" and (options.domain or address is None)
+    remote = spec.scheme == "ssh"  # only SSH targets have an address to probe from outside
+    probe_now = options.probes and remote and (options.domain or address is None)
+
+    def budget() -> float | None:
+        return None if base.host_timeout is None else base.host_timeout - (time.monotonic() - t0)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe") as pool:
         probe_future: Future[Any] | None = None
         if probe_now:
-            probe_future = pool.submit(_probe, options.domain or host, address, options)
+            probe_future = pool.submit(_probe, options.domain or host, address, options, budget())
         snapshot: Snapshot | None = None
         error: tuple[str, str] | None = None
         try:
-            snapshot = collect_host(raw, options)
+            snapshot = collect_host(job.target, options)
         except CollectError as exc:
             snapshot = exc.snapshot if exc.snapshot is not None and exc.snapshot.items else None
             error = (exc.stage, exc.reason)
@@ -133,35 +261,36 @@ def audit_host(
             error = (exc.stage, exc.reason)
         except Exception as exc:  # never let one host take the run down
             error = ("collect", f"unexpected {type(exc).__name__}")
-        if probe_future is None and options.probes and spec.scheme != "local":
+        if probe_future is None and options.probes and remote:
             domain = _domain_from(snapshot)
             if domain:
-                probe_future = pool.submit(_probe, domain, address, options)
+                probe_future = pool.submit(_probe, domain, address, options, budget())
         probes: dict[str, Any] = {}
         if probe_future is not None:
-            if progress:
-                progress(raw, "probes")
+            say("probes")
             # A probe run that crashed leaves no result: the live checks then say unclear.
             with contextlib.suppress(Exception):
                 probes[LIVE_KEY] = probe_future.result()
     if snapshot is None:
         assert error is not None
-        result = failed_result(raw, error[0], error[1], started)
-        return result
-    result = audit_snapshot(snapshot, profile, checks, declarations, probes, progress=progress)
+        return fail(error[0], error[1])
+    result = audit_snapshot(snapshot, profile, checks, declarations, probes,
+                            progress=(lambda _t, stage: say(stage)) if progress else None, roles=job.roles or None)
+    result.target = label
     if error is not None:
         result.error_stage, result.error = error
     elif snapshot.facts.get("collection", "complete") != "complete":
-        result.error = f"collection {snapshot.facts.get('collection')}"
+        result.error = snapshot.errors[0] if snapshot.errors else f"collection {snapshot.facts.get('collection')}"
         result.error_stage = "collect"
     elif snapshot.errors:
         result.error = snapshot.errors[0]
         result.error_stage = "collect"
+    say("failed" if result.error else "done")
     return result
 
 
 def audit_hosts(
-    hosts: list[str],
+    hosts: list[str] | list[HostJob] | list[str | HostJob],
     options: LiveOptions,
     profile: Profile,
     checks: list[Check],

@@ -204,6 +204,22 @@ DOCKER_CONFIG_FILES: tuple[DockerRule, ...] = (
     DockerRule("jigasi/*.properties"),
 )
 
+# Container mode (JITSI_AUDIT_CONTAINER=1, set by the docker:// and kubectl:// transports): inside a
+# docker-jitsi-meet container, only the image's rendered configuration directory is read (plus
+# /etc/os-release and the commands); the Debian paths and the compose search are skipped.
+CONTAINER_CONFIG_DIR = "/config"
+CONTAINER_HOST_FILES: tuple[FileRule, ...] = (FileRule("/etc/os-release", link_roots=("/etc", "/usr/lib")),)
+CONTAINER_CONFIG_FILES: tuple[DockerRule, ...] = (
+    DockerRule("*config.js", max_files=8),  # web: config.js, interface_config.js, custom-*.js
+    DockerRule("nginx/*"),
+    DockerRule("nginx/site-confs/*"),
+    DockerRule("keys/*.crt", Policy.CERT, max_files=8),
+    DockerRule("*.cfg.lua"),  # prosody
+    DockerRule("conf.d/*"),
+    DockerRule("*.conf"),  # jicofo.conf, jvb.conf, jibri.conf
+    DockerRule("*.properties"),  # legacy sip-communicator.properties, jigasi
+)
+
 JITSI_PACKAGES: tuple[str, ...] = (
     "jitsi-meet", "jitsi-meet-web", "jitsi-meet-web-config", "jitsi-meet-prosody", "jitsi-meet-tokens",
     "jitsi-meet-turnserver", "jicofo", "jitsi-videobridge2", "jibri", "jigasi",
@@ -281,7 +297,12 @@ def validate_plan() -> None:
                 raise ValueError(f"unsafe path in plan: {path!r}")
         if any("*" in root for root in rule.roots):
             raise ValueError(f"glob in link root: {rule.pattern!r}")
-    for drule in (*DOCKER_PROJECT_FILES, *DOCKER_CONFIG_FILES):
+    for rule in CONTAINER_HOST_FILES:
+        if not _SAFE_PATTERN.match(rule.pattern) or "*" in rule.pattern:
+            raise ValueError(f"unsafe container host path in plan: {rule.pattern!r}")
+    if not _SAFE_PATTERN.match(CONTAINER_CONFIG_DIR) or "*" in CONTAINER_CONFIG_DIR:
+        raise ValueError(f"unsafe container config dir: {CONTAINER_CONFIG_DIR!r}")
+    for drule in (*DOCKER_PROJECT_FILES, *DOCKER_CONFIG_FILES, *CONTAINER_CONFIG_FILES):
         if not _SAFE_REL.match(drule.relpattern) or ".." in drule.relpattern.split("/"):
             raise ValueError(f"unsafe relative path in plan: {drule.relpattern!r}")
     for root in DOCKER_SEARCH_ROOTS:
@@ -314,6 +335,11 @@ def plan_data() -> dict[str, object]:
             "default_config": DOCKER_DEFAULT_CONFIG,
             "project_files": [asdict(r) for r in DOCKER_PROJECT_FILES],
             "config_files": [asdict(r) for r in DOCKER_CONFIG_FILES],
+        },
+        "container": {
+            "config_dir": CONTAINER_CONFIG_DIR,
+            "host_files": [asdict(r) for r in CONTAINER_HOST_FILES],
+            "config_files": [asdict(r) for r in CONTAINER_CONFIG_FILES],
         },
         "commands": [asdict(c) for c in COMMANDS],
     }
@@ -348,6 +374,7 @@ def render_plan_block() -> str:
         f"JA_MAX_DOCKER_DIRS={MAX_DOCKER_DIRS}",
         f"JA_MAX_COMPOSE={MAX_COMPOSE_FILES_EXAMINED}",
         f"JA_DOCKER_DEFAULT_CONFIG={_q(DOCKER_DEFAULT_CONFIG)}",
+        f"JA_CONTAINER_CONFIG={_q(CONTAINER_CONFIG_DIR)}",
         "",
         "# ja_rule BASE TAIL POLICY SCAN MAX LINK_ROOT...",
         "ja_plan_debian() {",
@@ -355,10 +382,15 @@ def render_plan_block() -> str:
     for rule in DEBIAN_FILES:
         args = [rule.base, rule.tail, rule.policy.value, rule.scan.value, str(rule.max_files), *rule.roots]
         out.append("  ja_rule " + " ".join(_q(a) for a in args))
+    out += ["}", "", "ja_plan_container_host() {"]
+    for rule in CONTAINER_HOST_FILES:
+        args = [rule.base, rule.tail, rule.policy.value, rule.scan.value, str(rule.max_files), *rule.roots]
+        out.append("  ja_rule " + " ".join(_q(a) for a in args))
     out += ["}", "", "# ja_drule SUBPATH TAIL POLICY MAX (under $JA_DDIR, confined to $JA_DROOT)"]
     for fname, rules in (
         ("ja_plan_docker_project", DOCKER_PROJECT_FILES),
         ("ja_plan_docker_config", DOCKER_CONFIG_FILES),
+        ("ja_plan_container_config", CONTAINER_CONFIG_FILES),
     ):
         out.append(f"{fname}() {{")
         for drule in rules:

@@ -22,6 +22,9 @@
 # ("" allows no arguments.) Reinstall after upgrading jitsi-audit: the header carries the plan hash
 # and the auditor reports a collector that does not match its own.
 #
+# Containers: JITSI_AUDIT_CONTAINER=1 (set by the docker:// and kubectl:// transports, ignored under
+# sudo) reads only /etc/os-release and the image's configuration directory /config, plus the commands.
+#
 # Tests only: JITSI_AUDIT_ROOT_PREFIX=DIR reads DIR/<allow-listed path> instead of /<path> (still
 # only allow-listed paths, symlinks confined below DIR); it is refused under sudo.
 
@@ -29,7 +32,7 @@
 JA_COLLECTOR_VERSION=1
 JA_FORMAT=1
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=0a429ebcf8876d1e78bd853aaa6a1dec64b6bcc71bc8f1018e2f9f1170f901de
+JA_PLAN_SHA256=7fc86ef4cfa3703db20915395a937d7638fca21fe6fede77b5f9057f05aeb4ba
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -38,6 +41,7 @@ JA_MAX_CERT_REFS=32
 JA_MAX_DOCKER_DIRS=8
 JA_MAX_COMPOSE=64
 JA_DOCKER_DEFAULT_CONFIG='~/.jitsi-meet-cfg'
+JA_CONTAINER_CONFIG=/config
 
 # ja_rule BASE TAIL POLICY SCAN MAX LINK_ROOT...
 ja_plan_debian() {
@@ -69,6 +73,10 @@ ja_plan_debian() {
   ja_rule /etc/ldap/ldap.conf '' full - 64 /etc/ldap
 }
 
+ja_plan_container_host() {
+  ja_rule /etc/os-release '' full - 64 /etc /usr/lib
+}
+
 # ja_drule SUBPATH TAIL POLICY MAX (under $JA_DDIR, confined to $JA_DROOT)
 ja_plan_docker_project() {
   ja_drule .env '' full 1
@@ -89,6 +97,17 @@ ja_plan_docker_config() {
   ja_drule jvb '*.conf' full 64
   ja_drule jibri '*.conf' full 64
   ja_drule jigasi '*.properties' full 64
+}
+
+ja_plan_container_config() {
+  ja_drule '' '*config.js' full 8
+  ja_drule nginx '*' full 64
+  ja_drule nginx/site-confs '*' full 64
+  ja_drule keys '*.crt' cert 8
+  ja_drule '' '*.cfg.lua' full 64
+  ja_drule conf.d '*' full 64
+  ja_drule '' '*.conf' full 64
+  ja_drule '' '*.properties' full 64
 }
 
 # Candidate compose files: search root x depth x name (globs expanded by the shell).
@@ -604,6 +623,20 @@ ja_cmd() {
   esac
 }
 
+# Container mode: the rendered configuration of a docker-jitsi-meet image under $JA_CONTAINER_CONFIG.
+ja_container() {
+  ja_plan_container_host
+  JA_DDIR=$JA_CONTAINER_CONFIG
+  ja_dirstate "$JA_P$JA_DDIR"
+  case $ja_ds in
+    ok)
+      JA_DROOT=$(ja_resolve "$JA_P$JA_DDIR")
+      ja_plan_container_config ;;
+    denied) ja_rec F "$JA_DDIR" permission_denied '' '' '' '' - '' dir_unreadable - ;;
+    *) ja_rec F "$JA_DDIR" missing '' '' '' '' - '' not_found - ;;
+  esac
+}
+
 ja_main() {
   JA_N=0
   JA_TOTAL=0
@@ -636,8 +669,13 @@ ja_main() {
     fi
   fi
   ja_fact euid "$(id -u 2>/dev/null)"
-  ja_plan_debian
-  ja_docker
+  if [ -n "${JITSI_AUDIT_CONTAINER:-}" ] && [ -z "${SUDO_USER:-}${SUDO_UID:-}${SUDO_COMMAND:-}" ]; then
+    ja_fact mode container
+    ja_container
+  else
+    ja_plan_debian
+    ja_docker
+  fi
   ja_refs
   ja_plan_commands
   printf 'Z\t%s\n' "$JA_N"

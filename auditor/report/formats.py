@@ -36,6 +36,10 @@ def _table(results: list[TargetResult], ctx: RenderContext) -> str:
     buf = StringIO()
     render_terminal(results, ctx.profile, ctx.fail_on, buf, color=ctx.color, demo_note=ctx.demo_note,
                     width=None if ctx.color else 120)
+    if len(results) > 1:
+        from auditor.report.fleet import render_fleet_summary
+
+        render_fleet_summary(results, buf, color=ctx.color, width=None if ctx.color else 120)
     if ctx.gate is not None:
         from auditor.report.gate_text import render_gate_text
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.collect import plan
-from auditor.collect.stream import StreamDecoder, StreamLimits
+from auditor.collect.stream import StreamDecoder, StreamLimits, one_line
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 from auditor.transports.errors import CollectError
 
@@ -239,38 +239,60 @@ def collect_local_host(
     by default it gets only PATH and LC_ALL. Raises CollectError when it fails or times out.
     """
     snapshot = Snapshot(target="local://", transport="local")
-    decoder = StreamDecoder(snapshot, limits)
     child_env = env if env is not None else {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+    run_collector(["/bin/sh", "-s"], snapshot, env=child_env, timeout=timeout, limits=limits, host="localhost")
+    snapshot.facts["sudo"] = "no"
+    return snapshot
+
+
+def run_collector(
+    argv: list[str],
+    snapshot: Snapshot,
+    *,
+    env: dict[str, str] | None,
+    timeout: float,
+    limits: StreamLimits | None = None,
+    host: str = "localhost",
+) -> None:
+    """Start `argv` (a shell reading the collector on stdin: `/bin/sh -s`, `docker exec -i ... /bin/sh -s`),
+    send the collector and decode its stream into `snapshot`, within `timeout` seconds (then the
+    process group is killed). `env` None inherits ours. Raises CollectError when it fails."""
+    decoder = StreamDecoder(snapshot, limits)
     try:
         proc = subprocess.Popen(
-            ["/bin/sh", "-s"],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=child_env,
+            stderr=subprocess.PIPE,
+            env=env,
             start_new_session=True,
         )
     except OSError as exc:
-        raise CollectError("localhost", "collect", f"cannot start /bin/sh: {exc.strerror}") from None
-    assert proc.stdin is not None and proc.stdout is not None
+        raise CollectError(host, "collect", f"cannot start {argv[0]}: {exc.strerror}") from None
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     deadline = time.monotonic() + timeout
     timed_out = False
+    stderr = bytearray()
     try:
-        proc.stdin.write(plan.collector_script().encode())
-        proc.stdin.close()
-        fd = proc.stdout.fileno()
-        while True:
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(plan.collector_script().encode())
+            proc.stdin.close()
+        out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+        open_fds = {out_fd, err_fd}
+        while out_fd in open_fds:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
                 break
-            ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
-            if not ready:
-                continue
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            decoder.feed(data)
+            ready, _, _ = select.select(list(open_fds), [], [], min(remaining, 1.0))
+            for fd in ready:
+                data = os.read(fd, 65536)
+                if not data:
+                    open_fds.discard(fd)
+                elif fd == err_fd:
+                    stderr += data[: max(0, 8192 - len(stderr))]
+                else:
+                    decoder.feed(data)
             if decoder.full:
                 break
     finally:
@@ -281,11 +303,13 @@ def collect_local_host(
                 os.killpg(proc.pid, signal.SIGKILL)  # the collector and whatever it started
             proc.wait()
         proc.stdout.close()
+        proc.stderr.close()
     decoder.finish()
-    snapshot.facts["sudo"] = "no"
     snapshot.finished_at = datetime.now(UTC)
     if timed_out:
-        raise CollectError("localhost", "collect", f"local collection timed out after {timeout:g}s", snapshot)
+        raise CollectError(host, "collect", f"collection on {host} timed out after {timeout:g}s", snapshot)
     if not decoder.complete:
-        raise CollectError("localhost", "collect", "the local collector stopped early", snapshot)
-    return snapshot
+        text = stderr.decode("utf-8", "replace").strip()
+        first = one_line(text.splitlines()[0], 160) if text else f"exit {proc.returncode}"
+        what = "the local collector" if host == "localhost" else f"the collector on {host}"
+        raise CollectError(host, "collect", f"{what} stopped early: {first}", snapshot)

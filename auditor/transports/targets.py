@@ -1,5 +1,8 @@
 """Target specs: `meet.example.org`, `user@host`, `host:2222`, `ssh://user@host:2222`, `[::1]:2222`,
-`ssh://[2001:db8::1]`, a bare IPv6 address, and `local://` (this machine, same collector).
+`ssh://[2001:db8::1]`, a bare IPv6 address, `local://` (this machine, same collector),
+`docker://CONTAINER` and `kubectl://[NAMESPACE/]POD` (a docker-jitsi-meet deployment through one of
+its containers or pods, auditor.transports.containers), `ansible://HOST` (a host of the Ansible
+inventory, connected through our own transports).
 
 `--root DIR` (an offline directory audit) is not a target spec and is handled by the CLI.
 """
@@ -12,7 +15,8 @@ from dataclasses import dataclass
 
 from auditor.collect.stream import one_line
 
-SCHEMES = ("ssh", "local")
+SCHEMES = ("ssh", "local", "docker", "kubectl", "ansible")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")  # container, pod, namespace, inventory host
 _HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$"
 )
@@ -25,17 +29,20 @@ class TargetError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TargetSpec:
-    scheme: str  # "ssh" or "local"
-    host: str  # hostname or IP address without brackets; "localhost" for local://
+    scheme: str  # "ssh", "local", "docker", "kubectl" or "ansible"
+    host: str  # hostname or IP address without brackets; "localhost" for local://; container, pod, host
     user: str | None
     port: int | None
     raw: str
+    namespace: str | None = None  # kubectl:// only
 
     @property
     def display(self) -> str:
         """user@host:port as a human would write it (IPv6 in brackets when a port follows)."""
         if self.scheme == "local":
             return "local://"
+        if self.scheme in ("docker", "kubectl", "ansible"):
+            return f"{self.scheme}://" + (f"{self.namespace}/" if self.namespace else "") + self.host
         host = f"[{self.host}]" if ":" in self.host and self.port is not None else self.host
         text = f"{self.user}@{host}" if self.user else host
         return f"{text}:{self.port}" if self.port is not None else text
@@ -66,6 +73,20 @@ def _check_port(raw: str, text: str) -> int:
     return int(text)
 
 
+def _named(raw: str, scheme: str, rest: str) -> TargetSpec:
+    """docker://CONTAINER, kubectl://[NAMESPACE/]POD, ansible://HOST: names, never options."""
+    namespace = None
+    if scheme == "kubectl" and rest.count("/") == 1:
+        namespace, rest = rest.split("/")
+        if not _NAME_RE.match(namespace):
+            raise _fail(raw, f"{one_line(namespace, 60)!r} is not a valid namespace")
+    if not rest:
+        raise _fail(raw, f"{scheme}:// needs a {'pod' if scheme == 'kubectl' else 'name'}")
+    if not _NAME_RE.match(rest):
+        raise _fail(raw, f"{one_line(rest, 60)!r} is not a valid {scheme} name")
+    return TargetSpec(scheme, rest, None, None, raw, namespace)
+
+
 def parse_target(raw: str) -> TargetSpec:
     """Parse one target spec; raise TargetError with a one-line reason when it is unusable."""
     if not raw or raw != raw.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in raw):
@@ -76,9 +97,11 @@ def parse_target(raw: str) -> TargetSpec:
         scheme, rest = raw.split("://", 1)
         scheme = scheme.lower()
         if scheme not in SCHEMES:
-            raise _fail(raw, f"unsupported scheme {one_line(scheme, 20)!r} (use ssh:// or local://)")
+            raise _fail(raw, f"unsupported scheme {one_line(scheme, 20)!r} (use {', '.join(SCHEMES)})")
         if rest.endswith("/"):
             rest = rest[:-1]
+        if scheme in ("docker", "kubectl", "ansible"):
+            return _named(raw, scheme, rest)
         if "/" in rest or "?" in rest or "#" in rest:
             raise _fail(raw, "paths, queries and fragments are not supported")
         if scheme == "local":

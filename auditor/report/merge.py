@@ -1,0 +1,111 @@
+"""`jitsi-audit merge A.json B.json ... -o merged.json`: one report from the JSON reports of split runs.
+
+Each input is validated against the report schema (auditor.report.json_model). Inputs must agree on
+the schema version, the profile (name, version, catalogue version) and --fail-on: a fleet judged by
+different rules is not one run. A target may appear in one input only.
+
+The merged exit code is recomputed: 3 when any target is incomplete (or an input run said 3), else 1
+when any input run failed its gates (findings at or above --fail-on, waivers, baselines and minimum
+scores were judged by that run, with the files it was given), else 0.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from auditor import __version__
+from auditor.report.json_model import SCHEMA_VERSION, ReportModel
+
+MAX_BYTES = 256 * 1024 * 1024
+
+
+class MergeError(ValueError):
+    """An input that cannot be merged: one line naming the file."""
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise MergeError(f"cannot read {path}: {exc.strerror}") from None
+    if len(blob) > MAX_BYTES:
+        raise MergeError(f"{path}: larger than {MAX_BYTES} bytes")
+    try:
+        data = json.loads(blob)
+    except ValueError as exc:
+        raise MergeError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise MergeError(f"{path}: not a jitsi-audit JSON report")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise MergeError(f"{path}: schema version {str(version)[:20]!r}; this jitsi-audit reads {SCHEMA_VERSION} "
+                         "(merge reports written by the same major version)")
+    try:
+        ReportModel.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "document"
+        raise MergeError(f"{path}: does not match the report schema at {where}: {first.get('msg')} "
+                         f"({exc.error_count()} problem(s))") from None
+    if data.get("exit_code") not in (0, 1, 3):
+        raise MergeError(f"{path}: exit_code {data.get('exit_code')!r} is not a run's result (0, 1 or 3)")
+    return data
+
+
+def _profile_key(data: dict[str, Any]) -> tuple[Any, ...]:
+    p = data["profile"]
+    return p["name"], p["version"], p["catalogue"], p["catalogue_version"]
+
+
+def merged_exit_code(reports: list[dict[str, Any]]) -> int:
+    targets = [t for r in reports for t in r["targets"]]
+    if any(not t["complete"] for t in targets) or any(r["exit_code"] == 3 for r in reports):
+        return 3
+    return 1 if any(r["exit_code"] == 1 for r in reports) else 0
+
+
+def merge_reports(paths: list[Path]) -> tuple[dict[str, Any], list[str]]:
+    """The merged report and warnings (one line each). Raises MergeError."""
+    if not paths:
+        raise MergeError("give the JSON reports to merge")
+    reports = [(p, load_report(p)) for p in paths]
+    first_path, first = reports[0]
+    warnings: list[str] = []
+    for path, data in reports[1:]:
+        if _profile_key(data) != _profile_key(first):
+            raise MergeError(f"mixed profiles: {first_path} used {_describe(first)}, {path} used {_describe(data)}; "
+                             "merge only runs of the same profile")
+        if data["fail_on"] != first["fail_on"]:
+            raise MergeError(f"mixed --fail-on: {first_path} used {first['fail_on']}, {path} used {data['fail_on']}")
+    seen: dict[str, Path] = {}
+    for path, data in reports:
+        for t in data["targets"]:
+            if t["target"] in seen:
+                raise MergeError(f"target {t['target']!r} is in both {seen[t['target']]} and {path}; "
+                                 "split the fleet so each host is audited by one run")
+            seen[t["target"]] = path
+    tools = sorted({d["tool"]["version"] for _, d in reports})
+    if len(tools) > 1:
+        warnings.append(f"the inputs were written by different jitsi-audit versions ({', '.join(tools)})")
+    data_list = [d for _, d in reports]
+    merged = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "jitsi-audit", "version": tools[0] if len(tools) == 1 else __version__},
+        "profile": first["profile"],
+        "generated_at": datetime.now(UTC).isoformat(),
+        "fail_on": first["fail_on"],
+        "exit_code": merged_exit_code(data_list),
+        "targets": [t for d in data_list for t in d["targets"]],
+    }
+    ReportModel.model_validate(merged)
+    return merged, warnings
+
+
+def _describe(data: dict[str, Any]) -> str:
+    p = data["profile"]
+    return f"{p['name']} v{p['version']} (catalogue {p['catalogue']} v{p['catalogue_version']})"

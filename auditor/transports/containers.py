@@ -1,0 +1,323 @@
+"""docker:// and kubectl:// targets: one docker-jitsi-meet deployment, audited through its containers.
+
+`docker://CONTAINER` names any container of a docker compose project (e.g. `jitsi-web-1`); its
+siblings are found through the compose project label, and the Jitsi ones (web, prosody, jicofo, jvb,
+jibri, jigasi) are audited together as ONE target. `kubectl://[NAMESPACE/]POD` does the same for the
+jitsi Helm chart (jitsi-contrib/jitsi-helm): siblings share `app.kubernetes.io/instance`, and the
+component comes from `app.kubernetes.io/component` (prosody: `app.kubernetes.io/name`).
+
+Inside each container the same read-only collector runs, in container mode (JITSI_AUDIT_CONTAINER=1:
+only /etc/os-release, the image's rendered configuration under /config, and the commands), as one
+`docker exec -i` / `kubectl exec -i` per container with the script on stdin, at most
+`max_parallel` at once. The streams are merged into one snapshot:
+- `/config/...` of a service is mapped to where docker-jitsi-meet keeps it on the docker host,
+  `CONFIG/<web | prosody/config | jicofo | jvb | jibri | jigasi>/...` (the bind mount's source when
+  known, else `/<scheme>/<project>/...`), so the files read exactly like an SSH audit of the
+  CONFIG volume;
+- the dpkg package lists are merged (versions checks see every image's packages);
+- other files and commands keep the container's name: `/containers/<service>/etc/os-release`,
+  `cmd:ss@<service>`.
+The compose project's `.env` lives on the docker host, not in a container: it is not read here
+(audit the docker host over SSH for it).
+
+pytest-testinfra's docker and kubectl backends build the same `docker exec` / `kubectl exec`
+command lines, but run them through a shell with `communicate()`: no timeout, no streaming, no
+stdin. The collection needs all three, so the commands are run here as argument vectors (never a
+shell); names are validated by auditor.transports.targets (no leading '-').
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor.collect.stream import StreamLimits, one_line
+from auditor.snapshot import COMMAND_PREFIX, CollectedItem, ItemStatus, Snapshot
+from auditor.transports.errors import ConnectError, TransportError
+from auditor.transports.local import run_collector
+from auditor.transports.targets import TargetSpec
+
+CONFIG_DIRS: dict[str, str] = {
+    "web": "web",
+    "prosody": "prosody/config",
+    "jicofo": "jicofo",
+    "jvb": "jvb",
+    "jibri": "jibri",
+    "jigasi": "jigasi",
+}
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_SERVICE = "com.docker.compose.service"
+K8S_INSTANCE = "app.kubernetes.io/instance"
+K8S_COMPONENT = "app.kubernetes.io/component"
+K8S_NAME = "app.kubernetes.io/name"
+CONTAINER_ENV = "JITSI_AUDIT_CONTAINER=1"
+MAX_OUTPUT = 16 * 1024 * 1024  # docker inspect / kubectl get output
+MERGED_COMMANDS = frozenset({"dpkg-query"})
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerOptions:
+    timeout: float = 60.0  # discovery commands, and each exec
+    max_parallel: int = 4  # execs at once (connections per target)
+    limits: StreamLimits = field(default_factory=StreamLimits)
+    docker: str = "docker"
+    kubectl: str = "kubectl"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    service: str  # web, prosody, jicofo, jvb, jibri, jigasi
+    name: str  # container or pod name
+    container: str | None = None  # kubectl -c
+    namespace: str | None = None
+    config_source: str | None = None  # host path mounted at /config (docker), when known
+
+
+@dataclass(slots=True)
+class Deployment:
+    scheme: str
+    project: str  # compose project / helm release (or the container's own name)
+    members: list[Member]
+    skipped: list[str] = field(default_factory=list)  # siblings not audited, with the reason
+
+
+Runner = Callable[[list[str], float], bytes]
+
+
+def run_command(argv: list[str], timeout: float) -> bytes:
+    """A discovery command (`docker inspect`, `kubectl get`): its stdout; ConnectError on failure."""
+    what = " ".join(argv[:3])
+    try:
+        proc = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    except FileNotFoundError:
+        raise ConnectError(argv[0], "connect", f"{argv[0]} not found on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise ConnectError(argv[0], "connect", f"`{what}` timed out after {timeout:g}s") from None
+    except OSError as exc:
+        raise ConnectError(argv[0], "connect", f"cannot run {argv[0]}: {exc.strerror}") from None
+    if proc.returncode != 0:
+        text = proc.stderr.decode("utf-8", "replace").strip()
+        first = one_line(text.splitlines()[0], 200) if text else f"exit {proc.returncode}"
+        raise ConnectError(argv[0], "connect", f"`{what}` failed: {first}")
+    if len(proc.stdout) > MAX_OUTPUT:
+        raise ConnectError(argv[0], "connect", f"`{what}` printed more than {MAX_OUTPUT} bytes")
+    return proc.stdout
+
+
+def _json(blob: bytes, what: str) -> Any:
+    try:
+        return json.loads(blob)
+    except ValueError:
+        raise ConnectError(what, "connect", f"{what}: output is not JSON") from None
+
+
+def _service_from_image(image: str) -> str | None:
+    """`jitsi/web:stable-9955` -> web (a container started without compose labels)."""
+    name = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+    return name if name in CONFIG_DIRS else None
+
+
+# -- docker -------------------------------------------------------------------------------------
+def _docker_member(info: dict[str, Any]) -> tuple[Member | None, str]:
+    name = str(info.get("Name", "")).lstrip("/") or str(info.get("Id", ""))[:12]
+    config = info.get("Config") or {}
+    labels = config.get("Labels") or {}
+    service = labels.get(COMPOSE_SERVICE)
+    if service not in CONFIG_DIRS:
+        service = _service_from_image(str(config.get("Image", ""))) or service
+    if service not in CONFIG_DIRS:
+        return None, f"{name}: service {service or '?'} is not a Jitsi component"
+    if not (info.get("State") or {}).get("Running", False):
+        return None, f"{name}: not running"
+    source = next((str(m.get("Source")) for m in info.get("Mounts") or []
+                   if m.get("Destination") == "/config" and m.get("Source")), None)
+    return Member(str(service), name, config_source=source), ""
+
+
+def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = run_command) -> Deployment:
+    docker = options.docker
+    first = _json(run([docker, "inspect", "--type", "container", spec.host], options.timeout), "docker inspect")
+    if not isinstance(first, list) or not first or not isinstance(first[0], dict):
+        raise ConnectError(spec.host, "connect", f"docker inspect {spec.host}: no such container")
+    target = first[0]
+    project = ((target.get("Config") or {}).get("Labels") or {}).get(COMPOSE_PROJECT)
+    infos: list[dict[str, Any]] = [target]
+    if project:
+        ids = run([docker, "ps", "--no-trunc", "--quiet", "--filter", f"label={COMPOSE_PROJECT}={project}"],
+                  options.timeout).decode("ascii", "replace").split()
+        ids = [i for i in ids if i.isalnum() and i != target.get("Id")]
+        if ids:
+            more = _json(run([docker, "inspect", "--type", "container", *ids], options.timeout), "docker inspect")
+            infos += [i for i in more if isinstance(i, dict)] if isinstance(more, list) else []
+    return _select("docker", str(project or spec.host), [_docker_member(i) for i in infos], spec.host)
+
+
+# -- kubectl ------------------------------------------------------------------------------------
+def _kubectl(options: ContainerOptions, namespace: str | None, *args: str) -> list[str]:
+    return [options.kubectl, *(["--namespace", namespace] if namespace else []), *args]
+
+
+def _pod_member(pod: dict[str, Any]) -> tuple[Member | None, str]:
+    meta = pod.get("metadata") or {}
+    name = str(meta.get("name", "?"))
+    labels = meta.get("labels") or {}
+    service = labels.get(K8S_COMPONENT) or (labels.get(K8S_NAME) if labels.get(K8S_NAME) == "prosody" else None)
+    containers = [c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)]
+    if service not in CONFIG_DIRS:
+        images = [_service_from_image(str(c.get("image", ""))) for c in containers]
+        service = next((s for s in images if s), service)
+    if service not in CONFIG_DIRS:
+        return None, f"{name}: component {service or '?'} is not a Jitsi component"
+    if (pod.get("status") or {}).get("phase") != "Running":
+        return None, f"{name}: not running"
+    names = [str(c.get("name")) for c in containers if c.get("name")]
+    chosen = next((c for c in names if service in c), None) or next(
+        (str(c.get("name")) for c in containers if _service_from_image(str(c.get("image", ""))) == service),
+        names[0] if names else None)
+    return Member(str(service), name, container=chosen, namespace=meta.get("namespace")), ""
+
+
+def discover_kubectl(spec: TargetSpec, options: ContainerOptions, run: Runner = run_command) -> Deployment:
+    pod = _json(run(_kubectl(options, spec.namespace, "get", "pod", spec.host, "--output", "json"),
+                    options.timeout), "kubectl get pod")
+    if not isinstance(pod, dict):
+        raise ConnectError(spec.host, "connect", f"kubectl get pod {spec.host}: unexpected output")
+    meta = pod.get("metadata") or {}
+    namespace = spec.namespace or meta.get("namespace")
+    release = (meta.get("labels") or {}).get(K8S_INSTANCE)
+    pods: list[dict[str, Any]] = [pod]
+    if release:
+        listed = _json(run(_kubectl(options, namespace, "get", "pods", "--selector", f"{K8S_INSTANCE}={release}",
+                                    "--output", "json"), options.timeout), "kubectl get pods")
+        items = listed.get("items") if isinstance(listed, dict) else None
+        pods += [p for p in items or [] if isinstance(p, dict)
+                 and (p.get("metadata") or {}).get("name") != meta.get("name")]
+    return _select("kubectl", str(release or spec.host), [_pod_member(p) for p in pods], spec.host)
+
+
+def _select(scheme: str, project: str, found: list[tuple[Member | None, str]], target: str) -> Deployment:
+    """One member per component, the named target first; the others are listed as skipped."""
+    members: list[Member] = []
+    skipped: list[str] = []
+    for member, why in found:
+        if member is None:
+            if why == f"{target}: not running":
+                raise ConnectError(target, "connect", f"{scheme}://{why}")
+            skipped.append(why)
+        elif any(m.service == member.service for m in members):
+            skipped.append(f"{member.name}: another {member.service} ({member.service} audited once)")
+        else:
+            members.append(member)
+    return Deployment(scheme, project, members, skipped)
+
+
+# -- collection and merge -----------------------------------------------------------------------
+def exec_argv(scheme: str, member: Member, options: ContainerOptions) -> list[str]:
+    """The one exec per container: the collector arrives on stdin, in container mode."""
+    if scheme == "docker":
+        return [options.docker, "exec", "--interactive", "--env", CONTAINER_ENV, member.name, "/bin/sh", "-s"]
+    return [*_kubectl(options, member.namespace, "exec", "--stdin", member.name,
+                      *(["--container", member.container] if member.container else []),
+                      "--", "env", CONTAINER_ENV, "/bin/sh", "-s")]
+
+
+def _collect_member(scheme: str, member: Member, options: ContainerOptions) -> Snapshot:
+    snap = Snapshot(target=member.name, transport=scheme)
+    run_collector(exec_argv(scheme, member, options), snap, env=None, timeout=options.timeout,
+                  limits=options.limits, host=f"{scheme}://{member.name}")
+    return snap
+
+
+def config_base(dep: Deployment, member: Member) -> str:
+    """Where a member's /config lands in the merged snapshot."""
+    if member.config_source and member.config_source.startswith("/"):
+        return member.config_source.rstrip("/") or "/"
+    return f"/{dep.scheme}/{dep.project}/{CONFIG_DIRS[member.service]}"
+
+
+def _map_key(dep: Deployment, member: Member, item: CollectedItem) -> str:
+    key = item.key
+    if item.kind == "command":
+        return f"{key}@{member.service}"
+    if key == "/config" or key.startswith("/config/"):
+        return config_base(dep, member) + key[len("/config"):]
+    return f"/containers/{member.service}{key}"
+
+
+def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, str | None]]) -> Snapshot:
+    """One snapshot for the deployment from each member's snapshot (None + reason when it failed)."""
+    merged = Snapshot(target=raw, transport=dep.scheme)
+    merged.facts["containers.project"] = dep.project
+    pkg_lines: list[str] = []
+    pkg_item: CollectedItem | None = None
+    for member, snap, error in parts:
+        merged.facts[f"containers.{member.service}"] = member.name
+        merged.facts[f"containers.{member.service}.config"] = config_base(dep, member)
+        if snap is None:
+            merged.errors.append(f"collect: {member.service} ({member.name}): {error}")
+            continue
+        if snap.started_at < merged.started_at:
+            merged.started_at = snap.started_at
+        for k, v in snap.facts.items():
+            if k.startswith("collector.") and k not in merged.facts:
+                merged.facts[k] = v
+            elif not k.startswith("collector."):
+                merged.facts[f"containers.{member.service}.{k}"] = v
+        merged.errors += [f"{e} ({member.service})" for e in snap.errors]
+        for item in snap.items.values():
+            name = item.key[len(COMMAND_PREFIX):] if item.kind == "command" else ""
+            if name in MERGED_COMMANDS:
+                if item.ok:
+                    pkg_lines += [ln for ln in item.text().splitlines() if ln and ln not in pkg_lines]
+                    pkg_item = pkg_item or item
+                continue
+            merged.add(replace(item, key=_map_key(dep, member, item)))
+    if pkg_item is not None:
+        content = ("\n".join(pkg_lines) + "\n").encode()
+        merged.add(replace(pkg_item, content=content, size=len(content)))
+    elif parts:
+        merged.add(CollectedItem(COMMAND_PREFIX + "dpkg-query", "command", ItemStatus.MISSING,
+                                 error="no container could list its packages"))
+    for why in dep.skipped:
+        merged.facts.setdefault("containers.skipped", "")
+        merged.facts["containers.skipped"] = "; ".join(filter(None, [merged.facts["containers.skipped"], why]))
+    failed = any(snap is None for _, snap, _ in parts)
+    merged.facts["collection"] = "incomplete" if failed or merged.errors else "complete"
+    merged.finished_at = datetime.now(UTC)
+    return merged
+
+
+def collect_containers(spec: TargetSpec, options: ContainerOptions | None = None,
+                       run: Runner = run_command) -> Snapshot:
+    """Audit a docker-jitsi-meet deployment through its containers (docker) or pods (kubectl).
+
+    Raises ConnectError when the named container cannot be used, CollectError when its own
+    collection fails; a sibling that fails leaves the merged snapshot incomplete, with the reason.
+    """
+    options = options or ContainerOptions()
+    if spec.scheme not in ("docker", "kubectl"):
+        raise ConnectError(spec.host, "connect", f"{spec.raw!r} is not a docker:// or kubectl:// target")
+    dep = discover_docker(spec, options, run) if spec.scheme == "docker" else discover_kubectl(spec, options, run)
+    if not dep.members:
+        raise ConnectError(spec.host, "connect", f"{spec.display}: no Jitsi container to audit")
+
+    def one(member: Member) -> tuple[Member, Snapshot | None, str | None]:
+        try:
+            return member, _collect_member(spec.scheme, member, options), None
+        except TransportError as exc:
+            if member.name == spec.host:
+                raise
+            return member, None, exc.reason
+
+    with ThreadPoolExecutor(max_workers=max(1, min(options.max_parallel, len(dep.members))),
+                            thread_name_prefix="exec") as pool:
+        parts = list(pool.map(one, dep.members))
+    snapshot = merge(spec.raw, dep, parts)
+    if spec.host not in {m.name for m in dep.members}:
+        snapshot.facts["containers.note"] = f"{spec.host} is not a Jitsi component: its siblings were audited"
+    return snapshot
