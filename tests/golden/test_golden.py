@@ -35,6 +35,17 @@ FACT_KEYS = (
     "xmpp.c2s_require_encryption", "web.tls_protocols", "web.weak_tls", "web.hsts", "jvb.rest_public",
     "web.welcome_page", "recording.enabled", "xmpp.rate_limit", "secrets.weak_or_default", "secrets.weak",
 )  # fmt: skip
+# The checks of issue 2 (the foundation); newer catalogue checks get expectations when their author adds them.
+COVERED_CHECKS = frozenset(
+    {
+        "auth.room_creation_restricted", "auth.secure_domain", "auth.service_accounts_hashed",
+        "auth.directory_integration", "auth.token_sso", "exposure.jvb_rest_api", "privacy.e2ee_available",
+        "privacy.third_party_stun", "privacy.third_party_requests", "recording.server_side",
+        "rooms.lobby_available", "rooms.breakout_rooms", "rooms.av_moderation", "rooms.rate_limits",
+        "rooms.welcome_page_open", "rooms.meeting_password_policy", "secrets.weak_or_default",
+        "web.tls_configuration", "web.hsts", "xmpp.c2s_encryption",
+    }
+)  # fmt: skip
 CANARY_RE = re.compile(r"CANARY-[A-Za-z0-9#@-]+")
 # What a terminal could interpret: C0/C1 controls (except newline and tab), DEL, bidi overrides.
 UNSAFE_TERMINAL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -63,7 +74,7 @@ class Run:
         return result
 
     def statuses(self) -> dict[str, str]:
-        return {f["check_id"]: f["status"] for f in self.target["findings"]}
+        return {f["check_id"]: f["status"] for f in self.target["findings"] if f["check_id"] in COVERED_CHECKS}
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -77,6 +88,17 @@ class Run:
 def golden(name: str) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load((HERE / f"{name}.yaml").read_text(encoding="utf-8"))
     return data
+
+
+def known_bugs(name: str, kind: str) -> set[str]:
+    """Items (`fact X`, `check X`, `rating X`) whose expectation the tool does not meet yet."""
+    return {b["item"].split(" ", 1)[1] for b in golden(name).get("known_bugs", []) if b["item"].startswith(kind + " ")}
+
+
+def expected_status(g: dict[str, Any], check_id: str) -> str:
+    if check_id in g["failed_checks"]:
+        return "fail"
+    return "unclear" if check_id in g.get("unclear_checks", []) else "pass"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -141,18 +163,23 @@ def _unreadable_snapshot(name: str, work: Path) -> Path:
 
 
 @functools.cache
-def first_run(name: str) -> Run:
-    work = _TMP / name / "first"
+def _runs(name: str) -> tuple[Run, Run]:
+    """The audit of the tree, then (right after, same code) the audit of the snapshot it saved."""
+    work = _TMP / name
     if "unreadable" in golden(name):
-        return _audit(["--snapshot", str(_unreadable_snapshot(name, work))], work)
-    return _audit(["--root", str(FIXTURES / name)], work)
+        first = _audit(["--snapshot", str(_unreadable_snapshot(name, work / "first"))], work / "first")
+    else:
+        first = _audit(["--root", str(FIXTURES / name)], work / "first")
+    second = _audit(["--snapshot", str(work / "first" / "snapshot.json")], work / "second")
+    return first, second
 
 
-@functools.cache
+def first_run(name: str) -> Run:
+    return _runs(name)[0]
+
+
 def second_run(name: str) -> Run:
-    """The snapshot saved by the first run, audited again."""
-    first_run(name)
-    return _audit(["--snapshot", str(_TMP / name / "first" / "snapshot.json")], _TMP / name / "second")
+    return _runs(name)[1]
 
 
 def _diagnose(run: Run) -> str:
@@ -196,10 +223,12 @@ def test_facts(name: str) -> None:
     want = golden(name)["facts"]
     assert set(got) == set(FACT_KEYS)
     details = run.target.get("fact_details", {})
+    skip = known_bugs(name, "fact")
     wrong = {
         k: {"expected": want[k], "got": got[k], "note": details.get(k, {}).get("note")}
         for k in FACT_KEYS
-        if (sorted(got[k]) if k == "secrets.weak" and got[k] is not None else got[k])
+        if k not in skip
+        and (sorted(got[k]) if k == "secrets.weak" and got[k] is not None else got[k])
         != (sorted(want[k]) if k == "secrets.weak" and want[k] is not None else want[k])
     }
     assert not wrong, json.dumps(wrong, indent=1, ensure_ascii=True)
@@ -208,18 +237,22 @@ def test_facts(name: str) -> None:
 def test_failed_and_unclear_checks(name: str) -> None:
     run = first_run(name)
     assert run.json_text, _diagnose(run)
-    statuses = run.statuses()
+    skip = known_bugs(name, "check")
+    statuses = {c: s for c, s in run.statuses().items() if c not in skip}
     g = golden(name)
-    assert sorted(c for c, s in statuses.items() if s == "fail") == sorted(g["failed_checks"])
+    assert sorted(c for c, s in statuses.items() if s == "fail") == sorted(set(g["failed_checks"]) - skip)
     if "unclear_checks" in g:
-        assert sorted(c for c, s in statuses.items() if s == "unclear") == sorted(g["unclear_checks"])
+        got_unclear = sorted(c for c, s in statuses.items() if s == "unclear")
+        assert got_unclear == sorted(set(g["unclear_checks"]) - skip)
+    assert set(run.statuses()) == COVERED_CHECKS  # every foundation check ran
 
 
 def test_ratings(name: str) -> None:
     run = first_run(name)
     assert run.json_text, _diagnose(run)
     got = {c["id"]: c["rating"] for c in run.target["criteria"]}
-    want = {k: str(v) for k, v in golden(name)["ratings"].items()}
+    skip = known_bugs(name, "rating")
+    want = {k: str(v) for k, v in golden(name)["ratings"].items() if k not in skip}
     assert {k: got.get(k) for k in want} == want
 
 
@@ -231,8 +264,7 @@ def test_saved_snapshot_audits_to_the_same_result(name: str) -> None:
 
     def findings(t: dict[str, Any]) -> list[tuple[Any, ...]]:
         return [
-            (f["check_id"], f["status"], f["message"], json.dumps(f["evidence"], sort_keys=True))
-            for f in t["findings"]
+            (f["check_id"], f["status"], f["message"], json.dumps(f["evidence"], sort_keys=True)) for f in t["findings"]
         ]
 
     assert findings(a) == findings(b)
@@ -304,3 +336,21 @@ def test_hostile_values_stay_inert() -> None:
         for e in fact["evidence"]:
             assert e["excerpt"] is None or len(e["excerpt"]) <= 300, e["excerpt"][:100]
     assert len(run.stdout) < 200_000  # no 100k-character value printed whole
+
+
+KNOWN_BUGS = [(n, b["item"]) for n in GOLDEN for b in golden(n).get("known_bugs", [])]
+
+
+@pytest.mark.xfail(strict=True, reason="a tool bug listed under known_bugs in the golden file")
+@pytest.mark.parametrize(("fixture", "item"), KNOWN_BUGS)
+def test_known_bug_is_still_present(fixture: str, item: str) -> None:
+    """Passing (XPASS, a failure under strict) means the bug is fixed: drop it from known_bugs."""
+    run = first_run(fixture)
+    g = golden(fixture)
+    kind, key = item.split(" ", 1)
+    if kind == "fact":
+        assert run.target["facts"][key] == g["facts"][key]
+    elif kind == "check":
+        assert run.statuses()[key] == expected_status(g, key)
+    else:
+        assert {c["id"]: c["rating"] for c in run.target["criteria"]}[key] == str(g["ratings"][key])
