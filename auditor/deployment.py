@@ -6,6 +6,7 @@ parsed is kept as a `ParsedFile` with its error, so whatever depends on it can s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -174,8 +175,25 @@ def _parse_one(f: DiscoveredFile, parser: _ParseFn) -> ParsedFile[Any]:
         return ParsedFile(f.role, f.path, None, f"{f.path}: parser failed ({type(exc).__name__})", None, f.active)
 
 
+_DOCKER_WEB_RE = re.compile(r"^(.*/web)/nginx/")
+_CONTAINER_INCLUDE_RE = re.compile(r"""^(\s*include\s+["']?)/config/""", re.MULTILINE)
+
+
+def _host_paths(path: str, text: str) -> str:
+    """docker-jitsi-meet's web container reads its CONFIG volume as /config: point the `include`s of a
+    volume's nginx files at the volume as collected. Only include arguments change, so lines stay put."""
+    m = _DOCKER_WEB_RE.match(path)
+    if m is None:
+        return text
+    return _CONTAINER_INCLUDE_RE.sub(lambda inc: inc.group(1) + m.group(1) + "/", text)
+
+
 def _parse_nginx(dep: Deployment) -> None:
-    texts = {f.path: f.item.text() for f in dep.files if f.role in (Role.NGINX_MAIN, Role.NGINX_SITE) and f.item.ok}
+    texts = {
+        f.path: _host_paths(f.path, f.item.text())
+        for f in dep.files
+        if f.role in (Role.NGINX_MAIN, Role.NGINX_SITE) and f.item.ok
+    }
     mains = [f for f in dep.files if f.role is Role.NGINX_MAIN]
     sites = [f for f in dep.files if f.role is Role.NGINX_SITE]
     entries = [f for f in mains if f.item.ok] or [f for f in sites if f.active]
