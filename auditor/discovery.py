@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from auditor.collect.plan import REASONS
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 
 
@@ -154,10 +155,25 @@ def classify_item(item: CollectedItem) -> tuple[Role, str] | None:
     return None
 
 
+# A file that is there but could not be reached — a dangling link, a link loop, a link leading outside
+# the allowed directories, a FIFO or device, a hard link not read, a failed read — is missing evidence,
+# not an absent file: it is kept (by its name) so the audit names it and stays incomplete, instead of
+# judging the deployment without it (an enabled vhost behind a broken link read as "no such vhost").
+_UNREACHABLE_REASONS = frozenset(
+    REASONS[k] for k in ("symlink_loop", "symlink_outside", "dangling_link", "special_file", "hard_link")
+)
+
+
+def _collected(item: CollectedItem) -> bool:
+    if item.status in (ItemStatus.OK, ItemStatus.PERMISSION_DENIED, ItemStatus.TOO_LARGE, ItemStatus.ERROR):
+        return True
+    return item.status in (ItemStatus.NOT_REGULAR, ItemStatus.MISSING) and item.error in _UNREACHABLE_REASONS
+
+
 def discover(snapshot: Snapshot) -> list[DiscoveredFile]:
     found: list[DiscoveredFile] = []
     for item in sorted(snapshot.files(), key=lambda i: i.key):
-        if item.status not in (ItemStatus.OK, ItemStatus.PERMISSION_DENIED, ItemStatus.TOO_LARGE):
+        if not _collected(item):
             continue
         classified = classify_item(item)
         if classified is None:
