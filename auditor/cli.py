@@ -285,7 +285,7 @@ def audit_command(
             inputs["profile"] = Path(profile)
         try:
             _write_evidence(evidence, results, prof, severity, code, signer,
-                            {k: v for k, v in inputs.items() if v is not None})
+                            {k: v for k, v in inputs.items() if v is not None}, gate)
         except EvidenceError as exc:
             _err(str(exc))
             raise typer.Exit(EXIT_USAGE) from None
@@ -360,6 +360,7 @@ def _write_evidence(
     code: int,
     signer: object | None,
     inputs: dict[str, Path],
+    gate: GateReport | None = None,
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -368,7 +369,7 @@ def _write_evidence(
 
     created = now_utc()
     members = build_members(
-        results, render_json(results, prof, severity.value, code), prof, created=created,
+        results, render_json(results, prof, severity.value, code, gate), prof, created=created,
         probes={i: r.probes for i, r in enumerate(results) if r.probes}, inputs=inputs,
     )
     key = signer if isinstance(signer, Ed25519PrivateKey) else None

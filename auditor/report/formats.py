@@ -35,7 +35,7 @@ def _table(results: list[TargetResult], ctx: RenderContext) -> str:
 
     buf = StringIO()
     render_terminal(results, ctx.profile, ctx.fail_on, buf, color=ctx.color, demo_note=ctx.demo_note,
-                    width=None if ctx.color else 120)
+                    width=None if ctx.color else 120, gate=ctx.gate)
     if len(results) > 1:
         from auditor.report.fleet import render_fleet_summary
 
@@ -50,7 +50,7 @@ def _table(results: list[TargetResult], ctx: RenderContext) -> str:
 def _json(results: list[TargetResult], ctx: RenderContext) -> str:
     from auditor.report.json_report import render_json
 
-    return render_json(results, ctx.profile, ctx.fail_on.value, ctx.exit_code)
+    return render_json(results, ctx.profile, ctx.fail_on.value, ctx.exit_code, ctx.gate)
 
 
 def _sarif(results: list[TargetResult], ctx: RenderContext) -> str:

@@ -60,6 +60,55 @@ class CriterionModel(_Strict):
     review_2020: dict[str, str]
 
 
+class WaiverModel(_Strict):
+    check_id: str
+    target: str | None
+    justification: str
+    expires: str
+    approver: str
+    source: str
+
+
+class FindingGateModel(_Strict):
+    gates: bool
+    waived: bool
+    waiver: WaiverModel | None = None
+    baseline: Literal["new", "unchanged"] | None = None
+
+
+class FixedModel(_Strict):
+    target: str
+    check_id: str
+    title: str
+    severity: str
+    status_now: str | None
+
+
+class ThresholdModel(_Strict):
+    scope: str
+    minimum: float
+    actual: float | None
+    met: bool
+
+
+class TargetGateModel(_Strict):
+    in_baseline: bool | None
+    gating: list[str]
+    waived: list[str]
+    fixed: list[FixedModel]
+    thresholds: list[ThresholdModel]
+
+
+class GateModel(_Strict):
+    fail_on: str
+    date_utc: str
+    waivers: str | None
+    baseline: str | None
+    min_scores: dict[str, Any]
+    expired_waivers: list[WaiverModel]
+    failed: bool
+
+
 class FindingModel(_Strict):
     check_id: str
     title: str
@@ -70,6 +119,7 @@ class FindingModel(_Strict):
     evidence: list[EvidenceModel]
     remediation: str
     references: list[str]
+    gate: FindingGateModel | None = None  # waived, baseline state, gates
 
 
 class CategoryScoreModel(_Strict):
@@ -125,6 +175,7 @@ class TargetModel(_Strict):
     probes: dict[str, Any] = {}
     collection_errors: list[str] = []
     notes: list[str] = []
+    gate: TargetGateModel | None = None
 
 
 class ToolModel(_Strict):
@@ -146,6 +197,7 @@ class ReportModel(_Strict):
     generated_at: str
     fail_on: str
     exit_code: int
+    gate: GateModel | None = None
     targets: list[TargetModel]
 
 

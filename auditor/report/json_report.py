@@ -11,6 +11,7 @@ from auditor.criteria import Profile
 from auditor.discovery import discover
 from auditor.engine import TargetResult
 from auditor.facts import FACT_KEYS
+from auditor.gating.gate import GateReport, TargetGate
 from auditor.model import Evidence
 from auditor.report.json_model import SCHEMA_VERSION, ReportModel
 
@@ -24,7 +25,7 @@ def _jsonable(value: Any) -> Any:
     return to_json() if callable(to_json) else value
 
 
-def target_dict(result: TargetResult) -> dict[str, Any]:
+def target_dict(result: TargetResult, gate: TargetGate | None = None) -> dict[str, Any]:
     snap = result.snapshot
     roles = {f.path: f for f in discover(snap)} if snap is not None else {}
     collected = []
@@ -91,6 +92,7 @@ def target_dict(result: TargetResult) -> dict[str, Any]:
                 "evidence": _evidence(f.evidence),
                 "remediation": f.remediation,
                 "references": list(f.references),
+                **({"gate": gate.get(f.check_id).to_json()} if gate is not None else {}),
             }
             for f in result.findings
         ],
@@ -108,11 +110,16 @@ def target_dict(result: TargetResult) -> dict[str, Any]:
         "probes": {k: _jsonable(v) for k, v in result.probes.items()},
         "collection_errors": list(snap.errors) if snap else [],
         "notes": result.notes,
+        **({"gate": gate.to_json()} if gate is not None else {}),
     }
 
 
 def report_dict(
-    results: list[TargetResult], profile: Profile, fail_on: str, exit_code: int
+    results: list[TargetResult],
+    profile: Profile,
+    fail_on: str,
+    exit_code: int,
+    gate: GateReport | None = None,
 ) -> dict[str, Any]:
     data = {
         "schema_version": SCHEMA_VERSION,
@@ -126,11 +133,15 @@ def report_dict(
         "generated_at": datetime.now(UTC).isoformat(),
         "fail_on": fail_on,
         "exit_code": exit_code,
-        "targets": [target_dict(r) for r in results],
+        **({"gate": gate.to_json()} if gate is not None else {}),
+        "targets": [target_dict(r, gate.target(i) if gate else None) for i, r in enumerate(results)],
     }
     ReportModel.model_validate(data)  # the report always matches its published schema
     return data
 
 
-def render_json(results: list[TargetResult], profile: Profile, fail_on: str, exit_code: int) -> str:
-    return json.dumps(report_dict(results, profile, fail_on, exit_code), indent=2, ensure_ascii=False) + "\n"
+def render_json(
+    results: list[TargetResult], profile: Profile, fail_on: str, exit_code: int, gate: GateReport | None = None
+) -> str:
+    data = report_dict(results, profile, fail_on, exit_code, gate)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

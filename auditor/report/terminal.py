@@ -15,6 +15,7 @@ from rich.text import Text
 
 from auditor.criteria import Profile
 from auditor.engine import TargetResult
+from auditor.gating.gate import GateReport, TargetGate
 from auditor.model import Rating, Severity, Status
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -56,15 +57,18 @@ def render_terminal(
     color: bool | None = None,
     demo_note: str | None = None,
     width: int | None = None,
+    gate: GateReport | None = None,
 ) -> None:
     console = Console(file=out, force_terminal=color, no_color=color is False, width=width, highlight=False)
     if demo_note:
         console.print(Text(demo_note, style="bold cyan"))
-    for result in results:
-        _render_target(console, result, profile, fail_on)
+    for i, result in enumerate(results):
+        _render_target(console, result, profile, fail_on, gate.target(i) if gate else None)
 
 
-def _render_target(console: Console, result: TargetResult, profile: Profile, fail_on: Severity) -> None:
+def _render_target(
+    console: Console, result: TargetResult, profile: Profile, fail_on: Severity, tg: TargetGate | None = None
+) -> None:
     console.rule(Text(f"jitsi-audit · {safe(result.target)}", style="bold"))
     if result.error:
         console.print(
@@ -120,10 +124,12 @@ def _render_target(console: Console, result: TargetResult, profile: Profile, fai
                 style="bold",
             )
         )
-    _render_findings(console, result, fail_on)
+    _render_findings(console, result, fail_on, tg)
 
 
-def _render_findings(console: Console, result: TargetResult, fail_on: Severity) -> None:
+def _render_findings(
+    console: Console, result: TargetResult, fail_on: Severity, tg: TargetGate | None = None
+) -> None:
     failed = [f for f in result.findings if f.status is Status.FAIL]
     failed.sort(key=lambda f: (-f.severity.rank, f.check_id))
     unclear = result.unclear_findings()
@@ -136,8 +142,14 @@ def _render_findings(console: Console, result: TargetResult, fail_on: Severity) 
         head = Text()
         head.append(f" {f.severity.value.upper()} ", style=SEVERITY_STYLE[f.severity])
         head.append(f" {f.check_id}: {f.title}", style="bold")
-        if f.severity.rank >= fail_on.rank:
+        fg = tg.get(f.check_id) if tg is not None else None
+        gates = fg.gates if fg is not None else f.severity.rank >= fail_on.rank
+        if gates:
             head.append("  [gates]", style="red")
+        if fg is not None and fg.waiver is not None:
+            head.append(f"  [waived until {fg.waiver.expires.isoformat()}]", style="blue")
+        if fg is not None and fg.baseline is not None:
+            head.append(f"  [{fg.baseline.value}]", style="dim")
         console.print(head)
         console.print(Text(f"   {safe(f.message)}"))
         for e in f.evidence[:6]:
