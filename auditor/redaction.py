@@ -220,8 +220,11 @@ class Redactor:
         for value in sorted(self._values, key=len, reverse=True):
             if not value or value not in text:
                 continue
+            # A word-like value ("secret", "jitsi") also appears inside dashed or dotted setting names
+            # (use-auth-secret, org.jitsi.x): there `-` and `.` count as part of the name.
+            word = r"A-Za-z0-9_\-." if value.isalpha() or value.lower() in KNOWN_DEFAULTS else r"A-Za-z0-9_"
             pattern = re.compile(
-                r"(?<![A-Za-z0-9_])" + re.escape(value) + r"(?![A-Za-z0-9_])(?![\"']?\]?[ \t]*[=:](?!=))"
+                rf"(?<![{word}])" + re.escape(value) + rf"(?![{word}])(?![\"']?\]?[ \t]*[=:](?!=))"
             )
             text, n = pattern.subn(self._values[value].marker(), text)
             count += n

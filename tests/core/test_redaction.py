@@ -101,3 +101,16 @@ def test_saved_markers_are_not_redacted_again() -> None:
     once = redact_snapshot(_snap({"/a": f"password = {CANARY}\n"}))
     twice = redact_snapshot(once)
     assert once.items["/a"].text() == twice.items["/a"].text()
+
+
+def test_a_default_value_does_not_eat_dashed_or_dotted_setting_names() -> None:
+    text = "use-auth-secret\nstatic-auth-secret=secret\norg.jitsi.secret.x=1\n"
+    out = redact_snapshot(_snap({"/etc/turnserver.conf": text})).items["/etc/turnserver.conf"].text()
+    assert out.startswith("use-auth-secret\nstatic-auth-secret=JAUDIT_REDACTED_default_6_g")
+    assert "org.jitsi.secret.x=1" in out
+
+
+def test_a_value_with_a_hash_is_redacted_whole() -> None:
+    out = redact_snapshot(_snap({"/etc/jitsi/videobridge/config": "JVB_SECRET=Yb4#nQ8@\n"}))
+    text = out.items["/etc/jitsi/videobridge/config"].text()
+    assert "Yb4" not in text and "nQ8" not in text
