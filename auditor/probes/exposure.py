@@ -80,7 +80,8 @@ def _xmpp_summary(data: bytes) -> str | None:
 
 
 def probe_exposure(target: ProbeTarget, address: str, options: ProbeOptions,
-                   deadline: float) -> ExposureResult:
+                   deadline: float, protos: tuple[str, ...] = ("tcp", "udp")) -> ExposureResult:
+    """TCP and UDP ports; `protos` restricts (the runner waits for TCP only, UDP runs alongside)."""
     ports = list(dict.fromkeys([*options.tcp_ports, target.https_port, target.http_port]))
     limit = max(1, options.max_connections)
 
@@ -103,7 +104,8 @@ def probe_exposure(target: ProbeTarget, address: str, options: ProbeOptions,
     def one(item: tuple[str, int]) -> PortState:
         return tcp(item[1]) if item[0] == "tcp" else udp(item[1])
 
-    items = [("udp", p) for p in options.udp_ports] + [("tcp", p) for p in ports]  # UDP waits longest
+    items = [("udp", p) for p in options.udp_ports if "udp" in protos] + [
+        ("tcp", p) for p in ports if "tcp" in protos]  # UDP waits longest
     results = parallel_map(one, items, limit, deadline)
     states = [got or PortState(proto, port, "error",
                                _service(port, target)[0] if proto == "tcp" else JITSI_UDP_PORTS.get(port, "unknown"),

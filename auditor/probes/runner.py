@@ -1,4 +1,5 @@
-"""run_probes: exposure first, then TLS alongside HTTP+XMPP, each probe within its own time budget."""
+"""run_probes: the TCP part of the exposure first, then TLS alongside HTTP+XMPP and the exposure's UDP part
+(a silent UDP port costs a full wait, which nothing else needs), each probe within its own time budget."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from urllib.parse import urlsplit
 from auditor.probes.exposure import probe_exposure
 from auditor.probes.http import probe_http
 from auditor.probes.model import (
+    JITSI_UDP_PORTS,
     ExposureResult,
     HttpResult,
+    PortState,
     ProbeOptions,
     ProbeResults,
     ProbeRun,
@@ -24,7 +27,7 @@ from auditor.probes.model import (
     XmppResult,
 )
 from auditor.probes.net import resolve, run_with_deadline, sanitize
-from auditor.probes.tls import TLS_SERVICES, probe_tls
+from auditor.probes.tls import TLS_SERVICES, probe_tls, s2s_read_timeout
 from auditor.probes.xmpp import DEFAULT_ACCOUNTS, probe_xmpp
 
 R = TypeVar("R")
@@ -91,9 +94,10 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
                             round(time.monotonic() - t0, 3), failed)
     runs: dict[str, ProbeRun] = {}
     exposure: ExposureResult | None = None
+    udp_box: list[tuple[ProbeRun, ExposureResult | None]] = []
     if "exposure" in wanted:
         runs["exposure"], exposure = _timed(
-            "exposure", options.exposure_timeout, lambda d: probe_exposure(target, address, options, d))
+            "exposure", options.exposure_timeout, lambda d: probe_exposure(target, address, options, d, ("tcp",)))
     open_ports = None
     if exposure is not None:
         open_ports = {p.port for p in exposure.ports if p.proto == "tcp" and p.state == "open"}
@@ -102,10 +106,13 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
     tls_box: list[tuple[ProbeRun, TlsResult | None]] = []
     web_box: dict[str, tuple[ProbeRun, object]] = {}
 
+    s2s = exposure.get(5269) if exposure is not None else None
+    s2s_timeout = s2s_read_timeout(s2s.seconds if s2s is not None and s2s.state == "open" else None)
+
     def tls_lane() -> None:
         ports = _tls_ports(target, exposure)
         tls_box.append(_timed("tls", options.tls_timeout,
-                              lambda d: probe_tls(target, address, ports, options, d, tls_budget)))
+                              lambda d: probe_tls(target, address, ports, options, d, tls_budget, s2s_timeout)))
 
     def web_lane() -> None:
         http: HttpResult | None = None
@@ -121,6 +128,14 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
                                      intrusive=target.intrusive)
 
     lanes = []
+    if "exposure" in wanted and options.udp_ports:
+        udp_budget = max(1.0, options.exposure_timeout - runs["exposure"].seconds)
+
+        def udp_lane() -> None:
+            udp_box.append(_timed("exposure", udp_budget,
+                                  lambda d: probe_exposure(target, address, options, d, ("udp",))))
+
+        lanes.append((threading.Thread(target=udp_lane, daemon=True), udp_budget + 2 * GRACE))
     if "tls" in wanted:
         lanes.append((threading.Thread(target=tls_lane, daemon=True), options.tls_timeout + 2 * GRACE))
     if wanted & {"http", "xmpp"}:
@@ -131,6 +146,16 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
     for thread, limit in lanes:
         thread.join(max(0.0, t0 + options.exposure_timeout + GRACE + limit - time.monotonic()))
 
+    if "exposure" in wanted and options.udp_ports:
+        udp_run, udp = udp_box[0] if udp_box else (ProbeRun("exposure", "timeout", "abandoned"), None)
+        udp_states = udp.ports if udp is not None else tuple(
+            PortState("udp", p, "error", JITSI_UDP_PORTS.get(p, "unknown"),
+                      f"UDP probe: {udp_run.reason or udp_run.status}") for p in options.udp_ports)
+        if exposure is not None:
+            exposure = ExposureResult(tuple(sorted((*exposure.ports, *udp_states), key=lambda s: (s.proto, s.port))))
+        tcp_run = runs["exposure"]
+        runs["exposure"] = ProbeRun("exposure", tcp_run.status, tcp_run.reason,
+                                    round(tcp_run.seconds + udp_run.seconds, 3), tcp_run.intrusive)
     tls = None
     if "tls" in wanted:
         runs["tls"], tls = tls_box[0] if tls_box else (ProbeRun("tls", "timeout", "abandoned"), None)

@@ -87,8 +87,18 @@ SUITE_COMMANDS = {version: command for command, version in (
     (ScanCommand.TLS_1_1_CIPHER_SUITES, TlsVersionEnum.TLS_1_1),
 )}
 # sslyze waits one read timeout for a client-certificate request after a TLS 1.3 handshake; prosody's
-# s2s port asks for certificates and then waits for the peer, so keep that wait short there.
+# s2s port asks for certificates and then waits for the peer, so keep that wait short there: at most
+# S2S_READ_TIMEOUT, less when the exposure probe saw the port answer fast (s2s_read_timeout()).
 S2S_READ_TIMEOUT = 2.0
+S2S_MIN_READ_TIMEOUT = 0.5
+
+
+def s2s_read_timeout(answered_in: float | None) -> float:
+    """Four times what the s2s port took to answer a stream open (connect + one exchange), within
+    [S2S_MIN_READ_TIMEOUT, S2S_READ_TIMEOUT]; unknown: the maximum."""
+    if answered_in is None:
+        return S2S_READ_TIMEOUT
+    return min(S2S_READ_TIMEOUT, max(S2S_MIN_READ_TIMEOUT, 4 * answered_in))
 WEAK_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1")
 _WEAK_MARKERS = ("_RC4_", "_DES_", "_3DES_", "DES40", "_NULL_", "_EXPORT", "_anon_", "_MD5", "_IDEA_")
 
@@ -283,7 +293,8 @@ def scan_request(target: ProbeTarget, address: str, port: int, timeout: float, f
         tls_server_name_indication=target.domain,
         tls_opportunistic_encryption=starttls,
         xmpp_to_hostname=xmpp_to,
-        network_timeout=max(1, round(timeout)),
+        # sslyze uses it as a socket timeout; sub-second values work (the annotation says int)
+        network_timeout=max(1, round(timeout)) if timeout >= 1 else timeout,  # type: ignore[arg-type]
         network_max_retries=1,
     )
     extra = ScanCommandsExtraArguments()
@@ -299,11 +310,13 @@ def scan_request(target: ProbeTarget, address: str, port: int, timeout: float, f
 
 
 def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: ProbeOptions, deadline: float,
-              budget: int) -> TlsResult:
+              budget: int, s2s_timeout: float = S2S_READ_TIMEOUT) -> TlsResult:
     """Scan `ports` (the HTTPS port with the full command set) within `budget` connections and `deadline`.
 
     Each port gets its own sslyze Scanner (sslyze yields nothing before every connectivity test of a
-    Scanner has finished, and an XMPP server port can hold one for a whole read timeout)."""
+    Scanner has finished, and an XMPP server port can hold one for a whole read timeout). When the
+    budget allows, every port is scanned at once: the web front with what the others leave, each
+    other port with one connection, the slow s2s port first; else a few ports at a time."""
     if not ports:
         return TlsResult(())
     services: dict[int, tuple[str, str | None]] = {}
@@ -314,16 +327,25 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
         services[port] = (service, None if proto is None else proto.name.lower().replace("_", "-"))
     # A few ports at a time (the web front first), each with an equal share of the connection budget.
     share = budget if len(ports) == 1 else max(1, budget // 2)
+    shares = {p: share for p in ports}
+    workers = max(1, min(len(ports), budget // share))
+    order = list(ports)
+    if 1 < len(ports) <= budget:  # all at once: one connection each, the rest for the full scan
+        shares = {p: 1 for p in ports}
+        shares[target.https_port if target.https_port in shares else ports[0]] = budget - len(ports) + 1
+        workers = len(ports)
+        order.sort(key=lambda p: p != 5269)  # its connectivity test waits a read timeout: start it first
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for port in ports:
+    for port in order:
         todo.put(port)
     out: queue.Queue[tuple[int, ServerScanResult | tuple[ServerScanResult, Sampled] | str | None, float]] = (
         queue.Queue())
     start = time.monotonic()
 
     def scan(port: int) -> None:
-        timeout = options.io_timeout if port != 5269 else min(options.io_timeout, S2S_READ_TIMEOUT)
+        timeout = options.io_timeout if port != 5269 else min(options.io_timeout, s2s_timeout)
         full = port == target.https_port
+        share = shares[port]
         try:
             request = scan_request(target, address, port, timeout, full)
             loc, cfg = request.server_location, request.network_configuration
@@ -355,7 +377,7 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
             except queue.Empty:
                 return
 
-    for i in range(max(1, min(len(ports), budget // share))):
+    for i in range(workers):
         threading.Thread(target=worker, daemon=True, name=f"jaudit-sslyze-{i}").start()
     done: dict[int, TlsEndpoint] = {}
     finished: set[int] = set()
