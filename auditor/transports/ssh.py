@@ -193,6 +193,7 @@ def _preferred_key_types(transport: paramiko.Transport, known_types: list[str]) 
 
 
 def _handshake(sock: Any, ep: _Endpoint, options: SshOptions, known: KnownHosts) -> paramiko.Transport:
+    transport: paramiko.Transport | None = None
     try:
         transport = paramiko.Transport(sock)
         transport.banner_timeout = options.connect_timeout
@@ -200,9 +201,15 @@ def _handshake(sock: Any, ep: _Endpoint, options: SshOptions, known: KnownHosts)
         transport.handshake_timeout = options.connect_timeout
         _preferred_key_types(transport, [e.key_type for e in known.lookup(ep.token)])
         transport.start_client(timeout=options.connect_timeout)
+        if not transport.initial_kex_done:
+            # paramiko's start_client returns without an error when its timeout expires (a server
+            # that accepts the connection and never speaks SSH); say so rather than fail later.
+            raise paramiko.SSHException(f"no SSH handshake within {options.connect_timeout:g}s")
         transport.set_keepalive(10)
         return transport
     except (paramiko.SSHException, OSError, EOFError) as exc:
+        if transport is not None:
+            transport.close()  # its thread would otherwise linger until its own timeouts
         text = one_line(str(exc), 160) or type(exc).__name__
         raise ConnectError(
             ep.alias, "connect", f"SSH handshake with {ep.hostname}:{ep.port} failed: {text}"
@@ -440,6 +447,11 @@ def _run_collector(session: _Session, options: SshOptions, snapshot: Snapshot) -
             snapshot,
         )
     if decoder.header is None:
+        if exit_code == -1 and not session.transport.is_active():
+            # no exit status and the connection is gone: it dropped before any output arrived
+            raise CollectError(
+                host, "collect", f"connection to {host} dropped during collection ({received})", snapshot
+            )
         if options.sudo:
             raise CollectError(
                 host, "sudo", _sudo_failure(host, options.sudo_collector, err_text, exit_code), snapshot
