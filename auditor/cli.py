@@ -494,7 +494,11 @@ def profiles_command() -> None:
 
 
 @sub.command("collector", help="Print the read-only remote collector script (to install for --sudo).")
-def collector_command() -> None:
+def collector_command(
+    print_script: Annotated[
+        bool, typer.Option("--print", help="print the script (the default; the install steps spell it out)")
+    ] = True,
+) -> None:
     from auditor.collect.plan import collector_script
 
     sys.stdout.write(collector_script())
