@@ -23,6 +23,14 @@ def _no_scan(res_reason: str | None, endpoints: list[TlsEndpoint]) -> CheckResul
     return None
 
 
+def _front_unscanned(all_eps: tuple[TlsEndpoint, ...]) -> CheckResult | None:
+    """A pass needs the HTTPS front: other ports passing say nothing about what most users connect to."""
+    for e in all_eps:
+        if e.service == "web HTTPS" and not e.scanned and e.status in ("error", "timeout"):
+            return CheckResult.unclear(f"cannot tell: the HTTPS front (port {e.port}) could not be scanned: {e.status}")
+    return None
+
+
 def _unscanned_note(all_eps: tuple[TlsEndpoint, ...]) -> str:
     failed = [f"{e.port}: {e.status}" for e in all_eps if not e.scanned and e.status not in ("unreachable",)]
     return f" (not scanned: {', '.join(failed)})" if failed else ""
@@ -58,6 +66,8 @@ def tls_protocols(ctx: AuditContext) -> CheckResult:
         return CheckResult.failed(msg, *evidence)
     ports = ", ".join(str(e.port) for e in eps)
     note = _unscanned_note(res.tls.endpoints)
+    if (blocked := _front_unscanned(res.tls.endpoints)) is not None:
+        return blocked
     return CheckResult.passed(f"ports {ports} accept only TLS 1.2+{note}", *evidence)
 
 
@@ -99,6 +109,8 @@ def tls_ciphers(ctx: AuditContext) -> CheckResult:
     if problems:
         return CheckResult.failed("; ".join(problems), *evidence)
     note = f" ({non_aead} CBC suite(s) without AEAD remain)" if non_aead else ""
+    if (blocked := _front_unscanned(res.tls.endpoints)) is not None:
+        return blocked
     return CheckResult.passed(f"every accepted suite has forward secrecy and no weak cipher{note}", *evidence)
 
 
@@ -228,6 +240,8 @@ def tls_vulnerabilities(ctx: AuditContext) -> CheckResult:
         return CheckResult.failed("; ".join(problems), *evidence)
     if tested == 0:
         return CheckResult.unclear("cannot tell: the vulnerability tests did not complete", *evidence)
+    if (blocked := _front_unscanned(res.tls.endpoints)) is not None:
+        return blocked
     return CheckResult.passed("no Heartbleed, ROBOT, compression, insecure renegotiation or CCS injection",
                               *evidence)
 
