@@ -322,7 +322,10 @@ def test_probe_faults(web_fault_host: LabHost, sec_host: SecHost, tmp_path: Path
     finally:
         server.kill()  # our own process, by its handle
         server.wait()
-    assert run.code in (0, 1, 3), run.diagnose()
+    # the fault leaves the live evidence incomplete: exit 3, one line naming the host and the probe
+    assert run.code == 3, run.diagnose()
+    lines = [ln for ln in run.messages() if web_fault_host.ssh_target in ln and ": probe " in ln]
+    assert lines and all("\n" not in ln for ln in lines), run.diagnose()
     bad = run.target(web_fault_host.ssh_target)
     # the SSH evidence is complete; the probes that met the fault say so, their checks are unclear
     assert bad["complete"] and bad["collected"], bad["error"]
