@@ -36,6 +36,9 @@ class TargetResult:
     deployment: Deployment | None = None
     notes: list[str] = field(default_factory=list)
     probes: dict[str, Any] = field(default_factory=dict)  # live probe results by key (JSON-serialisable)
+    # "stage: reason" lines that leave the audit of this target incomplete although it has a report
+    # (e.g. a live probe that met a TLS handshake failure or a 5xx): exit 3, never a pass.
+    problems: list[str] = field(default_factory=list)
     roles: HostRoles | None = None  # the Jitsi components the target runs (auditor.roles)
 
     @property
