@@ -551,7 +551,7 @@ def _register_advisories() -> None:
     sub.command("advisories", help=HELP)(advisories_command)
 
 
-_register_advisories()
+_advisories_registered: list[bool] = []  # registered on first use: audits skip its imports (0.2 s)
 
 
 @sub.command(
@@ -596,6 +596,9 @@ def main(argv: list[str] | None = None) -> None:
     """Route `jitsi-audit SUBCOMMAND ...` to the helper commands and everything else to the audit."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in SUBCOMMANDS:
+        if not _advisories_registered:
+            _register_advisories()
+            _advisories_registered.append(True)
         sub(args=args, prog_name="jitsi-audit", standalone_mode=True)
     elif args and args[0] == "audit":
         app(args=args[1:], prog_name="jitsi-audit", standalone_mode=True)
