@@ -137,6 +137,8 @@ class View:
                     return p.error
         if Role.PROSODY_MAIN in roles and self.dep.prosody_error:
             return self.dep.prosody_error
+        if Role.PROSODY_MAIN in roles and self.prosody is not None and not self.prosody.complete:
+            return "part of the prosody configuration named by an Include could not be read or parsed"
         return None
 
     def unreadable_paths(self) -> list[str]:
@@ -796,6 +798,8 @@ def fact_jvb_rest_public(v: View) -> Fact:
     if exposed_by_proxy:
         return Fact(True, exposed_by_proxy, "nginx proxies the videobridge REST API")
     jvb = v.dep.jvb
+    if jvb is not None and jvb.value is None:
+        return Fact(None, [], f"cannot tell: {jvb.error or 'jvb.conf unreadable'}")
     if jvb is not None and jvb.value is not None:
         rest = v.hocon(jvb, "videobridge.apis.rest.enabled")
         host = v.hocon(jvb, "videobridge.http-servers.private.host")
