@@ -27,6 +27,8 @@ with open(state["log"], "a") as log:
     log.write(json.dumps([os.path.basename(sys.argv[0]), *args]) + "\n")
 
 def collector(name):
+    if name in state.get("slow_exec", []):
+        import time; time.sleep(30)
     if name in state.get("fail_exec", []):
         sys.stderr.write(f"Error response from daemon: container {name} is not running\n")
         sys.exit(1)
@@ -85,7 +87,7 @@ class Fakes:
         self.log = root / "calls.log"
         self.log.touch()
         self.state: dict[str, Any] = {"log": str(self.log), "containers": {}, "pods": {}, "trees": {},
-                                      "fail_exec": [], "ansible": {}}
+                                      "fail_exec": [], "slow_exec": [], "ansible": {}}
         script = FAKE.replace("@PYTHON@", sys.executable)
         for tool in ("docker", "kubectl", "ansible-inventory"):
             path = self.bin / tool

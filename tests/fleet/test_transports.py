@@ -162,6 +162,28 @@ def test_live_audit_of_a_docker_target(fakes: Fakes, monkeypatch: pytest.MonkeyP
     assert result.roles is not None and set(CORE) <= set(result.roles.roles)
 
 
+def test_host_timeout_and_other_hosts_complete(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that hangs is incomplete after --host-timeout; the other host of the run completes."""
+    import time
+
+    from auditor.live import audit_hosts
+
+    _compose(fakes)
+    fakes.container("two-web-1", "web", project="two")
+    fakes.state["slow_exec"] = ["two-web-1"]
+    fakes.env(monkeypatch)
+    profile = load_profile("default")
+    checks = all_checks(profile.criterion_ids, with_plugins=False)
+    seen: list[tuple[str, str]] = []
+    start = time.monotonic()
+    one, two = audit_hosts(["docker://jitsi-web-1", "docker://two-web-1"], LiveOptions(host_timeout=3),
+                           profile, checks, {}, lambda t, s: seen.append((t, s)))
+    assert time.monotonic() - start < 15
+    assert one.complete and not two.complete
+    assert two.error_stage == "collect" and "timed out after 3s" in (two.error or "")
+    assert ("docker://two-web-1", "failed") in seen and ("docker://jitsi-web-1", "done") in seen
+
+
 def _ansible_inventory(fakes: Fakes, hostvars: dict[str, dict[str, object]]) -> None:
     fakes.state["ansible"] = {
         "_meta": {"hostvars": hostvars},
