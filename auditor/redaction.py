@@ -81,6 +81,7 @@ _VALUE = (
 # A bare key starts where no identifier character precedes it and is at most 256 characters long:
 # without both bounds a long identifier-like value (100 000 `A`s) makes the scan quadratic. Quoted
 # keys (JS/JSON/Lua `["..."]`) may hold any character, e.g. an escape sequence before `password`.
+_CONCAT_RE = re.compile(r"""[ \t]*(?:\.\.|\+)[ \t]*(?P<q>["'])(?P<v>(?:\\.|(?!(?P=q)).){1,4096}?)(?P=q)""")
 _LEXICAL_RES = (
     re.compile(
         r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
@@ -189,6 +190,15 @@ class Redactor:
         if value and not MARKER_RE.fullmatch(value):
             self.verdict(value)
 
+    def _note_concatenated(self, text: str, pos: int) -> None:
+        """Lua `"a" .. "b"` and JS `'a' + 'b'`: every later literal piece of a secret is a secret too."""
+        for _ in range(64):
+            piece = _CONCAT_RE.match(text, pos)
+            if piece is None:
+                return
+            self.note(_unescape(piece.group("v")))
+            pos = piece.end()
+
     def scan_text(self, text: str) -> None:
         for regex in _LEXICAL_RES:
             for m in regex.finditer(text):
@@ -202,6 +212,8 @@ class Redactor:
                 self.note(_unescape(value))
                 if value != _unescape(value):
                     self.note(value)
+                if m.group("q"):
+                    self._note_concatenated(text, m.end())
         for m in _LINE_VALUE_RE.finditer(text):
             if not is_secret_name(m.group("key")):
                 continue

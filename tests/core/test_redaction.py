@@ -114,3 +114,10 @@ def test_a_value_with_a_hash_is_redacted_whole() -> None:
     out = redact_snapshot(_snap({"/etc/jitsi/videobridge/config": "JVB_SECRET=Yb4#nQ8@\n"}))
     text = out.items["/etc/jitsi/videobridge/config"].text()
     assert "Yb4" not in text and "nQ8" not in text
+
+
+def test_concatenated_secret_pieces_are_all_redacted() -> None:
+    text = 'app_secret = "Hs9Pq2Wr" .. "7Kt4Mx8Z" .. "v3Nc6Lb1"\nvar config = { callStatsSecret: \'abcd\' + \'efgh1234\' };\n'
+    out = redact_snapshot(_snap({"/x.cfg.lua": text})).items["/x.cfg.lua"].text()
+    for piece in ("Hs9Pq2Wr", "7Kt4Mx8Z", "v3Nc6Lb1", "abcd", "efgh1234"):
+        assert piece not in out, out
