@@ -65,7 +65,7 @@ def _err(message: str) -> None:
 
 
 def exit_code_for(results: list[TargetResult], fail_on: Severity, gate: GateReport | None = None) -> int:
-    if any(not r.complete or _evidence_unreadable(r) for r in results):
+    if any(not r.complete or r.problems or _evidence_unreadable(r) for r in results):
         return EXIT_INCOMPLETE
     if gate is not None:  # waivers, baseline and minimum scores applied
         return EXIT_FINDINGS if gate.failed else EXIT_OK
@@ -259,6 +259,8 @@ def audit_command(
     for res in results:
         if res.error:
             _err(f"{res.target}: {res.error_stage}: {res.error}")
+        for problem in res.problems:
+            _err(f"{res.target}: {problem}")
 
     if save_snapshot is not None:
         _save_snapshots(save_snapshot, collected)

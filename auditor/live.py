@@ -144,6 +144,25 @@ def _probe(host: str, address: str | None, options: LiveOptions, budget: float |
     return run_probes(target, popts)
 
 
+def probe_problems(results: Any) -> list[str]:
+    """Why the live evidence of a host is incomplete: a probe that failed or timed out, the HTTPS front
+    not completing a TLS handshake, or the web front answering with a server error."""
+    problems: list[str] = []
+    for run in getattr(results, "runs", ()):
+        if run.status in ("failed", "timeout"):
+            what = "timed out" if run.status == "timeout" else "failed"
+            problems.append(f"probe {run.name}: {what}: {run.reason or 'no reason given'}")
+    tls = getattr(results, "tls", None)
+    for endpoint in getattr(tls, "endpoints", ()) if tls is not None else ():
+        if endpoint.service == "web HTTPS" and endpoint.status in ("error", "timeout"):
+            problems.append(f"probe tls: port {endpoint.port}: {endpoint.status}: {endpoint.error or 'no handshake'}")
+    http = getattr(results, "http", None)
+    for answer in (getattr(http, "plain", None), getattr(http, "https", None)) if http is not None else ():
+        if answer is not None and answer.status is not None and answer.status >= 500:
+            problems.append(f"probe http: port {answer.port} {answer.path} answered {answer.status}")
+    return problems
+
+
 def _domain_from(snapshot: Snapshot | None) -> str | None:
     """The deployment's public domain as its collected configuration names it."""
     if snapshot is None:
@@ -277,6 +296,8 @@ def _audit_host(
     result = audit_snapshot(snapshot, profile, checks, declarations, probes,
                             progress=(lambda _t, stage: say(stage)) if progress else None, roles=job.roles or None)
     result.target = label
+    if LIVE_KEY in probes:
+        result.problems.extend(probe_problems(probes[LIVE_KEY]))
     if error is not None:
         result.error_stage, result.error = error
     elif snapshot.facts.get("collection", "complete") != "complete":
