@@ -49,7 +49,8 @@ from auditor.report.terminal import safe
 from auditor.snapshot import Snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
-EXIT_HELP = __doc__.split("Exit codes", 1)[1] if __doc__ else ""
+# click rewraps help paragraphs; a "\b" line keeps the exit-code table as written.
+EXIT_HELP = "\n\n\b\n" + __doc__.split("README):", 1)[1].strip("\n") if __doc__ else ""
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None)
