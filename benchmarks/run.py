@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Benchmark jitsi-audit on the project's lab and compare it with sslyze, testssl.sh and ssh-audit.
+
+Prints figures; asserts nothing about time. Needs root (the lab: tests/lab). From the repository:
+
+    sudo .venv/bin/python benchmarks/run.py                      # everything (testssl.sh takes ~1 min)
+    sudo .venv/bin/python benchmarks/run.py --fleets 1,4 --repeat 1 --no-testssl --json out.json
+
+What is measured, all as wall time of a fresh process (what a user waits for), with the child's
+CPU time and peak RSS from wait4():
+1. one full audit of one lab host (SSH collection, TLS on every TLS port that answers, HTTP,
+   exposure, XMPP), and in the same run, interleaved: sslyze's own CLI on port 443 alone
+   (`python -m sslyze 'DOMAIN:443{ADDR}'`), ssh-audit on the SSH port, testssl.sh on 443
+   (Debian packages testssl.sh and ssh-audit, installed with apt-get when missing);
+2. SSH sessions and exec requests per audit, from the lab's command log (every session of the
+   audit account goes through a logging ForceCommand);
+3. fleets of 1, 4 and 16 lab hosts audited by one run (--inventory, --max-hosts N);
+4. the same fleets behind 50 ms of added latency (the lab's slow-link mechanism: tc netem, or
+   its userspace delay wire when the kernel has no netem).
+Lab hosts are named `<prefix>-N` / `<prefix>d-N`, started for the run and stopped at its end
+(--keep leaves them up). A host is never probed after it was stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PY = sys.executable
+AUDIT = [PY, "-c", "import sys; from auditor.cli import main; main(sys.argv[1:])"]
+
+
+@dataclass
+class Run:
+    what: str
+    wall: float
+    cpu: float  # user + sys of the child (and its own children, for testssl.sh)
+    rss_mb: float  # peak resident set of the child
+    code: int
+    note: str = ""
+
+
+@dataclass
+class Report:
+    variant: str
+    single: dict[str, list[Run]] = field(default_factory=dict)
+    single_delayed: dict[str, list[Run]] = field(default_factory=dict)
+    exec_requests: dict[str, Any] = field(default_factory=dict)
+    fleets: dict[str, list[Run]] = field(default_factory=dict)
+    breakdown: dict[str, Any] = field(default_factory=dict)
+    tools: dict[str, str] = field(default_factory=dict)
+
+
+def timed(what: str, argv: list[str], *, cwd: Path | None = None, timeout: float = 900) -> Run:
+    """Run argv as a fresh process; wall time, CPU and peak RSS from wait4()."""
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
+                            start_new_session=True)
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.005)
+    wall = time.monotonic() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace").strip().splitlines() if proc.stderr else []
+    if proc.stderr:
+        proc.stderr.close()
+    # wait4 reports the child itself; testssl.sh's work is in its own children, reaped by it
+    return Run(what, round(wall, 3), round(usage.ru_utime + usage.ru_stime, 3), round(usage.ru_maxrss / 1024, 1),
+               proc.returncode, err[-1][:160] if err and proc.returncode not in (0, 1, 3) else "")
+
+
+def ensure_tools(install: bool) -> dict[str, str]:
+    missing = [pkg for tool, pkg in (("testssl", "testssl.sh"), ("ssh-audit", "ssh-audit")) if not shutil.which(tool)]
+    if missing and install:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-q", *missing], env=env, check=False,
+                       stdout=subprocess.DEVNULL)
+    versions = {}
+    for pkg in ("testssl.sh", "ssh-audit"):
+        out = subprocess.run(["dpkg-query", "-W", "--showformat=${Version}", pkg], capture_output=True, text=True)
+        versions[pkg] = f"Debian {out.stdout}" if out.returncode == 0 and out.stdout else "missing"
+    from sslyze.__version__ import __version__ as sslyze_version
+
+    versions["sslyze"] = str(sslyze_version)
+    return versions
+
+
+def lab_hosts(prefix: str, variant: str, count: int, delay_ms: int | None) -> list[Any]:
+    from tests.lab import up
+
+    hosts = []
+    for i in range(1, count + 1):
+        hosts.append(up(variant, f"{prefix}-{i}", delay_ms=delay_ms, verbose=False))
+    return hosts
+
+
+def lab_down(prefix: str, count: int) -> None:
+    from tests.lab import down
+
+    for i in range(1, count + 1):
+        down(f"{prefix}-{i}")
+
+
+def inventory(hosts: list[Any], directory: Path) -> tuple[Path, Path]:
+    """An Ansible INI inventory of the lab hosts and one known_hosts file for all of them."""
+    known = directory / "known_hosts"
+    known.write_text("".join(Path(h.known_hosts).read_text() for h in hosts))
+    lines = ["[lab]"]
+    for h in hosts:
+        lines.append(f"{h.name} ansible_host={h.address} ansible_port={h.ssh_port} ansible_user={h.ssh_user} "
+                     f"ansible_ssh_private_key_file={h.ssh_key} jitsi_audit_domain={h.domain} "
+                     f"jitsi_audit_ca_bundle={h.ca_cert}")
+    inv = directory / f"lab-{len(hosts)}.ini"
+    inv.write_text("\n".join(lines) + "\n")
+    return inv, known
+
+
+def audit_argv(inv: Path, known: Path, n: int, out: Path) -> list[str]:
+    return [*AUDIT, "--inventory", str(inv), "--known-hosts", str(known), "--max-hosts", str(n),
+            "-f", "json", "-o", str(out), "-q"]
+
+
+def exec_log(host: Any) -> list[dict[str, Any]]:
+    path = Path(host.command_log)
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def single_host(report: Report, host: Any, work: Path, repeat: int, testssl: bool, delayed: bool = False) -> None:
+    inv, known = inventory([host], work)
+    out = work / "single.json"
+    addr, dom = host.address, host.domain
+    web = f"{dom}:{host.web_port}{{{addr}}}"
+    before = len(exec_log(host))
+    runs: dict[str, list[Run]] = {"jitsi-audit (full audit)": [], "sslyze CLI (443 only)": [],
+                                  "ssh-audit (SSH only)": []}
+    # warm the page cache once for each tool, then interleave
+    timed("warm", audit_argv(inv, known, 1, out))
+    timed("warm", [PY, "-m", "sslyze", web])
+    audits = 1
+    for _ in range(repeat):
+        runs["jitsi-audit (full audit)"].append(timed("jitsi-audit", audit_argv(inv, known, 1, out)))
+        audits += 1
+        runs["sslyze CLI (443 only)"].append(timed("sslyze", [PY, "-m", "sslyze", web]))
+        if shutil.which("ssh-audit"):
+            runs["ssh-audit (SSH only)"].append(timed("ssh-audit", ["ssh-audit", "-p", str(host.ssh_port), addr]))
+    if testssl and shutil.which("testssl"):
+        runs["testssl.sh (443 only)"] = [timed("testssl.sh", [
+            "testssl", "--quiet", "--color", "0", "--warnings", "off", "--ip", addr, f"{dom}:{host.web_port}"])]
+    if delayed:
+        report.single_delayed = runs
+        return
+    report.single = runs
+    sessions = exec_log(host)[before:]
+    report.exec_requests = {
+        "audits": audits,
+        "sessions": len(sessions),
+        "exec_requests": sum(1 for s in sessions if s.get("kind") == "exec"),
+        "other_sessions": sorted({s.get("kind", "?") for s in sessions if s.get("kind") != "exec"}),
+        "per_audit": round(len(sessions) / audits, 2),
+        "commands": sorted({str(s.get("command")) for s in sessions}),
+    }
+    data = json.loads(out.read_text())
+    target = data["targets"][0]
+    live = (target.get("probes") or {}).get("live") or {}
+    report.breakdown = {
+        "target_seconds": _seconds(target["started_at"], target["finished_at"]),
+        "probes_seconds": live.get("seconds"),
+        "probe_runs": {r["name"]: r["seconds"] for r in live.get("runs", [])},
+        "tls_ports": {str(e["port"]): [e["status"], e["seconds"], e.get("suite_scan")]
+                      for e in (live.get("tls") or {}).get("endpoints", [])},
+        "complete": target["complete"],
+        "checks": len(target["findings"]),
+    }
+
+
+def _seconds(a: str, b: str) -> float:
+    from datetime import datetime
+
+    return round((datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds(), 3)
+
+
+def fleets(report: Report, label: str, hosts: list[Any], sizes: list[int], work: Path, repeat: int,
+           bounded: int) -> None:
+    """Each fleet size with every host at once (--max-hosts N); the largest also with --max-hosts `bounded`."""
+    plan = [(n, n) for n in sizes] + ([(sizes[-1], bounded)] if bounded and bounded < sizes[-1] else [])
+    for n, at_once in plan:
+        inv, known = inventory(hosts[:n], work)
+        out = work / f"fleet-{label}-{n}.json"
+        runs = []
+        for _ in range(repeat):
+            run = timed(f"{n} hosts", audit_argv(inv, known, at_once, out))
+            data = json.loads(out.read_text())
+            done = sum(1 for t in data["targets"] if t["complete"])
+            run.note = f"{done}/{len(data['targets'])} complete, --max-hosts {at_once}"
+            runs.append(run)
+        report.fleets[f"{label}:{n}" + ("" if at_once == n else f"/{at_once}")] = runs
+
+
+def med(runs: list[Run], attr: str) -> float:
+    return round(float(statistics.median(float(getattr(r, attr)) for r in runs)), 2)
+
+
+def show_single(title: str, single: dict[str, list[Run]]) -> None:
+    print(f"\n== {title} (medians)")
+    print(f"{'tool':34} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'runs':>5}")
+    for name, runs in single.items():
+        if runs:
+            print(f"{name:34} {med(runs, 'wall'):8.2f} {med(runs, 'cpu'):8.2f} {med(runs, 'rss_mb'):12.1f} "
+                  f"{len(runs):5}")
+    audit = single.get("jitsi-audit (full audit)") or []
+    sslyze = single.get("sslyze CLI (443 only)") or []
+    if audit and sslyze:
+        print(f"full audit / sslyze CLI on 443: {med(audit, 'wall') / med(sslyze, 'wall'):.2f}x")
+
+
+def show(report: Report) -> None:
+    show_single(f"one full audit of one {report.variant} lab host, and the peers on the same host", report.single)
+    if report.single_delayed:
+        show_single(f"the same behind {report.tools.get('delay', 'added latency')}", report.single_delayed)
+    b = report.breakdown
+    if b:
+        print(f"inside the audit: target {b['target_seconds']} s (collection and probes side by side), "
+              f"probes {b['probes_seconds']} s: " + ", ".join(f"{k} {v}" for k, v in b["probe_runs"].items()))
+        print("  TLS ports: " + ", ".join(f"{p} {s[0]} {s[1]} s" for p, s in b["tls_ports"].items()))
+    e = report.exec_requests
+    if e:
+        print(f"SSH: {e['sessions']} sessions for {e['audits']} audits = {e['per_audit']} per audit; exec requests "
+              f"{e['exec_requests']}; other session kinds: {e['other_sessions'] or 'none'}; commands: {e['commands']}")
+    print("\n== fleets (one run, --max-hosts N; medians)")
+    print(f"{'fleet':18} {'wall s':>8} {'x one':>7} {'cpu s':>8} {'peak RSS MB':>12}  targets")
+    for key, runs in report.fleets.items():
+        label, n = key.split(":")
+        one = report.fleets.get(f"{label}:1")
+        n = n.split("/")[0]
+        ratio = med(runs, "wall") / med(one, "wall") if one else float("nan")
+        print(f"{label + ' x' + n:18} {med(runs, 'wall'):8.2f} {ratio:7.2f} {med(runs, 'cpu'):8.2f} "
+              f"{max(r.rss_mb for r in runs):12.1f}  {runs[-1].note}")
+    print("\ntools: " + ", ".join(f"{k} {v}" for k, v in report.tools.items()))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--variant", default="legacy-2020", help="lab variant of every host (default legacy-2020)")
+    ap.add_argument("--fleets", default="1,4,16", help="fleet sizes (default 1,4,16)")
+    ap.add_argument("--delay-ms", type=int, default=50, help="added latency for the slow fleets; 0 skips them")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each measurement (medians are shown)")
+    ap.add_argument("--no-testssl", action="store_true", help="skip testssl.sh (about a minute per run)")
+    ap.add_argument("--no-install", action="store_true", help="do not apt-get install missing peers")
+    ap.add_argument("--prefix", default="bench", help="lab host name prefix")
+    ap.add_argument("--bounded", type=int, default=4,
+                    help="also audit the largest fleet with --max-hosts N (default 4; 0 skips)")
+    ap.add_argument("--keep", action="store_true", help="leave the lab hosts up")
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("benchmarks/run.py needs root (the lab)", file=sys.stderr)
+        return 2
+    sizes = sorted({int(x) for x in args.fleets.split(",") if x.strip()})
+    report = Report(args.variant, tools=ensure_tools(not args.no_install))
+    report.tools["cpus"] = str(os.cpu_count())
+    report.tools["load average at start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    work = Path(tempfile.mkdtemp(prefix="jaudit-bench-"))
+    plain = f"{args.prefix}"
+    slow = f"{args.prefix}d"
+    try:
+        t = time.monotonic()
+        hosts = lab_hosts(plain, args.variant, max(sizes), None)
+        print(f"lab: {len(hosts)} {args.variant} hosts up in {time.monotonic() - t:.1f} s", file=sys.stderr)
+        single_host(report, hosts[0], work, args.repeat, not args.no_testssl)
+        fleets(report, "direct", hosts, sizes, work, args.repeat, args.bounded)
+        if not args.keep:
+            lab_down(plain, max(sizes))
+        if args.delay_ms:
+            t = time.monotonic()
+            slow_hosts = lab_hosts(slow, args.variant, max(sizes), args.delay_ms)
+            link = slow_hosts[0].link
+            print(f"lab: {len(slow_hosts)} hosts with +{args.delay_ms} ms ({link}) up in {time.monotonic() - t:.1f} s",
+                  file=sys.stderr)
+            report.tools["delay"] = f"+{args.delay_ms} ms towards each host ({link})"
+            single_host(report, slow_hosts[0], work, args.repeat, False, delayed=True)
+            fleets(report, f"+{args.delay_ms}ms", slow_hosts, sizes, work, args.repeat, args.bounded)
+            if not args.keep:
+                lab_down(slow, max(sizes))
+    finally:
+        if not args.keep:
+            lab_down(plain, max(sizes))
+            if args.delay_ms:
+                lab_down(slow, max(sizes))
+        shutil.rmtree(work, ignore_errors=True)
+    show(report)
+    if args.json:
+        args.json.write_text(json.dumps(asdict(report), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
