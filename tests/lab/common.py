@@ -1,4 +1,4 @@
-# ruff: noqa: E501 - the templates reproduce real config lines, which are long by nature
+
 """Pieces every lab host has, whatever its layout: sshd, sudo, the audit user, the web root, the
 ForceCommand command log, prosody plugin stand-ins, the jicofo/JVB stand-in daemons and prosody accounts."""
 

@@ -1,4 +1,4 @@
-# ruff: noqa: E501 - the templates reproduce real config lines, which are long by nature
+
 """Configuration files of the Debian-packaged (quick-install) variants: hardened, debian-default,
 legacy-2020 and jwt. Written for the lab after the formats of jitsi-meet's Debian templates, jicofo's
 and jitsi-videobridge's HOCON, the 2020 sip-communicator.properties and jitsi-meet-turnserver."""

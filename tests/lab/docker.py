@@ -1,4 +1,4 @@
-# ruff: noqa: E501 - the templates reproduce real config lines, which are long by nature
+
 """The docker-style variant: a docker-jitsi-meet host as the auditor finds it over SSH.
 
 On the host: /opt/docker-jitsi-meet/{.env,docker-compose.yml} and the CONFIG directory
