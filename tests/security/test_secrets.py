@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import tarfile
 from pathlib import Path
 from urllib.parse import quote
@@ -96,7 +97,27 @@ def _lab_secrets(hosts: list[LabHost]) -> list[str]:
     values = {c for h in hosts for c in h.canaries}
     values |= {c.rsplit("-", 1)[-1] for h in hosts for c in h.canaries}  # the random tails
     values |= set(private_key_material(p for h in hosts for p in _key_files(h)))
+    # Certificates are public and are collected on purpose: a line that is also certificate material
+    # (e.g. a lab file holding a key and its certificate) is not a secret.
+    values -= _certificate_lines(hosts)
     return sorted(values)
+
+
+def _certificate_lines(hosts: list[LabHost]) -> set[str]:
+    lines: set[str] = set()
+    for h in hosts:
+        root = Path(h.root)
+        for top in ("etc", "var/lib/prosody", "root", "opt", "home"):
+            for p in (root / top).rglob("*"):
+                if not p.is_file() or p.suffix not in (".crt", ".pem", ".cert"):
+                    continue
+                try:
+                    data = p.read_text(errors="replace")
+                except OSError:
+                    continue
+                for block in re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.S):
+                    lines.update(block.split())
+    return lines
 
 
 def _live_run(hosts: list[LabHost], tmp_path: Path, *, sudo: bool) -> CliRun:
