@@ -188,25 +188,22 @@ class View:
         return (str(value) if value is not None else None), evidence
 
     # config.js -------------------------------------------------------------------------------
-    def js(self, dotted: str) -> Any:
+    def _js_lookup(self, dotted: str) -> tuple[bool, Any]:
+        """(found, value) of a dotted config.js key; a key set to null is found with value None."""
         if self.cfg is None or self.cfg.value is None:
-            return None
+            return False, None
         node: Any = self.cfg.value.values
         for part in dotted.split("."):
             if not isinstance(node, dict) or part not in node:
-                return None
+                return False, None
             node = node[part]
-        return node
+        return True, node
+
+    def js(self, dotted: str) -> Any:
+        return self._js_lookup(dotted)[1]
 
     def js_has(self, dotted: str) -> bool:
-        if self.cfg is None or self.cfg.value is None:
-            return False
-        node: Any = self.cfg.value.values
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return False
-            node = node[part]
-        return True
+        return self._js_lookup(dotted)[0]
 
     def js_ev(self, dotted: str) -> Evidence:
         assert self.cfg is not None

@@ -27,7 +27,9 @@ def _jsonable(value: Any) -> Any:
 
 def target_dict(result: TargetResult, gate: TargetGate | None = None) -> dict[str, Any]:
     snap = result.snapshot
-    roles = {f.path: f for f in discover(snap)} if snap is not None else {}
+    # The deployment already knows each file's role; discover again only for a result without one.
+    discovered = result.deployment.files if result.deployment is not None else (discover(snap) if snap else [])
+    roles = {f.path: f for f in discovered}
     collected = []
     if snap is not None:
         for item in sorted(snap.items.values(), key=lambda i: i.key):
