@@ -7,7 +7,7 @@ Prints figures; asserts nothing about time. Needs root (the lab: tests/lab). Fro
     sudo .venv/bin/python benchmarks/run.py --fleets 1,4 --repeat 1 --no-testssl --json out.json
 
 What is measured, all as wall time of a fresh process (what a user waits for), with the child's
-CPU time and peak RSS from wait4():
+CPU time and peak RSS from wait4() (the largest process) and sampled from /proc (the whole process tree):
 1. one full audit of one lab host (SSH collection, TLS on every TLS port that answers, HTTP,
    exposure, XMPP), and in the same run, interleaved: sslyze's own CLI on port 443 alone
    (`python -m sslyze 'DOMAIN:443{ADDR}'`), ssh-audit on the SSH port, testssl.sh on 443
@@ -48,9 +48,10 @@ class Run:
     what: str
     wall: float
     cpu: float  # user + sys of the child (and its own children, for testssl.sh)
-    rss_mb: float  # peak resident set of the child
+    rss_mb: float  # peak resident set of the child (wait4: the largest single process)
     code: int
     note: str = ""
+    tree_mb: float = 0.0  # peak of the summed resident sets of the child and all its descendants (sampled)
 
 
 @dataclass
@@ -70,6 +71,7 @@ def timed(what: str, argv: list[str], *, cwd: Path | None = None, timeout: float
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
                             start_new_session=True)
     deadline = start + timeout
+    tree_kb = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
@@ -78,6 +80,7 @@ def timed(what: str, argv: list[str], *, cwd: Path | None = None, timeout: float
             proc.kill()
             pid, status, usage = os.wait4(proc.pid, 0)
             break
+        tree_kb = max(tree_kb, tree_rss_kb(proc.pid))
         time.sleep(0.005)
     wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -86,7 +89,31 @@ def timed(what: str, argv: list[str], *, cwd: Path | None = None, timeout: float
         proc.stderr.close()
     # wait4 reports the child itself; testssl.sh's work is in its own children, reaped by it
     return Run(what, round(wall, 3), round(usage.ru_utime + usage.ru_stime, 3), round(usage.ru_maxrss / 1024, 1),
-               proc.returncode, err[-1][:160] if err and proc.returncode not in (0, 1, 3) else "")
+               proc.returncode, err[-1][:160] if err and proc.returncode not in (0, 1, 3) else "",
+               round(max(tree_kb, usage.ru_maxrss) / 1024, 1))
+
+
+def tree_rss_kb(root: int) -> int:
+    """Resident set of `root` plus every descendant right now, from /proc (0 once it is gone).
+
+    wait4()'s ru_maxrss is the largest single process, so a tool that spreads its work over worker
+    processes would look smaller than it is; the summed tree is what the machine has to hold."""
+    total, todo, seen = 0, [root], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def ensure_tools(install: bool) -> dict[str, str]:
@@ -222,11 +249,11 @@ def med(runs: list[Run], attr: str) -> float:
 
 def show_single(title: str, single: dict[str, list[Run]]) -> None:
     print(f"\n== {title} (medians)")
-    print(f"{'tool':34} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'runs':>5}")
+    print(f"{'tool':34} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'tree MB':>8} {'runs':>5}")
     for name, runs in single.items():
         if runs:
             print(f"{name:34} {med(runs, 'wall'):8.2f} {med(runs, 'cpu'):8.2f} {med(runs, 'rss_mb'):12.1f} "
-                  f"{len(runs):5}")
+                  f"{med(runs, 'tree_mb'):8.1f} {len(runs):5}")
     audit = single.get("jitsi-audit (full audit)") or []
     sslyze = single.get("sslyze CLI (443 only)") or []
     if audit and sslyze:
@@ -247,15 +274,49 @@ def show(report: Report) -> None:
         print(f"SSH: {e['sessions']} sessions for {e['audits']} audits = {e['per_audit']} per audit; exec requests "
               f"{e['exec_requests']}; other session kinds: {e['other_sessions'] or 'none'}; commands: {e['commands']}")
     print("\n== fleets (one run, --max-hosts N; medians)")
-    print(f"{'fleet':18} {'wall s':>8} {'x one':>7} {'cpu s':>8} {'peak RSS MB':>12}  targets")
+    print(f"{'fleet':18} {'wall s':>8} {'x one':>7} {'cpu s':>8} {'peak RSS MB':>12} {'tree MB':>8}  targets")
     for key, runs in report.fleets.items():
         label, n = key.split(":")
         one = report.fleets.get(f"{label}:1")
         n = n.split("/")[0]
         ratio = med(runs, "wall") / med(one, "wall") if one else float("nan")
         print(f"{label + ' x' + n:18} {med(runs, 'wall'):8.2f} {ratio:7.2f} {med(runs, 'cpu'):8.2f} "
-              f"{max(r.rss_mb for r in runs):12.1f}  {runs[-1].note}")
+              f"{max(r.rss_mb for r in runs):12.1f} {max(r.tree_mb for r in runs):8.1f}  {runs[-1].note}")
+    show_targets(report)
     print("\ntools: " + ", ".join(f"{k} {v}" for k, v in report.tools.items()))
+
+
+def show_targets(report: Report) -> None:
+    """Issue #8's targets against this run's medians (figures only: nothing is asserted)."""
+    print("\n== targets (issue #8)")
+
+    def line(what: str, ok: bool | None, figures: str) -> None:
+        verdict = "n/a" if ok is None else ("reached" if ok else "NOT reached")
+        print(f"{what:58} {verdict:12} {figures}")
+
+    for title, single in (("direct", report.single), ("delayed", report.single_delayed)):
+        audit, sslyze = single.get("jitsi-audit (full audit)") or [], single.get("sslyze CLI (443 only)") or []
+        if audit and sslyze:
+            a, b = med(audit, "wall"), med(sslyze, "wall")
+            line(f"one full audit <= sslyze CLI on 443 alone ({title})", a <= b, f"{a:.2f} s vs {b:.2f} s")
+    e = report.exec_requests
+    if e:
+        per = e["exec_requests"] / max(1, e["audits"])
+        line("at most 2 SSH exec requests per host", per <= 2, f"{per:.2f} exec requests per audit")
+    sizes: dict[str, list[int]] = {}
+    for key in report.fleets:
+        label, n = key.split(":")
+        if "/" not in n:
+            sizes.setdefault(label, []).append(int(n))
+    for label, ns in sizes.items():
+        one, big = report.fleets.get(f"{label}:1"), max(ns)
+        if one and big > 1:
+            ratio = med(report.fleets[f"{label}:{big}"], "wall") / med(one, "wall")
+            line(f"{big} hosts in at most 3x the time of one ({label})", ratio <= 3, f"{ratio:.2f}x")
+        runs = report.fleets.get(f"{label}:{big}")
+        if runs and big >= 16:
+            peak = max(max(r.rss_mb, r.tree_mb) for r in runs)
+            line(f"peak RSS under 150 MB for {big} hosts ({label}, whole process tree)", peak < 150, f"{peak:.0f} MB")
 
 
 def main() -> int:
