@@ -14,9 +14,11 @@ from auditor.facts import ANONYMOUS_AUTH, View, ev
 from auditor.model import CheckResult, Evidence, Status
 from auditor.parsers.base import Location
 from auditor.redaction import SecretVerdict
+from auditor.registry import CheckFn
 
 __all__ = ["Evidence", "Location", "ev"]
 
+NO_MUC = CheckResult.unclear("cannot tell: no conference MUC component in the prosody configuration")
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "[::1]", "127.0.1.1"}
 TOKEN_AUTH = {"token", "hybrid_matrix_token"}
 
@@ -186,3 +188,39 @@ def complete_prosody(fn: Callable[[AuditContext], CheckResult]) -> Callable[[Aud
         return result
 
     return wrapper
+
+
+def prosody_or_docker(docker: CheckResult | Callable[[View], CheckResult] | None = None) -> Callable[[CheckFn], CheckFn]:
+    """A check of prosody's configuration, or of docker-jitsi-meet's .env where there is no prosody file.
+
+    Unclear when the evidence holds neither. Without prosody files but with a .env, `docker` is the
+    verdict (a result, or a function of the view judging the .env); with `docker` None the check
+    itself handles both. A pass on a partial prosody configuration becomes unclear (complete_prosody).
+    """
+
+    def decorate(fn: CheckFn) -> CheckFn:
+        @functools.wraps(fn)
+        def run(ctx: AuditContext) -> CheckResult:
+            v = ctx.view
+            if v.prosody is None:
+                if not v.env_ok:
+                    return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
+                if docker is not None:
+                    return docker if isinstance(docker, CheckResult) else docker(v)
+            return fn(ctx)
+
+        return complete_prosody(run)
+
+    return decorate
+
+
+def docker_flag(name: str, default: bool, *, on: CheckResult, off: CheckResult) -> Callable[[View], CheckResult]:
+    """A docker verdict from one boolean .env setting (`default` when unset): `on` or `off`, with the
+    setting as evidence."""
+
+    def judge(v: View) -> CheckResult:
+        flag, where = v.env_flag(name, default)
+        verdict = on if flag else off
+        return CheckResult(verdict.status, verdict.message, (*verdict.evidence, *evs(where)))
+
+    return judge

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
-from auditor.registry import check
+from auditor.registry import CheckFn, check
 from checks._common import ev, file_error, parsed, secret_verdict, short
 
 COTURN = "https://github.com/coturn/coturn/blob/master/examples/etc/turnserver.conf"
@@ -34,6 +36,17 @@ def _conf(ctx: AuditContext) -> Conf | CheckResult:
     return CheckResult.not_applicable("no turnserver.conf in the evidence: coturn is not part of this deployment (or not collected)")
 
 
+def _turn_check(fn: Callable[[AuditContext, Conf], CheckResult]) -> CheckFn:
+    """A check of turnserver.conf: `fn(ctx, conf)`; unclear when the file is unusable, not applicable without it."""
+
+    @functools.wraps(fn)
+    def run(ctx: AuditContext) -> CheckResult:
+        conf = _conf(ctx)
+        return conf if isinstance(conf, CheckResult) else fn(ctx, conf)
+
+    return run
+
+
 def _first(conf: Conf, name: str) -> tuple[str | None, Evidence] | None:
     path, kv = conf
     entries = kv.get(name)
@@ -45,6 +58,14 @@ def _first(conf: Conf, name: str) -> tuple[str | None, Evidence] | None:
 
 def _absent(conf: Conf, name: str) -> Evidence:
     return ev(conf[0], None, f"{name} not set")
+
+
+def _required_flag(conf: Conf, name: str, passed: str, failed: str) -> CheckResult:
+    """Pass when the option `name` is set, fail otherwise."""
+    got = _first(conf, name)
+    if got is not None:
+        return CheckResult.passed(passed, got[1])
+    return CheckResult.failed(failed, _absent(conf, name))
 
 
 @check(
@@ -60,10 +81,8 @@ def _absent(conf: Conf, name: str) -> Evidence:
     static-auth-secret=<openssl rand -hex 32, same value as prosody's external_service_secret>""",
     references=(TEMPLATE, COTURN),
 )
-def auth_secret(ctx: AuditContext) -> CheckResult:
-    conf = _conf(ctx)
-    if isinstance(conf, CheckResult):
-        return conf
+@_turn_check
+def auth_secret(ctx: AuditContext, conf: Conf) -> CheckResult:
     use = _first(conf, "use-auth-secret")
     secret = _first(conf, "static-auth-secret")
     if use is None:
@@ -121,10 +140,8 @@ def _covered(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ranges: list[An
     denied-peer-ip=100.64.0.0-100.127.255.255""",
     references=(TEMPLATE, "https://www.rtcsec.com/article/slack-webrtc-turn-compromise-and-bug-bounty/"),
 )
-def denied_peer_ips(ctx: AuditContext) -> CheckResult:
-    conf = _conf(ctx)
-    if isinstance(conf, CheckResult):
-        return conf
+@_turn_check
+def denied_peer_ips(ctx: AuditContext, conf: Conf) -> CheckResult:
     path, kv = conf
     entries = kv.get("denied-peer-ip", [])
     ranges = [r for e in entries if e.value and (r := _range(e.value)) is not None]
@@ -151,10 +168,8 @@ def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:
     remediation="""/etc/turnserver.conf: no-loopback-peers (and never allow-loopback-peers).""",
     references=(TEMPLATE, COTURN),
 )
-def no_loopback_peers(ctx: AuditContext) -> CheckResult:
-    conf = _conf(ctx)
-    if isinstance(conf, CheckResult):
-        return conf
+@_turn_check
+def no_loopback_peers(ctx: AuditContext, conf: Conf) -> CheckResult:
     allow = _first(conf, "allow-loopback-peers")
     if allow is not None:
         return CheckResult.failed("allow-loopback-peers lets the relay reach local services", allow[1])
@@ -181,14 +196,9 @@ def no_loopback_peers(ctx: AuditContext) -> CheckResult:
     remediation="""/etc/turnserver.conf: no-multicast-peers""",
     references=(TEMPLATE, COTURN),
 )
-def no_multicast_peers(ctx: AuditContext) -> CheckResult:
-    conf = _conf(ctx)
-    if isinstance(conf, CheckResult):
-        return conf
-    got = _first(conf, "no-multicast-peers")
-    if got is not None:
-        return CheckResult.passed("multicast peers are refused", got[1])
-    return CheckResult.failed("no-multicast-peers is not set", _absent(conf, "no-multicast-peers"))
+@_turn_check
+def no_multicast_peers(ctx: AuditContext, conf: Conf) -> CheckResult:
+    return _required_flag(conf, "no-multicast-peers", "multicast peers are refused", "no-multicast-peers is not set")
 
 
 @check(
@@ -206,10 +216,8 @@ def no_multicast_peers(ctx: AuditContext) -> CheckResult:
     no-tlsv1_1""",
     references=(TEMPLATE, COTURN),
 )
-def tls(ctx: AuditContext) -> CheckResult:
-    conf = _conf(ctx)
-    if isinstance(conf, CheckResult):
-        return conf
+@_turn_check
+def tls(ctx: AuditContext, conf: Conf) -> CheckResult:
     no_tls = _first(conf, "no-tls")
     if no_tls is not None:
         return CheckResult.failed("TLS is disabled (no-tls)", no_tls[1])
@@ -235,11 +243,6 @@ def tls(ctx: AuditContext) -> CheckResult:
     remediation="""/etc/turnserver.conf: no-tcp-relay""",
     references=(TEMPLATE, COTURN),
 )
-def no_tcp_relay(ctx: AuditContext) -> CheckResult:
-    conf = _conf(ctx)
-    if isinstance(conf, CheckResult):
-        return conf
-    got = _first(conf, "no-tcp-relay")
-    if got is not None:
-        return CheckResult.passed("TCP relay allocations are refused", got[1])
-    return CheckResult.failed("TCP relay allocations are allowed", _absent(conf, "no-tcp-relay"))
+@_turn_check
+def no_tcp_relay(ctx: AuditContext, conf: Conf) -> CheckResult:
+    return _required_flag(conf, "no-tcp-relay", "TCP relay allocations are refused", "TCP relay allocations are allowed")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from auditor.context import AuditContext
+from auditor.facts import View
 from auditor.model import CheckResult, Evidence, Severity
-from auditor.registry import check
+from auditor.registry import CheckFn, check
 from checks._common import (
+    NO_MUC,
     complete_prosody,
     conference_mucs,
     evs,
@@ -22,21 +26,34 @@ HANDBOOK_JWT = "https://jitsi.github.io/handbook/docs/devops-guide/token-authent
 TOKEN_LIB = "https://github.com/jitsi/jitsi-meet/blob/master/resources/prosody-plugins/token/util.lib.lua"
 
 
-def _scope(ctx: AuditContext) -> tuple[list[str], bool] | CheckResult:
-    """Token hosts (prosody) or docker JWT mode; a result when JWT is not in use or unknown."""
+def _scope(ctx: AuditContext) -> list[str] | CheckResult | None:
+    """Token hosts (prosody), None for docker JWT mode; a result when JWT is not in use or unknown."""
     v = ctx.view
     if v.prosody is not None:
         hosts = token_hosts(v)
         if not hosts:
             return CheckResult.not_applicable("no VirtualHost uses token authentication")
-        return hosts, False
+        return hosts
     if v.env_ok:
         enabled, _ = v.env_flag("ENABLE_AUTH", False)
         kind, where = v.env_get("AUTH_TYPE", "internal")
         if enabled and (kind or "").lower() == "jwt":
-            return [], True
+            return None
         return CheckResult.not_applicable("docker AUTH_TYPE is not jwt", *evs(where))
     return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
+
+
+def _token_check(fn: Callable[[View, list[str] | None], CheckResult]) -> CheckFn:
+    """A JWT check: `fn(view, hosts)` judges the token VirtualHosts, or docker's JWT_* settings when
+    `hosts` is None. Not applicable without token authentication, unclear without evidence; a pass on
+    a partial prosody configuration is unclear (complete_prosody)."""
+
+    @functools.wraps(fn)
+    def run(ctx: AuditContext) -> CheckResult:
+        scope = _scope(ctx)
+        return scope if isinstance(scope, CheckResult) else fn(ctx.view, scope)
+
+    return complete_prosody(run)
 
 
 @check(
@@ -52,14 +69,9 @@ def _scope(ctx: AuditContext) -> tuple[list[str], bool] | CheckResult:
     or, for HS256, a random secret of 32+ characters: app_secret = "<openssl rand -hex 32>".""",
     references=(HANDBOOK_JWT, TOKEN_LIB),
 )
-@complete_prosody
-def signing_keys(ctx: AuditContext) -> CheckResult:
-    scope = _scope(ctx)
-    if isinstance(scope, CheckResult):
-        return scope
-    hosts, docker = scope
-    v = ctx.view
-    if docker:
+@_token_check
+def signing_keys(v: View, hosts: list[str] | None) -> CheckResult:
+    if hosts is None:
         key_server, s_ev = v.env_get("JWT_ASAP_KEYSERVER")
         if key_server:
             return CheckResult.passed("tokens are verified with public keys from JWT_ASAP_KEYSERVER", *evs(s_ev))
@@ -105,14 +117,9 @@ def signing_keys(ctx: AuditContext) -> CheckResult:
     <kid>.pem from it); remove app_secret. Docker: JWT_ASAP_KEYSERVER=https://keys.example.org/asap""",
     references=(HANDBOOK_JWT, TOKEN_LIB),
 )
-@complete_prosody
-def asymmetric_keys(ctx: AuditContext) -> CheckResult:
-    scope = _scope(ctx)
-    if isinstance(scope, CheckResult):
-        return scope
-    hosts, docker = scope
-    v = ctx.view
-    if docker:
+@_token_check
+def asymmetric_keys(v: View, hosts: list[str] | None) -> CheckResult:
+    if hosts is None:
         key_server, s_ev = v.env_get("JWT_ASAP_KEYSERVER")
         if key_server:
             return CheckResult.passed("RS256 keys come from JWT_ASAP_KEYSERVER", *evs(s_ev))
@@ -142,14 +149,9 @@ def asymmetric_keys(ctx: AuditContext) -> CheckResult:
     separate anonymous VirtualHost if they must join. Docker: JWT_ALLOW_EMPTY=0""",
     references=(HANDBOOK_JWT, TOKEN_LIB),
 )
-@complete_prosody
-def empty_token_refused(ctx: AuditContext) -> CheckResult:
-    scope = _scope(ctx)
-    if isinstance(scope, CheckResult):
-        return scope
-    hosts, docker = scope
-    v = ctx.view
-    if docker:
+@_token_check
+def empty_token_refused(v: View, hosts: list[str] | None) -> CheckResult:
+    if hosts is None:
         allowed, where = v.env_flag("JWT_ALLOW_EMPTY", False)
         if allowed:
             return CheckResult.failed("JWT_ALLOW_EMPTY lets clients in without a token", *evs(where))
@@ -186,14 +188,9 @@ def _restricted(value: Any) -> bool:
     Docker: JWT_ACCEPTED_ISSUERS=my-idp and JWT_ACCEPTED_AUDIENCES=jitsi""",
     references=(TOKEN_LIB,),
 )
-@complete_prosody
-def accepted_issuers_audiences(ctx: AuditContext) -> CheckResult:
-    scope = _scope(ctx)
-    if isinstance(scope, CheckResult):
-        return scope
-    hosts, docker = scope
-    v = ctx.view
-    if docker:
+@_token_check
+def accepted_issuers_audiences(v: View, hosts: list[str] | None) -> CheckResult:
+    if hosts is None:
         env_iss, e1 = v.env_get("JWT_ACCEPTED_ISSUERS")
         env_aud, e2 = v.env_get("JWT_ACCEPTED_AUDIENCES")
         pairs = (("audiences", env_aud), ("issuers", env_iss))
@@ -232,21 +229,16 @@ def accepted_issuers_audiences(ctx: AuditContext) -> CheckResult:
     Docker: keep JWT_TOKEN_AUTH_MODULE=token_verification (the default).""",
     references=(HANDBOOK_JWT,),
 )
-@complete_prosody
-def token_verification(ctx: AuditContext) -> CheckResult:
-    scope = _scope(ctx)
-    if isinstance(scope, CheckResult):
-        return scope
-    _, docker = scope
-    v = ctx.view
-    if docker:
+@_token_check
+def token_verification(v: View, hosts: list[str] | None) -> CheckResult:
+    if hosts is None:
         module, where = v.env_get("JWT_TOKEN_AUTH_MODULE", "token_verification")
         if module == "token_verification":
             return CheckResult.passed("the prosody image loads token_verification on the MUC", *evs(where))
         return CheckResult.failed(f"JWT_TOKEN_AUTH_MODULE={module}: rooms are not checked", *evs(where))
     mucs = conference_mucs(v)
     if not mucs:
-        return CheckResult.unclear("cannot tell: no conference MUC component in the prosody configuration")
+        return NO_MUC
     missing = [m for m in mucs if not v.module_enabled(m, "token_verification")]
     if missing:
         return CheckResult.failed(

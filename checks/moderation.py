@@ -5,21 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.context import AuditContext
+from auditor.facts import View
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
-from checks._common import complete_prosody, conference_mucs, evs, module_hosts, section_ev, token_hosts, why_missing
+from checks._common import (
+    NO_MUC,
+    complete_prosody,
+    conference_mucs,
+    docker_flag,
+    evs,
+    module_hosts,
+    prosody_or_docker,
+    section_ev,
+    token_hosts,
+)
 
 TEMPLATE = "https://github.com/jitsi/jitsi-meet/blob/master/doc/debian/jitsi-meet-prosody/prosody.cfg.lua-jvb.example"
 PLUGINS = "https://github.com/jitsi/jitsi-meet/tree/master/resources/prosody-plugins"
 CONTRIB = "https://github.com/jitsi-contrib/prosody-plugins"
 LOBBY_AUTOSTART = ("muc_lobby_autostart", "lobby_autostart", "token_lobby_autostart", "persistent_lobby")
-
-
-def _prosody_or(ctx: AuditContext) -> CheckResult | None:
-    """An unclear result when neither prosody nor a docker .env is in the evidence."""
-    if ctx.view.prosody is None and not ctx.view.env_ok:
-        return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
-    return None
 
 
 def _loaded_anywhere(ctx: AuditContext, modules: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -81,13 +85,8 @@ def wait_for_host(ctx: AuditContext) -> CheckResult:
     muc_wait_for_host on the conference MUC (or jitsi-contrib's "muc_lobby_autostart").""",
     references=(PLUGINS, CONTRIB),
 )
-@complete_prosody
+@prosody_or_docker(CheckResult.failed("docker-jitsi-meet enables the lobby per meeting only (no persistent lobby)"))
 def persistent_lobby(ctx: AuditContext) -> CheckResult:
-    v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            return CheckResult.failed("docker-jitsi-meet enables the lobby per meeting only (no persistent lobby)")
-        return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
     lobby = ctx.fact("lobby.enabled")
     if lobby.value is False:
         return CheckResult.failed("there is no lobby at all", *lobby.evidence)
@@ -117,17 +116,11 @@ def _component(ctx: AuditContext, ctype: str) -> str | None:
     and on the main VirtualHost: end_conference_component = "endconference.meet.example.org".""",
     references=(TEMPLATE,),
 )
-@complete_prosody
+@prosody_or_docker(docker_flag("ENABLE_END_CONFERENCE", True,
+    on=CheckResult.passed("the docker prosody image adds the end_conference component"),
+    off=CheckResult.failed("ENABLE_END_CONFERENCE is off")))  # fmt: skip
 def end_conference(ctx: AuditContext) -> CheckResult:
-    early = _prosody_or(ctx)
-    if early:
-        return early
     v = ctx.view
-    if v.prosody is None:
-        flag, where = v.env_flag("ENABLE_END_CONFERENCE", True)
-        if flag:
-            return CheckResult.passed("the docker prosody image adds the end_conference component", *evs(where))
-        return CheckResult.failed("ENABLE_END_CONFERENCE is off", *evs(where))
     comp = _component(ctx, "end_conference")
     if comp:
         return CheckResult.passed("moderators can end the meeting for all", section_ev(v, comp))
@@ -145,11 +138,8 @@ def end_conference(ctx: AuditContext) -> CheckResult:
     in config.js: disablePolls: true. Docker: keep DISABLE_POLLS unset, or set it to true to remove polls.""",
     references=(TEMPLATE, "https://github.com/jitsi/security-advisories"),
 )
-@complete_prosody
+@prosody_or_docker()
 def polls_server_side(ctx: AuditContext) -> CheckResult:
-    early = _prosody_or(ctx)
-    if early:
-        return early
     v = ctx.view
     if v.cfg_ok and v.js("disablePolls") is True:
         return CheckResult.passed("polls are disabled in config.js", v.js_ev("disablePolls"))
@@ -180,13 +170,9 @@ def polls_server_side(ctx: AuditContext) -> CheckResult:
     allowners_moderated_subdomains / token_affiliation to grant moderator from the token.""",
     references=(PLUGINS, CONTRIB),
 )
-@complete_prosody
+@prosody_or_docker(CheckResult.passed("the docker prosody image does not load muc_allowners"))
 def moderator_rights(ctx: AuditContext) -> CheckResult:
     v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            return CheckResult.passed("the docker prosody image does not load muc_allowners")
-        return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
     hosts = module_hosts(v, "muc_allowners")
     if not hosts:
         affil = module_hosts(v, "token_affiliation") or module_hosts(v, "token_moderation")
@@ -205,6 +191,14 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _max_participants(v: View) -> CheckResult:
+    value, where = v.env_get("MAX_PARTICIPANTS")
+    n = _int(value) if value else None
+    if n and n > 0:
+        return CheckResult.passed(f"meetings are limited to {n} participants", *evs(where))
+    return CheckResult.failed("MAX_PARTICIPANTS is not set: no participant limit", *evs(where))
+
+
 @check(
     "rooms.max_occupants",
     title="Meetings have a participant limit (muc_max_occupants)",
@@ -218,21 +212,12 @@ def _int(value: Any) -> int | None:
     Docker: MAX_PARTICIPANTS=100""",
     references=(PLUGINS,),
 )
-@complete_prosody
+@prosody_or_docker(_max_participants)
 def max_occupants(ctx: AuditContext) -> CheckResult:
-    early = _prosody_or(ctx)
-    if early:
-        return early
     v = ctx.view
-    if v.prosody is None:
-        value, where = v.env_get("MAX_PARTICIPANTS")
-        n = _int(value) if value else None
-        if n and n > 0:
-            return CheckResult.passed(f"meetings are limited to {n} participants", *evs(where))
-        return CheckResult.failed("MAX_PARTICIPANTS is not set: no participant limit", *evs(where))
     mucs = conference_mucs(v)
     if not mucs:
-        return CheckResult.unclear("cannot tell: no conference MUC component in the prosody configuration")
+        return NO_MUC
     for muc in mucs:
         if v.module_enabled(muc, "muc_max_occupants"):
             got = v.p_get(muc, "muc_max_occupants")
@@ -255,20 +240,14 @@ def max_occupants(ctx: AuditContext) -> CheckResult:
     Docker: PROSODY_ENABLE_RATE_LIMITS=1""",
     references=(TEMPLATE,),
 )
-@complete_prosody
+@prosody_or_docker(docker_flag("PROSODY_ENABLE_RATE_LIMITS", False,
+    on=CheckResult.passed("PROSODY_ENABLE_RATE_LIMITS loads muc_rate_limit and rate_limit"),
+    off=CheckResult.failed("PROSODY_ENABLE_RATE_LIMITS is off: no join rate limit")))  # fmt: skip
 def join_rate_limit(ctx: AuditContext) -> CheckResult:
-    early = _prosody_or(ctx)
-    if early:
-        return early
     v = ctx.view
-    if v.prosody is None:
-        flag, where = v.env_flag("PROSODY_ENABLE_RATE_LIMITS", False)
-        if flag:
-            return CheckResult.passed("PROSODY_ENABLE_RATE_LIMITS loads muc_rate_limit and rate_limit", *evs(where))
-        return CheckResult.failed("PROSODY_ENABLE_RATE_LIMITS is off: no join rate limit", *evs(where))
     mucs = conference_mucs(v)
     if not mucs:
-        return CheckResult.unclear("cannot tell: no conference MUC component in the prosody configuration")
+        return NO_MUC
     limited = [m for m in mucs if v.module_enabled(m, "muc_rate_limit")]
     if limited:
         return CheckResult.passed("muc_rate_limit is loaded on the conference MUC", _module_ev(ctx, limited[0], "muc_rate_limit"))
@@ -285,11 +264,8 @@ def join_rate_limit(ctx: AuditContext) -> CheckResult:
     remediation="""Keep a conference MUC component and do not set securityUi: { disableLobbyPassword: true } in config.js.""",
     references=("https://jitsi.github.io/handbook/docs/user-guide/user-guide-advanced",),
 )
-@complete_prosody
+@prosody_or_docker()
 def meeting_passwords(ctx: AuditContext) -> CheckResult:
-    early = _prosody_or(ctx)
-    if early:
-        return early
     v = ctx.view
     if v.cfg_ok and v.js("securityUi.disableLobbyPassword") is True:
         return CheckResult.failed("config.js hides the room password option", v.js_ev("securityUi.disableLobbyPassword"))
@@ -297,7 +273,7 @@ def meeting_passwords(ctx: AuditContext) -> CheckResult:
         return CheckResult.passed("the docker prosody image provides a password-capable conference MUC")
     mucs = conference_mucs(v)
     if not mucs:
-        return CheckResult.unclear("cannot tell: no conference MUC component in the prosody configuration")
+        return NO_MUC
     return CheckResult.passed("moderators can lock meetings with a password", section_ev(v, mucs[0]))
 
 
@@ -313,13 +289,10 @@ def meeting_passwords(ctx: AuditContext) -> CheckResult:
     limits = { c2s = { rate = "10kb/s" }; s2sin = { rate = "30kb/s" } }""",
     references=("https://prosody.im/doc/modules/mod_limits",),
 )
-@complete_prosody
+@prosody_or_docker(CheckResult.passed("the docker prosody image sets c2s and s2s limits"))
 def connection_limits(ctx: AuditContext) -> CheckResult:
     v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            return CheckResult.passed("the docker prosody image sets c2s and s2s limits")
-        return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
+    assert v.prosody is not None
     limits = v.p_get(None, "limits")
     loaded = v.module_enabled(None, "limits")
     if limits is not None and isinstance(limits[0], dict) and limits[0].get("c2s") and loaded:

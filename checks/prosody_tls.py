@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.context import AuditContext
-from auditor.facts import ANONYMOUS_AUTH, cipher_string_is_weak
+from auditor.facts import ANONYMOUS_AUTH, View, cipher_string_is_weak
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
 from checks._common import (
     anonymous_hosts,
-    complete_prosody,
+    docker_flag,
+    evs,
     is_loopback,
+    prosody_or_docker,
     prosody_version,
     section_ev,
     short,
     truthy,
-    why_missing,
 )
 
 PROSODY_SEC = "https://prosody.im/doc/security"
@@ -28,18 +29,33 @@ PROSODY_LOGGING = "https://prosody.im/doc/logging"
 _WEAK_PROSODY_PROTOCOLS = ("sslv2", "sslv3", "sslv23", "tlsv1", "tlsv1+", "tlsv1_1", "tlsv1_1+")
 
 
-def _no_prosody(ctx: AuditContext) -> CheckResult:
-    return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
-
-
-def _s2s_enabled(ctx: AuditContext) -> tuple[bool, Evidence]:
-    v = ctx.view
+def _main_file_missing(v: View, setting: str) -> CheckResult | None:
+    """Unclear when prosody.cfg.lua (where `setting`) is not in the evidence, else None."""
     assert v.prosody is not None
+    if v.prosody.main_path is None:
+        return CheckResult.unclear(f"cannot tell: {setting} in prosody.cfg.lua, which is not in the evidence")
+    return None
+
+
+def _s2s_enabled(ctx: AuditContext, settings: str) -> tuple[bool, Evidence] | CheckResult:
+    """Whether prosody loads s2s, and where that shows; unclear without prosody.cfg.lua (where `settings`)."""
+    v = ctx.view
+    missing = _main_file_missing(v, settings)
+    if missing is not None:
+        return missing
     disabled = v.p_get(None, "modules_disabled")
     if not v.module_enabled(None, "s2s"):
         where = disabled[1] if disabled else section_ev(v, None, "s2s not loaded")
         return False, where
     return True, section_ev(v, None, "s2s not in modules_disabled (auto-loaded)")
+
+
+def _docker_s2s(v: View) -> CheckResult:
+    flag, where = v.env_flag("PROSODY_ENABLE_S2S", False)
+    visitors, w2 = v.env_flag("ENABLE_VISITORS", False)
+    if flag or visitors:
+        return CheckResult.failed("s2s is enabled in the prosody container", *evs(where, w2))
+    return CheckResult.passed("docker disables s2s (PROSODY_ENABLE_S2S off)", *evs(where))
 
 
 @check(
@@ -53,20 +69,12 @@ def _s2s_enabled(ctx: AuditContext) -> tuple[bool, Evidence]:
     remediation="""In the global section of prosody.cfg.lua: modules_disabled = { "s2s" } (or firewall 5269).""",
     references=(PROSODY_S2S,),
 )
-@complete_prosody
+@prosody_or_docker(_docker_s2s)
 def s2s_disabled(ctx: AuditContext) -> CheckResult:
-    v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            flag, where = v.env_flag("PROSODY_ENABLE_S2S", False)
-            visitors, w2 = v.env_flag("ENABLE_VISITORS", False)
-            if flag or visitors:
-                return CheckResult.failed("s2s is enabled in the prosody container", *[e for e in (where, w2) if e])
-            return CheckResult.passed("docker disables s2s (PROSODY_ENABLE_S2S off)", *[e for e in (where,) if e])
-        return _no_prosody(ctx)
-    if v.prosody.main_path is None:
-        return CheckResult.unclear("cannot tell: modules_disabled is set in prosody.cfg.lua, which is not in the evidence")
-    enabled, where = _s2s_enabled(ctx)
+    s2s = _s2s_enabled(ctx, "modules_disabled is set")
+    if isinstance(s2s, CheckResult):
+        return s2s
+    enabled, where = s2s
     if not enabled:
         return CheckResult.passed("s2s is disabled", where)
     public = exposed(ctx.deployment.snapshot, 5269)
@@ -87,21 +95,17 @@ def s2s_disabled(ctx: AuditContext) -> CheckResult:
     remediation="""Global section: s2s_require_encryption = true; s2s_secure_auth = true (or disable s2s).""",
     references=(PROSODY_S2S, PROSODY_SEC),
 )
-@complete_prosody
+@prosody_or_docker(docker_flag("PROSODY_ENABLE_S2S", False,
+    on=CheckResult.failed("docker sets s2s_secure_auth = false when s2s is on"),
+    off=CheckResult.not_applicable("s2s is disabled in the prosody container")))  # fmt: skip
 def s2s_encryption(ctx: AuditContext) -> CheckResult:
-    v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            flag, where = v.env_flag("PROSODY_ENABLE_S2S", False)
-            if not flag:
-                return CheckResult.not_applicable("s2s is disabled in the prosody container", *[e for e in (where,) if e])
-            return CheckResult.failed("docker sets s2s_secure_auth = false when s2s is on", *[e for e in (where,) if e])
-        return _no_prosody(ctx)
-    if v.prosody.main_path is None:
-        return CheckResult.unclear("cannot tell: s2s settings live in prosody.cfg.lua, which is not in the evidence")
-    enabled, where = _s2s_enabled(ctx)
+    s2s = _s2s_enabled(ctx, "s2s settings live")
+    if isinstance(s2s, CheckResult):
+        return s2s
+    enabled, where = s2s
     if not enabled:
         return CheckResult.not_applicable("s2s is disabled", where)
+    v = ctx.view
     problems: list[str] = []
     evidence: list[Evidence] = []
     req = v.p_get(None, "s2s_require_encryption")
@@ -157,13 +161,9 @@ def _ssl_settings(v: Any) -> list[tuple[str, dict[str, Any], Evidence]]:
     ssl = { protocol = "tlsv1_2+"; ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305" }""",
     references=(PROSODY_ADVANCED_SSL,),
 )
-@complete_prosody
+@prosody_or_docker(CheckResult.passed("the docker prosody image pins protocol = tlsv1_2+ with intermediate ciphers"))
 def tls_protocol(ctx: AuditContext) -> CheckResult:
     v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            return CheckResult.passed("the docker prosody image pins protocol = tlsv1_2+ with intermediate ciphers")
-        return _no_prosody(ctx)
     settings = _ssl_settings(v)
     problems = []
     evidence = []
@@ -207,13 +207,9 @@ def _interfaces(value: Any) -> list[str]:
     remediation="""Global section: http_interfaces = { "127.0.0.1", "::1" } and https_ports = { }""",
     references=(PROSODY_HTTP,),
 )
-@complete_prosody
+@prosody_or_docker(CheckResult.passed("docker keeps prosody's HTTP port on the internal meet.jitsi network"))
 def http_interfaces(ctx: AuditContext) -> CheckResult:
     v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            return CheckResult.passed("docker keeps prosody's HTTP port on the internal meet.jitsi network")
-        return _no_prosody(ctx)
     public = exposed(ctx.deployment.snapshot, 5280)
     got = v.p_get(None, "http_interfaces")
     if got is not None:
@@ -248,13 +244,9 @@ def http_interfaces(ctx: AuditContext) -> CheckResult:
     remediation="""Keep consider_bosh_secure only with http_interfaces = { "127.0.0.1", "::1" } (or a firewall on 5280).""",
     references=(PROSODY_HTTP,),
 )
-@complete_prosody
+@prosody_or_docker(CheckResult.passed("docker prosody's HTTP port is only on the internal network"))
 def bosh_secure_assumption(ctx: AuditContext) -> CheckResult:
     v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            return CheckResult.passed("docker prosody's HTTP port is only on the internal network")
-        return _no_prosody(ctx)
     flags = [got for key in ("consider_bosh_secure", "consider_websocket_secure") if (got := v.p_get(None, key))]
     flags += [got for h in v.hosts() for key in ("consider_bosh_secure", "consider_websocket_secure") if (got := v.p_get(h, key))]
     on = list(dict.fromkeys(got[1] for got in flags if truthy(got[0]) is True))
@@ -266,6 +258,13 @@ def bosh_secure_assumption(ctx: AuditContext) -> CheckResult:
     if result.status.value == "fail":
         return CheckResult.failed(f"plain HTTP is trusted as secure while {result.message}", *on, *result.evidence)
     return CheckResult.unclear(f"plain HTTP is trusted as secure; {result.message}", *on)
+
+
+def _docker_cross_domain(v: View) -> CheckResult:
+    raw, where = v.env_get("XMPP_CROSS_DOMAIN")
+    if raw and truthy(raw) is True:
+        return CheckResult.failed("XMPP_CROSS_DOMAIN=true accepts every origin", *evs(where))
+    return CheckResult.passed("cross-domain BOSH/websocket not enabled", *evs(where))
 
 
 @check(
@@ -280,16 +279,9 @@ def bosh_secure_assumption(ctx: AuditContext) -> CheckResult:
     cross_domain_bosh = { "https://meet.example.org" }). Docker: leave XMPP_CROSS_DOMAIN unset.""",
     references=("https://prosody.im/doc/modules/mod_bosh", "https://prosody.im/doc/modules/mod_websocket"),
 )
-@complete_prosody
+@prosody_or_docker(_docker_cross_domain)
 def cross_domain(ctx: AuditContext) -> CheckResult:
     v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            raw, where = v.env_get("XMPP_CROSS_DOMAIN")
-            if raw and truthy(raw) is True:
-                return CheckResult.failed("XMPP_CROSS_DOMAIN=true accepts every origin", *[e for e in (where,) if e])
-            return CheckResult.passed("cross-domain BOSH/websocket not enabled", *[e for e in (where,) if e])
-        return _no_prosody(ctx)
     bad = []
     seen = []
     for host in [None, *v.hosts()]:
@@ -305,6 +297,12 @@ def cross_domain(ctx: AuditContext) -> CheckResult:
     return CheckResult.passed("cross-domain BOSH/websocket is not open to every origin", *dict.fromkeys(seen))
 
 
+def _docker_admins(v: View) -> CheckResult:
+    raw, where = v.env_get("PROSODY_ADMINS")
+    n = len([a for a in (raw or "").split(",") if a.strip()])
+    return CheckResult.passed(f"{n} admin(s) configured through PROSODY_ADMINS", *evs(where))
+
+
 @check(
     "xmpp.admins",
     title="Prosody admins are only operators' accounts on authenticated hosts",
@@ -316,20 +314,12 @@ def cross_domain(ctx: AuditContext) -> CheckResult:
     component admins = { "focus@auth.meet.example.org" } on the MUCs are expected.""",
     references=("https://prosody.im/doc/admins",),
 )
-@complete_prosody
+@prosody_or_docker(_docker_admins)
 def admins(ctx: AuditContext) -> CheckResult:
     v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            raw, where = v.env_get("PROSODY_ADMINS")
-            n = len([a for a in (raw or "").split(",") if a.strip()])
-            return CheckResult.passed(f"{n} admin(s) configured through PROSODY_ADMINS", *[e for e in (where,) if e])
-        return _no_prosody(ctx)
     got = v.p_get(None, "admins")
     if got is None:
-        if v.prosody.main_path is None:
-            return CheckResult.unclear("cannot tell: admins is set in prosody.cfg.lua, which is not in the evidence")
-        return CheckResult.passed("no global prosody admins")
+        return _main_file_missing(v, "admins is set") or CheckResult.passed("no global prosody admins")
     jids = _interfaces(got[0])
     anon = set(anonymous_hosts(v)) | {h for h in v.hosts() if (v.auth_of(h)[0] or "") in ANONYMOUS_AUTH}
     risky = [j for j in jids if j.split("@")[-1] in anon]
@@ -354,6 +344,13 @@ def _log_levels(value: Any) -> list[str]:
     return levels
 
 
+def _docker_logging(v: View) -> CheckResult:
+    level, where = v.env_get("LOG_LEVEL", "info")
+    if (level or "").lower() == "debug":
+        return CheckResult.failed("prosody logs at debug level", *evs(where))
+    return CheckResult.passed(f"prosody logs to the container console at {level}", *evs(where))
+
+
 @check(
     "xmpp.logging",
     title="Prosody logs at info level or above to files, not debug",
@@ -365,21 +362,14 @@ def _log_levels(value: Any) -> list[str]:
     remediation="""Global section: log = { info = "/var/log/prosody/prosody.log"; error = "/var/log/prosody/prosody.err" }""",
     references=(PROSODY_LOGGING,),
 )
-@complete_prosody
+@prosody_or_docker(_docker_logging)
 def logging(ctx: AuditContext) -> CheckResult:
     v = ctx.view
-    if v.prosody is None:
-        if v.env_ok:
-            level, where = v.env_get("LOG_LEVEL", "info")
-            if (level or "").lower() == "debug":
-                return CheckResult.failed("prosody logs at debug level", *[e for e in (where,) if e])
-            return CheckResult.passed(f"prosody logs to the container console at {level}", *[e for e in (where,) if e])
-        return _no_prosody(ctx)
     got = v.p_get(None, "log")
     if got is None:
-        if v.prosody.main_path is None:
-            return CheckResult.unclear("cannot tell: log is set in prosody.cfg.lua, which is not in the evidence")
-        return CheckResult.passed("no log setting: prosody logs info to stdout (the journal under systemd)")
+        return _main_file_missing(v, "log is set") or CheckResult.passed(
+            "no log setting: prosody logs info to stdout (the journal under systemd)"
+        )
     levels = _log_levels(got[0])
     if "debug" in levels:
         return CheckResult.failed("prosody logs at debug level (full stanzas, personal data)", got[1])

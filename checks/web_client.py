@@ -5,12 +5,14 @@ config.js is served publicly at /config.js: everything in it is readable by anyo
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from auditor.context import AuditContext
 from auditor.facts import is_third_party_host, stun_host
 from auditor.model import CheckResult, Evidence, Severity
-from auditor.registry import check
+from auditor.registry import CheckFn, check
 from auditor.secret_settings import secret_settings
 from checks._common import ev, evs, short, why_missing
 
@@ -35,10 +37,24 @@ def _set(value: Any) -> bool:
     return value not in (None, "", False, [], {}, 0)
 
 
-def _no_config(ctx: AuditContext) -> CheckResult | None:
-    if not ctx.view.cfg_ok and not ctx.view.env_ok:
-        return CheckResult.unclear(why_missing(ctx, "config.js"))
-    return None
+def _client_config(docker: CheckResult | None = None) -> Callable[[CheckFn], CheckFn]:
+    """A check of the client configuration: unclear without a usable config.js or docker .env. With
+    only the .env, `docker` (when given) is the verdict on the config.js the docker web image writes;
+    without it the check judges the .env itself."""
+
+    def decorate(fn: CheckFn) -> CheckFn:
+        @functools.wraps(fn)
+        def run(ctx: AuditContext) -> CheckResult:
+            v = ctx.view
+            if not v.cfg_ok and not v.env_ok:
+                return CheckResult.unclear(why_missing(ctx, "config.js"))
+            if not v.cfg_ok and docker is not None:
+                return docker
+            return fn(ctx)
+
+        return run
+
+    return decorate
 
 
 def _iface(ctx: AuditContext) -> tuple[str, Any] | None:
@@ -60,10 +76,8 @@ def _iface(ctx: AuditContext) -> tuple[str, Any] | None:
     p2p.enabled: false). Docker: P2P_STUN_SERVERS=stun:meet.example.org:3478""",
     references=(CONFIG_JS,),
 )
+@_client_config()
 def p2p_stun_servers(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
     p2p = ctx.fact("p2p.enabled")
     if p2p.value is False:
@@ -101,10 +115,8 @@ def p2p_stun_servers(ctx: AuditContext) -> CheckResult:
     remediation="""config.js: p2p: { enabled: true, iceTransportPolicy: 'relay' } with a TURN server, or p2p: { enabled: false }.""",
     references=(CONFIG_JS,),
 )
+@_client_config()
 def ice_transport_policy(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
     p2p = ctx.fact("p2p.enabled")
     if p2p.value is False:
@@ -127,13 +139,9 @@ def ice_transport_policy(ctx: AuditContext) -> CheckResult:
     remediation="""config.js: gravatar: { disabled: true } (or disableThirdPartyRequests: true).""",
     references=(CONFIG_JS,),
 )
+@_client_config(docker=CheckResult.failed("the docker config.js leaves Gravatar on"))
 def gravatar(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
-    if not v.cfg_ok:
-        return CheckResult.failed("the docker config.js leaves Gravatar on")
     if v.js("gravatar.disabled") is True:
         return CheckResult.passed("Gravatar is disabled", v.js_ev("gravatar.disabled"))
     if v.js("disableThirdPartyRequests") is True:
@@ -155,10 +163,8 @@ def gravatar(ctx: AuditContext) -> CheckResult:
     (docker: unset AMPLITUDE_ID, GOOGLE_ANALYTICS_ID, MATOMO_ENDPOINT, ANALYTICS_SCRIPT_URLS, RTCSTATS_ENABLED).""",
     references=(CONFIG_JS,),
 )
+@_client_config()
 def analytics(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
     if v.cfg_ok:
         used = [k for k in _ANALYTICS if _set(v.js(k))]
@@ -220,13 +226,9 @@ def jaas(ctx: AuditContext) -> CheckResult:
     interface_config.js.""",
     references=(CONFIG_JS,),
 )
+@_client_config(docker=CheckResult.failed("the docker config.js does not enable the insecure room-name warning"))
 def insecure_room_name_warning(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
-    if not v.cfg_ok:
-        return CheckResult.failed("the docker config.js does not enable the insecure room-name warning")
     if v.js("enableInsecureRoomNameWarning") is True:
         return CheckResult.passed("users are warned about insecure room names", v.js_ev("enableInsecureRoomNameWarning"))
     iface = _iface(ctx)
@@ -249,10 +251,8 @@ def insecure_room_name_warning(ctx: AuditContext) -> CheckResult:
     Docker: DISABLE_LOCAL_RECORDING=1 or ENABLE_LOCAL_RECORDING_NOTIFY_ALL_PARTICIPANT=1""",
     references=(CONFIG_JS,),
 )
+@_client_config()
 def local_recording_notify(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
     if v.cfg_ok:
         if v.js("localRecording.disable") is True:
@@ -278,13 +278,9 @@ def local_recording_notify(ctx: AuditContext) -> CheckResult:
     volume with a retention policy.""",
     references=("https://jitsi.github.io/handbook/docs/devops-guide/file-sharing",),
 )
+@_client_config(docker=CheckResult.passed("the docker config.js does not enable file sharing"))
 def file_sharing(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
-    if not v.cfg_ok:
-        return CheckResult.passed("the docker config.js does not enable file sharing")
     if v.js("fileSharing.enabled") is True:
         api = v.js("fileSharing.apiUrl")
         where = f" to {short(api, 60)}" if isinstance(api, str) else ""
@@ -332,13 +328,9 @@ def watermark(ctx: AuditContext) -> CheckResult:
     remediation="""config.js: remove disableRemoteMute: true and remoteVideoMenu: { disabled: true, disableKick: true }.""",
     references=(CONFIG_JS,),
 )
+@_client_config(docker=CheckResult.passed("the docker config.js keeps the moderator controls"))
 def remote_controls(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
-    if not v.cfg_ok:
-        return CheckResult.passed("the docker config.js keeps the moderator controls")
     off = [k for k in ("disableRemoteMute", "remoteVideoMenu.disabled", "remoteVideoMenu.disableKick") if v.js(k) is True]
     if off:
         return CheckResult.failed(f"moderator controls removed: {', '.join(off)}", *[v.js_ev(k) for k in off])
@@ -356,13 +348,9 @@ def remote_controls(ctx: AuditContext) -> CheckResult:
     remediation="""config.js: deeplinking: { disabled: true } (or point deeplinking.ios/android at your own app).""",
     references=(CONFIG_JS,),
 )
+@_client_config(docker=CheckResult.failed("the docker config.js leaves deep linking on"))
 def deep_linking(ctx: AuditContext) -> CheckResult:
-    early = _no_config(ctx)
-    if early:
-        return early
     v = ctx.view
-    if not v.cfg_ok:
-        return CheckResult.failed("the docker config.js leaves deep linking on")
     if v.js("deeplinking.disabled") is True or v.js("disableDeepLinking") is True:
         key = "deeplinking.disabled" if v.js_has("deeplinking.disabled") else "disableDeepLinking"
         return CheckResult.passed("deep linking is disabled", v.js_ev(key))
