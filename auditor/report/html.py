@@ -299,7 +299,7 @@ def _collected(result: TargetResult) -> str:
     lines.append('<div class="small">Secret values were redacted before anything was stored or reported; '
                  "the sha256 is that of the stored (redacted) content.</div>")
     out.append(f'<div class="box">{"".join(lines)}</div>')
-    roles = _roles(snap)
+    roles = _roles(result, snap)
     rows = []
     for item in sorted(snap.items.values(), key=lambda i: i.key):
         role, active = roles.get(item.key, ("", None))
@@ -333,7 +333,11 @@ def _collected(result: TargetResult) -> str:
     return "".join(out)
 
 
-def _roles(snap: Snapshot) -> dict[str, tuple[str, bool | None]]:
+def _roles(result: TargetResult, snap: Snapshot) -> dict[str, tuple[str, bool | None]]:
+    """Role and activity of each collected file: the deployment's own discovery, or (for a result
+    without a deployment) a new one."""
+    if result.deployment is not None:
+        return {f.path: (f.role.value, f.active) for f in result.deployment.files}
     try:
         from auditor.discovery import discover
 

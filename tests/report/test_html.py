@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -9,13 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from auditor.criteria import load_profile
+from auditor.engine import TargetResult, audit_snapshot
 from auditor.gating.baseline import parse_baseline
 from auditor.gating.gate import GateConfig
 from auditor.gating.thresholds import MinScores
 from auditor.gating.waivers import parse_waivers
 from auditor.model import Severity
+from auditor.registry import all_checks
 from auditor.report.html import render_html
-from tests.report.fixtures import HOSTILE, NOW, context, make_results
+from auditor.transports.local import collect_local_dir
+from tests.report.fixtures import HOSTILE, NOW, context, make_results, repo_root
 from tests.report.png import read_png
 
 
@@ -146,6 +152,38 @@ def test_sections_criteria_matrix_chart_findings_evidence() -> None:
     assert "/etc/jitsi/jicofo/config" in doc and "permission_denied" in doc
     assert "SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" in doc
     assert "Audit incomplete" in doc and "connection refused" in doc
+
+
+_ITEM_ROW = re.compile(r'<tr><td class="mono">([^<]*)</td><td>([^<]*)</td>')
+
+
+def _item_roles(doc: str) -> dict[str, str]:
+    """Path -> role text of the 'Evidence collected' item table."""
+    return dict(_ITEM_ROW.findall(doc))
+
+
+def _audited(fixture: str) -> TargetResult:
+    prof = load_profile("default")
+    snap = collect_local_dir(repo_root() / "tests" / "fixtures" / fixture)
+    return audit_snapshot(snap, prof, all_checks(prof.criterion_ids, with_plugins=False))
+
+
+def test_item_roles_come_from_the_deployment_without_discovering_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _audited("debian-2020")
+    assert result.deployment is not None
+    calls: list[object] = []
+    import auditor.discovery
+
+    real = auditor.discovery.discover
+    monkeypatch.setattr(auditor.discovery, "discover", lambda snap: calls.append(snap) or real(snap))
+    roles = _item_roles(render_html([result], context([result])))
+    assert calls == []
+    want = {f.path: f.role.value + (" (inactive)" if f.active is False else "") for f in result.deployment.files}
+    assert want and {k: roles.get(k) for k in want} == want
+    # Without a deployment (a result built elsewhere) the roles are discovered from the snapshot: the same.
+    bare = dataclasses.replace(result, deployment=None)
+    assert _item_roles(render_html([bare], context([bare]))) == roles
+    assert len(calls) == 1
 
 
 CHROMIUM = next(
