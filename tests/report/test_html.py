@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+import auditor.discovery
 from auditor.criteria import load_profile
+from auditor.discovery import DiscoveredFile
 from auditor.engine import TargetResult, audit_snapshot
 from auditor.gating.baseline import parse_baseline
 from auditor.gating.gate import GateConfig
@@ -20,6 +22,7 @@ from auditor.gating.waivers import parse_waivers
 from auditor.model import Severity
 from auditor.registry import all_checks
 from auditor.report.html import render_html
+from auditor.snapshot import Snapshot
 from auditor.transports.local import collect_local_dir
 from tests.report.fixtures import HOSTILE, NOW, context, make_results, repo_root
 from tests.report.png import read_png
@@ -171,11 +174,14 @@ def _audited(fixture: str) -> TargetResult:
 def test_item_roles_come_from_the_deployment_without_discovering_again(monkeypatch: pytest.MonkeyPatch) -> None:
     result = _audited("debian-2020")
     assert result.deployment is not None
-    calls: list[object] = []
-    import auditor.discovery
-
+    calls: list[Snapshot] = []
     real = auditor.discovery.discover
-    monkeypatch.setattr(auditor.discovery, "discover", lambda snap: calls.append(snap) or real(snap))
+
+    def counted(snap: Snapshot) -> list[DiscoveredFile]:
+        calls.append(snap)
+        return real(snap)
+
+    monkeypatch.setattr(auditor.discovery, "discover", counted)
     roles = _item_roles(render_html([result], context([result])))
     assert calls == []
     want = {f.path: f.role.value + (" (inactive)" if f.active is False else "") for f in result.deployment.files}
