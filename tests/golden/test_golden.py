@@ -2,19 +2,26 @@
 
 Each YAML was reasoned from the fixture's files and the facts contract (issue 2), not copied from tool
 output. Per fixture the CLI runs once (`--root TREE -f table -f json -o out.json --save-snapshot`),
-then once more on the saved snapshot; every test reads those runs.
+then once more on the saved snapshot; every test reads those runs. The CLI runs in this process
+(`auditor.cli.main` with stdout and stderr captured, the exit code from its SystemExit); two tests run
+the installed `jitsi-audit` entry point in a subprocess and compare it with the in-process runs.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
+import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +56,7 @@ COVERED_CHECKS = frozenset(
 CANARY_RE = re.compile(r"CANARY-[A-Za-z0-9#@-]+")
 # What a terminal could interpret: C0/C1 controls (except newline and tab), DEL, bidi overrides.
 UNSAFE_TERMINAL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_CLI = "import sys; from auditor.cli import main; main(sys.argv[1:])"
+_ENV = {"NO_COLOR": "1", "COLUMNS": "120", "PYTHONIOENCODING": "utf-8"}
 _TMP = Path(tempfile.mkdtemp(prefix="jitsi-audit-golden-"))
 
 
@@ -101,11 +108,54 @@ def expected_status(g: dict[str, Any], check_id: str) -> str:
     return "unclear" if check_id in g.get("unclear_checks", []) else "pass"
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+@contextlib.contextmanager
+def _cli_environment() -> Iterator[None]:
+    """The environment of a plain, colourless 120-column run; restored afterwards."""
+    saved = dict(os.environ)
+    for name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+        os.environ.pop(name, None)
+    os.environ.update(_ENV)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """What the process would exit with (sys.exit semantics: None is 0, a message is 1)."""
+    if exc.code is None:
+        return 0
+    return exc.code if isinstance(exc.code, int) else 1
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    """`jitsi-audit ARGS` in this process: (exit code, stdout, stderr). An exception that escapes the
+    CLI is exit 1 with its traceback on stderr, as the interpreter would report it."""
+    from auditor.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with _cli_environment(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = _exit_code(exc)
+        except Exception:
+            traceback.print_exc(file=err)
+            code = 1
+    return code, out.getvalue(), err.getvalue()
+
+
+def _cli_subprocess(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed `jitsi-audit` console script (the venv's, beside this interpreter)."""
+    exe = Path(sys.executable).with_name("jitsi-audit")
+    path = str(exe) if exe.exists() else shutil.which("jitsi-audit")
+    assert path, "the jitsi-audit entry point is not installed (pip install -e .)"
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
-    env.update(NO_COLOR="1", COLUMNS="120", PYTHONIOENCODING="utf-8")
+    env.update(_ENV)
     return subprocess.run(
-        [sys.executable, "-c", _CLI, *args],
+        [path, *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -131,9 +181,9 @@ def _decoded_snapshot(path: Path) -> str:
 def _audit(source: list[str], work: Path) -> Run:
     work.mkdir(parents=True, exist_ok=True)
     out, snap = work / "out.json", work / "snapshot.json"
-    proc = _cli(*source, "-f", "table", "-f", "json", "-o", str(out), "--save-snapshot", str(snap), "-q")
+    code, stdout, stderr = _cli(*source, "-f", "table", "-f", "json", "-o", str(out), "--save-snapshot", str(snap), "-q")
     json_text = out.read_text(encoding="utf-8") if out.exists() else ""
-    return Run(proc.returncode, proc.stdout, proc.stderr, json_text, _decoded_snapshot(snap))
+    return Run(code, stdout, stderr, json_text, _decoded_snapshot(snap))
 
 
 def _unreadable_snapshot(name: str, work: Path) -> Path:
@@ -354,3 +404,35 @@ def test_known_bug_is_still_present(fixture: str, item: str) -> None:
         assert run.statuses()[key] == expected_status(g, key)
     else:
         assert {c["id"]: c["rating"] for c in run.target["criteria"]}[key] == str(g["ratings"][key])
+
+
+def _comparable(target: dict[str, Any]) -> dict[str, Any]:
+    """A target's results without the run's timestamps."""
+    return {
+        "facts": target["facts"],
+        "findings": [(f["check_id"], f["status"], f["message"]) for f in target["findings"]],
+        "criteria": [(c["id"], c["rating"], c["reasons"]) for c in target["criteria"]],
+        "notes": target["notes"],
+    }
+
+
+def test_installed_entry_point_gives_the_in_process_result(tmp_path: Path) -> None:
+    """The console script in a subprocess (real argv, streams and exit status) matches the in-process run."""
+    out = tmp_path / "out.json"
+    proc = _cli_subprocess("--root", str(FIXTURES / "debian-2020"), "-f", "table", "-o", str(out), "-q")
+    run = first_run("debian-2020")
+    assert proc.returncode == run.code == golden("debian-2020")["exit_code"], proc.stderr[-3000:]
+    assert proc.stdout == run.stdout
+    assert proc.stderr == run.stderr
+    got = json.loads(out.read_text(encoding="utf-8"))["targets"][0]
+    assert _comparable(got) == _comparable(run.target)
+
+
+def test_installed_entry_point_usage_error_matches_in_process() -> None:
+    """A usage error: exit 2 and one line on stderr, from the console script and in process alike."""
+    args = ("--root", str(FIXTURES / "hardened"), "--fail-on", "sometimes", "-q")
+    proc = _cli_subprocess(*args)
+    code, stdout, stderr = _cli(*args)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (code, stdout, stderr)
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("jitsi-audit: --fail-on must be one of") and stderr.count("\n") == 1
