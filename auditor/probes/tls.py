@@ -28,7 +28,7 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
     check_server_against_tls_configuration,
 )
 from sslyze.plugins.certificate_info.implementation import CertificateInfoExtraArgument
-from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuitesScanResult
+from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository
 from sslyze.plugins.scan_commands import ScanCommand
 from sslyze.scanner.models import (
     ScanCommandsExtraArguments,
@@ -36,9 +36,8 @@ from sslyze.scanner.models import (
     ServerScanResult,
     ServerScanStatusEnum,
 )
-from sslyze.scanner.scan_command_attempt import ScanCommandAttempt, ScanCommandAttemptStatusEnum
-from sslyze.scanner.scanner import Scanner
-from sslyze.server_connectivity import TlsVersionEnum
+from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum
+from sslyze.server_connectivity import ServerConnectivityInfo
 from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
 
 from auditor.probes.model import (
@@ -50,7 +49,10 @@ from auditor.probes.model import (
     TlsResult,
 )
 from auditor.probes.net import sanitize
-from auditor.probes.tls_quick import legacy_accepted, quick_scan
+from auditor.probes.tls_pool import POOL
+from auditor.probes.tls_quick import LABELS, quick_scan
+from auditor.probes.tls_scan import SUITE_COMMANDS, run_scan
+from auditor.probes.tls_suites import Elimination
 
 # sslyze's bundled trust stores hold a root with a negative serial; cryptography warns on every load.
 warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
@@ -80,12 +82,6 @@ CORE_COMMANDS = frozenset({
     ScanCommand.SESSION_RENEGOTIATION,
 })
 FULL_COMMANDS = CORE_COMMANDS | frozenset(SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER)
-SUITE_COMMANDS = {version: command for command, version in (
-    (ScanCommand.SSL_2_0_CIPHER_SUITES, TlsVersionEnum.SSL_2_0),
-    (ScanCommand.SSL_3_0_CIPHER_SUITES, TlsVersionEnum.SSL_3_0),
-    (ScanCommand.TLS_1_0_CIPHER_SUITES, TlsVersionEnum.TLS_1_0),
-    (ScanCommand.TLS_1_1_CIPHER_SUITES, TlsVersionEnum.TLS_1_1),
-)}
 # sslyze waits one read timeout for a client-certificate request after a TLS 1.3 handshake; prosody's
 # s2s port asks for certificates and then waits for the peer, so keep that wait short there: at most
 # S2S_READ_TIMEOUT, less when the exposure probe saw the port answer fast (s2s_read_timeout()).
@@ -199,18 +195,6 @@ def _mozilla(result: ServerScanResult, profile: TlsConfigurationEnum) -> tuple[s
 Sampled = tuple[tuple[str, ...], tuple[CipherInfo, ...], tuple[str, ...]]
 
 
-def fill_skipped(result: ServerScanResult, skipped: set[ScanCommand]) -> ServerScanResult:
-    """Record the per-suite scans skipped for rejected versions as completed with no suite accepted
-    (what sslyze would have found), so Mozilla's checker can judge the result."""
-    if result.scan_result is None or not skipped:
-        return result
-    versions = {c: v for v, c in SUITE_COMMANDS.items()}
-    attempts: dict[str, Any] = {c.value: ScanCommandAttempt(ScanCommandAttemptStatusEnum.COMPLETED, None, None,
-                                            CipherSuitesScanResult(versions[c], [], []))
-                for c in skipped}
-    return replace(result, scan_result=replace(result.scan_result, **attempts))
-
-
 def endpoint_from_result(result: ServerScanResult, port: int, service: str, starttls: str | None,
                          domain: str, seconds: float, sampled: Sampled | None = None) -> TlsEndpoint:
     base = TlsEndpoint(port=port, service=service, starttls=starttls, seconds=round(seconds, 3))
@@ -309,92 +293,83 @@ def scan_request(target: ProbeTarget, address: str, port: int, timeout: float, f
     )
 
 
+LATE = "the TLS scan did not finish in time"
+_trust_lock = threading.Lock()
+
+
+def shared_trust_stores() -> None:
+    """Parse sslyze's bundled trust stores once for the process before scans start: sslyze keeps them in
+    a singleton that is not thread-safe, so concurrent first certificate validations (5 ports x N
+    hosts) each parsed all five stores."""
+    with _trust_lock:
+        TrustStoresRepository.get_default()
+
+
+def _method_note(elimination: Elimination | None) -> str:
+    """suite_scan of a full scan: "full", plus the versions left to sslyze's per-suite scan and why."""
+    if elimination is None or not elimination.fallback:
+        return "full"
+    why = "; ".join(f"{LABELS[v]}: {sanitize(r, 120)}" for v, r in sorted(elimination.fallback.items()))
+    return f"full (per-suite scan where elimination could not conclude: {why})"
+
+
 def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: ProbeOptions, deadline: float,
               budget: int, s2s_timeout: float = S2S_READ_TIMEOUT) -> TlsResult:
-    """Scan `ports` (the HTTPS port with the full command set) within `budget` connections and `deadline`.
+    """Scan `ports` within `budget` connections at once and `deadline`: every port with every accepted
+    suite of every version (by elimination, tls_suites), the certificate and the cheap vulnerability
+    tests; the HTTPS port also with what Mozilla's profile checker needs. Where the elimination cannot
+    conclude, the HTTPS port falls back to sslyze's per-suite scan for that version, another port to a
+    few handshakes per version (tls_quick, suite_scan "sampled").
 
-    Each port gets its own sslyze Scanner (sslyze yields nothing before every connectivity test of a
-    Scanner has finished, and an XMPP server port can hold one for a whole read timeout). When the
-    budget allows, every port is scanned at once: the web front with what the others leave, each
-    other port with one connection, the slow s2s port first; else a few ports at a time."""
+    Every connection is a job of the host's lane in the process-wide TLS pool (tls_pool): `budget` at
+    once for this host, MAX_CONNECTIONS for the whole process. One thread per port puts its jobs
+    together; the slow s2s port starts first (its connectivity test waits a read timeout)."""
     if not ports:
         return TlsResult(())
+    shared_trust_stores()
     services: dict[int, tuple[str, str | None]] = {}
     for port in ports:
         service, proto = TLS_SERVICES.get(port, ("TLS", None))
         if port == target.https_port:
             service, proto = "web HTTPS", None
         services[port] = (service, None if proto is None else proto.name.lower().replace("_", "-"))
-    # A few ports at a time (the web front first), each with an equal share of the connection budget.
-    share = budget if len(ports) == 1 else max(1, budget // 2)
-    shares = {p: share for p in ports}
-    workers = max(1, min(len(ports), budget // share))
-    order = list(ports)
-    if 1 < len(ports) <= budget:  # all at once: one connection each, the rest for the full scan
-        shares = {p: 1 for p in ports}
-        shares[target.https_port if target.https_port in shares else ports[0]] = budget - len(ports) + 1
-        workers = len(ports)
-        order.sort(key=lambda p: p != 5269)  # its connectivity test waits a read timeout: start it first
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for port in order:
-        todo.put(port)
-    out: queue.Queue[tuple[int, ServerScanResult | tuple[ServerScanResult, Sampled] | str | None, float]] = (
-        queue.Queue())
+    lane = POOL.lane(budget)
+    order = sorted(ports, key=lambda p: p != 5269)
+    out: queue.Queue[tuple[int, TlsEndpoint]] = queue.Queue()
     start = time.monotonic()
 
     def scan(port: int) -> None:
+        service, flavour = services[port]
         timeout = options.io_timeout if port != 5269 else min(options.io_timeout, s2s_timeout)
         full = port == target.https_port
-        share = shares[port]
         try:
             request = scan_request(target, address, port, timeout, full)
-            loc, cfg = request.server_location, request.network_configuration
-            rejected: set[TlsVersionEnum] = set()
-            if full:  # one handshake per old version spares the per-suite scans of rejected ones
-                rejected = {v for v, ok in legacy_accepted(loc, cfg).items() if ok is False}
-                request = scan_request(target, address, port, timeout, full,
-                                       {SUITE_COMMANDS[v] for v in rejected})
-            scanner = Scanner(per_server_concurrent_connections_limit=share,
-                              concurrent_server_scans_limit=1)
-            scanner.queue_scans([request])
-            for res in scanner.get_results():
-                took = time.monotonic() - start
-                if full:
-                    out.put((port, fill_skipped(res, {SUITE_COMMANDS[v] for v in rejected}), took))
-                elif res.scan_result is None:  # no connectivity: nothing to sample
-                    out.put((port, res, took))
-                else:
-                    out.put((port, (res, quick_scan(loc, cfg, share)), time.monotonic() - start))
+            done = run_scan(request, lane, deadline, tuple(SUITE_COMMANDS), per_suite_fallback=full)
+            res = done.result
+            took = time.monotonic() - start
+            if full or done.elimination is None or not done.elimination.fallback or res.connectivity_result is None:
+                ep = endpoint_from_result(res, port, service, flavour, target.domain, took)
+                if res.scan_result is not None:
+                    ep = _replace(ep, suite_scan=_method_note(done.elimination))
+            else:  # elimination could not conclude on a secondary port: a few handshakes per version instead
+                info = ServerConnectivityInfo(res.server_location, res.network_configuration, res.connectivity_result)
+                sampled = quick_scan(info, lane, deadline)
+                ep = endpoint_from_result(res, port, service, flavour, target.domain, time.monotonic() - start,
+                                          sampled)
         except Exception as exc:  # a bug or an odd server costs this port only
-            out.put((port, sanitize(f"{type(exc).__name__}: {exc}", 200), time.monotonic() - start))
-        finally:
-            out.put((port, None, 0.0))
+            ep = TlsEndpoint(port, service, flavour, "error", sanitize(f"{type(exc).__name__}: {exc}", 200),
+                             seconds=round(time.monotonic() - start, 3))
+        if time.monotonic() >= deadline:  # jobs cut short by the deadline: not a result to judge
+            ep = TlsEndpoint(port, service, flavour, "timeout", LATE, seconds=round(time.monotonic() - start, 3))
+        out.put((port, ep))
 
-    def worker() -> None:
-        while True:
-            try:
-                scan(todo.get_nowait())
-            except queue.Empty:
-                return
-
-    for i in range(workers):
-        threading.Thread(target=worker, daemon=True, name=f"jaudit-sslyze-{i}").start()
+    for port in order:
+        threading.Thread(target=scan, args=(port,), daemon=True, name=f"jaudit-tls-{port}").start()
     done: dict[int, TlsEndpoint] = {}
-    finished: set[int] = set()
-    while len(finished) < len(ports):
+    while len(done) < len(ports):
         try:
-            port, res, took = out.get(timeout=max(0.01, deadline - time.monotonic()))
+            port, ep = out.get(timeout=max(0.01, deadline - time.monotonic()))
         except queue.Empty:
             break
-        if res is None:
-            finished.add(port)
-            continue
-        service, flavour = services[port]
-        if isinstance(res, str):
-            done[port] = TlsEndpoint(port, service, flavour, "error", res, seconds=round(took, 3))
-        elif isinstance(res, tuple):
-            done[port] = endpoint_from_result(res[0], port, service, flavour, target.domain, took, res[1])
-        else:
-            done[port] = endpoint_from_result(res, port, service, flavour, target.domain, took)
-    late = "the TLS scan did not finish in time"
-    return TlsResult(tuple(done.get(p) or TlsEndpoint(p, *services[p], "timeout", late) for p in ports))
+        done[port] = ep
+    return TlsResult(tuple(done.get(p) or TlsEndpoint(p, *services[p], "timeout", LATE) for p in ports))

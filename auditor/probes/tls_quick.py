@@ -1,30 +1,23 @@
-"""Few-handshake TLS probing with sslyze's connection helpers.
+"""Few-handshake TLS probing: which versions a port accepts and whether it accepts weak suites.
 
-sslyze tests every cipher suite of every version with its own handshake (hundreds per port); on a
-STARTTLS port over a slow link that takes half a minute. Here one handshake per version (every suite
-offered) tells which versions are accepted, and two more per accepted version tell whether a weak suite
-or a suite without forward secrecy is accepted (the server then negotiates one of them, which is named).
+sslyze tests every cipher suite of every version with its own handshake (hundreds per port). Here one
+handshake per version (every suite offered) tells which versions are accepted, and two more per
+accepted version tell whether a weak suite or a suite without forward secrecy is accepted (the server
+then negotiates one of them, which is named). The handshakes are tls_suites.handshake, run in the
+host's lane of the process-wide TLS pool.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from nassl.ephemeral_key_info import DhEphemeralKeyInfo, EcDhEphemeralKeyInfo
-from nassl.ssl_client import ClientCertificateRequested, SslClient
-from sslyze.errors import ServerRejectedTlsHandshake, ServerTlsConfigurationNotSupported, TlsHandshakeTimedOut
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
-from sslyze.server_connectivity import (
-    ClientAuthRequirementEnum,
-    ServerConnectivityInfo,
-    ServerTlsProbingResult,
-    TlsVersionEnum,
-)
-from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
+from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
 from auditor.probes.model import CipherInfo
-from auditor.probes.net import parallel_map
+from auditor.probes.tls_pool import Lane
+from auditor.probes.tls_suites import Outcome, handshake
 
 LABELS = {
     TlsVersionEnum.SSL_2_0: "SSLv2", TlsVersionEnum.SSL_3_0: "SSLv3", TlsVersionEnum.TLS_1_0: "TLSv1.0",
@@ -36,61 +29,14 @@ WEAK_SUITES = "RC4:3DES:DES:NULL:eNULL:aNULL:EXPORT:LOW:MD5:IDEA:SEED"
 NO_FS_SUITES = "kRSA:kECDH:kDH"
 
 
-@dataclass(frozen=True, slots=True)
-class Handshake:
-    accepted: bool | None  # None: could not tell (a network error, not a rejection)
-    suite: str | None = None  # OpenSSL name of the negotiated suite
-    kx_bits: int | None = None
+def version_offer(version: TlsVersionEnum) -> tuple[str, bool]:
+    """(suites, legacy client) of the one handshake that tells whether `version` is accepted."""
+    if version == TlsVersionEnum.TLS_1_3:
+        return "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256", False
+    return ALL_SUITES, version != TlsVersionEnum.TLS_1_2
 
 
-class QuickProber:
-    def __init__(self, location: ServerNetworkLocation, config: ServerNetworkConfiguration) -> None:
-        # Connections are made with an explicit version, so the probing result only has to say
-        # "ignore optional client-certificate requests".
-        self.info = ServerConnectivityInfo(location, config, ServerTlsProbingResult(
-            TlsVersionEnum.TLS_1_2, "", ClientAuthRequirementEnum.OPTIONAL, True))
-
-    def handshake(self, version: TlsVersionEnum, suites: str, legacy: bool) -> Handshake:
-        try:
-            conn = self.info.get_preconfigured_tls_connection(override_tls_version=version,
-                                                              should_use_legacy_openssl=legacy)
-            if version == TlsVersionEnum.TLS_1_3 and isinstance(conn.ssl_client, SslClient):
-                conn.ssl_client.set_ciphersuites(suites)
-            else:
-                conn.ssl_client.set_cipher_list(suites)
-        except Exception:
-            return Handshake(None)
-        try:
-            conn.connect()
-            eph = conn.ssl_client.get_ephemeral_key()
-            bits = eph.size if isinstance(eph, DhEphemeralKeyInfo | EcDhEphemeralKeyInfo) else None
-            return Handshake(True, conn.ssl_client.get_current_cipher_name(), bits)
-        except (ServerTlsConfigurationNotSupported, ClientCertificateRequested):
-            return Handshake(True)  # sslyze counts these as accepted too
-        except (ServerRejectedTlsHandshake, TlsHandshakeTimedOut):
-            return Handshake(False)
-        except Exception:
-            return Handshake(None)
-        finally:
-            conn.close()
-
-    def version(self, version: TlsVersionEnum) -> Handshake:
-        if version == TlsVersionEnum.TLS_1_3:
-            return self.handshake(version, "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:"
-                                           "TLS_CHACHA20_POLY1305_SHA256", legacy=False)
-        if version == TlsVersionEnum.TLS_1_2:
-            modern = self.handshake(version, ALL_SUITES, legacy=False)
-            return modern if modern.accepted else self.handshake(version, ALL_SUITES, legacy=True)
-        return self.handshake(version, ALL_SUITES, legacy=True)
-
-
-def legacy_accepted(location: ServerNetworkLocation, config: ServerNetworkConfiguration) -> dict[TlsVersionEnum,
-                                                                                                    bool | None]:
-    prober = QuickProber(location, config)
-    return {v: prober.version(v).accepted for v in LEGACY}
-
-
-def cipher_info(version: TlsVersionEnum, hs: Handshake) -> CipherInfo | None:
+def cipher_info(version: TlsVersionEnum, hs: Outcome) -> CipherInfo | None:
     from auditor.probes.tls import classify_cipher
 
     if not hs.suite:
@@ -99,29 +45,40 @@ def cipher_info(version: TlsVersionEnum, hs: Handshake) -> CipherInfo | None:
         suite = CipherSuitesRepository.get_cipher_suite_with_openssl_name(version, hs.suite)
     except ValueError:
         return None
-    return classify_cipher(suite.name, LABELS[version], suite.key_size, suite.is_anonymous, hs.kx_bits)
+    eph = hs.ephemeral_key
+    bits = eph.size if isinstance(eph, DhEphemeralKeyInfo | EcDhEphemeralKeyInfo) else None
+    return classify_cipher(suite.name, LABELS[version], suite.key_size, suite.is_anonymous, bits)
 
 
-def quick_scan(location: ServerNetworkLocation, config: ServerNetworkConfiguration, connections: int = 3) -> tuple[
+def quick_scan(info: ServerConnectivityInfo, lane: Lane, deadline: float) -> tuple[
         tuple[str, ...], tuple[CipherInfo, ...], tuple[str, ...]]:
-    """(accepted versions, sampled suites, versions that could not be told), `connections` handshakes at once."""
-    prober = QuickProber(location, config)
+    """(accepted versions, sampled suites, versions that could not be told), the handshakes in `lane`."""
     order = (*LEGACY, TlsVersionEnum.TLS_1_2, TlsVersionEnum.TLS_1_3)
-    deadline = time.monotonic() + 300  # each handshake has its own network timeout
-    found = parallel_map(prober.version, order, connections, deadline)
-    accepted = [v for v, hs in zip(order, found, strict=True) if hs is not None and hs.accepted]
-    unknown = [LABELS[v] for v, hs in zip(order, found, strict=True) if hs is None or hs.accepted is None]
+
+    def run(jobs: list[tuple[TlsVersionEnum, str, bool]]) -> list[Outcome]:
+        futures = [lane.submit(handshake, info, version, legacy, suites) for version, suites, legacy in jobs]
+        out = []
+        for future in futures:
+            try:
+                out.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
+            except Exception as exc:  # a job the deadline cut short
+                out.append(Outcome("unknown", message=type(exc).__name__))
+        return out
+
+    found = run([(v, *version_offer(v)) for v in order])
+    accepted = [v for v, hs in zip(order, found, strict=True) if hs.kind == "accepted"]
+    unknown = [LABELS[v] for v, hs in zip(order, found, strict=True) if hs.kind == "unknown"]
     extra: list[tuple[TlsVersionEnum, str, bool]] = []
     for version in accepted:
         if version not in (TlsVersionEnum.TLS_1_3, TlsVersionEnum.SSL_2_0):
             extra.append((version, WEAK_SUITES, True))
             extra.append((version, NO_FS_SUITES, version != TlsVersionEnum.TLS_1_2))
-    samples = parallel_map(lambda job: prober.handshake(*job), extra, connections, deadline)
+    samples = run(extra)
     ciphers: dict[str, CipherInfo] = {}
     pairs = [(v, hs) for v, hs in zip(order, found, strict=True) if v in accepted]
     pairs += [(job[0], hs) for job, hs in zip(extra, samples, strict=True)]
     for version, hs in pairs:
-        info = cipher_info(version, hs) if hs is not None and hs.accepted else None
-        if info is not None:
-            ciphers.setdefault(f"{info.protocol}/{info.name}", info)
+        info_ = cipher_info(version, hs) if hs.kind == "accepted" else None
+        if info_ is not None:
+            ciphers.setdefault(f"{info_.protocol}/{info_.name}", info_)
     return tuple(LABELS[v] for v in accepted), tuple(ciphers.values()), tuple(unknown)

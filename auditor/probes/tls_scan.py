@@ -1,0 +1,157 @@
+"""sslyze scan commands run through the process-wide TLS pool (tls_pool) instead of a Scanner.
+
+sslyze's Scanner starts threads of its own for every scan (a connectivity tester, a producer that polls
+every 0.2 s, one worker per connection) and always runs the per-suite scan commands as one handshake per
+suite. Here the same public pieces do the same work: sslyze's connectivity test, each scan command's
+jobs (ScanCommandImplementation.scan_jobs_for_scan_command) and its result
+(result_for_completed_scan_jobs), wrapped in sslyze's ScanCommandAttempt and ServerScanResult, so the
+result is what a Scanner returns; but every job is one job of the shared pool, and the per-version
+suites come from the elimination (tls_suites) unless it could not conclude for a version.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, fields
+from traceback import TracebackException
+from typing import Any
+
+from nassl.ssl_client import ClientCertificateRequested
+from sslyze.errors import (
+    ConnectionToServerFailed,
+    ConnectionToServerTimedOut,
+    ServerRejectedTlsHandshake,
+    TlsHandshakeTimedOut,
+)
+from sslyze.plugins.plugin_base import ScanCommandWrongUsageError, ScanJobResult
+from sslyze.plugins.scan_commands import ScanCommand, ScanCommandsRepository
+from sslyze.scanner.models import (
+    AllScanCommandsAttempts,
+    ServerConnectivityStatusEnum,
+    ServerScanRequest,
+    ServerScanResult,
+    ServerScanStatusEnum,
+    get_scan_command_attempt_cls,
+)
+from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum, ScanCommandErrorReasonEnum
+from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
+
+from auditor.probes.tls_pool import Lane
+from auditor.probes.tls_suites import Elimination, eliminate
+
+SUITE_COMMANDS: dict[TlsVersionEnum, ScanCommand] = {
+    TlsVersionEnum.SSL_2_0: ScanCommand.SSL_2_0_CIPHER_SUITES,
+    TlsVersionEnum.SSL_3_0: ScanCommand.SSL_3_0_CIPHER_SUITES,
+    TlsVersionEnum.TLS_1_0: ScanCommand.TLS_1_0_CIPHER_SUITES,
+    TlsVersionEnum.TLS_1_1: ScanCommand.TLS_1_1_CIPHER_SUITES,
+    TlsVersionEnum.TLS_1_2: ScanCommand.TLS_1_2_CIPHER_SUITES,
+    TlsVersionEnum.TLS_1_3: ScanCommand.TLS_1_3_CIPHER_SUITES,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    result: ServerScanResult
+    elimination: Elimination | None  # None: suites were not asked for, or no connectivity
+
+
+def _attempt(command: ScanCommand, status: ScanCommandAttemptStatusEnum, result: Any = None,
+             reason: ScanCommandErrorReasonEnum | None = None, exc: BaseException | None = None) -> Any:
+    cls = get_scan_command_attempt_cls(command)
+    trace = TracebackException.from_exception(exc) if exc is not None else None
+    return cls(status=status, error_reason=reason, error_trace=trace, result=result)
+
+
+def _error_reason(exc: BaseException) -> ScanCommandErrorReasonEnum:
+    """sslyze's classification of an exception raised while a command's result was put together."""
+    if isinstance(exc, ClientCertificateRequested):
+        return ScanCommandErrorReasonEnum.CLIENT_CERTIFICATE_NEEDED
+    if isinstance(exc, ConnectionToServerTimedOut | TlsHandshakeTimedOut | ServerRejectedTlsHandshake):
+        return ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE
+    return ScanCommandErrorReasonEnum.BUG_IN_SSLYZE
+
+
+def _job_result(future: Future[Any], deadline: float) -> ScanJobResult:
+    try:
+        return ScanJobResult(_return_value=future.result(timeout=max(0.0, deadline - time.monotonic())),
+                             _exception=None)
+    except FutureTimeout as exc:
+        future.cancel()
+        return ScanJobResult(_return_value=None, _exception=ConnectionToServerTimedOut(
+            server_location=None, network_configuration=None,  # type: ignore[arg-type]
+            error_message=f"no result before the scan's deadline ({type(exc).__name__})"))
+    except Exception as exc:
+        return ScanJobResult(_return_value=None, _exception=exc)
+
+
+def run_scan(request: ServerScanRequest, lane: Lane, deadline: float,
+             suite_versions: Sequence[TlsVersionEnum] = (), per_suite_fallback: bool = True) -> Scan:
+    """The scan commands of `request`, and the suites of `suite_versions` by elimination, every connection
+    in `lane`. Commands of `request` that are also per-suite commands of `suite_versions` are replaced by
+    the elimination; for a version it could not conclude, sslyze's per-suite scan runs instead when
+    `per_suite_fallback` (else that version's command is left NOT_SCHEDULED: Scan.elimination says why)."""
+    loc, cfg = request.server_location, request.network_configuration
+    connectivity = lane.submit(check_connectivity_to_server, loc, cfg)
+    try:
+        probing = connectivity.result(timeout=max(0.0, deadline - time.monotonic()))
+    except (ConnectionToServerFailed, FutureTimeout) as exc:
+        error = exc if isinstance(exc, ConnectionToServerFailed) else ConnectionToServerTimedOut(
+            server_location=loc, network_configuration=cfg, error_message="Connection to the server timed out")
+        return Scan(ServerScanResult(
+            uuid=request.uuid, server_location=loc, network_configuration=cfg,
+            connectivity_status=ServerConnectivityStatusEnum.ERROR,
+            connectivity_error_trace=TracebackException.from_exception(error), connectivity_result=None,
+            scan_status=ServerScanStatusEnum.ERROR_NO_CONNECTIVITY, scan_result=None), None)
+    info = ServerConnectivityInfo(server_location=loc, network_configuration=cfg, tls_probing_result=probing)
+    suite_commands = {SUITE_COMMANDS[v] for v in suite_versions}
+    commands = [c for c in request.scan_commands if c not in suite_commands]
+    attempts: dict[str, Any] = {}
+    queued: dict[ScanCommand, list[Future[Any]]] = {}
+
+    def queue_jobs(command: ScanCommand) -> None:
+        implementation = ScanCommandsRepository.get_implementation_cls(command)
+        extra = getattr(request.scan_commands_extra_arguments, command.value, None)
+        try:
+            jobs = implementation.scan_jobs_for_scan_command(info, extra)
+        except Exception as exc:
+            reason = (ScanCommandErrorReasonEnum.WRONG_USAGE if isinstance(exc, ScanCommandWrongUsageError)
+                      else ScanCommandErrorReasonEnum.BUG_IN_SSLYZE)
+            attempts[command.value] = _attempt(command, ScanCommandAttemptStatusEnum.ERROR, reason=reason, exc=exc)
+            return
+        queued[command] = [lane.submit(job.function_to_call, *job.function_arguments) for job in jobs]
+
+    elimination = None
+    if suite_versions:  # the elimination's chains are the critical path: their first offers go first
+        def queue_commands() -> None:
+            for command in commands:
+                queue_jobs(command)
+
+        elimination = eliminate(info, suite_versions, lane, deadline, before_wait=queue_commands)
+        for version, found in elimination.results.items():
+            attempts[SUITE_COMMANDS[version].value] = _attempt(
+                SUITE_COMMANDS[version], ScanCommandAttemptStatusEnum.COMPLETED, found)
+        for version in elimination.fallback if per_suite_fallback else ():
+            queue_jobs(SUITE_COMMANDS[version])
+    else:
+        for command in commands:
+            queue_jobs(command)
+    for command, futures in queued.items():
+        results = [_job_result(f, deadline) for f in futures]
+        implementation = ScanCommandsRepository.get_implementation_cls(command)
+        try:
+            found = implementation.result_for_completed_scan_jobs(info, results)
+            attempts[command.value] = _attempt(command, ScanCommandAttemptStatusEnum.COMPLETED, found)
+        except Exception as exc:
+            attempts[command.value] = _attempt(command, ScanCommandAttemptStatusEnum.ERROR,
+                                               reason=_error_reason(exc), exc=exc)
+    for cls_field in fields(AllScanCommandsAttempts):
+        if cls_field.name not in attempts:
+            attempts[cls_field.name] = _attempt(ScanCommand(cls_field.name), ScanCommandAttemptStatusEnum.NOT_SCHEDULED)
+    return Scan(ServerScanResult(
+        uuid=request.uuid, server_location=loc, network_configuration=cfg,
+        connectivity_status=ServerConnectivityStatusEnum.COMPLETED, connectivity_error_trace=None,
+        connectivity_result=probing, scan_status=ServerScanStatusEnum.COMPLETED,
+        scan_result=AllScanCommandsAttempts(**attempts)), elimination)
