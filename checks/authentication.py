@@ -6,10 +6,14 @@ from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
+from checks._common import short
 
 HANDBOOK_SECURE_DOMAIN = "https://jitsi.github.io/handbook/docs/devops-guide/secure-domain"
 HANDBOOK_JWT = "https://jitsi.github.io/handbook/docs/devops-guide/token-authentication"
 HANDBOOK_LDAP = "https://jitsi.github.io/handbook/docs/devops-guide/ldap-authentication"
+# Providers the auth.main fact files under "other" although they authenticate every user: prosody's
+# matrix_user_verification (docker AUTH_TYPE=matrix) and docker's AUTH_TYPE=hybrid_matrix_token.
+_OTHER_AUTHENTICATING = frozenset({"matrix_user_verification", "matrix", "hybrid_matrix_token"})
 
 
 @check(
@@ -26,12 +30,32 @@ HANDBOOK_LDAP = "https://jitsi.github.io/handbook/docs/devops-guide/ldap-authent
     references=(HANDBOOK_SECURE_DOMAIN, HANDBOOK_JWT),
 )
 def room_creation_restricted(ctx: AuditContext) -> CheckResult:
+    fact = ctx.fact("auth.main")
+    if fact.value == "other":
+        provider = _main_provider(ctx)
+        if provider is not None and provider.lower() in _OTHER_AUTHENTICATING:
+            return CheckResult.passed(f"the main domain requires authentication ({provider})", *fact.evidence)
+        name = f'"{short(provider, 60)}"' if provider else "(unnamed)"
+        return CheckResult.unclear(
+            f"cannot tell: the main domain's authentication provider {name} is not a known one: whether it "
+            "lets anyone in is unknown",
+            *fact.evidence,
+        )
     return ctx.from_fact(
         "auth.main",
         good=lambda v: v not in ("anonymous",),
         pass_msg="the main domain requires authentication",
         fail_msg="the main XMPP domain is anonymous: anyone can create rooms",
     )
+
+
+def _main_provider(ctx: AuditContext) -> str | None:
+    """The authentication provider as written: the main VirtualHost's `authentication`, else docker's
+    AUTH_TYPE (the two places the auth.main fact reads)."""
+    v = ctx.view
+    if v.prosody is not None and v.main_host is not None:
+        return v.auth_of(v.main_host)[0]
+    return v.env_get("AUTH_TYPE")[0] if v.env_ok else None
 
 
 @check(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from auditor.context import AuditContext
 from auditor.listeners import exposed
-from auditor.model import CheckResult, Severity
+from auditor.model import CheckResult, Evidence, Severity
+from auditor.probes.judge import ev, live, vantage_text
 from auditor.registry import check
 
 MOZILLA_TLS = "https://ssl-config.mozilla.org/#server=nginx&config=intermediate"
@@ -68,12 +69,34 @@ def c2s_encryption(ctx: AuditContext) -> CheckResult:
     fact = ctx.fact("xmpp.c2s_require_encryption")
     if fact.value is True:
         return CheckResult.passed("client connections must use TLS", *fact.evidence)
+    if fact.value is None:
+        return CheckResult.unclear(f"cannot tell: {fact.note or 'no evidence'}", *fact.evidence)
+    reachable, how, seen = _c2s_reachable(ctx)
+    if reachable is True:
+        return CheckResult.failed(f"client connections may be unencrypted and {how}", *fact.evidence, *seen)
+    if reachable is False:
+        return CheckResult.passed(f"encryption not required, but {how}", *fact.evidence, *seen)
+    return CheckResult.unclear(
+        f"cannot tell: encryption is not required on client connections and {how}", *fact.evidence, *seen
+    )
+
+
+def _c2s_reachable(ctx: AuditContext) -> tuple[bool | None, str, list[Evidence]]:
+    """Whether port 5222 can be reached beyond the host: the sockets ss listed, else the live exposure
+    probe; (None, why not known) when neither says."""
     public = exposed(ctx.deployment.snapshot, 5222)
-    if fact.value is False:
-        if public is False:
-            return CheckResult.passed(
-                "encryption not required, but port 5222 is only bound to loopback", *fact.evidence
-            )
-        where = "port 5222 listens publicly" if public else "whether 5222 is reachable is unknown"
-        return CheckResult.failed(f"client connections may be unencrypted and {where}", *fact.evidence)
-    return CheckResult.unclear(f"cannot tell: {fact.note or 'no evidence'}", *fact.evidence)
+    if public is True:
+        return True, "port 5222 listens beyond loopback (ss)", []
+    if public is False:
+        return False, "port 5222 is only bound to loopback (ss)", []
+    res = live(ctx)
+    if res is None:
+        return None, "whether port 5222 is reachable is unknown (no listeners collected, no live probe)", []
+    answer = res.exposure.is_open(5222) if res.unavailable("exposure") is None and res.exposure else None
+    if answer is None:
+        why = res.unavailable("exposure") or "port 5222 was not tested"
+        return None, f"whether port 5222 is reachable is unknown (no listeners collected; {why})", []
+    seen = [ev("exposure", "tcp/5222", "open" if answer else "not open")]
+    if answer:
+        return True, f"port 5222 answers {vantage_text(res)}", seen
+    return False, f"port 5222 does not answer {vantage_text(res)}", seen

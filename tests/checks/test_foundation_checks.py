@@ -26,6 +26,10 @@ FAILS: dict[str, tuple[tuple[Edit, ...], str | None]] = {
     "web.tls_configuration": (((NGINX, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1 TLSv1.1 TLSv1.2;"),), NGINX),
     "xmpp.c2s_encryption": (((PROSODY_SITE, "    c2s_require_encryption = true\n    lobby_muc", "    c2s_require_encryption = false\n    lobby_muc"),), PROSODY_SITE),
 }
+# Evidence beside the files that a failure needs: c2s without required TLS fails only where 5222 is reachable.
+COMMANDS: dict[str, dict[str, str]] = {
+    "xmpp.c2s_encryption": {"ss": 'tcp LISTEN 0 128 0.0.0.0:5222 0.0.0.0:* users:(("lua5.4",pid=812,fd=9))\n'},
+}
 
 
 def _foundation_ids() -> set[str]:
@@ -42,7 +46,7 @@ def test_the_hardened_base_passes_the_foundation_security_checks() -> None:
 def test_a_one_line_change_fails_it(check_id: str) -> None:
     edits, path = FAILS[check_id]
     files = apply(base_files(), edits)
-    finding = findings(snapshot(files))[check_id]
+    finding = findings(snapshot(files, commands=COMMANDS.get(check_id)))[check_id]
     assert finding.status.value == "fail", f"{check_id}: {finding.message}"
     if path is not None:
         assert path in {e.location.path for e in finding.evidence}, finding.evidence
