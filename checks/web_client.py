@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from auditor.context import AuditContext
 from auditor.facts import is_third_party_host, stun_host
@@ -355,6 +356,54 @@ def deep_linking(ctx: AuditContext) -> CheckResult:
         key = "deeplinking.disabled" if v.js_has("deeplinking.disabled") else "disableDeepLinking"
         return CheckResult.passed("deep linking is disabled", v.js_ev(key))
     return CheckResult.failed("mobile visitors are sent to the app stores", v.js_ev("deeplinking.disabled"))
+
+
+_SIGNALLING = ("bosh", "websocket")
+
+
+def _signalling_scheme(url: Any) -> str | None:
+    """'tls' for https:// / wss://, 'page' for a URL relative to the page (//host/..., /path), 'clear' for
+    http:// / ws://; None when the value is not a URL string the auditor can read."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    url = url.strip()
+    if url.startswith("/"):
+        return "page"
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return {"https": "tls", "wss": "tls", "http": "clear", "ws": "clear"}.get(scheme)
+
+
+@check(
+    "web.xmpp_signalling_tls",
+    title="config.js sends clients to BOSH / XMPP websocket over TLS (https://, wss://)",
+    severity=Severity.MEDIUM,
+    criteria=("enc.in_transit", "enc.all_channels"),
+    rationale="""The bosh and websocket URLs of config.js tell every client where to log in and chat over XMPP.
+    An http:// or ws:// URL makes clients that follow it (the mobile apps, or browsers on a page served over
+    plain HTTP) send logins, tokens and chat in clear; browsers on an HTTPS page block it as mixed content and
+    meetings fail. docker-jitsi-meet writes https:// and, with ENABLE_XMPP_WEBSOCKET, wss:// URLs itself.""",
+    remediation="""config.js: bosh: 'https://meet.example.org/http-bind' (or '//meet.example.org/http-bind') and
+    websocket: 'wss://meet.example.org/xmpp-websocket', served by the nginx TLS front.""",
+    references=(CONFIG_JS, "https://prosody.im/doc/websocket"),
+)
+@_client_config(docker=CheckResult.passed("the docker web image writes https:// (or page-relative) BOSH and wss:// websocket URLs"))
+def xmpp_signalling_tls(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    set_keys = [k for k in _SIGNALLING if v.js_has(k)]
+    if not set_keys:
+        return CheckResult.unclear("cannot tell: config.js sets neither bosh nor websocket")
+    schemes = {k: _signalling_scheme(v.js(k)) for k in set_keys}
+    where = [v.js_ev(k) for k in set_keys]
+    clear = [f"{k} {short(v.js(k), 60)}" for k, scheme in schemes.items() if scheme == "clear"]
+    if clear:
+        return CheckResult.failed(f"clients are sent to XMPP in clear text: {', '.join(clear)}", *where)
+    unknown = [k for k, scheme in schemes.items() if scheme is None]
+    if unknown:
+        return CheckResult.unclear(f"cannot tell: {', '.join(unknown)} is not a URL the auditor can read", *where)
+    return CheckResult.passed(f"{' and '.join(set_keys)} use TLS (or the page's own HTTPS)", *where)
 
 
 def _stun_credentials(ctx: AuditContext) -> list[Evidence]:
