@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import queue
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ SHORT_OFFER = {
     TlsVersionEnum.SSL_3_0: "AES128-SHA:DES-CBC3-SHA:RC4-SHA",
 }
 MIN_SPLIT = 4  # a chain with fewer suites left is not split
+# sslyze's message for a protocol_version alert: the server refuses the version itself, whatever the suites
+# offered, so a rejected large offer needs no short offer to tell it from a ClientHello too large.
+VERSION_REFUSED = "TLS alert: protocol version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +119,19 @@ def can_offer(version: TlsVersionEnum, legacy: bool, suite: CipherSuite) -> bool
         theirs.close()
 
 
-@cache
+_offers_lock = threading.Lock()
+
+
 def offers(version: TlsVersionEnum) -> tuple[Offer, ...]:
-    """Per client, the suites of sslyze's repository for `version` that the client can offer, sorted."""
+    """Per client, the suites of sslyze's repository for `version` that the client can offer, sorted.
+    Computed once per process (a lock: the ports of a host start their eliminations at the same time,
+    and each used to compute all of it, ~0.05 s of CPU each)."""
+    with _offers_lock:
+        return _offers(version)
+
+
+@cache
+def _offers(version: TlsVersionEnum) -> tuple[Offer, ...]:
     groups: dict[bool, list[CipherSuite]] = {}
     for suite in sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=attrgetter("name")):
         legacy = uses_legacy_client(version, suite)
@@ -253,7 +267,8 @@ def eliminate(info: ServerConnectivityInfo, versions: Sequence[TlsVersionEnum], 
             continue
         if outcome.kind == "rejected":
             st.rejection = outcome.message or st.rejection
-            if st.chains == 0 and not st.accepted and version in SHORT_OFFER and not st.short_offer_pending:
+            if (st.chains == 0 and not st.accepted and version in SHORT_OFFER and not st.short_offer_pending
+                    and not st.rejection.startswith(VERSION_REFUSED)):
                 st.short_offer_pending = True  # every chain of the version rejected at once: a large offer?
                 short_offer(version)
             continue

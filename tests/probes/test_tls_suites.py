@@ -56,6 +56,8 @@ class Server:
                 return Outcome("accepted", name)
         if names == SHORT_OFFER.get(version) and self.odd.get("choke") == version:
             return Outcome("accepted", offered[0])
+        if version in self.odd.get("refuse", ()):  # sslyze's message for a protocol_version alert
+            return Outcome("rejected", message="TLS alert: protocol version ")
         return Outcome("rejected", message="TLS alert: handshake failure")
 
 
@@ -95,6 +97,19 @@ def test_every_accepted_suite_found_in_accepted_plus_one_handshakes_per_chain() 
         if len(offered) > 1 or version != V.TLS_1_0:
             assert all(uses_legacy_client(version, suite(version, n)) == legacy for n in offered)
     assert found.results[V.TLS_1_0].accepted_cipher_suites == []
+
+
+def test_a_version_refused_by_a_protocol_version_alert_needs_no_short_offer() -> None:
+    server = Server({V.TLS_1_2: ["AES128-SHA"]}, refuse=(V.TLS_1_0, V.TLS_1_1))
+    found = run(server, [V.SSL_3_0, V.TLS_1_0, V.TLS_1_1, V.TLS_1_2])
+    assert found.fallback == {}
+    assert [v for v, _, offered in server.log if ":".join(offered) == SHORT_OFFER.get(v)] == [V.SSL_3_0]
+    # SSL 3.0: rejection + short offer; TLS 1.0, 1.1: one each; TLS 1.2: legacy chain 1 + 1, modern chain 1
+    assert found.handshakes == len(server.log) == 2 + 1 + 1 + (2 + 1)
+    for version in (V.TLS_1_0, V.TLS_1_1):
+        rejected = found.results[version].rejected_cipher_suites
+        assert not found.results[version].accepted_cipher_suites and rejected
+        assert {r.error_message for r in rejected} == {"TLS alert: protocol version "}
 
 
 def test_result_lists_are_sslyzes() -> None:
