@@ -49,6 +49,7 @@ from auditor.probes.model import (
     TlsResult,
 )
 from auditor.probes.net import sanitize
+from auditor.probes.tls_curves import CurveElimination
 from auditor.probes.tls_pool import POOL
 from auditor.probes.tls_quick import LABELS, quick_scan
 from auditor.probes.tls_scan import SUITE_COMMANDS, run_scan
@@ -305,12 +306,15 @@ def shared_trust_stores() -> None:
         TrustStoresRepository.get_default()
 
 
-def _method_note(elimination: Elimination | None) -> str:
-    """suite_scan of a full scan: "full", plus the versions left to sslyze's per-suite scan and why."""
-    if elimination is None or not elimination.fallback:
-        return "full"
-    why = "; ".join(f"{LABELS[v]}: {sanitize(r, 120)}" for v, r in sorted(elimination.fallback.items()))
-    return f"full (per-suite scan where elimination could not conclude: {why})"
+def _method_note(elimination: Elimination | None, curves: CurveElimination | None = None) -> str:
+    """suite_scan of a full scan: "full", plus what was left to sslyze's per-suite (per-curve) scan and why."""
+    notes = []
+    if elimination is not None and elimination.fallback:
+        why = "; ".join(f"{LABELS[v]}: {sanitize(r, 120)}" for v, r in sorted(elimination.fallback.items()))
+        notes.append(f"per-suite scan where elimination could not conclude: {why}")
+    if curves is not None and curves.fallback:
+        notes.append(f"per-curve scan: {sanitize(curves.fallback, 120)}")
+    return f"full ({'; '.join(notes)})" if notes else "full"
 
 
 def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: ProbeOptions, deadline: float,
@@ -350,7 +354,7 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
             if full or done.elimination is None or not done.elimination.fallback or res.connectivity_result is None:
                 ep = endpoint_from_result(res, port, service, flavour, target.domain, took)
                 if res.scan_result is not None:
-                    ep = _replace(ep, suite_scan=_method_note(done.elimination))
+                    ep = _replace(ep, suite_scan=_method_note(done.elimination, done.curves))
             else:  # elimination could not conclude on a secondary port: a few handshakes per version instead
                 info = ServerConnectivityInfo(res.server_location, res.network_configuration, res.connectivity_result)
                 sampled = quick_scan(info, lane, deadline)

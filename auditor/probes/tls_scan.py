@@ -5,8 +5,9 @@ every 0.2 s, one worker per connection) and always runs the per-suite scan comma
 suite. Here the same public pieces do the same work: sslyze's connectivity test, each scan command's
 jobs (ScanCommandImplementation.scan_jobs_for_scan_command) and its result
 (result_for_completed_scan_jobs), wrapped in sslyze's ScanCommandAttempt and ServerScanResult, so the
-result is what a Scanner returns; but every job is one job of the shared pool, and the per-version
-suites come from the elimination (tls_suites) unless it could not conclude for a version.
+result is what a Scanner returns; but every job is one job of the shared pool, the per-version
+suites come from the elimination (tls_suites) unless it could not conclude for a version, and so do
+the elliptic curves (tls_curves). Certificate chains are analysed once per process (tls_certs).
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ from sslyze.scanner.models import (
 from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum, ScanCommandErrorReasonEnum
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
 
+from auditor.probes import tls_certs
+from auditor.probes.tls_curves import CurveElimination, eliminate_curves
 from auditor.probes.tls_pool import Lane
 from auditor.probes.tls_suites import Elimination, eliminate
+
+tls_certs.install()
 
 SUITE_COMMANDS: dict[TlsVersionEnum, ScanCommand] = {
     TlsVersionEnum.SSL_2_0: ScanCommand.SSL_2_0_CIPHER_SUITES,
@@ -56,6 +61,7 @@ SUITE_COMMANDS: dict[TlsVersionEnum, ScanCommand] = {
 class Scan:
     result: ServerScanResult
     elimination: Elimination | None  # None: suites were not asked for, or no connectivity
+    curves: CurveElimination | None = None  # None: curves were not asked for, or no connectivity
 
 
 def _attempt(command: ScanCommand, status: ScanCommandAttemptStatusEnum, result: Any = None,
@@ -88,11 +94,14 @@ def _job_result(future: Future[Any], deadline: float) -> ScanJobResult:
 
 
 def run_scan(request: ServerScanRequest, lane: Lane, deadline: float,
-             suite_versions: Sequence[TlsVersionEnum] = (), per_suite_fallback: bool = True) -> Scan:
+             suite_versions: Sequence[TlsVersionEnum] = (), per_suite_fallback: bool = True,
+             curves_by_elimination: bool = True) -> Scan:
     """The scan commands of `request`, and the suites of `suite_versions` by elimination, every connection
     in `lane`. Commands of `request` that are also per-suite commands of `suite_versions` are replaced by
     the elimination; for a version it could not conclude, sslyze's per-suite scan runs instead when
-    `per_suite_fallback` (else that version's command is left NOT_SCHEDULED: Scan.elimination says why)."""
+    `per_suite_fallback` (else that version's command is left NOT_SCHEDULED: Scan.elimination says why).
+    ELLIPTIC_CURVES, if asked for, is found by elimination too (`curves_by_elimination`), sslyze's
+    per-curve scan where that cannot conclude (Scan.curves says why)."""
     loc, cfg = request.server_location, request.network_configuration
     connectivity = lane.submit(check_connectivity_to_server, loc, cfg)
     try:
@@ -108,6 +117,11 @@ def run_scan(request: ServerScanRequest, lane: Lane, deadline: float,
     info = ServerConnectivityInfo(server_location=loc, network_configuration=cfg, tls_probing_result=probing)
     suite_commands = {SUITE_COMMANDS[v] for v in suite_versions}
     commands = [c for c in request.scan_commands if c not in suite_commands]
+    curve_chain: Future[CurveElimination] | None = None
+    if curves_by_elimination and ScanCommand.ELLIPTIC_CURVES in commands:
+        commands.remove(ScanCommand.ELLIPTIC_CURVES)
+    else:
+        curves_by_elimination = False
     attempts: dict[str, Any] = {}
     queued: dict[ScanCommand, list[Future[Any]]] = {}
 
@@ -123,11 +137,15 @@ def run_scan(request: ServerScanRequest, lane: Lane, deadline: float,
             return
         queued[command] = [lane.submit(job.function_to_call, *job.function_arguments) for job in jobs]
 
+    def queue_commands() -> None:
+        nonlocal curve_chain
+        if curves_by_elimination:
+            curve_chain = eliminate_curves(info, lane)
+        for command in commands:
+            queue_jobs(command)
+
     elimination = None
     if suite_versions:  # the elimination's chains are the critical path: their first offers go first
-        def queue_commands() -> None:
-            for command in commands:
-                queue_jobs(command)
 
         elimination = eliminate(info, suite_versions, lane, deadline, before_wait=queue_commands)
         for version, found in elimination.results.items():
@@ -136,8 +154,18 @@ def run_scan(request: ServerScanRequest, lane: Lane, deadline: float,
         for version in elimination.fallback if per_suite_fallback else ():
             queue_jobs(SUITE_COMMANDS[version])
     else:
-        for command in commands:
-            queue_jobs(command)
+        queue_commands()
+    curves = None
+    if curve_chain is not None:
+        try:
+            curves = curve_chain.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            curves = CurveElimination(None, "no answer before the deadline", 0)
+        if curves.result is not None:
+            attempts[ScanCommand.ELLIPTIC_CURVES.value] = _attempt(
+                ScanCommand.ELLIPTIC_CURVES, ScanCommandAttemptStatusEnum.COMPLETED, curves.result)
+        else:
+            queue_jobs(ScanCommand.ELLIPTIC_CURVES)
     for command, futures in queued.items():
         results = [_job_result(f, deadline) for f in futures]
         implementation = ScanCommandsRepository.get_implementation_cls(command)
@@ -154,4 +182,4 @@ def run_scan(request: ServerScanRequest, lane: Lane, deadline: float,
         uuid=request.uuid, server_location=loc, network_configuration=cfg,
         connectivity_status=ServerConnectivityStatusEnum.COMPLETED, connectivity_error_trace=None,
         connectivity_result=probing, scan_status=ServerScanStatusEnum.COMPLETED,
-        scan_result=AllScanCommandsAttempts(**attempts)), elimination)
+        scan_result=AllScanCommandsAttempts(**attempts)), elimination, curves)
