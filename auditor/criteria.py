@@ -19,12 +19,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.facts import Facts
 from auditor.gating.thresholds import MinScores, ThresholdError, min_scores_from_mapping
 from auditor.gating.yamlsrc import YamlSourceError, load_yaml, where
 from auditor.model import Basis, CriterionRating, Finding, Rating, Severity, Status
 
 if TYPE_CHECKING:
+    from auditor.facts import Facts
     from auditor.registry import Check
 
 PROFILE_PACKAGE = "profiles"

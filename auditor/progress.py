@@ -8,12 +8,12 @@ from __future__ import annotations
 import sys
 import threading
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from auditor.report.safe_text import safe
 
-from auditor.report.terminal import safe
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 FINAL = frozenset({"done", "failed"})
 
@@ -30,7 +30,17 @@ class FleetProgress:
         self._finished: set[str] = set()
         self._progress: Progress | None = None
         self._overall: TaskID | None = None
-        if self.enabled:
+        if self.enabled:  # rich is imported only for a display that is shown
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}", style="bold"),

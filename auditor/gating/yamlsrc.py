@@ -1,6 +1,7 @@
 """YAML with line numbers, for user files whose errors must say "file:line" (profiles, waivers).
 
-`load_yaml` parses with PyYAML's safe loader; every mapping and list it returns remembers the line it
+`load_yaml` parses with PyYAML's safe loader (libyaml's C parser when PyYAML has it: the profile loads
+in ~5 ms instead of ~60); every mapping and list it returns remembers the line it
 started on and the lines of its keys / items, so a validator can point at the offending entry.
 """
 
@@ -40,7 +41,10 @@ class MarkedList(list[Any]):
         self.item_lines = []
 
 
-class _LineLoader(yaml.SafeLoader):
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
     pass
 
 

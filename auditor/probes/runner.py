@@ -1,5 +1,8 @@
 """run_probes: the TCP part of the exposure first, then TLS alongside HTTP+XMPP and the exposure's UDP part
-(a silent UDP port costs a full wait, which nothing else needs), each probe within its own time budget."""
+(a silent UDP port costs a full wait, which nothing else needs), each probe within its own time budget.
+
+The TLS, HTTP and XMPP modules (sslyze, httpx: ~0.4 s of imports) are imported in a thread of their own
+while the exposure probe's TCP connections wait on the network."""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from auditor.probes.exposure import probe_exposure
-from auditor.probes.http import probe_http
 from auditor.probes.model import (
     JITSI_UDP_PORTS,
     ExposureResult,
@@ -27,8 +29,6 @@ from auditor.probes.model import (
     XmppResult,
 )
 from auditor.probes.net import resolve, run_with_deadline, sanitize
-from auditor.probes.tls import TLS_SERVICES, probe_tls, s2s_read_timeout
-from auditor.probes.xmpp import DEFAULT_ACCOUNTS, probe_xmpp
 
 R = TypeVar("R")
 GRACE = 2.0  # seconds a probe may overrun its soft deadline before it is abandoned
@@ -49,7 +49,28 @@ def _timed(name: str, timeout: float, fn: Callable[[float], R], *,
     return ProbeRun(name, "failed", reason, took, intrusive), None
 
 
+def _import_probe_modules() -> threading.Thread:
+    """Import the TLS, HTTP and XMPP probes in the background; join the thread before using them."""
+
+    def work() -> None:
+        import importlib
+
+        # sslyze imports paramiko: first paramiko without invoke (auditor.transports._paramiko)
+        for name in ("auditor.transports._paramiko", "auditor.probes.tls", "auditor.probes.http",
+                     "auditor.probes.xmpp"):
+            try:
+                importlib.import_module(name)
+            except Exception:  # imported again where used, which then raises in the probe run
+                return
+
+    thread = threading.Thread(target=work, daemon=True, name="jaudit-probe-import")
+    thread.start()
+    return thread
+
+
 def _tls_ports(target: ProbeTarget, exposure: ExposureResult | None) -> list[int]:
+    from auditor.probes.tls import TLS_SERVICES
+
     # The slowest first after the web front: STARTTLS ports cost several round trips per handshake.
     others = sorted((p for p in TLS_SERVICES if p not in (443, target.https_port)),
                     key=lambda p: (TLS_SERVICES[p][1] is None, -p))
@@ -83,6 +104,7 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
     options = options or ProbeOptions()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
+    importing = _import_probe_modules()
     wanted = set(options.probes)
     notes: list[str] = []
     try:
@@ -105,6 +127,11 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
     tls_budget = max(1, options.max_connections - web_share)
     tls_box: list[tuple[ProbeRun, TlsResult | None]] = []
     web_box: dict[str, tuple[ProbeRun, object]] = {}
+
+    importing.join()
+    from auditor.probes.http import probe_http
+    from auditor.probes.tls import probe_tls, s2s_read_timeout
+    from auditor.probes.xmpp import DEFAULT_ACCOUNTS, probe_xmpp
 
     s2s = exposure.get(5269) if exposure is not None else None
     s2s_timeout = s2s_read_timeout(s2s.seconds if s2s is not None and s2s.state == "open" else None)
@@ -179,3 +206,4 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
         runs=tuple(runs[n] for n in options.probes if n in runs),
         exposure=exposure, tls=tls, http=http_result, xmpp=xmpp_result, notes=tuple(notes),
     )
+

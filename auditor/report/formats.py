@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from auditor.criteria import Profile
-from auditor.engine import TargetResult
-from auditor.gating.gate import GateReport
-from auditor.model import Severity
+if TYPE_CHECKING:  # the renderers import what they need when they run: the CLI imports this for names
+    from auditor.criteria import Profile
+    from auditor.engine import TargetResult
+    from auditor.gating.gate import GateReport
+    from auditor.model import Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class RenderContext:
     gate: GateReport | None = None  # waivers, baseline, minimum scores (None: --fail-on alone)
 
 
-Renderer = Callable[[list[TargetResult], RenderContext], str]
+Renderer = Callable[[list["TargetResult"], RenderContext], str]
 
 
 def _table(results: list[TargetResult], ctx: RenderContext) -> str:

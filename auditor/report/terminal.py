@@ -6,7 +6,6 @@ sequences removed) and put into rich `Text` objects, never into markup strings.
 
 from __future__ import annotations
 
-import re
 from typing import IO
 
 from rich.console import Console
@@ -17,8 +16,8 @@ from auditor.criteria import Profile
 from auditor.engine import TargetResult
 from auditor.gating.gate import GateReport, TargetGate
 from auditor.model import Rating, Severity, Status
+from auditor.report.safe_text import safe as safe  # re-exported: other modules import it from here
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 RATING_STYLE = {
     Rating.FULLY: "bold green",
     Rating.PARTIALLY: "yellow",
@@ -33,11 +32,6 @@ SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-
-
-def safe(value: object) -> str:
-    """Text from a target, made inert for a terminal: no escape sequences, no bidi overrides."""
-    return _CONTROL_RE.sub("�", str(value))
 
 
 def _rating_text(value: str) -> Text:

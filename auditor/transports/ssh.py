@@ -31,11 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import paramiko
-
 from auditor.collect import plan
 from auditor.collect.stream import StreamDecoder, StreamLimits, one_line
 from auditor.snapshot import HostKey, Snapshot
+from auditor.transports._paramiko import enable_match_exec, paramiko
 from auditor.transports.errors import AuthError, CollectError, ConnectError, HostKeyError, TransportError
 from auditor.transports.known_hosts import KnownHosts, fingerprint, host_token
 from auditor.transports.targets import TargetError, TargetSpec, parse_target
@@ -99,6 +98,7 @@ def _load_ssh_config(options: SshOptions, host: str) -> paramiko.SSHConfigDict |
     path = options.ssh_config or Path("~/.ssh/config").expanduser()
     if options.ssh_config is None and not path.exists():
         return None
+    enable_match_exec(path)
     try:
         return paramiko.SSHConfig.from_path(str(path)).lookup(host)
     except (OSError, paramiko.SSHException, ValueError) as exc:
