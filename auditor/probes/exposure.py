@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 
 from auditor.probes.model import (
     JITSI_TCP_PORTS,
@@ -19,9 +20,25 @@ _XMPP_OPEN = (
     "<?xml version='1.0'?><stream:stream to='{to}' xmlns='{ns}' "
     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 )
-UDP_WAIT = 1.0  # a STUN server answers within milliseconds; silence after this is "cannot tell"
+# How long a UDP port may stay silent before it is "cannot tell" (a silent port costs the whole wait, and
+# the wait is on the probes' critical path). A STUN server answers within one network round trip plus
+# microseconds of work, so the wait follows the host's measured round trip: UDP_WAIT_RTTS times the
+# slowest TCP connect of the exposure probe's ports that answered (a connect that is answered, by SYN-ACK
+# or RST, takes one round trip), never under UDP_WAIT_MIN (scheduling jitter, a busy STUN server) nor
+# over UDP_WAIT (the fixed wait used when no TCP port answered, so no round trip was measured).
+UDP_WAIT = 1.0
+UDP_WAIT_MIN = 0.25
+UDP_WAIT_RTTS = 4.0
 _SERVER_RE = re.compile(rb"^server:[ \t]*([^\r\n]{1,100})", re.I | re.M)
 _STATUS_RE = re.compile(rb"^HTTP/\d(?:\.\d)? (\d{3})")
+
+
+def udp_wait(connect_seconds: Iterable[float]) -> float:
+    """The UDP wait for a host whose answered TCP connects took `connect_seconds` (see UDP_WAIT_RTTS)."""
+    measured = [s for s in connect_seconds if s >= 0]
+    if not measured:
+        return UDP_WAIT
+    return round(min(UDP_WAIT, max(UDP_WAIT_MIN, UDP_WAIT_RTTS * max(measured))), 3)
 
 
 def _service(port: int, target: ProbeTarget) -> tuple[str, str]:
@@ -80,14 +97,20 @@ def _xmpp_summary(data: bytes) -> str | None:
 
 
 def probe_exposure(target: ProbeTarget, address: str, options: ProbeOptions,
-                   deadline: float, protos: tuple[str, ...] = ("tcp", "udp")) -> ExposureResult:
-    """TCP and UDP ports; `protos` restricts (the runner waits for TCP only, UDP runs alongside)."""
+                   deadline: float, protos: tuple[str, ...] = ("tcp", "udp"), *, wait: float = UDP_WAIT,
+                   connects: list[float] | None = None) -> ExposureResult:
+    """TCP and UDP ports; `protos` restricts (the runner waits for TCP only, UDP runs alongside).
+
+    `wait`: how long a UDP port may stay silent (`udp_wait`); `connects` receives the seconds of every
+    TCP connect that was answered (open or closed), the host's round trips."""
     ports = list(dict.fromkeys([*options.tcp_ports, target.https_port, target.http_port]))
     limit = max(1, options.max_connections)
 
     def tcp(port: int) -> PortState:
         service, kind = _service(port, target)
         state, took = tcp_state(address, port, options.connect_timeout)
+        if connects is not None and state in ("open", "closed"):
+            connects.append(took)  # list.append is atomic: the pool's threads share the list
         answer = None
         if state == "open":
             start = time.monotonic()
@@ -97,7 +120,7 @@ def probe_exposure(target: ProbeTarget, address: str, options: ProbeOptions,
 
     def udp(port: int) -> PortState:
         start = time.monotonic()
-        state, answer = udp_stun(address, port, min(options.connect_timeout, UDP_WAIT))
+        state, answer = udp_stun(address, port, min(options.connect_timeout, wait))
         return PortState("udp", port, state, JITSI_UDP_PORTS.get(port, "unknown"), answer,
                          round(time.monotonic() - start, 3))
 

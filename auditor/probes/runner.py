@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from auditor.probes.exposure import probe_exposure
+from auditor.probes.exposure import probe_exposure, udp_wait
 from auditor.probes.model import (
     JITSI_UDP_PORTS,
     ExposureResult,
@@ -117,9 +117,11 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
     runs: dict[str, ProbeRun] = {}
     exposure: ExposureResult | None = None
     udp_box: list[tuple[ProbeRun, ExposureResult | None]] = []
+    connects: list[float] = []
     if "exposure" in wanted:
         runs["exposure"], exposure = _timed(
-            "exposure", options.exposure_timeout, lambda d: probe_exposure(target, address, options, d, ("tcp",)))
+            "exposure", options.exposure_timeout,
+            lambda d: probe_exposure(target, address, options, d, ("tcp",), connects=connects))
     open_ports = None
     if exposure is not None:
         open_ports = {p.port for p in exposure.ports if p.proto == "tcp" and p.state == "open"}
@@ -157,10 +159,11 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
     lanes = []
     if "exposure" in wanted and options.udp_ports:
         udp_budget = max(1.0, options.exposure_timeout - runs["exposure"].seconds)
+        wait = udp_wait(list(connects))  # a few of the host's round trips (auditor.probes.exposure)
 
         def udp_lane() -> None:
             udp_box.append(_timed("exposure", udp_budget,
-                                  lambda d: probe_exposure(target, address, options, d, ("udp",))))
+                                  lambda d: probe_exposure(target, address, options, d, ("udp",), wait=wait)))
 
         lanes.append((threading.Thread(target=udp_lane, daemon=True), udp_budget + 2 * GRACE))
     if "tls" in wanted:

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from auditor.probes import ProbeOptions, ProbeTarget, run_probes
 from auditor.probes.configjs import compare, flatten
+from auditor.probes.exposure import UDP_WAIT, UDP_WAIT_MIN, probe_exposure, udp_wait
 from auditor.probes.http import classify_endpoint, parse_hsts
 from auditor.probes.model import (
     ConfigJsInfo,
@@ -196,3 +198,45 @@ def test_udp_stun_states() -> None:
     assert udp_stun(*server.getsockname(), 1.0) == ("open", "STUN binding response")
     t.join(2)
     server.close()
+
+
+def test_udp_wait_is_a_few_round_trips_within_bounds() -> None:
+    assert udp_wait([]) == UDP_WAIT == 1.0  # nothing answered over TCP: no round trip measured
+    assert udp_wait([0.0004, 0.001]) == UDP_WAIT_MIN == 0.25  # a LAN: the floor
+    assert udp_wait([0.02, 0.1, 0.05]) == pytest.approx(0.4)  # 4 x the slowest answered connect
+    assert udp_wait([0.3]) == UDP_WAIT  # a slow link: the ceiling
+    assert udp_wait([-1.0]) == UDP_WAIT
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_exposure_records_answered_connects_only(listener: tuple[str, int]) -> None:
+    closed = _free_port(socket.SOCK_STREAM)
+    target = ProbeTarget("loopback.test", "127.0.0.1", https_port=closed, http_port=closed)
+    connects: list[float] = []
+    res = probe_exposure(target, "127.0.0.1", ProbeOptions(tcp_ports=(listener[1],), udp_ports=()),
+                         time.monotonic() + 5, ("tcp",), connects=connects)
+    assert {(p.port, p.state) for p in res.ports} == {(listener[1], "open"), (closed, "closed")}
+    assert len(connects) == 2 and all(0 <= s < 0.5 for s in connects)
+
+
+def test_a_silent_udp_port_costs_a_few_round_trips_not_a_second() -> None:
+    """On loopback a round trip is microseconds (the closed TCP ports' RSTs): the silent UDP port is given
+    up after the 0.25 s floor instead of the fixed 1 s."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    closed = _free_port(socket.SOCK_STREAM)
+    try:
+        target = ProbeTarget("loopback.test", "127.0.0.1", https_port=closed, http_port=closed)
+        res = run_probes(target, ProbeOptions(probes=("exposure",), tcp_ports=(closed,),
+                                              udp_ports=(silent.getsockname()[1],)))
+    finally:
+        silent.close()
+    assert res.exposure is not None and [r.status for r in res.runs] == ["ok"]
+    (udp,) = [p for p in res.exposure.ports if p.proto == "udp"]
+    assert udp.state == "unknown"
+    assert UDP_WAIT_MIN - 0.01 <= udp.seconds < 0.6
