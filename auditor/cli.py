@@ -14,41 +14,32 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from auditor import __version__
-from auditor.criteria import (
-    Declaration,
-    Profile,
-    ProfileError,
-    builtin_profiles,
-    load_declarations,
-    load_profile,
-)
-from auditor.engine import ProgressFn, TargetResult, audit_snapshot, failed_result
-from auditor.gating import (
-    BaselineError,
-    GateConfig,
-    GateReport,
-    ThresholdError,
-    WaiverError,
-    evaluate,
-    load_baseline,
-    load_waivers,
-    parse_min_scores,
-)
-from auditor.live import HostJob, LiveOptions, audit_hosts
 from auditor.model import Severity, Status
-from auditor.registry import Check, MetadataError, all_checks
 from auditor.report.formats import EXTENSIONS, RENDERERS, RenderContext
-from auditor.report.terminal import safe
-from auditor.snapshot import Snapshot
+from auditor.report.safe_text import safe
+
+# Everything else is imported where it is used: an audit starts its hosts' connections right after the
+# command line is parsed and imports the parsers, facts and checks while the network answers.
+if TYPE_CHECKING:
+    from auditor.criteria import Declaration, Profile
+    from auditor.engine import ProgressFn, TargetResult
+    from auditor.gating import GateConfig, GateReport
+    from auditor.live import HostJob, HostRun
+    from auditor.registry import Check
+    from auditor.snapshot import Snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+# Seconds the audit waits at most for its hosts' collections and probes to be on their way before it
+# registers the checks (their imports would otherwise take the interpreter from the connections).
+NETWORK_FIRST = 2.0
 # click rewraps help paragraphs; a "\b" line keeps the exit-code table as written.
 EXIT_HELP = "\n\n\b\n" + __doc__.split("README):", 1)[1].strip("\n") if __doc__ else ""
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "examples" / "demo"
@@ -187,44 +178,36 @@ def audit_command(
     no_color: Annotated[bool, typer.Option(help="no colours in the terminal report")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
 ) -> None:
-    from auditor.evidence.bundle import EvidenceError
+    from auditor.criteria import ProfileError, load_declarations, load_profile
+    from auditor.gating import BaselineError, ThresholdError, WaiverError, evaluate, load_waivers
+    from auditor.registry import MetadataError
 
+    EvidenceError: type[Exception] = UsageError  # the evidence modules (cryptography) only when used
+    if evidence is not None or sign_key is not None:
+        from auditor.evidence.bundle import EvidenceError
+
+    # What the user wrote is checked before any host is contacted (exit 2); only what needs the
+    # registered checks (their ids in a profile's severities/disabled_checks or in waivers, a plugin's
+    # metadata) is checked while the hosts' collections and probes are under way.
     try:
         prof = load_profile(profile)
-        registered = all_checks(prof.criterion_ids)
-        checks = prof.apply_to_checks(registered)
         decl = load_declarations(declarations, prof) if declarations else {}
         plan = _outputs(fmt or [], output or [])
         try:
             severity = Severity((fail_on or prof.fail_on).lower())
         except ValueError:
             raise UsageError(f"--fail-on must be one of {', '.join(s.value for s in Severity)}") from None
-        gate_config = GateConfig(
-            fail_on=severity,
-            waivers=load_waivers(waivers, [c.id for c in registered]) if waivers else None,
-            baseline=load_baseline(baseline) if baseline else None,
-            min_scores=prof.min_scores.merged(
-                parse_min_scores(min_score or [], [c for c, _ in prof.categories])
-            ),
-        )
+        gate_config = _gate_config(prof, severity, waivers, baseline, min_score)
         signer = _signing_key(sign_key, evidence)
-    except (ProfileError, MetadataError, UsageError, WaiverError, BaselineError, ThresholdError,
-            EvidenceError) as exc:
+        hosts = [] if list_checks else _jobs(list(targets or []), list(inventory or []), list(limit or []))
+    except (ProfileError, UsageError, WaiverError, BaselineError, ThresholdError, EvidenceError) as exc:
         _err(str(exc))
         raise typer.Exit(EXIT_USAGE) from None
-    if list_checks:
-        _print_checks(checks)
-        return
 
     demo_note = None
-    try:
-        hosts = _jobs(list(targets or []), list(inventory or []), list(limit or []))
-    except UsageError as exc:
-        _err(str(exc))
-        raise typer.Exit(EXIT_USAGE) from None
     roots = list(root or [])
     snaps = list(snapshot or [])
-    if not (hosts or roots or snaps):
+    if not (hosts or roots or snaps or list_checks):
         if not DEMO_ROOT.is_dir():
             _err("no target given (and the demo tree examples/demo is not installed)")
             raise typer.Exit(EXIT_USAGE)
@@ -237,26 +220,50 @@ def audit_command(
     results: list[TargetResult] = []
     collected: list[Snapshot] = []
 
+    from auditor.live import LiveOptions, audit_hosts
     from auditor.progress import FleetProgress
 
-    opts = LiveOptions(
-        known_hosts=known_hosts,
-        accept_new_host_key=accept_new_host_key,
-        identity=identity,
-        ssh_config=ssh_config,
-        sudo=sudo,
-        timeout=timeout,
-        max_hosts=max_hosts,
-        probes=probes,
-        domain=domain,
-        ca_bundle=ca_bundle,
-        vantage=vantage,
-        intrusive=intrusive,
-        host_timeout=host_timeout,
-        max_connections=max_connections,
-    )
-    with FleetProgress(len(hosts) + len(roots) + len(snaps), enabled=False if quiet else None) as progress:
-        _run_targets(hosts, roots, snaps, results, collected, progress, prof, checks, decl, opts)
+    total = 0 if list_checks else len(hosts) + len(roots) + len(snaps)
+    with FleetProgress(total, enabled=False if quiet else None) as progress:
+        ready: Future[list[Check]] = Future()
+        opts = LiveOptions(
+            known_hosts=known_hosts,
+            accept_new_host_key=accept_new_host_key,
+            identity=identity,
+            ssh_config=ssh_config,
+            sudo=sudo,
+            timeout=timeout,
+            max_hosts=max_hosts,
+            probes=probes,
+            domain=domain,
+            ca_bundle=ca_bundle,
+            vantage=vantage,
+            intrusive=intrusive,
+            host_timeout=host_timeout,
+            max_connections=max_connections,
+        )
+        # The hosts go first: they wait for the checks only to audit what they collected and probed.
+        run = audit_hosts(hosts, opts, prof, ready.result, decl, progress) if hosts else None
+        if run is not None:
+            run.wait_on_network(NETWORK_FIRST)
+        try:
+            registered = _registered_checks(prof)
+            checks = prof.apply_to_checks(registered)
+            if waivers:  # their check ids, now that the checks are known
+                gate_config = replace(gate_config, waivers=load_waivers(waivers, [c.id for c in registered]))
+        except BaseException as exc:  # the hosts must never wait for checks that will not come
+            ready.set_exception(exc)
+            if run is not None:
+                run.cancel()
+            if not isinstance(exc, ProfileError | MetadataError | WaiverError):
+                raise
+            _err(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+        ready.set_result(checks)
+        if list_checks:
+            _print_checks(checks)
+            return
+        _run_targets(run, roots, snaps, results, collected, progress, prof, checks, decl)
     for res in results:
         if res.error:
             _err(f"{res.target}: {res.error_stage}: {res.error}")
@@ -297,11 +304,13 @@ def audit_command(
 
 def _jobs(targets: list[str], inventories: list[Path], limits: list[str]) -> list[HostJob]:
     """Positional targets, then the inventories' hosts (after --limit); each target once."""
-    from auditor.inventory import InventoryError, limit_hosts, load_inventory
+    from auditor.live import HostJob
 
     if limits and not inventories:
         raise UsageError("--limit selects hosts of an --inventory: give --inventory FILE")
     jobs = [HostJob(t) for t in targets]
+    if inventories:  # auditor.inventory imports the role model (the parsers): only for inventories
+        from auditor.inventory import InventoryError, limit_hosts, load_inventory
     for path in inventories:
         try:
             listed = load_inventory(path)
@@ -320,8 +329,34 @@ def _jobs(targets: list[str], inventories: list[Path], limits: list[str]) -> lis
     return unique
 
 
+def _gate_config(
+    prof: Profile,
+    severity: Severity,
+    waivers: Path | None,
+    baseline: Path | None,
+    min_score: list[str] | None,
+) -> GateConfig:
+    """The gate of the run; the waivers are read for their form (their check ids are validated once the
+    checks are registered)."""
+    from auditor.gating import GateConfig, load_baseline, load_waivers, parse_min_scores
+
+    return GateConfig(
+        fail_on=severity,
+        waivers=load_waivers(waivers) if waivers else None,
+        baseline=load_baseline(baseline) if baseline else None,
+        min_scores=prof.min_scores.merged(parse_min_scores(min_score or [], [c for c, _ in prof.categories])),
+    )
+
+
+def _registered_checks(prof: Profile) -> list[Check]:
+    """The built-in and plugin checks, validated against the profile's criteria."""
+    from auditor.registry import all_checks
+
+    return all_checks(prof.criterion_ids)
+
+
 def _run_targets(
-    hosts: list[HostJob],
+    run: HostRun | None,
     roots: list[Path],
     snaps: list[Path],
     results: list[TargetResult],
@@ -330,7 +365,6 @@ def _run_targets(
     prof: Profile,
     checks: list[Check],
     decl: Mapping[str, Declaration],
-    opts: LiveOptions,
 ) -> None:
     for r in roots:
         results.append(_audit_root(r, prof, checks, decl, collected, progress))
@@ -338,7 +372,7 @@ def _run_targets(
     for s in snaps:
         results.append(_audit_saved(s, prof, checks, decl, collected, progress))
         progress(results[-1].target, "done")
-    for res in audit_hosts(hosts, opts, prof, checks, decl, progress):
+    for res in run if run is not None else ():
         if res.snapshot is not None:
             collected.append(res.snapshot)
         results.append(res)
@@ -389,6 +423,7 @@ def _audit_root(
     collected: list[Snapshot],
     progress: ProgressFn,
 ) -> TargetResult:
+    from auditor.engine import audit_snapshot, failed_result
     from auditor.transports.local import collect_local_dir
 
     started = datetime.now(UTC)
@@ -423,6 +458,9 @@ def _audit_saved(
     collected: list[Snapshot],
     progress: ProgressFn,
 ) -> TargetResult:
+    from auditor.engine import audit_snapshot, failed_result
+    from auditor.snapshot import Snapshot
+
     started = datetime.now(UTC)
     try:
         snap = Snapshot.load(path)
@@ -459,9 +497,12 @@ def checks_command(
     profile: Annotated[str, typer.Option(help="profile whose criteria validate the checks")] = "default",
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
+    from auditor.criteria import ProfileError, load_profile
+    from auditor.registry import MetadataError
+
     try:
         prof = load_profile(profile)
-        checks = prof.apply_to_checks(all_checks(prof.criterion_ids))
+        checks = prof.apply_to_checks(_registered_checks(prof))
     except (ProfileError, MetadataError) as exc:
         _err(str(exc))
         raise typer.Exit(EXIT_USAGE) from None
@@ -492,6 +533,8 @@ def schema_command() -> None:
 
 @sub.command("profiles", help="List the built-in profiles.")
 def profiles_command() -> None:
+    from auditor.criteria import builtin_profiles
+
     for name in builtin_profiles():
         sys.stdout.write(name + "\n")
 
@@ -509,6 +552,8 @@ def collector_command(
 
 @sub.command("version", help="Print the version.")
 def version_command() -> None:
+    from auditor import __version__
+
     sys.stdout.write(f"jitsi-audit {__version__}\n")
 
 

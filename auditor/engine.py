@@ -52,6 +52,24 @@ class TargetResult:
 ProgressFn = Callable[[str, str], None]  # (target, stage)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The part of an audit that needs neither checks nor probes: the redacted snapshot, the parsed
+    deployment and its facts. A live audit builds it while the probes are still running (and learns
+    the deployment's domain from it), then hands it to `audit_snapshot`, so nothing is built twice."""
+
+    snapshot: Snapshot  # redacted (unless prepared with redact=False)
+    deployment: Deployment
+    facts: Facts
+
+
+def prepare_snapshot(snapshot: Snapshot, *, redact: bool = True) -> Prepared:
+    if redact:
+        snapshot = redact_snapshot(snapshot)
+    deployment = build_deployment(snapshot)
+    return Prepared(snapshot, deployment, derive_facts(deployment))
+
+
 def run_checks(ctx: AuditContext, checks: list[Check], roles: HostRoles | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for c in checks:
@@ -86,18 +104,19 @@ def audit_snapshot(
     redact: bool = True,
     progress: ProgressFn | None = None,
     roles: Iterable[str] | None = None,
+    prepared: Prepared | None = None,
 ) -> TargetResult:
     """Audit an already collected snapshot (a live collection, a directory or a saved snapshot).
 
     `roles`: the host's roles as given (inventory); otherwise detected for live collections. Checks
-    needing a component the host does not run are not_applicable (auditor.roles)."""
+    needing a component the host does not run are not_applicable (auditor.roles). `prepared`: what
+    `prepare_snapshot` already built from this snapshot (then `redact` does not apply again)."""
     started = snapshot.started_at
-    if redact:
-        snapshot = redact_snapshot(snapshot)
-    if progress:
-        progress(snapshot.target, "parse")
-    deployment = build_deployment(snapshot)
-    facts = derive_facts(deployment)
+    if prepared is None:
+        if progress:
+            progress(snapshot.target, "parse")
+        prepared = prepare_snapshot(snapshot, redact=redact)
+    snapshot, deployment, facts = prepared.snapshot, prepared.deployment, prepared.facts
     ctx = AuditContext(deployment, facts, View(deployment), probes or {})
     if progress:
         progress(snapshot.target, "checks")

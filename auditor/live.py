@@ -17,18 +17,24 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from auditor.criteria import Declaration, Profile
-from auditor.engine import ProgressFn, TargetResult, audit_snapshot, failed_result
-from auditor.registry import Check
-from auditor.snapshot import Snapshot
+if TYPE_CHECKING:  # imported where used: a host's worker starts its connections before the audit's imports
+    from auditor.criteria import Declaration, Profile
+    from auditor.engine import Prepared, ProgressFn, TargetResult
+    from auditor.registry import Check
+    from auditor.snapshot import Snapshot
+
+# The checks to run, or a callable giving them when the host's evidence is in: the command line starts the
+# hosts' collections and probes first and registers the checks while it waits (auditor.cli).
+CheckSource: TypeAlias = "list[Check] | Callable[[], list[Check]]"
 
 HOST_TIMEOUT_GRACE = 5.0  # seconds past --host-timeout before a host's worker is abandoned
 
@@ -83,8 +89,10 @@ class HostJob:
                    host.domain, host.ca_bundle, host.sudo)
 
 
-def collect_host(raw: str, options: LiveOptions) -> Snapshot:
-    """Collect one target; raises TargetError (bad spec) or TransportError (per-stage failure)."""
+def collect_host(raw: str, options: LiveOptions, on_sent: Callable[[], None] | None = None) -> Snapshot:
+    """Collect one target; raises TargetError (bad spec) or TransportError (per-stage failure).
+
+    `on_sent`: called when an SSH collection is on its way (exec request and script sent)."""
     from auditor.transports.local import collect_local_host
     from auditor.transports.ssh import SshOptions, collect_over_ssh
     from auditor.transports.targets import parse_target
@@ -104,7 +112,7 @@ def collect_host(raw: str, options: LiveOptions) -> Snapshot:
         from auditor.transports.ansible import resolve_ansible
 
         job = HostJob.from_inventory(resolve_ansible(spec.host))
-        return collect_host(job.target, job.options(options))
+        return collect_host(job.target, job.options(options), on_sent)
     ssh = SshOptions(
         known_hosts=options.known_hosts,
         accept_new_host_key=options.accept_new_host_key,
@@ -113,6 +121,7 @@ def collect_host(raw: str, options: LiveOptions) -> Snapshot:
         sudo=options.sudo,
         connect_timeout=min(options.timeout, 60.0),
         command_timeout=whole,
+        on_sent=on_sent,
     )
     return collect_over_ssh(spec, ssh)
 
@@ -125,7 +134,8 @@ def _is_address(host: str) -> bool:
         return False
 
 
-def _probe(host: str, address: str | None, options: LiveOptions, budget: float | None) -> Any:
+def _probe(host: str, address: str | None, options: LiveOptions, budget: float | None,
+           on_started: Callable[[], None] | None = None) -> Any:
     from auditor.probes import ProbeOptions, ProbeTarget, run_probes
 
     target = ProbeTarget(
@@ -141,7 +151,7 @@ def _probe(host: str, address: str | None, options: LiveOptions, budget: float |
         popts = replace(popts, exposure_timeout=min(popts.exposure_timeout, share),
                         tls_timeout=min(popts.tls_timeout, share), http_timeout=min(popts.http_timeout, share / 2),
                         xmpp_timeout=min(popts.xmpp_timeout, share / 2))
-    return run_probes(target, popts)
+    return run_probes(target, popts, on_started)
 
 
 def probe_problems(results: Any) -> list[str]:
@@ -163,18 +173,33 @@ def probe_problems(results: Any) -> list[str]:
     return problems
 
 
-def _domain_from(snapshot: Snapshot | None) -> str | None:
-    """The deployment's public domain as its collected configuration names it."""
+def _prepare(snapshot: Snapshot | None) -> Prepared | None:
+    """Redact and parse the collected evidence once, while the probes run: the audit reuses it, and when
+    the target is an address the probes learn the deployment's public domain from it."""
     if snapshot is None:
         return None
-    from auditor.deployment import build_deployment
-    from auditor.facts import View
-    from auditor.redaction import redact_snapshot
+    from auditor.engine import prepare_snapshot
 
     try:
-        return View(build_deployment(redact_snapshot(snapshot))).own_domain()
+        return prepare_snapshot(snapshot)
+    except Exception:  # the audit then builds it again and reports what went wrong
+        return None
+
+
+def _domain_from(prepared: Prepared | None) -> str | None:
+    """The deployment's public domain as its collected configuration names it."""
+    if prepared is None:
+        return None
+    from auditor.facts import View
+
+    try:
+        return View(prepared.deployment).own_domain()
     except Exception:
         return None
+
+
+def _checks(source: CheckSource) -> list[Check]:
+    return source() if callable(source) else source
 
 
 def _resolve_job(job: HostJob) -> HostJob:
@@ -192,19 +217,24 @@ def audit_host(
     raw: str | HostJob,
     options: LiveOptions,
     profile: Profile,
-    checks: list[Check],
+    checks: CheckSource,
     declarations: Mapping[str, Declaration],
     progress: ProgressFn | None = None,
+    on_network: Callable[[], None] | None = None,
 ) -> TargetResult:
-    """Audit one host, within `options.host_timeout` when set (then: an incomplete result)."""
+    """Audit one host, within `options.host_timeout` when set (then: an incomplete result).
+
+    `on_network`: called once the host's collection and probes are on their way (see HostRun)."""
+    from auditor.engine import failed_result
+
     job = raw if isinstance(raw, HostJob) else HostJob(raw)
     if options.host_timeout is None:
-        return _audit_host(job, options, profile, checks, declarations, progress)
+        return _audit_host(job, options, profile, checks, declarations, progress, on_network)
     from auditor.probes.net import run_with_deadline
 
     started = datetime.now(UTC)
     status, value, exc = run_with_deadline(
-        lambda: _audit_host(job, options, profile, checks, declarations, progress),
+        lambda: _audit_host(job, options, profile, checks, declarations, progress, on_network),
         options.host_timeout + HOST_TIMEOUT_GRACE,
     )
     if status == "ok" and value is not None:
@@ -223,11 +253,13 @@ def _audit_host(
     job: HostJob,
     base: LiveOptions,
     profile: Profile,
-    checks: list[Check],
+    checks: CheckSource,
     declarations: Mapping[str, Declaration],
     progress: ProgressFn | None,
+    on_network: Callable[[], None] | None = None,
 ) -> TargetResult:
-    from auditor.probes import LIVE_KEY
+    from auditor.engine import failed_result
+    from auditor.probes.model import LIVE_KEY
     from auditor.transports.errors import CollectError, TransportError
     from auditor.transports.targets import TargetError, parse_target
 
@@ -265,14 +297,22 @@ def _audit_host(
     def budget() -> float | None:
         return None if base.host_timeout is None else base.host_timeout - (time.monotonic() - t0)
 
+    waiting = {"collect", "probes"} if probe_now else {"collect"}
+
+    def underway(part: str) -> None:
+        waiting.discard(part)  # set operations are atomic; on_network is idempotent (HostRun)
+        if not waiting and on_network is not None:
+            on_network()
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe") as pool:
         probe_future: Future[Any] | None = None
         if probe_now:
-            probe_future = pool.submit(_probe, options.domain or host, address, options, budget())
+            probe_future = pool.submit(_probe, options.domain or host, address, options, budget(),
+                                       lambda: underway("probes"))
         snapshot: Snapshot | None = None
         error: tuple[str, str] | None = None
         try:
-            snapshot = collect_host(job.target, options)
+            snapshot = collect_host(job.target, options, lambda: underway("collect"))
         except CollectError as exc:
             snapshot = exc.snapshot if exc.snapshot is not None and exc.snapshot.items else None
             error = (exc.stage, exc.reason)
@@ -280,8 +320,12 @@ def _audit_host(
             error = (exc.stage, exc.reason)
         except Exception as exc:  # never let one host take the run down
             error = ("collect", f"unexpected {type(exc).__name__}")
+        underway("collect")
+        if snapshot is not None:
+            say("parse")
+        prepared = _prepare(snapshot)  # while the probes run
         if probe_future is None and options.probes and remote:
-            domain = _domain_from(snapshot)
+            domain = _domain_from(prepared)
             if domain:
                 probe_future = pool.submit(_probe, domain, address, options, budget())
         probes: dict[str, Any] = {}
@@ -293,8 +337,15 @@ def _audit_host(
     if snapshot is None:
         assert error is not None
         return fail(error[0], error[1])
-    result = audit_snapshot(snapshot, profile, checks, declarations, probes,
-                            progress=(lambda _t, stage: say(stage)) if progress else None, roles=job.roles or None)
+    try:
+        to_run = _checks(checks)
+    except Exception:  # the command line stops the run (exit 2) when its checks cannot be loaded
+        return fail("checks", "the checks could not be loaded")
+    from auditor.engine import audit_snapshot
+
+    result = audit_snapshot(snapshot, profile, to_run, declarations, probes,
+                            progress=(lambda _t, stage: say(stage)) if progress else None, roles=job.roles or None,
+                            prepared=prepared)
     result.target = label
     if LIVE_KEY in probes:
         result.problems.extend(probe_problems(probes[LIVE_KEY]))
@@ -310,19 +361,64 @@ def _audit_host(
     return result
 
 
+class HostRun:
+    """Host audits started at once, at most `max_hosts` at a time; iterating gives the results in the order
+    the hosts were given.
+
+    `wait_on_network` returns once the hosts that start at once have their collection and probes on the way
+    (or ended): the command line registers the checks only then, so its imports do not hold the
+    interpreter while the hosts' connections and probes need it (one process: one thread runs at a time)."""
+
+    def __init__(self, hosts: list[str] | list[HostJob] | list[str | HostJob], max_hosts: int,
+                 audit: Callable[[str | HostJob, Callable[[], None]], TargetResult]) -> None:
+        workers = max(1, min(max_hosts, len(hosts)))
+        self._first = min(workers, len(hosts))
+        self._underway = threading.Semaphore(0)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="host")
+        self._futures = [self._pool.submit(self._run, audit, h) for h in hosts]
+
+    def _run(self, audit: Callable[[str | HostJob, Callable[[], None]], TargetResult],
+             host: str | HostJob) -> TargetResult:
+        once = threading.Lock()
+
+        def on_network() -> None:
+            if once.acquire(blocking=False):  # never released: the first call alone counts
+                self._underway.release()
+
+        try:
+            return audit(host, on_network)
+        finally:
+            on_network()
+
+    def wait_on_network(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for _ in range(self._first):
+            if not self._underway.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                return
+
+    def __iter__(self) -> Iterator[TargetResult]:
+        try:
+            for future in self._futures:
+                yield future.result()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def cancel(self) -> None:
+        """Start no host that has not started yet; those under way end on their own (bounded by timeouts)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def audit_hosts(
     hosts: list[str] | list[HostJob] | list[str | HostJob],
     options: LiveOptions,
     profile: Profile,
-    checks: list[Check],
+    checks: CheckSource,
     declarations: Mapping[str, Declaration],
     progress: ProgressFn | None = None,
-) -> Iterator[TargetResult]:
-    """Results in the order the hosts were given."""
-    workers = max(1, min(options.max_hosts, len(hosts)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="host") as pool:
-        futures = [
-            pool.submit(audit_host, h, options, profile, checks, declarations, progress) for h in hosts
-        ]
-        for future in futures:
-            yield future.result()
+) -> HostRun:
+    """Start every host now (collection and probes); iterate for the results, in the order given.
+
+    The command line starts them before it registers the checks (`checks` may then be a callable that
+    blocks until they are registered), so collections and probes are on the network meanwhile."""
+    return HostRun(hosts, options.max_hosts,
+                   lambda h, on_network: audit_host(h, options, profile, checks, declarations, progress, on_network))

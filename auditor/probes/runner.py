@@ -98,9 +98,13 @@ def _xmpp_domain_and_path(target: ProbeTarget, http: HttpResult | None) -> tuple
     return domain, path
 
 
-def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> ProbeResults:
+def run_probes(target: ProbeTarget, options: ProbeOptions | None = None,
+               on_started: Callable[[], None] | None = None) -> ProbeResults:
     """Probe the host from outside. Never raises for network trouble: a probe that fails is recorded with
-    its reason (and its checks become `unclear`); the others go on."""
+    its reason (and its checks become `unclear`); the others go on.
+
+    `on_started` is called once the probe modules are imported and every probe is on its way (or the
+    run ended early): the caller's other work may take the CPU from then on."""
     options = options or ProbeOptions()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
@@ -173,6 +177,8 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None) -> Prob
                       options.http_timeout + options.xmpp_timeout + 3 * GRACE))
     for thread, _ in lanes:
         thread.start()
+    if on_started is not None:
+        on_started()
     for thread, limit in lanes:
         thread.join(max(0.0, t0 + options.exposure_timeout + GRACE + limit - time.monotonic()))
 

@@ -24,7 +24,7 @@ import select
 import shlex
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,6 +57,9 @@ class SshOptions:
     sudo: bool = False
     sudo_collector: str = plan.SUDO_COLLECTOR_PATH
     limits: StreamLimits = field(default_factory=StreamLimits)
+    # called once the collector is on its way (exec request and script sent): the caller's other work
+    # may take the CPU from then on without delaying the connection
+    on_sent: Callable[[], None] | None = field(default=None, compare=False)
 
     def known_hosts_path(self) -> Path:
         return self.known_hosts or Path("~/.ssh/known_hosts").expanduser()
@@ -399,6 +402,8 @@ def _run_collector(session: _Session, options: SshOptions, snapshot: Snapshot) -
         if not options.sudo:
             channel.sendall(plan.collector_script().encode())
         channel.shutdown_write()
+        if options.on_sent is not None:
+            options.on_sent()
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -221,3 +221,27 @@ def test_evidence_bundle_and_verify(fake_audit: Path, capsys: pytest.CaptureFixt
     assert code == 2
     code, _, err = run(["verify", str(bundle), "--pubkey", str(fake_audit / "nokey.pub")], capsys)
     assert code == 2
+
+
+def test_what_needs_the_checks_is_still_exit_2_when_hosts_were_started(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hosts start before the checks are registered; an unknown check id in the waivers or the profile is
+    still a usage error (exit 2, nothing on stdout), and the started host never waits for the checks."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: the host's connection is refused
+    host = ["ssh://nobody@127.0.0.1:%d" % port, "--no-probes", "--known-hosts", str(tmp_path / "kh"), "-q"]
+    w = _waivers(tmp_path / "w.yaml", [{"check": "web.unknown_check", "justification": "x",
+                                          "expires": "2030-01-01", "approver": "y"}])
+    code, out, err = run([*host, "--waivers", str(w)], capsys)
+    assert code == 2 and out == "" and f"{w}:" in err and "unknown_check" in err
+    p = tmp_path / "p.yaml"
+    p.write_text("extends: default\ndisabled_checks: [web.no_such_check]\n", encoding="utf-8")
+    code, out, err = run([*host, "--profile", str(p)], capsys)
+    assert code == 2 and out == "" and f"{p}:2: unknown check 'web.no_such_check'" in err
+    # and the same host with valid inputs is audited (incomplete: nothing listens there)
+    code, out, err = run(host, capsys)
+    assert code == 3 and "127.0.0.1" in err
