@@ -349,10 +349,14 @@ def _gate_config(
 
 
 def _registered_checks(prof: Profile) -> list[Check]:
-    """The built-in and plugin checks, validated against the profile's criteria."""
-    from auditor.registry import all_checks
+    """The built-in and plugin checks, validated against the profile's criteria; a plugin that cannot be
+    loaded is named on stderr (one line each) and the run goes on without it."""
+    from auditor.registry import all_checks, plugin_checks
 
-    return all_checks(prof.criterion_ids)
+    plugins, errors = plugin_checks()
+    for error in errors:
+        _err(error)
+    return all_checks(prof.criterion_ids, plugins=plugins)
 
 
 def _run_targets(

@@ -139,7 +139,8 @@ def plugin_checks() -> tuple[list[Check], list[str]]:
         try:
             obj = ep.load()
         except Exception as exc:
-            errors.append(f"plugin {ep.name!r} failed to load: {type(exc).__name__}: {exc}")
+            reason = " ".join(str(exc).split())[:300]  # one line, whatever the plugin raised
+            errors.append(f"plugin {ep.name!r} failed to load: {type(exc).__name__}: {reason}")
             continue
         if isinstance(obj, Check):
             found.append(obj)
@@ -150,10 +151,13 @@ def plugin_checks() -> tuple[list[Check], list[str]]:
     return found, errors
 
 
-def all_checks(known_criteria: Iterable[str] | None = None, *, with_plugins: bool = True) -> list[Check]:
+def all_checks(known_criteria: Iterable[str] | None = None, *, with_plugins: bool = True,
+               plugins: list[Check] | None = None) -> list[Check]:
+    """Built-in and plugin checks, validated, sorted by id. `plugins`: the checks of an earlier
+    `plugin_checks()` call (whose load errors the caller reported); otherwise they are loaded here."""
     checks = builtin_checks()
     if with_plugins:
-        checks.extend(plugin_checks()[0])
+        checks.extend(plugin_checks()[0] if plugins is None else plugins)
     criteria = list(known_criteria) if known_criteria is not None else None
     seen: set[str] = set()
     for c in checks:

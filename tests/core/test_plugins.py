@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,3 +67,41 @@ def test_a_plugin_with_bad_metadata_is_refused(on_path: Path) -> None:
     _install(on_path, "acme_bad", PLUGIN.replace('"mgmt.dlp_watermark"', '"no.such_criterion"'), "acme_bad")
     with pytest.raises(MetadataError, match="unknown criteria"):
         all_checks(load_profile("default").criterion_ids)
+
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from auditor.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_the_cli_names_each_plugin_that_failed_to_load_on_one_line(
+    on_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _install(on_path, "acme_broken", "raise RuntimeError('boom\\nsecond line')\n", "acme_broken")
+    _install(on_path, "acme_checks", PLUGIN, "acme_checks")
+    report = tmp_path / "report.json"
+    code, _, err = _cli(["--root", str(DEMO), "-q", "-o", str(report)], capsys)
+    lines = err.splitlines()
+    broken = [line for line in lines if "acme_broken" in line]
+    assert broken == ["jitsi-audit: plugin 'acme_broken' failed to load: RuntimeError: boom second line"]
+    # the run goes on with the plugins that loaded: the demo is audited, the good plugin's check ran
+    assert code in (1, 3)
+    ids = {f["check_id"] for t in json.loads(report.read_text())["targets"] for f in t["findings"]}
+    assert "acme.room_banner" in ids and "auth.room_creation_restricted" in ids
+
+    code, out, err = _cli(["checks"], capsys)
+    assert code == 0 and "acme.room_banner" in out
+    assert [line for line in err.splitlines() if "acme_broken" in line] == broken
+
+
+def test_no_plugin_line_when_every_plugin_loads(on_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _install(on_path, "acme_checks", PLUGIN, "acme_checks")
+    code, out, err = _cli(["--list-checks"], capsys)
+    assert code == 0 and "acme.room_banner" in out and "plugin" not in err
