@@ -27,8 +27,8 @@ from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
 
-COLLECTOR_VERSION = "1"
-STREAM_FORMAT = "1"
+COLLECTOR_VERSION = "2"
+STREAM_FORMAT = "2"
 STREAM_MAGIC = "JITSI-AUDIT-COLLECT"
 
 # Where the admin installs the collector for --sudo audits (see the header of remote_collector.sh).

@@ -6,13 +6,16 @@
 # certificate). Private keys: metadata only, never content. Prosody account files: only which
 # password fields exist, never their values. Needs POSIX sh (dash, bash, busybox) plus coreutils.
 #
-# Stream (format 1), one record per line, fields separated by TAB, text fields base64 (base64 -w0):
+# Stream (format 2), one record per line, fields separated by TAB:
 #   JITSI-AUDIT-COLLECT  FORMAT  COLLECTOR_VERSION  PLAN_SHA256          header, first line
-#   F|C  key_b64  status  mode  owner  group  size  link_b64  exit  reason  content_b64
-#   E  code  detail_b64                                                   collection error
-#   M  name  value_b64                                                    fact
+#   F|C  key  status  mode  owner  group  size  link  exit  reason  content_b64
+#   E  code  detail                                                       collection error
+#   M  name  value                                                        fact
 #   Z  record_count                                                       end marker, last line
-# "-" stands for "none" in link_b64, reason and content_b64; empty fields are unknown.
+# Text fields (key, link, detail, value): ":" + the text itself when it has only the characters
+# A-Z a-z 0-9 / . _ + , @ % = : - (":" is not in the base64 alphabet), else the text in base64
+# (base64 -w0). content_b64 is always base64. "-" stands for "none" in link, reason, detail and
+# content_b64; empty fields are unknown. (Format 1: every text field in base64.)
 #
 # Privileged audits (jitsi-audit --sudo) run this file through `sudo -n`. Install it once per host:
 #   jitsi-audit collector --print > /tmp/jitsi-audit-collect   # review it
@@ -29,10 +32,10 @@
 # only allow-listed paths, symlinks confined below DIR); it is refused under sudo.
 
 # ---- BEGIN GENERATED PLAN (auditor/collect/plan.py; regenerate, do not edit) ----
-JA_COLLECTOR_VERSION=1
-JA_FORMAT=1
+JA_COLLECTOR_VERSION=2
+JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=7fc86ef4cfa3703db20915395a937d7638fca21fe6fede77b5f9057f05aeb4ba
+JA_PLAN_SHA256=23d89ab454c0036f4743fb6b0b4b41afb676375f030012d156f73f7c26492b5b
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -151,24 +154,33 @@ ja_is_private_key_name() {
 JA_NL='
 '
 
-ja_b64s() { printf '%s' "$1" | base64 -w0; }
+# ja_text TEXT: sets ja_e to TEXT as a text field of the stream. Only a text with an unsafe character
+# (TAB, newline, space, control, non-ASCII, quote, ...) costs a process (printf | base64).
+ja_text() {
+  case $1 in
+    *[!A-Za-z0-9/._+,@%=:-]*) ja_e=$(printf '%s' "$1" | base64 -w0) ;;
+    *) ja_e=:$1 ;;
+  esac
+}
 
-# ja_rec TYPE KEY STATUS MODE OWNER GROUP SIZE LINK_B64 EXIT REASON CONTENT_B64
+# ja_rec TYPE KEY STATUS MODE OWNER GROUP SIZE LINK_FIELD EXIT REASON CONTENT_B64
 ja_rec() {
   JA_N=$((JA_N + 1))
-  rec_k=$(ja_b64s "$2")
+  ja_text "$2"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$1" "$rec_k" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}"
+    "$1" "$ja_e" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}"
 }
 
 ja_err() {
   JA_N=$((JA_N + 1))
-  printf 'E\t%s\t%s\n' "$1" "$(ja_b64s "$2")"
+  ja_text "$2"
+  printf 'E\t%s\t%s\n' "$1" "$ja_e"
 }
 
 ja_fact() {
   JA_N=$((JA_N + 1))
-  printf 'M\t%s\t%s\n' "$1" "$(ja_b64s "$2")"
+  ja_text "$2"
+  printf 'M\t%s\t%s\n' "$1" "$ja_e"
 }
 
 # Resolve a path like readlink -f, keeping a trailing newline in a name intact.
@@ -214,7 +226,8 @@ ja_file() {
     f_t=$(readlink -- "$f_p" 2>/dev/null; printf x)
     f_t=${f_t%x}
     f_t=${f_t%"$JA_NL"}
-    f_lt=$(ja_b64s "$f_t")
+    ja_text "$f_t"
+    f_lt=$ja_e
   fi
   if [ ! -e "$f_p" ]; then
     if [ -L "$f_p" ]; then
@@ -309,10 +322,19 @@ ja_file() {
         return 0 ;;
       esac ;;
     account)
-      f_pw=no; f_sc=no
-      case $f_txt in *'"password"'*) f_pw=yes ;; esac
-      case $f_txt in *'"stored_key"'*) f_sc=yes ;; esac
-      f_b=$(ja_b64s "jitsi-audit account summary${JA_NL}password_field=$f_pw${JA_NL}scram_fields=$f_sc${JA_NL}")
+      # base64 of "jitsi-audit account summary\npassword_field=yes|no\nscram_fields=yes|no\n"
+      case $f_txt in
+        *'"password"'*)
+          case $f_txt in
+            *'"stored_key"'*) f_b=aml0c2ktYXVkaXQgYWNjb3VudCBzdW1tYXJ5CnBhc3N3b3JkX2ZpZWxkPXllcwpzY3JhbV9maWVsZHM9eWVzCg== ;;
+            *) f_b=aml0c2ktYXVkaXQgYWNjb3VudCBzdW1tYXJ5CnBhc3N3b3JkX2ZpZWxkPXllcwpzY3JhbV9maWVsZHM9bm8K ;;
+          esac ;;
+        *)
+          case $f_txt in
+            *'"stored_key"'*) f_b=aml0c2ktYXVkaXQgYWNjb3VudCBzdW1tYXJ5CnBhc3N3b3JkX2ZpZWxkPW5vCnNjcmFtX2ZpZWxkcz15ZXMK ;;
+            *) f_b=aml0c2ktYXVkaXQgYWNjb3VudCBzdW1tYXJ5CnBhc3N3b3JkX2ZpZWxkPW5vCnNjcmFtX2ZpZWxkcz1ubwo= ;;
+          esac ;;
+      esac
       ja_rec F "$f_k" ok "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' account_summary "$f_b"
       return 0 ;;
   esac

@@ -39,6 +39,11 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _OWNER_RE = re.compile(r"^[A-Za-z0-9_.@$-]{1,64}$")
 _MODE_RE = re.compile(r"^[0-7]{1,5}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Format 2: a text field is ":" + the text when the text has only these characters, else base64.
+_PLAIN_TEXT_RE = re.compile(r"[A-Za-z0-9/._+,@%=:-]*")
+PLAIN_MARK = ":"
+FORMAT_1 = "1"  # every text field in base64 (collectors installed by older versions)
+SUPPORTED_FORMATS = (FORMAT_1, plan.STREAM_FORMAT)
 
 
 def one_line(text: str, limit: int = MAX_ERROR_LENGTH) -> str:
@@ -49,6 +54,16 @@ def one_line(text: str, limit: int = MAX_ERROR_LENGTH) -> str:
 
 def _b64(field: str) -> bytes:
     return base64.b64decode(field.encode("ascii"), validate=True)
+
+
+def _text_field(field: str, stream_format: str) -> bytes:
+    """The bytes of a text field (key, link target, error detail, fact value)."""
+    if stream_format != FORMAT_1 and field.startswith(PLAIN_MARK):
+        plain = field[len(PLAIN_MARK) :]
+        if not _PLAIN_TEXT_RE.fullmatch(plain):
+            raise ValueError("unexpected character in a plain text field")
+        return plain.encode("ascii")
+    return _b64(field)
 
 
 def _key_text(raw: bytes) -> str:
@@ -184,7 +199,7 @@ class StreamDecoder:
         if len(fields) != 4 or fields[0] != plan.STREAM_MAGIC:
             self._rejected = True
             raise _BadRecord("not a jitsi-audit collector stream (bad header)")
-        if fields[1] != plan.STREAM_FORMAT:
+        if fields[1] not in SUPPORTED_FORMATS:
             self._rejected = True
             raise _BadRecord(f"unsupported stream format {one_line(fields[1][:16])!r}")
         self.header = (fields[1], one_line(fields[2], 32), one_line(fields[3], 64))
@@ -199,16 +214,19 @@ class StreamDecoder:
             )
 
     # -- records --------------------------------------------------------------------------------
+    @property
+    def _format(self) -> str:
+        return self.header[0] if self.header is not None else plan.STREAM_FORMAT
+
     def _item(self, fields: list[str]) -> None:
         if len(fields) != 11:
             raise _BadRecord(f"{fields[0]} record with {len(fields)} fields (expected 11)")
-        kind, key_b64, status_s, mode_s, owner_s, group_s, size_s, link_b64, exit_s, reason, content_b64 = (
-            fields
-        )
+        kind, key_f, status_s, mode_s, owner_s, group_s, size_s, link_f, exit_s, reason, content_b64 = fields
+        fmt = self._format
         try:
-            raw_key = _b64(key_b64)
+            raw_key = _text_field(key_f, fmt)
         except (binascii.Error, ValueError):
-            raise _BadRecord("key is not base64") from None
+            raise _BadRecord("key is neither base64 nor plain text") from None
         if not raw_key or len(raw_key) > MAX_KEY_LENGTH or b"\x00" in raw_key:
             raise _BadRecord("empty, over-long or NUL-bearing key")
         name = _key_text(raw_key)
@@ -229,11 +247,11 @@ class StreamDecoder:
         size = int(size_s) if size_s.isdigit() and len(size_s) < 19 else None
         exit_code = int(exit_s) if exit_s.isdigit() and len(exit_s) < 4 else None
         link_target = None
-        if link_b64 != "-":
+        if link_f != "-":
             try:
-                link_target = _key_text(_b64(link_b64))[:MAX_KEY_LENGTH]
+                link_target = _key_text(_text_field(link_f, fmt))[:MAX_KEY_LENGTH]
             except (binascii.Error, ValueError):
-                raise _BadRecord(f"link target of {one_line(key, 80)!r} is not base64") from None
+                raise _BadRecord(f"link target of {one_line(key, 80)!r} is neither base64 nor plain text") from None
         content = None
         if content_b64 != "-":
             try:
@@ -273,9 +291,9 @@ class StreamDecoder:
         detail = ""
         if fields[2] != "-":
             try:
-                detail = _key_text(_b64(fields[2]))
+                detail = _key_text(_text_field(fields[2], self._format))
             except (binascii.Error, ValueError):
-                raise _BadRecord("E record detail is not base64") from None
+                raise _BadRecord("E record detail is neither base64 nor plain text") from None
         code = one_line(fields[1][:40])
         self._error(f"{code}: {one_line(detail)}" if detail else code, prefix="collector")
 
@@ -285,9 +303,9 @@ class StreamDecoder:
         if len(self.snapshot.facts) >= self.limits.max_facts:
             raise _BadRecord("too many facts")
         try:
-            value = _key_text(_b64(fields[2]))
+            value = _key_text(_text_field(fields[2], self._format))
         except (binascii.Error, ValueError):
-            raise _BadRecord("M record value is not base64") from None
+            raise _BadRecord("M record value is neither base64 nor plain text") from None
         name = fields[1]
         if name in ("collection", "transport") or name.startswith("collector."):
             raise _BadRecord(f"reserved fact name {name!r}")

@@ -173,7 +173,7 @@ def run_collector(
     if prefix is not None:
         env["JITSI_AUDIT_ROOT_PREFIX"] = str(prefix)
     env.update(extra_env or {})
-    argv = [shell, "-s"]
+    argv = [shell, "sh", "-s"] if Path(shell).name == "busybox" else [shell, "-s"]
     if user is not None:
         setpriv = shutil.which("setpriv")
         if os.geteuid() != 0 or setpriv is None:

@@ -15,10 +15,11 @@ import pytest
 from auditor.collect import plan
 from auditor.snapshot import ItemStatus
 
-from .conftest import FILE_CAP, KEY_CANARY_LINE, PLAIN_PASSWORD, HostTree, run_collector
+from .conftest import FILE_CAP, KEY_CANARY_LINE, PLAIN_PASSWORD, HostTree, run_collector, write
 
 D = "meet.example.org"
-SHELLS = [s for s in ("/bin/dash", "/bin/bash", "/bin/busybox") if Path(s).exists()]
+# busybox is found on PATH too (a busybox extracted from its package, not installed, will do)
+SHELLS = [s for s in ("/bin/dash", "/bin/bash", shutil.which("busybox") or "/bin/busybox") if Path(s).exists()]
 
 
 def _tree_state(root: Path) -> dict[str, tuple[int, int, int, str]]:
@@ -273,3 +274,100 @@ def test_prefix_is_refused_under_sudo(world_tmp: Path) -> None:
 def test_relative_prefix_is_refused() -> None:
     run = run_collector(Path("relative/dir"))
     assert any("prefix_refused" in e for e in run.snapshot.errors)
+
+
+# -- format 2 text fields, symlink confinement without readlink, batched stat ---------------------
+
+_PLAIN = re.compile(rb"[A-Za-z0-9/._+,@%=:-]*")
+
+
+def _raw_records(stdout: bytes) -> list[list[bytes]]:
+    """The F and C records of a raw stream, split into fields (no decoding)."""
+    return [line.split(b"\t") for line in stdout.split(b"\n") if line[:2] in (b"F\t", b"C\t")]
+
+
+def _field_text(field: bytes) -> bytes:
+    return field[1:] if field.startswith(b":") else base64.b64decode(field, validate=True)
+
+
+def _odd_names_tree(root: Path) -> dict[bytes, tuple[bytes, int]]:
+    """Files under /etc/jitsi/jicofo with names of every kind, each with its own content and mode."""
+    base = root / "etc/jitsi/jicofo"
+    base.mkdir(parents=True)
+    names = [
+        b"plain-name_1.2+x,y=z@w%2e:c.conf",  # only safe characters: sent as is
+        b"-leading-dash.conf",
+        b"--",
+        b"with space.conf",
+        b"tab\tand\nnewline",
+        b"trailing-newline\n",
+        b"fake\n644 1 3 root root regular file",  # a name that looks like a stat line
+        b"fake",
+        b"star*and?q[1].conf",
+        b"quote'\"$(x)`y`.conf",
+        b"odd-\xff\xfe-bytes",
+        b"\x1b[31mred",
+    ]
+    made: dict[bytes, tuple[bytes, int]] = {}
+    for i, name in enumerate(names):
+        content = b"%d:" % i + name + b"\n" * i
+        mode = (0o600, 0o640, 0o644, 0o604)[i % 4]
+        path = os.path.join(bytes(base), name)
+        with open(path, "wb") as handle:
+            handle.write(content)
+        os.chmod(path, mode)
+        made[b"/etc/jitsi/jicofo/" + name] = (content, mode)
+    # links and special files between them: not batched, still right
+    os.symlink(b"with space.conf", os.path.join(bytes(base), b"link to space"))
+    os.symlink(b"plain-name_1.2+x,y=z@w%2e:c.conf", os.path.join(bytes(base), b"link-plain"))
+    os.symlink(b"missing target", os.path.join(bytes(base), b"dangling"))
+    os.mkfifo(os.path.join(bytes(base), b"fifo"))
+    return made
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_odd_names_round_trip_plain_or_base64(world_tmp: Path, shell: str) -> None:
+    root = world_tmp / "host"
+    made = _odd_names_tree(root)
+    run = run_collector(root, shell=shell)
+    snap = run.snapshot
+    assert snap.errors == [] and snap.facts["collection"] == "complete"
+    for raw_name, (content, mode) in made.items():
+        item = snap.items[raw_name.decode("utf-8", "backslashreplace")]
+        assert item.ok and item.content == content, raw_name
+        assert item.mode == mode and item.size == len(content), raw_name  # its own stat line
+    assert snap.items["/etc/jitsi/jicofo/link to space"].content == made[b"/etc/jitsi/jicofo/with space.conf"][0]
+    assert snap.items["/etc/jitsi/jicofo/link to space"].link_target == "with space.conf"
+    assert snap.items["/etc/jitsi/jicofo/link-plain"].link_target == "plain-name_1.2+x,y=z@w%2e:c.conf"
+    assert snap.items["/etc/jitsi/jicofo/dangling"].status is ItemStatus.MISSING
+    assert snap.items["/etc/jitsi/jicofo/fifo"].status is ItemStatus.NOT_REGULAR
+    # every text field is plain exactly when it has only safe characters, base64 otherwise
+    seen = 0
+    for fields in _raw_records(run.stdout):
+        for field in (fields[1], fields[7]):
+            if field == b"-":
+                continue
+            text = _field_text(field)
+            assert field.startswith(b":") == bool(_PLAIN.fullmatch(text)), field
+            seen += field.startswith(b":")
+    assert seen > 20
+
+
+def test_account_summaries_for_every_combination(world_tmp: Path) -> None:
+    root = world_tmp / "host"
+    bodies = {
+        "both": 'return { ["password"] = "CANARY-both-pw"; ["stored_key"] = "k" };\n',
+        "plain": 'return { ["password"] = "CANARY-plain-pw" };\n',
+        "scram": 'return { ["stored_key"] = "k"; ["salt"] = "s" };\n',
+        "neither": "return { };\n",
+    }
+    for name, body in bodies.items():
+        write(root, f"/var/lib/prosody/auth/accounts/{name}.dat", body, 0o640)
+    run = run_collector(root)
+    for name, (pw, sc) in {
+        "both": ("yes", "yes"), "plain": ("yes", "no"), "scram": ("no", "yes"), "neither": ("no", "no")
+    }.items():  # fmt: skip
+        item = run.snapshot.items[f"/var/lib/prosody/auth/accounts/{name}.dat"]
+        want = f"jitsi-audit account summary\npassword_field={pw}\nscram_fields={sc}\n".encode()
+        assert item.content == want, name
+    assert not any(_contains_b64(run.stdout, f"CANARY-{n}-pw".encode()) for n in ("both", "plain"))

@@ -15,9 +15,12 @@ from auditor.collect import plan
 from auditor.collect.stream import StreamDecoder, StreamLimits, decode_stream, one_line
 from auditor.snapshot import ItemStatus, Snapshot
 
-HEADER = (
-    f"{plan.STREAM_MAGIC}\t{plan.STREAM_FORMAT}\t{plan.COLLECTOR_VERSION}\t{plan.plan_sha256()}\n".encode()
-)
+
+def header(stream_format: str = plan.STREAM_FORMAT) -> bytes:
+    return f"{plan.STREAM_MAGIC}\t{stream_format}\t{plan.COLLECTOR_VERSION}\t{plan.plan_sha256()}\n".encode()
+
+
+HEADER = header()
 
 
 def b64(data: bytes | str) -> str:
@@ -109,7 +112,7 @@ def test_empty_and_garbage_streams() -> None:
     garbage = decode(b"sudo: a password is required\n" + stream(file_rec("/etc/a")))
     assert garbage.items == {} and garbage.facts["collection"] == "incomplete"
     assert any("not a jitsi-audit collector stream" in e for e in garbage.errors)
-    wrong_format = decode(HEADER.replace(b"\t1\t", b"\t99\t", 1))
+    wrong_format = decode(header("99"))
     assert any("unsupported stream format" in e for e in wrong_format.errors)
 
 
@@ -134,6 +137,63 @@ def test_malformed_lines_are_errors_and_the_rest_survives() -> None:
     assert len(snap.errors) == len(bad)
     assert snap.facts["collection"] == "complete"  # the stream itself was whole
     assert all("\n" not in e for e in snap.errors)
+
+
+def test_plain_text_fields_of_format_2() -> None:
+    data = stream(
+        b"F\t:/etc/prosody/conf.d/auth%2emeet.cfg.lua\tok\t644\troot\troot\t2\t:../conf.avail/a,b=c@d+e\t\t-\t"
+        + b64("x\n").encode()
+        + b"\n",
+        b"F\t:/etc/-leading-dash:colon\tmissing\t\t\t\t\t-\t\tnot_found\t-\n",
+        b"C\t:hostname\tok\t\t\t\t\t-\t0\t-\t" + b64("meet.example.org\n").encode() + b"\n",
+        b"M\teuid\t:0\n",
+        b"M\tempty\t:\n",
+        b"E\ttoo_many_files\t:/etc/nginx/conf.d\n",
+        file_rec("/etc/base64 key\twith tab", b"y"),  # base64 text fields stay valid in format 2
+    )
+    snap = decode(data)
+    assert snap.errors == ["collector: too_many_files: /etc/nginx/conf.d"]
+    item = snap.items["/etc/prosody/conf.d/auth%2emeet.cfg.lua"]
+    assert item.content == b"x\n" and item.link_target == "../conf.avail/a,b=c@d+e"
+    assert snap.items["/etc/-leading-dash:colon"].status is ItemStatus.MISSING
+    assert snap.facts["hostname"] == "meet.example.org"
+    assert snap.facts["euid"] == "0" and snap.facts["empty"] == ""
+    assert snap.items["/etc/base64 key\twith tab"].content == b"y"
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        b":/etc/with space",
+        b":/etc/\x1b[31mred",
+        b":/etc/quote'",
+        b":/etc/star*",
+        b":/etc/back\\slash",
+        b":/etc/dollar$x",
+        b":/etc/\r",
+        ":/etc/é".encode(),
+    ],
+)
+def test_plain_text_fields_outside_the_safe_set_are_refused(field: bytes) -> None:
+    """The collector sends such texts in base64: a plain one is a broken or forged stream."""
+    rec = b"F\t" + field + b"\tok\t644\troot\troot\t1\t-\t\t-\teA==\n"
+    link = b"F\t:/etc/l\tok\t644\troot\troot\t1\t" + field + b"\t\t-\teA==\n"
+    fact = b"M\tname\t" + field + b"\n"
+    snap = decode(stream(file_rec("/etc/good"), rec, link, fact))
+    assert set(snap.items) == {"/etc/good"} and "name" not in snap.facts
+    assert len(snap.errors) == 3, snap.errors
+    assert all("\x1b" not in e and "\r" not in e for e in snap.errors)
+
+
+def test_format_1_streams_still_decode_and_have_no_plain_fields() -> None:
+    """A collector installed by an older version (--sudo) sends format 1: every text field base64."""
+    old = header("1") + file_rec("/etc/a", b"x", link="../b") + b"M\teuid\t" + b64("0").encode() + b"\n"
+    plain = b"F\t:/etc/plain\tok\t644\troot\troot\t1\t-\t\t-\teA==\n"
+    snap = decode(old + plain + b"Z\t3\n")
+    assert snap.items["/etc/a"].content == b"x" and snap.items["/etc/a"].link_target == "../b"
+    assert snap.facts["euid"] == "0" and snap.facts["collection"] == "complete"
+    assert "/etc/plain" not in snap.items
+    assert any("neither base64 nor plain text" in e for e in snap.errors)
 
 
 HOSTILE_NAMES = [
