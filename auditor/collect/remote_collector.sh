@@ -183,13 +183,32 @@ ja_fact() {
   printf 'M\t%s\t%s\n' "$1" "$ja_e"
 }
 
-# Resolve a path like readlink -f, keeping a trailing newline in a name intact.
+# ja_canonical PATH: true when readlink -f would print PATH itself: PATH is absolute, has no empty,
+# "." or ".." component nor a trailing slash, and no component (the last one included) is a
+# symlink. Builtins only (one lstat per component); a component that cannot be examined (a
+# directory without search permission above it) reads as no symlink, and then readlink -f fails
+# too and ja_resolve would keep PATH as it is: the same answer.
+ja_canonical() {
+  case $1 in '' | [!/]* | */ | *//* | */./* | */../* | */. | */..) return 1 ;; esac
+  cn_p=$1
+  while [ -n "$cn_p" ]; do
+    [ ! -L "$cn_p" ] || return 1
+    cn_p=${cn_p%/*}
+  done
+  return 0
+}
+
+# ja_resolve PATH: sets ja_r to PATH resolved like readlink -f (a trailing newline in a name kept).
+# readlink runs only when some component is a symlink or the path is not canonical.
 ja_resolve() {
-  rs_r=$(readlink -f -- "$1" 2>/dev/null; printf x)
-  rs_r=${rs_r%x}
-  rs_r=${rs_r%"$JA_NL"}
-  [ -n "$rs_r" ] || rs_r=$1
-  printf '%s' "$rs_r"
+  if ja_canonical "$1"; then
+    ja_r=$1
+    return 0
+  fi
+  ja_r=$(readlink -f -- "$1" 2>/dev/null; printf x)
+  ja_r=${ja_r%x}
+  ja_r=${ja_r%"$JA_NL"}
+  [ -n "$ja_r" ] || ja_r=$1
 }
 
 # Why is $1 absent? Sets ja_ds=denied when the nearest existing ancestor cannot be searched.
@@ -248,7 +267,8 @@ ja_file() {
     return 0
   fi
   # Confine: the fully resolved path must stay below one of the (resolved) roots.
-  f_r=$(ja_resolve "$f_p")
+  ja_resolve "$f_p"
+  f_r=$ja_r
   f_in=
   for f_root in "$@"; do
     if [ "$f_root" = / ]; then f_in=1; break; fi
@@ -433,7 +453,8 @@ ja_rule() {
   r_base=$1; r_tail=$2; r_pol=$3; r_fl=$4; r_max=$5; shift 5
   r_cnt=$#
   for r_root in "$@"; do
-    set -- "$@" "$(ja_resolve "$JA_P$r_root")"
+    ja_resolve "$JA_P$r_root"
+    set -- "$@" "$ja_r"
   done
   shift "$r_cnt"
   if [ -z "$r_tail" ]; then
@@ -563,7 +584,8 @@ ja_docker() {
     set +f
     ja_fact "docker.$dk_i.dir" "$dk_d"
     JA_DDIR=$dk_d
-    JA_DROOT=$(ja_resolve "$JA_P$dk_d")
+    ja_resolve "$JA_P$dk_d"
+    JA_DROOT=$ja_r
     ja_plan_docker_project
     ja_docker_config "$dk_d"
     if [ -n "$JA_CFG" ]; then
@@ -573,7 +595,8 @@ ja_docker() {
       case $ja_ds in
         ok)
           JA_DDIR=$JA_CFG
-          JA_DROOT=$(ja_resolve "$JA_P$JA_CFG")
+          ja_resolve "$JA_P$JA_CFG"
+          JA_DROOT=$ja_r
           ja_plan_docker_config ;;
         denied) ja_rec F "$JA_CFG" permission_denied '' '' '' '' - '' dir_unreadable - ;;
         *) ja_rec F "$JA_CFG" missing '' '' '' '' - '' not_found - ;;
@@ -652,7 +675,8 @@ ja_container() {
   ja_dirstate "$JA_P$JA_DDIR"
   case $ja_ds in
     ok)
-      JA_DROOT=$(ja_resolve "$JA_P$JA_DDIR")
+      ja_resolve "$JA_P$JA_DDIR"
+      JA_DROOT=$ja_r
       ja_plan_container_config ;;
     denied) ja_rec F "$JA_DDIR" permission_denied '' '' '' '' - '' dir_unreadable - ;;
     *) ja_rec F "$JA_DDIR" missing '' '' '' '' - '' not_found - ;;
@@ -682,7 +706,8 @@ ja_main() {
     else
       case $JITSI_AUDIT_ROOT_PREFIX in
         /*)
-          JA_P=$(ja_resolve "$JITSI_AUDIT_ROOT_PREFIX")
+          ja_resolve "$JITSI_AUDIT_ROOT_PREFIX"
+          JA_P=$ja_r
           [ "$JA_P" != / ] || JA_P=
           [ -z "$JA_P" ] || ja_fact root_prefix "$JA_P"
           case ${JITSI_AUDIT_CMD_TIMEOUT:-} in '' | *[!0-9]*) ;; *) JA_CMD_TIMEOUT=$JITSI_AUDIT_CMD_TIMEOUT ;; esac ;;

@@ -15,7 +15,7 @@ import pytest
 from auditor.collect import plan
 from auditor.snapshot import ItemStatus
 
-from .conftest import FILE_CAP, KEY_CANARY_LINE, PLAIN_PASSWORD, HostTree, run_collector, write
+from .conftest import FILE_CAP, KEY_CANARY_LINE, PLAIN_PASSWORD, HostTree, make_cert_and_key, run_collector, write
 
 D = "meet.example.org"
 # busybox is found on PATH too (a busybox extracted from its package, not installed, will do)
@@ -351,6 +351,58 @@ def test_odd_names_round_trip_plain_or_base64(world_tmp: Path, shell: str) -> No
             assert field.startswith(b":") == bool(_PLAIN.fullmatch(text)), field
             seen += field.startswith(b":")
     assert seen > 20
+
+
+def _confinement_tree(root: Path, outside: Path, cert: bytes) -> None:
+    write(root, "/usr/lib/os-release", "ID=debian\n")
+    # a symlinked directory that stays inside its rule's roots (/etc/jitsi): followed
+    write(root, "/etc/jitsi/meet-real/inside.js", "var config = {};\n")
+    os.symlink("meet-real", root / "etc/jitsi/meet")
+    # a symlinked directory leading out of /etc/jitsi: every file in it refused
+    write(root, "/srv/vb/jvb.conf", "CANARY-outside-dir\n")
+    (root / "etc/jitsi").mkdir(parents=True, exist_ok=True)
+    os.symlink("../../srv/vb", root / "etc/jitsi/videobridge")
+    # a symlink in the middle of the accounts glob (/var/lib/prosody/*/accounts/*.dat) leading out
+    write(root, "/srv/acc/accounts/x.dat", 'return { ["password"] = "CANARY-outside-account" };\n')
+    (root / "var/lib/prosody").mkdir(parents=True)
+    os.symlink("../../../srv/acc", root / "var/lib/prosody/evil")
+    # a real directory whose subdirectory link stays inside /var/lib/prosody: followed
+    write(root, "/var/lib/prosody/real/accounts-real/ok.dat", 'return { ["stored_key"] = "k" };\n')
+    os.symlink("accounts-real", root / "var/lib/prosody/real/accounts")
+    # certificate paths named by nginx with .. and with a symlinked directory, both leading out of
+    # the tree; the target is a real PEM certificate, so only confinement can refuse it
+    (outside / "outside.crt").write_bytes(cert)
+    (root / "etc/ssl").mkdir()
+    os.symlink(str(outside), root / "etc/ssl-link")
+    write(
+        root,
+        "/etc/nginx/sites-available/site.conf",
+        "ssl_certificate /etc/ssl/../../../elsewhere/outside.crt;\nssl_certificate /etc/ssl-link/outside.crt;\n",
+    )
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_symlinked_components_stay_confined(world_tmp: Path, shell: str) -> None:
+    root = world_tmp / "host"
+    outside = world_tmp / "elsewhere"
+    outside.mkdir()
+    cert, _ = make_cert_and_key("outside.example")
+    _confinement_tree(root, outside, cert)
+    run = run_collector(root, shell=shell)
+    snap = run.snapshot
+    assert snap.errors == []
+    assert snap.items["/etc/jitsi/meet/inside.js"].content == b"var config = {};\n"
+    refused = snap.items["/etc/jitsi/videobridge/jvb.conf"]
+    assert refused.status is ItemStatus.NOT_REGULAR and refused.content is None
+    assert "outside" in (refused.error or "")
+    account = snap.items["/var/lib/prosody/evil/accounts/x.dat"]
+    assert account.status is ItemStatus.NOT_REGULAR and "outside" in (account.error or "")
+    assert b"scram_fields=yes" in (snap.items["/var/lib/prosody/real/accounts/ok.dat"].content or b"")
+    for ref in ("/etc/ssl/../../../elsewhere/outside.crt", "/etc/ssl-link/outside.crt"):
+        item = snap.items[ref]
+        assert item.status is ItemStatus.NOT_REGULAR and item.content is None, ref
+    for canary in (b"CANARY-outside-dir", b"CANARY-outside-account", cert.split(b"\n")[1]):
+        assert not _contains_b64(run.stdout, canary)
 
 
 def test_account_summaries_for_every_combination(world_tmp: Path) -> None:
