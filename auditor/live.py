@@ -93,8 +93,6 @@ def collect_host(raw: str, options: LiveOptions, on_sent: Callable[[], None] | N
     """Collect one target; raises TargetError (bad spec) or TransportError (per-stage failure).
 
     `on_sent`: called when an SSH collection is on its way (exec request and script sent)."""
-    from auditor.transports.local import collect_local_host
-    from auditor.transports.ssh import SshOptions, collect_over_ssh
     from auditor.transports.targets import parse_target
 
     spec = parse_target(raw)
@@ -102,6 +100,8 @@ def collect_host(raw: str, options: LiveOptions, on_sent: Callable[[], None] | N
     if options.host_timeout is not None:
         whole = min(whole, options.host_timeout)
     if spec.scheme == "local":
+        from auditor.transports.local import collect_local_host
+
         return collect_local_host(timeout=whole)
     if spec.scheme in ("docker", "kubectl"):
         from auditor.transports.containers import ContainerOptions, collect_containers
@@ -113,6 +113,8 @@ def collect_host(raw: str, options: LiveOptions, on_sent: Callable[[], None] | N
 
         job = HostJob.from_inventory(resolve_ansible(spec.host))
         return collect_host(job.target, job.options(options), on_sent)
+    from auditor.transports.ssh import SshOptions, collect_over_ssh
+
     ssh = SshOptions(
         known_hosts=options.known_hosts,
         accept_new_host_key=options.accept_new_host_key,
@@ -225,8 +227,6 @@ def audit_host(
     """Audit one host, within `options.host_timeout` when set (then: an incomplete result).
 
     `on_network`: called once the host's collection and probes are on their way (see HostRun)."""
-    from auditor.engine import failed_result
-
     job = raw if isinstance(raw, HostJob) else HostJob(raw)
     if options.host_timeout is None:
         return _audit_host(job, options, profile, checks, declarations, progress, on_network)
@@ -239,6 +239,8 @@ def audit_host(
     )
     if status == "ok" and value is not None:
         return value
+    from auditor.engine import failed_result
+
     if status == "timeout":
         reason = f"no result within the host timeout of {options.host_timeout:g}s"
         result = failed_result(job.label, "timeout", reason, started)
@@ -258,7 +260,8 @@ def _audit_host(
     progress: ProgressFn | None,
     on_network: Callable[[], None] | None = None,
 ) -> TargetResult:
-    from auditor.engine import failed_result
+    # auditor.engine (the parsers, facts, checks' context: ~0.25 s) is imported once the host is on the
+    # network, never before its connections
     from auditor.probes.model import LIVE_KEY
     from auditor.transports.errors import CollectError, TransportError
     from auditor.transports.targets import TargetError, parse_target
@@ -272,6 +275,8 @@ def _audit_host(
             progress(label, stage)
 
     def fail(stage: str, reason: str) -> TargetResult:
+        from auditor.engine import failed_result
+
         say("failed")
         return failed_result(label, stage, reason, started)
 
