@@ -200,15 +200,31 @@ ja_canonical() {
 
 # ja_resolve PATH: sets ja_r to PATH resolved like readlink -f (a trailing newline in a name kept).
 # readlink runs only when some component is a symlink or the path is not canonical.
+# ja_rc=1 when PATH was canonical (resolved without readlink), else empty.
 ja_resolve() {
   if ja_canonical "$1"; then
     ja_r=$1
+    ja_rc=1
     return 0
   fi
+  ja_rc=
   ja_r=$(readlink -f -- "$1" 2>/dev/null; printf x)
   ja_r=${ja_r%x}
   ja_r=${ja_r%"$JA_NL"}
   [ -n "$ja_r" ] || ja_r=$1
+}
+
+# ja_inside PATH N ROOT...: true when the resolved PATH is one of the first N (resolved) roots, or
+# below one; the root / holds everything.
+ja_inside() {
+  in_p=$1; in_n=$2; shift 2
+  for in_r in "$@"; do
+    [ "$in_n" -gt 0 ] || return 1
+    in_n=$((in_n - 1))
+    [ "$in_r" != / ] || return 0
+    case $in_p in "$in_r" | "$in_r"/*) return 0 ;; esac
+  done
+  return 1
 }
 
 # Why is $1 absent? Sets ja_ds=denied when the nearest existing ancestor cannot be searched.
@@ -268,17 +284,14 @@ ja_file() {
   fi
   # Confine: the fully resolved path must stay below one of the (resolved) roots.
   ja_resolve "$f_p"
-  f_r=$ja_r
-  f_in=
-  for f_root in "$@"; do
-    if [ "$f_root" = / ]; then f_in=1; break; fi
-    case $f_r in "$f_root" | "$f_root"/*) f_in=1; break ;; esac
-  done
-  if [ -z "$f_in" ]; then
+  if ! ja_inside "$ja_r" "$#" "$@"; then
     ja_rec F "$f_k" not_regular '' '' '' '' "$f_lt" '' symlink_outside -
     return 0
   fi
-  f_st=$(stat -L -c '%a %h %s %U %G %F' -- "$f_p" 2>/dev/null)
+  f_st=
+  # The glob's batched stat line, only for a path that was canonical here too.
+  [ -z "$JA_SB" ] || [ -z "$ja_rc" ] || ja_stat_take "$f_p"
+  [ -n "$f_st" ] || f_st=$(stat -L -c '%a %h %s %U %G %F' -- "$f_p" 2>/dev/null)
   if [ -z "$f_st" ]; then
     ja_rec F "$f_k" error '' '' '' '' "$f_lt" '' stat_failed -
     return 0
@@ -433,9 +446,50 @@ ja_scan_prosody() {
   IFS=
 }
 
+# ja_stat_batch MAX N ROOT(N of them)... ENTRY...: one stat for the glob entries (among the first
+# MAX, counted as ja_glob counts them) that ja_file will stat with no symlink on the way: existing,
+# canonical, inside a root, no newline in the name (so that every entry is exactly two lines).
+# Sets JA_SB to "META<newline>PATH<newline>" per file, in order, or to '' when fewer than two
+# files qualify.
+ja_stat_batch() {
+  JA_SB=
+  sb_max=$1; sb_nr=$2; shift 2
+  sb_all=$#; sb_i=0; sb_n=0; sb_sel=0
+  for sb_f in "$@"; do
+    sb_i=$((sb_i + 1))
+    [ "$sb_i" -gt "$sb_nr" ] || continue
+    [ -e "$sb_f" ] || [ -L "$sb_f" ] || continue
+    [ ! -d "$sb_f" ] || continue
+    sb_n=$((sb_n + 1))
+    [ "$sb_n" -le "$sb_max" ] || break
+    case $sb_f in *"$JA_NL"*) continue ;; esac
+    [ -e "$sb_f" ] && ja_canonical "$sb_f" && ja_inside "$sb_f" "$sb_nr" "$@" || continue
+    set -- "$@" "$sb_f"
+    sb_sel=$((sb_sel + 1))
+  done
+  shift "$sb_all"
+  [ "$sb_sel" -ge 2 ] || return 0
+  JA_SB=$(stat -L -c "%a %h %s %U %G %F$JA_NL%n" -- "$@" 2>/dev/null)
+  [ -z "$JA_SB" ] || JA_SB=$JA_SB$JA_NL
+}
+
+# ja_stat_take PATH: sets f_st to the batched stat line of PATH when PATH is the next one in JA_SB
+# (then consumed). A file stat could not examine has no entry: the files after it in the batch
+# then fall back to their own stat, never to another file's line.
+ja_stat_take() {
+  case $JA_SB in *"$JA_NL"*"$JA_NL"*) ;; *) return 0 ;; esac
+  st_m=${JA_SB%%"$JA_NL"*}
+  st_rest=${JA_SB#*"$JA_NL"}
+  [ "${st_rest%%"$JA_NL"*}" = "$1" ] || return 0
+  f_st=$st_m
+  JA_SB=${st_rest#*"$JA_NL"}
+}
+
 # ja_glob BASE TAIL POLICY FLAGS MAX PHYSICAL_ROOT...   (BASE is an existing, listable directory)
 ja_glob() {
   gl_base=$1; gl_tail=$2; gl_pol=$3; gl_fl=$4; gl_max=$5; shift 5
+  # shellcheck disable=SC2086  # the tail is a glob from the plan
+  ja_stat_batch "$gl_max" "$#" "$@" "$JA_P$gl_base"/$gl_tail
   gl_n=0
   # shellcheck disable=SC2086  # the tail is a glob from the plan
   for gl_f in "$JA_P$gl_base"/$gl_tail; do
@@ -445,6 +499,7 @@ ja_glob() {
     [ "$gl_n" -le "$gl_max" ] || continue
     ja_file "${gl_f#"$JA_P"}" "$gl_pol" "$gl_fl" "$@"
   done
+  JA_SB=
   [ "$gl_n" -le "$gl_max" ] || ja_err too_many_files "$gl_base/$gl_tail: $gl_n files, the first $gl_max collected"
 }
 
@@ -685,6 +740,7 @@ ja_container() {
 
 ja_main() {
   JA_N=0
+  JA_SB=
   JA_TOTAL=0
   JA_REFS=
   JA_NREFS=0
