@@ -164,8 +164,10 @@ ja_text() {
 }
 
 # ja_rec TYPE KEY STATUS MODE OWNER GROUP SIZE LINK_FIELD EXIT REASON CONTENT_B64
+# JA_FKEYS: the keys of the F records so far (one a line; a key with a newline is not kept).
 ja_rec() {
   JA_N=$((JA_N + 1))
+  case $1$2 in F*"$JA_NL"*) ;; F*) JA_FKEYS=$JA_FKEYS$2$JA_NL ;; esac
   ja_text "$2"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
     "$1" "$ja_e" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}"
@@ -666,7 +668,9 @@ ja_docker() {
 }
 
 # Certificates and keys named by the collected nginx/prosody files. Any path may be named, so the
-# content gate (PEM certificate, no private key) is what protects here, not the location.
+# content gate (PEM certificate, no private key) is what protects here, not the location. A path
+# that already has a record (matched by a glob) is not read again: the first record of a key is
+# the one the auditor keeps.
 ja_refs() {
   [ -n "$JA_REFS" ] || return 0
   rf_n=0
@@ -678,9 +682,13 @@ ja_refs() {
     rf_n=$((rf_n + 1))
     if [ "$rf_n" -le "$JA_MAX_CERT_REFS" ]; then
       rf_path=${rf_e#?}
-      case $rf_e in
-        c*) ja_file "$rf_path" cert - "${JA_P:-/}" ;;
-        *) ja_file "$rf_path" meta - "${JA_P:-/}" ;;
+      case $JA_NL$JA_FKEYS in
+        *"$JA_NL$rf_path$JA_NL"*) ;;
+        *)
+          case $rf_e in
+            c*) ja_file "$rf_path" cert - "${JA_P:-/}" ;;
+            *) ja_file "$rf_path" meta - "${JA_P:-/}" ;;
+          esac ;;
       esac
     fi
     set -f
@@ -741,6 +749,7 @@ ja_container() {
 ja_main() {
   JA_N=0
   JA_SB=
+  JA_FKEYS=
   JA_TOTAL=0
   JA_REFS=
   JA_NREFS=0

@@ -405,6 +405,16 @@ def test_symlinked_components_stay_confined(world_tmp: Path, shell: str) -> None
         assert not _contains_b64(run.stdout, canary)
 
 
+def test_referenced_files_already_collected_are_not_read_again(host_tree: HostTree) -> None:
+    """nginx names /etc/jitsi/meet/D.crt and .key, which the /etc/jitsi/meet/* glob already sent."""
+    run = run_collector(host_tree.root)
+    keys = [_field_text(fields[1]) for fields in _raw_records(run.stdout)]
+    for key in (f"/etc/jitsi/meet/{D}.crt", f"/etc/jitsi/meet/{D}.key", f"/etc/prosody/certs/{D}.crt"):
+        assert keys.count(key.encode()) == 1, key
+    assert keys.count(b"/etc/ssl/outside-ref.crt") == 1  # named only by nginx: still collected
+    assert len(keys) == len(set(keys))
+
+
 def test_account_summaries_for_every_combination(world_tmp: Path) -> None:
     root = world_tmp / "host"
     bodies = {
