@@ -216,6 +216,34 @@ ja_resolve() {
   [ -n "$ja_r" ] || ja_r=$1
 }
 
+# ja_resolve_link PATH TARGET: ja_resolve for PATH, a symlink whose target (readlink) is TARGET.
+# Without readlink when TARGET is absolute, or relative and PATH's directory is canonical (then the
+# physical parent of that directory is its textual parent, so leading ../ can be taken off as
+# text), and the path so obtained is canonical: the kernel follows TARGET exactly as it reads.
+ja_resolve_link() {
+  rl_d=${1%/*}
+  rl_t=$2
+  case $rl_t in
+    /*) rl_d= ; rl_t=${rl_t#/} ;;
+    *) ja_canonical "$rl_d" || { ja_resolve "$1"; return 0; } ;;
+  esac
+  while :; do
+    case $rl_t in
+      ../*)
+        [ -n "$rl_d" ] || { ja_resolve "$1"; return 0; }
+        rl_d=${rl_d%/*}
+        rl_t=${rl_t#../} ;;
+      *) break ;;
+    esac
+  done
+  if ja_canonical "$rl_d/$rl_t"; then
+    ja_r=$rl_d/$rl_t
+    ja_rc=
+    return 0
+  fi
+  ja_resolve "$1"
+}
+
 # ja_inside PATH N ROOT...: true when the resolved PATH is one of the first N (resolved) roots, or
 # below one; the root / holds everything.
 ja_inside() {
@@ -285,7 +313,7 @@ ja_file() {
     return 0
   fi
   # Confine: the fully resolved path must stay below one of the (resolved) roots.
-  ja_resolve "$f_p"
+  if [ "$f_lt" = - ]; then ja_resolve "$f_p"; else ja_resolve_link "$f_p" "$f_t"; fi
   if ! ja_inside "$ja_r" "$#" "$@"; then
     ja_rec F "$f_k" not_regular '' '' '' '' "$f_lt" '' symlink_outside -
     return 0

@@ -362,6 +362,20 @@ def _confinement_tree(root: Path, outside: Path, cert: bytes) -> None:
     write(root, "/srv/vb/jvb.conf", "CANARY-outside-dir\n")
     (root / "etc/jitsi").mkdir(parents=True, exist_ok=True)
     os.symlink("../../srv/vb", root / "etc/jitsi/videobridge")
+    # a relative link with ../ in a directory reached through a symlink: the kernel takes .. from
+    # /srv/jic, not from /etc/jitsi, so it reads /srv/secret.conf (outside) and not the decoy
+    write(root, "/srv/jic/real.conf", "jicofo { }\n")
+    write(root, "/srv/secret.conf", "CANARY-dotdot-after-link\n")
+    write(root, "/etc/jitsi/secret.conf", "decoy inside the roots\n")
+    os.symlink("../secret.conf", root / "srv/jic/up.conf")
+    os.symlink("../../srv/jic", root / "etc/jitsi/jicofo")
+    # in a real directory: a link to a link leading out, a link through the symlinked directory
+    # above, and a link with ../ that stays inside (followed)
+    write(root, "/etc/jitsi/jigasi/sip.properties", "x=1\n")
+    os.symlink("../../../srv/vb/jvb.conf", root / "etc/jitsi/jigasi/hop")
+    os.symlink("hop", root / "etc/jitsi/jigasi/chain")
+    os.symlink("../videobridge/jvb.conf", root / "etc/jitsi/jigasi/via-dir")
+    os.symlink("../jigasi/sip.properties", root / "etc/jitsi/jigasi/inside")
     # a symlink in the middle of the accounts glob (/var/lib/prosody/*/accounts/*.dat) leading out
     write(root, "/srv/acc/accounts/x.dat", 'return { ["password"] = "CANARY-outside-account" };\n')
     (root / "var/lib/prosody").mkdir(parents=True)
@@ -395,13 +409,24 @@ def test_symlinked_components_stay_confined(world_tmp: Path, shell: str) -> None
     refused = snap.items["/etc/jitsi/videobridge/jvb.conf"]
     assert refused.status is ItemStatus.NOT_REGULAR and refused.content is None
     assert "outside" in (refused.error or "")
+    assert snap.items["/etc/jitsi/jigasi/inside"].content == b"x=1\n"
+    for key in (
+        "/etc/jitsi/jicofo/up.conf",
+        "/etc/jitsi/jicofo/real.conf",
+        "/etc/jitsi/jigasi/hop",
+        "/etc/jitsi/jigasi/chain",
+        "/etc/jitsi/jigasi/via-dir",
+    ):
+        item = snap.items[key]
+        assert item.status is ItemStatus.NOT_REGULAR and item.content is None, key
     account = snap.items["/var/lib/prosody/evil/accounts/x.dat"]
     assert account.status is ItemStatus.NOT_REGULAR and "outside" in (account.error or "")
     assert b"scram_fields=yes" in (snap.items["/var/lib/prosody/real/accounts/ok.dat"].content or b"")
     for ref in ("/etc/ssl/../../../elsewhere/outside.crt", "/etc/ssl-link/outside.crt"):
         item = snap.items[ref]
         assert item.status is ItemStatus.NOT_REGULAR and item.content is None, ref
-    for canary in (b"CANARY-outside-dir", b"CANARY-outside-account", cert.split(b"\n")[1]):
+    canaries = (b"CANARY-outside-dir", b"CANARY-outside-account", b"CANARY-dotdot-after-link", cert.split(b"\n")[1])
+    for canary in canaries:
         assert not _contains_b64(run.stdout, canary)
 
 
