@@ -233,7 +233,7 @@ def test_what_needs_the_checks_is_still_exit_2_when_hosts_were_started(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: the host's connection is refused
-    host = ["ssh://nobody@127.0.0.1:%d" % port, "--no-probes", "--known-hosts", str(tmp_path / "kh"), "-q"]
+    host = [f"ssh://nobody@127.0.0.1:{port}", "--no-probes", "--known-hosts", str(tmp_path / "kh"), "-q"]
     w = _waivers(tmp_path / "w.yaml", [{"check": "web.unknown_check", "justification": "x",
                                           "expires": "2030-01-01", "approver": "y"}])
     code, out, err = run([*host, "--waivers", str(w)], capsys)
