@@ -5,8 +5,7 @@ from __future__ import annotations
 from auditor.context import AuditContext
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.probes.judge import ev, need, scanned, tls_disagreement
-from auditor.probes.model import TlsEndpoint
-from auditor.probes.tls import WEAK_PROTOCOLS
+from auditor.probes.model import WEAK_PROTOCOLS, TlsEndpoint
 from auditor.registry import check
 
 MOZILLA = "https://ssl-config.mozilla.org/#server=nginx&config=intermediate"

@@ -11,7 +11,7 @@ from dataclasses import replace
 import httpx
 
 from auditor.probes.configjs import config_js_info
-from auditor.probes.model import HstsInfo, HttpAnswer, HttpResult, ProbeOptions, ProbeTarget
+from auditor.probes.model import PROXY_PATHS, HstsInfo, HttpAnswer, HttpResult, ProbeOptions, ProbeTarget
 from auditor.probes.net import sanitize
 from auditor.probes.webclient import Fetched, WebClient
 
@@ -24,17 +24,6 @@ SECURITY_HEADERS = (
     "permissions-policy",
     "server",
     "x-powered-by",
-)
-# Internal APIs that must not be reachable through the proxy; (path, what it is, expected to be public).
-PROXY_PATHS: tuple[tuple[str, str, bool], ...] = (
-    ("/colibri/stats", "videobridge statistics", False),
-    ("/colibri/conferences", "videobridge COLIBRI conferences", False),
-    ("/about/health", "health endpoint", False),
-    ("/about/version", "version endpoint", False),
-    ("/stats", "jicofo statistics", False),
-    ("/debug", "debug state", False),
-    ("/metrics", "Prometheus metrics", False),
-    ("/conference-request/v1", "jicofo conference request (expected)", True),
 )
 _HSTS_AGE = re.compile(r"max-age\s*=\s*\"?(\d{1,12})", re.I)
 

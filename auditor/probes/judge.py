@@ -9,14 +9,14 @@ from auditor.listeners import listeners
 from auditor.model import CheckResult, Evidence
 from auditor.parsers.base import Location
 from auditor.probes.configjs import compare
-from auditor.probes.http import PROXY_PATHS
 from auditor.probes.model import (
     INTERNAL_TCP_PORTS,
     LIVE_KEY,
+    PROXY_PATHS,
+    WEAK_PROTOCOLS,
     ProbeResults,
     TlsEndpoint,
 )
-from auditor.probes.tls import WEAK_PROTOCOLS
 
 if TYPE_CHECKING:
     from auditor.context import AuditContext

@@ -33,6 +33,19 @@ JITSI_TCP_PORTS: dict[int, tuple[str, str]] = {
 JITSI_UDP_PORTS: dict[int, str] = {3478: "coturn STUN/TURN", 10000: "videobridge media"}
 # Ports that only local components (or nginx) should reach.
 INTERNAL_TCP_PORTS = frozenset({5222, 5269, 5280, 5281, 5347, 5582, 8080, 8888, 9090})
+# TLS versions a live endpoint should not accept (labels of TlsEndpoint.protocols).
+WEAK_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1")
+# Internal APIs that must not be reachable through the proxy; (path, what it is, expected to be public).
+PROXY_PATHS: tuple[tuple[str, str, bool], ...] = (
+    ("/colibri/stats", "videobridge statistics", False),
+    ("/colibri/conferences", "videobridge COLIBRI conferences", False),
+    ("/about/health", "health endpoint", False),
+    ("/about/version", "version endpoint", False),
+    ("/stats", "jicofo statistics", False),
+    ("/debug", "debug state", False),
+    ("/metrics", "Prometheus metrics", False),
+    ("/conference-request/v1", "jicofo conference request (expected)", True),
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,6 @@ def s2s_read_timeout(answered_in: float | None) -> float:
     if answered_in is None:
         return S2S_READ_TIMEOUT
     return min(S2S_READ_TIMEOUT, max(S2S_MIN_READ_TIMEOUT, 4 * answered_in))
-WEAK_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1")
 _WEAK_MARKERS = ("_RC4_", "_DES_", "_3DES_", "DES40", "_NULL_", "_EXPORT", "_anon_", "_MD5", "_IDEA_")
 
 
