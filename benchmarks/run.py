@@ -40,7 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PY = sys.executable
-AUDIT = [PY, "-c", "import sys; from auditor.cli import main; main(sys.argv[1:])"]
+# What a user runs: the installed console script (it ends without the interpreter's teardown).
+_SCRIPT = Path(PY).parent / "jitsi-audit"
+AUDIT = [str(_SCRIPT)] if _SCRIPT.exists() else [PY, "-c", "import sys; from auditor.cli import entry; entry()"]
 
 
 @dataclass
