@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from auditor.redaction import MARKER_RE, SecretVerdict, classify, is_secret_name, redact_snapshot
+import re
+from unittest.mock import patch
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor.redaction import (
+    _LEXICAL_RES,
+    _LINE_VALUE_RE,
+    MARKER_RE,
+    Redactor,
+    SecretVerdict,
+    _lines_with_secret_words,
+    classify,
+    is_secret_name,
+    redact_snapshot,
+)
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 
 CANARY = "CANARY-7f3a9c2e51d84b06"
@@ -121,3 +137,53 @@ def test_concatenated_secret_pieces_are_all_redacted() -> None:
     out = redact_snapshot(_snap({"/x.cfg.lua": text})).items["/x.cfg.lua"].text()
     for piece in ("Hs9Pq2Wr", "7Kt4Mx8Z", "v3Nc6Lb1", "abcd", "efgh1234"):
         assert piece not in out, out
+
+
+# -- the line pre-filter of the lexical pass ---------------------------------------------------------
+# scan_text searches only the lines that hold a secret word. That is exact when every match of the
+# lexical patterns lies within one line and every secret-named key holds a secret word: then the
+# matches kept over those lines are the matches kept over the whole text, in the same order.
+_PIECES = [
+    "password", "PassWord", "secret", "SECRET", "_pw", "bind_pw", "api_key", "auth_token", "credential",
+    "pa\u017f\u017fword", "\u017fecret", "sdk\u212aey", "PR\u0130VATEKEY", "privat\u0131", "passwd_file", "app_key",
+    "x", "key", " ", "\t", "=", ":", " = ", ": ", '"', "'", "`", "[[", "]]", "[==[", "]==]", "[", "]", "\\",
+    "\\\"", "..", "+", "#", ",", ";", "{", "}", "true", "\n", "\r\n", "\r", "\u2028", "\x0b", "- ", "export ",
+    "JAUDIT_REDACTED_ok_8_g1", "V4lue!", "\u00e9", "\U0001f512",
+]
+
+
+def _kept(regex: re.Pattern[str], texts: list[str]) -> list[tuple[str, dict[str, str | None]]]:
+    return [(m.group(0), m.groupdict()) for t in texts for m in regex.finditer(t) if is_secret_name(m.group("key"))]
+
+
+@settings(max_examples=400, deadline=None, database=None, derandomize=True)
+@given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
+def test_the_lines_with_secret_words_hold_every_secret_match_of_the_whole_text(text: str) -> None:
+    lines = _lines_with_secret_words(text)
+    for regex in (*_LEXICAL_RES, _LINE_VALUE_RE):
+        assert all("\n" not in m.group(0) for m in regex.finditer(text))
+        assert _kept(regex, lines) == _kept(regex, [text])
+
+
+@settings(max_examples=200, deadline=None, database=None, derandomize=True)
+@given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
+def test_redaction_with_the_line_filter_equals_a_whole_text_scan(text: str) -> None:
+    filtered = Redactor()
+    filtered.scan_text(text)
+    whole = Redactor()
+    with patch("auditor.redaction._lines_with_secret_words", lambda t: [t]):
+        whole.scan_text(text)
+    assert list(filtered._values) == list(whole._values)
+
+
+def test_non_ascii_case_folds_of_secret_words_are_searched() -> None:
+    # re.IGNORECASE folds U+017F (long s) onto "s" and U+212A (Kelvin) onto "k": such a name is
+    # secret to SECRET_NAME_RE, so its line must not be skipped.
+    # (a quoted key: the bare-key patterns take ASCII names only)
+    text = "a = 1\n\"pa\u017f\u017fword\" = \"V4lue-one\"\n{'sdk\u212aey': 'V4lue-two'}\nb = 2\n"
+    lines = ["\"pa\u017f\u017fword\" = \"V4lue-one\"", "{'sdk\u212aey': 'V4lue-two'}"]
+    assert _lines_with_secret_words(text) == lines
+    redactor = Redactor()
+    redactor.scan_text(text)
+    assert list(redactor._values) == ["V4lue-one", "V4lue-two"]
+    assert _lines_with_secret_words("x = 1\ny = 2\n") == []
