@@ -53,6 +53,7 @@ from auditor.probes.tls_curves import CurveElimination
 from auditor.probes.tls_pool import POOL
 from auditor.probes.tls_quick import LABELS, quick_scan
 from auditor.probes.tls_scan import SUITE_COMMANDS, run_scan
+from auditor.probes.tls_sniff import sniff_tls
 from auditor.probes.tls_suites import Elimination
 
 # sslyze's bundled trust stores hold a root with a negative serial; cryptography warns on every load.
@@ -76,6 +77,9 @@ _VERSIONS = (
     (ScanCommand.TLS_1_2_CIPHER_SUITES, "TLSv1.2"),
     (ScanCommand.TLS_1_3_CIPHER_SUITES, "TLSv1.3"),
 )
+# Ports that may well not speak TLS (the videobridge's ICE-TCP): one or two ClientHellos settle that before
+# sslyze's connectivity test (~11 connections) runs (tls_sniff).
+SNIFF_FIRST = frozenset({4443})
 # Other TLS ports: certificate and the cheap vulnerability tests; versions and suites are sampled with a
 # few handshakes (tls_quick). The web front gets every suite and what Mozilla's profile checker needs.
 CORE_COMMANDS = frozenset({
@@ -346,6 +350,13 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
         timeout = options.io_timeout if port != 5269 else min(options.io_timeout, s2s_timeout)
         full = port == target.https_port
         try:
+            if port in SNIFF_FIRST and not full:
+                sniffed = lane.submit(sniff_tls, address, port, target.domain, timeout).result(
+                    timeout=max(0.0, deadline - time.monotonic()))
+                if sniffed.verdict == "not_tls":
+                    out.put((port, TlsEndpoint(port, service, flavour, "no_tls", sniffed.reason,
+                                               seconds=round(time.monotonic() - start, 3))))
+                    return
             request = scan_request(target, address, port, timeout, full)
             done = run_scan(request, lane, deadline, tuple(SUITE_COMMANDS), per_suite_fallback=full)
             res = done.result

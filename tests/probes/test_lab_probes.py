@@ -104,6 +104,7 @@ def test_legacy_2020(lab_hosts: HostFactory) -> None:
     assert c2s is not None and c2s.scanned and c2s.starttls == "xmpp"
     media = res.tls.get(4443)
     assert media is not None and media.status == "no_tls"  # the videobridge's TCP port is not TLS
+    assert media.error is not None and media.error.startswith("not TLS: no TLS answer to two ClientHellos")
     assert [d.kind for d in res.http.direct] == ["bosh"]
     assert res.xmpp.bosh is not None and "ANONYMOUS" in res.xmpp.bosh.mechanisms
     assert res.xmpp.c2s is not None and res.xmpp.c2s.starttls_required is False
