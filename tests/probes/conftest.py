@@ -1,12 +1,13 @@
-"""Fixtures of the probe tests: one loopback lab (nginx + prosody) per test session."""
+"""Fixtures of the probe tests: one loopback lab (nginx + prosody) per test session; loopback TCP servers."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.probes.loopback import Handler, Server
 from tests.probes.servers import ProbeLab, start_probe_lab
 
 
@@ -22,3 +23,16 @@ def probe_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbeLab]:
         yield lab
     finally:
         lab.stop()
+
+
+@pytest.fixture()
+def serve() -> Iterator[Callable[[Handler], Server]]:
+    servers: list[Server] = []
+
+    def start(handler: Handler) -> Server:
+        servers.append(Server(handler))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()

@@ -125,3 +125,21 @@ def test_one_certificate_analysis_per_distinct_chain(lab_hosts: HostFactory, var
         assert [_facts(d) for d in ours[port]] == [_facts(d) for d in theirs]
     assert any(r.was_validation_successful for d in theirs for r in d.path_validation_results) == \
         (variant != "legacy-2020")  # the lab CA (supplied CA file) signs debian-default's chain
+
+
+@pytest.mark.parametrize("port", [5269, 5222])
+def test_xmpp_client_certificate_requirement_equals_sslyze(lab_hosts: HostFactory, port: int) -> None:
+    """prosody asks s2s peers for a certificate (TLS 1.3): the check beside the scan (a stream open instead
+    of sslyze's lone byte, tls_scan.client_auth_tls13) finds what sslyze's connectivity test finds."""
+    from auditor.probes.tls_scan import client_auth_tls13
+
+    host = lab_hosts("legacy-2020")
+    request = scan_request(_target(host), host.address, port, 2.0, False)
+    loc, cfg = request.server_location, request.network_configuration
+    sslyze_own = check_connectivity_to_server(loc, cfg).client_auth_requirement
+    scan = run_scan(request, POOL.lane(4), time.monotonic() + 60)
+    assert scan.result.connectivity_result is not None
+    assert scan.result.connectivity_result.client_auth_requirement is sslyze_own
+    if port == 5269:
+        assert sslyze_own.name == "OPTIONAL"
+        assert client_auth_tls13(loc, cfg) is sslyze_own
