@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from auditor.facts import FACT_KEYS
 from auditor.gating.gate import GateReport, TargetGate
 from auditor.model import Evidence
 from auditor.report.json_model import SCHEMA_VERSION, ReportModel
+from auditor.report.jsontext import dumps_indented
 
 
 def _evidence(evs: tuple[Evidence, ...] | list[Evidence]) -> list[dict[str, Any]]:
@@ -146,4 +146,4 @@ def render_json(
     results: list[TargetResult], profile: Profile, fail_on: str, exit_code: int, gate: GateReport | None = None
 ) -> str:
     data = report_dict(results, profile, fail_on, exit_code, gate)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(data) + "\n"

@@ -20,7 +20,6 @@ Waived findings carry an external, accepted `suppression` with the justification
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from auditor import __version__
 from auditor.gating.gate import FindingGate, GateReport
 from auditor.model import Evidence, Finding, Severity, Status
 from auditor.report.common import clean, gate_of, is_directory_audit, relative_path, sorted_findings
+from auditor.report.jsontext import dumps_indented
 
 if TYPE_CHECKING:
     from auditor.engine import TargetResult
@@ -187,7 +187,7 @@ def _result(
 
 
 def render_sarif(results: list[TargetResult], ctx: RenderContext) -> str:
-    return json.dumps(sarif_dict(results, ctx), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(sarif_dict(results, ctx)) + "\n"
 
 
 def sarif_dict(results: list[TargetResult], ctx: RenderContext) -> dict[str, Any]:
