@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from auditor.context import AuditContext
@@ -70,10 +71,16 @@ def prepare_snapshot(snapshot: Snapshot, *, redact: bool = True) -> Prepared:
     return Prepared(snapshot, deployment, derive_facts(deployment))
 
 
+@lru_cache(maxsize=4096)
+def _requirement(check_id: str, declared: tuple[str, ...]) -> tuple[str, ...]:
+    """The roles a check needs: the same for every host of a run, looked up once per process."""
+    return requirement(check_id, declared)
+
+
 def run_checks(ctx: AuditContext, checks: list[Check], roles: HostRoles | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for c in checks:
-        skip = not_applicable_reason(roles, requirement(c.id, c.meta.requires)) if roles else None
+        skip = not_applicable_reason(roles, _requirement(c.id, c.meta.requires)) if roles else None
         try:
             result = CheckResult.not_applicable(skip) if skip else c.run(ctx)
         except Exception as exc:  # one broken check costs its own result only

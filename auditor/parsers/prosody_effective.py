@@ -62,6 +62,8 @@ class EffectiveProsody:
     includes: list[ProsodyInclude] = field(default_factory=list)
     run_scripts: list[tuple[str, Location]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # enabled_modules per host, computed on first use (the checks ask ~80 times per audit)
+    _modules: dict[str | None, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def missing_includes(self) -> list[ProsodyInclude]:
@@ -86,6 +88,12 @@ class EffectiveProsody:
 
     def enabled_modules(self, host: str | None) -> set[str]:
         """Modules loaded on `host` (None: global), as prosody's modulemanager computes them."""
+        known = self._modules.get(host)
+        if known is None:
+            known = self._modules[host] = frozenset(self._enabled_modules(host))
+        return set(known)
+
+    def _enabled_modules(self, host: str | None) -> set[str]:
         global_modules = (AUTOLOAD_MODULES | _names(self.global_options.get("modules_enabled"))) - _names(
             self.global_options.get("modules_disabled")
         )
@@ -102,7 +110,8 @@ class EffectiveProsody:
         return modules
 
     def module_enabled(self, host: str | None, module: str) -> bool:
-        return module.removeprefix("mod_") in self.enabled_modules(host)
+        self.enabled_modules(host)
+        return module.removeprefix("mod_") in self._modules[host]
 
     def section_location(self, name: str) -> Location | None:
         section = self.sections.get(name.lower())
