@@ -17,6 +17,7 @@ import binascii
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from auditor.collect import plan
 from auditor.snapshot import COMMAND_PREFIX, CollectedItem, ItemStatus, Snapshot
@@ -69,6 +70,12 @@ def _text_field(field: str, stream_format: str) -> bytes:
 def _key_text(raw: bytes) -> str:
     # Undecodable bytes stay visible as \xNN rather than surrogates that break UTF-8 writers.
     return raw.decode("utf-8", errors="backslashreplace")
+
+
+@lru_cache(maxsize=1)
+def _plan_sha256() -> str:
+    """The plan's hash (a JSON rendering of the whole plan, ~1 ms): the plan is fixed for the process."""
+    return plan.plan_sha256()
 
 
 class _BadRecord(Exception):
@@ -206,10 +213,10 @@ class StreamDecoder:
         facts = self.snapshot.facts
         facts["collector.version"] = self.header[1]
         facts["collector.plan_sha256"] = self.header[2]
-        if self.header[2] != plan.plan_sha256():
+        if self.header[2] != _plan_sha256():
             self.snapshot.errors.append(
                 "collect: the collector on the host does not match this jitsi-audit "
-                f"(plan {self.header[2][:12]}, expected {plan.plan_sha256()[:12]}); reinstall it from "
+                f"(plan {self.header[2][:12]}, expected {_plan_sha256()[:12]}); reinstall it from "
                 "`jitsi-audit collector --print`"
             )
 

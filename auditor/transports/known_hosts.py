@@ -15,6 +15,7 @@ import hmac
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 MAX_LINE = 16 * 1024
@@ -51,8 +52,15 @@ class KnownHostEntry:
 
 
 def _glob_match(pattern: str, text: str) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, text, flags=re.DOTALL) is not None
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == text
+    return _glob_regex(pattern).fullmatch(text) is not None
+
+
+@lru_cache(maxsize=1024)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A host pattern as a regex, built once per process (each host looks up every line, 3 times)."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
 
 
 def _match_hashed(entry: str, token: str) -> bool:
