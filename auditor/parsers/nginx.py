@@ -17,6 +17,8 @@ does not inherit that directive from the outer level.
 from __future__ import annotations
 
 import posixpath
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,7 +223,7 @@ class _Reader:
             self.total_bytes += len(text)
             if self.total_bytes > MAX_TOTAL_BYTES:
                 raise ConfigParseError(path, f"included files exceed {MAX_TOTAL_BYTES} bytes together")
-            self.cache[path] = _build(text, path)
+            self.cache[path] = _built(text, path)
             self.parsed += _count(self.cache[path])
             if self.parsed > MAX_STATEMENTS:  # checked as files are read, before any include fan-out
                 raise ConfigParseError(path, f"more than {MAX_STATEMENTS} directives")
@@ -281,6 +283,47 @@ class _Reader:
                 continue
             out.extend(self.expand(self.raw(target), target, ctx, (*chain, target), depth + 1))
         return out
+
+
+class _TreeCache:
+    """Block trees by file text, shared by the hosts of a run: most of a fleet's nginx files (nginx.conf,
+    snippets, the default site) are the same text on every host, and lexing is the costly part. A tree
+    depends on the text only (the path names errors, which are never cached) and is only read after it
+    is built. Bounded by the texts' total size; least recently used first out."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.size = max_bytes, 0
+        self.trees: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, text: str) -> list[dict[str, Any]] | None:
+        with self.lock:
+            tree = self.trees.get(text)
+            if tree is not None:
+                self.trees.move_to_end(text)
+            return tree
+
+    def put(self, text: str, tree: list[dict[str, Any]]) -> None:
+        if len(text) > self.max_bytes // 8:  # a Jitsi site is ~10 KiB; a huge file is not worth the memory
+            return
+        with self.lock:
+            if text not in self.trees:
+                self.trees[text] = tree
+                self.size += len(text)
+            while self.size > self.max_bytes:
+                old, _ = self.trees.popitem(last=False)
+                self.size -= len(old)
+
+
+_TREES = _TreeCache(512 * 1024)  # texts of at most 64 KiB; their trees take ~10x the text
+
+
+def _built(text: str, path: str) -> list[dict[str, Any]]:
+    tree = _TREES.get(text)
+    if tree is None:
+        tree = _build(text, path)
+        _TREES.put(text, tree)
+    return tree
 
 
 def _build(text: str, path: str) -> list[dict[str, Any]]:

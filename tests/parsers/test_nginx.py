@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.parsers.base import ConfigParseError, Location
-from auditor.parsers.nginx import NginxDirective, parse_nginx, split_nginx_dump
+from auditor.parsers.nginx import NginxDirective, _TreeCache, parse_nginx, split_nginx_dump
 from tests.parsers.helpers import fixture, needs_reference, reference, within
 
 MAIN = "/etc/nginx/nginx.conf"
@@ -203,3 +203,35 @@ def test_real_jitsi_site_template() -> None:
     tls = cfg.servers[1]
     assert tls.directive("ssl_protocols") is not None
     assert any(h.args[0] == "Strict-Transport-Security" for h in tls.add_headers())
+
+
+# -- block trees shared by the hosts of a run ----------------------------------------------------
+def test_a_text_seen_before_gives_the_same_config_and_includes_resolve_per_host() -> None:
+    main = "events {}\nhttp {\n    server_tokens off;\n    include /etc/nginx/sites-enabled/*;\n}\n"
+    host_a = {"/etc/nginx/nginx.conf": main,
+              "/etc/nginx/sites-enabled/a": "server { listen 443 ssl; server_name a.example; }\n"}
+    host_b = {"/etc/nginx/nginx.conf": main,
+              "/etc/nginx/sites-enabled/b": "server { listen 80; server_name b.example; }\n"}
+    first = parse_nginx(host_a, "/etc/nginx/nginx.conf")
+    again = parse_nginx(host_a, "/etc/nginx/nginx.conf")
+    other = parse_nginx(host_b, "/etc/nginx/nginx.conf")
+    assert again == first
+    assert [s.server_names for s in first.servers] == [["a.example"]]
+    assert [s.server_names for s in other.servers] == [["b.example"]]
+    assert other.servers[0].listen == [["80"]] and other.files == ["/etc/nginx/nginx.conf", "/etc/nginx/sites-enabled/b"]
+
+
+def test_a_text_that_fails_fails_every_time_with_its_own_path() -> None:
+    for path in ("/etc/nginx/one.conf", "/etc/nginx/two.conf"):
+        with pytest.raises(ConfigParseError, match=path):
+            parse_nginx({path: "server { listen 80;\n"}, path)
+
+
+def test_the_tree_cache_is_bounded_by_size() -> None:
+    cache = _TreeCache(1000)
+    for i in range(50):
+        cache.put(f"# {i:03d}" + "x" * 95, [])
+    assert cache.size <= 1000 and len(cache.trees) <= 10
+    assert cache.get("# 049" + "x" * 95) == [] and cache.get("# 000" + "x" * 95) is None
+    cache.put("y" * 200, [])  # larger than an eighth of the bound: never kept
+    assert cache.get("y" * 200) is None
