@@ -294,14 +294,25 @@ class _TreeCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes, self.size = max_bytes, 0
         self.trees: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self.building: dict[str, threading.Event] = {}
         self.lock = threading.Lock()
 
-    def get(self, text: str) -> list[dict[str, Any]] | None:
+    def claim(self, text: str) -> tuple[list[dict[str, Any]] | None, threading.Event | None]:
+        """(tree, None) when known; (None, event) when another thread builds it (wait on the event);
+        (None, None) when the caller is to build it, then `put` and `release`."""
         with self.lock:
             tree = self.trees.get(text)
             if tree is not None:
                 self.trees.move_to_end(text)
-            return tree
+                return tree, None
+            building = self.building.get(text)
+            if building is None:
+                self.building[text] = threading.Event()
+            return None, building
+
+    def get(self, text: str) -> list[dict[str, Any]] | None:
+        with self.lock:
+            return self.trees.get(text)
 
     def put(self, text: str, tree: list[dict[str, Any]]) -> None:
         if len(text) > self.max_bytes // 8:  # a Jitsi site is ~10 KiB; a huge file is not worth the memory
@@ -314,16 +325,33 @@ class _TreeCache:
                 old, _ = self.trees.popitem(last=False)
                 self.size -= len(old)
 
+    def release(self, text: str) -> None:
+        with self.lock:
+            event = self.building.pop(text, None)
+        if event is not None:
+            event.set()
+
 
 _TREES = _TreeCache(512 * 1024)  # texts of at most 64 KiB; their trees take ~10x the text
+_WAIT_FOR_BUILDER = 2.0  # seconds; then (a builder that failed or is slow) this thread builds it too
 
 
 def _built(text: str, path: str) -> list[dict[str, Any]]:
-    tree = _TREES.get(text)
-    if tree is None:
+    """The hosts of a fleet reach the same files at the same moment: one builds, the others wait."""
+    if len(text) > _TREES.max_bytes // 8:
+        return _build(text, path)
+    tree, building = _TREES.claim(text)
+    if tree is not None:
+        return tree
+    if building is not None:
+        building.wait(_WAIT_FOR_BUILDER)
+        return _TREES.get(text) or _build(text, path)
+    try:
         tree = _build(text, path)
         _TREES.put(text, tree)
-    return tree
+        return tree
+    finally:
+        _TREES.release(text)
 
 
 def _build(text: str, path: str) -> list[dict[str, Any]]:

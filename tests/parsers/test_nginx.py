@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import pytest
 
+from auditor.parsers import nginx
 from auditor.parsers.base import ConfigParseError, Location
 from auditor.parsers.nginx import NginxDirective, _TreeCache, parse_nginx, split_nginx_dump
 from tests.parsers.helpers import fixture, needs_reference, reference, within
@@ -235,3 +240,20 @@ def test_the_tree_cache_is_bounded_by_size() -> None:
     assert cache.get("# 049" + "x" * 95) == [] and cache.get("# 000" + "x" * 95) is None
     cache.put("y" * 200, [])  # larger than an eighth of the bound: never kept
     assert cache.get("y" * 200) is None
+
+
+def test_hosts_that_reach_the_same_text_at_once_share_one_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "events {}\nhttp {\n    server_tokens off; # shared by threads\n}\n"
+    built: list[str] = []
+    real = nginx._build
+
+    def slow_build(text: str, path: str) -> list[dict[str, Any]]:
+        built.append(path)
+        time.sleep(0.2)
+        return real(text, path)
+
+    monkeypatch.setattr(nginx, "_build", slow_build)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        configs = list(pool.map(lambda i: parse_nginx({f"/h{i}/nginx.conf": text}, f"/h{i}/nginx.conf"), range(4)))
+    assert len(built) == 1
+    assert all(c.http_directives[0].args == ["off"] for c in configs)
