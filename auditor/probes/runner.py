@@ -1,5 +1,6 @@
-"""run_probes: the TCP part of the exposure first, then TLS alongside HTTP+XMPP and the exposure's UDP part
-(a silent UDP port costs a full wait, which nothing else needs), each probe within its own time budget.
+"""run_probes: the web front's TLS scan and the TCP part of the exposure first, then the other TLS ports
+alongside HTTP+XMPP and the exposure's UDP part (a silent UDP port costs a full wait, which nothing else
+needs), each probe within its own time budget.
 
 The TLS, HTTP and XMPP modules (sslyze, httpx: ~0.4 s of imports) are imported in a thread of their own
 while the exposure probe's TCP connections wait on the network."""
@@ -11,6 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -32,6 +34,7 @@ from auditor.probes.net import resolve, run_with_deadline, sanitize
 
 R = TypeVar("R")
 GRACE = 2.0  # seconds a probe may overrun its soft deadline before it is abandoned
+EARLY_TLS = 2  # connections of the web front's TLS scan while the exposure probe's TCP part runs
 _CLEAN_PATH = re.compile(r"^/[A-Za-z0-9/_.-]{0,100}$")
 
 
@@ -120,32 +123,50 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None,
                             round(time.monotonic() - t0, 3), failed)
     runs: dict[str, ProbeRun] = {}
     exposure: ExposureResult | None = None
+    exposure_known = threading.Event()
     udp_box: list[tuple[ProbeRun, ExposureResult | None]] = []
     connects: list[float] = []
-    if "exposure" in wanted:
-        runs["exposure"], exposure = _timed(
-            "exposure", options.exposure_timeout,
-            lambda d: probe_exposure(target, address, options, d, ("tcp",), connects=connects))
-    open_ports = None
-    if exposure is not None:
-        open_ports = {p.port for p in exposure.ports if p.proto == "tcp" and p.state == "open"}
     web_share = 2 if wanted & {"http", "xmpp"} else 0
     tls_budget = max(1, options.max_connections - web_share)
+    # While the exposure probe's TCP part runs, the web front's TLS scan has EARLY_TLS of the host's
+    # connections and the exposure probe the rest.
+    early_tls = min(EARLY_TLS, tls_budget) if "exposure" in wanted else tls_budget
     tls_box: list[tuple[ProbeRun, TlsResult | None]] = []
     web_box: dict[str, tuple[ProbeRun, object]] = {}
 
-    importing.join()
-    from auditor.probes.http import probe_http
-    from auditor.probes.tls import probe_tls, s2s_read_timeout
-    from auditor.probes.xmpp import DEFAULT_ACCOUNTS, probe_xmpp
+    def tls_later() -> tuple[list[int], float, int]:
+        """The TLS ports after the web front's, once the exposure probe's TCP part has answered."""
+        from auditor.probes.tls import s2s_read_timeout
 
-    s2s = exposure.get(5269) if exposure is not None else None
-    s2s_timeout = s2s_read_timeout(s2s.seconds if s2s is not None and s2s.state == "open" else None)
+        exposure_known.wait(options.exposure_timeout + GRACE)
+        s2s = exposure.get(5269) if exposure is not None else None
+        s2s_timeout = s2s_read_timeout(s2s.seconds if s2s is not None and s2s.state == "open" else None)
+        return _tls_ports(target, exposure)[1:], s2s_timeout, tls_budget
 
     def tls_lane() -> None:
-        ports = _tls_ports(target, exposure)
-        tls_box.append(_timed("tls", options.tls_timeout,
-                              lambda d: probe_tls(target, address, ports, options, d, tls_budget, s2s_timeout)))
+        importing.join()
+        from auditor.probes.tls import probe_tls
+
+        tls_box.append(_timed("tls", options.tls_timeout, lambda d: probe_tls(
+            target, address, [target.https_port], options, d, early_tls, later=tls_later)))
+
+    tls_thread = None
+    if "tls" in wanted:  # the web front's scan starts now; the other ports follow the exposure result
+        tls_thread = threading.Thread(target=tls_lane, daemon=True, name="jaudit-probe-tls")
+        tls_thread.start()
+    if "exposure" in wanted:
+        exposure_options = replace(options, max_connections=max(1, options.max_connections - early_tls))
+        runs["exposure"], exposure = _timed(
+            "exposure", options.exposure_timeout,
+            lambda d: probe_exposure(target, address, exposure_options, d, ("tcp",), connects=connects))
+    exposure_known.set()
+    open_ports = None
+    if exposure is not None:
+        open_ports = {p.port for p in exposure.ports if p.proto == "tcp" and p.state == "open"}
+
+    importing.join()
+    from auditor.probes.http import probe_http
+    from auditor.probes.xmpp import DEFAULT_ACCOUNTS, probe_xmpp
 
     def web_lane() -> None:
         http: HttpResult | None = None
@@ -170,13 +191,14 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None,
                                   lambda d: probe_exposure(target, address, options, d, ("udp",), wait=wait)))
 
         lanes.append((threading.Thread(target=udp_lane, daemon=True), udp_budget + 2 * GRACE))
-    if "tls" in wanted:
-        lanes.append((threading.Thread(target=tls_lane, daemon=True), options.tls_timeout + 2 * GRACE))
+    if tls_thread is not None:
+        lanes.append((tls_thread, options.tls_timeout + 2 * GRACE))
     if wanted & {"http", "xmpp"}:
         lanes.append((threading.Thread(target=web_lane, daemon=True),
                       options.http_timeout + options.xmpp_timeout + 3 * GRACE))
     for thread, _ in lanes:
-        thread.start()
+        if thread is not tls_thread:
+            thread.start()
     if on_started is not None:
         on_started()
     for thread, limit in lanes:

@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -320,8 +320,11 @@ def _method_note(elimination: Elimination | None, curves: CurveElimination | Non
     return f"full ({'; '.join(notes)})" if notes else "full"
 
 
+Later = Callable[[], tuple[list[int], float, int]]
+
+
 def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: ProbeOptions, deadline: float,
-              budget: int, s2s_timeout: float = S2S_READ_TIMEOUT) -> TlsResult:
+              budget: int, s2s_timeout: float = S2S_READ_TIMEOUT, later: Later | None = None) -> TlsResult:
     """Scan `ports` within `budget` connections at once and `deadline`: every port with every accepted
     suite of every version (by elimination, tls_suites), the certificate and the cheap vulnerability
     tests; the HTTPS port also with what Mozilla's profile checker needs. Where the elimination cannot
@@ -330,24 +333,23 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
 
     Every connection is a job of the host's lane in the process-wide TLS pool (tls_pool): `budget` at
     once for this host, MAX_CONNECTIONS for the whole process. One thread per port puts its jobs
-    together; the slow s2s port starts first (its connectivity test waits a read timeout)."""
+    together; the slow s2s port starts first (its connectivity test waits a read timeout).
+
+    `later`, if given, is called once `ports` are under way and returns more ports to scan, the s2s
+    read timeout and the lane's connection budget from then on (the caller may wait there for the
+    exposure probe: the web front's scan does not wait for it). If it fails, `ports` alone are scanned."""
     if not ports:
         return TlsResult(())
     shared_trust_stores()
     services: dict[int, tuple[str, str | None]] = {}
-    for port in ports:
-        service, proto = TLS_SERVICES.get(port, ("TLS", None))
-        if port == target.https_port:
-            service, proto = "web HTTPS", None
-        services[port] = (service, None if proto is None else proto.name.lower().replace("_", "-"))
     lane = POOL.lane(budget)
-    order = sorted(ports, key=lambda p: p != 5269)
     out: queue.Queue[tuple[int, TlsEndpoint]] = queue.Queue()
     start = time.monotonic()
+    s2s = [s2s_timeout]
 
     def scan(port: int) -> None:
         service, flavour = services[port]
-        timeout = options.io_timeout if port != 5269 else min(options.io_timeout, s2s_timeout)
+        timeout = options.io_timeout if port != 5269 else min(options.io_timeout, s2s[0])
         full = port == target.https_port
         try:
             if port in SNIFF_FIRST and not full:
@@ -377,8 +379,26 @@ def probe_tls(target: ProbeTarget, address: str, ports: list[int], options: Prob
             ep = TlsEndpoint(port, service, flavour, "timeout", LATE, seconds=round(time.monotonic() - start, 3))
         out.put((port, ep))
 
-    for port in order:
-        threading.Thread(target=scan, args=(port,), daemon=True, name=f"jaudit-tls-{port}").start()
+    def start_scans(batch: list[int]) -> None:
+        for port in batch:
+            service, proto = TLS_SERVICES.get(port, ("TLS", None))
+            if port == target.https_port:
+                service, proto = "web HTTPS", None
+            services[port] = (service, None if proto is None else proto.name.lower().replace("_", "-"))
+        for port in sorted(batch, key=lambda p: p != 5269):
+            threading.Thread(target=scan, args=(port,), daemon=True, name=f"jaudit-tls-{port}").start()
+
+    ports = list(dict.fromkeys(ports))
+    start_scans(ports)
+    if later is not None:
+        try:
+            more, s2s[0], limit = later()
+        except Exception:  # the ports under way are still reported
+            more, limit = [], budget
+        more = [p for p in dict.fromkeys(more) if p not in services]
+        lane.set_limit(limit)
+        start_scans(more)
+        ports += more
     done: dict[int, TlsEndpoint] = {}
     while len(done) < len(ports):
         try:

@@ -39,6 +39,10 @@ class Lane:
         self.pool._put(self, future, lambda: fn(*args), first)
         return future
 
+    def set_limit(self, limit: int) -> None:
+        """Allow `limit` jobs at once from now on (queued jobs start at once when it is raised)."""
+        self.pool._set_limit(self, limit)
+
 
 class TlsPool:
     def __init__(self, max_connections: int = MAX_CONNECTIONS, idle_seconds: float = IDLE_SECONDS) -> None:
@@ -65,6 +69,19 @@ class TlsPool:
             if self._idle:
                 self._cond.notify()
             elif self._threads < self.max_connections:
+                self._threads += 1
+                threading.Thread(target=self._work, daemon=True, name="jaudit-tls").start()
+
+    def _set_limit(self, lane: Lane, limit: int) -> None:
+        with self._cond:
+            lane.limit = max(1, limit)
+            if not lane.jobs:
+                return
+            if lane not in self._lanes:
+                self._lanes.append(lane)
+            self._cond.notify_all()
+            wanted = min(len(lane.jobs), lane.limit - lane.running) - self._idle
+            for _ in range(max(0, min(wanted, self.max_connections - self._threads))):
                 self._threads += 1
                 threading.Thread(target=self._work, daemon=True, name="jaudit-tls").start()
 

@@ -121,3 +121,30 @@ def test_a_curve_scan_that_cannot_conclude_is_left_to_sslyze(odd: dict[str, Any]
 def test_a_server_with_every_curve_needs_no_final_rejection() -> None:
     found = run(Server(list(reversed(candidates()))))
     assert found.handshakes == len(candidates()) and found.result.rejected_curves == []
+
+
+def test_a_lane_limit_raised_starts_the_queued_jobs() -> None:
+    pool = TlsPool(max_connections=8)
+    lane = pool.lane(1)
+    release = threading.Event()
+    running: list[int] = []
+    lock = threading.Lock()
+
+    def job(i: int) -> int:
+        with lock:
+            running.append(i)
+        release.wait(10)
+        return i
+
+    futures = [lane.submit(job, i) for i in range(3)]
+    deadline = threading.Event()
+    deadline.wait(0.2)
+    assert running == [0]  # the lane's limit
+    lane.set_limit(3)
+    for _ in range(200):
+        if len(running) == 3:
+            break
+        deadline.wait(0.01)
+    assert sorted(running) == [0, 1, 2]
+    release.set()
+    assert [f.result(timeout=10) for f in futures] == [0, 1, 2]
