@@ -170,6 +170,12 @@ def audit_command(
         str | None, typer.Option(help="public name of the deployment (TLS SNI, HTTP Host) when it differs")
     ] = None,
     ca_bundle: Annotated[Path | None, typer.Option(help="extra CA certificates (PEM) for the TLS probes")] = None,
+    https_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="the web front's HTTPS port (docker-jitsi-meet: 8443)")
+    ] = 443,
+    http_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="the web front's plain HTTP port (docker-jitsi-meet: 8000)")
+    ] = 80,
     vantage: Annotated[str, typer.Option(help="where the auditor stands: external or internal")] = "external",
     intrusive: Annotated[
         bool, typer.Option(help="allow probes that log in with known default passwords (off by default)")
@@ -241,6 +247,8 @@ def audit_command(
             intrusive=intrusive,
             host_timeout=host_timeout,
             max_connections=max_connections,
+            https_port=https_port,
+            http_port=http_port,
         )
         # The hosts go first: they wait for the checks only to audit what they collected and probed.
         run = audit_hosts(hosts, opts, prof, ready.result, decl, progress) if hosts else None

@@ -10,10 +10,11 @@ Per-host settings (bare names or with a `jitsi_audit_` prefix; Ansible's names w
 `ansible_host`/`host`, `ansible_user`/`user`, `ansible_port`/`port`,
 `ansible_ssh_private_key_file`/`ansible_private_key_file`/`key`, `ansible_connection` (ssh, local,
 docker, kubectl; anything else is refused), `role`/`roles` (auditor.roles), `domain`, `ca_bundle`,
-`sudo`. Variables follow Ansible's precedence: `all` < parent group < child group < host. Other
-variables are kept (`vars`) but never used. Passwords (`ansible_password`, ...) are ignored (SSH uses
-keys or the agent only), and so are SSH options (`ansible_ssh_common_args` ...): whatever they say,
-host keys are checked strictly against known_hosts.
+`sudo`, `https_port`/`http_port` (the web front's ports, e.g. docker-jitsi-meet's 8443/8000).
+Variables follow Ansible's precedence: `all` < parent group < child group < host. Other variables are
+kept (`vars`) but never used. Passwords (`ansible_password`, ...) are ignored (SSH uses keys or the
+agent only), and so are SSH options (`ansible_ssh_common_args` ...): whatever they say, host keys are
+checked strictly against known_hosts.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class InventoryHost:
     sudo: bool | None = None
     groups: tuple[str, ...] = ()
     vars: Mapping[str, Any] = field(default_factory=dict)
+    https_port: int | None = None  # the web front's HTTPS port (docker-jitsi-meet: 8443)
+    http_port: int | None = None
 
 
 # -- variables -> host --------------------------------------------------------------------------
@@ -92,16 +95,14 @@ def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where
                              "(ssh, local, docker, kubectl)")
     address = str(_get(v, "ansible_host", "host", "ansible_ssh_host") or name).strip()
     user = _get(v, "ansible_user", "user", "ansible_ssh_user")
-    port = _get(v, "ansible_port", "port", "ansible_ssh_port")
-    if port is not None and (not str(port).isdigit() or not 0 < int(str(port)) < 65536):
-        raise InventoryError(f"{where}: host {name!r}: port {one_line(str(port), 20)!r} is not a port number")
+    port = _port(_get(v, "ansible_port", "port", "ansible_ssh_port"), where, name)
     if scheme == "local":
         target = "local://"
     elif scheme in ("docker", "kubectl"):
         target = f"{scheme}://{address}"
     else:
         host = f"[{address}]" if ":" in address and not address.startswith("[") else address
-        target = "ssh://" + (f"{user}@" if user else "") + host + (f":{int(str(port))}" if port else "")
+        target = "ssh://" + (f"{user}@" if user else "") + host + (f":{port}" if port else "")
     key = _get(v, "ansible_ssh_private_key_file", "ansible_private_key_file", "key", "identity")
     key_path = _path(key, base) if key else None
     ca = _get(v, "ca_bundle")
@@ -122,7 +123,17 @@ def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where
         sudo=_flag(_get(v, "sudo"), where, "sudo"),
         groups=tuple(sorted(set(groups))),
         vars=dict(v),
+        https_port=_port(_get(v, "https_port"), where, name),
+        http_port=_port(_get(v, "http_port"), where, name),
     )
+
+
+def _port(value: Any, where: str, name: str) -> int | None:
+    if value is None:
+        return None
+    if not str(value).isdigit() or not 0 < int(str(value)) < 65536:
+        raise InventoryError(f"{where}: host {name!r}: port {one_line(str(value), 20)!r} is not a port number")
+    return int(str(value))
 
 
 def _path(value: Any, base: Path) -> Path:

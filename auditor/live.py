@@ -55,6 +55,8 @@ class LiveOptions:
     intrusive: bool = False
     host_timeout: float | None = None  # whole audit of one host, seconds (None: the stage timeouts only)
     max_connections: int = 10  # connections to one host at once (probes; container execs)
+    https_port: int = 443  # the web front (docker-jitsi-meet publishes 8443 and 8000 by default)
+    http_port: int = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class HostJob:
     domain: str | None = None
     ca_bundle: Path | None = None
     sudo: bool | None = None
+    https_port: int | None = None
+    http_port: int | None = None
 
     @property
     def label(self) -> str:
@@ -80,13 +84,15 @@ class HostJob:
             domain=self.domain or base.domain,
             ca_bundle=self.ca_bundle or base.ca_bundle,
             sudo=base.sudo if self.sudo is None else self.sudo,
+            https_port=self.https_port or base.https_port,
+            http_port=self.http_port or base.http_port,
         )
 
     @classmethod
     def from_inventory(cls, host: Any) -> HostJob:
         """From an auditor.inventory.InventoryHost."""
         return cls(host.target, host.name if host.name != host.target else None, host.key, tuple(host.roles),
-                   host.domain, host.ca_bundle, host.sudo)
+                   host.domain, host.ca_bundle, host.sudo, host.https_port, host.http_port)
 
 
 def collect_host(raw: str, options: LiveOptions, on_sent: Callable[[], None] | None = None) -> Snapshot:
@@ -146,6 +152,8 @@ def _probe(host: str, address: str | None, options: LiveOptions, budget: float |
         ca_bundle=str(options.ca_bundle) if options.ca_bundle else None,
         vantage="internal" if options.vantage == "internal" else "external",
         intrusive=options.intrusive,
+        https_port=options.https_port,
+        http_port=options.http_port,
     )
     popts = ProbeOptions(max_connections=max(1, options.max_connections))
     if budget is not None:  # fit the probes' own budgets into what is left of --host-timeout
@@ -212,7 +220,8 @@ def _resolve_job(job: HostJob) -> HostJob:
     found = HostJob.from_inventory(host)
     return HostJob(found.target, job.name or host.name, job.identity or found.identity, job.roles or found.roles,
                    job.domain or found.domain, job.ca_bundle or found.ca_bundle,
-                   found.sudo if job.sudo is None else job.sudo)
+                   found.sudo if job.sudo is None else job.sudo,
+                   job.https_port or found.https_port, job.http_port or found.http_port)
 
 
 def audit_host(

@@ -108,6 +108,8 @@ ansible_ssh_common_args='-o StrictHostKeyChecking=no'
 jitsi_audit_ca_bundle=certs/ca.pem
 [local]
 controller ansible_connection=local
+[docker_hosts]
+meet-docker.example.org jitsi_audit_https_port=8443 http_port=8000
 [containers]
 web ansible_connection=community.docker.docker ansible_host=jitsi-web-1
 pod ansible_connection=kubernetes.core.kubectl ansible_host=jitsi-web-0
@@ -122,6 +124,9 @@ pod ansible_connection=kubernetes.core.kubectl ansible_host=jitsi-web-0
     assert hosts["controller"].target == "local://"
     assert hosts["web"].target == "docker://jitsi-web-1"
     assert hosts["pod"].target == "kubectl://jitsi-web-0"
+    docker = hosts["meet-docker.example.org"]
+    assert (docker.https_port, docker.http_port) == (8443, 8000)
+    assert (hosts["controller"].https_port, hosts["controller"].http_port) == (None, None)  # the run's ports
 
 
 @pytest.mark.parametrize(
@@ -129,6 +134,8 @@ pod ansible_connection=kubernetes.core.kubectl ansible_host=jitsi-web-0
     [
         ("[w]\nh ansible_connection=winrm\n", "connection 'winrm' is not supported"),
         ("[w]\nh ansible_port=99999\n", "is not a port number"),
+        ("[w]\nh jitsi_audit_https_port=0\n", "port '0' is not a port number"),
+        ("[w]\nh http_port=web\n", "port 'web' is not a port number"),
         ("[w]\nh jitsi_audit_role=mixer\n", "unknown role 'mixer'"),
         ("[w]\nh jitsi_audit_sudo=maybe\n", "sudo must be true or false"),
         ("[w]\nh novalue\n", "expected name=value"),
@@ -162,3 +169,15 @@ def test_unreadable_and_oversized(tmp_path: Path) -> None:
     (tmp_path / "bin").write_bytes(b"\xff\xfe")
     with pytest.raises(InventoryError, match="not UTF-8"):
         load_inventory(tmp_path / "bin")
+
+
+def test_inventory_web_ports_reach_the_probe_options() -> None:
+    from auditor.live import HostJob, LiveOptions
+
+    text = "[docker]\nd.example.org https_port=8443 http_port=8000\n[debian]\nm.example.org\n"
+    hosts = _by_name(parse_inventory(text, "hosts.ini"))
+    run = LiveOptions(https_port=9443)  # the run's --https-port: hosts without their own
+    docker = HostJob.from_inventory(hosts["d.example.org"]).options(run)
+    plain = HostJob.from_inventory(hosts["m.example.org"]).options(run)
+    assert (docker.https_port, docker.http_port) == (8443, 8000)
+    assert (plain.https_port, plain.http_port) == (9443, 80)

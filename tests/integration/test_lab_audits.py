@@ -131,6 +131,20 @@ def test_docker_style_found_without_flags(lab_host: Callable[..., LabHost], tmp_
     assert code == 1, err
 
 
+def test_docker_style_web_front_on_its_own_ports(lab_host: Callable[..., LabHost], tmp_path: Path) -> None:
+    """docker-jitsi-meet publishes HTTPS on 8443 and HTTP on 8000: --https-port/--http-port probe those."""
+    host = lab_host("docker-style")
+    assert host.web_port == 8443
+    code, report, err = audit(host, tmp_path, "--https-port", "8443", "--http-port", "8000")
+    live = target(report)["probes"]["live"]
+    web = [e for e in live["tls"]["endpoints"] if e["service"] == "web HTTPS"]
+    assert [(e["port"], e["status"]) for e in web] == [(8443, "ok")]
+    assert web[0]["protocols"] and web[0]["certificate"]["hostname_match"] is True
+    assert live["http"]["https"]["port"] == 8443 and live["http"]["https"]["status"] == 200
+    assert live["http"]["plain"]["port"] == 8000
+    assert code == 1, err
+
+
 def test_expired_certificate(lab_host: Callable[..., LabHost], tmp_path: Path) -> None:
     code, report, err = audit(lab_host("expired-cert"), tmp_path)
     t = target(report)
