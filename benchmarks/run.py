@@ -54,6 +54,7 @@ class Run:
     code: int
     note: str = ""
     tree_mb: float = 0.0  # peak of the summed resident sets of the child and all its descendants (sampled)
+    machine_cpu: float = 0.0  # CPU seconds the whole machine spent meanwhile (/proc/stat): the tool + the lab
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Report:
 
 def timed(what: str, argv: list[str], *, cwd: Path | None = None, timeout: float = 900) -> Run:
     """Run argv as a fresh process; wall time, CPU and peak RSS from wait4()."""
+    busy_before = machine_busy()
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
                             start_new_session=True)
@@ -85,6 +87,7 @@ def timed(what: str, argv: list[str], *, cwd: Path | None = None, timeout: float
         tree_kb = max(tree_kb, tree_rss_kb(proc.pid))
         time.sleep(0.005)
     wall = time.monotonic() - start
+    machine = machine_busy() - busy_before
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode(errors="replace").strip().splitlines() if proc.stderr else []
     if proc.stderr:
@@ -92,7 +95,18 @@ def timed(what: str, argv: list[str], *, cwd: Path | None = None, timeout: float
     # wait4 reports the child itself; testssl.sh's work is in its own children, reaped by it
     return Run(what, round(wall, 3), round(usage.ru_utime + usage.ru_stime, 3), round(usage.ru_maxrss / 1024, 1),
                proc.returncode, err[-1][:160] if err and proc.returncode not in (0, 1, 3) else "",
-               round(max(tree_kb, usage.ru_maxrss) / 1024, 1))
+               round(max(tree_kb, usage.ru_maxrss) / 1024, 1), round(machine, 2))
+
+
+def machine_busy() -> float:
+    """CPU seconds spent by every process of the machine since boot (all cores, idle and iowait excluded).
+
+    The lab's hosts run on the same CPUs as the tool: over a run, this minus the tool's own CPU is what
+    the lab's daemons (sshd and the collector, nginx, prosody, coturn) and anything else took."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(x) for x in fields]
+    busy = sum(ticks[:8]) - ticks[3] - ticks[4]  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def tree_rss_kb(root: int) -> int:
@@ -276,14 +290,19 @@ def show(report: Report) -> None:
         print(f"SSH: {e['sessions']} sessions for {e['audits']} audits = {e['per_audit']} per audit; exec requests "
               f"{e['exec_requests']}; other session kinds: {e['other_sessions'] or 'none'}; commands: {e['commands']}")
     print("\n== fleets (one run, --max-hosts N; medians)")
-    print(f"{'fleet':18} {'wall s':>8} {'x one':>7} {'cpu s':>8} {'peak RSS MB':>12} {'tree MB':>8}  targets")
+    print(f"{'fleet':18} {'wall s':>8} {'x one':>7} {'cpu s':>8} {'machine s':>10} {'floor s':>8} "
+          f"{'peak RSS MB':>12} {'tree MB':>8}  targets")
     for key, runs in report.fleets.items():
         label, n = key.split(":")
         one = report.fleets.get(f"{label}:1")
         n = n.split("/")[0]
         ratio = med(runs, "wall") / med(one, "wall") if one else float("nan")
+        cores = os.cpu_count() or 1
         print(f"{label + ' x' + n:18} {med(runs, 'wall'):8.2f} {ratio:7.2f} {med(runs, 'cpu'):8.2f} "
+              f"{med(runs, 'machine_cpu'):10.2f} {med(runs, 'machine_cpu') / cores:8.2f} "
               f"{max(r.rss_mb for r in runs):12.1f} {max(r.tree_mb for r in runs):8.1f}  {runs[-1].note}")
+    print("machine s: CPU of the whole machine during the run (the tool and the lab's daemons on the same "
+          "CPUs); floor s: that spread over every core, the least wall time the run could take here")
     show_targets(report)
     print("\ntools: " + ", ".join(f"{k} {v}" for k, v in report.tools.items()))
 
