@@ -265,10 +265,11 @@ def med(runs: list[Run], attr: str) -> float:
 
 def show_single(title: str, single: dict[str, list[Run]]) -> None:
     print(f"\n== {title} (medians)")
-    print(f"{'tool':34} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'tree MB':>8} {'runs':>5}")
+    print(f"{'tool':34} {'wall s':>8} {'cpu s':>8} {'machine s':>10} {'peak RSS MB':>12} {'tree MB':>8} {'runs':>5}")
     for name, runs in single.items():
         if runs:
-            print(f"{name:34} {med(runs, 'wall'):8.2f} {med(runs, 'cpu'):8.2f} {med(runs, 'rss_mb'):12.1f} "
+            print(f"{name:34} {med(runs, 'wall'):8.2f} {med(runs, 'cpu'):8.2f} {med(runs, 'machine_cpu'):10.2f} "
+                  f"{med(runs, 'rss_mb'):12.1f} "
                   f"{med(runs, 'tree_mb'):8.1f} {len(runs):5}")
     audit = single.get("jitsi-audit (full audit)") or []
     sslyze = single.get("sslyze CLI (443 only)") or []
