@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auditor.model import Severity, Status
-from auditor.report.formats import EXTENSIONS, RENDERERS, RenderContext
+from auditor.report.formats import EXTENSIONS, RENDERERS, RenderContext, report_pieces
 from auditor.report.safe_text import safe
 
 # Everything else is imported where it is used: an audit starts its hosts' connections right after the
@@ -288,15 +288,7 @@ def audit_command(
     for kind, path in plan:
         color = None if (path is None and sys.stdout.isatty() and not no_color) else False
         ctx = RenderContext(prof, severity, code, color=color, demo_note=demo_note, gate=gate)
-        text = RENDERERS[kind](results, ctx)
-        if path is None:
-            sys.stdout.write(text)
-        else:
-            try:
-                path.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                _err(f"cannot write {path}: {exc.strerror}")
-                raise typer.Exit(EXIT_USAGE) from None
+        _write_report(path, report_pieces(kind, results, ctx))
     if evidence is not None:
         inputs = {"waivers": waivers, "declarations": declarations, "baseline": baseline}
         if Path(profile).suffix in (".yaml", ".yml") and Path(profile).is_file():
@@ -308,6 +300,26 @@ def audit_command(
             _err(str(exc))
             raise typer.Exit(EXIT_USAGE) from None
     raise typer.Exit(code)
+
+
+def _write_report(path: Path | None, pieces: Iterator[str]) -> None:
+    """Write a report to stdout or a file as its pieces come (JSON and SARIF target by target). The file
+    is opened once the first piece exists: a format rendered whole is then complete, as is the part of
+    a streamed one that does not depend on any target."""
+    first = next(pieces, "")
+    if path is None:
+        sys.stdout.write(first)
+        for piece in pieces:
+            sys.stdout.write(piece)
+        return
+    try:
+        with path.open("w", encoding="utf-8") as out:
+            out.write(first)
+            for piece in pieces:
+                out.write(piece)
+    except OSError as exc:
+        _err(f"cannot write {path}: {exc.strerror}")
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def _jobs(targets: list[str], inventories: list[Path], limits: list[str]) -> list[HostJob]:

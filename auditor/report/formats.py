@@ -1,12 +1,14 @@
 """The output formats: name → renderer, and file extension → format name.
 
 A renderer takes the run's results and returns the whole document as text. Add a format by adding
-an entry here; the CLI picks it up for --format and for -o FILE by extension.
+an entry here; the CLI picks it up for --format and for -o FILE by extension. The formats that hold
+one entry per target (JSON, SARIF) also write their text in pieces (`report_pieces`), target by
+target, so a fleet's report is never held whole in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,7 @@ class RenderContext:
 
 
 Renderer = Callable[[list["TargetResult"], RenderContext], str]
+Streamer = Callable[[list["TargetResult"], RenderContext], Iterator[str]]
 
 
 def _table(results: list[TargetResult], ctx: RenderContext) -> str:
@@ -55,10 +58,22 @@ def _json(results: list[TargetResult], ctx: RenderContext) -> str:
     return render_json(results, ctx.profile, ctx.fail_on.value, ctx.exit_code, ctx.gate)
 
 
+def _json_pieces(results: list[TargetResult], ctx: RenderContext) -> Iterator[str]:
+    from auditor.report.json_report import iter_json
+
+    return iter_json(results, ctx.profile, ctx.fail_on.value, ctx.exit_code, ctx.gate)
+
+
 def _sarif(results: list[TargetResult], ctx: RenderContext) -> str:
     from auditor.report.sarif import render_sarif
 
     return render_sarif(results, ctx)
+
+
+def _sarif_pieces(results: list[TargetResult], ctx: RenderContext) -> Iterator[str]:
+    from auditor.report.sarif import iter_sarif
+
+    return iter_sarif(results, ctx)
 
 
 def _junit(results: list[TargetResult], ctx: RenderContext) -> str:
@@ -94,6 +109,23 @@ RENDERERS: dict[str, Renderer] = {
     "markdown": _markdown,
     "csv": _csv,
 }
+STREAMERS: dict[str, Streamer] = {
+    "json": _json_pieces,
+    "sarif": _sarif_pieces,
+}
+
+
+def report_pieces(kind: str, results: list[TargetResult], ctx: RenderContext) -> Iterator[str]:
+    """The text of format `kind` in pieces whose concatenation is `RENDERERS[kind](results, ctx)`: target
+    by target for the formats in STREAMERS, else the whole text as one piece. Lazy: nothing is rendered
+    before the first piece is asked for."""
+    streamer = STREAMERS.get(kind)
+    if streamer is not None:
+        yield from streamer(results, ctx)
+    else:
+        yield RENDERERS[kind](results, ctx)
+
+
 EXTENSIONS: dict[str, str] = {
     ".json": "json",
     ".txt": "table",

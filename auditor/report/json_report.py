@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,8 +13,8 @@ from auditor.engine import TargetResult
 from auditor.facts import FACT_KEYS
 from auditor.gating.gate import GateReport, TargetGate
 from auditor.model import Evidence
-from auditor.report.json_model import SCHEMA_VERSION, ReportModel
-from auditor.report.jsontext import dumps_indented
+from auditor.report.json_model import SCHEMA_VERSION, ReportModel, TargetModel
+from auditor.report.jsontext import dumps_with_list, list_marker
 
 
 def _evidence(evs: tuple[Evidence, ...] | list[Evidence]) -> list[dict[str, Any]]:
@@ -116,14 +117,10 @@ def target_dict(result: TargetResult, gate: TargetGate | None = None) -> dict[st
     }
 
 
-def report_dict(
-    results: list[TargetResult],
-    profile: Profile,
-    fail_on: str,
-    exit_code: int,
-    gate: GateReport | None = None,
+def _envelope(
+    profile: Profile, fail_on: str, exit_code: int, gate: GateReport | None, targets: Any
 ) -> dict[str, Any]:
-    data = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "jitsi-audit", "version": __version__},
         "profile": {
@@ -136,14 +133,46 @@ def report_dict(
         "fail_on": fail_on,
         "exit_code": exit_code,
         **({"gate": gate.to_json()} if gate is not None else {}),
-        "targets": [target_dict(r, gate.target(i) if gate else None) for i, r in enumerate(results)],
+        "targets": targets,
     }
+
+
+def _validated(entry: dict[str, Any]) -> dict[str, Any]:
+    TargetModel.model_validate(entry)  # every entry matches the published schema (the model is dropped)
+    return entry
+
+
+def report_dict(
+    results: list[TargetResult],
+    profile: Profile,
+    fail_on: str,
+    exit_code: int,
+    gate: GateReport | None = None,
+) -> dict[str, Any]:
+    """The whole report as one value (tests; `iter_json` writes the same text without holding it)."""
+    targets = [target_dict(r, gate.target(i) if gate else None) for i, r in enumerate(results)]
+    data = _envelope(profile, fail_on, exit_code, gate, targets)
     ReportModel.model_validate(data)  # the report always matches its published schema
     return data
+
+
+def iter_json(
+    results: list[TargetResult], profile: Profile, fail_on: str, exit_code: int, gate: GateReport | None = None
+) -> Iterator[str]:
+    """The JSON report's text in pieces: the document around the targets, then each target's entry, built,
+    validated against the schema, serialised and released before the next one is built, so a fleet's
+    report never lives whole in memory (as values, as models or as one text). The text is
+    `json.dumps(report_dict(...), indent=2, ensure_ascii=False) + "\\n"`."""
+    head = _envelope(profile, fail_on, exit_code, gate, [])
+    ReportModel.model_validate(head)  # the document around the entries, its targets checked one by one
+    marker = list_marker()
+    head["targets"] = marker
+    entries = (_validated(target_dict(r, gate.target(i) if gate else None)) for i, r in enumerate(results))
+    yield from dumps_with_list(head, marker, entries)
+    yield "\n"
 
 
 def render_json(
     results: list[TargetResult], profile: Profile, fail_on: str, exit_code: int, gate: GateReport | None = None
 ) -> str:
-    data = report_dict(results, profile, fail_on, exit_code, gate)
-    return dumps_indented(data) + "\n"
+    return "".join(iter_json(results, profile, fail_on, exit_code, gate))

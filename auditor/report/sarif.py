@@ -20,14 +20,15 @@ Waived findings carry an external, accepted `suppression` with the justification
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
-from auditor.gating.gate import FindingGate, GateReport
+from auditor.gating.gate import FindingGate, GateReport, TargetGate
 from auditor.model import Evidence, Finding, Severity, Status
 from auditor.report.common import clean, gate_of, is_directory_audit, relative_path, sorted_findings
-from auditor.report.jsontext import dumps_indented
+from auditor.report.jsontext import dumps_with_list, list_marker
 
 if TYPE_CHECKING:
     from auditor.engine import TargetResult
@@ -187,10 +188,31 @@ def _result(
 
 
 def render_sarif(results: list[TargetResult], ctx: RenderContext) -> str:
-    return dumps_indented(sarif_dict(results, ctx)) + "\n"
+    return "".join(iter_sarif(results, ctx))
+
+
+def iter_sarif(results: list[TargetResult], ctx: RenderContext) -> Iterator[str]:
+    """The SARIF text in pieces: the run around its results, then the results target by target, each
+    target's built and serialised before the next one's, so a fleet's results never live whole in
+    memory. The text is `json.dumps(sarif_dict(...), indent=2, ensure_ascii=False) + "\\n"`."""
+    marker = list_marker()
+    document, target_results = _document(results, ctx, marker)
+    yield from dumps_with_list(document, marker, target_results())
+    yield "\n"
 
 
 def sarif_dict(results: list[TargetResult], ctx: RenderContext) -> dict[str, Any]:
+    marker = list_marker()
+    document, target_results = _document(results, ctx, marker)
+    document["runs"][0]["results"] = list(target_results())
+    return document
+
+
+def _document(
+    results: list[TargetResult], ctx: RenderContext, marker: str
+) -> tuple[dict[str, Any], Callable[[], Iterator[dict[str, Any]]]]:
+    """The SARIF document with `marker` in place of the run's results, and the results' generator (for
+    one target after another)."""
     gate = gate_of(results, ctx)
     rules: list[dict[str, Any]] = []
     rule_index: dict[str, int] = {}
@@ -212,37 +234,21 @@ def sarif_dict(results: list[TargetResult], ctx: RenderContext) -> dict[str, Any
                 "description": {"text": f"the directory audited: {clean(r.snapshot.root)}"},
             }
 
-    sarif_results: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
     for i, r in enumerate(results):
-        tg = gate.target(i)
-        loc = _Locator(r, base_ids.get(i))
         name = clean(r.target)
         if r.error:
             why = f"audit incomplete ({r.error_stage}): {clean(r.error)}"
             notifications.append(_note("error", f"{name}: {why}"))
         for note in r.notes:
             notifications.append(_note("warning", f"{name}: {clean(note)}"))
-        for f in sorted_findings(r.findings):
-            if f.status not in (Status.FAIL, Status.UNCLEAR):
-                continue
-            sarif_results.append(_result(f, tg.get(f.check_id), rule_index[f.check_id], loc, gate))
-        for fixed in tg.fixed:
-            entry: dict[str, Any] = {
-                "ruleId": fixed.check_id,
-                "kind": "pass",
-                "level": "none",
-                "message": {"text": f"fixed since the baseline: {clean(fixed.title)}"},
-                "locations": [loc.target_only()],
-                "baselineState": "absent",
-                "partialFingerprints": {FINGERPRINT_KEY: fingerprint(fixed.check_id, r.target, None)},
-                "properties": {"target": clean(r.target), "status": fixed.status_now or "not run"},
-            }
-            if fixed.check_id in rule_index:
-                entry["ruleIndex"] = rule_index[fixed.check_id]
-            sarif_results.append(entry)
-        for th in tg.thresholds_failed:
+        for th in gate.target(i).thresholds_failed:
             notifications.append(_note("error", f"{name}: minimum score not met: {th.describe()}"))
+
+    def target_results() -> Iterator[dict[str, Any]]:
+        for i, r in enumerate(results):
+            yield from _target_results(r, gate.target(i), _Locator(r, base_ids.get(i)), rule_index, gate)
+
     config_notes = [
         _note("warning", f"waiver expired on {w.expires.isoformat()} and no longer applies: "
                          f"{w.check_id} ({clean(w.source)})")
@@ -265,7 +271,7 @@ def sarif_dict(results: list[TargetResult], ctx: RenderContext) -> dict[str, Any
             }
         },
         "invocations": [invocation],
-        "results": sarif_results,
+        "results": marker,
         "columnKind": "unicodeCodePoints",
         "properties": {
             "profile": ctx.profile.name,
@@ -276,7 +282,30 @@ def sarif_dict(results: list[TargetResult], ctx: RenderContext) -> dict[str, Any
     }
     if original_bases:
         run["originalUriBaseIds"] = original_bases
-    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}, target_results
+
+
+def _target_results(
+    r: TargetResult, tg: TargetGate, loc: _Locator, rule_index: dict[str, int], gate: GateReport
+) -> Iterator[dict[str, Any]]:
+    """One target's results: its failed and unclear findings, then (with --baseline) the fixed ones."""
+    for f in sorted_findings(r.findings):
+        if f.status in (Status.FAIL, Status.UNCLEAR):
+            yield _result(f, tg.get(f.check_id), rule_index[f.check_id], loc, gate)
+    for fixed in tg.fixed:
+        entry: dict[str, Any] = {
+            "ruleId": fixed.check_id,
+            "kind": "pass",
+            "level": "none",
+            "message": {"text": f"fixed since the baseline: {clean(fixed.title)}"},
+            "locations": [loc.target_only()],
+            "baselineState": "absent",
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint(fixed.check_id, r.target, None)},
+            "properties": {"target": clean(r.target), "status": fixed.status_now or "not run"},
+        }
+        if fixed.check_id in rule_index:
+            entry["ruleIndex"] = rule_index[fixed.check_id]
+        yield entry
 
 
 def _note(level: str, text: str) -> dict[str, Any]:
