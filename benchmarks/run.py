@@ -55,6 +55,7 @@ class Run:
     note: str = ""
     tree_mb: float = 0.0  # peak of the summed resident sets of the child and all its descendants (sampled)
     machine_cpu: float = 0.0  # CPU seconds the whole machine spent meanwhile (/proc/stat): the tool + the lab
+    lab: dict[str, float] = field(default_factory=dict)  # lab daemons' CPU seconds meanwhile, by kind
 
 
 @dataclass
@@ -130,6 +131,45 @@ def tree_rss_kb(root: int) -> int:
         except (OSError, ValueError):
             continue
     return total
+
+
+def _proc_cpu(pid: int) -> tuple[float, list[int]]:
+    """utime+stime+cutime+cstime of `pid` (its reaped children included) and its live children."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks = sum(int(x) for x in fields[11:15])
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        return 0.0, []
+    return ticks / os.sysconf("SC_CLK_TCK"), children
+
+
+def lab_cpu(hosts: list[Any]) -> dict[str, float]:
+    """CPU seconds so far of each kind of lab daemon over `hosts`, their process trees included (sshd's
+    covers every audit session and the collector it ran, once reaped)."""
+    from tests.lab.model import LAB_DIR
+
+    kinds = {"jicofo": "stand-ins", "jvb": "stand-ins", "sshd": "sshd + collector"}
+    out: dict[str, float] = {}
+    for host in hosts:
+        try:
+            state = json.loads((LAB_DIR / host.name / "state.json").read_text())
+        except (OSError, ValueError):
+            continue
+        for daemon in state.get("daemons", []):
+            todo, seen, total = [int(daemon["pid"])], set(), 0.0
+            while todo:
+                pid = todo.pop()
+                if pid not in seen:
+                    seen.add(pid)
+                    cpu, children = _proc_cpu(pid)
+                    total += cpu
+                    todo += children
+            kind = kinds.get(daemon["name"], daemon["name"])
+            out[kind] = out.get(kind, 0.0) + total
+    return out
 
 
 def ensure_tools(install: bool) -> dict[str, str]:
@@ -251,7 +291,10 @@ def fleets(report: Report, label: str, hosts: list[Any], sizes: list[int], work:
         out = work / f"fleet-{label}-{n}.json"
         runs = []
         for _ in range(repeat):
+            before = lab_cpu(hosts[:n])
             run = timed(f"{n} hosts", audit_argv(inv, known, at_once, out))
+            after = lab_cpu(hosts[:n])
+            run.lab = {k: round(after[k] - before.get(k, 0.0), 2) for k in sorted(after)}
             data = json.loads(out.read_text())
             done = sum(1 for t in data["targets"] if t["complete"])
             run.note = f"{done}/{len(data['targets'])} complete, --max-hosts {at_once}"
@@ -302,6 +345,10 @@ def show(report: Report) -> None:
         print(f"{label + ' x' + n:18} {med(runs, 'wall'):8.2f} {ratio:7.2f} {med(runs, 'cpu'):8.2f} "
               f"{med(runs, 'machine_cpu'):10.2f} {med(runs, 'machine_cpu') / cores:8.2f} "
               f"{max(r.rss_mb for r in runs):12.1f} {max(r.tree_mb for r in runs):8.1f}  {runs[-1].note}")
+    for key, runs in report.fleets.items():
+        if runs[-1].lab:
+            print(f"  lab CPU during {key}: " + ", ".join(
+                f"{k} {statistics.median(r.lab.get(k, 0.0) for r in runs):.2f} s" for k in runs[-1].lab))
     print("machine s: CPU of the whole machine during the run (the tool and the lab's daemons on the same "
           "CPUs); floor s: that spread over every core, the least wall time the run could take here")
     show_targets(report)
