@@ -229,6 +229,14 @@ class View:
             return default, Evidence(Location(self.env.path), f"{name} not set (image default {default!r})")
         return entry.value, Evidence(Location(self.env.path, entry.line), f"{name}={_short(entry.value)}")
 
+    def docker_auth_type(self, default: str | None = "internal") -> tuple[str | None, Evidence | None]:
+        """Prosody's authentication in docker-jitsi-meet: PROSODY_AUTH_TYPE, which the image's template
+        prefers, else AUTH_TYPE (both as written; `default` when neither is set)."""
+        prosody_kind, where = self.env_get("PROSODY_AUTH_TYPE")
+        if prosody_kind:
+            return prosody_kind, where
+        return self.env_get("AUTH_TYPE", default)
+
     def env_flag(self, name: str, default: bool) -> tuple[bool, Evidence | None]:
         raw, evidence = self.env_get(name, "1" if default else "0")
         flag = _truthy(raw)
@@ -341,7 +349,7 @@ def fact_auth_main(v: View) -> Fact:
         enabled, e1 = v.env_flag("ENABLE_AUTH", False)
         if not enabled:
             return Fact("anonymous", [e for e in (e1,) if e], "docker ENABLE_AUTH off: jitsi-anonymous")
-        auth_type, e2 = v.env_get("AUTH_TYPE", "internal")
+        auth_type, e2 = v.docker_auth_type()
         evs = [e for e in (e1, e2) if e]
         kind = (auth_type or "internal").lower()
         if kind == "jwt":

@@ -51,11 +51,11 @@ def room_creation_restricted(ctx: AuditContext) -> CheckResult:
 
 def _main_provider(ctx: AuditContext) -> str | None:
     """The authentication provider as written: the main VirtualHost's `authentication`, else docker's
-    AUTH_TYPE (the two places the auth.main fact reads)."""
+    PROSODY_AUTH_TYPE or AUTH_TYPE (the places the auth.main fact reads)."""
     v = ctx.view
     if v.prosody is not None and v.main_host is not None:
         return v.auth_of(v.main_host)[0]
-    return v.env_get("AUTH_TYPE")[0] if v.env_ok else None
+    return v.docker_auth_type(None)[0] if v.env_ok else None
 
 
 @check(

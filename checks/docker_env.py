@@ -59,7 +59,7 @@ def auth_enabled(ctx: AuditContext) -> CheckResult:
     enabled, e1 = v.env_flag("ENABLE_AUTH", False)
     if not enabled:
         return CheckResult.failed("ENABLE_AUTH is off: anyone can create meetings", *evs(e1))
-    kind, e2 = v.env_get("AUTH_TYPE", "internal")
+    kind, e2 = v.docker_auth_type()
     guests, e3 = v.env_flag("ENABLE_GUESTS", False)
     return CheckResult.passed(
         f"authentication required ({kind}); guests {'may join after a host' if guests else 'cannot join'}", *evs(e1, e2, e3)

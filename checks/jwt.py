@@ -36,10 +36,10 @@ def _scope(ctx: AuditContext) -> list[str] | CheckResult | None:
         return hosts
     if v.env_ok:
         enabled, _ = v.env_flag("ENABLE_AUTH", False)
-        kind, where = v.env_get("AUTH_TYPE", "internal")
+        kind, where = v.docker_auth_type()
         if enabled and (kind or "").lower() == "jwt":
             return None
-        return CheckResult.not_applicable("docker AUTH_TYPE is not jwt", *evs(where))
+        return CheckResult.not_applicable("docker PROSODY_AUTH_TYPE/AUTH_TYPE is not jwt", *evs(where))
     return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
 
 

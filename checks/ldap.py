@@ -56,9 +56,9 @@ def _setup(ctx: AuditContext) -> LdapSetup | CheckResult:
         return _saslauthd(ctx)
     if v.env_ok:
         enabled, _ = v.env_flag("ENABLE_AUTH", False)
-        kind, where = v.env_get("AUTH_TYPE", "internal")
+        kind, where = v.docker_auth_type()
         if not (enabled and (kind or "").lower() == "ldap"):
-            return CheckResult.not_applicable("docker AUTH_TYPE is not ldap", *evs(where))
+            return CheckResult.not_applicable("docker PROSODY_AUTH_TYPE/AUTH_TYPE is not ldap", *evs(where))
         s = LdapSetup("docker")
         url, s.urls_ev = v.env_get("LDAP_URL")
         s.urls = (url or "").split()
@@ -192,7 +192,7 @@ def plain_auth_encrypted(ctx: AuditContext) -> CheckResult:
     if v.prosody is None:
         if v.env_ok:
             enabled, _ = v.env_flag("ENABLE_AUTH", False)
-            kind, where = v.env_get("AUTH_TYPE", "internal")
+            kind, where = v.docker_auth_type()
             if enabled and (kind or "").lower() == "ldap":
                 return CheckResult.failed(
                     "docker LDAP mode sets allow_unencrypted_plain_auth = true", *evs(where)

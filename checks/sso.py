@@ -60,9 +60,9 @@ def _sso_scope(ctx: AuditContext) -> tuple[str | None, Evidence | None] | CheckR
             return CheckResult.not_applicable("no token authentication: there is no SSO adapter to check")
     elif v.env_ok:
         enabled, _ = v.env_flag("ENABLE_AUTH", False)
-        kind, where = v.env_get("AUTH_TYPE", "internal")
+        kind, where = v.docker_auth_type()
         if not (enabled and (kind or "").lower() == "jwt"):
-            return CheckResult.not_applicable("docker AUTH_TYPE is not jwt: there is no SSO adapter", *evs(where))
+            return CheckResult.not_applicable("docker PROSODY_AUTH_TYPE/AUTH_TYPE is not jwt: there is no SSO adapter", *evs(where))
         url, url_ev = v.env_get("TOKEN_AUTH_URL")
         return url, url_ev
     else:

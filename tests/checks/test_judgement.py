@@ -122,12 +122,15 @@ def test_unknown_provider_is_unclear_and_named() -> None:
     assert PROSODY_SITE in {e.location.path for e in finding.evidence}
 
 
-def _docker(auth_type: str) -> Finding:
+def _docker(auth_type: str, prosody_auth_type: str | None = None, check: str = "auth.room_creation_restricted"
+            ) -> Finding:
     text = ENV_TEXT
     for line in [ln for ln in text.splitlines() if ln.startswith(("ENABLE_AUTH=", "AUTH_TYPE="))]:
         text = text.replace(line + "\n", "")
     env = text + f"ENABLE_AUTH=1\nAUTH_TYPE={auth_type}\n"
-    return findings(snapshot({ENV: env}))["auth.room_creation_restricted"]
+    if prosody_auth_type is not None:
+        env += f"PROSODY_AUTH_TYPE={prosody_auth_type}\n"
+    return findings(snapshot({ENV: env}))[check]
 
 
 @pytest.mark.parametrize(("auth_type", "status"), [("matrix", Status.PASS), ("internal", Status.PASS), ("saml", Status.UNCLEAR)])
@@ -136,3 +139,12 @@ def test_docker_auth_types(auth_type: str, status: Status) -> None:
     assert finding.status is status, finding.message
     if status is Status.UNCLEAR:
         assert '"saml"' in finding.message
+
+
+def test_docker_prosody_auth_type_wins_over_auth_type() -> None:
+    """docker-jitsi-meet's prosody template: PROSODY_AUTH_TYPE, default AUTH_TYPE."""
+    assert _docker("internal", "saml").status is Status.UNCLEAR  # prosody runs the unknown provider
+    assert _docker("saml", "internal").status is Status.PASS
+    assert _docker("internal", "jwt", "jwt.signing_keys").status is not Status.NOT_APPLICABLE
+    assert _docker("jwt", "internal", "jwt.signing_keys").status is Status.NOT_APPLICABLE
+    assert _docker("internal", "").status is Status.PASS  # set but empty: AUTH_TYPE applies
