@@ -141,10 +141,12 @@ def deadline(seconds: float, path: str) -> Iterator[None]:
             used = cpu() - cpu_start if cpu else wall
             if used > seconds or wall > seconds * WALL_FACTOR:
                 with lock:
-                    if not state["done"]:
-                        state["fired"] = True
-                        _raise_in_thread(thread_id, _Expired)
-                return
+                    if state["done"]:
+                        return
+                    state["fired"] = True
+                    _raise_in_thread(thread_id, _Expired)
+                # no return: raised again each poll until the body has ended, in case this one landed
+                # where it is swallowed (see below)
 
     watcher = threading.Thread(target=watch, name="parser-deadline", daemon=True)
     _deadline_state.active = True
@@ -158,6 +160,10 @@ def deadline(seconds: float, path: str) -> Iterator[None]:
             finished.set()
             if state["fired"]:
                 _raise_in_thread(thread_id, None)  # cancel the exception if not delivered yet
+        if state["fired"]:
+            # The budget was spent but the exception landed where it is swallowed (a gc callback, such as
+            # the one hypothesis installs, reports it as unraisable and goes on): still reject the input.
+            raise _Expired
     except _Expired:
         raise ConfigParseError(path, f"parsing took longer than {seconds:g} s; input rejected") from None
     finally:

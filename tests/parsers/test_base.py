@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -38,6 +39,31 @@ def test_deadline_interrupts_python_and_leaves_nothing_behind() -> None:
             sum(range(100))
     time.sleep(0.05)
     assert threading.active_count() < 5
+
+
+def test_deadline_rejects_even_when_its_exception_was_swallowed() -> None:
+    """The watcher's exception can land in code that swallows it (a gc callback reports it as
+    unraisable and the parse goes on): the spent budget still rejects the input when the body ends."""
+    with pytest.raises(ConfigParseError, match=r"longer than 0\.05 s"), deadline(0.05, "swallowed"):
+        end = time.process_time() + 0.4
+        while time.process_time() < end:
+            with contextlib.suppress(BaseException):  # what a gc callback does with it
+                sum(range(1000))
+
+
+def test_deadline_raises_again_after_a_swallowed_exception() -> None:
+    """Only the first delivery is swallowed: the next one stops the body within the budget."""
+    swallowed = []
+    with within(1.0), pytest.raises(ConfigParseError, match="longer than"), deadline(0.05, "once"):
+        end = time.process_time() + 3
+        while time.process_time() < end:
+            try:
+                sum(range(1000))
+            except BaseException:
+                if swallowed:
+                    raise
+                swallowed.append(True)
+    assert swallowed
 
 
 def test_nested_deadline_is_governed_by_the_outer_one() -> None:
