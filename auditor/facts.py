@@ -99,7 +99,8 @@ def ev(path: str, line: int | None = None, excerpt: str | None = None) -> Eviden
     return Evidence(Location(path, line), excerpt)
 
 
-def _truthy(value: Any) -> bool | None:
+def truthy(value: Any) -> bool | None:
+    """Lua/HOCON/env booleans as written: true, "true", 1, yes ... (None when it is not a boolean)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
@@ -239,7 +240,7 @@ class View:
 
     def env_flag(self, name: str, default: bool) -> tuple[bool, Evidence | None]:
         raw, evidence = self.env_get(name, "1" if default else "0")
-        flag = _truthy(raw)
+        flag = truthy(raw)
         return (default if flag is None else flag), evidence
 
     # HOCON -----------------------------------------------------------------------------------
@@ -340,7 +341,7 @@ def fact_auth_main(v: View) -> Fact:
         if name == "jwt":
             app_id = v.p_get(v.main_host, "app_id")
             allow_empty = v.p_get(v.main_host, "allow_empty_token")
-            empty_ok = allow_empty is not None and _truthy(allow_empty[0]) is True
+            empty_ok = allow_empty is not None and truthy(allow_empty[0]) is True
             if empty_ok and (app_id is None or not app_id[0]):
                 evs += [got[1] for got in (app_id, allow_empty) if got is not None]
                 return Fact("anonymous", evs, "token auth with no app_id and allow_empty_token = true")
@@ -422,7 +423,7 @@ def fact_secure_domain(v: View, main: str | None) -> Fact:
 def _jicofo_auth(v: View) -> tuple[bool, list[Evidence]] | None:
     got = v.hocon(v.dep.jicofo, "jicofo.authentication.enabled")
     if got is not None:
-        return _truthy(got[0]) is True, [got[1]]
+        return truthy(got[0]) is True, [got[1]]
     props = v.dep.first(Role.JICOFO_PROPERTIES)
     if props is not None and props.value is not None:
         entry = props.value.get("org.jitsi.jicofo.auth.URL")
@@ -687,7 +688,7 @@ def fact_c2s_encryption(v: View) -> Fact:
     if v.prosody is not None and v.main_host is not None:
         got = v.p_get(v.main_host, "c2s_require_encryption")
         if got is not None:
-            flag = _truthy(got[0])
+            flag = truthy(got[0])
             return Fact(flag, [got[1]])
         version = _prosody_version(v)
         if version is None:
@@ -809,7 +810,7 @@ def fact_jvb_rest_public(v: View) -> Fact:
         rest = v.hocon(jvb, "videobridge.apis.rest.enabled")
         host = v.hocon(jvb, "videobridge.http-servers.private.host")
         evs += [x[1] for x in (rest, host) if x]
-        rest_on = rest is not None and _truthy(rest[0]) is True
+        rest_on = rest is not None and truthy(rest[0]) is True
         legacy = _legacy_rest(v)
         if legacy:
             rest_on = True

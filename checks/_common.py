@@ -23,21 +23,6 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost", "[::1]", "127.0.1.1"}
 TOKEN_AUTH = {"token", "hybrid_matrix_token"}
 
 
-def truthy(value: Any) -> bool | None:
-    """Lua/HOCON/env booleans as written: true, "true", 1, yes ... (None when it is not a boolean)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        low = value.strip().strip("\"'").lower()
-        if low in ("1", "true", "yes", "on", "y"):
-            return True
-        if low in ("0", "false", "no", "off", "n", ""):
-            return False
-    return None
-
-
 def short(value: Any, limit: int = 80) -> str:
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text.split())

@@ -8,10 +8,11 @@ from typing import Any
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
+from auditor.facts import truthy
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.base import Location
 from auditor.registry import check
-from checks._common import ev, evs, short, truthy
+from checks._common import ev, evs, short
 
 JIBRI_REF = "https://github.com/jitsi/jibri/blob/master/src/main/resources/reference.conf"
 DEFAULT_DIR = "/tmp/recordings"

@@ -6,10 +6,11 @@ import re
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
+from auditor.facts import truthy
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Severity
 from auditor.registry import check
-from checks._common import ev, evs, is_loopback, parsed, short, truthy, why_missing
+from checks._common import ev, evs, is_loopback, parsed, short, why_missing
 
 JICOFO_REF = "https://github.com/jitsi/jicofo/blob/master/jicofo-common/src/main/resources/reference.conf"
 JICOFO_REST_LOOPBACK_BUILD = 1138  # jicofo 1.0-1138 (stable 10314, 2025-06): REST host 0.0.0.0 -> 127.0.0.1

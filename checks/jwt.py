@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from auditor.context import AuditContext
-from auditor.facts import View
+from auditor.facts import View, truthy
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import CheckFn, check
 from checks._common import (
@@ -18,7 +18,6 @@ from checks._common import (
     secret_verdict,
     section_ev,
     token_hosts,
-    truthy,
     why_missing,
 )
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import ANONYMOUS_AUTH
+from auditor.facts import ANONYMOUS_AUTH, truthy
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
-from checks._common import complete_prosody, ev, evs, file_error, parsed, secret_verdict, short, truthy, why_missing
+from checks._common import complete_prosody, ev, evs, file_error, parsed, secret_verdict, short, why_missing
 
 HANDBOOK_LDAP = "https://jitsi.github.io/handbook/docs/devops-guide/ldap-authentication"
 SASLAUTHD = "https://github.com/cyrusimap/cyrus-sasl/blob/master/saslauthd/LDAP_SASLAUTHD"

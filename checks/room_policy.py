@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import ANONYMOUS_AUTH
+from auditor.facts import ANONYMOUS_AUTH, truthy
 from auditor.model import CheckResult, Severity
 from auditor.registry import check
 from checks._common import (
@@ -16,7 +16,6 @@ from checks._common import (
     parsed,
     section_ev,
     short,
-    truthy,
     why_missing,
 )
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import is_third_party_host, stun_host
+from auditor.facts import is_third_party_host, stun_host, truthy
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
-from checks._common import ev, evs, is_loopback, parsed, short, truthy, why_missing
+from checks._common import ev, evs, is_loopback, parsed, short, why_missing
 
 JVB_REF = "https://github.com/jitsi/jitsi-videobridge/blob/master/jvb/src/main/resources/reference.conf"
 JVB_REST = "https://github.com/jitsi/jitsi-videobridge/blob/master/doc/rest.md"
