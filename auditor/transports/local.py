@@ -3,8 +3,9 @@
 `collect_local_dir(root)`: walk a directory (a config repository, a docker CONFIG volume, a copy of
 a host's root) into a Snapshot. Keys are the path relative to `root` with a leading "/"
 (`root/etc/prosody/x` → `/etc/prosody/x`, `root/web/config.js` → `/web/config.js`). Symlinks are
-followed only when they resolve inside `root` (to a regular file); loops and links leading outside
-are `not_regular`. Private keys are recorded with metadata only, as on remote hosts.
+resolved with `root` taken as `/` first (a `cp -a` copy of a host keeps Debian's absolute links),
+then as the auditor's machine resolves them, and followed only to a regular file inside `root`;
+loops and links leading outside are `not_regular`. Private keys are recorded with metadata only, as on remote hosts.
 
 `collect_local_host()`: the `local://` target: runs the same collector script as SSH audits, as
 the current user, and decodes its stream.
@@ -133,7 +134,12 @@ class _Walker:
         if is_link:
             try:
                 link_target = os.fsencode(os.readlink(path)).decode("utf-8", "backslashreplace")
-                real = os.path.realpath(path, strict=True)
+                try:
+                    real = resolve_in_root(str(self.root), rel) or ""
+                except FileNotFoundError:
+                    real = ""
+                if not real:  # missing below the root, or a `..` above it: as the auditor's machine sees it
+                    real = os.path.realpath(path, strict=True)
             except FileNotFoundError:
                 self._add(
                     rel, ItemStatus.MISSING, link_target=link_target, error=plan.REASONS["dangling_link"]
@@ -211,6 +217,37 @@ class _Walker:
             return None if len(data) > self.limits.file_cap else data
         finally:
             os.close(fd)
+
+
+def resolve_in_root(root: str, rel: str, max_links: int = 40) -> str | None:
+    """The file `rel` names below `root` when `root` is taken as `/`, as on the host it was copied from:
+    an absolute symlink (Debian's /etc/prosody/certs/* -> /etc/jitsi/meet/*) starts again at `root`.
+    None when a `..` climbs above `root`. Raises FileNotFoundError for a missing component (then the
+    link as the auditor's machine resolves it is tried, which must still stay below `root`), and
+    OSError (ELOOP) after `max_links` links. The result is below `root` and not itself a symlink."""
+    todo = [c for c in rel.split("/") if c not in ("", ".")]
+    done: list[str] = []
+    links = 0
+    while todo:
+        part = todo.pop(0)
+        if part == "..":
+            if not done:
+                return None
+            done.pop()
+            continue
+        candidate = os.path.join(root, *done, part)
+        st = os.lstat(candidate)
+        if not stat.S_ISLNK(st.st_mode):
+            done.append(part)
+            continue
+        links += 1
+        if links > max_links:
+            raise OSError(errno.ELOOP, "too many levels of symbolic links", candidate)
+        target = os.readlink(candidate)
+        if target.startswith("/"):
+            done = []
+        todo = [c for c in target.split("/") if c not in ("", ".")] + todo
+    return os.path.join(root, *done)
 
 
 def collect_local_dir(root: Path, limits: DirLimits | None = None) -> Snapshot:

@@ -46,6 +46,42 @@ def test_links_loops_and_special_files(host_tree: HostTree) -> None:
     assert snap.items["/etc/nginx/conf.d/fifo.conf"].status is ItemStatus.NOT_REGULAR  # and no hang
 
 
+def test_host_copy_absolute_links_resolve_inside_the_copy(tmp_path: Path) -> None:
+    """A `cp -a` copy of a Debian host keeps absolute links (/etc/prosody/certs/x.crt ->
+    /etc/jitsi/meet/x.crt): they name the copy's files, never the auditor machine's."""
+    root, outside = tmp_path / "host", tmp_path / "outside"
+    cert, _ = make_cert_and_key("meet.example.org")
+    write(root, "etc/jitsi/meet/meet.example.org.crt", cert)
+    write(root, "etc/nginx/sites-available/meet.conf", "server { listen 443 ssl; }\n")
+    write(outside, "secret.conf", "CANARY-outside-the-copy\n")
+    links = {
+        "etc/prosody/certs/meet.example.org.crt": "/etc/jitsi/meet/meet.example.org.crt",
+        "etc/nginx/sites-enabled/meet.conf": "/etc/nginx/sites-available/meet.conf",
+        "etc/alt/meet.crt": "/etc/prosody/certs/../../jitsi/meet/meet.example.org.crt",  # link, then ..
+        "etc/alt/dir": "/etc/jitsi",  # a directory link used as a path component below
+        "etc/alt/climb.conf": "../../../outside/secret.conf",  # a `..` above the root
+        "etc/alt/machine.conf": str(outside / "secret.conf"),  # absolute, only on the auditor's machine
+        "etc/alt/self.conf": str(root / "etc/nginx/sites-available/meet.conf"),  # into the copy, as a path
+        "etc/alt/gone.conf": "/etc/nowhere.conf",
+        "etc/alt/loop.conf": "/etc/alt/loop.conf",
+    }
+    for link, target in links.items():
+        (root / link).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, root / link)
+    os.symlink("/etc/alt/dir/meet/meet.example.org.crt", root / "etc/alt/via-dir.crt")
+    snap = collect_local_dir(root)
+    for key in ("/etc/prosody/certs/meet.example.org.crt", "/etc/alt/meet.crt", "/etc/alt/via-dir.crt"):
+        assert snap.items[key].ok and snap.items[key].content == cert, key
+    assert snap.items["/etc/nginx/sites-enabled/meet.conf"].content == b"server { listen 443 ssl; }\n"
+    assert snap.items["/etc/alt/self.conf"].ok  # a repository linking to itself by its real path
+    for key in ("/etc/alt/climb.conf", "/etc/alt/machine.conf"):
+        assert snap.items[key].status is ItemStatus.NOT_REGULAR, key
+        assert snap.items[key].error == plan.REASONS["symlink_outside"]
+    assert snap.items["/etc/alt/gone.conf"].status is ItemStatus.MISSING
+    assert "loop" in (snap.items["/etc/alt/loop.conf"].error or "")
+    assert all(b"CANARY" not in (item.content or b"") for item in snap.items.values())
+
+
 def test_docker_config_volume_keys(tmp_path: Path) -> None:
     cert, _ = make_cert_and_key("meet.jitsi")
     write(tmp_path, "web/config.js", "config.p2p = {};\n")
