@@ -70,19 +70,8 @@ def minor_advisories(ctx: AuditContext) -> CheckResult:
     references=("https://prosody.im/security/",),
 )
 def prosody_version(ctx: AuditContext) -> CheckResult:
-    got = _load()
-    if isinstance(got, CheckResult):
-        return got
-    inv = deployment_inventory(ctx.deployment)
-    prosody = [i for i in inv.installed if i.component == "prosody"]
-    if not prosody:
-        return CheckResult.unclear(
-            "the Prosody version is not in the evidence: "
-            + (_no_evidence(inv) if not inv.installed else "no prosody package, `prosodyctl about` or prosody image")
-        )
-    scoped = Inventory(prosody, inv.notes, inv.dpkg_collected, inv.docker)
-    matches = match_inventory(scoped, got.data)
-    return _judge(matches, prosody, got, "Prosody advisory", lambda m: True, _env_evidence(ctx, prosody))
+    return _component(ctx, "prosody", "Prosody", "no prosody package, `prosodyctl about` or prosody image",
+                      "Prosody advisory", lambda m: True)
 
 
 @check(
@@ -98,20 +87,8 @@ def prosody_version(ctx: AuditContext) -> CheckResult:
     references=("JSA-2022-0001", "JSA-2022-0004", "https://github.com/jitsi/security-advisories"),
 )
 def e2ee_fixes(ctx: AuditContext) -> CheckResult:
-    got = _load()
-    if isinstance(got, CheckResult):
-        return got
-    inv = deployment_inventory(ctx.deployment)
-    meet = [i for i in inv.installed if i.component == "jitsi-meet"]
-    if not meet:
-        return CheckResult.unclear(
-            "the Jitsi Meet version is not in the evidence: "
-            + (_no_evidence(inv) if not inv.installed else "no jitsi-meet package and no jitsi/web image")
-        )
-    scoped = Inventory(meet, inv.notes, inv.dpkg_collected, inv.docker)
-    matches = match_inventory(scoped, got.data)
-    keep: Callable[[Match], bool] = lambda m: "e2ee-review" in m.advisory.tags  # noqa: E731
-    return _judge(matches, meet, got, "E2EE-review advisory", keep, _env_evidence(ctx, meet))
+    return _component(ctx, "jitsi-meet", "Jitsi Meet", "no jitsi-meet package and no jitsi/web image",
+                      "E2EE-review advisory", lambda m: "e2ee-review" in m.advisory.tags)
 
 
 # -- shared ----------------------------------------------------------------------------------
@@ -134,6 +111,23 @@ def _band(ctx: AuditContext, band: set[str], label: str) -> CheckResult:
     matches = match_inventory(inv, got.data)
     keep: Callable[[Match], bool] = lambda m: m.advisory.severity in band  # noqa: E731
     return _judge(matches, inv.installed, got, f"{label} advisory", keep, _env_evidence(ctx, inv.installed))
+
+
+def _component(ctx: AuditContext, component: str, name: str, absent: str, label: str,
+               keep: Callable[[Match], bool]) -> CheckResult:
+    """The advisories `keep` selects for one component's installed versions (`absent`: why none is known
+    when other components are)."""
+    got = _load()
+    if isinstance(got, CheckResult):
+        return got
+    inv = deployment_inventory(ctx.deployment)
+    installed = [i for i in inv.installed if i.component == component]
+    if not installed:
+        return CheckResult.unclear(
+            f"the {name} version is not in the evidence: " + (_no_evidence(inv) if not inv.installed else absent)
+        )
+    scoped = Inventory(installed, inv.notes, inv.dpkg_collected, inv.docker)
+    return _judge(match_inventory(scoped, got.data), installed, got, label, keep, _env_evidence(ctx, installed))
 
 
 def _judge(
