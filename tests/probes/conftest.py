@@ -7,8 +7,26 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.lab import LabHost
 from tests.probes.loopback import Handler, Server
 from tests.probes.servers import ProbeLab, start_probe_lab
+
+HostFactory = Callable[[str], LabHost]
+
+
+def lab_hosts_fixture(prefix: str) -> Callable[[], Iterator[HostFactory]]:
+    """A module-scoped `lab_hosts` fixture: lab hosts by variant, named `<prefix>-<variant>`, started on
+    first use and stopped when the module ends (assign it to `lab_hosts` in the test module)."""
+
+    @pytest.fixture(scope="module")
+    def lab_hosts() -> Iterator[HostFactory]:
+        from tests.integration.conftest import LabPool
+
+        pool = LabPool(os.environ.get("PYTEST_XDIST_WORKER", "master"))
+        yield lambda variant: pool.get(variant, f"{prefix}-{variant}")
+        pool.close()
+
+    return lab_hosts
 
 
 @pytest.fixture(scope="session")

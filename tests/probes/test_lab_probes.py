@@ -6,9 +6,7 @@ The hosts are this module's own ("p-<variant>"), started once and stopped at the
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -17,19 +15,13 @@ import pytest
 
 from auditor.probes import LIVE_KEY, ProbeOptions, ProbeResults, ProbeTarget, run_probes
 from tests.lab import LabHost
+from tests.probes.conftest import HostFactory, lab_hosts_fixture
 
 pytestmark = [pytest.mark.lab, pytest.mark.filterwarnings("ignore:Parsed a serial number")]
 
-HostFactory = Callable[[str], LabHost]
 
 
-@pytest.fixture(scope="module")
-def lab_hosts() -> Iterator[HostFactory]:
-    from tests.integration.conftest import LabPool
-
-    pool = LabPool(os.environ.get("PYTEST_XDIST_WORKER", "master"))
-    yield lambda variant: pool.get(variant, f"p-{variant}")
-    pool.close()
+lab_hosts = lab_hosts_fixture("p")
 
 
 def target(host: LabHost, intrusive: bool = False) -> ProbeTarget:

@@ -23,7 +23,8 @@ from auditor.probes.tls_curves import candidates, eliminate_curves
 from auditor.probes.tls_pool import POOL
 from auditor.probes.tls_scan import run_scan
 from tests.lab import LabHost
-from tests.probes.test_tls_elimination_lab import Connections, HostFactory, lab_hosts
+from tests.probes.conftest import HostFactory
+from tests.probes.test_tls_elimination_lab import Connections, lab_hosts
 
 pytestmark = [pytest.mark.lab, pytest.mark.filterwarnings("ignore:Parsed a serial number")]
 __all__ = ["lab_hosts"]  # the module-scoped fixture, used here by name

@@ -4,9 +4,7 @@ rejected suites, in far fewer connections."""
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -19,19 +17,12 @@ from auditor.probes.tls import endpoint_from_result, scan_request
 from auditor.probes.tls_pool import POOL
 from auditor.probes.tls_scan import SUITE_COMMANDS, run_scan
 from auditor.probes.tls_suites import eliminate
-from tests.lab import LabHost
+from tests.probes.conftest import HostFactory, lab_hosts_fixture
 
 pytestmark = [pytest.mark.lab, pytest.mark.filterwarnings("ignore:Parsed a serial number")]
-HostFactory = Callable[[str], LabHost]
 
 
-@pytest.fixture(scope="module")
-def lab_hosts() -> Iterator[HostFactory]:
-    from tests.integration.conftest import LabPool
-
-    pool = LabPool(os.environ.get("PYTEST_XDIST_WORKER", "master"))
-    yield lambda variant: pool.get(variant, f"tls-e-{variant}")
-    pool.close()
+lab_hosts = lab_hosts_fixture("tls-e")
 
 
 class Connections:
