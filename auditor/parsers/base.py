@@ -116,6 +116,24 @@ def _thread_cpu_clock(thread_id: int) -> Callable[[], float] | None:
     return lambda: time.clock_gettime(clock)
 
 
+def _stop_watcher(lock: threading.Lock, state: dict[str, bool], finished: threading.Event, thread_id: int) -> None:
+    """Mark the body done so the watcher raises no more, and cancel an exception not delivered yet.
+    The watcher raises again each poll until `done`, so one of its exceptions may land between the
+    body's end and here, or in here: callers call this again on the way out, and here it is retried
+    (the next one is a whole poll away, this takes microseconds); else the watcher would go on raising
+    into this thread's later code. Idempotent."""
+    while True:
+        try:
+            with lock:
+                state["done"] = True
+            finished.set()
+            if state["fired"]:
+                _raise_in_thread(thread_id, None)
+            return
+        except _Expired:
+            continue
+
+
 @contextmanager
 def deadline(seconds: float, path: str) -> Iterator[None]:
     """Abort the enclosed pure-Python parsing with ConfigParseError once it has used `seconds` of CPU
@@ -155,16 +173,13 @@ def deadline(seconds: float, path: str) -> Iterator[None]:
             watcher.start()
             yield
         finally:
-            with lock:
-                state["done"] = True
-            finished.set()
-            if state["fired"]:
-                _raise_in_thread(thread_id, None)  # cancel the exception if not delivered yet
+            _stop_watcher(lock, state, finished, thread_id)
         if state["fired"]:
             # The budget was spent but the exception landed where it is swallowed (a gc callback, such as
             # the one hypothesis installs, reports it as unraisable and goes on): still reject the input.
             raise _Expired
     except _Expired:
+        _stop_watcher(lock, state, finished, thread_id)  # if the exception landed before the inner finally
         raise ConfigParseError(path, f"parsing took longer than {seconds:g} s; input rejected") from None
     finally:
         _deadline_state.active = False

@@ -49,6 +49,10 @@ def test_deadline_rejects_even_when_its_exception_was_swallowed() -> None:
         while time.process_time() < end:
             with contextlib.suppress(BaseException):  # what a gc callback does with it
                 sum(range(1000))
+    end = time.monotonic() + 0.1  # nothing more arrives once the deadline has ended (its watcher stopped)
+    while time.monotonic() < end:
+        sum(range(1000))
+    assert not any(t.name == "parser-deadline" for t in threading.enumerate())
 
 
 def test_deadline_raises_again_after_a_swallowed_exception() -> None:
