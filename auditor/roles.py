@@ -21,9 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from auditor.deployment import Deployment
 from auditor.discovery import Role
+
+if TYPE_CHECKING:  # the inventory needs the role names before any host is contacted, not the parsers
+    from auditor.deployment import Deployment
 
 WEB, PROSODY, JICOFO, JVB, JIBRI, COTURN, JIGASI = "web", "prosody", "jicofo", "jvb", "jibri", "coturn", "jigasi"
 ROLES: tuple[str, ...] = (WEB, PROSODY, JICOFO, JVB, JIBRI, COTURN, JIGASI)
