@@ -136,12 +136,17 @@ def run_probes(target: ProbeTarget, options: ProbeOptions | None = None,
 
     def tls_later() -> tuple[list[int], float, int]:
         """The TLS ports after the web front's, once the exposure probe's TCP part has answered."""
-        from auditor.probes.tls import s2s_read_timeout
+        from auditor.probes.tls import S2S_READ_TIMEOUT, s2s_read_timeout
 
         exposure_known.wait(options.exposure_timeout + GRACE)
-        s2s = exposure.get(5269) if exposure is not None else None
-        s2s_timeout = s2s_read_timeout(s2s.seconds if s2s is not None and s2s.state == "open" else None)
-        return _tls_ports(target, exposure)[1:], s2s_timeout, tls_budget
+        try:
+            s2s = exposure.get(5269) if exposure is not None else None
+            s2s_timeout = s2s_read_timeout(s2s.seconds if s2s is not None and s2s.state == "open" else None)
+            return _tls_ports(target, exposure)[1:], s2s_timeout, tls_budget
+        except Exception as exc:  # a bug here must not leave the other TLS ports silently unscanned
+            notes.append(f"tls: the exposure result could not choose the TLS ports ({type(exc).__name__}): "
+                         "every known TLS port was tried")
+            return _tls_ports(target, None)[1:], S2S_READ_TIMEOUT, tls_budget
 
     def tls_lane() -> None:
         importing.join()

@@ -172,3 +172,22 @@ def test_probes_can_run_alone(probe_lab: ProbeLab, probes: tuple[str, ...]) -> N
                      ProbeOptions(connect_timeout=1.0, io_timeout=3.0, probes=probes))
     assert [r.name for r in res.runs] == list(probes)
     assert all(r.status == "ok" for r in res.runs)
+
+
+def test_a_failure_choosing_the_later_tls_ports_still_scans_them(probe_lab: ProbeLab,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ports after the web front's follow the exposure result; a bug there must not leave them out."""
+    import auditor.probes.tls as tls
+
+    def broken(_answered_in: float | None) -> float:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tls, "s2s_read_timeout", broken)
+    host = probe_lab.weak
+    res = run_probes(ProbeTarget(host.domain, host.address, ca_bundle=host.ca), FAST)
+    assert res.tls is not None
+    second = res.tls.get(5281)
+    assert second is not None and second.scanned and "TLSv1.0" in second.protocols
+    assert {e.port for e in res.tls.endpoints} >= {443, 5222, 5269, 5281}
+    assert any(n.startswith("tls: the exposure result could not choose the TLS ports (RuntimeError)")
+               for n in res.notes)
