@@ -183,6 +183,10 @@ def audit_command(
     list_checks: Annotated[bool, typer.Option("--list-checks", help="list the checks and exit")] = False,
     no_color: Annotated[bool, typer.Option(help="no colours in the terminal report")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=lambda on: _print_version() if on else None,
+                           help="print the version and exit")
+    ] = False,
 ) -> None:
     from auditor.criteria import ProfileError, load_declarations, load_profile
     from auditor.gating import BaselineError, ThresholdError, WaiverError, evaluate, load_waivers
@@ -576,9 +580,15 @@ def collector_command(
 
 @sub.command("version", help="Print the version.")
 def version_command() -> None:
+    _print_version(exit_now=False)
+
+
+def _print_version(exit_now: bool = True) -> None:
     from auditor import __version__
 
     sys.stdout.write(f"jitsi-audit {__version__}\n")
+    if exit_now:  # `--version` stops before anything else on the command line is looked at
+        raise typer.Exit(0)
 
 
 @sub.command(

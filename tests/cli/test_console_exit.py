@@ -78,6 +78,8 @@ def test_reports_stdout_and_bundle_complete(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["--root", "DEMO", "--fail-on", "nonsense"], 2, "--fail-on must be one of"),
     (["version"], 0, "jitsi-audit "),
+    (["--version"], 0, "jitsi-audit "),
+    (["--version", "--root", "/nonexistent", "--fail-on", "nonsense"], 0, "jitsi-audit "),
 ])
 def test_exit_status_and_messages(tmp_path: Path, args: list[str], code: int, message: str) -> None:
     run = _console(*(str(DEMO) if a == "DEMO" else a for a in args), cwd=tmp_path)
