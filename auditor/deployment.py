@@ -53,6 +53,15 @@ class Deployment:
     parsed: dict[Role, list[ParsedFile[Any]]] = field(default_factory=dict)
     prosody: EffectiveProsody | None = None
     prosody_error: str | None = None
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: str, build: Callable[[Deployment], T]) -> T:
+        """What `build` computes from this deployment, once per deployment however many checks ask (the
+        advisory checks' version inventory): the deployment need not know what is derived from it."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        value: T = self._derived[key]
+        return value
 
     # -- access helpers ------------------------------------------------------------------------
     def of(self, role: Role, *, active_only: bool = True) -> list[ParsedFile[Any]]:

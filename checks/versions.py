@@ -94,6 +94,11 @@ def e2ee_fixes(ctx: AuditContext) -> CheckResult:
 # -- shared ----------------------------------------------------------------------------------
 
 
+def _inventory(ctx: AuditContext) -> Inventory:
+    """The deployment's installed versions, built once for every advisory check of the host."""
+    return ctx.deployment.derived("advisories.inventory", deployment_inventory)
+
+
 def _load() -> ActiveData | CheckResult:
     try:
         return active_data()
@@ -105,7 +110,7 @@ def _band(ctx: AuditContext, band: set[str], label: str) -> CheckResult:
     got = _load()
     if isinstance(got, CheckResult):
         return got
-    inv = deployment_inventory(ctx.deployment)
+    inv = _inventory(ctx)
     if not inv.installed:
         return CheckResult.unclear(_no_evidence(inv))
     matches = match_inventory(inv, got.data)
@@ -120,7 +125,7 @@ def _component(ctx: AuditContext, component: str, name: str, absent: str, label:
     got = _load()
     if isinstance(got, CheckResult):
         return got
-    inv = deployment_inventory(ctx.deployment)
+    inv = _inventory(ctx)
     installed = [i for i in inv.installed if i.component == component]
     if not installed:
         return CheckResult.unclear(

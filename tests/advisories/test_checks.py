@@ -178,3 +178,21 @@ def test_unusable_advisory_data_makes_the_checks_unclear(monkeypatch: pytest.Mon
     result = _audit(snapshot(dpkg_output=CURRENT))
     status, message, _ = _finding(result, "vuln.known_advisories")
     assert status is Status.UNCLEAR and "advisory data is unusable" in message
+
+
+def test_the_version_inventory_is_built_once_per_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import checks.versions as versions
+    from auditor.advisories.matching import Inventory, deployment_inventory
+    from auditor.deployment import Deployment
+
+    built: list[Deployment] = []
+
+    def counting(dep: Deployment) -> Inventory:
+        built.append(dep)
+        return deployment_inventory(dep)
+
+    monkeypatch.setattr(versions, "deployment_inventory", counting)
+    first, second = _audit(snapshot(dpkg_output=HOST_2020)), _audit(snapshot(dpkg_output=CURRENT))
+    assert len(built) == 2 and built[0] is not built[1], "one inventory per deployment, for all four checks"
+    assert _status(first)["vuln.known_advisories"] is Status.FAIL
+    assert _status(second)["vuln.known_advisories"] is Status.PASS
