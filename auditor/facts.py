@@ -61,6 +61,7 @@ _KNOWN_THIRD_PARTY_HOSTS = re.compile(
     r"(?:^|\.)(?:jitsi\.net|jitsi\.org|8x8\.vc|google\.com|l\.google\.com|twilio\.com)$"
 )
 WEAK_PROTOCOLS = {"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"}
+NGINX_PACKAGES = ("nginx", "nginx-full", "nginx-extras", "nginx-light", "nginx-core", "openresty")
 _WEAK_CIPHER_RE = re.compile(r"RC4|3DES|DES-CBC3|DES-CBC-|EXP|NULL|MD5|ADH|AECDH|anon|IDEA|SEED|PSK", re.I)
 _WEAK_CIPHER_TOKENS = {
     "ALL",
@@ -141,6 +142,18 @@ class View:
         if Role.PROSODY_MAIN in roles and self.prosody is not None and not self.prosody.complete:
             return "part of the prosody configuration named by an Include could not be read or parsed"
         return None
+
+    def apache_front(self) -> Evidence | None:
+        """The dpkg line of apache2 when Apache, not nginx, is the web front (jitsi-meet-web-config also
+        supports Apache): its configuration is not read, so the nginx-based facts say so instead of
+        "no nginx configuration"."""
+        packages = self.dep.packages
+        if "apache2" not in packages or self.dep.nginx is not None or any(p in packages for p in NGINX_PACKAGES):
+            return None
+        item = self.dep.snapshot.command("dpkg-query")
+        text = item.text() if item is not None and item.ok else ""
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith("apache2\t")), None)
+        return Evidence(Location("cmd:dpkg-query", line), f"apache2 {packages['apache2']}"[:120])
 
     def unreadable_paths(self) -> list[str]:
         """Discovered configuration files whose content was not collected (permission, size)."""
@@ -363,6 +376,17 @@ def fact_auth_main(v: View) -> Fact:
             return Fact("jwt", evs)
         return Fact({"internal": "internal_hashed", "ldap": "ldap"}.get(kind, "other"), evs)
     return Fact(None, [], _why_missing(v, "prosody configuration"))
+
+
+APACHE_NOTE = ("the web front is Apache, whose configuration jitsi-audit does not read (the live probes judge "
+               "its TLS and headers from outside)")
+
+
+def _web_front_missing(v: View) -> str:
+    """Why the nginx TLS server block is not there: Apache is the front, or the usual reasons."""
+    if v.apache_front() is not None:
+        return APACHE_NOTE
+    return _why_missing(v, "nginx TLS server block")
 
 
 def _why_missing(v: View, what: str) -> str:
@@ -738,7 +762,7 @@ def fact_tls_protocols(v: View) -> Fact:
         if disabled:
             return Fact([], [x for x in (e,) if x], "HTTPS disabled in the web container")
         return Fact(["TLSv1.2", "TLSv1.3"], [], "docker web image ssl.conf")
-    return Fact(None, [], _why_missing(v, "nginx TLS server block"))
+    return Fact(None, [], _web_front_missing(v))
 
 
 def cipher_string_is_weak(ciphers: str) -> bool:
@@ -792,7 +816,7 @@ def fact_hsts(v: View) -> Fact:
     if v.env_ok:
         flag, e = v.env_flag("ENABLE_HSTS", True)
         return Fact(flag, [x for x in (e,) if x])
-    return Fact(None, [], _why_missing(v, "nginx TLS server block"))
+    return Fact(None, [], _web_front_missing(v))
 
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost", "[::1]"}

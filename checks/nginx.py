@@ -7,6 +7,7 @@ import ssl
 from typing import Any
 
 from auditor.context import AuditContext
+from auditor.facts import APACHE_NOTE
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.nginx import NginxConfig, NginxServer
 from auditor.registry import check
@@ -57,6 +58,9 @@ def _no_nginx(ctx: AuditContext) -> CheckResult:
         return CheckResult.unclear(f"cannot tell: {pf.error or 'nginx configuration unreadable'}")
     if _config(ctx) is not None:
         return CheckResult.unclear("cannot tell: no HTTPS server block in the nginx configuration")
+    apache = ctx.view.apache_front()
+    if apache is not None:
+        return CheckResult.unclear(f"cannot tell: {APACHE_NOTE}", apache)
     return CheckResult.unclear(why_missing(ctx, "nginx configuration"))
 
 
