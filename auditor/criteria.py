@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 from auditor.gating.thresholds import MinScores, ThresholdError, min_scores_from_mapping
 from auditor.gating.yamlsrc import YamlSourceError, load_yaml, where
 from auditor.model import Basis, CriterionRating, Finding, Rating, Severity, Status
+from auditor.user_files import read_user_text
 
 if TYPE_CHECKING:
     from auditor.facts import Facts
     from auditor.registry import Check
 
 PROFILE_PACKAGE = "profiles"
+MAX_BYTES = 4 * 1024 * 1024  # a profile or declarations file
 _CONDITIONS = {"any_fail", "any_pass", "all_pass", "all_ok", "any_unclear", "fact", "fact_known"}
 
 
@@ -147,12 +149,7 @@ def _read_profile(name_or_path: str, relative_to: Path | None = None) -> tuple[A
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path
     if path.suffix in (".yaml", ".yml") and path.exists():
-        try:
-            text, source = path.read_text(encoding="utf-8"), str(path)
-        except OSError as exc:
-            raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise ProfileError(f"{path}: a profile must be UTF-8 text") from None
+        text, source = read_user_text(path, "profile", ProfileError, max_bytes=MAX_BYTES), str(path)
         base: Path | None = path.parent
     elif name_or_path in builtin_profiles():
         text, source, base = _builtin_text(f"{name_or_path}.yaml"), f"profiles/{name_or_path}.yaml", None
@@ -331,10 +328,7 @@ def _build_rule(raw: Any, source: str, cid: str) -> Rule:
 
 def load_declarations(path: Path, profile: Profile) -> dict[str, Declaration]:
     """Operator declarations: `criterion id: {rating, statement, reference}` for declarable criteria."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
+    text = read_user_text(path, "declarations", ProfileError, max_bytes=MAX_BYTES)
     data = _load_yaml(text, str(path)) or {}
     entries = data.get("declarations", data) if isinstance(data, dict) else None
     if not isinstance(entries, dict):

@@ -31,6 +31,7 @@ import yaml
 
 from auditor.collect.stream import one_line
 from auditor.roles import RoleError, normalise
+from auditor.user_files import read_user_text
 
 MAX_HOSTS = 10_000
 MAX_BYTES = 4 * 1024 * 1024
@@ -430,16 +431,7 @@ def parse_inventory(text: str, name: str = "inventory", base: Path | None = None
 
 
 def load_inventory(path: Path) -> list[InventoryHost]:
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise InventoryError(f"cannot read inventory {path}: {exc.strerror}") from None
-    if len(blob) > MAX_BYTES:
-        raise InventoryError(f"inventory {path} is larger than {MAX_BYTES} bytes")
-    try:
-        text = blob.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InventoryError(f"inventory {path} is not UTF-8") from None
+    text = read_user_text(path, "inventory", InventoryError, max_bytes=MAX_BYTES)
     return parse_inventory(text, str(path), path.parent)
 
 

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from auditor import __version__
+from auditor.user_files import read_user_file
 
 if TYPE_CHECKING:
     from auditor.criteria import Profile
@@ -50,6 +51,8 @@ BUNDLE_FORMAT = "jitsi-audit-evidence/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 PASSPHRASE_ENV = "JITSI_AUDIT_SIGN_KEY_PASSPHRASE"
+MAX_INPUT = 256 * 1024 * 1024  # an input file (a baseline is a report): as large as verify accepts a member
+MAX_KEY = 1024 * 1024  # a PEM or OpenSSH key file is a few KiB
 _SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _LIBRARIES = ("cryptography", "pyyaml", "pydantic", "paramiko", "sslyze", "typer", "rich")
 
@@ -164,10 +167,7 @@ def build_members(
     }
     members.append(Member("versions.json", member_json(versions)))
     for label, path in sorted((inputs or {}).items()):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise EvidenceError(f"cannot read {path} for the evidence bundle: {exc.strerror}") from None
+        data = read_user_file(path, label, EvidenceError, max_bytes=MAX_INPUT)
         members.append(Member(f"inputs/{slug(label, 40)}{_suffix(path)}", data))
     return members
 
@@ -198,10 +198,7 @@ def key_fingerprint(key: Ed25519PublicKey) -> str:
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise EvidenceError(f"cannot read the signing key {path}: {exc.strerror}") from None
+    blob = read_user_file(path, "the signing key", EvidenceError, max_bytes=MAX_KEY)
     env = os.environ.get(PASSPHRASE_ENV)
     password = env.encode() if env else None
     key: object
@@ -224,10 +221,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise EvidenceError(f"cannot read the public key {path}: {exc.strerror}") from None
+    blob = read_user_file(path, "the public key", EvidenceError, max_bytes=MAX_KEY)
     key: object
     try:
         if blob.lstrip().startswith(b"ssh-"):

@@ -14,6 +14,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from auditor.user_files import read_user_file
+
+MAX_BYTES = 256 * 1024 * 1024  # as large as a report `merge` accepts
+
 
 class BaselineError(ValueError):
     """A baseline file that cannot be used (one line, names the file)."""
@@ -52,10 +56,7 @@ class Baseline:
 
 
 def load_baseline(path: Path) -> Baseline:
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read baseline: {exc.strerror}") from None
+    blob = read_user_file(path, "baseline", BaselineError, max_bytes=MAX_BYTES)
     try:
         data = json.loads(blob)
     except (ValueError, UnicodeDecodeError) as exc:

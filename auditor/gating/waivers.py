@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from auditor.gating.yamlsrc import YamlSourceError, load_yaml, where
+from auditor.user_files import read_user_text
+
+MAX_BYTES = 4 * 1024 * 1024
 
 _KEYS = {"check", "target", "justification", "expires", "approver"}
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -91,12 +94,7 @@ def utc_today(now: datetime | None = None) -> date:
 
 
 def load_waivers(path: Path, known_checks: Iterable[str] | None = None) -> WaiverSet:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WaiverError(f"{path}: cannot read waivers: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise WaiverError(f"{path}: waivers must be UTF-8 text") from None
+    text = read_user_text(path, "waivers", WaiverError, max_bytes=MAX_BYTES)
     return parse_waivers(text, str(path), known_checks)
 
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from auditor import __version__
 from auditor.report.json_model import SCHEMA_VERSION, ReportModel
+from auditor.user_files import read_user_file
 
 MAX_BYTES = 256 * 1024 * 1024
 
@@ -29,12 +30,7 @@ class MergeError(ValueError):
 
 
 def load_report(path: Path) -> dict[str, Any]:
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise MergeError(f"cannot read {path}: {exc.strerror}") from None
-    if len(blob) > MAX_BYTES:
-        raise MergeError(f"{path}: larger than {MAX_BYTES} bytes")
+    blob = read_user_file(path, "report", MergeError, max_bytes=MAX_BYTES)
     try:
         data = json.loads(blob)
     except ValueError as exc:

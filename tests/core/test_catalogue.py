@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from auditor.criteria import ProfileError, load_declarations, load_profile
 from auditor.model import Rating, Severity
 from auditor.registry import CheckMeta, MetadataError, all_checks
+from tests.core.test_user_files import no_hang
 
 REVIEW_IDS = ["enc.algorithm", "enc.key_strength", "enc.in_transit", "enc.at_rest_provider", "enc.all_channels", "enc.files_recordings", "enc.e2ee", "enc.scrutiny", "auth.password_policy", "auth.mfa", "auth.directory", "auth.sso", "auth.rbac", "auth.meeting_passwords", "auth.meeting_password_policy", "jur.headquarters", "jur.vendor_access", "jur.on_prem", "jur.data_location", "jur.certifications", "jur.privacy", "jur.transparency", "mgmt.access_control", "mgmt.in_meeting_controls", "mgmt.central_control", "mgmt.endpoint_versions", "mgmt.ediscovery", "mgmt.audit_reporting", "mgmt.dlp_watermark", "vuln.nvd_2019", "vuln.nvd_2020", "vuln.disclosure", "vuln.bug_bounty"]
 
@@ -90,3 +92,20 @@ def test_declarations(tmp_path: Path) -> None:
     missing.write_text("jur.certifications: {rating: Fully}\n")
     with pytest.raises(ProfileError, match="statement"):
         load_declarations(missing, profile)
+
+
+def test_huge_fifo_or_binary_profile_and_declarations(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as f:
+        f.truncate(4 * 1024 * 1024 + 1)
+    with pytest.raises(ProfileError, match=r"^profile .*huge\.yaml is larger than 4194304 bytes$"):
+        load_profile(str(huge))
+    with pytest.raises(ProfileError, match=r"^declarations .*huge\.yaml is larger than 4194304 bytes$"):
+        load_declarations(huge, load_profile("default"))
+    os.mkfifo(tmp_path / "fifo.yaml")
+    with no_hang(), pytest.raises(ProfileError, match=r"^profile .*fifo\.yaml is not a regular file$"):
+        load_profile(str(tmp_path / "fifo.yaml"))
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe")
+    with pytest.raises(ProfileError, match=r"^declarations .*bin\.yaml is not UTF-8 text$"):
+        load_declarations(binary, load_profile("default"))  # was an uncaught UnicodeDecodeError

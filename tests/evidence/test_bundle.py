@@ -26,6 +26,7 @@ from auditor.evidence.bundle import (
     write_bundle,
 )
 from auditor.evidence.verify import unsafe_name, verify_bundle
+from tests.core.test_user_files import no_hang
 from tests.report.fixtures import NOW, make_results
 
 
@@ -272,6 +273,25 @@ def test_key_formats(tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest
     rsa_like.write_text("not a key", encoding="utf-8")
     with pytest.raises(EvidenceError):
         load_private_key(rsa_like)
+
+
+def test_huge_or_fifo_keys_and_inputs_are_refused(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.pem"
+    with huge.open("wb") as f:
+        f.truncate(1024 * 1024 + 1)
+    with pytest.raises(EvidenceError, match=r"^the signing key .*huge\.pem is larger than 1048576 bytes$"):
+        load_private_key(huge)
+    with pytest.raises(EvidenceError, match=r"^the public key .*huge\.pem is larger than 1048576 bytes$"):
+        load_public_key(huge)
+    os.mkfifo(tmp_path / "fifo.pem")
+    with no_hang(), pytest.raises(EvidenceError, match="is not a regular file"):
+        load_private_key(tmp_path / "fifo.pem")
+    big_input = tmp_path / "baseline.json"
+    with big_input.open("wb") as f:
+        f.truncate(256 * 1024 * 1024 + 1)  # larger than verify accepts a member
+    for path, why in ((tmp_path / "fifo.pem", "is not a regular file"), (big_input, "is larger than 268435456 bytes")):
+        with no_hang(), pytest.raises(EvidenceError, match=rf"^baseline .*{why}$"):
+            build_members(make_results(), "{}", load_profile("default"), created=NOW, inputs={"baseline": path})
 
 
 def test_probe_objects_are_stored_as_json(tmp_path: Path) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from auditor.inventory import InventoryError, limit_hosts, load_inventory, parse_inventory
+from auditor.inventory import MAX_BYTES, InventoryError, limit_hosts, load_inventory, parse_inventory
 from auditor.transports.targets import parse_target
+from tests.core.test_user_files import no_hang
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 KEY = Path("~/.ssh/audit_ed25519").expanduser()
@@ -169,6 +171,16 @@ def test_unreadable_and_oversized(tmp_path: Path) -> None:
     (tmp_path / "bin").write_bytes(b"\xff\xfe")
     with pytest.raises(InventoryError, match="not UTF-8"):
         load_inventory(tmp_path / "bin")
+    with (tmp_path / "huge.ini").open("wb") as f:
+        f.truncate(MAX_BYTES + 1)
+    with pytest.raises(InventoryError, match=rf"^inventory .*huge\.ini is larger than {MAX_BYTES} bytes$"):
+        load_inventory(tmp_path / "huge.ini")
+
+
+def test_fifo_inventory_is_refused_promptly(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "hosts.ini")  # no writer: reading it would block forever
+    with no_hang(), pytest.raises(InventoryError, match=r"^inventory .*hosts\.ini is not a regular file$"):
+        load_inventory(tmp_path / "hosts.ini")
 
 
 def test_inventory_web_ports_reach_the_probe_options() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from typer.testing import CliRunner
 
 from auditor.cli import main
 from auditor.report.json_model import ReportModel
+from auditor.report.merge import MAX_BYTES, MergeError, load_report
+from tests.core.test_user_files import no_hang
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -105,6 +108,19 @@ def test_schema_problems_are_named(reports: dict[str, Path], tmp_path: Path,
     assert code == 2 and "not JSON" in err
     code, _, err = _run(["merge", str(tmp_path / "absent.json")], capsys)
     assert code == 2 and "cannot read" in err
+
+
+def test_fifo_or_huge_report_is_refused_promptly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "run.json"
+    os.mkfifo(fifo)  # no writer: reading it would block forever
+    with no_hang():
+        code, _, err = _run(["merge", str(fifo)], capsys)
+    assert code == 2 and f"report {fifo} is not a regular file" in err
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(MAX_BYTES + 1)
+    with pytest.raises(MergeError, match=rf"^report .*huge\.json is larger than {MAX_BYTES} bytes$"):
+        load_report(huge)
 
 
 def test_mixed_tool_versions_warn(reports: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

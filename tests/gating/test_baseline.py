@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from auditor.gating.baseline import BaselineError, BaselineState, load_baseline, parse_baseline
 from auditor.gating.gate import GateConfig, evaluate
 from auditor.model import Severity
+from tests.core.test_user_files import no_hang
 from tests.report.fixtures import make_results
 
 
@@ -96,3 +98,14 @@ def test_load_from_file(tmp_path: Path) -> None:
         load_baseline(p)
     with pytest.raises(BaselineError, match="cannot read"):
         load_baseline(tmp_path / "missing.json")
+
+
+def test_huge_or_fifo_baseline_is_refused(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(256 * 1024 * 1024 + 1)  # sparse: refused by its size, never read
+    with pytest.raises(BaselineError, match=r"^baseline .*huge\.json is larger than 268435456 bytes$"):
+        load_baseline(huge)
+    os.mkfifo(tmp_path / "fifo.json")
+    with no_hang(), pytest.raises(BaselineError, match="is not a regular file"):
+        load_baseline(tmp_path / "fifo.json")

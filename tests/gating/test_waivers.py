@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from auditor.gating.gate import GateConfig, evaluate
 from auditor.gating.waivers import WaiverError, load_waivers, parse_waivers, utc_today
 from auditor.model import Severity
+from tests.core.test_user_files import no_hang
 from tests.report.fixtures import make_results
 
 CHECKS = ["web.hsts", "web.tls_configuration", "secrets.weak_or_default"]
@@ -145,6 +147,17 @@ def test_load_from_file(tmp_path: Path) -> None:
     p.write_bytes(b"\xff\xfe")
     with pytest.raises(WaiverError, match="UTF-8"):
         load_waivers(p)
+
+
+def test_huge_or_fifo_waivers_are_refused(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as f:
+        f.truncate(4 * 1024 * 1024 + 1)
+    with pytest.raises(WaiverError, match=r"^waivers .*huge\.yaml is larger than 4194304 bytes$"):
+        load_waivers(huge)
+    os.mkfifo(tmp_path / "fifo.yaml")
+    with no_hang(), pytest.raises(WaiverError, match="is not a regular file"):
+        load_waivers(tmp_path / "fifo.yaml")
 
 
 def test_example_waiver_file_is_valid() -> None:
