@@ -11,6 +11,7 @@ import base64
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -18,10 +19,39 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
+from auditor.user_files import read_user_file
+
 SNAPSHOT_FORMAT = "jitsi-audit-snapshot/1"
 
 # Keys of command items start with this prefix; file items are keyed by their absolute path.
 COMMAND_PREFIX = "cmd:"
+
+
+MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
+
+
+class SnapshotError(ValueError):
+    """A saved snapshot that cannot be loaded; one line."""
+
+
+def _gunzip(blob: bytes, limit: int) -> bytes:
+    """Every gzip member of `blob`, refusing more than `limit` bytes of output before producing them."""
+    out: list[bytes] = []
+    size = 0
+    while blob:
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            part = inflate.decompress(blob, limit - size + 1)
+        except zlib.error as exc:
+            raise SnapshotError(f"not a valid gzip file ({exc})") from None
+        size += len(part)
+        if size > limit or inflate.unconsumed_tail:
+            raise SnapshotError(f"larger than {limit} bytes once decompressed")
+        if not inflate.eof:
+            raise SnapshotError("truncated gzip data")
+        out.append(part)
+        blob = inflate.unused_data
+    return b"".join(out)
 
 
 class ItemStatus(StrEnum):
@@ -190,7 +220,9 @@ class Snapshot:
 
     @classmethod
     def load(cls, path: Path) -> Snapshot:
-        blob = path.read_bytes()
+        """A snapshot saved by `save` (JSON, gzipped or not): at most MAX_SNAPSHOT_BYTES, also once
+        decompressed (a saved snapshot may come from anywhere: a gzip bomb is refused, not inflated)."""
+        blob = read_user_file(path, "file", SnapshotError, max_bytes=MAX_SNAPSHOT_BYTES)
         if blob[:2] == b"\x1f\x8b":
-            blob = gzip.decompress(blob)
+            blob = _gunzip(blob, MAX_SNAPSHOT_BYTES)
         return cls.from_json(json.loads(blob))

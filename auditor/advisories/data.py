@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from auditor.advisories.debversion import DebVersion, VersionError
 from auditor.advisories.versions import COMPONENT_SCHEMES, Release, Scheme, StableMap, jvb_key, parse_bound
+from auditor.user_files import read_user_file
 
 DATA_FORMAT = "jitsi-audit-advisories/1"
 ENV_VAR = "JITSI_AUDIT_ADVISORIES"
@@ -341,10 +342,7 @@ def _where(loc: tuple[Any, ...], raw: Any) -> str:
 
 
 def load_file(path: Path) -> AdvisoryData:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AdvisoryDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    data = read_user_file(path, "advisory data", AdvisoryDataError, max_bytes=MAX_DATA_BYTES)
     return parse_data(data.decode("utf-8", "replace"), str(path))
 
 
