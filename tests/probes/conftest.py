@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.lab import LabHost
-from tests.probes.loopback import Handler, Server
+from tests.loopback import Handler, Server
 from tests.probes.servers import ProbeLab, start_probe_lab
 
 HostFactory = Callable[[str], LabHost]

@@ -1,14 +1,11 @@
-"""Loopback servers for the TLS probe tests: a TCP server calling a handler per connection, and a TLS
-server context with a fresh self-signed certificate."""
+"""TLS for the probe tests' loopback servers (tests/loopback.py): a server context with a fresh self-signed
+certificate, and a handler that handshakes and then waits."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import socket
 import ssl
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -16,35 +13,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.loopback import Handler
+
 NAME = "loopback.test"
-Handler = Callable[[socket.socket], None]
-
-
-class Server:
-    """A loopback TCP server calling `handler` for each connection (in a thread), counting them."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.handler = handler
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            self.handler(conn)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def tls_context(root: Path, verify: ssl.VerifyMode = ssl.CERT_NONE) -> ssl.SSLContext:

@@ -16,7 +16,8 @@ from auditor.probes.model import ProbeTarget
 from auditor.probes.tls import scan_request
 from auditor.probes.tls_pool import TlsPool
 from auditor.probes.tls_scan import run_scan
-from tests.probes.loopback import NAME, Handler, Server, tls_context, tls_handler
+from tests.loopback import Handler, Server
+from tests.probes.loopback import NAME, tls_context, tls_handler
 
 Required = ClientAuthRequirementEnum
 

@@ -13,7 +13,8 @@ import pytest
 from auditor.probes import tls
 from auditor.probes.model import ProbeOptions, ProbeTarget
 from auditor.probes.tls_sniff import looks_like_tls, sniff_tls
-from tests.probes.loopback import NAME, Handler, Server, tls_context, tls_handler
+from tests.loopback import Handler, Server
+from tests.probes.loopback import NAME, tls_context, tls_handler
 
 
 @pytest.fixture(scope="module")

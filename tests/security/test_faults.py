@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import pytest
 
 from tests.integration.conftest import LabPool
 from tests.lab import LabHost
+from tests.loopback import Server
 from tests.security.conftest import SecHost
 from tests.security.labtools import (
     collector_processes,
@@ -72,36 +73,12 @@ FAULTS = [
 
 
 # -- loopback servers that are not SSH servers ------------------------------------------------
-class _Loopback:
-    def __init__(self, handler: Callable[[socket.socket], None]) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.conns: list[socket.socket] = []
-        self.handler = handler
-        threading.Thread(target=self._loop, daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            self.handler(conn)
-
-    def close(self) -> None:
-        self.sock.close()
-        for c in self.conns:
-            c.close()
-
-
 def _silent(conn: socket.socket) -> None:
-    pass  # accept and never say a word (kept open until the test ends)
+    pass  # accept and never say a word (kept open until the test ends: keep_open)
 
 
 def _not_ssh(conn: socket.socket) -> None:
-    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-    conn.close()
+    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")  # then closed by the server
 
 
 # -- lab-side interference ------------------------------------------------------------------
@@ -176,7 +153,7 @@ def fault_run(sec_host: SecHost, tmp_path_factory: pytest.TempPathFactory) -> It
     healthy, down, slow, hang, auth = (
         sec_host(v) for v in ("hardened", "ssh-down", "slow-link", "debian-default", "jwt")
     )
-    silent, not_ssh = _Loopback(_silent), _Loopback(_not_ssh)
+    silent, not_ssh = Server(_silent, keep_open=True), Server(_not_ssh)
     targets = {
         "collector-hangs": hang.ssh_target,  # the long ones first: the pool has 8 workers
         "no-ssh-banner": f"ssh://jaudit@127.0.0.1:{silent.port}",
