@@ -190,9 +190,22 @@ def test_parses_from_several_threads() -> None:
 
 
 def test_pyhocon_loaders_refuse_if_an_include_ever_got_through() -> None:
-    from auditor.parsers.hocon import _run_pyhocon, _sandboxed_pyhocon
+    from auditor.parsers._hocon_pyhocon import _run_pyhocon, _sandboxed_pyhocon
 
     with _sandboxed_pyhocon([]), pytest.raises(ConfigParseError, match="refused"):
         _run_pyhocon('include "/etc/passwd"\n', "backstop.conf")
     with _sandboxed_pyhocon([]), pytest.raises(ConfigParseError, match="refused"):
         _run_pyhocon('include url("http://127.0.0.1:9/x")\n', "backstop.conf")
+
+
+def test_pyhocon_is_imported_only_when_a_hocon_file_is_parsed() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, auditor.deployment, auditor.engine\n"
+            "before = 'pyhocon' in sys.modules or 'pyparsing' in sys.modules\n"
+            "from auditor.parsers.hocon import parse_hocon\n"
+            "assert parse_hocon('a { b = 1 }', 'x.conf').get('a.b') == 1\n"
+            "print(before, 'pyhocon' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "True"]
