@@ -17,8 +17,11 @@ only /etc/os-release, the image's rendered configuration under /config, and the 
 - the dpkg package lists are merged (versions checks see every image's packages);
 - other files and commands keep the container's name: `/containers/<service>/etc/os-release`,
   `cmd:ss@<service>`.
-The compose project's `.env` lives on the docker host, not in a container: it is not read here
-(audit the docker host over SSH for it).
+The compose project's `.env` and compose files live on the docker host, not in a container: when the
+docker daemon is this machine's (no DOCKER_HOST other than a unix socket, no DOCKER_CONTEXT), they are
+read from the project's working directory (the `com.docker.compose.project.working_dir` label) as a
+directory audit reads files; with a remote daemon they are not, and the snapshot says so
+(`containers.project_files`): audit the docker host over SSH for them.
 
 pytest-testinfra's docker and kubectl backends build the same `docker exec` / `kubectl exec`
 command lines, but run them through a shell with `communicate()`: no timeout, no streaming, no
@@ -29,17 +32,19 @@ shell); names are validated by auditor.transports.targets (no leading '-').
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from auditor.collect.plan import DOCKER_PROJECT_FILES
 from auditor.collect.stream import StreamLimits, one_line
 from auditor.snapshot import COMMAND_PREFIX, CollectedItem, ItemStatus, Snapshot
 from auditor.transports.errors import ConnectError, TransportError
-from auditor.transports.local import run_collector
+from auditor.transports.local import collect_project_files, run_collector
 from auditor.transports.targets import TargetSpec
 
 CONFIG_DIRS: dict[str, str] = {
@@ -52,6 +57,7 @@ CONFIG_DIRS: dict[str, str] = {
 }
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
+COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
 K8S_INSTANCE = "app.kubernetes.io/instance"
 K8S_COMPONENT = "app.kubernetes.io/component"
 K8S_NAME = "app.kubernetes.io/name"
@@ -84,6 +90,7 @@ class Deployment:
     project: str  # compose project / helm release (or the container's own name)
     members: list[Member]
     skipped: list[str] = field(default_factory=list)  # siblings not audited, with the reason
+    project_dir: str | None = None  # docker compose: the project's working directory on the docker host
 
 
 Runner = Callable[[list[str], float], bytes]
@@ -154,7 +161,42 @@ def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = r
         if ids:
             more = _json(run([docker, "inspect", "--type", "container", *ids], options.timeout), "docker inspect")
             infos += [i for i in more if isinstance(i, dict)] if isinstance(more, list) else []
-    return _select("docker", str(project or spec.host), [_docker_member(i) for i in infos], spec.host)
+    dep = _select("docker", str(project or spec.host), [_docker_member(i) for i in infos], spec.host)
+    working_dir = ((target.get("Config") or {}).get("Labels") or {}).get(COMPOSE_WORKING_DIR)
+    if isinstance(working_dir, str) and working_dir.startswith("/") and "\0" not in working_dir:
+        dep.project_dir = working_dir
+    return dep
+
+
+def docker_daemon_is_local(environ: Mapping[str, str]) -> bool:
+    """Whether the docker CLI talks to this machine's daemon (so the project directory is here too)."""
+    host = environ.get("DOCKER_HOST", "")
+    return (not host or host.startswith("unix://")) and environ.get("DOCKER_CONTEXT", "default") == "default"
+
+
+def add_project_files(snapshot: Snapshot, dep: Deployment, environ: Mapping[str, str]) -> None:
+    """The compose project's .env and compose files, read on this machine when the daemon is local."""
+    if dep.scheme != "docker" or dep.project_dir is None:
+        return
+    if not docker_daemon_is_local(environ):
+        snapshot.facts["containers.project_files"] = (
+            f"not read: {dep.project_dir} is on the docker host of a remote daemon (DOCKER_HOST or DOCKER_CONTEXT);"
+            " audit that host over SSH for the project's .env"
+        )
+        return
+    patterns = [(rule.relpattern, rule.max_files) for rule in DOCKER_PROJECT_FILES]
+    try:
+        found = collect_project_files(dep.project_dir, patterns)
+    except FileNotFoundError:  # the project was started from elsewhere, or moved: no evidence, not an error
+        snapshot.facts["containers.project_files"] = f"not read: {dep.project_dir} does not exist on this machine"
+        return
+    except OSError as exc:  # there but unreadable: evidence the audit could not see
+        snapshot.errors.append(f"collect: {dep.project_dir}: cannot list the compose project: {exc.strerror or exc}")
+        snapshot.facts["collection"] = "incomplete"
+        return
+    for item in found.items.values():
+        snapshot.add(item)
+    snapshot.facts["containers.project_files"] = f"read from {dep.project_dir} on this machine"
 
 
 # -- kubectl ------------------------------------------------------------------------------------
@@ -318,6 +360,7 @@ def collect_containers(spec: TargetSpec, options: ContainerOptions | None = None
                             thread_name_prefix="exec") as pool:
         parts = list(pool.map(one, dep.members))
     snapshot = merge(spec.raw, dep, parts)
+    add_project_files(snapshot, dep, os.environ)
     if spec.host not in {m.name for m in dep.members}:
         snapshot.facts["containers.note"] = f"{spec.host} is not a Jitsi component: its siblings were audited"
     return snapshot

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fnmatch
 import grp
 import os
 import pwd
@@ -23,7 +24,7 @@ import signal
 import stat
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -264,6 +265,24 @@ def collect_local_dir(root: Path, limits: DirLimits | None = None) -> Snapshot:
         )
     snapshot.facts["collection"] = "incomplete" if snapshot.errors else "complete"
     snapshot.finished_at = datetime.now(UTC)
+    return snapshot
+
+
+def collect_project_files(directory: str, patterns: list[tuple[str, int]], limits: DirLimits | None = None) -> Snapshot:
+    """The files directly in `directory` whose names match `patterns` ((glob, at most N files) each), read
+    as a directory audit reads them (regular files only, symlinks followed only inside `directory`, size
+    caps, private keys as metadata). Keys are the files' absolute paths. Raises OSError when the
+    directory itself cannot be listed."""
+    snapshot = Snapshot(target=directory, transport="dir", root=None)
+    resolved = os.path.realpath(directory, strict=True)
+    with os.scandir(resolved) as it:
+        entries = sorted((e for e in it if not e.is_dir(follow_symlinks=False)), key=lambda e: e.name)
+    walker = _Walker(Path(resolved), limits or DirLimits(), snapshot)
+    for pattern, most in patterns:
+        for entry in [e for e in entries if fnmatch.fnmatchcase(e.name, pattern)][:most]:
+            walker._file(entry.name, entry.is_symlink())
+    base = directory.rstrip("/")
+    snapshot.items = {f"{base}{key}": replace(item, key=f"{base}{key}") for key, item in snapshot.items.items()}
     return snapshot
 
 

@@ -116,7 +116,8 @@ class Fakes:
         return str(base)
 
     def container(self, name: str, service: str, project: str = "jitsi", *, running: bool = True,
-                  config_source: str | None = "/root/.jitsi-meet-cfg", image: str | None = None) -> None:
+                  config_source: str | None = "/root/.jitsi-meet-cfg", image: str | None = None,
+                  working_dir: str | None = None) -> None:
         self.tree(name, service)
         mounts = []
         if config_source and service in SERVICES:
@@ -129,6 +130,8 @@ class Fakes:
             "State": {"Running": running},
             "Mounts": mounts,
         }
+        if working_dir is not None:
+            self.state["containers"][name]["Config"]["Labels"]["com.docker.compose.project.working_dir"] = working_dir
 
     def pod(self, name: str, component: str, release: str = "jitsi", namespace: str = "meet",
             *, phase: str = "Running") -> None:

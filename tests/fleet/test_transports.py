@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
 
+from auditor.cli import main
 from auditor.collect.plan import plan_sha256
 from auditor.criteria import load_profile
 from auditor.discovery import discover
@@ -268,3 +272,73 @@ def test_inventory_cli_with_docker_hosts(fakes: Fakes, monkeypatch: pytest.Monke
     assert res.exit_code == 2 and "matches --limit" in res.output
     res = CliRunner().invoke(app, ["--limit", "prod", "-q"])
     assert res.exit_code == 2 and "--limit selects hosts of an --inventory" in res.output
+
+
+def _project(fakes: Fakes, tmp: Path) -> Path:
+    """A compose project directory on this machine (the docker host of a local daemon)."""
+    project = tmp / "srv" / "jitsi"
+    shutil.copytree(FIXTURES / "docker-env-only" / "srv" / "jitsi", project)
+    for service in ("web", "prosody", "jicofo", "jvb"):
+        fakes.container(f"jitsi-{service}-1", service, working_dir=str(project))
+    return project
+
+
+def test_docker_reads_the_compose_project_env_of_a_local_daemon(fakes: Fakes, monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    project = _project(fakes, tmp_path)
+    (tmp_path / "outside.env").write_text("CANARY_OUTSIDE=CANARY-outside-never-read\n")
+    (project / "jibri.yml").symlink_to(tmp_path / "outside.env")  # leaves the project: refused
+    fakes.env(monkeypatch)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    snap = collect_containers(parse_target("docker://jitsi-web-1"))
+    env, compose = snap.items[f"{project}/.env"], snap.items[f"{project}/docker-compose.yml"]
+    assert env.ok and compose.ok and b"ENABLE_AUTH=1" in (env.content or b"")
+    assert snap.items[f"{project}/jibri.yml"].status.value == "not_regular"
+    assert snap.items[f"{project}/jibri.yml"].content is None
+    assert snap.facts["containers.project_files"] == f"read from {project} on this machine"
+    assert snap.facts["collection"] == "complete"
+    roles = {f.path: f.role.value for f in discover(snap)}
+    assert roles[f"{project}/.env"] == "docker_env" and roles[f"{project}/docker-compose.yml"] == "docker_compose"
+    # The whole run: the .env's settings are evidence, its secrets appear in no output.
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(SystemExit):
+        main(["docker://jitsi-web-1", "-q", "-o", str(out / "r.json"), "-o", str(out / "r.sarif"),
+              "--save-snapshot", str(out / "snap.json"), "--evidence", str(out / "e.tar.gz")])
+    outputs = {p.name: p.read_bytes() for p in out.iterdir()}
+    with tarfile.open(out / "e.tar.gz") as bundle:
+        outputs |= {m.name: (bundle.extractfile(m) or io.BytesIO()).read() for m in bundle if m.isfile()}
+    assert not [name for name, blob in outputs.items() if b"CANARY-" in blob]
+    report = json.loads(outputs["r.json"])
+    evidence = {e["path"] for f in report["targets"][0]["findings"] for e in f["evidence"]}
+    assert f"{project}/.env" in evidence
+
+
+@pytest.mark.parametrize(("variable", "value"), [("DOCKER_HOST", "tcp://docker.example.org:2376"),
+                                                 ("DOCKER_CONTEXT", "prod")])
+def test_a_remote_docker_daemon_project_is_not_read_here(fakes: Fakes, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path, variable: str, value: str) -> None:
+    project = _project(fakes, tmp_path)
+    fakes.env(monkeypatch)
+    monkeypatch.setenv(variable, value)
+    snap = collect_containers(parse_target("docker://jitsi-web-1"))
+    assert not [k for k in snap.items if k.startswith(str(project))]
+    assert snap.facts["containers.project_files"].startswith(f"not read: {project} is on the docker host")
+    assert snap.facts["collection"] == "complete"
+
+
+def test_a_missing_project_directory_is_a_note_an_unlistable_one_an_error(
+        fakes: Fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    project = _project(fakes, tmp_path)
+    fakes.env(monkeypatch)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    shutil.rmtree(project)
+    snap = collect_containers(parse_target("docker://jitsi-web-1"))
+    assert snap.facts["containers.project_files"] == f"not read: {project} does not exist on this machine"
+    assert snap.facts["collection"] == "complete" and not snap.errors
+    project.write_text("a file where the directory was")
+    snap = collect_containers(parse_target("docker://jitsi-web-1"))
+    assert snap.facts["collection"] == "incomplete"
+    assert snap.errors == [f"collect: {project}: cannot list the compose project: Not a directory"]
