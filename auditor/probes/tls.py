@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 import warnings
@@ -186,11 +187,20 @@ def _attempt(scan: Any, command: ScanCommand, incomplete: list[str]) -> Any:
     return None
 
 
+_SET_LITERAL = re.compile(r"\{('[^{}']*'(?:, '[^{}']*')*)\}")
+
+
+def _sorted_sets(text: str) -> str:
+    """sslyze's checker prints Python sets (`{'TLSv1', 'TLSv1.1'}`) in hash order, which changes from run
+    to run: sorted, the same server gives the same report (baselines, diffs, the 300-character cut)."""
+    return _SET_LITERAL.sub(lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", text)
+
+
 def _mozilla(result: ServerScanResult, profile: TlsConfigurationEnum) -> tuple[str, ...] | None:
     try:
         check_server_against_tls_configuration(result, MozillaTlsConfiguration.get(profile))
     except ServerNotCompliantWithTlsConfiguration as exc:
-        return tuple(sanitize(f"{k}: {v}", 300) for k, v in sorted(exc.issues.items()))
+        return tuple(sanitize(f"{k}: {_sorted_sets(v)}", 300) for k, v in sorted(exc.issues.items()))
     except (ServerScanResultIncomplete, AssertionError):
         return None
     return ()

@@ -240,3 +240,15 @@ def test_a_silent_udp_port_costs_a_few_round_trips_not_a_second() -> None:
     (udp,) = [p for p in res.exposure.ports if p.proto == "udp"]
     assert udp.state == "unknown"
     assert UDP_WAIT_MIN - 0.01 <= udp.seconds < 0.6
+
+
+def test_mozilla_issue_sets_are_sorted_whatever_the_hash_order() -> None:
+    """sslyze prints Python sets in hash order (PYTHONHASHSEED): the same server must read the same."""
+    from auditor.probes.tls import _sorted_sets
+
+    assert _sorted_sets("TLS versions {'TLSv1.1', 'TLSv1'} are supported, but should be rejected.") == (
+        "TLS versions {'TLSv1', 'TLSv1.1'} are supported, but should be rejected.")
+    one = _sorted_sets("Cipher suites {'TLS_RSA_WITH_AES_256_CBC_SHA', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA'} are supported")
+    two = _sorted_sets("Cipher suites {'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_RSA_WITH_AES_256_CBC_SHA'} are supported")
+    assert one == two
+    assert _sorted_sets("should have at least one of {'rsa', 'ecdsa'}; {}") == "should have at least one of {'ecdsa', 'rsa'}; {}"
