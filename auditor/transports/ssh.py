@@ -203,7 +203,18 @@ def _handshake(sock: Any, ep: _Endpoint, options: SshOptions, known: KnownHosts)
         transport.auth_timeout = options.connect_timeout
         transport.handshake_timeout = options.connect_timeout
         _preferred_key_types(transport, [e.key_type for e in known.lookup(ep.token)])
-        transport.start_client(timeout=options.connect_timeout)
+        started = time.monotonic()
+        try:
+            # a second more than the banner timeout: a silent server is always reported as such
+            transport.start_client(timeout=options.connect_timeout + 1)
+        except paramiko.SSHException as exc:
+            if str(exc).startswith("Error reading SSH protocol banner"):  # paramiko: a timeout or an EOF
+                silent = time.monotonic() - started >= options.connect_timeout
+                raise paramiko.SSHException(
+                    f"no SSH banner within {options.connect_timeout:g}s (not an SSH server, or a silent one)"
+                    if silent else "the connection closed before an SSH banner (not an SSH server?)"
+                ) from None
+            raise
         if not transport.initial_kex_done:
             # paramiko's start_client returns without an error when its timeout expires (a server
             # that accepts the connection and never speaks SSH); say so rather than fail later.
