@@ -9,7 +9,6 @@ import hashlib
 import os
 import re
 import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -76,8 +75,10 @@ def _uid(host: LabHost) -> int:
     raise AssertionError("no audit user")
 
 
-def new_temp_files(uid: int, since: float) -> list[str]:
-    found = []
+def temp_state(uid: int) -> dict[str, tuple[int, int, int]]:
+    """Every entry the audit account owns under the temporary directories (the lab host's own tree there
+    included: its home), with its mtime, ctime and size: what an audit must leave as it found it."""
+    found: dict[str, tuple[int, int, int]] = {}
     for top in TEMP_DIRS:
         for dirpath, dirnames, filenames in os.walk(top):
             for name in dirnames + filenames:
@@ -86,9 +87,13 @@ def new_temp_files(uid: int, since: float) -> list[str]:
                     st = os.lstat(path)
                 except OSError:
                     continue
-                if st.st_uid == uid and max(st.st_mtime, st.st_ctime) >= since:
-                    found.append(path)
+                if st.st_uid == uid:
+                    found[path] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
     return found
+
+
+def written(before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]]) -> list[str]:
+    return sorted(p for p, state in after.items() if before.get(p) != state)
 
 
 def sudo_entries(text: str) -> list[str]:
@@ -112,7 +117,7 @@ def test_an_audit_writes_nothing_and_runs_only_the_collector(sec_host: SecHost, 
     uid = _uid(host)
     before = tree_state(host)
     offsets = {log: log_offset(log) for log in (host.command_log, host.sftp_log, host.sudo_log)}
-    started = time.time() - 1
+    temp_before = temp_state(uid)
     args = [host.ssh_target, "--known-hosts", host.known_hosts, "-i", host.ssh_key, "-f", "json", "-o", "report.json"]
     run = run_cli([*args, "--sudo"] if sudo else args, tmp_path)
     assert run.code in (0, 1), run.diagnose()
@@ -125,7 +130,7 @@ def test_an_audit_writes_nothing_and_runs_only_the_collector(sec_host: SecHost, 
     changed = sorted(k for k in before.keys() & after.keys() if before[k] != after[k])
     assert (added, removed, changed) == ([], [], []), f"added {added[:5]}, removed {removed[:5]}, changed {changed[:5]}"
     assert len(before) > 500  # the trees really were read (the copied /etc alone has hundreds of entries)
-    assert new_temp_files(uid, started) == []
+    assert written(temp_before, temp_state(uid)) == []  # no file created or changed by the audit account
 
     # (b) what the SSH server ran, from the lab's ForceCommand record: one exec, the allow-listed one
     records = commands_since(host, offsets[host.command_log])
