@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from auditor.discovery import DiscoveredFile, Role, discover
+from auditor.parsers.apache import ApacheConfig, parse_apache
 from auditor.parsers.base import ConfigParseError, Location
 from auditor.parsers.certificate import parse_certificates
 from auditor.parsers.dotenv import EnvValue, parse_dotenv
@@ -98,6 +99,10 @@ class Deployment:
         return self.first(Role.NGINX_SITE)
 
     @property
+    def apache(self) -> ParsedFile[ApacheConfig] | None:
+        return self.first(Role.APACHE_SITE)
+
+    @property
     def docker_env(self) -> ParsedFile[dict[str, EnvValue]] | None:
         return self.first(Role.DOCKER_ENV)
 
@@ -153,6 +158,8 @@ def build_deployment(snapshot: Snapshot) -> Deployment:
         if f.role in (
             Role.NGINX_MAIN,
             Role.NGINX_SITE,
+            Role.APACHE_MAIN,
+            Role.APACHE_SITE,
             Role.PRIVATE_KEY,
             Role.PROSODY_ACCOUNT,
             Role.DOCKER_COMPOSE,
@@ -163,6 +170,7 @@ def build_deployment(snapshot: Snapshot) -> Deployment:
             continue
         dep.parsed.setdefault(f.role, []).append(_parse_one(f, parser))
     _parse_nginx(dep)
+    _parse_apache(dep)
     _build_prosody(dep)
     for role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT, Role.DOCKER_COMPOSE):
         for f in files:
@@ -220,6 +228,32 @@ def _parse_nginx(dep: Deployment) -> None:
         return
     for f in entries:
         dep.parsed.setdefault(Role.NGINX_SITE, []).append(_parse_one(f, lambda _text, path: parse_nginx(texts, path)))
+
+
+_APACHE_VHOST = re.compile(r"^[ \t]*<VirtualHost[ \t>]", re.MULTILINE | re.IGNORECASE)
+
+
+def _parse_apache(dep: Deployment) -> None:
+    """apache2.conf with what it includes when it was collected; else the enabled files that hold a
+    virtual host, read together as apache2.conf would include them (conf-enabled and mods-enabled files
+    only count through apache2.conf's includes)."""
+    files = [f for f in dep.files if f.role in (Role.APACHE_MAIN, Role.APACHE_SITE)]
+    texts = {f.path: f.item.text() for f in files if f.item.ok}
+    for f in files:
+        if not f.item.ok:
+            dep.parsed.setdefault(Role.APACHE_SITE, []).append(
+                ParsedFile(Role.APACHE_SITE, f.path, None, _unreadable_reason(f), None, f.active)
+            )
+    main = next((f for f in files if f.role is Role.APACHE_MAIN), None)
+    if main is not None and main.item.ok:
+        entries = [main]
+    else:
+        sites = [f for f in files if f.role is Role.APACHE_SITE and f.active and f.item.ok]
+        entries = [f for f in sites if _APACHE_VHOST.search(texts[f.path])] or sites
+    if entries:
+        paths = [f.path for f in entries]
+        parsed = _parse_one(entries[0], lambda _text, _path: parse_apache(texts, paths))
+        dep.parsed.setdefault(Role.APACHE_SITE, []).append(parsed)
 
 
 def _build_prosody(dep: Deployment) -> None:

@@ -31,6 +31,8 @@ class Role(StrEnum):
     INTERFACE_CONFIG_JS = "interface_config_js"
     NGINX_MAIN = "nginx_main"
     NGINX_SITE = "nginx_site"
+    APACHE_MAIN = "apache_main"
+    APACHE_SITE = "apache_site"  # any other file of the Apache configuration (sites, conf-, mods-enabled)
     TURNSERVER = "turnserver"
     JIBRI_CONF = "jibri_conf"
     JIGASI_PROPERTIES = "jigasi_properties"
@@ -78,6 +80,13 @@ _NAME_RULES: tuple[tuple[str, Role], ...] = (
     ("*/nginx/conf.d/*.conf", Role.NGINX_SITE),
     ("*/web/nginx/*.conf", Role.NGINX_SITE),
     ("*/web/nginx/default", Role.NGINX_SITE),
+    ("*/apache2/apache2.conf", Role.APACHE_MAIN),
+    ("*/apache2/ports.conf", Role.APACHE_SITE),
+    ("*/apache2/sites-enabled/*", Role.APACHE_SITE),
+    ("*/apache2/sites-available/*", Role.APACHE_SITE),
+    ("*/apache2/conf-enabled/*", Role.APACHE_SITE),
+    ("*/apache2/conf-available/*", Role.APACHE_SITE),
+    ("*/apache2/mods-enabled/*.conf", Role.APACHE_SITE),
     ("*/turnserver.conf", Role.TURNSERVER),
     ("*/jibri.conf", Role.JIBRI_CONF),
     ("*/jigasi/sip-communicator.properties", Role.JIGASI_PROPERTIES),
@@ -101,6 +110,7 @@ _SNIFF_RULES: tuple[tuple[re.Pattern[str], Role], ...] = (
     (re.compile(r"\b(?:var|let|const)\s+interfaceConfig\s*="), Role.INTERFACE_CONFIG_JS),
     (re.compile(r"\b(?:var|let|const)\s+config\s*=\s*\{"), Role.CONFIG_JS),
     (re.compile(r"^\s*server\s*\{", re.M), Role.NGINX_SITE),
+    (re.compile(r"^\s*<VirtualHost[\s>]", re.M | re.I), Role.APACHE_SITE),
     (re.compile(r"^\s*(?:static-auth-secret|use-auth-secret|listening-port)\b", re.M), Role.TURNSERVER),
     (
         re.compile(r"^\s*(?:JICOFO_AUTH_PASSWORD|JVB_AUTH_PASSWORD|ENABLE_AUTH|PUBLIC_URL)\s*=", re.M),
@@ -184,7 +194,8 @@ def discover(snapshot: Snapshot) -> list[DiscoveredFile]:
 
 
 def _mark_inactive(found: list[DiscoveredFile]) -> list[DiscoveredFile]:
-    """conf.avail and sites-available files are inactive when an enabled twin directory exists."""
+    """conf.avail, sites-available and conf-available files are inactive when an enabled twin directory
+    exists and does not enable them."""
     paths = {f.path for f in found}
 
     def has_sibling_dir(path: str, avail: str, enabled: str) -> bool:
@@ -196,7 +207,7 @@ def _mark_inactive(found: list[DiscoveredFile]) -> list[DiscoveredFile]:
         active = True
         parent = posixpath.basename(posixpath.dirname(f.path))
         target = f.item.link_target
-        if target and parent in ("conf.d", "sites-enabled"):
+        if target and parent in ("conf.d", "sites-enabled", "conf-enabled", "mods-enabled"):
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), target))
             if resolved in paths:
                 # The link's target is in the evidence too: report the real file, once.
@@ -206,6 +217,8 @@ def _mark_inactive(found: list[DiscoveredFile]) -> list[DiscoveredFile]:
             active = _linked_from(f, found, "conf.d")
         elif parent == "sites-available" and has_sibling_dir(f.path, "sites-available", "sites-enabled"):
             active = _linked_from(f, found, "sites-enabled")
+        elif parent == "conf-available" and has_sibling_dir(f.path, "conf-available", "conf-enabled"):
+            active = _linked_from(f, found, "conf-enabled")
         result.append(DiscoveredFile(f.role, f.item, active, f.why))
     return result
 

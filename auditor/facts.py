@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from auditor import apache_front
 from auditor.deployment import Deployment, ParsedFile
 from auditor.discovery import Role
 from auditor.model import Evidence
+from auditor.parsers.apache import ApacheVirtualHost
 from auditor.parsers.base import Location
 from auditor.secret_settings import secret_settings
 
@@ -145,10 +147,12 @@ class View:
 
     def apache_front(self) -> Evidence | None:
         """The dpkg line of apache2 when Apache, not nginx, is the web front (jitsi-meet-web-config also
-        supports Apache): its configuration is not read, so the nginx-based facts say so instead of
-        "no nginx configuration"."""
+        supports Apache) but no Apache configuration was collected: the web facts say so instead of "no
+        nginx configuration"."""
         packages = self.dep.packages
         if "apache2" not in packages or self.dep.nginx is not None or any(p in packages for p in NGINX_PACKAGES):
+            return None
+        if self.dep.apache is not None:
             return None
         item = self.dep.snapshot.command("dpkg-query")
         text = item.text() if item is not None and item.ok else ""
@@ -378,14 +382,20 @@ def fact_auth_main(v: View) -> Fact:
     return Fact(None, [], _why_missing(v, "prosody configuration"))
 
 
-APACHE_NOTE = ("the web front is Apache, whose configuration jitsi-audit does not read (the live probes judge "
-               "its TLS and headers from outside)")
+APACHE_NOTE = ("the web front is Apache, but no Apache configuration (/etc/apache2) is in the evidence (the live "
+               "probes judge its TLS and headers from outside)")
 
 
 def _web_front_missing(v: View) -> str:
-    """Why the nginx TLS server block is not there: Apache is the front, or the usual reasons."""
+    """Why no TLS server of the web front is there: Apache is the front without its configuration, the
+    Apache configuration is unusable or has no HTTPS virtual host, or the usual reasons."""
     if v.apache_front() is not None:
         return APACHE_NOTE
+    apache = apache_front.apache_file(v.dep)
+    if apache is not None:
+        if apache.value is None:
+            return f"no usable Apache configuration: {apache.error or apache.path + ' unreadable'}"
+        return apache_front.NO_TLS_VHOST
     return _why_missing(v, "nginx TLS server block")
 
 
@@ -742,6 +752,12 @@ def _tls_server(v: View) -> Any:
     return candidates[0] if candidates else None
 
 
+def _apache_vhost(v: View) -> ApacheVirtualHost | None:
+    """The Apache virtual host that terminates HTTPS for the domain, when Apache is the web front."""
+    conf = apache_front.apache_config(v.dep)
+    return apache_front.tls_vhost(conf, v.own_domain()) if conf is not None else None
+
+
 def _directive(server: Any, name: str) -> Any:
     """The effective directive of a server block (inheritance applied by the nginx parser)."""
     getter = getattr(server, "directive", None)
@@ -757,6 +773,11 @@ def fact_tls_protocols(v: View) -> Fact:
         if d is not None:
             return Fact(list(d.args), [Evidence(d.location, "ssl_protocols " + " ".join(d.args))])
         return Fact(None, [], "ssl_protocols not set; nginx's built-in default depends on its version")
+    vhost = _apache_vhost(v)
+    if vhost is not None:
+        got = apache_front.protocols(vhost)
+        where = [Evidence(got.directive.location, got.excerpt)] if got.directive is not None else []
+        return Fact(list(got.enabled) if got.enabled is not None else None, where, got.problem)
     if v.env_ok:
         disabled, e = v.env_flag("DISABLE_HTTPS", False)
         if disabled:
@@ -784,7 +805,8 @@ def cipher_string_is_weak(ciphers: str) -> bool:
 
 def fact_weak_tls(v: View, protocols: Fact) -> Fact:
     server = _tls_server(v)
-    if protocols.value is None and server is None and not v.env_ok:
+    vhost = _apache_vhost(v) if server is None else None
+    if protocols.value is None and server is None and vhost is None and not v.env_ok:
         return Fact(None, [], protocols.note)
     evs = list(protocols.evidence)
     weak = False
@@ -795,6 +817,11 @@ def fact_weak_tls(v: View, protocols: Fact) -> Fact:
         if d is not None and d.args:
             evs.append(Evidence(d.location, "ssl_ciphers " + " ".join(d.args)))
             weak = weak or cipher_string_is_weak(" ".join(d.args).strip("\"'"))
+    if vhost is not None:
+        suite = apache_front.tls12_ciphers(vhost)
+        if suite is not None and suite.args:
+            evs.append(Evidence(suite.location, suite.text))
+            weak = weak or cipher_string_is_weak(apache_front.cipher_string(suite))
     if protocols.value is None and not weak:
         return Fact(None, evs, protocols.note)
     return Fact(weak, evs)
@@ -813,6 +840,14 @@ def fact_hsts(v: View) -> Fact:
         return Fact(
             False, [Evidence(server.location, "no Strict-Transport-Security header in the HTTPS server")]
         )
+    vhost = _apache_vhost(v)
+    if vhost is not None:
+        header = vhost.response_headers().get("strict-transport-security")
+        if header is not None:
+            return Fact(True, [Evidence(header.location, header.directive.text)])
+        return Fact(
+            False, [Evidence(vhost.location, "no Strict-Transport-Security header in the HTTPS virtual host")]
+        )
     if v.env_ok:
         flag, e = v.env_flag("ENABLE_HSTS", True)
         return Fact(flag, [x for x in (e,) if x])
@@ -827,6 +862,9 @@ def fact_jvb_rest_public(v: View) -> Fact:
     exposed_by_proxy = _nginx_exposes(v, ("/colibri/", "/colibri", "/about/"))
     if exposed_by_proxy:
         return Fact(True, exposed_by_proxy, "nginx proxies the videobridge REST API")
+    exposed_by_apache = _apache_exposes(v, ("/colibri/", "/colibri", "/about/"))
+    if exposed_by_apache:
+        return Fact(True, exposed_by_apache, "Apache proxies the videobridge REST API")
     jvb = v.dep.jvb
     if jvb is not None and jvb.value is None:
         return Fact(None, [], f"cannot tell: {jvb.error or 'jvb.conf unreadable'}")
@@ -885,6 +923,18 @@ def _nginx_exposes(v: View, prefixes: tuple[str, ...]) -> list[Evidence]:
                 continue
             if any(d.name == "proxy_pass" for d in loc.directives):
                 out.append(Evidence(loc.location, f"location {loc.modifier or ''} {path}".replace("  ", " ")))
+    return out
+
+
+def _apache_exposes(v: View, prefixes: tuple[str, ...]) -> list[Evidence]:
+    conf = apache_front.apache_config(v.dep)
+    if conf is None:
+        return []
+    out = []
+    for proxy in conf.proxies():
+        path = proxy.path.lstrip("^")
+        if not path.startswith("/colibri-ws") and path.startswith(prefixes):
+            out.append(Evidence(proxy.location, f"{proxy.directive.name} {proxy.path} {proxy.target}"[:120]))
     return out
 
 

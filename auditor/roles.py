@@ -106,7 +106,8 @@ PACKAGE_ROLES: dict[str, tuple[str, ...]] = {
     "jigasi": (JIGASI,),
 }
 
-# Discovered configuration file -> role. nginx counts only with a Jitsi site (see _jitsi_nginx).
+# Discovered configuration file -> role. nginx and Apache count only with a Jitsi site (see _jitsi_site): a
+# videobridge or TURN host may run a web server for something else.
 FILE_ROLES: dict[Role, tuple[str, ...]] = {
     Role.CONFIG_JS: (WEB,),
     Role.INTERFACE_CONFIG_JS: (WEB,),
@@ -124,7 +125,7 @@ FILE_ROLES: dict[Role, tuple[str, ...]] = {
     Role.DOCKER_ENV: CORE,
     Role.DOCKER_COMPOSE: CORE,
 }
-_JITSI_NGINX = re.compile(r"http-bind|xmpp-websocket|colibri-ws|jitsi-meet|external_api", re.I)
+_JITSI_SITE = re.compile(r"http-bind|xmpp-websocket|colibri-ws|jitsi-meet|external_api", re.I)
 
 
 class RoleError(ValueError):
@@ -169,10 +170,9 @@ class HostRoles:
         return "+".join(self.roles) if self.roles else "unknown"
 
 
-def _jitsi_nginx(dep: Deployment) -> bool:
+def _jitsi_site(dep: Deployment, roles: tuple[Role, ...]) -> bool:
     return any(
-        f.role in (Role.NGINX_SITE, Role.NGINX_MAIN) and f.item.content is not None
-        and _JITSI_NGINX.search(f.item.text()) is not None
+        f.role in roles and f.item.content is not None and _JITSI_SITE.search(f.item.text()) is not None
         for f in dep.files
     )
 
@@ -188,8 +188,10 @@ def detect_roles(dep: Deployment) -> HostRoles:
             continue
         for role in FILE_ROLES.get(f.role, ()):
             found.setdefault(role, []).append(f"{f.role.value} {f.path}")
-    if _jitsi_nginx(dep):
+    if _jitsi_site(dep, (Role.NGINX_SITE, Role.NGINX_MAIN)):
         found.setdefault(WEB, []).append("nginx site with Jitsi locations")
+    if _jitsi_site(dep, (Role.APACHE_SITE, Role.APACHE_MAIN)):
+        found.setdefault(WEB, []).append("Apache site with Jitsi locations")
     roles = tuple(r for r in ROLES if r in found)
     evidence = tuple(f"{r}: {found[r][0]}" + (f" (+{len(found[r]) - 1})" if len(found[r]) > 1 else "")
                      for r in roles)

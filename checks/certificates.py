@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from auditor import apache_front
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
@@ -24,18 +25,26 @@ def _certs(ctx: AuditContext) -> tuple[str, CertInfo] | CheckResult:
     by_path = {p.path: p for p in dep.of(Role.CERTIFICATE)}
     server = tls_server(ctx)
     wanted: str | None = None
+    front = "nginx"
     if server is not None:
         d = server.directive("ssl_certificate")
         if d is not None and d.args:
             wanted = d.args[0]
             if "$" in wanted:
                 return CheckResult.unclear(f"cannot tell: ssl_certificate {wanted} depends on a variable")
+    elif (apache := apache_front.apache_config(dep)) is not None:
+        vhost = apache_front.tls_vhost(apache, ctx.view.own_domain())
+        cert = vhost.directive("SSLCertificateFile") if vhost is not None else None
+        if cert is not None and cert.args:
+            wanted, front = cert.args[0], "Apache"
+            if "$" in wanted:
+                return CheckResult.unclear(f"cannot tell: SSLCertificateFile {wanted} depends on a variable")
     if wanted is not None:
         pf = by_path.get(wanted)
         if pf is None:
             item = dep.snapshot.get(wanted)
             why = f"{wanted}: {item.error or item.status.value}" if item is not None else f"{wanted} is not in the evidence"
-            return CheckResult.unclear(f"cannot tell: the certificate nginx uses ({why})")
+            return CheckResult.unclear(f"cannot tell: the certificate {front} uses ({why})")
     else:
         hinted = [p for path, p in by_path.items() if any(h in path for h in _WEB_CERT_HINTS)]
         if not hinted:

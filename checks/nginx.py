@@ -1,9 +1,9 @@
-"""The nginx front end: TLS profile, HSTS, OCSP, plain-HTTP service, headers, and proxied internal APIs."""
+"""The web front end, nginx or Apache: TLS profile, HSTS, OCSP, plain-HTTP service, headers, and proxied
+internal APIs. Each check judges nginx's configuration when it was collected, else Apache's
+(checks/_apache_web.py), else docker-jitsi-meet's web image from its .env."""
 
 from __future__ import annotations
 
-import re
-import ssl
 from typing import Any
 
 from auditor.context import AuditContext
@@ -11,21 +11,23 @@ from auditor.facts import APACHE_NOTE
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.nginx import NginxConfig, NginxServer
 from auditor.registry import check
+from checks import _apache_web as apache
 from checks._common import evs, short, why_missing
+from checks._web_rules import (
+    HEADER_NEEDS,
+    HSTS_MIN_AGE,
+    JITSI_PATHS,
+    MOZILLA_GUIDELINES,
+    is_internal_proxy,
+    judge_tls12_ciphers,
+    max_age_seconds,
+)
 
 MOZILLA = "https://ssl-config.mozilla.org/#server=nginx&config=intermediate"
-MOZILLA_GUIDELINES = "https://wiki.mozilla.org/Security/Server_Side_TLS"
+MOZILLA_APACHE = "https://ssl-config.mozilla.org/#server=apache&config=intermediate"
 NGINX_SSL = "https://nginx.org/en/docs/http/ngx_http_ssl_module.html"
+APACHE_SSL = "https://httpd.apache.org/docs/2.4/mod/mod_ssl.html"
 OWASP_HEADERS = "https://owasp.org/www-project-secure-headers/"
-# Mozilla intermediate (guideline 5.7) TLS 1.2 suites, OpenSSL names.
-INTERMEDIATE_TLS12 = frozenset(
-    ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305", "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305"]
-)
-HSTS_MIN_AGE = 15_768_000  # six months
-_JITSI_PATHS = ("/http-bind", "/xmpp-websocket", "/colibri-ws", "/config.js", "/external_api.js")
-# Internal endpoints: videobridge private REST (8080) and jicofo REST (8888), except the public request path.
-_INTERNAL_PATHS = ("/colibri/", "/about/", "/metrics", "/debug", "/stats", "/move-endpoints", "/pin")
-_INTERNAL_PORTS = re.compile(r":(?:8080|8888)(?:/|$)")
 
 
 def _config(ctx: AuditContext) -> NginxConfig | None:
@@ -64,15 +66,6 @@ def _no_nginx(ctx: AuditContext) -> CheckResult:
     return CheckResult.unclear(why_missing(ctx, "nginx configuration"))
 
 
-def _expand_tls12(ciphers: str) -> list[str] | None:
-    try:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.set_ciphers(ciphers)
-    except ssl.SSLError:
-        return None
-    return [c["name"] for c in ctx.get_ciphers() if not c["name"].startswith("TLS_")]
-
-
 @check(
     "web.tls_mozilla_profile",
     title="HTTPS follows Mozilla's intermediate or modern TLS profile",
@@ -80,15 +73,21 @@ def _expand_tls12(ciphers: str) -> list[str] | None:
     criteria=("enc.algorithm", "enc.key_strength"),
     rationale="""Beyond outright weak suites, CBC-mode and non-forward-secret suites (AES-CBC, RSA key exchange)
     are legacy. Mozilla's intermediate profile allows TLS 1.2 with ECDHE/DHE AEAD suites only and TLS 1.3;
-    the modern profile allows TLS 1.3 only. nginx's default ssl_ciphers (HIGH:!aNULL:!MD5) is neither.""",
-    remediation="""ssl_protocols TLSv1.2 TLSv1.3;
+    the modern profile allows TLS 1.3 only. nginx's default ssl_ciphers (HIGH:!aNULL:!MD5) is neither, nor is
+    Debian's Apache ssl.conf (SSLProtocol all -SSLv3, SSLCipherSuite HIGH:!aNULL).""",
+    remediation="""nginx: ssl_protocols TLSv1.2 TLSv1.3;
     ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;
-    ssl_prefer_server_ciphers off;   (modern: ssl_protocols TLSv1.3;)""",
-    references=(MOZILLA, MOZILLA_GUIDELINES),
+    ssl_prefer_server_ciphers off;   (modern: ssl_protocols TLSv1.3;)
+    Apache: SSLProtocol -all +TLSv1.2 +TLSv1.3   (modern: -all +TLSv1.3)
+    SSLCipherSuite with the same list; SSLHonorCipherOrder off""",
+    references=(MOZILLA, MOZILLA_APACHE, MOZILLA_GUIDELINES),
 )
 def tls_mozilla_profile(ctx: AuditContext) -> CheckResult:
     server = tls_server(ctx)
     if server is None:
+        judged = apache.judge(ctx, apache.tls_profile)
+        if judged is not None:
+            return judged
         if ctx.view.env_ok and _config(ctx) is None:
             return CheckResult.passed("the docker web image uses Mozilla's intermediate profile")
         return _no_nginx(ctx)
@@ -106,19 +105,7 @@ def tls_mozilla_profile(ctx: AuditContext) -> CheckResult:
     ciphers = " ".join(ciphers_d.args).strip("\"'") if ciphers_d else "HIGH:!aNULL:!MD5"
     if ciphers_d is not None:
         where.append(Evidence(ciphers_d.location, "ssl_ciphers " + short(ciphers, 60)))
-    names = _expand_tls12(ciphers)
-    if names is None:
-        explicit = [t for t in re.split(r"[:\s,]+", ciphers) if t and not t.startswith(("!", "-", "+", "@"))]
-        if explicit and all(t in INTERMEDIATE_TLS12 for t in explicit):
-            return CheckResult.passed("TLS 1.2/1.3 with Mozilla intermediate suites", *where)
-        return CheckResult.unclear("cannot tell: the cipher string could not be expanded here", *where)
-    outside = [n for n in names if n not in INTERMEDIATE_TLS12]
-    if outside:
-        default = "" if ciphers_d else " (nginx's default cipher list)"
-        return CheckResult.failed(
-            f"{len(outside)} TLS 1.2 suite(s) outside Mozilla intermediate{default}, e.g. {', '.join(outside[:3])}", *where
-        )
-    return CheckResult.passed("TLS 1.2/1.3 with Mozilla intermediate suites", *where)
+    return judge_tls12_ciphers(ciphers, where, "" if ciphers_d else " (nginx's default cipher list)")
 
 
 def _hsts(server: NginxServer) -> Any:
@@ -135,13 +122,18 @@ def _hsts(server: NginxServer) -> Any:
     severity=Severity.LOW,
     criteria=("enc.in_transit",),
     rationale="""A short HSTS max-age lapses between visits and the first plain-HTTP request can be intercepted
-    again; without `always` nginx omits the header on error responses. Jitsi's template uses two years.""",
-    remediation="""add_header Strict-Transport-Security "max-age=63072000" always;""",
+    again; without `always` nginx (and Apache's `Header` without `always`) omits the header on error responses.
+    Jitsi's templates use two years.""",
+    remediation="""nginx: add_header Strict-Transport-Security "max-age=63072000" always;
+    Apache: Header always set Strict-Transport-Security "max-age=63072000" """,
     references=("https://www.rfc-editor.org/rfc/rfc6797", MOZILLA_GUIDELINES),
 )
 def hsts_max_age(ctx: AuditContext) -> CheckResult:
     server = tls_server(ctx)
     if server is None:
+        judged = apache.judge(ctx, apache.hsts_max_age)
+        if judged is not None:
+            return judged
         if ctx.view.env_ok and _config(ctx) is None:
             flag, where = ctx.view.env_flag("ENABLE_HSTS", True)
             if flag:
@@ -152,11 +144,9 @@ def hsts_max_age(ctx: AuditContext) -> CheckResult:
     if header is None:
         return CheckResult.not_applicable("no HSTS header at all (see web.hsts)", Evidence(server.location, "HTTPS server"))
     where = Evidence(header.location, "add_header " + short(" ".join(header.args)))
-    value = " ".join(header.args[1:2])
-    m = re.search(r"max-age\s*=\s*\"?(\d+)", value, re.I)
-    if not m:
+    age = max_age_seconds(" ".join(header.args[1:2]))
+    if age is None:
         return CheckResult.failed("the HSTS header has no max-age", where)
-    age = int(m.group(1))
     if age < HSTS_MIN_AGE:
         return CheckResult.failed(f"HSTS max-age is {age} s (under six months)", where)
     if "always" not in header.args[2:]:
@@ -171,13 +161,17 @@ def hsts_max_age(ctx: AuditContext) -> CheckResult:
     criteria=("enc.in_transit",),
     rationale="""With stapling the server hands out the CA's signed revocation status: clients need not ask the CA
     (which learns who visits) and a revoked certificate is noticed. Not in Jitsi's template.""",
-    remediation="""In the HTTPS server: ssl_stapling on; ssl_stapling_verify on; ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
-    (Let's Encrypt stopped OCSP in 2025: there, leave it off.)""",
-    references=(NGINX_SSL,),
+    remediation="""nginx, in the HTTPS server: ssl_stapling on; ssl_stapling_verify on; ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
+    Apache: SSLUseStapling on in the HTTPS virtual host and SSLStaplingCache shmcb:${APACHE_RUN_DIR}/ssl_stapling(32768)
+    outside it. (Let's Encrypt stopped OCSP in 2025: there, leave it off.)""",
+    references=(NGINX_SSL, APACHE_SSL),
 )
 def ocsp_stapling(ctx: AuditContext) -> CheckResult:
     server = tls_server(ctx)
     if server is None:
+        judged = apache.judge(ctx, apache.ocsp_stapling)
+        if judged is not None:
+            return judged
         if ctx.view.env_ok and _config(ctx) is None:
             return CheckResult.failed("the docker web image does not staple OCSP")
         return _no_nginx(ctx)
@@ -188,7 +182,7 @@ def ocsp_stapling(ctx: AuditContext) -> CheckResult:
 
 
 def _serves_jitsi(server: NginxServer) -> bool:
-    if any(any(p in loc.path for p in _JITSI_PATHS) for loc in server.locations):
+    if any(any(p in loc.path for p in JITSI_PATHS) for loc in server.locations):
         return True
     root = server.directive("root")
     return root is not None and "jitsi-meet" in " ".join(root.args)
@@ -216,15 +210,20 @@ def _redirects(server: NginxServer) -> bool:
     rationale="""A plain-HTTP server that serves the app (or proxies BOSH/websocket) lets anyone on the path read
     and rewrite the client code, session tokens and chat. docker-jitsi-meet's ENABLE_HTTP_REDIRECT defaults to 0:
     port 8000 then serves the full app in clear text.""",
-    remediation="""server { listen 80; listen [::]:80; server_name meet.example.org;
+    remediation="""nginx: server { listen 80; listen [::]:80; server_name meet.example.org;
         location ^~ /.well-known/acme-challenge/ { default_type "text/plain"; root /usr/share/jitsi-meet; }
         location / { return 301 https://$host$request_uri; } }
+    Apache: <VirtualHost *:80> ServerName meet.example.org
+        Redirect permanent / https://meet.example.org/ </VirtualHost>
     Docker: ENABLE_HTTP_REDIRECT=1 (or do not publish HTTP_PORT).""",
     references=("https://github.com/jitsi/docker-jitsi-meet/blob/master/env.example",),
 )
 def http_redirect(ctx: AuditContext) -> CheckResult:
     conf = _config(ctx)
     if conf is None:
+        judged = apache.judge(ctx, apache.http_redirect)
+        if judged is not None:
+            return judged
         v = ctx.view
         if v.env_ok:
             no_https, e1 = v.env_flag("DISABLE_HTTPS", False)
@@ -252,13 +251,6 @@ def http_redirect(ctx: AuditContext) -> CheckResult:
     return CheckResult.passed("no plain-HTTP server serves the app (HTTPS only)")
 
 
-_HEADER_NEEDS = {
-    "frame-ancestors/X-Frame-Options": ("content-security-policy", "x-frame-options"),
-    "Referrer-Policy": ("referrer-policy",),
-    "X-Content-Type-Options": ("x-content-type-options",),
-}
-
-
 @check(
     "web.security_headers",
     title="Security headers: frame-ancestors (clickjacking), Referrer-Policy, X-Content-Type-Options",
@@ -266,16 +258,21 @@ _HEADER_NEEDS = {
     criteria=("jur.privacy", "mgmt.access_control"),
     rationale="""Without frame-ancestors (or X-Frame-Options) any site can embed the meeting page and trick users
     into granting camera access; without Referrer-Policy the room name leaks in the Referer to every linked
-    site; X-Content-Type-Options stops MIME sniffing. Jitsi's Debian template sets none of them.""",
-    remediation="""In the HTTPS server:
+    site; X-Content-Type-Options stops MIME sniffing. Jitsi's Debian templates (nginx and Apache) set none of them.""",
+    remediation="""nginx, in the HTTPS server:
     add_header Content-Security-Policy "frame-ancestors 'self'" always;
     add_header Referrer-Policy "strict-origin-when-cross-origin" always;
-    add_header X-Content-Type-Options "nosniff" always;""",
+    add_header X-Content-Type-Options "nosniff" always;
+    Apache, in the HTTPS virtual host: Header always set Content-Security-Policy "frame-ancestors 'self'"
+    (and Referrer-Policy, X-Content-Type-Options the same way).""",
     references=(OWASP_HEADERS,),
 )
 def security_headers(ctx: AuditContext) -> CheckResult:
     server = tls_server(ctx)
     if server is None:
+        judged = apache.judge(ctx, apache.security_headers)
+        if judged is not None:
+            return judged
         v = ctx.view
         if v.env_ok and _config(ctx) is None:
             csp, where = v.env_get("CSP_HEADER")
@@ -290,7 +287,7 @@ def security_headers(ctx: AuditContext) -> CheckResult:
         if name == "content-security-policy" and "frame-ancestors" not in " ".join(h.args[1:]):
             continue
         present[name] = Evidence(h.location, "add_header " + short(" ".join(h.args), 60))
-    missing = [label for label, names in _HEADER_NEEDS.items() if not any(n in present for n in names)]
+    missing = [label for label, names in HEADER_NEEDS.items() if not any(n in present for n in names)]
     if missing:
         return CheckResult.failed(f"missing: {', '.join(missing)}", Evidence(server.location, "HTTPS server"), *present.values())
     return CheckResult.passed("clickjacking, referrer and MIME-sniffing headers are sent", *present.values())
@@ -298,18 +295,26 @@ def security_headers(ctx: AuditContext) -> CheckResult:
 
 @check(
     "web.server_tokens",
-    title="nginx does not announce its version (server_tokens off)",
+    title="The web server does not announce its version (nginx server_tokens off, Apache ServerTokens Prod)",
     severity=Severity.INFO,
     criteria=("mgmt.central_control",),
-    rationale="""The nginx version in every Server header and error page tells scanners which known
-    vulnerabilities to try.""",
-    remediation="""In the http block of nginx.conf (or the site): server_tokens off;""",
-    references=("https://nginx.org/en/docs/http/ngx_http_core_module.html#server_tokens",),
+    rationale="""The web server's version in every Server header and error page tells scanners which known
+    vulnerabilities to try. Debian's Apache security.conf sets ServerTokens OS (version and OS) and
+    ServerSignature On.""",
+    remediation="""nginx, in the http block of nginx.conf (or the site): server_tokens off;
+    Apache, in /etc/apache2/conf-enabled/security.conf: ServerTokens Prod and ServerSignature Off""",
+    references=(
+        "https://nginx.org/en/docs/http/ngx_http_core_module.html#server_tokens",
+        "https://httpd.apache.org/docs/2.4/mod/core.html#servertokens",
+    ),
 )
 def server_tokens(ctx: AuditContext) -> CheckResult:
     server = tls_server(ctx)
     conf = _config(ctx)
     if server is None or conf is None:
+        judged = apache.judge(ctx, apache.server_tokens)
+        if judged is not None:
+            return judged
         if ctx.view.env_ok and conf is None:
             return CheckResult.failed("the docker web image leaves server_tokens on")
         return _no_nginx(ctx)
@@ -325,19 +330,24 @@ def server_tokens(ctx: AuditContext) -> CheckResult:
 
 @check(
     "web.internal_locations",
-    title="nginx does not proxy internal APIs (videobridge /colibri/, /about/, jicofo REST)",
+    title="The web server does not proxy internal APIs (videobridge /colibri/, /about/, jicofo REST)",
     severity=Severity.HIGH,
     criteria=("mgmt.central_control", "mgmt.access_control"),
     rationale="""The videobridge private API (127.0.0.1:8080: COLIBRI, stats, shutdown, debug) and jicofo's REST
     server (127.0.0.1:8888: debug, stats, move-endpoints, pin) are meant for localhost. Proxying them publishes
-    conference control to the Internet. Only /colibri-ws/ and /conference-request/v1 belong in nginx.""",
-    remediation="""Remove nginx locations such as `location /colibri/ { proxy_pass http://127.0.0.1:8080; }`,
-    `location /about/`, `/metrics`, `/debug`; keep /colibri-ws/ (websockets) and /conference-request/v1 only.""",
+    conference control to the Internet. Only /colibri-ws/ and /conference-request/v1 belong in the web front.""",
+    remediation="""nginx: remove locations such as `location /colibri/ { proxy_pass http://127.0.0.1:8080; }`,
+    `location /about/`, `/metrics`, `/debug`. Apache: remove `ProxyPass /colibri/ http://127.0.0.1:8080/colibri/`
+    and the like (ProxyPass, ProxyPassMatch, <Location> with ProxyPass, RewriteRule [P]).
+    Keep /colibri-ws/ (websockets) and /conference-request/v1 only.""",
     references=("https://github.com/jitsi/jitsi-videobridge/blob/master/doc/rest.md",),
 )
 def internal_locations(ctx: AuditContext) -> CheckResult:
     conf = _config(ctx)
     if conf is None:
+        judged = apache.judge(ctx, apache.internal_locations)
+        if judged is not None:
+            return judged
         if ctx.view.env_ok:
             return CheckResult.passed("the docker web image proxies only public Jitsi paths")
         return _no_nginx(ctx)
@@ -345,13 +355,10 @@ def internal_locations(ctx: AuditContext) -> CheckResult:
     for server in conf.servers:
         for loc in server.locations:
             proxy = loc.directive("proxy_pass")
-            if proxy is None or "colibri-ws" in loc.path or "conference-request" in loc.path:
+            if proxy is None:
                 continue
             target = " ".join(proxy.args)
-            path = loc.path.lstrip("^")
-            if any(path.startswith(p) or path.rstrip("/") + "/" == p for p in _INTERNAL_PATHS) or _INTERNAL_PORTS.search(
-                target
-            ):
+            if is_internal_proxy(loc.path, target):
                 found.append(Evidence(loc.location, f"location {loc.path} -> {short(target, 50)}"))
     if found:
         return CheckResult.failed(f"{len(found)} internal endpoint(s) proxied to the public", *found)

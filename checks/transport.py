@@ -19,7 +19,8 @@ MOZILLA_TLS = "https://ssl-config.mozilla.org/#server=nginx&config=intermediate"
     rationale="""TLS 1.0/1.1 and RC4/3DES/EXPORT/NULL suites are broken or deprecated (RFC 8996). Jitsi's nginx
     template allowed TLSv1 and TLSv1.1 until 2020 and upgrades never rewrite the site file.""",
     remediation="""In the nginx site: ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;""",
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    Apache: SSLProtocol -all +TLSv1.2 +TLSv1.3 and SSLCipherSuite with the same list.""",
     references=(MOZILLA_TLS, "https://www.rfc-editor.org/rfc/rfc8996"),
 )
 def tls_configuration(ctx: AuditContext) -> CheckResult:
@@ -41,7 +42,8 @@ def tls_configuration(ctx: AuditContext) -> CheckResult:
     severity=Severity.MEDIUM,
     criteria=("enc.in_transit",),
     rationale="Without HSTS a network attacker can strip HTTPS on a user's first visit and read the session.",
-    remediation='In the HTTPS server block: add_header Strict-Transport-Security "max-age=63072000" always;',
+    remediation="""In the HTTPS server block: add_header Strict-Transport-Security "max-age=63072000" always;
+    Apache, in the HTTPS virtual host: Header always set Strict-Transport-Security "max-age=63072000" """,
     references=("https://www.rfc-editor.org/rfc/rfc6797",),
 )
 def hsts(ctx: AuditContext) -> CheckResult:

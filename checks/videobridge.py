@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditor.apache_front import apache_config
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.facts import is_third_party_host, stun_host, truthy
@@ -13,6 +14,7 @@ from checks._common import ev, evs, is_loopback, parsed, short, why_missing
 JVB_REF = "https://github.com/jitsi/jitsi-videobridge/blob/master/jvb/src/main/resources/reference.conf"
 JVB_REST = "https://github.com/jitsi/jitsi-videobridge/blob/master/doc/rest.md"
 JVB_WS = "https://github.com/jitsi/jitsi-videobridge/blob/master/doc/web-sockets.md"
+_STATS_PATHS = ("/colibri/stats", "/metrics", "/debug")
 
 
 def _jvb(ctx: AuditContext) -> CheckResult | None:
@@ -150,10 +152,10 @@ def stun_mapping(ctx: AuditContext) -> CheckResult:
     severity=Severity.LOW,
     criteria=("jur.privacy", "mgmt.central_control"),
     rationale="""Legacy STATISTICS_TRANSPORT=callstats sent per-conference statistics to callstats.io (and the
-    callstats integration was log4j-exposed, JSA-2021-0004); an nginx location proxying /colibri/stats or
-    /metrics publishes conference counts and load to anyone.""",
-    remediation="""Remove callstats from org.jitsi.videobridge.STATISTICS_TRANSPORT and any nginx location proxying
-    /colibri/stats, /metrics or /debug; scrape statistics from 127.0.0.1:8080 instead.""",
+    callstats integration was log4j-exposed, JSA-2021-0004); an nginx location or Apache ProxyPass forwarding
+    /colibri/stats or /metrics publishes conference counts and load to anyone.""",
+    remediation="""Remove callstats from org.jitsi.videobridge.STATISTICS_TRANSPORT and any nginx location (Apache
+    ProxyPass) forwarding /colibri/stats, /metrics or /debug; scrape statistics from 127.0.0.1:8080 instead.""",
     references=(JVB_REST, "JSA-2021-0004"),
 )
 def stats_exposure(ctx: AuditContext) -> CheckResult:
@@ -167,8 +169,12 @@ def stats_exposure(ctx: AuditContext) -> CheckResult:
     if nginx is not None and nginx.value is not None:
         for server in nginx.value.servers:
             for loc in server.locations:
-                if any(p in loc.path for p in ("/colibri/stats", "/metrics", "/debug")) and loc.directive("proxy_pass"):
+                if any(p in loc.path for p in _STATS_PATHS) and loc.directive("proxy_pass"):
                     found.append(Evidence(loc.location, f"location {loc.path} proxied"))
+    apache = apache_config(ctx.deployment)
+    for proxy in apache.proxies() if apache is not None else []:
+        if any(p in proxy.path for p in _STATS_PATHS):
+            found.append(Evidence(proxy.location, f"{proxy.directive.name} {short(proxy.path, 40)} proxied"))
     if found:
         return CheckResult.failed("bridge statistics leave the deployment", *found)
     early = _jvb(ctx)

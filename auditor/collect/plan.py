@@ -74,6 +74,7 @@ class Scan(StrEnum):
 
     NONE = "-"
     NGINX = "n"  # ssl_certificate / ssl_certificate_key
+    APACHE = "a"  # SSLCertificateFile / SSLCertificateChainFile / SSLCertificateKeyFile (any case)
     PROSODY = "p"  # certificate = "..." / key = "..." (in ssl = { ... })
 
 
@@ -145,6 +146,7 @@ class CommandRule:
 
 
 _NGINX_ROOTS = ("/etc/nginx",)
+_APACHE_ROOTS = ("/etc/apache2",)
 _CERT_ROOTS = (
     "/etc/jitsi",
     "/etc/prosody",
@@ -174,6 +176,12 @@ DEBIAN_FILES: tuple[FileRule, ...] = (
     FileRule("/etc/nginx/conf.d/*", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
     FileRule("/etc/nginx/snippets/*", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
     FileRule("/usr/local/openresty/nginx/conf/*.conf", scan=Scan.NGINX),
+    FileRule("/etc/apache2/apache2.conf", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),
+    FileRule("/etc/apache2/ports.conf", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),
+    FileRule("/etc/apache2/sites-enabled/*", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),
+    FileRule("/etc/apache2/sites-available/*", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),
+    FileRule("/etc/apache2/conf-enabled/*", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),
+    FileRule("/etc/apache2/mods-enabled/*.conf", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),
     FileRule("/etc/turnserver.conf"),
     FileRule("/etc/default/coturn"),
     FileRule("/etc/saslauthd.conf"),

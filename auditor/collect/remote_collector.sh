@@ -2,7 +2,7 @@
 # jitsi-audit collector: reads a Jitsi Meet host's configuration, READ-ONLY, and prints it as one
 # stream on stdout. It writes nothing anywhere (no temp files: no here-documents, only pipes and
 # command substitutions), opens no network connection, and reads only the allow-listed paths below
-# (plus certificates named by the collected nginx/prosody files: content only if it is a PEM
+# (plus certificates named by the collected nginx/Apache/prosody files: content only if it is a PEM
 # certificate). Private keys: metadata only, never content. Prosody account files: only which
 # password fields exist, never their values. Needs POSIX sh (dash, bash, busybox) plus coreutils.
 #
@@ -35,7 +35,7 @@
 JA_COLLECTOR_VERSION=2
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=23d89ab454c0036f4743fb6b0b4b41afb676375f030012d156f73f7c26492b5b
+JA_PLAN_SHA256=3e1dc7884d6d08704d9f4d8485b808c8704cec5800fcca640eff7a01ae2cb93e
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -67,6 +67,12 @@ ja_plan_debian() {
   ja_rule /etc/nginx/conf.d '*' full n 64 /etc/nginx
   ja_rule /etc/nginx/snippets '*' full n 64 /etc/nginx
   ja_rule /usr/local/openresty/nginx/conf '*.conf' full n 64 /usr/local/openresty/nginx/conf
+  ja_rule /etc/apache2/apache2.conf '' full a 64 /etc/apache2
+  ja_rule /etc/apache2/ports.conf '' full a 64 /etc/apache2
+  ja_rule /etc/apache2/sites-enabled '*' full a 64 /etc/apache2
+  ja_rule /etc/apache2/sites-available '*' full a 64 /etc/apache2
+  ja_rule /etc/apache2/conf-enabled '*' full a 64 /etc/apache2
+  ja_rule /etc/apache2/mods-enabled '*.conf' full a 64 /etc/apache2
   ja_rule /etc/turnserver.conf '' full - 64 /etc
   ja_rule /etc/default/coturn '' full - 64 /etc/default
   ja_rule /etc/saslauthd.conf '' full - 64 /etc
@@ -282,7 +288,7 @@ ja_dirstate() {
 }
 
 # ja_file LOGICAL_PATH POLICY FLAGS PHYSICAL_ROOT...
-# FLAGS: n = scan for nginx certificate lines, p = prosody, h = refuse hard links, - = none.
+# FLAGS: n = scan for nginx certificate lines, a = Apache, p = prosody, h = refuse hard links, - = none.
 ja_file() {
   f_k=$1; f_pol=$2; f_fl=$3; shift 3
   f_p=$JA_P$f_k
@@ -409,6 +415,7 @@ ja_file() {
   ja_rec F "$f_k" ok "$f_mode" "$f_own" "$f_grp" "$f_sz" "$f_lt" '' - "$f_b"
   case $f_fl in
     *n*) ja_scan_nginx ;;
+    *a*) ja_scan_apache ;;
     *p*) ja_scan_prosody ;;
   esac
   return 0
@@ -446,6 +453,28 @@ ja_scan_nginx() {
         sn_v=${sn_l#ssl_certificate}
         ja_add_ref c "${sn_v%%;*}" /etc/nginx '' ;;
     esac
+  done
+  set +f
+  IFS=
+}
+
+# Certificate paths named by the Apache file just collected (text in f_txt): SSLCertificateFile and
+# SSLCertificateChainFile (content if a PEM certificate), SSLCertificateKeyFile (metadata only).
+# httpd's directive names are case-insensitive; relative paths are against its ServerRoot.
+ja_scan_apache() {
+  [ "${#f_txt}" -le 262144 ] || return 0
+  IFS=$JA_NL
+  set -f
+  for sa_l in $f_txt; do
+    sa_l=${sa_l#"${sa_l%%[![:space:]]*}"}
+    sa_w=${sa_l%%[[:space:]]*}
+    case $sa_w in
+      [Ss][Ss][Ll][Cc][Ee][Rr][Tt][Ii][Ff][Ii][Cc][Aa][Tt][Ee][Kk][Ee][Yy][Ff][Ii][Ll][Ee]) sa_k=k ;;
+      [Ss][Ss][Ll][Cc][Ee][Rr][Tt][Ii][Ff][Ii][Cc][Aa][Tt][Ee][Ff][Ii][Ll][Ee]) sa_k=c ;;
+      [Ss][Ss][Ll][Cc][Ee][Rr][Tt][Ii][Ff][Ii][Cc][Aa][Tt][Ee][Cc][Hh][Aa][Ii][Nn][Ff][Ii][Ll][Ee]) sa_k=c ;;
+      *) continue ;;
+    esac
+    ja_add_ref "$sa_k" "${sa_l#"$sa_w"}" /etc/apache2 ''
   done
   set +f
   IFS=
@@ -695,7 +724,7 @@ ja_docker() {
   set +f
 }
 
-# Certificates and keys named by the collected nginx/prosody files. Any path may be named, so the
+# Certificates and keys named by the collected nginx/Apache/prosody files. Any path may be named, so the
 # content gate (PEM certificate, no private key) is what protects here, not the location. A path
 # that already has a record (matched by a glob) is not read again: the first record of a key is
 # the one the auditor keeps.

@@ -78,7 +78,8 @@ def tls_disagreement(ctx: AuditContext, res: ProbeResults) -> str | None:
     if not live_weak:
         return None
     listed = " ".join(configured) if isinstance(configured, list) else "strong protocols only"
-    return (f"the nginx configuration allows {listed}, but port {https.port} accepts {', '.join(live_weak)}: "
+    front = "Apache" if ctx.deployment.nginx is None and ctx.deployment.apache is not None else "nginx"
+    return (f"the {front} configuration allows {listed}, but port {https.port} accepts {', '.join(live_weak)}: "
             "another server block, a load balancer or a different server answers")
 
 

@@ -31,6 +31,11 @@ JVB_PROPS = "/etc/jitsi/videobridge/sip-communicator.properties"
 CONFIG_JS = f"/etc/jitsi/meet/{D}-config.js"
 INTERFACE_JS = "/usr/share/jitsi-meet/interface_config.js"
 NGINX = f"/etc/nginx/sites-enabled/{D}.conf"
+APACHE_MAIN = "/etc/apache2/apache2.conf"
+APACHE_PORTS = "/etc/apache2/ports.conf"
+APACHE_SSL = "/etc/apache2/mods-enabled/ssl.conf"
+APACHE_SECURITY = "/etc/apache2/conf-enabled/security.conf"
+APACHE_SITE = f"/etc/apache2/sites-enabled/{D}.conf"
 CERT = f"/etc/jitsi/meet/{D}.crt"
 TURN = "/etc/turnserver.conf"
 JIBRI = "/etc/jitsi/jibri/jibri.conf"
@@ -332,6 +337,96 @@ server {{
 }}
 """
 
+# The same hardened web front on Apache: the site in the shape jitsi-meet-web-config writes, with
+# Debian's mods-enabled/ssl.conf defaults overridden at server level and security.conf hardened.
+APACHE_MAIN_TEXT = """\
+# Debian-style main configuration (ServerRoot /etc/apache2 is compiled in).
+Timeout 300
+User ${APACHE_RUN_USER}
+ErrorLog ${APACHE_LOG_DIR}/error.log
+IncludeOptional mods-enabled/*.load
+IncludeOptional mods-enabled/*.conf
+Include ports.conf
+<Directory />
+\tAllowOverride None
+\tRequire all denied
+</Directory>
+IncludeOptional conf-enabled/*.conf
+IncludeOptional sites-enabled/*.conf
+"""
+
+APACHE_PORTS_TEXT = """\
+Listen 80
+<IfModule ssl_module>
+\tListen 443
+</IfModule>
+"""
+
+APACHE_SSL_TEXT = """\
+<IfModule mod_ssl.c>
+\tSSLRandomSeed startup builtin
+\tSSLSessionCache shmcb:${APACHE_RUN_DIR}/ssl_scache(512000)
+\tSSLCipherSuite HIGH:!aNULL
+\tSSLProtocol all -SSLv3
+</IfModule>
+"""
+
+APACHE_SECURITY_TEXT = """\
+ServerTokens Prod
+ServerSignature Off
+TraceEnable Off
+"""
+
+APACHE_SITE_TEXT = f"""\
+<VirtualHost *:80>
+    ServerName {D}
+    Redirect permanent / https://{D}/
+</VirtualHost>
+
+<VirtualHost *:443>
+    ServerName {D}
+    Protocols h2 http/1.1
+
+    SSLEngine on
+    SSLProxyEngine on
+    SSLCertificateFile {CERT}
+    SSLCertificateKeyFile /etc/jitsi/meet/{D}.key
+    SSLUseStapling on
+
+    Header always set Strict-Transport-Security "max-age=63072000"
+    Header always set Content-Security-Policy "frame-ancestors 'self'"
+    Header always set Referrer-Policy "strict-origin-when-cross-origin"
+    Header always set X-Content-Type-Options "nosniff"
+
+    DocumentRoot "/usr/share/jitsi-meet"
+    <Directory "/usr/share/jitsi-meet">
+        Options Indexes MultiViews Includes FollowSymLinks
+        AllowOverride All
+        Require all granted
+    </Directory>
+
+    Alias "/config.js" "/etc/jitsi/meet/{D}-config.js"
+    <Location /config.js>
+        Require all granted
+    </Location>
+
+    ProxyPreserveHost on
+    ProxyPass /http-bind http://localhost:5280/http-bind
+    ProxyPassReverse /http-bind http://localhost:5280/http-bind
+    ProxyPass /xmpp-websocket ws://localhost:5280/xmpp-websocket
+    ProxyPass /colibri-ws/default-id ws://localhost:9090/colibri-ws/default-id
+    ProxyPassMatch ^/conference-request/v1(/.*)?$ http://localhost:8888/conference-request/v1$1
+
+    RewriteEngine on
+    RewriteRule ^/([a-zA-Z0-9]+)$ /index.html
+</VirtualHost>
+
+SSLProtocol -all +TLSv1.2 +TLSv1.3
+SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
+SSLHonorCipherOrder off
+SSLStaplingCache shmcb:${{APACHE_RUN_DIR}}/ssl_stapling(32768)
+"""
+
 TURN_TEXT = f"""\
 use-auth-secret
 static-auth-secret={TURN_SECRET}
@@ -521,6 +616,19 @@ def base_files() -> dict[str, str]:
         NGINX: NGINX_TEXT,
         CERT: make_cert(),
         TURN: TURN_TEXT,
+    }
+
+
+def apache_files() -> dict[str, str]:
+    """The base deployment with Apache, not nginx, as its web front."""
+    files = {path: text for path, text in base_files().items() if path != NGINX}
+    return {
+        **files,
+        APACHE_MAIN: APACHE_MAIN_TEXT,
+        APACHE_PORTS: APACHE_PORTS_TEXT,
+        APACHE_SSL: APACHE_SSL_TEXT,
+        APACHE_SECURITY: APACHE_SECURITY_TEXT,
+        APACHE_SITE: APACHE_SITE_TEXT,
     }
 
 

@@ -14,6 +14,10 @@ import pytest
 
 from auditor.registry import checks_in_module
 from tests.checks.base import (
+    APACHE_MAIN,
+    APACHE_SECURITY,
+    APACHE_SITE,
+    APACHE_SSL,
     CERT,
     COMPOSE,
     COMPOSE_TEXT,
@@ -44,6 +48,7 @@ from tests.checks.base import (
     TURN,
     D,
     Edit,
+    apache_files,
     apply,
     base_files,
     findings,
@@ -69,6 +74,8 @@ def _variant(name: str) -> dict[str, str]:
         return {**files, JIBRI: JIBRI_TEXT}
     if name == "docker":
         return {ENV: ENV_TEXT, COMPOSE: COMPOSE_TEXT}
+    if name == "apache":
+        return apache_files()
     assert name == "base"
     return files
 
@@ -285,6 +292,36 @@ CASES: list[Case] = [
     Case("web.server_tokens", "unclear", (_sub(NGINX, "server_tokens off;\n", ""),), "nginx.conf"),
     Case("web.internal_locations", "pass"),
     Case("web.internal_locations", "fail", (_sub(NGINX, "    location = /http-bind {", "    location /colibri/ {\n        proxy_pass http://127.0.0.1:8080/colibri/;\n    }\n    location = /http-bind {"),), "internal endpoint", (NGINX, "location /colibri/")),
+    # -- the same checks on an Apache front (variant "apache": no nginx configuration) ------------------
+    Case("web.tls_mozilla_profile", "pass", variant="apache", msg="intermediate", where=(APACHE_SITE, "SSLProtocol")),
+    Case("web.tls_mozilla_profile", "pass", (_sub(APACHE_SITE, "SSLProtocol -all +TLSv1.2 +TLSv1.3", "SSLProtocol TLSv1.2 TLSv1.3"),), "replaces the ones before it", (APACHE_SITE, "SSLProtocol"), "apache"),
+    Case("web.tls_mozilla_profile", "fail", (_sub(APACHE_SITE, "SSLProtocol -all +TLSv1.2 +TLSv1.3", "SSLProtocol all -SSLv3"),), "beyond TLS 1.2/1.3: TLSv1, TLSv1.1", (APACHE_SITE, "SSLProtocol"), "apache"),
+    Case("web.tls_mozilla_profile", "fail", (_sub(APACHE_SITE, "SSLProtocol -all +TLSv1.2 +TLSv1.3\n", ""),), "beyond TLS 1.2/1.3", (APACHE_SSL, "SSLProtocol"), "apache"),
+    Case("web.tls_mozilla_profile", "fail", (_sub(APACHE_SITE, "ECDHE-RSA-CHACHA20-POLY1305\n", "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-SHA\n"),), "outside Mozilla intermediate", (APACHE_SITE, "SSLCipherSuite"), "apache"),
+    Case("web.tls_mozilla_profile", "unclear", (_sub(APACHE_SITE, "SSLProtocol -all +TLSv1.2 +TLSv1.3\n", ""), _sub(APACHE_SSL, "\tSSLProtocol all -SSLv3\n", "")), "SSLProtocol not set", variant="apache"),
+    Case("web.tls_mozilla_profile", "unclear", (_sub(APACHE_SITE, "+TLSv1.3\n", "+TLSv1.4\n"),), "Apache refuses", (APACHE_SITE, "SSLProtocol"), "apache"),
+    Case("web.tls_mozilla_profile", "unclear", ((APACHE_SITE, "", "<VirtualHost *:443>\n    ServerName x\n"),), "is never closed", variant="apache"),
+    Case("web.hsts_max_age", "pass", variant="apache", where=(APACHE_SITE, "Strict-Transport-Security")),
+    Case("web.hsts_max_age", "fail", (_sub(APACHE_SITE, "max-age=63072000", "max-age=3600"),), "under six months", (APACHE_SITE, "Strict-Transport-Security"), "apache"),
+    Case("web.hsts_max_age", "fail", (_sub(APACHE_SITE, "Header always set Strict", "Header set Strict"),), "without `Header always`", (APACHE_SITE, "Strict-Transport-Security"), "apache"),
+    Case("web.hsts_max_age", "not_applicable", (_sub(APACHE_SITE, '    Header always set Strict-Transport-Security "max-age=63072000"\n', ""),), "no HSTS header", (APACHE_SITE, "<VirtualHost *:443>"), "apache"),
+    Case("web.ocsp_stapling", "pass", variant="apache", where=(APACHE_SITE, "SSLUseStapling on")),
+    Case("web.ocsp_stapling", "fail", (_sub(APACHE_SITE, "    SSLUseStapling on\n", ""),), "off", (APACHE_SITE, "<VirtualHost *:443>"), "apache"),
+    Case("web.ocsp_stapling", "fail", (_sub(APACHE_SITE, "SSLStaplingCache", "#SSLStaplingCache"),), "no SSLStaplingCache", (APACHE_SITE, "SSLUseStapling on"), "apache"),
+    Case("web.http_redirect", "pass", variant="apache", where=(APACHE_SITE, "Redirect permanent")),
+    Case("web.http_redirect", "fail", (_sub(APACHE_SITE, f"    Redirect permanent / https://{D}/\n", '    DocumentRoot "/usr/share/jitsi-meet"\n'),), "plain HTTP", (APACHE_SITE, "<VirtualHost *:80>"), "apache"),
+    Case("web.http_redirect", "fail", (_sub(APACHE_SITE, f"    Redirect permanent / https://{D}/\n", f"    Redirect permanent /room https://{D}/room\n    ProxyPass /http-bind http://localhost:5280/http-bind\n"),), "plain HTTP", (APACHE_SITE, "<VirtualHost *:80>"), "apache"),
+    Case("web.security_headers", "pass", variant="apache", where=(APACHE_SITE, "Referrer-Policy")),
+    Case("web.security_headers", "fail", (_sub(APACHE_SITE, '    Header always set Referrer-Policy "strict-origin-when-cross-origin"\n', ""),), "Referrer-Policy", (APACHE_SITE, "<VirtualHost *:443>"), "apache"),
+    Case("web.security_headers", "fail", (_sub(APACHE_SITE, "frame-ancestors 'self'", "default-src 'self'"),), "frame-ancestors", (APACHE_SITE, "<VirtualHost *:443>"), "apache"),
+    Case("web.server_tokens", "pass", variant="apache", where=(APACHE_SECURITY, "ServerTokens Prod")),
+    Case("web.server_tokens", "fail", ((APACHE_SECURITY, "", "ServerTokens OS\nServerSignature On\n"),), "announces its version and OS; ServerSignature", (APACHE_SECURITY, "ServerTokens OS"), "apache"),
+    Case("web.server_tokens", "fail", ((APACHE_SECURITY, "", "TraceEnable Off\n"),), "default Full", (APACHE_MAIN, None), "apache"),
+    Case("web.server_tokens", "unclear", msg="security.conf", variant="apache", drop=(APACHE_MAIN,)),
+    Case("web.internal_locations", "pass", variant="apache", msg="by Apache"),
+    Case("web.internal_locations", "fail", (_sub(APACHE_SITE, "    ProxyPreserveHost on\n", "    ProxyPreserveHost on\n    ProxyPass /colibri/ http://127.0.0.1:8080/colibri/\n"),), "internal endpoint", (APACHE_SITE, "ProxyPass /colibri/"), "apache"),
+    Case("web.internal_locations", "fail", (_sub(APACHE_SITE, "    ProxyPreserveHost on\n", "    <Location /about/>\n        ProxyPass http://127.0.0.1:8080/about/\n    </Location>\n"),), "internal endpoint", (APACHE_SITE, "ProxyPass http://127.0.0.1:8080/about/"), "apache"),
+    Case("jvb.stats_exposure", "fail", (_sub(APACHE_SITE, "    ProxyPreserveHost on\n", "    ProxyPass /colibri/stats http://127.0.0.1:8080/colibri/stats\n"),), "leave the deployment", (APACHE_SITE, "ProxyPass /colibri/stats"), "apache"),
     # -- certificates ------------------------------------------------------------------------------------
     Case("cert.trusted_issuer", "pass", msg="Let's Encrypt", where=(CERT, "BEGIN CERTIFICATE")),
     Case("cert.trusted_issuer", "fail", ((CERT, "", make_cert(self_signed=True)),), "self-signed", (CERT, "BEGIN CERTIFICATE")),
@@ -402,6 +439,13 @@ def test_every_catalogue_check_has_a_pass_and_a_fail_case() -> None:
 def test_base_deployment_passes_every_applicable_catalogue_check() -> None:
     """The hardened base is the pass fixture: nothing in it fails."""
     snap = snapshot(base_files(), dict(REC))
+    failed = {k: f.message for k, f in findings(snap).items() if k in _catalogue_ids() and f.status.value == "fail"}
+    assert failed == {"sso.mfa_delegated": "authentication is internal_hashed: no identity provider that could enforce MFA"}
+
+
+def test_apache_base_deployment_passes_every_applicable_catalogue_check() -> None:
+    """The same hardened base with Apache as its front: nothing more fails than with nginx."""
+    snap = snapshot(apache_files(), dict(REC))
     failed = {k: f.message for k, f in findings(snap).items() if k in _catalogue_ids() and f.status.value == "fail"}
     assert failed == {"sso.mfa_delegated": "authentication is internal_hashed: no identity provider that could enforce MFA"}
 

@@ -117,6 +117,32 @@ def build_host_tree(root: Path) -> HostTree:
     os.symlink(f"../sites-available/{d}.conf", root / f"etc/nginx/sites-enabled/{d}.conf")
     write(root, "/etc/nginx/nginx.conf", "http { include /etc/nginx/sites-enabled/*; }\n")
     write(root, "/etc/ssl/outside-ref.crt", "not a certificate at all: secret-looking text\n")
+    # Apache: a site linked from sites-enabled naming certificates in any case, quoted, relative to
+    # ServerRoot, through a variable (ignored) and in a comment (ignored); conf/mods-enabled links
+    write(root, "/etc/apache2/apache2.conf", "IncludeOptional mods-enabled/*.conf\nIncludeOptional sites-enabled/*.conf\n")
+    write(
+        root,
+        f"/etc/apache2/sites-available/{d}.conf",
+        "<VirtualHost *:443>\n    SSLEngine on\n    SSLCertificateFile /etc/ssl/apache/fullchain.pem\n"
+        '    sslcertificatekeyfile "/etc/ssl/apache/privkey.pem"\n'
+        "    SSLCertificateChainFile certs/chain.pem\n"
+        "    SSLCertificateFile ${APACHE_CERT}/x.pem\n"
+        "#   SSLCertificateFile /etc/ssl/apache/commented-out.pem\n</VirtualHost>\n",
+    )
+    (root / "etc/apache2/sites-enabled").mkdir(parents=True)
+    os.symlink(f"../sites-available/{d}.conf", root / f"etc/apache2/sites-enabled/{d}.conf")
+    write(root, "/etc/apache2/conf-available/security.conf", "ServerTokens OS\nServerSignature On\n")
+    (root / "etc/apache2/conf-enabled").mkdir(parents=True)
+    os.symlink("../conf-available/security.conf", root / "etc/apache2/conf-enabled/security.conf")
+    write(root, "/etc/apache2/mods-available/ssl.conf", "<IfModule mod_ssl.c>\n    SSLProtocol all -SSLv3\n</IfModule>\n")
+    write(root, "/etc/apache2/mods-available/ssl.load", "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n")
+    (root / "etc/apache2/mods-enabled").mkdir(parents=True)
+    for name in ("ssl.conf", "ssl.load"):
+        os.symlink(f"../mods-available/{name}", root / f"etc/apache2/mods-enabled/{name}")
+    write(root, "/etc/ssl/apache/fullchain.pem", cert)
+    write(root, "/etc/ssl/apache/privkey.pem", key, 0o600)
+    write(root, "/etc/apache2/certs/chain.pem", cert)
+    write(root, "/etc/ssl/apache/commented-out.pem", cert)
     # hostile bits
     (root / "etc/nginx/conf.d").mkdir(parents=True)
     os.symlink("loop-b.conf", root / "etc/nginx/conf.d/loop-a.conf")

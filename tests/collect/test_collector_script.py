@@ -100,6 +100,27 @@ def test_referenced_certificates_follow_nginx_and_prosody(host_tree: HostTree) -
     assert not any("$ssl_server_name" in k for k in snap.items)
 
 
+@pytest.mark.parametrize("shell", SHELLS)
+def test_referenced_certificates_follow_apache(host_tree: HostTree, shell: str) -> None:
+    run = run_collector(host_tree.root, shell=shell)
+    snap = run.snapshot
+    site = snap.items[f"/etc/apache2/sites-enabled/{D}.conf"]
+    assert site.ok and site.link_target == f"../sites-available/{D}.conf"
+    assert snap.items["/etc/apache2/conf-enabled/security.conf"].content == b"ServerTokens OS\nServerSignature On\n"
+    assert snap.items["/etc/apache2/mods-enabled/ssl.conf"].ok
+    assert "/etc/apache2/mods-enabled/ssl.load" not in snap.items  # only *.conf is in the plan
+    # SSLCertificateFile and SSLCertificateChainFile (relative to ServerRoot): PEM certificates, sent
+    assert snap.items["/etc/ssl/apache/fullchain.pem"].content == host_tree.cert_pem
+    assert snap.items["/etc/apache2/certs/chain.pem"].content == host_tree.cert_pem
+    # sslcertificatekeyfile, quoted and in lower case: named, metadata only
+    key = snap.items["/etc/ssl/apache/privkey.pem"]
+    assert key.status is ItemStatus.OK and key.content is None and "private key" in (key.error or "")
+    assert not _contains_b64(run.stdout, host_tree.key_pem.split(b"-----")[2].replace(b"\n", b"")[:40])
+    # the commented-out line and the ${VARIABLE} path are ignored
+    assert "/etc/ssl/apache/commented-out.pem" not in snap.items
+    assert not any("APACHE_CERT" in k for k in snap.items)
+
+
 def test_account_files_never_leave_their_password(host_tree: HostTree) -> None:
     run = run_collector(host_tree.root)
     accounts = {k: v for k, v in run.snapshot.items.items() if k.endswith(".dat")}

@@ -72,6 +72,21 @@ def test_videobridge_only_host() -> None:
     assert len(rated) == len(result.criteria)
 
 
+def test_an_apache_site_makes_a_web_host_only_when_it_is_jitsi_s() -> None:
+    """As with nginx: a videobridge host may run Apache for something else; a Jitsi site makes it a web host."""
+    from auditor.deployment import build_deployment
+    from auditor.roles import detect_roles
+
+    def roles(site: bytes) -> tuple[str, ...]:
+        snap = _jvb_host()
+        snap.add(CollectedItem("/etc/apache2/sites-enabled/site.conf", "file", ItemStatus.OK, site, len(site), 0o644))
+        return detect_roles(build_deployment(snap)).roles
+
+    assert roles(b"<VirtualHost *:80>\n  DocumentRoot /var/www/status\n</VirtualHost>\n") == ("jvb",)
+    jitsi = b"<VirtualHost *:443>\n  ProxyPass /http-bind http://localhost:5280/http-bind\n</VirtualHost>\n"
+    assert roles(jitsi) == ("web", "jvb")
+
+
 def test_inventory_role_wins_and_applies_to_directories() -> None:
     result = audit_snapshot(_jvb_host("dir"), PROFILE, CHECKS, roles=["jvb"])
     assert result.roles is not None and result.roles.source == "inventory"

@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auditor.parsers.apache import parse_apache
 from auditor.parsers.certificate import contains_private_key, parse_certificates, private_key_blocks
 from auditor.parsers.compose import parse_compose
 from auditor.parsers.dotenv import parse_dotenv
@@ -30,6 +31,7 @@ LUA_ALPHABET = "abcdefghxyz_ =~<>+-*/.,;:{}[]()\"'\\\n\t0123456789#VirtualHostCo
 HOCON_ALPHABET = 'abcxyz._- \t\n{}[]:=,+"#/$?()0123456789includeurlrequired'
 JS_ALPHABET = "abcxyz_$ =.,;:{}[]()'\"`\\/*+-!<>?\n0123456789configvarletwhile"
 NGINX_ALPHABET = "abcxyz_ ;{}\"'\\#$~^=/*.\nserverlocationincludehttplisten0123456789"
+APACHE_ALPHABET = "abcxyz_ <>/\"'\\#*.:-+!\n\tVirtualHostLocationIfModuleIncludeSSLProtocolHeader0123456789"
 KV_ALPHABET = "abcXYZ_ =:#!'\"\\$`\t\n\r0123456789export-"
 YAML_ALPHABET = "abcxyz_ :-,[]{}&*!|>'\"#\n\t0123456789services"
 PEM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdef0123456789+/=-\n:"
@@ -143,6 +145,37 @@ def test_nginx_random(text: str, with_main: bool) -> None:
 @given(mutations(fixture("nginx/meet.example.org.conf"), NGINX_ALPHABET), st.booleans())
 def test_nginx_mutations(text: str, with_main: bool) -> None:
     _nginx(text, with_main)
+
+
+def _apache(text: str, with_main: bool) -> None:
+    site = "/etc/apache2/sites-enabled/meet.conf"
+    files = {site: text, "/etc/apache2/conf-enabled/x.conf": text[:200]}
+    if with_main:
+        files["/etc/apache2/apache2.conf"] = fixture("apache/apache2.conf")
+    entry = "/etc/apache2/apache2.conf" if with_main else site
+
+    def run() -> None:
+        cfg = parse_apache(files, entry)
+        cfg.proxies()
+        for vhost in cfg.virtual_hosts:
+            vhost.directive("SSLProtocol")
+            vhost.response_headers()
+            vhost.redirects()
+            _ = vhost.tls, vhost.ports, vhost.server_names
+
+    only_parse_errors(run)
+
+
+@FUZZ
+@given(ANY_TEXT | st.text(APACHE_ALPHABET, max_size=300), st.booleans())
+def test_apache_random(text: str, with_main: bool) -> None:
+    _apache(text, with_main)
+
+
+@FUZZ
+@given(mutations(fixture("apache/meet.example.org.conf"), APACHE_ALPHABET), st.booleans())
+def test_apache_mutations(text: str, with_main: bool) -> None:
+    _apache(text, with_main)
 
 
 def _line_formats(text: str) -> None:

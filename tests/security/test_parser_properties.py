@@ -295,6 +295,8 @@ ROLE_PATHS = {
     "/etc/jitsi/jicofo/jicofo.conf": "hocon/jicofo.conf",
     "/etc/nginx/sites-enabled/meet.example.org.conf": "nginx/meet.example.org.conf",
     "/etc/nginx/nginx.conf": "nginx/nginx.conf",
+    "/etc/apache2/apache2.conf": "apache/apache2.conf",
+    "/etc/apache2/sites-enabled/meet.example.org.conf": "apache/meet.example.org.conf",
     "/etc/jitsi/videobridge/sip-communicator.properties": "properties/sip-communicator.properties",
     "/etc/turnserver.conf": "kv/turnserver.conf",
     "/opt/jitsi/.env": "docker/env",
