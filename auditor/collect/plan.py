@@ -405,14 +405,24 @@ def render_plan_block() -> str:
             args = [drule.base, drule.tail, drule.policy.value, str(drule.max_files)]
             out.append("  ja_drule " + " ".join(_q(a) for a in args))
         out += ["}", ""]
+    # One directory glob per root and depth (the shell reads each directory level once), then the
+    # compose file names tried in each directory found: a glob per name would walk the tree once per name.
+    names = " ".join(f'"$ci_d"{name}' for name in COMPOSE_FILE_NAMES)
     out += [
-        "# Candidate compose files: search root x depth x name (globs expanded by the shell).",
+        "# ja_compose_in DIR/...: the compose file names tried in each directory.",
+        "ja_compose_in() {",
+        '  for ci_d in "$@"; do',
+        '    [ -d "$ci_d" ] || continue',
+        f"    ja_compose_try {names}",
+        "  done",
+        "}",
+        "",
+        "# Candidate compose files: search root x depth (directory globs expanded by the shell).",
         "ja_plan_compose() {",
     ]
     for root in DOCKER_SEARCH_ROOTS:
-        for depth in range(DOCKER_SEARCH_DEPTH + 1):
-            globs = " ".join(f'"$JA_P"{root}{"/*" * depth}/{name}' for name in COMPOSE_FILE_NAMES)
-            out.append(f"  ja_compose_try {globs}")
+        dirs = " ".join(f'"$JA_P"{root}{"/*" * depth}/' for depth in range(DOCKER_SEARCH_DEPTH + 1))
+        out.append(f"  ja_compose_in {dirs}")
     out += ["}", "", "# ja_cmd NAME TIMEOUT ARGV...", "ja_plan_commands() {"]
     for cmd in COMMANDS:
         out.append(f"  ja_cmd {_q(cmd.name)} {cmd.timeout} " + " ".join(_q(a) for a in cmd.argv))

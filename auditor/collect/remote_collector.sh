@@ -119,24 +119,20 @@ ja_plan_container_config() {
   ja_drule '' '*.properties' full 64
 }
 
-# Candidate compose files: search root x depth x name (globs expanded by the shell).
+# ja_compose_in DIR/...: the compose file names tried in each directory.
+ja_compose_in() {
+  for ci_d in "$@"; do
+    [ -d "$ci_d" ] || continue
+    ja_compose_try "$ci_d"docker-compose.yml "$ci_d"docker-compose.yaml "$ci_d"compose.yml "$ci_d"compose.yaml
+  done
+}
+
+# Candidate compose files: search root x depth (directory globs expanded by the shell).
 ja_plan_compose() {
-  ja_compose_try "$JA_P"/opt/docker-compose.yml "$JA_P"/opt/docker-compose.yaml "$JA_P"/opt/compose.yml "$JA_P"/opt/compose.yaml
-  ja_compose_try "$JA_P"/opt/*/docker-compose.yml "$JA_P"/opt/*/docker-compose.yaml "$JA_P"/opt/*/compose.yml "$JA_P"/opt/*/compose.yaml
-  ja_compose_try "$JA_P"/opt/*/*/docker-compose.yml "$JA_P"/opt/*/*/docker-compose.yaml "$JA_P"/opt/*/*/compose.yml "$JA_P"/opt/*/*/compose.yaml
-  ja_compose_try "$JA_P"/opt/*/*/*/docker-compose.yml "$JA_P"/opt/*/*/*/docker-compose.yaml "$JA_P"/opt/*/*/*/compose.yml "$JA_P"/opt/*/*/*/compose.yaml
-  ja_compose_try "$JA_P"/srv/docker-compose.yml "$JA_P"/srv/docker-compose.yaml "$JA_P"/srv/compose.yml "$JA_P"/srv/compose.yaml
-  ja_compose_try "$JA_P"/srv/*/docker-compose.yml "$JA_P"/srv/*/docker-compose.yaml "$JA_P"/srv/*/compose.yml "$JA_P"/srv/*/compose.yaml
-  ja_compose_try "$JA_P"/srv/*/*/docker-compose.yml "$JA_P"/srv/*/*/docker-compose.yaml "$JA_P"/srv/*/*/compose.yml "$JA_P"/srv/*/*/compose.yaml
-  ja_compose_try "$JA_P"/srv/*/*/*/docker-compose.yml "$JA_P"/srv/*/*/*/docker-compose.yaml "$JA_P"/srv/*/*/*/compose.yml "$JA_P"/srv/*/*/*/compose.yaml
-  ja_compose_try "$JA_P"/root/docker-compose.yml "$JA_P"/root/docker-compose.yaml "$JA_P"/root/compose.yml "$JA_P"/root/compose.yaml
-  ja_compose_try "$JA_P"/root/*/docker-compose.yml "$JA_P"/root/*/docker-compose.yaml "$JA_P"/root/*/compose.yml "$JA_P"/root/*/compose.yaml
-  ja_compose_try "$JA_P"/root/*/*/docker-compose.yml "$JA_P"/root/*/*/docker-compose.yaml "$JA_P"/root/*/*/compose.yml "$JA_P"/root/*/*/compose.yaml
-  ja_compose_try "$JA_P"/root/*/*/*/docker-compose.yml "$JA_P"/root/*/*/*/docker-compose.yaml "$JA_P"/root/*/*/*/compose.yml "$JA_P"/root/*/*/*/compose.yaml
-  ja_compose_try "$JA_P"/home/*/docker-compose.yml "$JA_P"/home/*/docker-compose.yaml "$JA_P"/home/*/compose.yml "$JA_P"/home/*/compose.yaml
-  ja_compose_try "$JA_P"/home/*/*/docker-compose.yml "$JA_P"/home/*/*/docker-compose.yaml "$JA_P"/home/*/*/compose.yml "$JA_P"/home/*/*/compose.yaml
-  ja_compose_try "$JA_P"/home/*/*/*/docker-compose.yml "$JA_P"/home/*/*/*/docker-compose.yaml "$JA_P"/home/*/*/*/compose.yml "$JA_P"/home/*/*/*/compose.yaml
-  ja_compose_try "$JA_P"/home/*/*/*/*/docker-compose.yml "$JA_P"/home/*/*/*/*/docker-compose.yaml "$JA_P"/home/*/*/*/*/compose.yml "$JA_P"/home/*/*/*/*/compose.yaml
+  ja_compose_in "$JA_P"/opt/ "$JA_P"/opt/*/ "$JA_P"/opt/*/*/ "$JA_P"/opt/*/*/*/
+  ja_compose_in "$JA_P"/srv/ "$JA_P"/srv/*/ "$JA_P"/srv/*/*/ "$JA_P"/srv/*/*/*/
+  ja_compose_in "$JA_P"/root/ "$JA_P"/root/*/ "$JA_P"/root/*/*/ "$JA_P"/root/*/*/*/
+  ja_compose_in "$JA_P"/home/*/ "$JA_P"/home/*/*/ "$JA_P"/home/*/*/*/ "$JA_P"/home/*/*/*/*/
 }
 
 # ja_cmd NAME TIMEOUT ARGV...
