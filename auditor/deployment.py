@@ -209,7 +209,7 @@ def _parse_nginx(dep: Deployment) -> None:
     texts = {
         f.path: _host_paths(f.path, f.item.text())
         for f in dep.files
-        if f.role in (Role.NGINX_MAIN, Role.NGINX_SITE) and f.item.ok
+        if f.role in (Role.NGINX_MAIN, Role.NGINX_SITE, Role.NGINX_SNIPPET) and f.item.ok
     }
     mains = [f for f in dep.files if f.role is Role.NGINX_MAIN]
     sites = [f for f in dep.files if f.role is Role.NGINX_SITE]

@@ -31,6 +31,7 @@ class Role(StrEnum):
     INTERFACE_CONFIG_JS = "interface_config_js"
     NGINX_MAIN = "nginx_main"
     NGINX_SITE = "nginx_site"
+    NGINX_SNIPPET = "nginx_snippet"  # only ever included (snippets/, certbot's options-ssl-nginx.conf)
     APACHE_MAIN = "apache_main"
     APACHE_SITE = "apache_site"  # any other file of the Apache configuration (sites, conf-, mods-enabled)
     TURNSERVER = "turnserver"
@@ -75,6 +76,9 @@ _NAME_RULES: tuple[tuple[str, Role], ...] = (
     ("*-config.js", Role.CONFIG_JS),
     ("*/config.js", Role.CONFIG_JS),
     ("*/nginx/nginx.conf", Role.NGINX_MAIN),
+    ("*/nginx/snippets/*", Role.NGINX_SNIPPET),
+    ("*/letsencrypt/options-ssl-nginx.conf", Role.NGINX_SNIPPET),
+    ("*/letsencrypt/options-ssl-apache.conf", Role.APACHE_SITE),
     ("*/nginx/sites-enabled/*", Role.NGINX_SITE),
     ("*/nginx/sites-available/*", Role.NGINX_SITE),
     ("*/nginx/conf.d/*.conf", Role.NGINX_SITE),

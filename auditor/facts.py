@@ -382,6 +382,25 @@ def fact_auth_main(v: View) -> Fact:
     return Fact(None, [], _why_missing(v, "prosody configuration"))
 
 
+# Stock files the web servers' own configurations include, which set no TLS or header directive.
+_STOCK_INCLUDE = re.compile(
+    r"(?:^|/)(?:mime\.types|fastcgi_params|fastcgi\.conf|proxy_params|uwsgi_params|scgi_params|koi-utf|koi-win"
+    r"|win-utf|envvars|magic)$"
+)
+
+
+def unseen_include(config: Any) -> str | None:
+    """Why a directive found unset in the web front's configuration may be set after all: a file it
+    includes by name (no glob: a glob that matched nothing names an empty directory) that is not in the
+    evidence, such as a snippet kept outside the collected directories. None when there is none."""
+    unresolved = getattr(config, "unresolved_includes", None)  # nginx: a property, Apache: a method
+    for inc in (unresolved() if callable(unresolved) else unresolved) or []:
+        if any(c in inc.pattern for c in "*?[") or _STOCK_INCLUDE.search(inc.pattern):
+            continue
+        return f"{inc.pattern} (included at {inc.location}) is not in the evidence and may set it"
+    return None
+
+
 APACHE_NOTE = ("the web front is Apache, but no Apache configuration (/etc/apache2) is in the evidence (the live "
                "probes judge its TLS and headers from outside)")
 
@@ -837,6 +856,9 @@ def fact_hsts(v: View) -> Fact:
                 found = h
         if found is not None:
             return Fact(True, [Evidence(found.location, "add_header " + " ".join(found.args))])
+        hidden = unseen_include(v.dep.nginx.value if v.dep.nginx is not None else None)
+        if hidden:
+            return Fact(None, [Evidence(server.location, "HTTPS server")], f"no HSTS header in view, but {hidden}")
         return Fact(
             False, [Evidence(server.location, "no Strict-Transport-Security header in the HTTPS server")]
         )
@@ -845,6 +867,9 @@ def fact_hsts(v: View) -> Fact:
         header = vhost.response_headers().get("strict-transport-security")
         if header is not None:
             return Fact(True, [Evidence(header.location, header.directive.text)])
+        hidden = unseen_include(v.dep.apache.value if v.dep.apache is not None else None)
+        if hidden:
+            return Fact(None, [Evidence(vhost.location, "HTTPS virtual host")], f"no HSTS header in view, but {hidden}")
         return Fact(
             False, [Evidence(vhost.location, "no Strict-Transport-Security header in the HTTPS virtual host")]
         )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from auditor import apache_front
 from auditor.context import AuditContext
+from auditor.facts import unseen_include
 from auditor.model import CheckResult, Evidence
 from auditor.parsers.apache import ApacheConfig, ApacheDirective, ApacheVirtualHost
 from auditor.parsers.base import Location
@@ -72,6 +73,9 @@ def tls_profile(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
     suite = apache_front.tls12_ciphers(vhost)
     if suite is not None:
         where.append(_ev(suite, 60))
+    hidden = unseen_include(conf) if suite is None else None
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: SSLCipherSuite not set in view, but {hidden}", *where)
     ciphers = apache_front.cipher_string(suite) if suite is not None else apache_front.CIPHER_DEFAULT
     return judge_tls12_ciphers(ciphers, where, "" if suite is not None else " (Apache's default cipher list)")
 
@@ -82,6 +86,9 @@ def hsts_max_age(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
         return vhost
     header = vhost.response_headers().get("strict-transport-security")
     if header is None:
+        hidden = unseen_include(conf)
+        if hidden:
+            return CheckResult.unclear(f"cannot tell: no HSTS header in view, but {hidden}", _vhost_ev(vhost))
         return CheckResult.not_applicable("no HSTS header at all (see web.hsts)", _vhost_ev(vhost))
     where = _ev(header.directive)
     age = max_age_seconds(header.value or "")
@@ -101,6 +108,9 @@ def ocsp_stapling(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
     if isinstance(vhost, CheckResult):
         return vhost
     d = vhost.directive("SSLUseStapling")
+    hidden = unseen_include(conf) if d is None else None
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: SSLUseStapling not set in view, but {hidden}", _vhost_ev(vhost))
     if d is None or [a.lower() for a in d.args[:1]] != ["on"]:
         where = _ev(d) if d is not None else _vhost_ev(vhost, "SSLUseStapling not set")
         return CheckResult.failed("OCSP stapling is off", where)
@@ -156,6 +166,10 @@ def security_headers(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
             continue
         present[name] = _ev(header.directive, 60)
     missing = [label for label, names in HEADER_NEEDS.items() if not any(n in present for n in names)]
+    hidden = unseen_include(conf) if missing else None
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: {', '.join(missing)} not in view, but {hidden}", _vhost_ev(vhost),
+                                   *present.values())
     if missing:
         return CheckResult.failed(f"missing: {', '.join(missing)}", _vhost_ev(vhost), *present.values())
     return CheckResult.passed("clickjacking, referrer and MIME-sniffing headers are sent", *present.values())
@@ -171,6 +185,9 @@ def server_tokens(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
         return CheckResult.unclear(
             "cannot tell: ServerTokens is set in apache2.conf or conf-enabled/security.conf, which are not in the evidence"
         )
+    hidden = unseen_include(conf) if tokens is None else None
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: ServerTokens not set in view, but {hidden}", _vhost_ev(vhost))
     problems: list[str] = []
     where: list[Evidence] = []
     if tokens is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.context import AuditContext
-from auditor.facts import APACHE_NOTE
+from auditor.facts import APACHE_NOTE, unseen_include
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.nginx import NginxConfig, NginxServer
 from auditor.registry import check
@@ -93,7 +93,9 @@ def tls_mozilla_profile(ctx: AuditContext) -> CheckResult:
         return _no_nginx(ctx)
     protocols_d = server.directive("ssl_protocols")
     if protocols_d is None:
-        return CheckResult.unclear("cannot tell: ssl_protocols not set; nginx's default depends on its version")
+        hidden = unseen_include(_config(ctx))
+        return CheckResult.unclear(f"cannot tell: ssl_protocols not set in view, but {hidden}" if hidden else
+                                   "cannot tell: ssl_protocols not set; nginx's default depends on its version")
     protocols = set(protocols_d.args)
     where = [Evidence(protocols_d.location, "ssl_protocols " + " ".join(protocols_d.args))]
     extra = protocols - {"TLSv1.2", "TLSv1.3"}
@@ -102,6 +104,9 @@ def tls_mozilla_profile(ctx: AuditContext) -> CheckResult:
     if protocols == {"TLSv1.3"}:
         return CheckResult.passed("TLS 1.3 only: Mozilla modern profile", *where)
     ciphers_d = server.directive("ssl_ciphers")
+    hidden = unseen_include(_config(ctx)) if ciphers_d is None else None
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: ssl_ciphers not set in view, but {hidden}", *where)
     ciphers = " ".join(ciphers_d.args).strip("\"'") if ciphers_d else "HIGH:!aNULL:!MD5"
     if ciphers_d is not None:
         where.append(Evidence(ciphers_d.location, "ssl_ciphers " + short(ciphers, 60)))
@@ -142,6 +147,10 @@ def hsts_max_age(ctx: AuditContext) -> CheckResult:
         return _no_nginx(ctx)
     header = _hsts(server)
     if header is None:
+        hidden = unseen_include(_config(ctx))
+        if hidden:
+            return CheckResult.unclear(f"cannot tell: no HSTS header in view, but {hidden}",
+                                       Evidence(server.location, "HTTPS server"))
         return CheckResult.not_applicable("no HSTS header at all (see web.hsts)", Evidence(server.location, "HTTPS server"))
     where = Evidence(header.location, "add_header " + short(" ".join(header.args)))
     age = max_age_seconds(" ".join(header.args[1:2]))
@@ -178,6 +187,10 @@ def ocsp_stapling(ctx: AuditContext) -> CheckResult:
     d = server.directive("ssl_stapling")
     if d is not None and d.args[:1] == ["on"]:
         return CheckResult.passed("OCSP stapling is on", Evidence(d.location, "ssl_stapling on"))
+    hidden = unseen_include(_config(ctx)) if d is None else None
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: ssl_stapling not set in view, but {hidden}",
+                                   Evidence(server.location, "HTTPS server"))
     return CheckResult.failed("OCSP stapling is off", Evidence(d.location if d else server.location, "ssl_stapling off or not set"))
 
 
@@ -288,6 +301,10 @@ def security_headers(ctx: AuditContext) -> CheckResult:
             continue
         present[name] = Evidence(h.location, "add_header " + short(" ".join(h.args), 60))
     missing = [label for label, names in HEADER_NEEDS.items() if not any(n in present for n in names)]
+    hidden = unseen_include(_config(ctx)) if missing else None
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: {', '.join(missing)} not in view, but {hidden}",
+                                   Evidence(server.location, "HTTPS server"), *present.values())
     if missing:
         return CheckResult.failed(f"missing: {', '.join(missing)}", Evidence(server.location, "HTTPS server"), *present.values())
     return CheckResult.passed("clickjacking, referrer and MIME-sniffing headers are sent", *present.values())
@@ -325,6 +342,10 @@ def server_tokens(ctx: AuditContext) -> CheckResult:
         return CheckResult.failed("nginx announces its version", Evidence(d.location, "server_tokens " + " ".join(d.args)))
     if conf.site_only:
         return CheckResult.unclear("cannot tell: server_tokens is usually set in nginx.conf, which is not in the evidence")
+    hidden = unseen_include(conf)
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: server_tokens not set in view, but {hidden}",
+                                   Evidence(server.location, "HTTPS server"))
     return CheckResult.failed("server_tokens not set: nginx announces its version", Evidence(server.location, "HTTPS server"))
 
 

@@ -176,6 +176,9 @@ DEBIAN_FILES: tuple[FileRule, ...] = (
     FileRule("/etc/nginx/conf.d/*", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
     FileRule("/etc/nginx/snippets/*", link_roots=_NGINX_ROOTS, scan=Scan.NGINX),
     FileRule("/usr/local/openresty/nginx/conf/*.conf", scan=Scan.NGINX),
+    # certbot --nginx / --apache put the TLS settings of the sites they manage in these, by include
+    FileRule("/etc/letsencrypt/options-ssl-nginx.conf", link_roots=("/etc/letsencrypt",)),
+    FileRule("/etc/letsencrypt/options-ssl-apache.conf", link_roots=("/etc/letsencrypt",)),
     FileRule("/etc/apache2/apache2.conf", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),
     FileRule("/etc/apache2/ports.conf", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),
     FileRule("/etc/apache2/sites-enabled/*", link_roots=_APACHE_ROOTS, scan=Scan.APACHE),

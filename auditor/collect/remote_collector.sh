@@ -35,7 +35,7 @@
 JA_COLLECTOR_VERSION=2
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=3e1dc7884d6d08704d9f4d8485b808c8704cec5800fcca640eff7a01ae2cb93e
+JA_PLAN_SHA256=11103a1c0b5364c84a18754f8f51f9ceb8c90391c7a9a04c2e36993ed3547890
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -67,6 +67,8 @@ ja_plan_debian() {
   ja_rule /etc/nginx/conf.d '*' full n 64 /etc/nginx
   ja_rule /etc/nginx/snippets '*' full n 64 /etc/nginx
   ja_rule /usr/local/openresty/nginx/conf '*.conf' full n 64 /usr/local/openresty/nginx/conf
+  ja_rule /etc/letsencrypt/options-ssl-nginx.conf '' full - 64 /etc/letsencrypt
+  ja_rule /etc/letsencrypt/options-ssl-apache.conf '' full - 64 /etc/letsencrypt
   ja_rule /etc/apache2/apache2.conf '' full a 64 /etc/apache2
   ja_rule /etc/apache2/ports.conf '' full a 64 /etc/apache2
   ja_rule /etc/apache2/sites-enabled '*' full a 64 /etc/apache2

@@ -1,0 +1,121 @@
+"""The web front's TLS and header settings often live in an included file: nginx's snippets/ (tutorials'
+ssl-params.conf) or certbot's /etc/letsencrypt/options-ssl-nginx.conf (certbot --nginx). Collected, they
+are judged where they are; an include by name that is not in the evidence makes the verdicts that found
+a setting unset unclear, never a fail for a default that may not apply."""
+
+from __future__ import annotations
+
+from auditor.model import Status
+from auditor.snapshot import Snapshot
+from tests.checks import base
+
+TLS_LINES = """    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;
+"""
+HEADER_LINES = """    add_header Strict-Transport-Security "max-age=63072000" always;
+    add_header Content-Security-Policy "frame-ancestors 'self'" always;
+    add_header Referrer-Policy "strict-origin-when-cross-origin" always;
+    add_header X-Content-Type-Options "nosniff" always;
+"""
+SNIPPET = "/etc/nginx/snippets/ssl-params.conf"
+CERTBOT = "/etc/letsencrypt/options-ssl-nginx.conf"
+CHECKS = ("web.tls_mozilla_profile", "web.security_headers", "web.hsts_max_age")
+
+
+def _moved_to(include: str) -> dict[str, str]:
+    """The base host with its TLS and header lines replaced by `include INCLUDE;`."""
+    return base.apply(base.base_files(), ((base.NGINX, TLS_LINES, f"    include {include};\n"),
+                                          (base.NGINX, HEADER_LINES, "")))
+
+
+def _findings(files: dict[str, str]) -> dict[str, tuple[Status, str, list[str]]]:
+    snap: Snapshot = base.snapshot(files)
+    result = base.audit(snap)
+    return {f.check_id: (f.status, f.message, [str(e.location) for e in f.evidence]) for f in result.findings}
+
+
+def test_settings_in_a_collected_snippet_are_judged_where_they_are() -> None:
+    files = _moved_to("snippets/ssl-params.conf")
+    files[SNIPPET] = TLS_LINES.replace("    ", "") + HEADER_LINES.replace("    ", "")
+    got = _findings(files)
+    for check_id in CHECKS:
+        assert got[check_id][0] is Status.PASS, (check_id, got[check_id])
+    assert f"{SNIPPET}:1" in got["web.tls_mozilla_profile"][2]
+
+
+def test_certbots_options_file_is_judged_when_collected() -> None:
+    files = _moved_to(CERTBOT)
+    # certbot's own file (a 2020 release): TLS 1.2/1.3, but CBC suites beside the GCM ones
+    files[CERTBOT] = ("ssl_session_cache shared:le_nginx_SSL:10m;\nssl_protocols TLSv1.2 TLSv1.3;\n"
+                      "ssl_prefer_server_ciphers off;\n"
+                      'ssl_ciphers "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:'
+                      'ECDHE-RSA-AES128-SHA256:AES128-SHA";\n')
+    status, message, evidence = _findings(files)["web.tls_mozilla_profile"]
+    assert status is Status.FAIL and "outside Mozilla intermediate" in message
+    assert "(nginx's default cipher list)" not in message
+    assert f"{CERTBOT}:4" in evidence
+
+
+def test_an_include_missing_from_the_evidence_makes_unset_settings_unclear() -> None:
+    files = _moved_to("/etc/nginx/custom/tls-and-headers.conf")
+    got = _findings(files)
+    hidden = "/etc/nginx/custom/tls-and-headers.conf (included at"
+    for check_id in (*CHECKS, "web.ocsp_stapling"):
+        status, message, _ = got[check_id]
+        if check_id == "web.ocsp_stapling":  # still set in the site itself: judged as before
+            assert status is Status.PASS
+            continue
+        assert status is Status.UNCLEAR and hidden in message, (check_id, message)
+    assert got["web.hsts"][0] is Status.UNCLEAR and hidden in got["web.hsts"][1]
+
+
+def test_stock_and_glob_includes_hide_nothing() -> None:
+    files = base.apply(base.base_files(), ((base.NGINX, HEADER_LINES, "    include proxy_params;\n"
+                                            "    include /etc/nginx/conf.d.extra/*.conf;\n"),))
+    status, message, _ = _findings(files)["web.security_headers"]
+    assert status is Status.FAIL and message.startswith("missing: "), message
+
+
+APACHE_TLS = """SSLProtocol -all +TLSv1.2 +TLSv1.3
+SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
+"""
+APACHE_CERTBOT = "/etc/letsencrypt/options-ssl-apache.conf"
+
+
+def _apache_moved_to(include: str) -> dict[str, str]:
+    files = base.apache_files()
+    site = base.APACHE_SITE
+    assert APACHE_TLS in files[site], "the Apache base site sets its TLS lines at server level"
+    return base.apply(files, ((site, APACHE_TLS, f"Include {include}\n"),))
+
+
+def test_apache_certbot_options_are_judged_when_collected() -> None:
+    files = _apache_moved_to(APACHE_CERTBOT)
+    files[APACHE_CERTBOT] = ("SSLEngine on\nSSLProtocol all -SSLv2 -SSLv3 -TLSv1 -TLSv1.1\n"
+                             "SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:AES128-SHA\n")
+    status, message, evidence = _findings(files)["web.tls_mozilla_profile"]
+    assert status is Status.FAIL and "outside Mozilla intermediate" in message, message
+    assert f"{APACHE_CERTBOT}:3" in evidence
+
+
+def test_apache_include_missing_from_the_evidence_makes_unset_ciphers_unclear() -> None:
+    """(A setting found in view stays judged: only what is unset in view may come from the unseen file.)"""
+    files = _apache_moved_to("/etc/apache2/custom/tls.conf")
+    files[base.APACHE_SSL] = files[base.APACHE_SSL].replace("\tSSLCipherSuite HIGH:!aNULL\n", "")
+    files[base.APACHE_SITE] = files[base.APACHE_SITE].replace("Include /etc/apache2/custom/tls.conf\n",
+                                                              "SSLProtocol -all +TLSv1.2 +TLSv1.3\nInclude /etc/apache2/custom/tls.conf\n")
+    status, message, _ = _findings(files)["web.tls_mozilla_profile"]
+    assert status is Status.UNCLEAR and "/etc/apache2/custom/tls.conf (included at" in message, message
+
+
+def test_snippets_and_certbot_options_are_collected_and_recognised() -> None:
+    from auditor.collect.plan import DEBIAN_FILES
+    from auditor.discovery import Role, discover
+
+    planned = {rule.base + ("/" + rule.tail if rule.tail else "") for rule in DEBIAN_FILES}
+    assert {"/etc/nginx/snippets/*", CERTBOT, APACHE_CERTBOT} <= planned
+    snap = base.snapshot({SNIPPET: "ssl_protocols TLSv1.2;\n", CERTBOT: "ssl_protocols TLSv1.2;\n",
+                          APACHE_CERTBOT: "SSLProtocol -all +TLSv1.2\n"})
+    roles = {f.path: f.role for f in discover(snap)}
+    assert roles == {SNIPPET: Role.NGINX_SNIPPET, CERTBOT: Role.NGINX_SNIPPET, APACHE_CERTBOT: Role.APACHE_SITE}
