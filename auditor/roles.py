@@ -41,6 +41,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "jitsi-videobridge": (JVB,),
     "turn": (COTURN,),
     "nginx": (WEB,),
+    "apache": (WEB,),
+    "apache2": (WEB,),
     "xmpp": (PROSODY,),
     "recorder": (JIBRI,),
 }

@@ -34,6 +34,7 @@ def test_role_names() -> None:
     assert normalise(["shard", "turn"]) == ("web", "prosody", "jicofo", "coturn")
     assert normalise(["web,prosody jicofo"]) == ("web", "prosody", "jicofo")
     assert normalise(["all"]) == CORE
+    assert normalise(["apache", "xmpp"]) == normalise(["nginx", "prosody"]) == ("web", "prosody")
     with pytest.raises(RoleError, match="unknown role 'mixer'"):
         normalise(["mixer"])
 
