@@ -304,6 +304,35 @@ def nginx_deep_nesting(c: Ctx) -> None:
     _append(c, NGINX_SITE, "server { " + "location / { " * 20_000 + "}" * 20_000 + " }\n")
 
 
+APACHE_SITE = f"/etc/apache2/sites-enabled/{DOMAIN}.conf"
+
+
+def _apache_front(c: Ctx, inside: str = "", after: str = "") -> None:
+    """The web front becomes Apache (nginx's files removed): a Jitsi site with `inside` in its HTTPS
+    virtual host and `after` following it."""
+    shutil.rmtree(_path(c, "/etc/nginx"))
+    _write(c, "/etc/apache2/apache2.conf", "ServerRoot /etc/apache2\nServerTokens Prod\n"
+           "IncludeOptional sites-enabled/*.conf\n")
+    _write(c, APACHE_SITE, f"<VirtualHost *:443>\n    ServerName {DOMAIN}\n    SSLEngine on\n"
+           "    SSLProtocol -all +TLSv1.2 +TLSv1.3\n    DocumentRoot /usr/share/jitsi-meet\n"
+           f"    ProxyPass /http-bind http://localhost:5280/http-bind\n{inside}</VirtualHost>\n{after}")
+
+
+def apache_includes(c: Ctx) -> None:
+    _outside_files(c)
+    (c.outside / "evil.apache.conf").write_text(f"# {OUTSIDE_CANARY}\nSSLProtocol all\nHeader set X-Outside {OUTSIDE_CANARY}\n")
+    _apache_front(c, f"    Include {c.outside / 'evil.apache.conf'}\n    Include ../../../outside/evil.apache.conf\n"
+                  f"    IncludeOptional {c.outside}/*.conf\n")
+
+
+def apache_include_cycle(c: Ctx) -> None:
+    _apache_front(c, after=f"Include {APACHE_SITE}\n")
+
+
+def apache_deep_nesting(c: Ctx) -> None:
+    _apache_front(c, "<Location />\n" * 20_000 + "</Location>\n" * 20_000)
+
+
 def yaml_bombs(c: Ctx) -> None:
     laughs = ["a: &a [" + ",".join(["lol"] * 10) + "]"]
     for i in range(1, 12):
@@ -374,6 +403,10 @@ _SCENARIOS: list[Hostile] = [
       nginx_includes, ALL_GROUPS, outside_file=True),
     H("prosody-include-outside", "prosody.cfg.lua includes files out of the tree (absolute and ../)", prosody_includes,
       NOT_PROSODY, outside_file=True),
+    H("apache-include-outside", "the Apache site includes files out of the tree (absolute, ../, glob) that weaken TLS",
+      apache_includes, NOT_WEB, outside_file=True),
+    H("apache-include-cycle", "the Apache site includes itself", apache_include_cycle, NOT_WEB, ("web",),
+      noted=(APACHE_SITE,)),
     # nesting
     H("js-deep-nesting", "config.js with 100 000 nested arrays", js_deep_nesting, NOT_CONFIG_JS, ("config_js",),
       noted=(CONFIG_JS,)),
@@ -383,12 +416,14 @@ _SCENARIOS: list[Hostile] = [
       noted=(JVB,)),
     H("nginx-deep-nesting", "nginx site with 20 000 nested location blocks", nginx_deep_nesting, NOT_WEB, ("web",),
       noted=(NGINX_ENABLED,)),
+    H("apache-deep-nesting", "Apache site with 20 000 nested <Location> sections", apache_deep_nesting, NOT_WEB,
+      ("web",), noted=(APACHE_SITE,)),
     H("yaml-bombs", "compose files with a billion-laughs alias bomb and 50 000 nested sequences", yaml_bombs,
       ALL_GROUPS),
 ]  # fmt: skip
 # The kind of each scenario, in the order of the list above.
 _KINDS = ["size"] * 6 + ["encoding"] * 3 + ["links and special files"] * 5 + ["output injection"] * 2 + \
-    ["code in configuration"] * 9 + ["includes out of the tree"] * 3 + ["nesting"] * 5  # fmt: skip
+    ["code in configuration"] * 9 + ["includes out of the tree"] * 5 + ["nesting"] * 6  # fmt: skip
 assert len(_KINDS) == len(_SCENARIOS)
 SCENARIOS = [replace(s, kind=k) for s, k in zip(_SCENARIOS, _KINDS, strict=True)]
 
