@@ -238,7 +238,8 @@ def _parse_apache(dep: Deployment) -> None:
     virtual host, read together as apache2.conf would include them (conf-enabled and mods-enabled files
     only count through apache2.conf's includes)."""
     files = [f for f in dep.files if f.role in (Role.APACHE_MAIN, Role.APACHE_SITE)]
-    texts = {f.path: f.item.text() for f in files if f.item.ok}
+    snippets = [f for f in dep.files if f.role is Role.APACHE_SNIPPET and f.item.ok]  # include targets only
+    texts = {f.path: f.item.text() for f in [*files, *snippets] if f.item.ok}
     for f in files:
         if not f.item.ok:
             dep.parsed.setdefault(Role.APACHE_SITE, []).append(

@@ -34,6 +34,7 @@ class Role(StrEnum):
     NGINX_SNIPPET = "nginx_snippet"  # only ever included (snippets/, certbot's options-ssl-nginx.conf)
     APACHE_MAIN = "apache_main"
     APACHE_SITE = "apache_site"  # any other file of the Apache configuration (sites, conf-, mods-enabled)
+    APACHE_SNIPPET = "apache_snippet"  # only ever included (certbot's options-ssl-apache.conf)
     TURNSERVER = "turnserver"
     JIBRI_CONF = "jibri_conf"
     JIGASI_PROPERTIES = "jigasi_properties"
@@ -78,7 +79,7 @@ _NAME_RULES: tuple[tuple[str, Role], ...] = (
     ("*/nginx/nginx.conf", Role.NGINX_MAIN),
     ("*/nginx/snippets/*", Role.NGINX_SNIPPET),
     ("*/letsencrypt/options-ssl-nginx.conf", Role.NGINX_SNIPPET),
-    ("*/letsencrypt/options-ssl-apache.conf", Role.APACHE_SITE),
+    ("*/letsencrypt/options-ssl-apache.conf", Role.APACHE_SNIPPET),
     ("*/nginx/sites-enabled/*", Role.NGINX_SITE),
     ("*/nginx/sites-available/*", Role.NGINX_SITE),
     ("*/nginx/conf.d/*.conf", Role.NGINX_SITE),

@@ -118,4 +118,11 @@ def test_snippets_and_certbot_options_are_collected_and_recognised() -> None:
     snap = base.snapshot({SNIPPET: "ssl_protocols TLSv1.2;\n", CERTBOT: "ssl_protocols TLSv1.2;\n",
                           APACHE_CERTBOT: "SSLProtocol -all +TLSv1.2\n"})
     roles = {f.path: f.role for f in discover(snap)}
-    assert roles == {SNIPPET: Role.NGINX_SNIPPET, CERTBOT: Role.NGINX_SNIPPET, APACHE_CERTBOT: Role.APACHE_SITE}
+    assert roles == {SNIPPET: Role.NGINX_SNIPPET, CERTBOT: Role.NGINX_SNIPPET, APACHE_CERTBOT: Role.APACHE_SNIPPET}
+
+
+def test_certbots_apache_options_alone_are_no_apache_front() -> None:
+    files = {k: v for k, v in base.base_files().items() if not k.startswith("/etc/nginx/")}
+    files[APACHE_CERTBOT] = "SSLProtocol all -SSLv2 -SSLv3\n"
+    status, message, _ = _findings(files)["web.tls_mozilla_profile"]
+    assert status is Status.UNCLEAR and "Apache" not in message and "nginx configuration" in message, message
