@@ -389,15 +389,27 @@ _STOCK_INCLUDE = re.compile(
 )
 
 
-def unseen_include(config: Any) -> str | None:
-    """Why a directive found unset in the web front's configuration may be set after all: a file it
-    includes by name (no glob: a glob that matched nothing names an empty directory) that is not in the
-    evidence, such as a snippet kept outside the collected directories. None when there is none."""
-    unresolved = getattr(config, "unresolved_includes", None)  # nginx: a property, Apache: a method
-    for inc in (unresolved() if callable(unresolved) else unresolved) or []:
-        if any(c in inc.pattern for c in "*?[") or _STOCK_INCLUDE.search(inc.pattern):
+def unseen_include(scope: Any, found: Any = None) -> str | None:
+    """Why a setting may differ from what the web front's configuration shows: a file included by name
+    (a glob that matched nothing names an empty directory) that is not in the evidence. `scope` is an
+    nginx server block or an Apache configuration; `found` the directive in view, or None when unset.
+    Unset: any such include in scope (nginx: the server block or the http level) may set it. nginx, found
+    at the http level: an include in the server block itself may override it. None when nothing hides."""
+    if hasattr(scope, "unseen_includes"):  # an nginx server block
+        if found is None:
+            candidates = [(d.args[0], d.location) for d in scope.unseen_includes() if d.args]
+        elif not scope.is_own(found):
+            candidates = [(d.args[0], d.location) for d in scope.unseen_includes(own_only=True) if d.args]
+        else:
+            return None
+    elif found is None and hasattr(scope, "unresolved_includes"):  # an Apache configuration
+        candidates = [(i.pattern, i.location) for i in scope.unresolved_includes]
+    else:
+        return None
+    for pattern, where in candidates:
+        if any(c in pattern for c in "*?[") or _STOCK_INCLUDE.search(pattern):
             continue
-        return f"{inc.pattern} (included at {inc.location}) is not in the evidence and may set it"
+        return f"{pattern} (included at {where}) is not in the evidence and may set it"
     return None
 
 
@@ -856,7 +868,7 @@ def fact_hsts(v: View) -> Fact:
                 found = h
         if found is not None:
             return Fact(True, [Evidence(found.location, "add_header " + " ".join(found.args))])
-        hidden = unseen_include(v.dep.nginx.value if v.dep.nginx is not None else None)
+        hidden = unseen_include(server)
         if hidden:
             return Fact(None, [Evidence(server.location, "HTTPS server")], f"no HSTS header in view, but {hidden}")
         return Fact(

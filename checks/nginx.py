@@ -92,21 +92,23 @@ def tls_mozilla_profile(ctx: AuditContext) -> CheckResult:
             return CheckResult.passed("the docker web image uses Mozilla's intermediate profile")
         return _no_nginx(ctx)
     protocols_d = server.directive("ssl_protocols")
+    hidden = unseen_include(server, protocols_d)
     if protocols_d is None:
-        hidden = unseen_include(_config(ctx))
         return CheckResult.unclear(f"cannot tell: ssl_protocols not set in view, but {hidden}" if hidden else
                                    "cannot tell: ssl_protocols not set; nginx's default depends on its version")
     protocols = set(protocols_d.args)
     where = [Evidence(protocols_d.location, "ssl_protocols " + " ".join(protocols_d.args))]
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: ssl_protocols set at the http level, but {hidden}", *where)
     extra = protocols - {"TLSv1.2", "TLSv1.3"}
     if extra:
         return CheckResult.failed(f"protocols beyond TLS 1.2/1.3 allowed: {', '.join(sorted(extra))}", *where)
     if protocols == {"TLSv1.3"}:
         return CheckResult.passed("TLS 1.3 only: Mozilla modern profile", *where)
     ciphers_d = server.directive("ssl_ciphers")
-    hidden = unseen_include(_config(ctx)) if ciphers_d is None else None
+    hidden = unseen_include(server, ciphers_d)
     if hidden:
-        return CheckResult.unclear(f"cannot tell: ssl_ciphers not set in view, but {hidden}", *where)
+        return CheckResult.unclear(f"cannot tell: ssl_ciphers {'not set in view' if ciphers_d is None else 'set at the http level'}, but {hidden}", *where)
     ciphers = " ".join(ciphers_d.args).strip("\"'") if ciphers_d else "HIGH:!aNULL:!MD5"
     if ciphers_d is not None:
         where.append(Evidence(ciphers_d.location, "ssl_ciphers " + short(ciphers, 60)))
@@ -147,7 +149,7 @@ def hsts_max_age(ctx: AuditContext) -> CheckResult:
         return _no_nginx(ctx)
     header = _hsts(server)
     if header is None:
-        hidden = unseen_include(_config(ctx))
+        hidden = unseen_include(server)
         if hidden:
             return CheckResult.unclear(f"cannot tell: no HSTS header in view, but {hidden}",
                                        Evidence(server.location, "HTTPS server"))
@@ -187,9 +189,9 @@ def ocsp_stapling(ctx: AuditContext) -> CheckResult:
     d = server.directive("ssl_stapling")
     if d is not None and d.args[:1] == ["on"]:
         return CheckResult.passed("OCSP stapling is on", Evidence(d.location, "ssl_stapling on"))
-    hidden = unseen_include(_config(ctx)) if d is None else None
+    hidden = unseen_include(server, d)
     if hidden:
-        return CheckResult.unclear(f"cannot tell: ssl_stapling not set in view, but {hidden}",
+        return CheckResult.unclear(f"cannot tell: ssl_stapling not set in this server block, but {hidden}",
                                    Evidence(server.location, "HTTPS server"))
     return CheckResult.failed("OCSP stapling is off", Evidence(d.location if d else server.location, "ssl_stapling off or not set"))
 
@@ -301,7 +303,7 @@ def security_headers(ctx: AuditContext) -> CheckResult:
             continue
         present[name] = Evidence(h.location, "add_header " + short(" ".join(h.args), 60))
     missing = [label for label, names in HEADER_NEEDS.items() if not any(n in present for n in names)]
-    hidden = unseen_include(_config(ctx)) if missing else None
+    hidden = unseen_include(server) if missing else None
     if hidden:
         return CheckResult.unclear(f"cannot tell: {', '.join(missing)} not in view, but {hidden}",
                                    Evidence(server.location, "HTTPS server"), *present.values())
@@ -342,7 +344,7 @@ def server_tokens(ctx: AuditContext) -> CheckResult:
         return CheckResult.failed("nginx announces its version", Evidence(d.location, "server_tokens " + " ".join(d.args)))
     if conf.site_only:
         return CheckResult.unclear("cannot tell: server_tokens is usually set in nginx.conf, which is not in the evidence")
-    hidden = unseen_include(conf)
+    hidden = unseen_include(server)
     if hidden:
         return CheckResult.unclear(f"cannot tell: server_tokens not set in view, but {hidden}",
                                    Evidence(server.location, "HTTPS server"))

@@ -39,6 +39,9 @@ MAX_INCLUDE_DEPTH = 16
 _LOCATION_MODIFIERS = ("=", "~*", "~", "^~")
 
 
+UNSEEN = "include"  # an include that named no collected file: the only `include` left in the expanded tree
+
+
 def _inherited(name: str) -> bool:
     """Directives merged from the enclosing level when a level does not set them at all."""
     return name.startswith("ssl_") or name in _INHERITED
@@ -122,6 +125,18 @@ class NginxServer(_Directives):
     locations: list[NginxLocation]
     file: str = ""
     line: int = 0
+    own: list[NginxDirective] = field(default_factory=list, repr=False)  # set in this block itself
+    http_unseen: list[NginxDirective] = field(default_factory=list, repr=False)
+
+    def is_own(self, d: NginxDirective) -> bool:
+        """Whether `d` is set in this server block (else it is inherited from the http level)."""
+        return any(o is d for o in self.own)
+
+    def unseen_includes(self, *, own_only: bool = False) -> list[NginxDirective]:
+        """Includes that named no collected file, in this server block (and, unless `own_only`, at the
+        http level): what they would set is not in `directives`."""
+        found = [d for d in self.own if d.name == UNSEEN]
+        return found if own_only else found + [d for d in self.http_unseen if d.name == UNSEEN]
 
     @property
     def location(self) -> Location:
@@ -274,6 +289,8 @@ class _Reader:
         matched = [] if is_url(pattern) else expand(resolved, self.files)
         self.includes.append(NginxInclude(pattern, resolved, where, matched))
         out: list[NginxStatement] = []
+        if not matched:  # stays in the tree where it stood: what it would set is unknown there (UNSEEN)
+            out.append(NginxStatement(UNSEEN, [pattern], where))
         for target in matched:
             if target in chain:
                 self.warnings.append(f"{where}: include cycle through {target}, not followed")
@@ -433,6 +450,8 @@ def _server(stmt: NginxStatement, http_directives: list[NginxDirective]) -> Ngin
         locations=locations,
         file=stmt.location.path,
         line=stmt.location.line or 0,
+        own=own,
+        http_unseen=[d for d in http_directives if d.name == UNSEEN],
     )
 
 

@@ -126,3 +126,25 @@ def test_certbots_apache_options_alone_are_no_apache_front() -> None:
     files[APACHE_CERTBOT] = "SSLProtocol all -SSLv2 -SSLv3\n"
     status, message, _ = _findings(files)["web.tls_mozilla_profile"]
     assert status is Status.UNCLEAR and "Apache" not in message and "nginx configuration" in message, message
+
+
+CIPHERS_LINE = TLS_LINES.splitlines()[1] + "\n"
+
+
+def test_an_unseen_include_in_the_server_block_may_override_the_http_level() -> None:
+    files = base.apply(base.base_files(), (
+        (base.NGINX, CIPHERS_LINE, "    include /etc/nginx/custom/tls.conf;\n"),
+        (base.NGINX, "server_tokens off;\n", "server_tokens off;\n" + CIPHERS_LINE.strip() + "\n"),
+    ))
+    status, message, _ = _findings(files)["web.tls_mozilla_profile"]
+    assert status is Status.UNCLEAR, message
+    assert message.startswith("cannot tell: ssl_cipher") and "set at the http level" in message
+    assert "/etc/nginx/custom/tls.conf (included at" in message
+
+
+def test_an_unseen_include_at_the_http_level_does_not_hide_the_server_blocks_own_settings() -> None:
+    files = base.apply(base.base_files(), ((base.NGINX, "server_tokens off;\n",
+                                            "server_tokens off;\ninclude /etc/nginx/custom/global.conf;\n"),))
+    got = _findings(files)
+    for check_id in (*CHECKS, "web.ocsp_stapling"):
+        assert got[check_id][0] is Status.PASS, (check_id, got[check_id])
