@@ -801,8 +801,13 @@ def fact_tls_protocols(v: View) -> Fact:
     server = _tls_server(v)
     if server is not None:
         d = _directive(server, "ssl_protocols")
+        hidden = unseen_include(server, d)
+        where = [Evidence(d.location, "ssl_protocols " + " ".join(d.args))] if d is not None else []
+        if hidden:
+            seen = "set at the http level" if d else "not set in view"
+            return Fact(None, where, f"ssl_protocols {seen}, but {hidden}")
         if d is not None:
-            return Fact(list(d.args), [Evidence(d.location, "ssl_protocols " + " ".join(d.args))])
+            return Fact(list(d.args), where)
         return Fact(None, [], "ssl_protocols not set; nginx's built-in default depends on its version")
     vhost = _apache_vhost(v)
     if vhost is not None:

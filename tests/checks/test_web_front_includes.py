@@ -148,3 +148,15 @@ def test_an_unseen_include_at_the_http_level_does_not_hide_the_server_blocks_own
     got = _findings(files)
     for check_id in (*CHECKS, "web.ocsp_stapling"):
         assert got[check_id][0] is Status.PASS, (check_id, got[check_id])
+
+
+def test_the_protocols_fact_follows_the_same_rule() -> None:
+    protocols = TLS_LINES.splitlines()[0] + "\n"
+    files = base.apply(base.base_files(), (
+        (base.NGINX, protocols, "    include /etc/nginx/custom/tls.conf;\n"),
+        (base.NGINX, "server_tokens off;\n", "server_tokens off;\n" + protocols.strip() + "\n"),
+    ))
+    result = base.audit(base.snapshot(files))
+    assert result.facts is not None
+    fact = result.facts["web.tls_protocols"]
+    assert fact.value is None and "set at the http level" in (fact.note or "")
