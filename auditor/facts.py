@@ -389,12 +389,18 @@ _STOCK_INCLUDE = re.compile(
 )
 
 
+_APACHE_INCLUDES = ("include", "includeoptional")
+
+
 def unseen_include(scope: Any, found: Any = None) -> str | None:
     """Why a setting may differ from what the web front's configuration shows: a file included by name
     (a glob that matched nothing names an empty directory) that is not in the evidence. `scope` is an
-    nginx server block or an Apache configuration; `found` the directive in view, or None when unset.
-    Unset: any such include in scope (nginx: the server block or the http level) may set it. nginx, found
-    at the http level: an include in the server block itself may override it. None when nothing hides."""
+    nginx server block, an Apache virtual host, or an Apache configuration (its main server); `found` the
+    directive in view, or None when unset. Unset: any such include in scope (nginx: the server block or
+    the http level; Apache: the virtual host or the main server) may set it. Found: nginx, at the http
+    level: an include in the server block itself may override it; Apache: an include after it (httpd
+    takes the last occurrence), or in the virtual host when it comes from the main server. None when
+    nothing hides."""
     if hasattr(scope, "unseen_includes"):  # an nginx server block
         if found is None:
             candidates = [(d.args[0], d.location) for d in scope.unseen_includes() if d.args]
@@ -402,8 +408,19 @@ def unseen_include(scope: Any, found: Any = None) -> str | None:
             candidates = [(d.args[0], d.location) for d in scope.unseen_includes(own_only=True) if d.args]
         else:
             return None
-    elif found is None and hasattr(scope, "unresolved_includes"):  # an Apache configuration
-        candidates = [(i.pattern, i.location) for i in scope.unresolved_includes]
+    elif hasattr(scope, "server") and hasattr(scope, "directives"):  # an Apache virtual host
+        own, server = list(scope.directives), list(scope.server)
+        if found is None:
+            after = own + server
+        elif any(d is found for d in own):
+            after = own[next(i for i, d in enumerate(own) if d is found) + 1:]
+        else:  # from the main server: the virtual host, or a later main-server line, may override it
+            after = own + server[next((i for i, d in enumerate(server) if d is found), -1) + 1:]
+        candidates = [(d.args[0], d.location) for d in after if d.key in _APACHE_INCLUDES and d.args]
+    elif hasattr(scope, "server_directives"):  # an Apache configuration: its main server
+        lines = list(scope.server_directives)
+        after = lines if found is None else lines[next((i for i, d in enumerate(lines) if d is found), -1) + 1:]
+        candidates = [(d.args[0], d.location) for d in after if d.key in _APACHE_INCLUDES and d.args]
     else:
         return None
     for pattern, where in candidates:
@@ -813,6 +830,10 @@ def fact_tls_protocols(v: View) -> Fact:
     if vhost is not None:
         got = apache_front.protocols(vhost)
         where = [Evidence(got.directive.location, got.excerpt)] if got.directive is not None else []
+        hidden = unseen_include(vhost, got.directive)
+        if hidden:
+            seen = "set before it" if got.directive else "not set in view"
+            return Fact(None, where, f"SSLProtocol {seen}, but {hidden}")
         return Fact(list(got.enabled) if got.enabled is not None else None, where, got.problem)
     if v.env_ok:
         disabled, e = v.env_flag("DISABLE_HTTPS", False)
@@ -884,7 +905,7 @@ def fact_hsts(v: View) -> Fact:
         header = vhost.response_headers().get("strict-transport-security")
         if header is not None:
             return Fact(True, [Evidence(header.location, header.directive.text)])
-        hidden = unseen_include(v.dep.apache.value if v.dep.apache is not None else None)
+        hidden = unseen_include(vhost)
         if hidden:
             return Fact(None, [Evidence(vhost.location, "HTTPS virtual host")], f"no HSTS header in view, but {hidden}")
         return Fact(

@@ -47,6 +47,10 @@ def _vhost_ev(vhost: ApacheVirtualHost, what: str = "HTTPS virtual host") -> Evi
     return Evidence(vhost.location, f"<VirtualHost {' '.join(vhost.addresses)}> ({what})"[:120])
 
 
+def _seen(name: str, d: ApacheDirective | None) -> str:
+    return f"{name} not set in view" if d is None else f"{name} is set ({short(d.text, 40)}) before it"
+
+
 def _ev(d: ApacheDirective, limit: int = 80) -> Evidence:
     return Evidence(d.location, short(d.text, limit))
 
@@ -56,6 +60,10 @@ def tls_profile(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
     if isinstance(vhost, CheckResult):
         return vhost
     got = apache_front.protocols(vhost)
+    hidden = unseen_include(vhost, got.directive)
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: {_seen('SSLProtocol', got.directive)}, but {hidden}",
+                                   _ev(got.directive) if got.directive is not None else _vhost_ev(vhost))
     if got.directive is None:
         return CheckResult.unclear(f"cannot tell: {got.problem}", _vhost_ev(vhost))
     where = [_ev(got.directive)]
@@ -73,9 +81,9 @@ def tls_profile(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
     suite = apache_front.tls12_ciphers(vhost)
     if suite is not None:
         where.append(_ev(suite, 60))
-    hidden = unseen_include(conf) if suite is None else None
+    hidden = unseen_include(vhost, suite)
     if hidden:
-        return CheckResult.unclear(f"cannot tell: SSLCipherSuite not set in view, but {hidden}", *where)
+        return CheckResult.unclear(f"cannot tell: {_seen('SSLCipherSuite', suite)}, but {hidden}", *where)
     ciphers = apache_front.cipher_string(suite) if suite is not None else apache_front.CIPHER_DEFAULT
     return judge_tls12_ciphers(ciphers, where, "" if suite is not None else " (Apache's default cipher list)")
 
@@ -86,7 +94,7 @@ def hsts_max_age(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
         return vhost
     header = vhost.response_headers().get("strict-transport-security")
     if header is None:
-        hidden = unseen_include(conf)
+        hidden = unseen_include(vhost)
         if hidden:
             return CheckResult.unclear(f"cannot tell: no HSTS header in view, but {hidden}", _vhost_ev(vhost))
         return CheckResult.not_applicable("no HSTS header at all (see web.hsts)", _vhost_ev(vhost))
@@ -108,9 +116,9 @@ def ocsp_stapling(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
     if isinstance(vhost, CheckResult):
         return vhost
     d = vhost.directive("SSLUseStapling")
-    hidden = unseen_include(conf) if d is None else None
+    hidden = unseen_include(vhost, d)
     if hidden:
-        return CheckResult.unclear(f"cannot tell: SSLUseStapling not set in view, but {hidden}", _vhost_ev(vhost))
+        return CheckResult.unclear(f"cannot tell: {_seen('SSLUseStapling', d)}, but {hidden}", _vhost_ev(vhost))
     if d is None or [a.lower() for a in d.args[:1]] != ["on"]:
         where = _ev(d) if d is not None else _vhost_ev(vhost, "SSLUseStapling not set")
         return CheckResult.failed("OCSP stapling is off", where)
@@ -166,7 +174,7 @@ def security_headers(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
             continue
         present[name] = _ev(header.directive, 60)
     missing = [label for label, names in HEADER_NEEDS.items() if not any(n in present for n in names)]
-    hidden = unseen_include(conf) if missing else None
+    hidden = unseen_include(vhost) if missing else None
     if hidden:
         return CheckResult.unclear(f"cannot tell: {', '.join(missing)} not in view, but {hidden}", _vhost_ev(vhost),
                                    *present.values())
@@ -185,9 +193,9 @@ def server_tokens(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
         return CheckResult.unclear(
             "cannot tell: ServerTokens is set in apache2.conf or conf-enabled/security.conf, which are not in the evidence"
         )
-    hidden = unseen_include(conf) if tokens is None else None
+    hidden = unseen_include(conf, tokens)
     if hidden:
-        return CheckResult.unclear(f"cannot tell: ServerTokens not set in view, but {hidden}", _vhost_ev(vhost))
+        return CheckResult.unclear(f"cannot tell: {_seen('ServerTokens', tokens)}, but {hidden}", _vhost_ev(vhost))
     problems: list[str] = []
     where: list[Evidence] = []
     if tokens is None:

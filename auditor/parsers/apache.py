@@ -176,7 +176,9 @@ class _Reader:
         resolved = pattern if unresolvable else resolve(self.server_root, pattern)
         matched = [] if unresolvable else _matches(resolved, self.files)
         self.includes.append(ApacheInclude(pattern, resolved, where, matched, node.name.lower() == "includeoptional"))
-        out: list[Node] = []
+        # An include that names no collected file stays where it stood, as a directive: what it would set
+        # is unknown from there on (httpd takes a single-valued directive's last occurrence).
+        out: list[Node] = [] if matched else [node]
         for target in matched:
             if target in chain:
                 raise ConfigParseError(node.path, f"include cycle: {_excerpt(target)} is already being read", node.line)

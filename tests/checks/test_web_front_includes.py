@@ -160,3 +160,19 @@ def test_the_protocols_fact_follows_the_same_rule() -> None:
     assert result.facts is not None
     fact = result.facts["web.tls_protocols"]
     assert fact.value is None and "set at the http level" in (fact.note or "")
+
+
+def test_apache_an_unseen_include_after_a_setting_may_override_it_one_before_may_not() -> None:
+    site = base.APACHE_SITE
+    files = base.apache_files()
+    anchor = "    SSLEngine on\n"
+    after = base.apply(files, ((site, anchor, anchor + "    SSLProtocol -all +TLSv1.2 +TLSv1.3\n"
+                                "    Include /etc/apache2/custom/late.conf\n"),))
+    status, message, _ = _findings(after)["web.tls_mozilla_profile"]
+    assert status is Status.UNCLEAR and "SSLProtocol is set (SSLProtocol -all +TLSv1.2 +TLSv1.3) before it" in message
+    assert "/etc/apache2/custom/late.conf (included at" in message
+    before = base.apply(files, ((site, anchor, anchor + "    Include /etc/apache2/custom/early.conf\n"
+                                 "    SSLProtocol -all +TLSv1.2 +TLSv1.3\n    SSLCipherSuite " +
+                                 APACHE_TLS.splitlines()[1].split(" ", 1)[1] + "\n"),))
+    status, message, _ = _findings(before)["web.tls_mozilla_profile"]
+    assert status is Status.PASS, message

@@ -185,7 +185,12 @@ def test_includes_resolve_against_server_root_among_the_given_files_only() -> No
         "/etc/apache2/snippets/.hidden.conf": "SSLEngine off\n",
     }
     cfg = parse_apache(files, MAIN)
-    assert [d.args[0] for d in cfg.server_directives] == ["Off", "Prod", "Off", "/srv/httpd", "right-root"]
+    assert [d.args[0] for d in cfg.server_directives if d.key != "include" and d.key != "includeoptional"] == [
+        "Off", "Prod", "Off", "/srv/httpd", "right-root"]
+    # an include that named no collected file stays where it stood (what it would set is unknown from there)
+    assert [d.text for d in cfg.server_directives[3:7]] == [
+        "IncludeOptional missing/*.conf", "Include ${APACHE_CONFDIR}/x.conf", "Include http://example.org/evil.conf",
+        "Include /etc/hostname"]
     assert [(i.pattern, i.resolved, i.matched) for i in cfg.unresolved_includes] == [
         ("missing/*.conf", "/etc/apache2/missing/*.conf", []),
         ("${APACHE_CONFDIR}/x.conf", "${APACHE_CONFDIR}/x.conf", []),
