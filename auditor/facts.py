@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from auditor import apache_front
@@ -389,44 +389,21 @@ _STOCK_INCLUDE = re.compile(
 )
 
 
-_APACHE_INCLUDES = ("include", "includeoptional")
+class IncludeScope(Protocol):
+    def unseen_includes(self, found: Any = None, /) -> Sequence[Any]: ...
 
 
-def unseen_include(scope: Any, found: Any = None) -> str | None:
+def unseen_include(scope: IncludeScope, found: Any = None) -> str | None:
     """Why a setting may differ from what the web front's configuration shows: a file included by name
-    (a glob that matched nothing names an empty directory) that is not in the evidence. `scope` is an
-    nginx server block, an Apache virtual host, or an Apache configuration (its main server); `found` the
-    directive in view, or None when unset. Unset: any such include in scope (nginx: the server block or
-    the http level; Apache: the virtual host or the main server) may set it. Found: nginx, at the http
-    level: an include in the server block itself may override it; Apache: an include after it (httpd
-    takes the last occurrence), or in the virtual host when it comes from the main server. None when
-    nothing hides."""
-    if hasattr(scope, "unseen_includes"):  # an nginx server block
-        if found is None:
-            candidates = [(d.args[0], d.location) for d in scope.unseen_includes() if d.args]
-        elif not scope.is_own(found):
-            candidates = [(d.args[0], d.location) for d in scope.unseen_includes(own_only=True) if d.args]
-        else:
-            return None
-    elif hasattr(scope, "server") and hasattr(scope, "directives"):  # an Apache virtual host
-        own, server = list(scope.directives), list(scope.server)
-        if found is None:
-            after = own + server
-        elif any(d is found for d in own):
-            after = own[next(i for i, d in enumerate(own) if d is found) + 1:]
-        else:  # from the main server: the virtual host, or a later main-server line, may override it
-            after = own + server[next((i for i, d in enumerate(server) if d is found), -1) + 1:]
-        candidates = [(d.args[0], d.location) for d in after if d.key in _APACHE_INCLUDES and d.args]
-    elif hasattr(scope, "server_directives"):  # an Apache configuration: its main server
-        lines = list(scope.server_directives)
-        after = lines if found is None else lines[next((i for i, d in enumerate(lines) if d is found), -1) + 1:]
-        candidates = [(d.args[0], d.location) for d in after if d.key in _APACHE_INCLUDES and d.args]
-    else:
-        return None
-    for pattern, where in candidates:
+    (a glob that matched nothing names an empty directory) that is not in the evidence and may set the
+    directive `found` (None: unset) or override it. `scope` is an nginx server block, an Apache virtual
+    host or an Apache configuration (its main server): each knows which of its includes can (their
+    `unseen_includes`). None when nothing hides."""
+    for d in scope.unseen_includes(found):
+        pattern = d.args[0]
         if any(c in pattern for c in "*?[") or _STOCK_INCLUDE.search(pattern):
             continue
-        return f"{pattern} (included at {where}) is not in the evidence and may set it"
+        return f"{pattern} (included at {d.location}) is not in the evidence and may set it"
     return None
 
 

@@ -111,6 +111,17 @@ class ApacheProxy:
         return self.directive.location
 
 
+# An Include/IncludeOptional left in the tree names no collected file (the reader splices the others).
+_INCLUDE_KEYS = ("include", "includeoptional")
+
+
+def _unseen_after(directives: list[ApacheDirective], found: ApacheDirective | None) -> list[ApacheDirective]:
+    """The unseen includes of `directives` that come after `found` (all of them when `found` is None or
+    not among them): httpd takes a single-valued directive's last occurrence."""
+    start = next((i + 1 for i, d in enumerate(directives) if d is found), 0)
+    return [d for d in directives[start:] if d.key in _INCLUDE_KEYS and d.args]
+
+
 def _last(directives: list[ApacheDirective], key: str) -> ApacheDirective | None:
     for d in reversed(directives):
         if d.key == key:
@@ -134,6 +145,14 @@ class ApacheVirtualHost:
     def own(self, name: str) -> list[ApacheDirective]:
         key = name.lower()
         return [d for d in self.directives if d.key == key]
+
+    def unseen_includes(self, found: ApacheDirective | None = None) -> list[ApacheDirective]:
+        """Includes of files not in the evidence that may set the directive `found` (None: unset) or
+        override it: after it in this virtual host; for a main-server directive, anywhere in the
+        virtual host or after it in the main server."""
+        if any(d is found for d in self.directives):
+            return _unseen_after(self.directives, found)
+        return _unseen_after(self.directives, None) + _unseen_after(self.server, found)
 
     def inherited(self, name: str) -> list[ApacheDirective]:
         """Directives that add up (Header, Redirect): the main server's, then the virtual host's."""
@@ -219,6 +238,11 @@ class ApacheConfig:
 
     def server_directive(self, name: str) -> ApacheDirective | None:
         return _last(self.server_directives, name.lower())
+
+    def unseen_includes(self, found: ApacheDirective | None = None) -> list[ApacheDirective]:
+        """Includes of files not in the evidence that may set the main-server directive `found` (None:
+        unset) or override it: after it in the main server."""
+        return _unseen_after(self.server_directives, found)
 
     @property
     def unresolved_includes(self) -> list[ApacheInclude]:

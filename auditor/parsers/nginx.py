@@ -132,11 +132,14 @@ class NginxServer(_Directives):
         """Whether `d` is set in this server block (else it is inherited from the http level)."""
         return any(o is d for o in self.own)
 
-    def unseen_includes(self, *, own_only: bool = False) -> list[NginxDirective]:
-        """Includes that named no collected file, in this server block (and, unless `own_only`, at the
-        http level): what they would set is not in `directives`."""
-        found = [d for d in self.own if d.name == UNSEEN]
-        return found if own_only else found + [d for d in self.http_unseen if d.name == UNSEEN]
+    def unseen_includes(self, found: NginxDirective | None = None) -> list[NginxDirective]:
+        """Includes of files not in the evidence that may set the directive `found` (None: unset) or
+        override it: in this server block or at the http level when unset; in this block when `found` is
+        inherited from the http level; none when this block sets it itself."""
+        if found is not None and self.is_own(found):
+            return []
+        own = [d for d in self.own if d.name == UNSEEN and d.args]
+        return own if found is not None else own + [d for d in self.http_unseen if d.name == UNSEEN and d.args]
 
     @property
     def location(self) -> Location:
