@@ -20,6 +20,7 @@ from auditor.discovery import Role
 from auditor.model import Evidence
 from auditor.parsers.apache import ApacheVirtualHost
 from auditor.parsers.base import Location
+from auditor.parsers.nginx import NginxServer
 from auditor.secret_settings import secret_settings
 
 FACT_KEYS: tuple[str, ...] = (
@@ -762,19 +763,10 @@ def fact_c2s_encryption(v: View) -> Fact:
     return Fact(None, [], _why_missing(v, "prosody configuration"))
 
 
-def _tls_server(v: View) -> Any:
-    """The nginx server block that terminates HTTPS for the domain (listen 443 ssl), if any."""
+def _tls_server(v: View) -> NginxServer | None:
+    """The nginx server block that terminates HTTPS for the domain, if any (the checks' own choice)."""
     nginx = v.dep.nginx
-    if nginx is None or nginx.value is None:
-        return None
-    own = v.own_domain()
-    candidates = [
-        s for s in nginx.value.servers if any("ssl" in " ".join(a) or "443" in " ".join(a) for a in s.listen)
-    ]
-    for s in candidates:
-        if own and own in s.server_names:
-            return s
-    return candidates[0] if candidates else None
+    return nginx.value.tls_server(v.own_domain()) if nginx is not None and nginx.value is not None else None
 
 
 def _apache_vhost(v: View) -> ApacheVirtualHost | None:

@@ -35,23 +35,9 @@ def _config(ctx: AuditContext) -> NginxConfig | None:
     return pf.value if pf is not None and pf.value is not None else None
 
 
-def _is_tls(server: NginxServer) -> bool:
-    if server.ssl:
-        return True
-    on = server.directive("ssl")
-    return on is not None and on.args[:1] == ["on"]
-
-
 def tls_server(ctx: AuditContext) -> NginxServer | None:
     conf = _config(ctx)
-    if conf is None:
-        return None
-    own = ctx.view.own_domain()
-    candidates = [s for s in conf.servers if _is_tls(s) or any("443" in " ".join(a) for a in s.listen)]
-    for s in candidates:
-        if own and own in s.server_names:
-            return s
-    return candidates[0] if candidates else None
+    return conf.tls_server(ctx.view.own_domain()) if conf is not None else None
 
 
 def _no_nginx(ctx: AuditContext) -> CheckResult:
@@ -252,7 +238,7 @@ def http_redirect(ctx: AuditContext) -> CheckResult:
             port, e3 = v.env_get("HTTP_PORT", "8000")
             return CheckResult.failed(f"port {port} serves the full app over plain HTTP (ENABLE_HTTP_REDIRECT off)", *evs(e2, e3))
         return _no_nginx(ctx)
-    plain = [s for s in conf.servers if not _is_tls(s) and s.listen]
+    plain = [s for s in conf.servers if not s.terminates_tls and s.listen]
     serving = [s for s in plain if _serves_jitsi(s) and not _redirects(s)]
     if serving:
         return CheckResult.failed(

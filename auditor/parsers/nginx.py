@@ -149,6 +149,12 @@ class NginxServer(_Directives):
     def ssl(self) -> bool:
         return any("ssl" in args or "quic" in args for args in self.listen)
 
+    @property
+    def terminates_tls(self) -> bool:
+        """A TLS listener, or the old `ssl on;` directive."""
+        on = self.directive("ssl")
+        return self.ssl or (on is not None and on.args[:1] == ["on"])
+
 
 @dataclass(frozen=True, slots=True)
 class NginxInclude:
@@ -172,6 +178,15 @@ class NginxConfig:
     @property
     def unresolved_includes(self) -> list[NginxInclude]:
         return [i for i in self.includes if not i.matched]
+
+    def tls_server(self, own_domain: str | None) -> NginxServer | None:
+        """The server block that terminates HTTPS (`listen ... ssl`, `ssl on;` or port 443) for the
+        domain, else the first such block."""
+        candidates = [s for s in self.servers if s.terminates_tls or any("443" in " ".join(a) for a in s.listen)]
+        for s in candidates:
+            if own_domain and own_domain in s.server_names:
+                return s
+        return candidates[0] if candidates else None
 
 
 def parse_nginx(

@@ -257,3 +257,16 @@ def test_hosts_that_reach_the_same_text_at_once_share_one_build(monkeypatch: pyt
         configs = list(pool.map(lambda i: parse_nginx({f"/h{i}/nginx.conf": text}, f"/h{i}/nginx.conf"), range(4)))
     assert len(built) == 1
     assert all(c.http_directives[0].args == ["off"] for c in configs)
+
+
+def test_the_tls_server_is_chosen_by_listener_ssl_on_or_port_then_domain() -> None:
+    site = "/etc/nginx/sites-enabled/x.conf"
+    text = ("server { listen 80; server_name a.example; }\n"
+            "server { listen 8443; ssl on; server_name other.example; }\n"
+            "server { listen 9443 ssl; server_name a.example; }\n")
+    conf = parse_nginx({site: text}, site)
+    assert [s.server_names for s in conf.servers if s.terminates_tls] == [["other.example"], ["a.example"]]
+    chosen = conf.tls_server("a.example")
+    assert chosen is not None and chosen.server_names == ["a.example"]
+    first = conf.tls_server(None)
+    assert first is not None and first.server_names == ["other.example"]  # `ssl on;` counts, as the checks read it
