@@ -76,6 +76,18 @@ class Profile:
     min_scores: MinScores = field(default_factory=MinScores)
     extends: list[str] = field(default_factory=list)  # the sources this profile was built on, base first
     origins: dict[str, str] = field(default_factory=dict)  # "severities:<id>" / "disabled:<id>" → file:line
+    user_files: set[str] = field(default_factory=set)  # the sources read from the user's files (not built-in)
+
+    @property
+    def user_check_ids(self) -> set[str]:
+        """The check ids named in `severities` or `disabled_checks` by the user's own profile files (the
+        built-in profiles' ids need no validation at run time: the tests hold them to the registry)."""
+        ids = set()
+        for key, at in self.origins.items():
+            kind, _, cid = key.partition(":")
+            if kind in ("severities", "disabled") and any(at == f or at.startswith(f + ":") for f in self.user_files):
+                ids.add(cid)
+        return ids
 
     def apply_to_checks(self, checks: list[Check]) -> list[Check]:
         """The checks this profile runs: disabled ones removed, severities overridden.
@@ -160,6 +172,7 @@ def _read_profile(name_or_path: str, relative_to: Path | None = None) -> tuple[A
 
 def load_profile(name_or_path: str = "default") -> Profile:
     data, source, base = _read_profile(name_or_path)
+    user_files = {source} if base is not None else set()  # base: None for a built-in profile
     if not isinstance(data, dict):
         raise ProfileError(f"{source}: a profile is a mapping")
     chain: list[tuple[dict[str, Any], str]] = [(data, source)]
@@ -175,15 +188,17 @@ def load_profile(name_or_path: str = "default") -> Profile:
             parent, parent_source, parent_base = _read_profile(parent_name, base)
         except ProfileError as exc:
             raise ProfileError(f"{at}: extends: {exc}") from None
+        if parent_base is not None:
+            user_files.add(parent_source)
         if parent_source in {s for _, s in chain}:
             raise ProfileError(f"{at}: profiles extend each other in a loop")
         if not isinstance(parent, dict):
             raise ProfileError(f"{parent_source}: a profile is a mapping")
         chain.insert(0, (parent, parent_source))
         base = parent_base
-    if len(chain) == 1:
-        return _build_profile(data, source)
-    return _build_extended(chain)
+    profile = _build_profile(data, source) if len(chain) == 1 else _build_extended(chain)
+    profile.user_files = user_files
+    return profile
 
 
 def _build_extended(chain: list[tuple[dict[str, Any], str]]) -> Profile:

@@ -223,25 +223,31 @@ def test_evidence_bundle_and_verify(fake_audit: Path, capsys: pytest.CaptureFixt
     assert code == 2
 
 
-def test_what_needs_the_checks_is_still_exit_2_when_hosts_were_started(
+def test_check_ids_of_the_users_files_are_validated_before_any_host_is_contacted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Hosts start before the checks are registered; an unknown check id in the waivers or the profile is
-    still a usage error (exit 2, nothing on stdout), and the started host never waits for the checks."""
-    import socket
+    """An unknown check id in the waivers or in the user's profile is a usage error (exit 2, nothing on
+    stdout) found before any host is contacted: the host's SSH port is never connected to. With valid
+    inputs, and with a built-in profile (whose ids are known), the same host is contacted."""
+    from tests.loopback import Server
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed once the block ends: the host's connection is refused
-    host = [f"ssh://nobody@127.0.0.1:{port}", "--no-probes", "--known-hosts", str(tmp_path / "kh"), "-q"]
-    w = _waivers(tmp_path / "w.yaml", [{"check": "web.unknown_check", "justification": "x",
-                                          "expires": "2030-01-01", "approver": "y"}])
-    code, out, err = run([*host, "--waivers", str(w)], capsys)
-    assert code == 2 and out == "" and f"{w}:" in err and "unknown_check" in err
-    p = tmp_path / "p.yaml"
-    p.write_text("extends: default\ndisabled_checks: [web.no_such_check]\n", encoding="utf-8")
-    code, out, err = run([*host, "--profile", str(p)], capsys)
-    assert code == 2 and out == "" and f"{p}:2: unknown check 'web.no_such_check'" in err
-    # and the same host with valid inputs is audited (incomplete: nothing listens there)
-    code, out, err = run(host, capsys)
-    assert code == 3 and "127.0.0.1" in err
+    ssh = Server(lambda conn: None)  # accepts and hangs up: the host is incomplete
+    try:
+        host = [f"ssh://nobody@127.0.0.1:{ssh.port}", "--no-probes", "--known-hosts", str(tmp_path / "kh"), "-q"]
+        w = _waivers(tmp_path / "w.yaml", [{"check": "web.unknown_check", "justification": "x",
+                                              "expires": "2030-01-01", "approver": "y"}])
+        code, out, err = run([*host, "--waivers", str(w)], capsys)
+        assert code == 2 and out == "" and f"{w}:" in err and "unknown_check" in err
+        p = tmp_path / "p.yaml"
+        p.write_text("extends: default\ndisabled_checks: [web.no_such_check]\n", encoding="utf-8")
+        code, out, err = run([*host, "--profile", str(p)], capsys)
+        assert code == 2 and out == "" and f"{p}:2: unknown check 'web.no_such_check'" in err
+        assert ssh.accepted == 0
+        good = _waivers(tmp_path / "good.yaml", [{"check": "web.hsts", "justification": "x",
+                                                   "expires": "2030-01-01", "approver": "y"}])
+        code, out, err = run([*host, "--waivers", str(good)], capsys)
+        assert code == 3 and "127.0.0.1" in err and ssh.accepted == 1
+        code, out, err = run([*host, "--profile", "ci"], capsys)  # the hosts go first
+        assert code == 3 and "127.0.0.1" in err and ssh.accepted == 2
+    finally:
+        ssh.close()

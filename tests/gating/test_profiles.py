@@ -121,3 +121,23 @@ def test_unknown_check_ids_are_reported_with_line(tmp_path: Path) -> None:
     p = load_profile(str(path))
     with pytest.raises(ProfileError, match=r"mine.yaml:4: unknown check 'web.nope'"):
         p.apply_to_checks(all_checks(p.criterion_ids))
+
+
+def test_user_check_ids_are_those_of_the_users_own_files(tmp_path: Path) -> None:
+    """The CLI validates these before contacting any host; the built-in profiles' ids are not among them."""
+    for name in builtin_profiles():
+        assert load_profile(name).user_check_ids == set()
+    (tmp_path / "base").mkdir()
+    _write(tmp_path / "base", "org.yaml", "extends: ci\ndisabled_checks: [rooms.welcome_page_open]\n")
+    child = _write(tmp_path, "team.yaml", "extends: base/org.yaml\nseverities: {web.hsts: low}\n")
+    p = load_profile(str(child))
+    assert "exposure.jvb_rest_api" in p.severity_overrides  # from the built-in ci profile
+    assert p.user_check_ids == {"rooms.welcome_page_open", "web.hsts"}
+    assert load_profile(str(_write(tmp_path, "plain.yaml", "extends: strict\nfail_on: high\n"))).user_check_ids == set()
+
+
+def test_builtin_profiles_name_only_registered_checks() -> None:
+    """Why the built-in profiles' check ids need no validation at run time."""
+    for name in builtin_profiles():
+        p = load_profile(name)
+        p.apply_to_checks(all_checks(p.criterion_ids))  # raises on an unknown id
