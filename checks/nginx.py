@@ -4,6 +4,7 @@ internal APIs. Each check judges nginx's configuration when it was collected, el
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from auditor.context import AuditContext
@@ -40,6 +41,32 @@ def tls_server(ctx: AuditContext) -> NginxServer | None:
     return conf.tls_server(ctx.view.own_domain()) if conf is not None else None
 
 
+DockerImage = Callable[[AuditContext], CheckResult]  # what docker-jitsi-meet's web image does, from its .env
+
+
+def _https_server(ctx: AuditContext, rule: apache.ApacheRule, docker: DockerImage) -> NginxServer | CheckResult:
+    """nginx's HTTPS server block to judge; without one, the finished result: the Apache front judged by
+    `rule`, the docker web image judged by `docker` (no nginx configuration, an .env), or why it cannot
+    tell."""
+    server = tls_server(ctx)
+    return server if server is not None else _elsewhere(ctx, rule, docker)
+
+
+def _nginx_config(ctx: AuditContext, rule: apache.ApacheRule, docker: DockerImage) -> NginxConfig | CheckResult:
+    """`_https_server` for the checks that judge every server block."""
+    conf = _config(ctx)
+    return conf if conf is not None else _elsewhere(ctx, rule, docker)
+
+
+def _elsewhere(ctx: AuditContext, rule: apache.ApacheRule, docker: DockerImage) -> CheckResult:
+    judged = apache.judge(ctx, rule)
+    if judged is not None:
+        return judged
+    if ctx.view.env_ok and _config(ctx) is None:
+        return docker(ctx)
+    return _no_nginx(ctx)
+
+
 def _no_nginx(ctx: AuditContext) -> CheckResult:
     pf = ctx.deployment.nginx
     if pf is not None and pf.value is None:
@@ -69,14 +96,10 @@ def _no_nginx(ctx: AuditContext) -> CheckResult:
     references=(MOZILLA, MOZILLA_APACHE, MOZILLA_GUIDELINES),
 )
 def tls_mozilla_profile(ctx: AuditContext) -> CheckResult:
-    server = tls_server(ctx)
-    if server is None:
-        judged = apache.judge(ctx, apache.tls_profile)
-        if judged is not None:
-            return judged
-        if ctx.view.env_ok and _config(ctx) is None:
-            return CheckResult.passed("the docker web image uses Mozilla's intermediate profile")
-        return _no_nginx(ctx)
+    server = _https_server(ctx, apache.tls_profile, lambda _: CheckResult.passed(
+        "the docker web image uses Mozilla's intermediate profile"))
+    if isinstance(server, CheckResult):
+        return server
     protocols_d = server.directive("ssl_protocols")
     hidden = unseen_include(server, protocols_d)
     if protocols_d is None:
@@ -109,6 +132,13 @@ def _hsts(server: NginxServer) -> Any:
     return found
 
 
+def _docker_hsts_max_age(ctx: AuditContext) -> CheckResult:
+    flag, where = ctx.view.env_flag("ENABLE_HSTS", True)
+    if flag:
+        return CheckResult.passed("the docker web image sends max-age=63072000", *evs(where))
+    return CheckResult.not_applicable("HSTS is disabled (ENABLE_HSTS=0); see web.hsts", *evs(where))
+
+
 @check(
     "web.hsts_max_age",
     title="HSTS is sent with a max-age of at least six months, on every response",
@@ -122,17 +152,9 @@ def _hsts(server: NginxServer) -> Any:
     references=("https://www.rfc-editor.org/rfc/rfc6797", MOZILLA_GUIDELINES),
 )
 def hsts_max_age(ctx: AuditContext) -> CheckResult:
-    server = tls_server(ctx)
-    if server is None:
-        judged = apache.judge(ctx, apache.hsts_max_age)
-        if judged is not None:
-            return judged
-        if ctx.view.env_ok and _config(ctx) is None:
-            flag, where = ctx.view.env_flag("ENABLE_HSTS", True)
-            if flag:
-                return CheckResult.passed("the docker web image sends max-age=63072000", *evs(where))
-            return CheckResult.not_applicable("HSTS is disabled (ENABLE_HSTS=0); see web.hsts", *evs(where))
-        return _no_nginx(ctx)
+    server = _https_server(ctx, apache.hsts_max_age, _docker_hsts_max_age)
+    if isinstance(server, CheckResult):
+        return server
     header = _hsts(server)
     if header is None:
         hidden = unseen_include(server)
@@ -164,14 +186,10 @@ def hsts_max_age(ctx: AuditContext) -> CheckResult:
     references=(NGINX_SSL, APACHE_SSL),
 )
 def ocsp_stapling(ctx: AuditContext) -> CheckResult:
-    server = tls_server(ctx)
-    if server is None:
-        judged = apache.judge(ctx, apache.ocsp_stapling)
-        if judged is not None:
-            return judged
-        if ctx.view.env_ok and _config(ctx) is None:
-            return CheckResult.failed("the docker web image does not staple OCSP")
-        return _no_nginx(ctx)
+    server = _https_server(ctx, apache.ocsp_stapling, lambda _: CheckResult.failed(
+        "the docker web image does not staple OCSP"))
+    if isinstance(server, CheckResult):
+        return server
     d = server.directive("ssl_stapling")
     if d is not None and d.args[:1] == ["on"]:
         return CheckResult.passed("OCSP stapling is on", Evidence(d.location, "ssl_stapling on"))
@@ -203,6 +221,20 @@ def _redirects(server: NginxServer) -> bool:
     return False
 
 
+def _docker_http_redirect(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    no_https, e1 = v.env_flag("DISABLE_HTTPS", False)
+    redirect, e2 = v.env_flag("ENABLE_HTTP_REDIRECT", False)
+    if redirect:
+        return CheckResult.passed("port 8000 redirects to HTTPS", *evs(e2))
+    if no_https:
+        return CheckResult.unclear(
+            "cannot tell: HTTPS is disabled in the web container (a proxy in front must provide it)", *evs(e1)
+        )
+    port, e3 = v.env_get("HTTP_PORT", "8000")
+    return CheckResult.failed(f"port {port} serves the full app over plain HTTP (ENABLE_HTTP_REDIRECT off)", *evs(e2, e3))
+
+
 @check(
     "web.http_redirect",
     title="The app is never served over plain HTTP: port 80 (docker 8000) redirects to HTTPS",
@@ -220,24 +252,9 @@ def _redirects(server: NginxServer) -> bool:
     references=("https://github.com/jitsi/docker-jitsi-meet/blob/master/env.example",),
 )
 def http_redirect(ctx: AuditContext) -> CheckResult:
-    conf = _config(ctx)
-    if conf is None:
-        judged = apache.judge(ctx, apache.http_redirect)
-        if judged is not None:
-            return judged
-        v = ctx.view
-        if v.env_ok:
-            no_https, e1 = v.env_flag("DISABLE_HTTPS", False)
-            redirect, e2 = v.env_flag("ENABLE_HTTP_REDIRECT", False)
-            if redirect:
-                return CheckResult.passed("port 8000 redirects to HTTPS", *evs(e2))
-            if no_https:
-                return CheckResult.unclear(
-                    "cannot tell: HTTPS is disabled in the web container (a proxy in front must provide it)", *evs(e1)
-                )
-            port, e3 = v.env_get("HTTP_PORT", "8000")
-            return CheckResult.failed(f"port {port} serves the full app over plain HTTP (ENABLE_HTTP_REDIRECT off)", *evs(e2, e3))
-        return _no_nginx(ctx)
+    conf = _nginx_config(ctx, apache.http_redirect, _docker_http_redirect)
+    if isinstance(conf, CheckResult):
+        return conf
     plain = [s for s in conf.servers if not s.terminates_tls and s.listen]
     serving = [s for s in plain if _serves_jitsi(s) and not _redirects(s)]
     if serving:
@@ -250,6 +267,12 @@ def http_redirect(ctx: AuditContext) -> CheckResult:
     if tls_server(ctx) is None:
         return CheckResult.failed("no HTTPS server block at all")
     return CheckResult.passed("no plain-HTTP server serves the app (HTTPS only)")
+
+
+def _docker_security_headers(ctx: AuditContext) -> CheckResult:
+    csp, where = ctx.view.env_get("CSP_HEADER")
+    missing = ["Referrer-Policy"] + ([] if csp and "frame-ancestors" in csp else ["frame-ancestors/X-Frame-Options"])
+    return CheckResult.failed(f"missing: {', '.join(missing)}", *evs(where))
 
 
 @check(
@@ -269,17 +292,9 @@ def http_redirect(ctx: AuditContext) -> CheckResult:
     references=(OWASP_HEADERS,),
 )
 def security_headers(ctx: AuditContext) -> CheckResult:
-    server = tls_server(ctx)
-    if server is None:
-        judged = apache.judge(ctx, apache.security_headers)
-        if judged is not None:
-            return judged
-        v = ctx.view
-        if v.env_ok and _config(ctx) is None:
-            csp, where = v.env_get("CSP_HEADER")
-            missing = ["Referrer-Policy"] + ([] if csp and "frame-ancestors" in csp else ["frame-ancestors/X-Frame-Options"])
-            return CheckResult.failed(f"missing: {', '.join(missing)}", *evs(where))
-        return _no_nginx(ctx)
+    server = _https_server(ctx, apache.security_headers, _docker_security_headers)
+    if isinstance(server, CheckResult):
+        return server
     present: dict[str, Evidence] = {}
     for h in server.add_headers():
         if not h.args:
@@ -314,21 +329,17 @@ def security_headers(ctx: AuditContext) -> CheckResult:
     ),
 )
 def server_tokens(ctx: AuditContext) -> CheckResult:
-    server = tls_server(ctx)
-    conf = _config(ctx)
-    if server is None or conf is None:
-        judged = apache.judge(ctx, apache.server_tokens)
-        if judged is not None:
-            return judged
-        if ctx.view.env_ok and conf is None:
-            return CheckResult.failed("the docker web image leaves server_tokens on")
-        return _no_nginx(ctx)
+    server = _https_server(ctx, apache.server_tokens, lambda _: CheckResult.failed(
+        "the docker web image leaves server_tokens on"))
+    if isinstance(server, CheckResult):
+        return server
     d = server.directive("server_tokens")
     if d is not None:
         if d.args[:1] == ["off"]:
             return CheckResult.passed("server_tokens off", Evidence(d.location, "server_tokens off"))
         return CheckResult.failed("nginx announces its version", Evidence(d.location, "server_tokens " + " ".join(d.args)))
-    if conf.site_only:
+    conf = _config(ctx)  # the configuration the HTTPS server block came from
+    if conf is not None and conf.site_only:
         return CheckResult.unclear("cannot tell: server_tokens is usually set in nginx.conf, which is not in the evidence")
     hidden = unseen_include(server)
     if hidden:
@@ -352,14 +363,10 @@ def server_tokens(ctx: AuditContext) -> CheckResult:
     references=("https://github.com/jitsi/jitsi-videobridge/blob/master/doc/rest.md",),
 )
 def internal_locations(ctx: AuditContext) -> CheckResult:
-    conf = _config(ctx)
-    if conf is None:
-        judged = apache.judge(ctx, apache.internal_locations)
-        if judged is not None:
-            return judged
-        if ctx.view.env_ok:
-            return CheckResult.passed("the docker web image proxies only public Jitsi paths")
-        return _no_nginx(ctx)
+    conf = _nginx_config(ctx, apache.internal_locations, lambda _: CheckResult.passed(
+        "the docker web image proxies only public Jitsi paths"))
+    if isinstance(conf, CheckResult):
+        return conf
     found: list[Evidence] = []
     for server in conf.servers:
         for loc in server.locations:
