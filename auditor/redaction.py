@@ -61,7 +61,7 @@ _PLACEHOLDER_RE = re.compile(
 # Setting names that hold secrets, in any of the formats (matched case-insensitively).
 _SECRET_WORDS = (
     r"(?:password|passwd|passwort|secret|bindpw|bind_pw|_pw|privatekey|"
-    r"private_key|api_key|apikey|auth_token|credential|sdkkey|app_key)"
+    r"private_key|api_key|apikey|auth_token|credential|sdkkey|app_key|[._\-]pwd)"
 )
 SECRET_NAME_RE = re.compile(r"(?:^|[._\-\[\"'])(?:[a-z0-9_\-]*?)" + _SECRET_WORDS + r"(?:[\"'\]]?)$", re.IGNORECASE)
 # A name that SECRET_NAME_RE accepts holds one of these words under the same case folding. IGNORECASE
@@ -110,6 +110,17 @@ _PEM_KEY_RE = re.compile(
     re.DOTALL,
 )
 PEM_MARKER = "JAUDIT_REDACTED_PRIVATE_KEY_BLOCK"
+# A secret-named `key=value` inside a quoted value: the connection strings of coturn's redis-userdb,
+# psql-userdb and mysql-userdb ("host=... password=..."), which the patterns above read as one value.
+_EMBEDDED_RE = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})=(?:'(?P<sq>[^'\r\n]{1,4096})'"
+    r"|(?P<bv>[^\s\"'`&;,]{1,4096}))"
+)
+# Credentials inside any URL, under any setting name: scheme://user:PASSWORD@host (mongo-userdb,
+# redis://:PASSWORD@, an ETHERPAD_URL_BASE with a login). Starts at "://": no backtracking over schemes.
+_URL_PASSWORD_RE = re.compile(r"://[^\s/?#@:'\"`]{0,256}:(?P<pw>[^\s/?#@'\"`]{1,1024})@")
+# coturn's long-term credentials: `user=NAME:PASSWORD` (or NAME:0xKEY) in turnserver.conf.
+_TURN_USER_RE = re.compile(r"^[ \t]*user[ \t]*=[ \t]*[^:\s\"']{1,256}:(?P<pw>[^\s\"']{1,4096})", re.MULTILINE)
 # Unquoted language literals after a secret-named key are flags or empty settings, never secret values.
 _BARE_LITERALS = frozenset({"true", "false", "nil", "null", "none", "yes", "no", "on", "off"})
 
@@ -224,6 +235,16 @@ class Redactor:
                         self.note(value)
                     if m.group("q"):
                         self._note_concatenated(line, m.end())
+        for line in lines:
+            for m in _EMBEDDED_RE.finditer(line):
+                value = m.group("sq") or m.group("bv")
+                if is_secret_name(m.group("key")) and not MARKER_RE.search(value) \
+                        and value.lower() not in _BARE_LITERALS:
+                    self.note(value)
+        for regex in (_URL_PASSWORD_RE, _TURN_USER_RE):  # no secret word on these lines: the whole text
+            for m in regex.finditer(text):
+                if not MARKER_RE.search(m.group("pw")):
+                    self.note(m.group("pw"))
         for line in lines:
             for m in _LINE_VALUE_RE.finditer(line):
                 if not is_secret_name(m.group("key")):

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.redaction import (
+    _EMBEDDED_RE,
     _LEXICAL_RES,
     _LINE_VALUE_RE,
     MARKER_RE,
@@ -107,9 +108,11 @@ def test_secret_names() -> None:
         '["password"]',
         "external_service_secret",
         "callStatsSecret",
+        "pkey-pwd",
+        "DB_PWD",
     ):
         assert is_secret_name(name), name
-    for name in ("secret_file", "use-auth-secret", "password_length", "auth_type", "ENABLE_AUTH"):
+    for name in ("secret_file", "use-auth-secret", "password_length", "auth_type", "ENABLE_AUTH", "PWD"):
         assert not is_secret_name(name), name
 
 
@@ -139,6 +142,39 @@ def test_concatenated_secret_pieces_are_all_redacted() -> None:
         assert piece not in out, out
 
 
+def test_credentials_inside_values_are_redacted_under_any_setting_name() -> None:
+    """coturn's user=NAME:PASSWORD and connection strings, passwords in URLs, and *-pwd settings."""
+    secrets = [f"{CANARY}-{i}" for i in range(7)]
+    files = {
+        "/etc/turnserver.conf": (
+            f"user=alice:{secrets[0]}\n"
+            f'redis-userdb="ip=127.0.0.1 dbname=0 password={secrets[1]} connect_timeout=30"\n'
+            f"psql-userdb=\"host=db dbname=coturn user=turn password='{secrets[2]}'\"\n"
+            f"mongo-userdb=mongodb://turn:{secrets[3]}@db:27017/coturn\n"
+            f"pkey-pwd={secrets[4]}\n"
+        ),
+        "/opt/jitsi/.env": f"ETHERPAD_URL_BASE=http://admin:{secrets[5]}@etherpad:9001\nREDIS=redis://:{secrets[6]}@r:6379/0\n",
+    }
+    redacted = redact_snapshot(_snap(files))
+    turn, env = redacted.items["/etc/turnserver.conf"].text(), redacted.items["/opt/jitsi/.env"].text()
+    for value in secrets:
+        assert value not in turn + env
+    assert turn.startswith("user=alice:JAUDIT_REDACTED_ok_") and "mongodb://turn:JAUDIT_REDACTED_" in turn
+    assert "dbname=0 password=JAUDIT_REDACTED_" in turn and "connect_timeout=30" in turn
+    assert "http://admin:JAUDIT_REDACTED_" in env and "@etherpad:9001" in env
+
+
+def test_what_only_looks_like_a_credential_is_kept() -> None:
+    text = (
+        'services:\n  web:\n    user: "1000:1000"\n'  # compose: uid:gid
+        "PUBLIC_URL=https://meet.example.org:8443/path\n"
+        "SENTRY_DSN=https://0123456789abcdef@o1.ingest.sentry.io/42\n"  # a DSN's public key, no password
+        "PWD=/opt/jitsi\nproxy_pass http://127.0.0.1:5280/http-bind;\n"
+    )
+    out = redact_snapshot(_snap({"/opt/jitsi/x": text})).items["/opt/jitsi/x"]
+    assert out.text() == text and out.redactions == 0
+
+
 # -- the line pre-filter of the lexical pass ---------------------------------------------------------
 # scan_text searches only the lines that hold a secret word. That is exact when every match of the
 # lexical patterns lies within one line and every secret-named key holds a secret word: then the
@@ -148,7 +184,7 @@ _PIECES = [
     "pa\u017f\u017fword", "\u017fecret", "sdk\u212aey", "PR\u0130VATEKEY", "privat\u0131", "passwd_file", "app_key",
     "x", "key", " ", "\t", "=", ":", " = ", ": ", '"', "'", "`", "[[", "]]", "[==[", "]==]", "[", "]", "\\",
     "\\\"", "..", "+", "#", ",", ";", "{", "}", "true", "\n", "\r\n", "\r", "\u2028", "\x0b", "- ", "export ",
-    "JAUDIT_REDACTED_ok_8_g1", "V4lue!", "\u00e9", "\U0001f512",
+    "JAUDIT_REDACTED_ok_8_g1", "V4lue!", "\u00e9", "\U0001f512", "-pwd", "_PWD", "host=", "'a b'",
 ]
 
 
@@ -160,7 +196,7 @@ def _kept(regex: re.Pattern[str], texts: list[str]) -> list[tuple[str, dict[str,
 @given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
 def test_the_lines_with_secret_words_hold_every_secret_match_of_the_whole_text(text: str) -> None:
     lines = _lines_with_secret_words(text)
-    for regex in (*_LEXICAL_RES, _LINE_VALUE_RE):
+    for regex in (*_LEXICAL_RES, _EMBEDDED_RE, _LINE_VALUE_RE):
         assert all("\n" not in m.group(0) for m in regex.finditer(text))
         assert _kept(regex, lines) == _kept(regex, [text])
 
