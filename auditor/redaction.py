@@ -61,7 +61,7 @@ _PLACEHOLDER_RE = re.compile(
 # Setting names that hold secrets, in any of the formats (matched case-insensitively).
 _SECRET_WORDS = (
     r"(?:password|passwd|passwort|secret|bindpw|bind_pw|_pw|privatekey|"
-    r"private_key|api_key|apikey|auth_token|credential|sdkkey|app_key|[._\-]pwd)"
+    r"private_key|api_key|apikey|auth_token|credential|sdkkey|app_key|[._\-]pwd|\.pass)"
 )
 SECRET_NAME_RE = re.compile(r"(?:^|[._\-\[\"'])(?:[a-z0-9_\-]*?)" + _SECRET_WORDS + r"(?:[\"'\]]?)$", re.IGNORECASE)
 # A name that SECRET_NAME_RE accepts holds one of these words under the same case folding. IGNORECASE

@@ -110,9 +110,11 @@ def test_secret_names() -> None:
         "callStatsSecret",
         "pkey-pwd",
         "DB_PWD",
+        "org.jitsi.jigasi.xmpp.acc.PASS",  # jigasi's XMPP account
     ):
         assert is_secret_name(name), name
-    for name in ("secret_file", "use-auth-secret", "password_length", "auth_type", "ENABLE_AUTH", "PWD"):
+    for name in ("secret_file", "use-auth-secret", "password_length", "auth_type", "ENABLE_AUTH", "PWD", "BYPASS", "compass",
+                 "proxy_pass", "fastcgi_pass", "grpc_pass"):  # nginx's upstreams
         assert not is_secret_name(name), name
 
 
