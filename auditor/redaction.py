@@ -58,10 +58,11 @@ _PLACEHOLDER_RE = re.compile(
     re.IGNORECASE,
 )
 
-# Setting names that hold secrets, in any of the formats (matched case-insensitively).
+# Setting names that hold secrets, in any of the formats (matched case-insensitively). "credentials":
+# docker-jitsi-meet's TURN_CREDENTIALS is the TURN shared secret (other plurals are mostly prose).
 _SECRET_WORDS = (
     r"(?:password|passwd|passwort|secret|bindpw|bind_pw|_pw|privatekey|"
-    r"private_key|api_key|apikey|auth_token|credential|sdkkey|app_key|[._\-]pwd|\.pass)"
+    r"private_key|api_key|apikey|auth_token|credentials?|sdkkey|app_key|[._\-]pwd|\.pass)"
 )
 SECRET_NAME_RE = re.compile(r"(?:^|[._\-\[\"'])(?:[a-z0-9_\-]*?)" + _SECRET_WORDS + r"(?:[\"'\]]?)$", re.IGNORECASE)
 # A name that SECRET_NAME_RE accepts holds one of these words under the same case folding. IGNORECASE

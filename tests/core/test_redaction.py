@@ -111,6 +111,7 @@ def test_secret_names() -> None:
         "pkey-pwd",
         "DB_PWD",
         "org.jitsi.jigasi.xmpp.acc.PASS",  # jigasi's XMPP account
+        "TURN_CREDENTIALS",  # docker-jitsi-meet: prosody's external_service_secret
     ):
         assert is_secret_name(name), name
     for name in ("secret_file", "use-auth-secret", "password_length", "auth_type", "ENABLE_AUTH", "PWD", "BYPASS", "compass",
