@@ -120,6 +120,12 @@ _EMBEDDED_RE = re.compile(
 # Credentials inside any URL, under any setting name: scheme://user:PASSWORD@host (mongo-userdb,
 # redis://:PASSWORD@, an ETHERPAD_URL_BASE with a login). Starts at "://": no backtracking over schemes.
 _URL_PASSWORD_RE = re.compile(r"://[^\s/?#@:'\"`]{0,256}:(?P<pw>[^\s/?#@'\"`]{1,1024})@")
+# A credential in an Authorization header set by the configuration: nginx `proxy_set_header Authorization
+# "Basic ..."`, Apache `RequestHeader set Authorization "Bearer ..."`, a script's `-H 'Authorization: ...'`.
+_AUTH_HEADER_RE = re.compile(
+    r"Authorization[\"']?[ \t]*[:=]?[ \t]*[\"']?(?:Basic|Bearer|Token)[ \t]+(?P<pw>[^\s\"'`;$]{8,4096})",
+    re.IGNORECASE,
+)
 # coturn's long-term credentials: `user=NAME:PASSWORD` (or NAME:0xKEY) in turnserver.conf.
 _TURN_USER_RE = re.compile(r"^[ \t]*user[ \t]*=[ \t]*[^:\s\"']{1,256}:(?P<pw>[^\s\"']{1,4096})", re.MULTILINE)
 # Unquoted language literals after a secret-named key are flags or empty settings, never secret values.
@@ -242,7 +248,7 @@ class Redactor:
                 if is_secret_name(m.group("key")) and not MARKER_RE.search(value) \
                         and value.lower() not in _BARE_LITERALS:
                     self.note(value)
-        for regex in (_URL_PASSWORD_RE, _TURN_USER_RE):  # no secret word on these lines: the whole text
+        for regex in (_URL_PASSWORD_RE, _TURN_USER_RE, _AUTH_HEADER_RE):  # no secret word on these lines
             for m in regex.finditer(text):
                 if not MARKER_RE.search(m.group("pw")):
                     self.note(m.group("pw"))

@@ -146,8 +146,9 @@ def test_concatenated_secret_pieces_are_all_redacted() -> None:
 
 
 def test_credentials_inside_values_are_redacted_under_any_setting_name() -> None:
-    """coturn's user=NAME:PASSWORD and connection strings, passwords in URLs, and *-pwd settings."""
-    secrets = [f"{CANARY}-{i}" for i in range(7)]
+    """coturn's user=NAME:PASSWORD and connection strings, passwords in URLs, Authorization headers set
+    by the web server, and *-pwd settings."""
+    secrets = [f"{CANARY}-{i}" for i in range(9)]
     files = {
         "/etc/turnserver.conf": (
             f"user=alice:{secrets[0]}\n"
@@ -157,6 +158,11 @@ def test_credentials_inside_values_are_redacted_under_any_setting_name() -> None
             f"pkey-pwd={secrets[4]}\n"
         ),
         "/opt/jitsi/.env": f"ETHERPAD_URL_BASE=http://admin:{secrets[5]}@etherpad:9001\nREDIS=redis://:{secrets[6]}@r:6379/0\n",
+        "/etc/nginx/sites-enabled/meet.conf": (
+            f'location /stats/ {{ proxy_set_header Authorization "Basic {secrets[7]}"; proxy_pass http://b; }}\n'
+            'location = /jaas-jwt { proxy_set_header Authorization "Bearer $jaas_asap_key"; }\n'
+        ),
+        "/etc/apache2/sites-enabled/meet.conf": f'RequestHeader set Authorization "Bearer {secrets[8]}"\n',
     }
     redacted = redact_snapshot(_snap(files))
     turn, env = redacted.items["/etc/turnserver.conf"].text(), redacted.items["/opt/jitsi/.env"].text()
@@ -165,6 +171,9 @@ def test_credentials_inside_values_are_redacted_under_any_setting_name() -> None
     assert turn.startswith("user=alice:JAUDIT_REDACTED_ok_") and "mongodb://turn:JAUDIT_REDACTED_" in turn
     assert "dbname=0 password=JAUDIT_REDACTED_" in turn and "connect_timeout=30" in turn
     assert "http://admin:JAUDIT_REDACTED_" in env and "@etherpad:9001" in env
+    nginx = redacted.items["/etc/nginx/sites-enabled/meet.conf"].text()
+    assert all(value not in nginx for value in secrets) and '"Bearer $jaas_asap_key"' in nginx  # a variable
+    assert secrets[8] not in redacted.items["/etc/apache2/sites-enabled/meet.conf"].text()
 
 
 def test_what_only_looks_like_a_credential_is_kept() -> None:
@@ -173,6 +182,8 @@ def test_what_only_looks_like_a_credential_is_kept() -> None:
         "PUBLIC_URL=https://meet.example.org:8443/path\n"
         "SENTRY_DSN=https://0123456789abcdef@o1.ingest.sentry.io/42\n"  # a DSN's public key, no password
         "PWD=/opt/jitsi\nproxy_pass http://127.0.0.1:5280/http-bind;\n"
+        "# Basic authentication for the admin area\nauth_basic \"Restricted area\";\n"
+        "proxy_set_header Authorization $http_authorization;\n"
     )
     out = redact_snapshot(_snap({"/opt/jitsi/x": text})).items["/opt/jitsi/x"]
     assert out.text() == text and out.redactions == 0
