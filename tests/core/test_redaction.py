@@ -151,7 +151,7 @@ def test_credentials_inside_values_are_redacted_under_any_setting_name() -> None
     secrets = [f"{CANARY}-{i}" for i in range(9)]
     files = {
         "/etc/turnserver.conf": (
-            f"user=alice:{secrets[0]}\n"
+            f"  user=alice:{secrets[0]}\n"
             f'redis-userdb="ip=127.0.0.1 dbname=0 password={secrets[1]} connect_timeout=30"\n'
             f"psql-userdb=\"host=db dbname=coturn user=turn password='{secrets[2]}'\"\n"
             f"mongo-userdb=mongodb://turn:{secrets[3]}@db:27017/coturn\n"
@@ -168,7 +168,7 @@ def test_credentials_inside_values_are_redacted_under_any_setting_name() -> None
     turn, env = redacted.items["/etc/turnserver.conf"].text(), redacted.items["/opt/jitsi/.env"].text()
     for value in secrets:
         assert value not in turn + env
-    assert turn.startswith("user=alice:JAUDIT_REDACTED_ok_") and "mongodb://turn:JAUDIT_REDACTED_" in turn
+    assert turn.startswith("  user=alice:JAUDIT_REDACTED_ok_") and "mongodb://turn:JAUDIT_REDACTED_" in turn
     assert "dbname=0 password=JAUDIT_REDACTED_" in turn and "connect_timeout=30" in turn
     assert "http://admin:JAUDIT_REDACTED_" in env and "@etherpad:9001" in env
     nginx = redacted.items["/etc/nginx/sites-enabled/meet.conf"].text()
@@ -184,6 +184,7 @@ def test_what_only_looks_like_a_credential_is_kept() -> None:
         "PWD=/opt/jitsi\nproxy_pass http://127.0.0.1:5280/http-bind;\n"
         "# Basic authentication for the admin area\nauth_basic \"Restricted area\";\n"
         "proxy_set_header Authorization $http_authorization;\n"
+        "jibri_user=ops:notcoturn\n"  # coturn's option only at a line's start
     )
     out = redact_snapshot(_snap({"/opt/jitsi/x": text})).items["/opt/jitsi/x"]
     assert out.text() == text and out.redactions == 0
