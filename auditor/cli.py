@@ -74,6 +74,18 @@ def _evidence_unreadable(result: TargetResult) -> bool:
     return bool(result.deployment.errors() or result.deployment.prosody_error)
 
 
+def _check_writable(path: Path) -> None:
+    """A file the run will write: not a directory, in a directory that exists and may be written."""
+    import os
+
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: no directory {path.parent}")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise UsageError(f"cannot write {path}: permission denied")
+
+
 def _outputs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | None]]:
     plan: list[tuple[str, Path | None]] = []
     for out in outputs:
@@ -157,7 +169,9 @@ def audit_command(
     sudo: Annotated[
         bool, typer.Option(help="read root-only files through `sudo -n` and the installed collector")
     ] = False,
-    timeout: Annotated[float, typer.Option(help="per-host connection and command timeout, seconds")] = 30.0,
+    timeout: Annotated[
+        float, typer.Option(min=1.0, help="per-host connection and command timeout, seconds")
+    ] = 30.0,
     max_hosts: Annotated[int, typer.Option(min=1, max=256, help="hosts audited at once")] = 8,
     host_timeout: Annotated[
         float | None, typer.Option(min=1.0, help="whole audit of one host, seconds; then it is incomplete")
@@ -204,6 +218,8 @@ def audit_command(
         prof = load_profile(profile)
         decl = load_declarations(declarations, prof) if declarations else {}
         plan = _outputs(fmt or [], output or [])
+        for written in [p for _, p in plan if p is not None] + [p for p in (save_snapshot, evidence) if p]:
+            _check_writable(written)  # before the audit, which may take minutes on a fleet
         try:
             severity = Severity((fail_on or prof.fail_on).lower())
         except ValueError:

@@ -251,3 +251,30 @@ def test_check_ids_of_the_users_files_are_validated_before_any_host_is_contacted
         assert code == 3 and "127.0.0.1" in err and ssh.accepted == 2
     finally:
         ssh.close()
+
+
+def test_a_report_that_cannot_be_written_is_exit_2_before_any_host_is_contacted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every file the run will write is checked first: a fleet's audit is not run for nothing."""
+    from tests.loopback import Server
+
+    ssh = Server(lambda conn: None)
+    try:
+        host = [f"ssh://nobody@127.0.0.1:{ssh.port}", "--no-probes", "--known-hosts", str(tmp_path / "kh"), "-q"]
+        (tmp_path / "d.json").mkdir()
+        cases = {
+            ("-o", str(tmp_path / "d.json")): "it is a directory",
+            ("-o", str(tmp_path / "missing" / "r.json")): f"no directory {tmp_path / 'missing'}",
+            ("--save-snapshot", str(tmp_path)): "it is a directory",
+            ("--evidence", str(tmp_path / "missing" / "e.tar.gz")): "no directory",
+            ("--timeout", "0"): "--timeout",
+        }
+        for args, message in cases.items():
+            code, out, err = run([*host, *args], capsys)
+            assert code == 2 and out == "" and message in err, (args, err)
+        assert ssh.accepted == 0
+        code, out, err = run([*host, "-o", str(tmp_path / "r.json")], capsys)
+        assert code == 3 and ssh.accepted == 1 and (tmp_path / "r.json").is_file()
+    finally:
+        ssh.close()
