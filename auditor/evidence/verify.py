@@ -66,8 +66,10 @@ def unsafe_name(name: str) -> str | None:
 def _read_members(path: Path, result: VerifyResult) -> dict[str, bytes] | None:
     contents: dict[str, bytes] = {}
     total = 0
+    opened = False
     try:
-        with tarfile.open(path, mode="r:*") as tar:
+        with tarfile.open(path, mode="r:*") as tar:  # a re-packed bundle may be compressed otherwise
+            opened = True
             count = 0
             for info in tar:
                 count += 1
@@ -98,7 +100,11 @@ def _read_members(path: Path, result: VerifyResult) -> dict[str, bytes] | None:
     except (FileNotFoundError, PermissionError):
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        result.problems.append(f"not a readable .tar.gz bundle: {type(exc).__name__}: {exc}")
+        if opened:
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]  # one line, whatever tarfile said
+        else:  # tarfile's message lists each compression it tried, over five lines
+            reason = "not a tar archive, compressed or not"
+        result.problems.append(f"not a readable .tar.gz bundle: {reason}")
         return None
     return contents
 

@@ -216,10 +216,17 @@ def test_links_and_devices_are_rejected_directories_ignored(tmp_path: Path, key:
 
 
 def test_not_a_bundle(tmp_path: Path) -> None:
+    """Not a tar archive, or a truncated one: one problem, on one line (tarfile's own message for an
+    unknown format spans five)."""
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"hello")
     res = verify_bundle(junk)
-    assert not res.ok and "not a readable" in res.problems[0]
+    assert not res.ok and res.problems == ["not a readable .tar.gz bundle: not a tar archive, compressed or not"]
+    whole = _bundle(tmp_path, None).read_bytes()
+    junk.write_bytes(whole[: len(whole) // 2])
+    res = verify_bundle(junk)
+    assert not res.ok and res.problems[0].startswith("not a readable .tar.gz bundle: ")
+    assert all("\n" not in p for p in res.problems)
     with pytest.raises(FileNotFoundError):
         verify_bundle(tmp_path / "missing.tar.gz")
 
