@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
+from auditor import json_input
 from auditor.user_files import read_user_file
 
 SNAPSHOT_FORMAT = "jitsi-audit-snapshot/1"
@@ -225,4 +226,4 @@ class Snapshot:
         blob = read_user_file(path, "file", SnapshotError, max_bytes=MAX_SNAPSHOT_BYTES)
         if blob[:2] == b"\x1f\x8b":
             blob = _gunzip(blob, MAX_SNAPSHOT_BYTES)
-        return cls.from_json(json.loads(blob))
+        return cls.from_json(json_input.loads(blob))

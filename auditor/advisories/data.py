@@ -22,6 +22,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from auditor import json_input
 from auditor.advisories.debversion import DebVersion, VersionError
 from auditor.advisories.versions import COMPONENT_SCHEMES, Release, Scheme, StableMap, jvb_key, parse_bound
 from auditor.user_files import read_user_file
@@ -300,9 +301,11 @@ def parse_data(text: str, source: str) -> AdvisoryData:
     if len(text.encode("utf-8", "replace")) > MAX_DATA_BYTES:
         raise AdvisoryDataError(f"{source}: larger than {MAX_DATA_BYTES} bytes")
     try:
-        raw = json.loads(text)
+        raw = json_input.loads(text)
     except json.JSONDecodeError as exc:
         raise AdvisoryDataError(f"{source}: not JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError as exc:
+        raise AdvisoryDataError(f"{source}: not JSON ({exc})") from None
     return validate_data(raw, source)
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from auditor import __version__
+from auditor import __version__, json_input
 from auditor.advisories.data import AdvisoryData, AdvisoryDataError, next_version, validate_data
 from auditor.advisories.versions import COMPONENT_SCHEMES, parse_bound
 
@@ -132,9 +132,11 @@ def update(
     try:
         body = fetch(http, source)
         try:
-            doc = json.loads(body.decode("utf-8", "replace"))
+            doc = json_input.loads(body.decode("utf-8", "replace"))
         except json.JSONDecodeError as exc:
             raise UpdateError(f"{source}: not JSON (line {exc.lineno}: {exc.msg})") from None
+        except ValueError as exc:
+            raise UpdateError(f"{source}: not JSON ({exc})") from None
         if isinstance(doc, dict) and "format" in doc:
             return _full_file(doc, source, current)
         if isinstance(doc, list):

@@ -26,6 +26,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from auditor import json_input
 from auditor.evidence.bundle import BUNDLE_FORMAT, MANIFEST, SIGNATURE, key_fingerprint, member_json
 
 MAX_MEMBER = 256 * 1024 * 1024
@@ -123,7 +124,7 @@ def verify_bundle(path: Path, pubkey: Ed25519PublicKey | None = None) -> VerifyR
         result.problems.append(f"{MANIFEST} is missing")
         return result
     try:
-        manifest = json.loads(manifest_raw)
+        manifest = json_input.loads(manifest_raw)
     except (ValueError, UnicodeDecodeError):
         result.problems.append(f"{MANIFEST} is not valid JSON")
         return result
@@ -172,7 +173,7 @@ def _check_signature(
             result.problems.append("the bundle is not signed, but --pubkey was given")
         return
     try:
-        sig: Any = json.loads(raw)
+        sig: Any = json_input.loads(raw)
         signature = base64.b64decode(sig["signature"], validate=True)
         embedded = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"], validate=True))
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):

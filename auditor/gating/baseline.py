@@ -8,12 +8,12 @@ and a baseline failure whose check no longer fails for a target audited in both 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from auditor import json_input
 from auditor.user_files import read_user_file
 
 MAX_BYTES = 256 * 1024 * 1024  # as large as a report `merge` accepts
@@ -58,7 +58,7 @@ class Baseline:
 def load_baseline(path: Path) -> Baseline:
     blob = read_user_file(path, "baseline", BaselineError, max_bytes=MAX_BYTES)
     try:
-        data = json.loads(blob)
+        data = json_input.loads(blob)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: the baseline is not a JSON report: {exc}") from None
     return parse_baseline(data, str(path))

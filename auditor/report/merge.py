@@ -11,14 +11,13 @@ scores were judged by that run, with the files it was given), else 0.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from auditor import __version__
+from auditor import __version__, json_input
 from auditor.report.json_model import SCHEMA_VERSION, ReportModel
 from auditor.user_files import read_user_file
 
@@ -32,7 +31,7 @@ class MergeError(ValueError):
 def load_report(path: Path) -> dict[str, Any]:
     blob = read_user_file(path, "report", MergeError, max_bytes=MAX_BYTES)
     try:
-        data = json.loads(blob)
+        data = json_input.loads(blob)
     except ValueError as exc:
         raise MergeError(f"{path}: not JSON ({exc})") from None
     if not isinstance(data, dict):

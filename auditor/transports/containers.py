@@ -31,7 +31,6 @@ shell); names are validated by auditor.transports.targets (no leading '-').
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Callable, Mapping
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from auditor import json_input
 from auditor.collect.plan import DOCKER_PROJECT_FILES
 from auditor.collect.stream import StreamLimits, one_line
 from auditor.snapshot import COMMAND_PREFIX, CollectedItem, ItemStatus, Snapshot
@@ -118,7 +118,7 @@ def run_command(argv: list[str], timeout: float) -> bytes:
 
 def _json(blob: bytes, what: str) -> Any:
     try:
-        return json.loads(blob)
+        return json_input.loads(blob)
     except ValueError:
         raise ConnectError(what, "connect", f"{what}: output is not JSON") from None
 
