@@ -410,6 +410,10 @@ def _is_ours(data: Any) -> bool:
         "hosts", "vars", "children"}
 
 
+# libyaml's loader when PyYAML has it: faster, and it refuses a nesting deeper than 1000 levels
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_inventory(text: str, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
     """Any supported format, detected from the content."""
     if _is_ini(text):
@@ -417,12 +421,14 @@ def parse_inventory(text: str, name: str = "inventory", base: Path | None = None
     if not any(_YAML_LINE.match(line) for line in text.splitlines()):
         return parse_plain(text, name)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}" if mark is not None else ""
         problem = one_line(str(getattr(exc, "problem", None) or exc), 80)
         raise InventoryError(f"{name}{at}: not valid YAML: {problem}") from None
+    except RecursionError:  # PyYAML without libyaml has no nesting limit of its own
+        raise InventoryError(f"{name}: not valid YAML: nested too deeply") from None
     if data is None:
         return []
     if _is_ours(data):

@@ -89,6 +89,8 @@ def load_yaml(text: str, source: str) -> Any:
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise YamlSourceError(f"{where}: invalid YAML: {problem}") from None
+    except RecursionError:  # PyYAML without libyaml has no nesting limit of its own
+        raise YamlSourceError(f"{source}: invalid YAML: nested too deeply") from None
 
 
 def line_of(container: Any, key: Any = None) -> int | None:

@@ -193,3 +193,17 @@ def test_inventory_web_ports_reach_the_probe_options() -> None:
     plain = HostJob.from_inventory(hosts["m.example.org"]).options(run)
     assert (docker.https_port, docker.http_port) == (8443, 8000)
     assert (plain.https_port, plain.http_port) == (9443, 80)
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "pure Python"])
+def test_a_nesting_too_deep_is_one_line(loader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libyaml refuses more than 1000 levels; PyYAML's own loader would recurse until RecursionError."""
+    import yaml
+
+    import auditor.inventory
+
+    if loader == "pure Python":
+        monkeypatch.setattr(auditor.inventory, "_YAML_LOADER", yaml.SafeLoader)
+    deep = "hosts: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    with pytest.raises(InventoryError, match=r"^deep.yaml( line 1)?: not valid YAML: (nested too deeply|exceeded)"):
+        parse_inventory(deep, "deep.yaml")

@@ -165,3 +165,24 @@ def test_example_waiver_file_is_valid() -> None:
 
     ws = load_waivers(repo_root() / "examples" / "waivers.yaml")
     assert ws.waivers and all(w.justification and w.approver for w in ws.waivers)
+
+
+def test_a_nesting_too_deep_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waivers, profiles and declarations share one YAML reader; without libyaml's nesting limit (PyYAML's
+    own loader) it would recurse until RecursionError."""
+    import yaml
+
+    from auditor.gating import yamlsrc
+
+    deep = "waivers: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    with pytest.raises(WaiverError, match=r"w.yaml(:1)?: invalid YAML"):
+        parse_waivers(deep, "w.yaml")
+
+    class PureLoader(yaml.SafeLoader):
+        pass
+
+    for tag, constructor in yamlsrc._LineLoader.yaml_constructors.items():
+        PureLoader.add_constructor(tag, constructor)
+    monkeypatch.setattr(yamlsrc, "_LineLoader", PureLoader)
+    with pytest.raises(WaiverError, match=r"^w.yaml: invalid YAML: nested too deeply$"):
+        parse_waivers(deep, "w.yaml")
