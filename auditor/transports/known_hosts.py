@@ -47,6 +47,10 @@ class KnownHostEntry:
         except (binascii.Error, ValueError):
             return "SHA256:?"
 
+    @property
+    def readable(self) -> bool:
+        return self.fingerprint != "SHA256:?"
+
     def matches(self, token: str) -> bool:
         return _match_host_list(self.hosts, token)
 
@@ -124,8 +128,13 @@ class KnownHosts:
         return KnownHostEntry(marker, fields[0], fields[1], fields[2], line_no)
 
     def lookup(self, token: str) -> list[KnownHostEntry]:
-        """Plain entries (no marker) for this host token."""
-        return [e for e in self.entries if e.marker is None and e.matches(token)]
+        """Plain entries (no marker) for this host token whose key can be read. OpenSSH skips a line
+        whose key it cannot read; it is no evidence that the host's key changed."""
+        return [e for e in self.entries if e.marker is None and e.readable and e.matches(token)]
+
+    def unreadable(self, token: str) -> list[KnownHostEntry]:
+        """Plain entries for this host token whose key is not valid base64 (skipped by `lookup`)."""
+        return [e for e in self.entries if e.marker is None and not e.readable and e.matches(token)]
 
     def revoked(self, token: str, key_type: str, key_b64: str) -> KnownHostEntry | None:
         for entry in self.entries:

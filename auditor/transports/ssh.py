@@ -250,6 +250,9 @@ def _check_host_key(
     if not entries:
         if not options.accept_new_host_key:
             extra = " (host certificates are not supported)" if known.has_cert_authority(token) else ""
+            skipped = known.unreadable(token)
+            if skipped:
+                extra += f"; {known.path} line {skipped[0].line_no} names it with a key that cannot be read"
             raise HostKeyError(
                 ep.alias,
                 f"host key for {who} not in known_hosts (use --accept-new-host-key to trust on first use); "

@@ -47,6 +47,16 @@ def test_lookup_plain_hashed_wildcard_negated(tmp_path: Path) -> None:
     assert kh.lookup("[meet.example.org]:2222") == []  # a port makes a different name
 
 
+def test_a_line_whose_key_cannot_be_read_is_skipped_and_named(tmp_path: Path) -> None:
+    """OpenSSH skips such a line; it is no evidence that the host's key changed."""
+    path = tmp_path / "known_hosts"
+    path.write_text(f"meet.example.org ssh-ed25519 !!notbase64\nmeet.example.org ssh-rsa {KEY}\n")
+    kh = KnownHosts(path)
+    assert [e.line_no for e in kh.lookup("meet.example.org")] == [2]
+    assert [e.line_no for e in kh.unreadable("meet.example.org")] == [1]
+    assert kh.unreadable("other.example.org") == []
+
+
 def test_append_creates_file_and_keeps_existing_lines(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "known_hosts"
     kh = KnownHosts(path)

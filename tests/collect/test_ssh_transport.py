@@ -136,6 +136,18 @@ def test_changed_host_key_is_refused_even_with_accept_new(sshd: Sshd, tmp_path: 
     assert known.read_text() == before
 
 
+def test_a_known_hosts_line_that_cannot_be_read_is_not_a_changed_key(sshd: Sshd, tmp_path: Path) -> None:
+    known = tmp_path / "kh"
+    known.write_text(f"{sshd.token} ssh-ed25519 !!notbase64\n")
+    with pytest.raises(HostKeyError) as info:
+        collect_over_ssh(parse_target(target(sshd)), opts(sshd, known))
+    text = str(info.value)
+    assert "not in known_hosts" in text and "CHANGED" not in text
+    assert f"{known} line 1 names it with a key that cannot be read" in text
+    snap = collect_over_ssh(parse_target(target(sshd)), opts(sshd, known, accept_new_host_key=True))
+    assert snap.facts["ssh.host_key_new"] == "yes" and len(known.read_text().splitlines()) == 2
+
+
 def test_revoked_host_key_is_refused(sshd: Sshd, tmp_path: Path) -> None:
     known = sshd.known_hosts(tmp_path / "kh")
     key_type, blob = sshd.host_pub.read_text().split()[:2]
