@@ -297,6 +297,9 @@ def _candidate_keys(ep: _Endpoint, options: SshOptions, stack: ExitStack) -> Ite
             yield str(path), paramiko.PKey.from_path(path)
         except paramiko.PasswordRequiredException:
             yield str(path), "passphrase-protected: load it into ssh-agent"
+        except TypeError as exc:  # cryptography's word for an encrypted OpenSSH-format key
+            protected = "password" in str(exc).lower()
+            yield str(path), "passphrase-protected: load it into ssh-agent" if protected else "unusable (TypeError)"
         except (paramiko.SSHException, OSError, ValueError) as exc:
             yield str(path), f"unusable ({type(exc).__name__})"
     if options.use_agent and not ep.identities_only:

@@ -168,6 +168,24 @@ def test_wrong_key_is_auth_error(sshd: Sshd, tmp_path: Path) -> None:
     assert "BEGIN" not in text  # never key material
 
 
+@pytest.mark.parametrize("fmt", ["openssh", "pem"])
+def test_a_passphrase_protected_key_is_named_as_such(sshd: Sshd, tmp_path: Path, fmt: str) -> None:
+    """An encrypted OpenSSH-format key reaches us as cryptography's TypeError, a PEM one as paramiko's
+    PasswordRequiredException: both are the same auth-stage answer, not a connect-stage TypeError."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    key = ed25519.Ed25519PrivateKey.generate() if fmt == "openssh" else rsa.generate_private_key(65537, 2048)
+    form = serialization.PrivateFormat.OpenSSH if fmt == "openssh" else serialization.PrivateFormat.TraditionalOpenSSL
+    path = tmp_path / "enc_key"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, form,
+                                       serialization.BestAvailableEncryption(b"a passphrase")))
+    known = sshd.known_hosts(tmp_path / "kh")
+    with pytest.raises(AuthError) as info:
+        collect_over_ssh(parse_target(target(sshd)), opts(sshd, known, identity_files=(path,)))
+    assert f"{path}: passphrase-protected: load it into ssh-agent" in str(info.value)
+
+
 def test_agent_keys_are_used(sshd: Sshd, tmp_path: Path) -> None:
     agent_dir = tmp_path / "agent"
     agent_dir.mkdir()
