@@ -124,6 +124,12 @@ _EMBEDDED_RE = re.compile(
     r"(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})=(?:'(?P<sq>[^'\r\n]{1,4096})'"
     r"|(?P<bv>[^\s\"'`&;,]{1,4096}))"
 )
+# A secret-named key whose quoted value is not closed on its line (a broken file): the rest of the line is
+# the value. The parsers then fail on that file, and their error messages quote the line.
+_UNTERMINATED_RE = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
+    r"(?P<q>[\"'`])(?P<rest>[^\r\n]{1,4096})$"
+)
 # Credentials inside any URL, under any setting name: scheme://user:PASSWORD@host (mongo-userdb,
 # redis://:PASSWORD@, an ETHERPAD_URL_BASE with a login). Starts at "://": no backtracking over schemes.
 _URL_PASSWORD_RE = re.compile(r"://[^\s/?#@:'\"`]{0,256}:(?P<pw>[^\s/?#@'\"`]{1,1024})@")
@@ -256,6 +262,11 @@ class Redactor:
                 if is_secret_name(m.group("key")) and not MARKER_RE.search(value) \
                         and value.lower() not in _BARE_LITERALS:
                     self.note(value)
+        for line in lines:
+            for m in _UNTERMINATED_RE.finditer(line):
+                if is_secret_name(m.group("key")):
+                    for value in _unterminated(m.group("q"), m.group("rest")):
+                        self.note(value)
         for value in _credentials_in_values(text):  # under any name: the whole text
             self.note(value)
         for line in lines:
@@ -286,6 +297,21 @@ class Redactor:
             text, n = pattern.subn(self._values[value].marker(), text)
             count += n
         return text, count
+
+
+def _unterminated(quote: str, rest: str) -> list[str]:
+    """The value after an opening quote when no closing quote follows on the line (HOCON's triple
+    quotes too): the rest of the line, without trailing blanks and separators, and its first word."""
+    if quote == '"' and rest.startswith('""'):
+        rest = rest[2:]
+        if '"""' in rest:
+            return []
+    elif re.search(r"(?<!\\)" + re.escape(quote), rest):
+        return []  # closed: the lexical patterns read it
+    values = {rest.rstrip(), rest.rstrip(" \t,;")}
+    if rest.split():
+        values.add(rest.split()[0])
+    return [v for v in values if v and not MARKER_RE.search(v)]
 
 
 def _credentials_in_values(text: str) -> Iterator[str]:

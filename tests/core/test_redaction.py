@@ -12,6 +12,7 @@ from auditor.redaction import (
     _EMBEDDED_RE,
     _LEXICAL_RES,
     _LINE_VALUE_RE,
+    _UNTERMINATED_RE,
     MARKER_RE,
     Redactor,
     SecretVerdict,
@@ -176,6 +177,19 @@ def test_credentials_inside_values_are_redacted_under_any_setting_name() -> None
     assert secrets[8] not in redacted.items["/etc/apache2/sites-enabled/meet.conf"].text()
 
 
+def test_a_quoted_secret_left_open_is_redacted_to_the_end_of_its_line() -> None:
+    text = (
+        'component_secret = "Op3nQuoteValue\\"still-in-it\n'  # an escaped quote does not close it
+        "callStatsSecret: 'Js0penValue99',\n".replace("',", ",")
+        + 'password = """Tr1pleQuoteOpen\n'
+        + 'app_secret = "Cl0sedValue12345"\n'
+    )
+    out = redact_snapshot(_snap({"/x": text})).items["/x"].text()
+    for piece in ("Op3nQuote", "still-in-it", "Js0pen", "Tr1ple", "Cl0sed"):
+        assert piece not in out, out
+    assert out.count("JAUDIT_REDACTED_") == 4
+
+
 def test_what_only_looks_like_a_credential_is_kept() -> None:
     text = (
         'services:\n  web:\n    user: "1000:1000"\n'  # compose: uid:gid
@@ -211,7 +225,7 @@ def _kept(regex: re.Pattern[str], texts: list[str]) -> list[tuple[str, dict[str,
 @given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
 def test_the_lines_with_secret_words_hold_every_secret_match_of_the_whole_text(text: str) -> None:
     lines = _lines_with_secret_words(text)
-    for regex in (*_LEXICAL_RES, _EMBEDDED_RE, _LINE_VALUE_RE):
+    for regex in (*_LEXICAL_RES, _EMBEDDED_RE, _UNTERMINATED_RE, _LINE_VALUE_RE):
         assert all("\n" not in m.group(0) for m in regex.finditer(text))
         assert _kept(regex, lines) == _kept(regex, [text])
 

@@ -80,6 +80,31 @@ def test_no_canary_in_any_output_of_the_fixture_trees(fixture_runs: tuple[CliRun
         assert not leaks, "\n".join(leaks[:40])
 
 
+UNTERMINATED = {  # a quoted secret whose closing quote an edit lost: the file no longer parses
+    "etc/prosody/conf.d/meet.example.org.cfg.lua": 'Component "focus.meet.example.org"\n'
+                                                   '    component_secret = "CANARY-unterminated-lua-5c0d2e91a7\n',
+    "etc/jitsi/jicofo/jicofo.conf": 'jicofo {\n  xmpp {\n    client {\n'
+                                    '      password = "CANARY-unterminated-hocon-1f8b4a0c63\n',
+    "etc/jitsi/meet/meet.example.org-config.js": "var config = {\n"
+                                                 "    callStatsSecret: 'CANARY-unterminated-js-7e2c9d14b0,\n",
+    "etc/jitsi/jibri/jibri.conf": 'jibri {\n  call-login {\n    password = """CANARY-unterminated-triple-4d6a1b88e2\n',
+}
+
+
+def test_no_unterminated_secret_in_any_output(tmp_path: Path) -> None:
+    """The parsers fail on these files and name the problem; neither their messages nor the saved
+    evidence may carry the value that the missing quote left open."""
+    tree = tmp_path / "tree"
+    for rel, text in UNTERMINATED.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text, encoding="utf-8")
+    run = run_cli(["--root", str(tree), *report_args()], tmp_path / "work")
+    assert run.code == 3, run.diagnose()  # incomplete: the files do not parse
+    _assert_every_output(run, 1)
+    leaks = find_leaks(canaries_in_tree(tree), all_outputs(run))
+    assert not leaks, "\n".join(leaks[:40])
+
+
 # -- live, over SSH ------------------------------------------------------------------------------
 PLAIN_VARIANTS = ("hardened", "debian-default", "legacy-2020", "jwt", "unreadable-config")
 SUDO_VARIANTS = ("docker-style", "hardened", "jwt")
