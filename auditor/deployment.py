@@ -193,7 +193,7 @@ def _parse_one(f: DiscoveredFile, parser: _ParseFn) -> ParsedFile[Any]:
 
 
 _DOCKER_WEB_RE = re.compile(r"^(.*/web)/nginx/")
-_CONTAINER_INCLUDE_RE = re.compile(r"""^(\s*include\s+["']?)/config/""", re.MULTILINE)
+_CONTAINER_INCLUDE_RE = re.compile(r"""^([ \t]*include[ \t]+["']?)/config/""", re.MULTILINE)  # not \s: newlines
 
 
 def _host_paths(path: str, text: str) -> str:

@@ -21,6 +21,7 @@ import re
 import secrets as _random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from auditor.snapshot import CollectedItem, Snapshot
@@ -84,17 +85,19 @@ _NOT_SECRET_NAME_RE = re.compile(
     re.IGNORECASE,
 )
 
+# In a quoted value a backslash is only ever read with the character after it (`\\.`), never alone: with
+# both readings open, a run of backslashes and no closing quote made the search exponential.
 # key = value / key: value anywhere on a line (Lua, HOCON, dotenv, coturn, saslauthd, JS, JSON), and
 # `key value` only at the start of a line (Java properties, coturn, HOCON) so prose is not taken for a setting.
 _VALUE = (
-    r"""(?:(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q)).){1,4096}?)(?P=q)"""
+    r"""(?:(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){1,4096}?)(?P=q)"""
     r"""|\[(?P<eq>=*)\[(?P<lb>.{1,4096}?)\](?P=eq)\]"""  # Lua long string [[...]] / [==[...]==]
     r"""|(?P<bv>[^\s,;#"'`}{\]\[=:][^\s,;#"'`}{\]\[]{0,4095}))"""
 )
 # A bare key starts where no identifier character precedes it and is at most 256 characters long:
 # without both bounds a long identifier-like value (100 000 `A`s) makes the scan quadratic. Quoted
 # keys (JS/JSON/Lua `["..."]`) may hold any character, e.g. an escape sequence before `password`.
-_CONCAT_RE = re.compile(r"""[ \t]*(?:\.\.|\+)[ \t]*(?P<q>["'])(?P<v>(?:\\.|(?!(?P=q)).){1,4096}?)(?P=q)""")
+_CONCAT_RE = re.compile(r"""[ \t]*(?:\.\.|\+)[ \t]*(?P<q>["'])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,4096}?)(?P=q)""")
 _LEXICAL_RES = (
     re.compile(
         r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
@@ -110,7 +113,7 @@ _LEXICAL_RES = (
 # value is replaced whichever way its format reads it. Anchored at the line start: linear per line.
 _LINE_VALUE_RE = re.compile(
     r"^[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})(?:[ \t]*[=:][ \t]*|[ \t]+)"
-    r"(?P<lv>[^\s\"'`{\[(=:][^\r\n]{0,4095}?)[ \t]*\r?$",
+    r"(?P<lv>[^\s\"'`{\[(=:][^\r\n]{0,4095}?)[ \t]{0,64}\r?$",  # bounded: a long run of blanks was quadratic
     re.MULTILINE,
 )
 _PEM_KEY_RE = re.compile(
@@ -128,7 +131,17 @@ _EMBEDDED_RE = re.compile(
 # the value. The parsers then fail on that file, and their error messages quote the line.
 _UNTERMINATED_RE = re.compile(
     r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
-    r"(?P<q>[\"'`])(?P<rest>[^\r\n]{1,4096})$"
+    r"(?:\"\"\"(?P<tq>(?:(?!\"\"\")[^\r\n]){1,4096})|(?P<q>[\"'`])(?P<rest>(?:\\.|(?!(?P=q))[^\r\n\\]){1,4096}))$",
+    re.MULTILINE,
+)
+# A secret-named key at the end of its line, its quoted value on the next (Lua, HOCON, JavaScript).
+_NEXT_LINE_RE = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*\r?\n[ \t]*"
+    r'(?:"""(?P<tq>[^\r\n]{1,4096}?)"""'
+    r"""|(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\r\n\\]){1,4096}?)(?P=q)"""
+    r"""|\[(?P<eq>=*)\[(?P<lb>[^\r\n]{1,4096}?)\](?P=eq)\]"""
+    r"""|(?P<q2>["'`])(?P<rest>[^\r\n]{1,4096})$)""",
+    re.MULTILINE,
 )
 # Credentials inside any URL, under any setting name: scheme://user:PASSWORD@host (mongo-userdb,
 # redis://:PASSWORD@, an ETHERPAD_URL_BASE with a login). Starts at "://": no backtracking over schemes.
@@ -171,7 +184,14 @@ class SecretVerdict:
 
 
 def is_secret_name(name: str) -> bool:
-    bare = name.strip("[]\"' ")
+    # The patterns judge the end of a name; SECRET_NAME_RE searched over all of a long one (a parsed key
+    # can be a megabyte) is cubic. The last 256 characters hold the word; without the real start before
+    # them a name can only read as more secret, never less.
+    return _is_secret_tail(name.strip("[]\"' ")[-256:])
+
+
+@lru_cache(maxsize=4096)  # a file repeats its setting names: a hostile one repeats one a million times
+def _is_secret_tail(bare: str) -> bool:
     return bool(SECRET_NAME_RE.search(bare)) and not _NOT_SECRET_NAME_RE.search(bare)
 
 
@@ -240,44 +260,55 @@ class Redactor:
         # Every match of the lexical patterns lies within one line (none of them matches a newline),
         # and its key must hold a secret word: only the lines with such a word are scanned, pattern by
         # pattern in text order, so the values are noted exactly as a scan of the whole text would.
-        lines = _lines_with_secret_words(text)
+        # The lines are searched joined (a newline between them): one search per pattern, whatever
+        # their number (a file of secret lines cost a Python loop per line and pattern).
+        spans = _secret_word_spans(text)
+        lines = "\n".join(text[start:end] for start, end in spans)
         for regex in _LEXICAL_RES:
-            for line in lines:
-                for m in regex.finditer(line):
-                    if not is_secret_name(m.group("key")):
-                        continue
-                    value = m.group("qv") if m.group("q") else m.group("lb") or m.group("bv")
-                    if value is None or MARKER_RE.fullmatch(value):
-                        continue
-                    if not m.group("q") and not m.group("lb") and value.lower() in _BARE_LITERALS:
-                        continue  # `secret = true` (prosody external_services) is a flag, not a secret
-                    self.note(_unescape(value))
-                    if value != _unescape(value):
-                        self.note(value)
-                    if m.group("q"):
-                        self._note_concatenated(line, m.end())
-        for line in lines:
-            for m in _EMBEDDED_RE.finditer(line):
-                value = m.group("sq") or m.group("bv")
-                if is_secret_name(m.group("key")) and not MARKER_RE.search(value) \
-                        and value.lower() not in _BARE_LITERALS:
-                    self.note(value)
-        for line in lines:
-            for m in _UNTERMINATED_RE.finditer(line):
-                if is_secret_name(m.group("key")):
-                    for value in _unterminated(m.group("q"), m.group("rest")):
-                        self.note(value)
-        for value in _credentials_in_values(text):  # under any name: the whole text
-            self.note(value)
-        for line in lines:
-            for m in _LINE_VALUE_RE.finditer(line):
+            for m in regex.finditer(lines):
                 if not is_secret_name(m.group("key")):
                     continue
-                whole = m.group("lv")
-                for value in {whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0]}:
-                    if value.rstrip(",;").lower() in _BARE_LITERALS or MARKER_RE.search(value):
-                        continue
+                value = m.group("qv") if m.group("q") else m.group("lb") or m.group("bv")
+                if value is None or MARKER_RE.fullmatch(value):
+                    continue
+                if not m.group("q") and not m.group("lb") and value.lower() in _BARE_LITERALS:
+                    continue  # `secret = true` (prosody external_services) is a flag, not a secret
+                self.note(_unescape(value))
+                if value != _unescape(value):
                     self.note(value)
+                if m.group("q"):
+                    self._note_concatenated(lines, m.end())
+        for m in _EMBEDDED_RE.finditer(lines):
+            value = m.group("sq") or m.group("bv")
+            if is_secret_name(m.group("key")) and not MARKER_RE.search(value) and value.lower() not in _BARE_LITERALS:
+                self.note(value)
+        for m in _UNTERMINATED_RE.finditer(lines):
+            if is_secret_name(m.group("key")):
+                for value in _open_value(m.group("tq") or m.group("rest")):
+                    self.note(value)
+        # `key =` with its value on the next line; the pairs joined by a line that no match can cross
+        for m in _NEXT_LINE_RE.finditer("\n\0\n".join(_with_next_line(text, spans))):
+            if not is_secret_name(m.group("key")):
+                continue
+            if m.group("q2"):
+                found = _unterminated(m.group("q2"), m.group("rest"))
+            else:
+                found = [m.group("qv") or m.group("lb") or m.group("tq") or ""]
+            for value in found:
+                if value and not MARKER_RE.fullmatch(value):
+                    self.note(_unescape(value))
+                    self.note(value)
+        for value in _credentials_in_values(text):  # under any name: the whole text
+            self.note(value)
+        for m in _LINE_VALUE_RE.finditer(lines):
+            if not is_secret_name(m.group("key")):
+                continue
+            whole = m.group("lv")
+            # a fixed order: the first note of a value numbers its reuse group (the same report every run)
+            for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
+                if value.rstrip(",;").lower() in _BARE_LITERALS or MARKER_RE.search(value):
+                    continue
+                self.note(value)
 
     def rewrite(self, text: str) -> tuple[str, int]:
         count = 0
@@ -301,17 +332,21 @@ class Redactor:
 
 def _unterminated(quote: str, rest: str) -> list[str]:
     """The value after an opening quote when no closing quote follows on the line (HOCON's triple
-    quotes too): the rest of the line, without trailing blanks and separators, and its first word."""
+    quotes too); none when it is closed."""
     if quote == '"' and rest.startswith('""'):
         rest = rest[2:]
         if '"""' in rest:
             return []
     elif re.search(r"(?<!\\)" + re.escape(quote), rest):
         return []  # closed: the lexical patterns read it
-    values = {rest.rstrip(), rest.rstrip(" \t,;")}
-    if rest.split():
-        values.add(rest.split()[0])
-    return [v for v in values if v and not MARKER_RE.search(v)]
+    return _open_value(rest)
+
+
+def _open_value(rest: str) -> list[str]:
+    """What may be the secret in the rest of a line after an unclosed quote: all of it, without trailing
+    blanks and separators, and its first word."""
+    values = [rest.rstrip(), rest.rstrip(" \t,;"), *rest.split()[:1]]
+    return [v for v in dict.fromkeys(values) if v and not MARKER_RE.search(v)]
 
 
 def _credentials_in_values(text: str) -> Iterator[str]:
@@ -330,7 +365,12 @@ def _credentials_in_values(text: str) -> Iterator[str]:
 
 def _lines_with_secret_words(text: str) -> list[str]:
     """The lines (split at "\\n", as `.`, `^` and `$` see them) holding a secret word, in order."""
-    lines: list[str] = []
+    return [text[start:end] for start, end in _secret_word_spans(text)]
+
+
+def _secret_word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line holding a secret word, in order."""
+    spans: list[tuple[int, int]] = []
     end = -1
     words = _SECRET_WORD_LOWER_RE.finditer(text.lower()) if text.isascii() else _SECRET_WORD_RE.finditer(text)
     for m in words:
@@ -340,12 +380,23 @@ def _lines_with_secret_words(text: str) -> list[str]:
         end = text.find("\n", m.end())
         if end < 0:
             end = len(text)
-        lines.append(text[start:end])
-    return lines
+        spans.append((start, end))
+    return spans
+
+
+def _with_next_line(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The lines among `spans` that end with a separator (`key =`, `key:`), each with the line after it:
+    Lua, HOCON and JavaScript allow the value there."""
+    pairs = []
+    for start, end in spans:
+        if end < len(text) and text[start:end].rstrip().endswith(("=", ":")):
+            after = text.find("\n", end + 1)
+            pairs.append(text[start : after if after >= 0 else len(text)])
+    return pairs
 
 
 def _unescape(value: str) -> str:
-    return re.sub(r"\\(.)", r"\1", value)
+    return re.sub(r"\\(.)", r"\1", value) if "\\" in value else value
 
 
 def redact_snapshot(snapshot: Snapshot, extra_values: list[str] | None = None) -> Snapshot:

@@ -17,8 +17,10 @@ from auditor.discovery import Role
 from auditor.parsers.base import Location
 from auditor.redaction import MARKER_RE, PEM_MARKER, SecretVerdict
 
+# Bounded and starting at a name's first character: unbounded runs made a long line quadratic.
 _LINE_KEY_RE = re.compile(
-    r"([\[\"']?[A-Za-z_][A-Za-z0-9_.\-]*[\"'\]]?)[ \t]*(?:=|:|[ \t])[ \t]*[\"'`]?" + MARKER_RE.pattern
+    r"(?<![A-Za-z0-9_.\-])([\[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"'\]]?)[ \t]{0,64}(?:=|:|[ \t])[ \t]{0,64}[\"'`]?"
+    + MARKER_RE.pattern
 )
 
 
@@ -68,6 +70,8 @@ def secret_settings(dep: Deployment) -> list[SecretSetting]:
         if item.key in handled or not item.ok or item.redactions == 0:
             continue
         for lineno, text in enumerate(item.text().splitlines(), start=1):
+            if "JAUDIT_REDACTED_" not in text:
+                continue
             for m in _LINE_KEY_RE.finditer(text):
                 add(m.group(1).strip("[]\"'"), item.key, lineno, m.group(0))
     return sorted(found.values(), key=lambda s: (s.location.path, s.location.line or 0, s.name))

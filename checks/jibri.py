@@ -17,7 +17,7 @@ from checks._common import ev, evs, short
 JIBRI_REF = "https://github.com/jitsi/jibri/blob/master/src/main/resources/reference.conf"
 DEFAULT_DIR = "/tmp/recordings"
 DEFAULT_FINALIZE = "/path/to/finalize"
-_LSBLK_RE = re.compile(r'(\w+)="([^"]*)"')
+_LSBLK_RE = re.compile(r'(?<!\w)(\w+)="([^"]*)"')  # from a name's start: linear on a long line
 
 
 class Jibri:

@@ -19,7 +19,7 @@ from auditor.probes.model import ConfigJsInfo
 from auditor.registry import check
 
 TAGS = ("live", "http")
-_VERSION_RE = re.compile(r"/\s*v?\d|\d+\.\d+")
+_VERSION_RE = re.compile(r"/\s*v?\d|(?<!\d)\d+\.\d+")  # a number from its first digit: linear
 
 
 def _not_read(cfg: ConfigJsInfo | None) -> str:

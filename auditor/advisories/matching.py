@@ -55,7 +55,9 @@ _PACKAGE_IMAGES = {
 }
 # A distribution build may carry a backported fix without changing the upstream version.
 _DISTRO_REVISION_RE = re.compile(r"deb\d+u\d+|ubuntu|\+deb\d", re.I)
-_PROSODY_ABOUT_RE = re.compile(r"^\s*#*\s*Prosody\s+(\S+)", re.M)
+# Blanks, not \s, after ^ (\s runs over every following empty line), and one blank run between two
+# others: either way a long output made the search quadratic
+_PROSODY_ABOUT_RE = re.compile(r"^[ \t]*(?:#+[ \t]*)?Prosody[ \t]+(\S+)", re.M)
 
 
 class Verdict(StrEnum):

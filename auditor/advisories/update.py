@@ -30,7 +30,8 @@ MAX_RESPONSE = 2 * 1024 * 1024
 MAX_FILES = 300
 TIMEOUT = 20.0
 _JSA_FILE_RE = re.compile(r"^JSA-(\d{4})-(\d{1,4})\.md$")
-_FIELD_RE = re.compile(r"^\s*[*-]\s+\*\*(.+?)\*\*\s*:\s*(.*?)\s*$", re.M)
+# Blanks, not \s: \s runs over the following empty lines, quadratic over a long document
+_FIELD_RE = re.compile(r"^[ \t]*[*-][ \t]+\*\*(.+?)\*\*[ \t]*:[ \t]*(.*?)[ \t]*$", re.M)
 _CVE_RE = re.compile(r"CVE-\d{4}-\d{4,}")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PROJECTS = {

@@ -190,6 +190,21 @@ def test_a_quoted_secret_left_open_is_redacted_to_the_end_of_its_line() -> None:
     assert out.count("JAUDIT_REDACTED_") == 4
 
 
+def test_a_value_on_the_line_after_its_key_is_redacted() -> None:
+    text = (
+        'component_secret =\n    "Wr4ppedLuaValue1"\n'
+        "callStatsSecret:\n    'Wr4ppedJsValue22',\n"
+        'password =\n    """Wr4ppedTriple333"""\n'
+        'app_secret =\n    [[Wr4ppedLongStr44]]\n'
+        'jwt_secret =\n    "Wr4ppedOpenValue5\n'
+        'plain =\n    "NotASecretValue66"\n'
+    )
+    out = redact_snapshot(_snap({"/x": text})).items["/x"].text()
+    for piece in ("Wr4ppedLua", "Wr4ppedJs", "Wr4ppedTriple", "Wr4ppedLong", "Wr4ppedOpen"):
+        assert piece not in out, out
+    assert '"NotASecretValue66"' in out
+
+
 def test_what_only_looks_like_a_credential_is_kept() -> None:
     text = (
         'services:\n  web:\n    user: "1000:1000"\n'  # compose: uid:gid
@@ -213,7 +228,7 @@ _PIECES = [
     "pa\u017f\u017fword", "\u017fecret", "sdk\u212aey", "PR\u0130VATEKEY", "privat\u0131", "passwd_file", "app_key",
     "x", "key", " ", "\t", "=", ":", " = ", ": ", '"', "'", "`", "[[", "]]", "[==[", "]==]", "[", "]", "\\",
     "\\\"", "..", "+", "#", ",", ";", "{", "}", "true", "\n", "\r\n", "\r", "\u2028", "\x0b", "- ", "export ",
-    "JAUDIT_REDACTED_ok_8_g1", "V4lue!", "\u00e9", "\U0001f512", "-pwd", "_PWD", "host=", "'a b'",
+    "JAUDIT_REDACTED_ok_8_g1", "V4lue!", "\u00e9", "\U0001f512", "-pwd", "_PWD", "host=", "'a b'", '"""', "=\n", ":\n",
 ]
 
 
@@ -233,12 +248,22 @@ def test_the_lines_with_secret_words_hold_every_secret_match_of_the_whole_text(t
 @settings(max_examples=200, deadline=None, database=None, derandomize=True)
 @given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
 def test_redaction_with_the_line_filter_equals_a_whole_text_scan(text: str) -> None:
+    """Scanning only the lines with a secret word (and, for a line ending in a separator, the line after
+    it) notes what scanning every line notes, in the same order."""
     filtered = Redactor()
     filtered.scan_text(text)
     whole = Redactor()
-    with patch("auditor.redaction._lines_with_secret_words", lambda t: [t]):
+    with patch("auditor.redaction._secret_word_spans", _every_line):
         whole.scan_text(text)
     assert list(filtered._values) == list(whole._values)
+
+
+def _every_line(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for line in text.split("\n"):
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
 
 
 def test_non_ascii_case_folds_of_secret_words_are_searched() -> None:
@@ -252,3 +277,13 @@ def test_non_ascii_case_folds_of_secret_words_are_searched() -> None:
     redactor.scan_text(text)
     assert list(redactor._values) == ["V4lue-one", "V4lue-two"]
     assert _lines_with_secret_words("x = 1\ny = 2\n") == []
+
+
+def test_a_megabyte_name_is_judged_at_once() -> None:
+    """A parsed key can be as long as its file; SECRET_NAME_RE over all of it was cubic."""
+    from tests.core.test_user_files import no_hang
+
+    with no_hang(5.0):
+        assert not is_secret_name("_" * 1_000_000 + "x")
+        assert is_secret_name("a-" * 500_000 + "_password")
+        assert not is_secret_name("secret_file" + "_" * 1_000_000 + "path")

@@ -88,12 +88,21 @@ UNTERMINATED = {  # a quoted secret whose closing quote an edit lost: the file n
     "etc/jitsi/meet/meet.example.org-config.js": "var config = {\n"
                                                  "    callStatsSecret: 'CANARY-unterminated-js-7e2c9d14b0,\n",
     "etc/jitsi/jibri/jibri.conf": 'jibri {\n  call-login {\n    password = """CANARY-unterminated-triple-4d6a1b88e2\n',
+    # valid files, the value on the line after its key
+    "etc/prosody/conf.avail/wrapped.cfg.lua": 'Component "jvb.meet.example.org"\n    component_secret =\n'
+                                              '        "CANARY-nextline-lua-0b7e3f52c9"\n',
+    "etc/jitsi/videobridge/jvb.conf": 'videobridge {\n  apis {\n    xmpp-client {\n      configs {\n'
+                                      '        shard {\n          PASSWORD =\n            "CANARY-nextline-hocon-83d1c6a0f4"\n'
+                                      '        }\n      }\n    }\n  }\n}\n',
+    "etc/jitsi/meet/other.example.org-config.js": "var config = {\n    callStatsSecret:\n"
+                                                  "        'CANARY-nextline-js-6a2f90d1e3',\n};\n",
 }
 
 
-def test_no_unterminated_secret_in_any_output(tmp_path: Path) -> None:
-    """The parsers fail on these files and name the problem; neither their messages nor the saved
-    evidence may carry the value that the missing quote left open."""
+def test_no_unterminated_or_wrapped_secret_in_any_output(tmp_path: Path) -> None:
+    """The parsers fail on the first files and name the problem; neither their messages nor the saved
+    evidence may carry the value that the missing quote left open. The others parse, with values on the
+    line after their keys."""
     tree = tmp_path / "tree"
     for rel, text in UNTERMINATED.items():
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
