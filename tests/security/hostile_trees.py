@@ -342,6 +342,15 @@ def yaml_bombs(c: Ctx) -> None:
     _write(c, "/opt/deep/docker-compose.yml", "services: " + "[" * 50_000 + "]" * 50_000 + "\n")
 
 
+def regex_traps(c: Ctx) -> None:
+    # Comments, so that every file still parses: the text is for the redaction's patterns alone. An
+    # unclosed quoted secret over a run of backslashes (exponential before the fix), a 100 000-character
+    # name before a separator, and 50 000 blank lines after a setting.
+    _append(c, PROSODY_HOST, "-- component_secret = '" + "\\" * 400 + "\n")
+    _append(c, PROSODY_HOST, "-- " + "a_" * 50_000 + "password = 'x'\n")
+    _append(c, PROSODY_HOST, "-- password =" + " " * 50_000 + "\n" * 50_000)
+
+
 H = Hostile
 _SCENARIOS: list[Hostile] = [
     # size and count caps
@@ -420,10 +429,14 @@ _SCENARIOS: list[Hostile] = [
       ("web",), noted=(APACHE_SITE,)),
     H("yaml-bombs", "compose files with a billion-laughs alias bomb and 50 000 nested sequences", yaml_bombs,
       ALL_GROUPS),
+    # text shaped against the patterns that read it
+    H("regex-traps", "prosody comments with 400 backslashes in an open quote, a 100 000-character name, "
+      "50 000 blank lines", regex_traps, ALL_GROUPS),
 ]  # fmt: skip
 # The kind of each scenario, in the order of the list above.
 _KINDS = ["size"] * 6 + ["encoding"] * 3 + ["links and special files"] * 5 + ["output injection"] * 2 + \
-    ["code in configuration"] * 9 + ["includes out of the tree"] * 5 + ["nesting"] * 6  # fmt: skip
+    ["code in configuration"] * 9 + ["includes out of the tree"] * 5 + ["nesting"] * 6 + \
+    ["pathological text"]  # fmt: skip
 assert len(_KINDS) == len(_SCENARIOS)
 SCENARIOS = [replace(s, kind=k) for s, k in zip(_SCENARIOS, _KINDS, strict=True)]
 
