@@ -153,7 +153,7 @@ _AUTH_HEADER_RE = re.compile(
     re.IGNORECASE,
 )
 # coturn's long-term credentials: `user=NAME:PASSWORD` (or NAME:0xKEY) in turnserver.conf.
-# Literal first (the regex engine's fast scan); the line start is checked in _turn_users.
+# Literal first (the regex engine's fast scan); the line start is checked in _credentials_in_values.
 _TURN_USER_RE = re.compile(r"user[ \t]*=[ \t]*[^:\s\"']{1,256}:(?P<pw>[^\s\"']{1,4096})")
 # Unquoted language literals after a secret-named key are flags or empty settings, never secret values.
 _BARE_LITERALS = frozenset({"true", "false", "nil", "null", "none", "yes", "no", "on", "off"})
