@@ -103,19 +103,38 @@ class Interference:
         if not shell:
             self.notes.append("the collector never started")
             return
-        # the stream has begun: sshd's session process has sent channel data to the client
-        wait_for(lambda: self._sent() > 4096, 60, 0.002)
+        # The stream has begun: the collector shell itself has written records (sshd's own count also
+        # holds the script it wrote to the collector's stdin, so it can pass 4 KB before any output).
+        wait_for(lambda: written_bytes(shell[0].pid) > 4096, 60, 0.002)
         self.frozen = collector_processes(self.host)
         signal_all(self.frozen, signal.SIGSTOP)
-        self.notes.append(f"froze {len(self.frozen)} collector processes after sshd sent {self._sent()} bytes")
+        self.notes.append(f"froze {len(self.frozen)} collector processes after the collector wrote "
+                          f"{written_bytes(shell[0].pid)} bytes")
         if self.kill_session:
-            time.sleep(1.0)  # what the frozen collector wrote reaches the client: the cut is mid-stream
+            # what the frozen collector wrote reaches the client (its kernel acknowledged every byte sshd
+            # sent) before the cut: the cut is mid-stream, after data arrived
+            acked = wait_for(lambda: self._unacknowledged() == 0, 20, 0.01)
+            self.notes.append("the client acknowledged all sent data" if acked else "unacknowledged data left")
+            time.sleep(1.0)
             sessions = sshd_sessions(self.host)
             signal_all(sessions, signal.SIGKILL)
             self.notes.append(f"killed {len(sessions)} sshd session processes")
 
-    def _sent(self) -> int:
-        return max((written_bytes(p.pid) for p in sshd_sessions(self.host) if p.uid != 0), default=0)
+    def _unacknowledged(self) -> int | None:
+        """Bytes sshd sent on the host's SSH connections that the client has not acknowledged, from the
+        host's network namespace (/proc/PID/net/tcp: local port, state, tx_queue); None if unreadable."""
+        sessions = [p for p in sshd_sessions(self.host) if p.uid != 0]
+        if not sessions:
+            return None
+        try:
+            rows = Path(f"/proc/{sessions[0].pid}/net/tcp").read_text().splitlines()[1:] + \
+                Path(f"/proc/{sessions[0].pid}/net/tcp6").read_text().splitlines()[1:]
+        except OSError:
+            return None
+        port = f"{self.host.ssh_port:04X}"
+        queued = [int(f[4].split(":")[0], 16) for f in (r.split() for r in rows)
+                  if f[1].rsplit(":", 1)[1] == port and f[3] == "01"]  # ESTABLISHED
+        return sum(queued) if queued else None
 
     def cleanup(self) -> None:
         if self.thread is not None:
