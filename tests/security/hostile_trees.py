@@ -349,6 +349,8 @@ def regex_traps(c: Ctx) -> None:
     _append(c, PROSODY_HOST, "-- component_secret = '" + "\\" * 400 + "\n")
     _append(c, PROSODY_HOST, "-- " + "a_" * 50_000 + "password = 'x'\n")
     _append(c, PROSODY_HOST, "-- password =" + " " * 50_000 + "\n" * 50_000)
+    # a file whose role is sniffed from its first 64 KB, all blank lines (175 s of sniffing before)
+    _write(c, "/etc/jitsi/meet/notes.txt", "\n" * 200_000)
 
 
 H = Hostile
@@ -431,7 +433,7 @@ _SCENARIOS: list[Hostile] = [
       ALL_GROUPS),
     # text shaped against the patterns that read it
     H("regex-traps", "prosody comments with 400 backslashes in an open quote, a 100 000-character name, "
-      "50 000 blank lines", regex_traps, ALL_GROUPS),
+      "50 000 blank lines; a file of 200 000 blank lines", regex_traps, ALL_GROUPS),
 ]  # fmt: skip
 # The kind of each scenario, in the order of the list above.
 _KINDS = ["size"] * 6 + ["encoding"] * 3 + ["links and special files"] * 5 + ["output injection"] * 2 + \

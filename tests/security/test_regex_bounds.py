@@ -27,16 +27,27 @@ EXEMPT = {"auditor.redaction.SECRET_NAME_RE": "is_secret_name bounds it",
 
 
 def _patterns() -> Iterator[tuple[str, re.Pattern[str]]]:
+    """Module-level patterns, and those held in module-level tuples, lists and dicts (rule tables)."""
     seen: set[int] = set()
     for pkg in (auditor, checks):
         for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
             module = importlib.import_module(info.name)
             for name, value in vars(module).items():
-                qualified = f"{info.name}.{name}"
-                if isinstance(value, re.Pattern) and isinstance(value.pattern, str) and id(value) not in seen \
-                        and qualified not in EXEMPT:
-                    seen.add(id(value))
-                    yield qualified, value
+                for qualified, pattern in _held(f"{info.name}.{name}", value, 3):
+                    if id(pattern) not in seen and qualified not in EXEMPT:
+                        seen.add(id(pattern))
+                        yield qualified, pattern
+
+
+def _held(name: str, value: object, depth: int) -> Iterator[tuple[str, re.Pattern[str]]]:
+    if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
+        yield name, value
+    elif depth > 0 and isinstance(value, tuple | list):
+        for i, item in enumerate(value):
+            yield from _held(f"{name}[{i}]", item, depth - 1)
+    elif depth > 0 and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _held(f"{name}[{key!r}]", item, depth - 1)
 
 
 def test_no_pattern_is_superlinear_on_long_runs() -> None:
