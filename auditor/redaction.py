@@ -356,7 +356,10 @@ def _credentials_in_values(text: str) -> Iterator[str]:
     if "://" in text:
         found += [m.group("pw") for m in _URL_PASSWORD_RE.finditer(text)]
     for m in _TURN_USER_RE.finditer(text):
-        if not text[text.rfind("\n", 0, m.start()) + 1 : m.start()].strip(" \t"):  # at a line's start
+        start = m.start()
+        while start > 0 and text[start - 1] in " \t":  # only blanks back to the line's start: each blank
+            start -= 1  # is walked by one match at most (a search back to the newline was quadratic)
+        if start == 0 or text[start - 1] == "\n":
             found.append(m.group("pw"))
     if not text.isascii() or "authorization" in text.lower():  # IGNORECASE also folds non-ASCII letters
         found += [m.group("pw") for m in _AUTH_HEADER_RE.finditer(text)]

@@ -287,3 +287,14 @@ def test_a_megabyte_name_is_judged_at_once() -> None:
         assert not is_secret_name("_" * 1_000_000 + "x")
         assert is_secret_name("a-" * 500_000 + "_password")
         assert not is_secret_name("secret_file" + "_" * 1_000_000 + "path")
+
+
+def test_a_long_line_of_coturn_users_is_scanned_at_once() -> None:
+    """coturn's user= counts only at a line's start; searching back to the newline for each of 100 000
+    matches on one line was quadratic."""
+    from tests.core.test_user_files import no_hang
+
+    redactor = Redactor()
+    with no_hang(5.0):
+        redactor.scan_text("x " + "user=a:Pw0rdPw0rd " * 100_000 + "\n  user=b:Turn5ecretValue\n")
+    assert "Turn5ecretValue" in redactor._values and "Pw0rdPw0rd" not in redactor._values
