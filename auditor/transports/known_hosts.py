@@ -41,15 +41,21 @@ class KnownHostEntry:
     line_no: int
 
     @property
-    def fingerprint(self) -> str:
+    def blob(self) -> bytes | None:
+        """The key blob, or None when the line's key is not valid base64."""
         try:
-            return fingerprint(base64.b64decode(self.key_b64, validate=True))
+            return base64.b64decode(self.key_b64, validate=True)
         except (binascii.Error, ValueError):
-            return "SHA256:?"
+            return None
+
+    @property
+    def fingerprint(self) -> str:
+        blob = self.blob
+        return fingerprint(blob) if blob is not None else "SHA256:?"
 
     @property
     def readable(self) -> bool:
-        return self.fingerprint != "SHA256:?"
+        return self.blob is not None
 
     def matches(self, token: str) -> bool:
         return _match_host_list(self.hosts, token)
@@ -130,11 +136,11 @@ class KnownHosts:
     def lookup(self, token: str) -> list[KnownHostEntry]:
         """Plain entries (no marker) for this host token whose key can be read. OpenSSH skips a line
         whose key it cannot read; it is no evidence that the host's key changed."""
-        return [e for e in self.entries if e.marker is None and e.readable and e.matches(token)]
+        return [e for e in self.entries if e.marker is None and e.matches(token) and e.readable]
 
     def unreadable(self, token: str) -> list[KnownHostEntry]:
         """Plain entries for this host token whose key is not valid base64 (skipped by `lookup`)."""
-        return [e for e in self.entries if e.marker is None and not e.readable and e.matches(token)]
+        return [e for e in self.entries if e.marker is None and e.matches(token) and not e.readable]
 
     def revoked(self, token: str, key_type: str, key_b64: str) -> KnownHostEntry | None:
         for entry in self.entries:
