@@ -97,12 +97,11 @@ _VALUE = (
 # A bare key starts where no identifier character precedes it and is at most 256 characters long:
 # without both bounds a long identifier-like value (100 000 `A`s) makes the scan quadratic. Quoted
 # keys (JS/JSON/Lua `["..."]`) may hold any character, e.g. an escape sequence before `password`.
+# A bare or quoted setting name, then `=` or `:`: the start of most of the patterns below.
+_KEY_SEP = r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
 _CONCAT_RE = re.compile(r"""[ \t]*(?:\.\.|\+)[ \t]*(?P<q>["'])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,4096}?)(?P=q)""")
 _LEXICAL_RES = (
-    re.compile(
-        r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
-        + _VALUE
-    ),
+    re.compile(_KEY_SEP + _VALUE),
     re.compile(r"^[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})[ \t]+" + _VALUE, re.MULTILINE),
     re.compile(r"(?P<key>\[?[\"'][^\"'\r\n]{1,256}[\"']\]?)[ \t]*(?:=|:)[ \t]*" + _VALUE),
 )
@@ -129,18 +128,20 @@ _EMBEDDED_RE = re.compile(
 )
 # A secret-named key whose quoted value is not closed on its line (a broken file): the rest of the line is
 # the value. The parsers then fail on that file, and their error messages quote the line.
-_UNTERMINATED_RE = re.compile(
-    r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
-    r"(?:\"\"\"(?P<tq>(?:(?!\"\"\")[^\r\n]){1,4096})|(?P<q>[\"'`])(?P<rest>(?:\\.|(?!(?P=q))[^\r\n\\]){1,4096}))$",
-    re.MULTILINE,
+# A quote (or HOCON's triple quote) that the line does not close: the rest of the line, a trailing lone
+# backslash included (a backslash is otherwise read only with the character after it: linear).
+_OPEN_QUOTED = (
+    r"(?:\"\"\"(?P<otq>(?:(?!\"\"\")[^\r\n]){1,4096})"
+    r"|(?P<oq>[\"'`])(?P<rest>(?:\\.|(?!(?P=oq))[^\r\n\\]){0,4096}\\?))$"
 )
+_UNTERMINATED_RE = re.compile(_KEY_SEP + _OPEN_QUOTED, re.MULTILINE)
 # A secret-named key at the end of its line, its quoted value on the next (Lua, HOCON, JavaScript).
 _NEXT_LINE_RE = re.compile(
-    r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*\r?\n[ \t]*"
+    _KEY_SEP + r"\r?\n[ \t]*"
     r'(?:"""(?P<tq>[^\r\n]{1,4096}?)"""'
     r"""|(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\r\n\\]){1,4096}?)(?P=q)"""
     r"""|\[(?P<eq>=*)\[(?P<lb>[^\r\n]{1,4096}?)\](?P=eq)\]"""
-    r"""|(?P<q2>["'`])(?P<rest>[^\r\n]{1,4096})$)""",
+    r"|" + _OPEN_QUOTED + ")",
     re.MULTILINE,
 )
 # Credentials inside any URL, under any setting name: scheme://user:PASSWORD@host (mongo-userdb,
@@ -263,9 +264,9 @@ class Redactor:
         # The lines are searched joined (a newline between them): one search per pattern, whatever
         # their number (a file of secret lines cost a Python loop per line and pattern).
         spans = _secret_word_spans(text)
-        lines = "\n".join(text[start:end] for start, end in spans)
+        joined = "\n".join(text[start:end] for start, end in spans)
         for regex in _LEXICAL_RES:
-            for m in regex.finditer(lines):
+            for m in regex.finditer(joined):
                 if not is_secret_name(m.group("key")):
                     continue
                 value = m.group("qv") if m.group("q") else m.group("lb") or m.group("bv")
@@ -277,21 +278,21 @@ class Redactor:
                 if value != _unescape(value):
                     self.note(value)
                 if m.group("q"):
-                    self._note_concatenated(lines, m.end())
-        for m in _EMBEDDED_RE.finditer(lines):
+                    self._note_concatenated(joined, m.end())
+        for m in _EMBEDDED_RE.finditer(joined):
             value = m.group("sq") or m.group("bv")
             if is_secret_name(m.group("key")) and not MARKER_RE.search(value) and value.lower() not in _BARE_LITERALS:
                 self.note(value)
-        for m in _UNTERMINATED_RE.finditer(lines):
+        for m in _UNTERMINATED_RE.finditer(joined):
             if is_secret_name(m.group("key")):
-                for value in _open_value(m.group("tq") or m.group("rest")):
+                for value in _open_value(m.group("otq") or m.group("rest") or ""):
                     self.note(value)
         # `key =` with its value on the next line; the pairs joined by a line that no match can cross
         for m in _NEXT_LINE_RE.finditer("\n\0\n".join(_with_next_line(text, spans))):
             if not is_secret_name(m.group("key")):
                 continue
-            if m.group("q2"):
-                found = _unterminated(m.group("q2"), m.group("rest"))
+            if m.group("oq") or m.group("otq"):
+                found = _open_value(m.group("otq") or m.group("rest") or "")
             else:
                 found = [m.group("qv") or m.group("lb") or m.group("tq") or ""]
             for value in found:
@@ -300,7 +301,7 @@ class Redactor:
                     self.note(value)
         for value in _credentials_in_values(text):  # under any name: the whole text
             self.note(value)
-        for m in _LINE_VALUE_RE.finditer(lines):
+        for m in _LINE_VALUE_RE.finditer(joined):
             if not is_secret_name(m.group("key")):
                 continue
             whole = m.group("lv")
@@ -328,18 +329,6 @@ class Redactor:
             text, n = pattern.subn(self._values[value].marker(), text)
             count += n
         return text, count
-
-
-def _unterminated(quote: str, rest: str) -> list[str]:
-    """The value after an opening quote when no closing quote follows on the line (HOCON's triple
-    quotes too); none when it is closed."""
-    if quote == '"' and rest.startswith('""'):
-        rest = rest[2:]
-        if '"""' in rest:
-            return []
-    elif re.search(r"(?<!\\)" + re.escape(quote), rest):
-        return []  # closed: the lexical patterns read it
-    return _open_value(rest)
 
 
 def _open_value(rest: str) -> list[str]:

@@ -190,6 +190,13 @@ def test_a_quoted_secret_left_open_is_redacted_to_the_end_of_its_line() -> None:
     assert out.count("JAUDIT_REDACTED_") == 4
 
 
+def test_an_open_quote_ending_in_a_backslash_is_redacted() -> None:
+    """A lone backslash can only end the value (elsewhere one is read with its next character)."""
+    text = 'component_secret = "Tr4ilingBackslash\\\napp_secret =\n    "Wr4ppedTrailing\\\n'
+    out = redact_snapshot(_snap({"/x": text})).items["/x"].text()
+    assert "Tr4iling" not in out and "Wr4pped" not in out, out
+
+
 def test_a_value_on_the_line_after_its_key_is_redacted() -> None:
     text = (
         'component_secret =\n    "Wr4ppedLuaValue1"\n'
