@@ -21,6 +21,7 @@ left to sslyze's own per-suite scan (`Elimination.fallback` says which and why).
 
 from __future__ import annotations
 
+import json
 import queue
 import socket
 import threading
@@ -29,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from operator import attrgetter
+from pathlib import Path
 
 from nassl._nassl import OpenSSLError
 from nassl.ephemeral_key_info import EphemeralKeyInfo
@@ -120,6 +122,13 @@ def can_offer(version: TlsVersionEnum, legacy: bool, suite: CipherSuite) -> bool
 
 
 _offers_lock = threading.Lock()
+# can_offer()'s verdicts for the nassl and sslyze releases they name (tls_offers.json): they depend only on
+# the OpenSSL builds inside nassl and on sslyze's suite repository, and working them out costs ~530 local
+# handshakes (~0.065 s of CPU) at the start of every audit's first TLS scan. A suite the record does not
+# hold (another release: all of them) is worked out as before. sslyze's repository names one TLS 1.2
+# suite after either of two OpenSSL spellings, by the process's string hashing, so a record holds what
+# one process saw. `python -m auditor.probes.tls_suites` writes it; tests compare it with can_offer().
+OFFERS_FILE = Path(__file__).with_name("tls_offers.json")
 
 
 def offers(version: TlsVersionEnum) -> tuple[Offer, ...]:
@@ -130,14 +139,71 @@ def offers(version: TlsVersionEnum) -> tuple[Offer, ...]:
         return _offers(version)
 
 
+def releases() -> dict[str, str]:
+    """The releases can_offer()'s verdicts depend on."""
+    import nassl
+    from sslyze.__version__ import __version__ as sslyze_version
+
+    return {"nassl": str(nassl.__version__), "sslyze": str(sslyze_version)}
+
+
+def _verdict_key(legacy: bool, suite: CipherSuite) -> str:
+    return f"{'legacy' if legacy else 'modern'}:{suite.openssl_name}"
+
+
 @cache
-def _offers(version: TlsVersionEnum) -> tuple[Offer, ...]:
+def _recorded() -> dict[str, dict[str, bool]]:
+    """OFFERS_FILE's verdicts per version name if it was written for the installed nassl and sslyze."""
+    try:
+        data = json.loads(OFFERS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("releases") != releases() or not isinstance(data.get("offers"), dict):
+        return {}
+    verdicts: dict[str, dict[str, bool]] = {}
+    for name, entry in data["offers"].items():
+        if isinstance(entry, dict) and all(isinstance(entry.get(k), list) for k in ("offered", "refused")):
+            verdicts[name] = {**dict.fromkeys(map(str, entry["refused"]), False),
+                              **dict.fromkeys(map(str, entry["offered"]), True)}
+    return verdicts
+
+
+def _by_client(version: TlsVersionEnum, can: Callable[[bool, CipherSuite], bool]) -> tuple[Offer, ...]:
     groups: dict[bool, list[CipherSuite]] = {}
     for suite in sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=attrgetter("name")):
         legacy = uses_legacy_client(version, suite)
-        if can_offer(version, legacy, suite):
+        if can(legacy, suite):
             groups.setdefault(legacy, []).append(suite)
     return tuple(Offer(version, legacy, tuple(suites)) for legacy, suites in sorted(groups.items(), reverse=True))
+
+
+def computed_offers(version: TlsVersionEnum) -> tuple[Offer, ...]:
+    """offers() worked out with can_offer() for every suite."""
+    return _by_client(version, lambda legacy, suite: can_offer(version, legacy, suite))
+
+
+@cache
+def _offers(version: TlsVersionEnum) -> tuple[Offer, ...]:
+    recorded = _recorded().get(version.name, {})
+
+    def can(legacy: bool, suite: CipherSuite) -> bool:
+        verdict = recorded.get(_verdict_key(legacy, suite))
+        return verdict if verdict is not None else can_offer(version, legacy, suite)
+
+    return _by_client(version, can)
+
+
+def offers_table() -> dict[str, object]:
+    """OFFERS_FILE's content for the installed nassl and sslyze: can_offer()'s verdict on every suite of
+    the repository, with the client sslyze would use for it."""
+    table: dict[str, dict[str, list[str]]] = {}
+    for version in TlsVersionEnum:
+        entry: dict[str, list[str]] = {"offered": [], "refused": []}
+        for suite in CipherSuitesRepository.get_all_cipher_suites(version):
+            legacy = uses_legacy_client(version, suite)
+            entry["offered" if can_offer(version, legacy, suite) else "refused"].append(_verdict_key(legacy, suite))
+        table[version.name] = {k: sorted(v) for k, v in entry.items()}
+    return {"releases": releases(), "offers": table}
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,3 +360,8 @@ def eliminate(info: ServerConnectivityInfo, versions: Sequence[TlsVersionEnum], 
         else:
             results[version] = scan_result(version, list(st.accepted.values()), st.rejection, st.offers)
     return Elimination(results, fallback, handshakes)
+
+
+if __name__ == "__main__":  # python -m auditor.probes.tls_suites: record the offers of the installed releases
+    OFFERS_FILE.write_text(json.dumps(offers_table(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {OFFERS_FILE}")

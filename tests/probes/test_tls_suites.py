@@ -6,20 +6,27 @@ test_tls_elimination_lab.py. The nassl clients themselves are real (which suites
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
+from auditor.probes import tls_suites
 from auditor.probes.tls_pool import TlsPool
 from auditor.probes.tls_suites import (
+    OFFERS_FILE,
     SHORT_OFFER,
     Outcome,
     can_offer,
+    computed_offers,
     eliminate,
     offers,
+    offers_table,
     scan_result,
     uses_legacy_client,
 )
@@ -74,6 +81,62 @@ def test_can_offer_follows_what_openssl_puts_in_a_client_hello() -> None:
     gcm = next(s for s in offers(V.TLS_1_2)[0].suites if s.openssl_name == "AES128-GCM-SHA256")
     assert not can_offer(V.TLS_1_0, True, gcm)  # a TLS 1.2 suite in a TLS 1.0 hello: sslyze drops it too
     assert all(gcm.name != s.name for o in offers(V.TLS_1_0) for s in o.suites)
+
+
+def test_the_recorded_offers_are_what_the_clients_offer() -> None:
+    """tls_offers.json holds can_offer()'s verdicts with the installed nassl and sslyze (after an upgrade of
+    either, rewrite it with `python -m auditor.probes.tls_suites`; until then offers() works them out)."""
+    record = json.loads(OFFERS_FILE.read_text(encoding="utf-8"))
+    assert record["releases"] == tls_suites.releases()
+    table: Any = offers_table()
+    for version in V:
+        seen, fresh = record["offers"][version.name], table["offers"][version.name]
+        verdicts = {**dict.fromkeys(seen["refused"], False), **dict.fromkeys(seen["offered"], True)}
+        now = {**dict.fromkeys(fresh["refused"], False), **dict.fromkeys(fresh["offered"], True)}
+        assert {k: v for k, v in now.items() if k in verdicts} == {k: verdicts[k] for k in now if k in verdicts}
+        # sslyze spells one TLS 1.2 suite either way, by the process's string hashing: at most one is new
+        assert len(set(now) - set(verdicts)) <= (1 if version == V.TLS_1_2 else 0), version
+
+
+@pytest.fixture
+def fresh_offers(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """offers() as a new process sees it, with can_offer() counted."""
+    calls: list[str] = []
+    real = tls_suites.can_offer
+
+    def counted(version: Any, legacy: bool, s: Any) -> bool:
+        calls.append(s.name)
+        return real(version, legacy, s)
+
+    monkeypatch.setattr(tls_suites, "can_offer", counted)
+    for cached in (tls_suites._offers, tls_suites._recorded):
+        cached.cache_clear()
+    yield calls
+    for cached in (tls_suites._offers, tls_suites._recorded):
+        cached.cache_clear()
+
+
+def test_offers_come_from_the_record_without_handshakes(fresh_offers: list[str]) -> None:
+    found = {v: offers(v) for v in V}
+    assert len(fresh_offers) <= 1  # only a suite spelled otherwise than in the recording process
+    assert found == {v: computed_offers(v) for v in V}  # the same suites, clients and order
+
+
+@pytest.mark.parametrize("change", ["other-release", "malformed", "not-json"])
+def test_a_record_for_other_releases_is_not_used(change: str, fresh_offers: list[str], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    data: Any = offers_table()
+    if change == "other-release":
+        data["releases"]["nassl"] = "0.0.1"
+    elif change == "malformed":
+        data["offers"]["TLS_1_2"] = {"offered": "legacy:AES128-SHA", "refused": []}
+    record = tmp_path / "offers.json"
+    record.write_text(json.dumps(data) if change != "not-json" else "{", encoding="utf-8")
+    monkeypatch.setattr(tls_suites, "OFFERS_FILE", record)
+    fresh_offers.clear()
+    found = offers(V.TLS_1_2)
+    assert len(fresh_offers) == len(CipherSuitesRepository.get_all_cipher_suites(V.TLS_1_2))  # each one checked
+    assert found == computed_offers(V.TLS_1_2)
 
 
 def test_clients_are_chosen_as_sslyze_chooses_them() -> None:
