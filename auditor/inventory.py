@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from auditor.collect.stream import one_line
+from auditor.collect.stream import one_line, quoted
 from auditor.roles import RoleError, normalise
 from auditor.user_files import read_user_text
 
@@ -84,7 +84,7 @@ def _flag(value: Any, where: str, name: str) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise InventoryError(f"{where}: {name} must be true or false, not {one_line(str(value), 20)!r}")
+    raise InventoryError(f"{where}: {name} must be true or false, not {quoted(str(value), 20)}")
 
 
 def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where: str, base: Path) -> InventoryHost:
@@ -133,7 +133,7 @@ def _port(value: Any, where: str, name: str) -> int | None:
     if value is None:
         return None
     if not str(value).isdigit() or not 0 < int(str(value)) < 65536:
-        raise InventoryError(f"{where}: host {name!r}: port {one_line(str(value), 20)!r} is not a port number")
+        raise InventoryError(f"{where}: host {name!r}: port {quoted(str(value), 20)} is not a port number")
     return int(str(value))
 
 
@@ -237,7 +237,7 @@ def _kv(tokens: list[str], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for tok in tokens:
         if "=" not in tok:
-            raise InventoryError(f"{where}: expected name=value, got {one_line(tok, 40)!r}")
+            raise InventoryError(f"{where}: expected name=value, got {quoted(tok, 40)}")
         k, v = tok.split("=", 1)
         out[k.strip()] = _scalar(v)
     return out
@@ -269,7 +269,7 @@ def parse_ini(text: str, name: str = "inventory", base: Path | None = None) -> l
             tree.group(section)
             continue
         if line.startswith("["):
-            raise InventoryError(f"{where}: bad section header {one_line(line, 60)!r}")
+            raise InventoryError(f"{where}: bad section header {quoted(line, 60)}")
         tokens = _split(line, where)
         if not tokens:
             continue
@@ -382,7 +382,7 @@ def parse_plain(text: str, name: str = "inventory") -> list[InventoryHost]:
         if not line:
             continue
         if " " in line or "\t" in line:
-            raise InventoryError(f"{name} line {no}: one target per line, got {one_line(line, 60)!r}")
+            raise InventoryError(f"{name} line {no}: one target per line, got {quoted(line, 60)}")
         if line not in seen:
             seen.add(line)
             out.append(InventoryHost(name=line, target=line))

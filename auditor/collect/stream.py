@@ -53,6 +53,11 @@ def one_line(text: str, limit: int = MAX_ERROR_LENGTH) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
 
 
+def quoted(text: str, limit: int = MAX_ERROR_LENGTH) -> str:
+    """one_line(text) in quotes, for messages (repr() would print one_line's escapes with two backslashes)."""
+    return f"'{one_line(text, limit)}'"
+
+
 def _b64(field: str) -> bytes:
     return base64.b64decode(field.encode("ascii"), validate=True)
 
@@ -200,7 +205,7 @@ class StreamDecoder:
         elif kind == "Z":
             self._end(fields)
         else:
-            raise _BadRecord(f"unknown record type {one_line(kind[:16])!r}")
+            raise _BadRecord(f"unknown record type {quoted(kind[:16])}")
 
     def _header(self, fields: list[str]) -> None:
         if len(fields) != 4 or fields[0] != plan.STREAM_MAGIC:
@@ -208,7 +213,7 @@ class StreamDecoder:
             raise _BadRecord("not a jitsi-audit collector stream (bad header)")
         if fields[1] not in SUPPORTED_FORMATS:
             self._rejected = True
-            raise _BadRecord(f"unsupported stream format {one_line(fields[1][:16])!r}")
+            raise _BadRecord(f"unsupported stream format {quoted(fields[1][:16])}")
         self.header = (fields[1], one_line(fields[2], 32), one_line(fields[3], 64))
         facts = self.snapshot.facts
         facts["collector.version"] = self.header[1]
@@ -239,15 +244,15 @@ class StreamDecoder:
         name = _key_text(raw_key)
         if kind == "F":
             if not name.startswith("/"):
-                raise _BadRecord(f"file key not absolute: {one_line(name, 80)!r}")
+                raise _BadRecord(f"file key not absolute: {quoted(name, 80)}")
             key = name
         else:
             if not _NAME_RE.match(name):
-                raise _BadRecord(f"bad command name {one_line(name, 80)!r}")
+                raise _BadRecord(f"bad command name {quoted(name, 80)}")
             key = COMMAND_PREFIX + name
         status = _STATUSES.get(status_s)
         if status is None:
-            raise _BadRecord(f"unknown status {one_line(status_s[:32])!r} for {one_line(key, 80)!r}")
+            raise _BadRecord(f"unknown status {quoted(status_s[:32])} for {quoted(key, 80)}")
         mode = int(mode_s, 8) if _MODE_RE.match(mode_s) else None
         owner = owner_s if _OWNER_RE.match(owner_s) else None
         group = group_s if _OWNER_RE.match(group_s) else None
@@ -258,22 +263,22 @@ class StreamDecoder:
             try:
                 link_target = _key_text(_text_field(link_f, fmt))[:MAX_KEY_LENGTH]
             except (binascii.Error, ValueError):
-                raise _BadRecord(f"link target of {one_line(key, 80)!r} is neither base64 nor plain text") from None
+                raise _BadRecord(f"link target of {quoted(key, 80)} is neither base64 nor plain text") from None
         content = None
         if content_b64 != "-":
             try:
                 content = _b64(content_b64)
             except (binascii.Error, ValueError):
-                raise _BadRecord(f"content of {one_line(key, 80)!r} is not base64") from None
+                raise _BadRecord(f"content of {quoted(key, 80)} is not base64") from None
         if kind == "C" and size is None and content is not None:
             size = len(content)
         error = None
         if reason != "-":
-            error = plan.REASONS.get(reason) or f"reason {one_line(reason[:32])!r}"
+            error = plan.REASONS.get(reason) or f"reason {quoted(reason[:32])}"
             if reason == "timeout":
                 error = "command timed out (killed)"
         if status is ItemStatus.OK and content is None and error is None:
-            raise _BadRecord(f"ok item {one_line(key, 80)!r} without content or reason")
+            raise _BadRecord(f"ok item {quoted(key, 80)} without content or reason")
         if key in self.snapshot.items:
             return  # first record wins (a referenced certificate may also match a glob)
         self.snapshot.add(

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.collect import plan
-from auditor.collect.stream import StreamDecoder, StreamLimits, one_line
+from auditor.collect.stream import StreamDecoder, StreamLimits, one_line, quoted
 from auditor.snapshot import HostKey, Snapshot
 from auditor.transports._paramiko import enable_match_exec, paramiko
 from auditor.transports.errors import AuthError, CollectError, ConnectError, HostKeyError, TransportError
@@ -115,7 +115,7 @@ def _resolve(spec: TargetSpec, options: SshOptions, *, follow_jump: bool) -> _En
     get: Any = conf.get if conf is not None else (lambda key, default=None: default)
     port_text = str(spec.port) if spec.port is not None else str(get("port", "22"))
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ConnectError(spec.host, "ssh config", f"bad Port {one_line(port_text, 20)!r} for {spec.host}")
+        raise ConnectError(spec.host, "ssh config", f"bad Port {quoted(port_text, 20)} for {spec.host}")
     jumps: list[TargetSpec] = []
     jump_text = str(get("proxyjump", "") or "")
     if follow_jump and jump_text and jump_text.lower() != "none":

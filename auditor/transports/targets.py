@@ -13,7 +13,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from auditor.collect.stream import one_line
+from auditor.collect.stream import quoted
 
 SCHEMES = ("ssh", "local", "docker", "kubectl", "ansible")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")  # container, pod, namespace, inventory host
@@ -49,7 +49,7 @@ class TargetSpec:
 
 
 def _fail(raw: str, reason: str) -> TargetError:
-    return TargetError(f"invalid target {one_line(raw, 120)!r}: {reason}")
+    return TargetError(f"invalid target {quoted(raw, 120)}: {reason}")
 
 
 def _check_host(raw: str, host: str) -> str:
@@ -61,15 +61,15 @@ def _check_host(raw: str, host: str) -> str:
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise _fail(raw, f"{one_line(host, 80)!r} is not a valid IPv6 address") from None
+            raise _fail(raw, f"{quoted(host, 80)} is not a valid IPv6 address") from None
     elif not _HOSTNAME_RE.match(host):
-        raise _fail(raw, f"{one_line(host, 80)!r} is not a valid host name or address")
+        raise _fail(raw, f"{quoted(host, 80)} is not a valid host name or address")
     return host
 
 
 def _check_port(raw: str, text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
-        raise _fail(raw, f"port {one_line(text, 20)!r} is not a number between 1 and 65535")
+        raise _fail(raw, f"port {quoted(text, 20)} is not a number between 1 and 65535")
     return int(text)
 
 
@@ -79,11 +79,11 @@ def _named(raw: str, scheme: str, rest: str) -> TargetSpec:
     if scheme == "kubectl" and rest.count("/") == 1:
         namespace, rest = rest.split("/")
         if not _NAME_RE.match(namespace):
-            raise _fail(raw, f"{one_line(namespace, 60)!r} is not a valid namespace")
+            raise _fail(raw, f"{quoted(namespace, 60)} is not a valid namespace")
     if not rest:
         raise _fail(raw, f"{scheme}:// needs a {'pod' if scheme == 'kubectl' else 'name'}")
     if not _NAME_RE.match(rest):
-        raise _fail(raw, f"{one_line(rest, 60)!r} is not a valid {scheme} name")
+        raise _fail(raw, f"{quoted(rest, 60)} is not a valid {scheme} name")
     return TargetSpec(scheme, rest, None, None, raw, namespace)
 
 
@@ -97,7 +97,7 @@ def parse_target(raw: str) -> TargetSpec:
         scheme, rest = raw.split("://", 1)
         scheme = scheme.lower()
         if scheme not in SCHEMES:
-            raise _fail(raw, f"unsupported scheme {one_line(scheme, 20)!r} (use {', '.join(SCHEMES)})")
+            raise _fail(raw, f"unsupported scheme {quoted(scheme, 20)} (use {', '.join(SCHEMES)})")
         if rest.endswith("/"):
             rest = rest[:-1]
         if scheme in ("docker", "kubectl", "ansible"):
@@ -116,7 +116,7 @@ def parse_target(raw: str) -> TargetSpec:
         if ":" in user:
             raise _fail(raw, "passwords in the target are not supported (use keys or the ssh agent)")
         if not _USER_RE.match(user):
-            raise _fail(raw, f"{one_line(user, 40)!r} is not a valid user name")
+            raise _fail(raw, f"{quoted(user, 40)} is not a valid user name")
     port: int | None = None
     if rest.startswith("["):
         close = rest.find("]")

@@ -59,6 +59,14 @@ def test_invalid_specs_give_one_line_errors(raw: str, message: str) -> None:
     assert message in text and "\n" not in text and text.startswith("invalid target ")
 
 
+def test_control_characters_are_escaped_once() -> None:
+    """one_line's escape (a backslash and the code) appears as it is: repr() used to double the backslash."""
+    with pytest.raises(TargetError) as info:
+        parse_target("bad\x01host:x\x1b[31m")
+    assert str(info.value).startswith("invalid target 'bad\\x01host:x\\x1b[31m': empty or contains")
+    assert "\\\\" not in str(info.value) and "\x1b" not in str(info.value)
+
+
 def test_display() -> None:
     assert parse_target("ssh://u@[::1]:2222").display == "u@[::1]:2222"
     assert parse_target("u@h").display == "u@h"
