@@ -13,9 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-# isort: off
-from auditor.probes import sslyze_import  # noqa: F401  (before sslyze: its JSON models are not built)
-# isort: on
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
