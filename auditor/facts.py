@@ -408,6 +408,13 @@ def unseen_include(scope: IncludeScope, found: Any = None) -> str | None:
     return None
 
 
+def unseen_location_include(server: Any) -> str | None:
+    """Why an nginx server block may have more locations, or more in them, than the evidence shows: a
+    file included by name in the block, at the http level or in one of its locations, not in the
+    evidence (unseen_include's reason). None when nothing hides."""
+    return unseen_include(server) or next((why for loc in server.locations if (why := unseen_include(loc))), None)
+
+
 APACHE_NOTE = ("the web front is Apache, but no Apache configuration (/etc/apache2) is in the evidence (the live "
                "probes judge its TLS and headers from outside)")
 
@@ -912,6 +919,9 @@ def fact_jvb_rest_public(v: View) -> Fact:
         if not rest_on:
             return Fact(False, evs, "COLIBRI REST API disabled")
         bind = str(host[0]) if host else "127.0.0.1"
+        hidden = _nginx_hidden_locations(v)
+        if bind in _LOOPBACK_HOSTS and hidden:
+            return Fact(None, evs, f"REST enabled on {bind}; cannot tell whether nginx proxies it: {hidden}")
         return Fact(bind not in _LOOPBACK_HOSTS, evs, f"REST enabled, private server bound to {bind}")
     legacy = _legacy_rest(v)
     if legacy:
@@ -941,6 +951,14 @@ def _legacy_rest(v: View) -> Evidence | None:
     if opts is not None and "rest" in str(opts.value):
         return ev(env.path, opts.line, f"JVB_OPTS={_short(opts.value)}")
     return None
+
+
+def _nginx_hidden_locations(v: View) -> str | None:
+    """unseen_location_include() of the first nginx server block that has one."""
+    nginx = v.dep.nginx
+    if nginx is None or nginx.value is None:
+        return None
+    return next((why for server in nginx.value.servers if (why := unseen_location_include(server))), None)
 
 
 def _nginx_exposes(v: View, prefixes: tuple[str, ...]) -> list[Evidence]:
@@ -1037,7 +1055,7 @@ def fact_rate_limit(v: View) -> Fact:
                             evs.append(Evidence(d.location, "limit_req on " + loc.path))
     if evs:
         return Fact(True, _dedupe(evs))
-    why = v.incomplete(*_PROSODY_ROLES, Role.NGINX_SITE)
+    why = v.incomplete(*_PROSODY_ROLES, Role.NGINX_SITE) or _nginx_hidden_locations(v)
     if v.prosody is not None and why:
         return Fact(None, [], f"no rate limit seen, but {why}")
     if v.prosody is not None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from auditor.context import AuditContext
-from auditor.facts import APACHE_NOTE, unseen_include
+from auditor.facts import APACHE_NOTE, unseen_include, unseen_location_include
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.nginx import NginxConfig, NginxServer
 from auditor.registry import check
@@ -378,4 +378,9 @@ def internal_locations(ctx: AuditContext) -> CheckResult:
                 found.append(Evidence(loc.location, f"location {loc.path} -> {short(target, 50)}"))
     if found:
         return CheckResult.failed(f"{len(found)} internal endpoint(s) proxied to the public", *found)
+    for server in conf.servers:
+        hidden = unseen_location_include(server)
+        if hidden:
+            return CheckResult.unclear(f"cannot tell: no internal API is proxied in what is seen, but {hidden}",
+                                       Evidence(server.location, "server block"))
     return CheckResult.passed("no internal API is proxied by nginx")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from auditor.apache_front import apache_config
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import is_third_party_host, stun_host, truthy
+from auditor.facts import is_third_party_host, stun_host, truthy, unseen_location_include
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
@@ -180,6 +180,11 @@ def stats_exposure(ctx: AuditContext) -> CheckResult:
     early = _jvb(ctx)
     if early:
         return early
+    for server in nginx.value.servers if nginx is not None and nginx.value is not None else []:
+        hidden = unseen_location_include(server)
+        if hidden:
+            return CheckResult.unclear(f"cannot tell whether a stats location is public: {hidden}",
+                                       Evidence(server.location, "server block"))
     return CheckResult.passed("statistics stay local (no callstats, no public stats location)")
 
 

@@ -111,6 +111,15 @@ class NginxLocation(_Directives):
     directives: list[NginxDirective]  # own + inherited
     line: int
     file: str = ""
+    own: list[NginxDirective] = field(default_factory=list, repr=False)  # set in this block itself
+
+    def unseen_includes(self, found: NginxDirective | None = None) -> list[NginxDirective]:
+        """Includes in this location block of files not in the evidence: they may set the directive
+        `found` (None: unset) or add to the block (a proxy_pass, a limit_req, nested locations). Those of
+        the enclosing server block are its own unseen_includes()."""
+        if found is not None and any(o is found for o in self.own):
+            return []
+        return [d for d in self.own if d.name == UNSEEN and d.args]
 
     @property
     def location(self) -> Location:
@@ -476,8 +485,9 @@ def _server(stmt: NginxStatement, http_directives: list[NginxDirective]) -> Ngin
 def _location(stmt: NginxStatement, outer: list[NginxDirective], out: list[NginxLocation], depth: int) -> None:
     modifier, path = _location_args(stmt.args)
     block = stmt.block or []
-    effective = _merge([_directive(s) for s in block if s.block is None], outer)
-    out.append(NginxLocation(modifier, path, effective, stmt.location.line or 0, stmt.location.path))
+    own = [_directive(s) for s in block if s.block is None]
+    effective = _merge(own, outer)
+    out.append(NginxLocation(modifier, path, effective, stmt.location.line or 0, stmt.location.path, own))
     if depth < MAX_DEPTH:
         for s in block:
             if s.name == "location" and s.block is not None:

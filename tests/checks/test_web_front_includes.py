@@ -176,3 +176,68 @@ def test_apache_an_unseen_include_after_a_setting_may_override_it_one_before_may
                                  APACHE_TLS.splitlines()[1].split(" ", 1)[1] + "\n"),))
     status, message, _ = _findings(before)["web.tls_mozilla_profile"]
     assert status is Status.PASS, message
+
+
+# Locations: an include not in the evidence, in a server block or inside a location, may add a location or
+# a proxy_pass to one, so the verdicts that found none are unclear (session 4 left location blocks out).
+BOSH = """    location = /http-bind {
+        proxy_pass http://127.0.0.1:5280/http-bind;
+    }
+"""
+LOCATION_CHECKS = ("web.internal_locations", "jvb.stats_exposure")
+
+
+def _location_include(where: str, include: str) -> dict[str, str]:
+    if where == "location":
+        body = f"    location = /http-bind {{\n        include {include};\n    }}\n"
+    else:
+        body = BOSH + f"    include {include};\n"
+    return base.apply(base.base_files(), ((base.NGINX, BOSH, body),))
+
+
+def test_the_base_host_proxies_nothing_internal() -> None:
+    got = _findings(base.base_files())
+    for check_id in LOCATION_CHECKS:
+        assert got[check_id][0] is Status.PASS, (check_id, got[check_id])
+
+
+def test_an_unseen_include_in_a_location_or_server_makes_the_locations_unclear() -> None:
+    for where in ("location", "server"):
+        got = _findings(_location_include(where, "/etc/nginx/custom/bosh.conf"))
+        for check_id in LOCATION_CHECKS:
+            status, message, _ = got[check_id]
+            assert status is Status.UNCLEAR, (where, check_id, message)
+            assert "/etc/nginx/custom/bosh.conf (included at" in message, message
+
+
+def test_stock_includes_in_a_location_hide_nothing() -> None:
+    got = _findings(_location_include("location", "proxy_params"))
+    for check_id in LOCATION_CHECKS:
+        assert got[check_id][0] is Status.PASS, (check_id, got[check_id])
+
+
+def test_a_collected_include_is_judged_where_it_is() -> None:
+    files = _location_include("server", "snippets/jitsi-extra.conf")
+    files["/etc/nginx/snippets/jitsi-extra.conf"] = "location /colibri/ {\n    proxy_pass http://127.0.0.1:8080;\n}\n"
+    status, message, evidence = _findings(files)["web.internal_locations"]
+    assert status is Status.FAIL and "/etc/nginx/snippets/jitsi-extra.conf:1" in evidence, (message, evidence)
+
+
+def test_rest_api_on_loopback_behind_an_unseen_location_include_is_unclear() -> None:
+    rest_on = base.apply(base.base_files(), ((base.JVB, "videobridge {\n", "videobridge {\n  apis { rest { enabled = true } }\n"),))
+    assert _findings(rest_on)["exposure.jvb_rest_api"][0] is Status.PASS  # REST on loopback, nothing proxies it
+    hidden = base.apply(_location_include("location", "/etc/nginx/custom/bosh.conf"),
+                        ((base.JVB, "videobridge {\n", "videobridge {\n  apis { rest { enabled = true } }\n"),))
+    status, message, _ = _findings(hidden)["exposure.jvb_rest_api"]
+    assert status is Status.UNCLEAR and "cannot tell whether nginx proxies it" in message, message
+
+
+def test_rate_limits_only_on_a_hidden_location_are_unclear() -> None:
+    no_limits = base.apply(base.base_files(), ((base.PROSODY_MAIN, '    "limits";\n', ""),
+                                               (base.PROSODY_MAIN, 'limits = {\n    c2s = { rate = "10kb/s"; burst = "2s"; };\n'
+                                                                   '    s2sin = { rate = "30kb/s"; };\n}\n', ""),
+                                               (base.PROSODY_SITE, '        "muc_rate_limit";\n', "")))
+    assert _findings(no_limits)["rooms.rate_limits"][0] is Status.FAIL
+    hidden = base.apply(no_limits, ((base.NGINX, BOSH, "    location = /http-bind {\n        include /etc/nginx/custom/bosh.conf;\n    }\n"),))
+    status, message, _ = _findings(hidden)["rooms.rate_limits"]
+    assert status is Status.UNCLEAR and "/etc/nginx/custom/bosh.conf" in message, message
