@@ -16,8 +16,9 @@ CPU time and peak RSS from wait4() (the largest process) and sampled from /proc 
    audit account goes through a logging ForceCommand);
 3. fleets of 1, 4 and 16 lab hosts audited by one run (--inventory, --max-hosts N);
 4. the same fleets behind 50 ms of added latency (the lab's slow-link mechanism: tc netem, or
-   its userspace delay wire when the kernel has no netem).
-Lab hosts are named `<prefix>-N` / `<prefix>d-N`, started for the run and stopped at its end
+   its userspace delay wire when the kernel has no netem);
+5. one host behind 1, 5 and 10 ms of added latency: the full audit against sslyze's CLI on 443.
+Lab hosts are named `<prefix>-N` / `<prefix>d-N` / `<prefix>r-MS`, started for the run and stopped at its end
 (--keep leaves them up). A host is never probed after it was stopped.
 """
 
@@ -63,6 +64,8 @@ class Report:
     variant: str
     single: dict[str, list[Run]] = field(default_factory=dict)
     single_delayed: dict[str, list[Run]] = field(default_factory=dict)
+    # added latency in ms -> the full audit and sslyze's CLI on one host behind it
+    rtt: dict[str, dict[str, list[Run]]] = field(default_factory=dict)
     exec_requests: dict[str, Any] = field(default_factory=dict)
     fleets: dict[str, list[Run]] = field(default_factory=dict)
     breakdown: dict[str, Any] = field(default_factory=dict)
@@ -276,6 +279,32 @@ def single_host(report: Report, host: Any, work: Path, repeat: int, testssl: boo
     }
 
 
+def rtt_sweep(report: Report, variant: str, prefix: str, delays: list[int], work: Path, repeat: int,
+              keep: bool) -> None:
+    """One host behind each added latency in turn: the full audit and sslyze's CLI on 443, interleaved.
+    Where the two cross tells from what round trip on the audit is the faster (hundreds of sslyze
+    handshakes each pay the round trip; the audit's elimination makes one per accepted suite)."""
+    from tests.lab import down, up
+
+    for delay in delays:
+        name = f"{prefix}r-{delay}"
+        host = up(variant, name, delay_ms=delay, verbose=False)
+        try:
+            inv, known = inventory([host], work)
+            out = work / f"rtt-{delay}.json"
+            web = f"{host.domain}:{host.web_port}{{{host.address}}}"
+            timed("warm", audit_argv(inv, known, 1, out))
+            timed("warm", [PY, "-m", "sslyze", web])
+            runs: dict[str, list[Run]] = {"jitsi-audit (full audit)": [], "sslyze CLI (443 only)": []}
+            for _ in range(repeat):
+                runs["jitsi-audit (full audit)"].append(timed("jitsi-audit", audit_argv(inv, known, 1, out)))
+                runs["sslyze CLI (443 only)"].append(timed("sslyze", [PY, "-m", "sslyze", web]))
+            report.rtt[str(delay)] = runs
+        finally:
+            if not keep:
+                down(name)
+
+
 def _seconds(a: str, b: str) -> float:
     from datetime import datetime
 
@@ -333,6 +362,12 @@ def show(report: Report) -> None:
     if e:
         print(f"SSH: {e['sessions']} sessions for {e['audits']} audits = {e['per_audit']} per audit; exec requests "
               f"{e['exec_requests']}; other session kinds: {e['other_sessions'] or 'none'}; commands: {e['commands']}")
+    if report.rtt:
+        print("\n== one host behind added latency (medians): full audit against sslyze's CLI on 443 alone")
+        print(f"{'added latency':14} {'audit wall s':>13} {'sslyze wall s':>14} {'audit / sslyze':>15}")
+        for delay, runs in report.rtt.items():
+            a, b = med(runs["jitsi-audit (full audit)"], "wall"), med(runs["sslyze CLI (443 only)"], "wall")
+            print(f"{'+' + delay + ' ms':14} {a:13.2f} {b:14.2f} {a / b:14.2f}x")
     print("\n== fleets (one run, --max-hosts N; medians)")
     print(f"{'fleet':18} {'wall s':>8} {'x one':>7} {'cpu s':>8} {'machine s':>10} {'floor s':>8} "
           f"{'peak RSS MB':>12} {'tree MB':>8}  targets")
@@ -368,6 +403,9 @@ def show_targets(report: Report) -> None:
         if audit and sslyze:
             a, b = med(audit, "wall"), med(sslyze, "wall")
             line(f"one full audit <= sslyze CLI on 443 alone ({title})", a <= b, f"{a:.2f} s vs {b:.2f} s")
+    for delay, runs in report.rtt.items():
+        a, b = med(runs["jitsi-audit (full audit)"], "wall"), med(runs["sslyze CLI (443 only)"], "wall")
+        line(f"one full audit <= sslyze CLI on 443 alone (+{delay} ms)", a <= b, f"{a:.2f} s vs {b:.2f} s")
     e = report.exec_requests
     if e:
         per = e["exec_requests"] / max(1, e["audits"])
@@ -406,6 +444,9 @@ def main() -> int:
     ap.add_argument("--variant", default="legacy-2020", help="lab variant of every host (default legacy-2020)")
     ap.add_argument("--fleets", default="1,4,16", help="fleet sizes (default 1,4,16)")
     ap.add_argument("--delay-ms", type=int, default=50, help="added latency for the slow fleets; 0 skips them")
+    ap.add_argument("--rtt-ms", default="1,5,10",
+                    help="one host behind each of these added latencies: the audit against sslyze's CLI "
+                         "(default 1,5,10; empty skips)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each measurement (medians are shown)")
     ap.add_argument("--no-testssl", action="store_true", help="skip testssl.sh (about a minute per run)")
     ap.add_argument("--no-install", action="store_true", help="do not apt-get install missing peers")
@@ -434,6 +475,9 @@ def main() -> int:
         fleets(report, "direct", hosts, sizes, work, args.repeat, args.bounded)
         if not args.keep:
             lab_down(plain, max(sizes))
+        delays = sorted({int(x) for x in args.rtt_ms.split(",") if x.strip()})
+        if delays:
+            rtt_sweep(report, args.variant, args.prefix, delays, work, args.repeat, args.keep)
         if args.delay_ms:
             t = time.monotonic()
             slow_hosts = lab_hosts(slow, args.variant, max(sizes), args.delay_ms)
