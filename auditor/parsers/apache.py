@@ -52,7 +52,7 @@ from auditor.parsers._apache_model import (
     ssl_protocols,
 )
 from auditor.parsers._paths import expand, has_magic, is_url, normalize, resolve
-from auditor.parsers.base import MAX_DEPTH, ConfigParseError, Location, prepare_text
+from auditor.parsers.base import MAX_DEPTH, ConfigParseError, Location, TextBudget
 
 __all__ = [
     "PROTOCOLS",
@@ -120,22 +120,18 @@ def _default_server_root(entry: str) -> str:
 
 class _Reader:
     def __init__(self, files: Mapping[str, str], server_root: str, max_bytes: int) -> None:
-        self.files, self.server_root, self.max_bytes = files, normalize(server_root), max_bytes
+        self.files, self.server_root = files, normalize(server_root)
         self.trees: dict[str, list[Node]] = {}
         self.order: list[str] = []
         self.includes: list[ApacheInclude] = []
         self.warnings: list[str] = []
-        self.total_bytes = 0
+        self.texts = TextBudget(files, max_bytes, MAX_TOTAL_BYTES)
         self.statements = 0
         self.spliced = 0
 
     def tree(self, path: str) -> list[Node]:
         if path not in self.trees:
-            text = prepare_text(self.files[path], path, self.max_bytes)
-            self.total_bytes += len(text)
-            if self.total_bytes > MAX_TOTAL_BYTES:
-                raise ConfigParseError(path, f"included files exceed {MAX_TOTAL_BYTES} bytes together")
-            self.trees[path] = _parse_file(text, path)
+            self.trees[path] = _parse_file(self.texts.read(path), path)
             self.order.append(path)
         return self.trees[path]
 

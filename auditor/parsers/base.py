@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -75,6 +75,22 @@ def prepare_text(text: str, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> st
     if nul >= 0:
         raise ConfigParseError(path, "NUL character: not a text file", line_at(text, nul))
     return text.removeprefix("\ufeff")
+
+
+class TextBudget:
+    """The texts one parse reads file by file as includes name them (nginx, Apache): each within
+    `max_bytes` (prepare_text), all of them together within `max_total` characters."""
+
+    def __init__(self, files: Mapping[str, str], max_bytes: int, max_total: int) -> None:
+        self.files, self.max_bytes, self.max_total = files, max_bytes, max_total
+        self.total = 0
+
+    def read(self, path: str) -> str:
+        text = prepare_text(self.files[path], path, self.max_bytes)
+        self.total += len(text)
+        if self.total > self.max_total:
+            raise ConfigParseError(path, f"included files exceed {self.max_total} bytes together")
+        return text
 
 
 def decode_text(data: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -28,7 +28,7 @@ from crossplane.errors import NgxParserBaseException
 from crossplane.lexer import _balance_braces, _lex_file_object
 
 from auditor.parsers._paths import expand, is_url, resolve
-from auditor.parsers.base import MAX_DEPTH, ConfigParseError, Location, deadline, prepare_text
+from auditor.parsers.base import MAX_DEPTH, ConfigParseError, Location, TextBudget, deadline
 
 MAX_SECONDS = 5.0
 MAX_FILE_BYTES = 512 * 1024  # a Jitsi site is ~10 KiB, Debian's mime.types 5 KiB
@@ -249,22 +249,19 @@ def _default_conf_dir(entry: str) -> str:
 
 class _Reader:
     def __init__(self, files: Mapping[str, str], conf_dir: str, max_bytes: int) -> None:
-        self.files, self.conf_dir, self.max_bytes = files, conf_dir, max_bytes
+        self.files, self.conf_dir = files, conf_dir
         self.cache: dict[str, list[dict[str, Any]]] = {}
         self.order: list[str] = []
         self.includes: list[NginxInclude] = []
         self.warnings: list[str] = []
         self.check_ctx = True
-        self.total_bytes = 0
+        self.texts = TextBudget(files, max_bytes, MAX_TOTAL_BYTES)
         self.parsed = 0  # statements in the files read
         self.statements = 0  # statements after include expansion
 
     def raw(self, path: str) -> list[dict[str, Any]]:
         if path not in self.cache:
-            text = prepare_text(self.files[path], path, self.max_bytes)
-            self.total_bytes += len(text)
-            if self.total_bytes > MAX_TOTAL_BYTES:
-                raise ConfigParseError(path, f"included files exceed {MAX_TOTAL_BYTES} bytes together")
+            text = self.texts.read(path)
             self.cache[path] = _built(text, path)
             self.parsed += _count(self.cache[path])
             if self.parsed > MAX_STATEMENTS:  # checked as files are read, before any include fan-out
