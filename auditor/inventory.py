@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from auditor.collect.stream import one_line, quoted
+from auditor.parsers.yaml_loader import SafeLoader
 from auditor.roles import RoleError, normalise
 from auditor.user_files import read_user_text
 
@@ -410,8 +411,6 @@ def _is_ours(data: Any) -> bool:
         "hosts", "vars", "children"}
 
 
-# libyaml's loader when PyYAML has it: faster, and it refuses a nesting deeper than 1000 levels
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_inventory(text: str, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
@@ -421,7 +420,7 @@ def parse_inventory(text: str, name: str = "inventory", base: Path | None = None
     if not any(_YAML_LINE.match(line) for line in text.splitlines()):
         return parse_plain(text, name)
     try:
-        data = yaml.load(text, Loader=_YAML_LOADER)
+        data = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}" if mark is not None else ""

@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, SequenceNode
 
+from auditor.parsers.yaml_loader import SafeLoader
+
 
 class YamlSourceError(ValueError):
     """Invalid YAML; the message is one line: `source:line: problem`."""
@@ -41,10 +43,7 @@ class MarkedList(list[Any]):
         self.item_lines = []
 
 
-_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
+class _LineLoader(SafeLoader):  # type: ignore[valid-type,misc]
     pass
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from auditor.parsers.base import DEFAULT_MAX_BYTES, MAX_DEPTH, ConfigParseError, deadline, prepare_text
+from auditor.parsers.yaml_loader import SafeLoader
 
 MAX_EXPANDED_NODES = 100_000
 MAX_SECONDS = 5.0
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ def parse_compose(
     with deadline(max_seconds, path):
         try:
             _check_events(text, path)
-            loader = _Loader(text)
+            loader = SafeLoader(text)
             try:
                 node = loader.get_single_node()
                 data = _plain(loader.construct_document(node), path, 0) if node is not None else None
@@ -81,7 +81,7 @@ def _check_events(text: str, path: str) -> None:
     depth, expanded = 0, 0
     sizes: dict[str, int] = {}
     starts: list[tuple[str | None, int]] = []  # (anchor, expanded count at the start) per open collection
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=SafeLoader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:

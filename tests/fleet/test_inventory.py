@@ -203,7 +203,7 @@ def test_a_nesting_too_deep_is_one_line(loader: str, monkeypatch: pytest.MonkeyP
     import auditor.inventory
 
     if loader == "pure Python":
-        monkeypatch.setattr(auditor.inventory, "_YAML_LOADER", yaml.SafeLoader)
+        monkeypatch.setattr(auditor.inventory, "SafeLoader", yaml.SafeLoader)
     deep = "hosts: " + "[" * 100_000 + "]" * 100_000 + "\n"
     with pytest.raises(InventoryError, match=r"^deep.yaml( line 1)?: not valid YAML: (nested too deeply|exceeded)"):
         parse_inventory(deep, "deep.yaml")
