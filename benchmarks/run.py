@@ -365,9 +365,10 @@ def show(report: Report) -> None:
     if report.rtt:
         print("\n== one host behind added latency (medians): full audit against sslyze's CLI on 443 alone")
         print(f"{'added latency':14} {'audit wall s':>13} {'sslyze wall s':>14} {'audit / sslyze':>15}")
-        for delay, runs in report.rtt.items():
-            a, b = med(runs["jitsi-audit (full audit)"], "wall"), med(runs["sslyze CLI (443 only)"], "wall")
-            print(f"{'+' + delay + ' ms':14} {a:13.2f} {b:14.2f} {a / b:14.2f}x")
+        for delay, by_tool in report.rtt.items():
+            a_s = med(by_tool["jitsi-audit (full audit)"], "wall")
+            s_s = med(by_tool["sslyze CLI (443 only)"], "wall")
+            print(f"{'+' + delay + ' ms':14} {a_s:13.2f} {s_s:14.2f} {a_s / s_s:14.2f}x")
     print("\n== fleets (one run, --max-hosts N; medians)")
     print(f"{'fleet':18} {'wall s':>8} {'x one':>7} {'cpu s':>8} {'machine s':>10} {'floor s':>8} "
           f"{'peak RSS MB':>12} {'tree MB':>8}  targets")
@@ -403,8 +404,8 @@ def show_targets(report: Report) -> None:
         if audit and sslyze:
             a, b = med(audit, "wall"), med(sslyze, "wall")
             line(f"one full audit <= sslyze CLI on 443 alone ({title})", a <= b, f"{a:.2f} s vs {b:.2f} s")
-    for delay, runs in report.rtt.items():
-        a, b = med(runs["jitsi-audit (full audit)"], "wall"), med(runs["sslyze CLI (443 only)"], "wall")
+    for delay, by_tool in report.rtt.items():
+        a, b = med(by_tool["jitsi-audit (full audit)"], "wall"), med(by_tool["sslyze CLI (443 only)"], "wall")
         line(f"one full audit <= sslyze CLI on 443 alone (+{delay} ms)", a <= b, f"{a:.2f} s vs {b:.2f} s")
     e = report.exec_requests
     if e:

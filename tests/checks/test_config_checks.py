@@ -405,9 +405,9 @@ def test_check_case(case: Case) -> None:
     files = apply(_variant(case.variant), case.edits)
     for path in case.drop:
         files.pop(path, None)
-    modes = {p: 0o640 for p in files}
-    modes.update(dict(case.modes))  # type: ignore[arg-type]
-    snap = snapshot(files, dict(case.commands), modes=modes, packages=dict(case.packages) or None, denied=case.denied)  # type: ignore[arg-type]
+    modes: dict[str, int | None] = {p: 0o640 for p in files}  # None: no recorded mode
+    modes.update(dict(case.modes))
+    snap = snapshot(files, dict(case.commands), modes=modes, packages=dict(case.packages) or None, denied=case.denied)
     finding = findings(snap)[case.check]
     assert finding.status.value == case.status, f"{case.check}: {finding.status.value}: {finding.message}"
     assert case.msg in finding.message, finding.message

@@ -9,8 +9,10 @@ import pytest
 
 import auditor.engine as engine
 from auditor.criteria import load_profile
+from auditor.deployment import Deployment, build_deployment
 from auditor.live import _domain_from, _prepare
 from auditor.registry import all_checks
+from auditor.snapshot import Snapshot
 from auditor.transports.local import collect_local_dir
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
@@ -24,12 +26,12 @@ def test_a_prepared_snapshot_audits_like_a_plain_one_without_a_second_parse(
     snap = collect_local_dir(DEMO)
     plain = engine.audit_snapshot(snap, profile, checks)
 
-    built: list[object] = []
-    real = engine.build_deployment
+    built: list[Snapshot] = []
+    real = build_deployment  # the function engine calls (imported there from auditor.deployment)
 
-    def counting(snapshot: object) -> object:
+    def counting(snapshot: Snapshot) -> Deployment:
         built.append(snapshot)
-        return real(snapshot)  # type: ignore[arg-type]
+        return real(snapshot)
 
     monkeypatch.setattr(engine, "build_deployment", counting)
     prepared = _prepare(snap)
@@ -42,5 +44,6 @@ def test_a_prepared_snapshot_audits_like_a_plain_one_without_a_second_parse(
         (f.check_id, f.status, f.message) for f in plain.findings]
     assert again.criteria == plain.criteria and again.scores == plain.scores and again.notes == plain.notes
     # the redaction happened in prepare: no secret value of the tree survives in the prepared snapshot
+    assert plain.snapshot is not None
     assert prepared.snapshot.items.keys() == plain.snapshot.items.keys()
     assert all(prepared.snapshot.items[k].content == plain.snapshot.items[k].content for k in plain.snapshot.items)

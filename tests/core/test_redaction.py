@@ -51,6 +51,7 @@ def test_every_format_is_redacted_and_the_value_is_gone_everywhere() -> None:
     marker = MARKER_RE.search(redacted.items["/etc/turnserver.conf"].text())
     assert marker is not None
     verdict = SecretVerdict.from_marker(marker.group(0))
+    assert verdict is not None
     assert verdict == SecretVerdict("ok", len(CANARY), verdict.group)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
-from auditor.inventory import MAX_BYTES, InventoryError, limit_hosts, load_inventory, parse_inventory
+from auditor.inventory import MAX_BYTES, InventoryError, InventoryHost, limit_hosts, load_inventory, parse_inventory
 from auditor.transports.targets import parse_target
 from tests.core.test_user_files import no_hang
 
@@ -15,7 +16,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 KEY = Path("~/.ssh/audit_ed25519").expanduser()
 
 
-def _by_name(hosts):  # type: ignore[no-untyped-def]
+def _by_name(hosts: Iterable[InventoryHost]) -> dict[str, InventoryHost]:
     return {h.name: h for h in hosts}
 
 
@@ -155,7 +156,10 @@ def test_errors_name_the_problem(text: str, message: str) -> None:
 
 def test_limit_patterns() -> None:
     hosts = load_inventory(EXAMPLES / "inventory.yaml")
-    names = lambda hs: [h.name for h in hs]  # noqa: E731
+
+    def names(hs: Iterable[InventoryHost]) -> list[str]:
+        return [h.name for h in hs]
+
     assert names(limit_hosts(hosts, [])) == names(hosts)
     assert names(limit_hosts(hosts, ["jitsi_videobridges"])) == ["jvb1.example.org", "jvb2.example.org"]
     assert names(limit_hosts(hosts, ["meet1.example.org,jvb2*"])) == ["meet1.example.org", "jvb2.example.org"]

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from auditor.context import AuditContext
 from auditor.criteria import load_profile
 from auditor.engine import audit_snapshot
-from auditor.model import Rating, Severity, Status
+from auditor.model import CheckResult, Finding, Rating, Severity, Status
 from auditor.registry import MetadataError, all_checks, check
 from auditor.roles import CORE, REQUIRES, RoleError, normalise, requirement
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
@@ -103,7 +104,7 @@ def test_all_in_one_gets_every_check() -> None:
     assert not [f for f in live.findings if f.message.startswith("role ")]
     snap.transport = "dir"
     offline = audit_snapshot(snap, PROFILE, CHECKS)
-    def na(findings):  # type: ignore[no-untyped-def]
+    def na(findings: list[Finding]) -> set[str]:
         return {f.check_id for f in findings if f.status is Status.NOT_APPLICABLE}
 
     assert len(live.findings) == len(offline.findings) == len(CHECKS)
@@ -121,17 +122,17 @@ def test_checks_can_declare_requirements() -> None:
     @check("plugin.needs_jibri", title="A plugin check", severity=Severity.LOW, criteria=("mgmt.central_control",),
            rationale="Declares the role it needs in its own metadata.", remediation="Nothing to change.",
            requires=("jibri",))
-    def needs_jibri(ctx: object) -> object:
+    def needs_jibri(ctx: AuditContext) -> CheckResult:
         raise AssertionError("not run on a host without jibri")
 
     needs_jibri.meta.validate()
-    result = audit_snapshot(_jvb_host(), PROFILE, [needs_jibri])  # type: ignore[list-item]
+    result = audit_snapshot(_jvb_host(), PROFILE, [needs_jibri])
     assert result.findings[0].message == "role jvb: no jibri expected (detected)"
 
     @check("plugin.bad", title="Bad", severity=Severity.LOW, criteria=("mgmt.central_control",),
            rationale="Declares a role that does not exist.", remediation="Nothing to change.", requires=("mixer",))
-    def bad(ctx: object) -> object:
-        return None
+    def bad(ctx: AuditContext) -> CheckResult:
+        raise AssertionError("never run: only its metadata is validated")
 
     with pytest.raises(MetadataError, match="requires must name roles"):
         bad.meta.validate()

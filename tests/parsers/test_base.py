@@ -57,7 +57,7 @@ def test_deadline_rejects_even_when_its_exception_was_swallowed() -> None:
 
 def test_deadline_raises_again_after_a_swallowed_exception() -> None:
     """Only the first delivery is swallowed: the next one stops the body within the budget."""
-    swallowed = []
+    swallowed: list[bool] = []
     with within(1.0), pytest.raises(ConfigParseError, match="longer than"), deadline(0.05, "once"):
         end = time.process_time() + 3
         while True:  # every bytecode of the busy loop inside the try: the first delivery lands there

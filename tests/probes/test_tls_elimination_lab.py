@@ -8,8 +8,9 @@ import time
 from typing import Any
 
 import pytest
-from sslyze import Scanner, ServerScanRequest
 from sslyze.connection_helpers import tls_connection
+from sslyze.scanner.models import ServerScanRequest
+from sslyze.scanner.scanner import Scanner
 from sslyze.server_connectivity import ServerConnectivityInfo, check_connectivity_to_server
 
 from auditor.probes.model import ProbeTarget

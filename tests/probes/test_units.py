@@ -165,7 +165,7 @@ def test_a_port_that_drops_connection_attempts_is_filtered_within_the_timeout() 
     dropper = socket.socket()
     dropper.bind(("127.0.0.1", 0))
     dropper.listen(0)
-    address = dropper.getsockname()
+    address: tuple[str, int] = dropper.getsockname()  # AF_INET: (host, port)
     holder = socket.create_connection(address, timeout=1)  # fills the accept queue: later SYNs are dropped
     try:
         start = time.monotonic()
@@ -188,6 +188,7 @@ def test_udp_stun_states() -> None:
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", 0))
     server.settimeout(2)
+    address: tuple[str, int] = server.getsockname()  # AF_INET: (host, port)
 
     def answer() -> None:
         data, peer = server.recvfrom(2048)
@@ -195,7 +196,7 @@ def test_udp_stun_states() -> None:
 
     t = threading.Thread(target=answer, daemon=True)
     t.start()
-    assert udp_stun(*server.getsockname(), 1.0) == ("open", "STUN binding response")
+    assert udp_stun(*address, 1.0) == ("open", "STUN binding response")
     t.join(2)
     server.close()
 
