@@ -406,6 +406,8 @@ def _build(text: str, path: str) -> list[dict[str, Any]]:
             if not quoted and token.startswith("#"):
                 continue
             if not quoted and token == "}":
+                if len(stack) == 1:  # crossplane balances the braces; kept so a slip cannot empty the stack
+                    raise ConfigParseError(path, 'unexpected "}"', line)
                 stack.pop()
                 continue
             if not quoted and token in ("{", ";"):
@@ -424,7 +426,7 @@ def _build(text: str, path: str) -> list[dict[str, Any]]:
             if stmt["directive"] == "if":
                 _strip_if_parens(stmt["args"])
             stack[-1].append(stmt)
-            if not quoted and arg == "{":
+            if arg == "{":  # the unquoted "{" that ended the arguments, whatever the name's quoting
                 if len(stack) > MAX_DEPTH:
                     raise ConfigParseError(path, f"blocks nested deeper than {MAX_DEPTH} levels", line)
                 stmt["block"] = []
