@@ -61,7 +61,7 @@ def assert_no_canary(res: ProbeResults, host: LabHost) -> None:
 
 def test_hardened(lab_hosts: HostFactory) -> None:
     host = lab_hosts("hardened")
-    res, took = probe(host)
+    res, _ = probe(host)
     assert all(r.status == "ok" for r in res.runs), res.runs
     assert_exposure_matches_the_lab(res, host)
     assert res.tls is not None and res.http is not None and res.xmpp is not None
@@ -75,9 +75,10 @@ def test_hardened(lab_hosts: HostFactory) -> None:
     assert res.http.hsts is not None and res.http.hsts.include_subdomains
     assert not any(e.kind == "api" for e in res.http.endpoints if e.path.startswith(("/colibri", "/about")))
     assert res.xmpp.bosh is not None and res.xmpp.bosh.ok and "ANONYMOUS" not in res.xmpp.bosh.mechanisms
-    tls_run = res.run("tls")
-    assert tls_run is not None and tls_run.seconds < 4.0
-    assert took < 10.0
+    # every TLS port's suites by elimination, none left to sslyze's per-suite scan or sampled (what keeps
+    # the scan to a few dozen connections a port; its timings are benchmarks/run.py's, not a test's)
+    scanned = [e for e in res.tls.endpoints if e.scanned]
+    assert {e.port for e in scanned} >= {443, 5349} and all(e.suite_scan == "full" for e in scanned), scanned
     assert_no_canary(res, host)
 
 
