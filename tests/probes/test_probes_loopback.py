@@ -62,7 +62,7 @@ def test_good_host(probe_lab: ProbeLab) -> None:
 def test_good_host_suites_are_found_by_elimination(probe_lab: ProbeLab, monkeypatch: pytest.MonkeyPatch) -> None:
     """What keeps the TLS scan cheap, counted rather than timed (the timings are benchmarks/run.py's):
     every accepted suite by elimination, no per-suite fallback, and the whole scan of the HTTPS port in
-    a few dozen connections (sslyze's per-suite scan tries each of its ~600 suite-version pairs)."""
+    a few dozen connections (sslyze's per-suite scan tries each of the ~400 suite-version pairs its clients can offer)."""
     host = probe_lab.good
     connects: list[int] = []
     real = socket.socket.connect
