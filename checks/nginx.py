@@ -257,6 +257,10 @@ def http_redirect(ctx: AuditContext) -> CheckResult:
         return conf
     plain = [s for s in conf.servers if not s.terminates_tls and s.listen]
     serving = [s for s in plain if _serves_jitsi(s) and not _redirects(s)]
+    hidden = next((why for s in serving if (why := unseen_location_include(s))), None)
+    if hidden:  # the redirect may be in the file the evidence lacks
+        return CheckResult.unclear(f"cannot tell: a plain-HTTP server serves the app in what is seen, but {hidden}",
+                                   *[Evidence(s.location, "listen " + " ".join(s.listen[0])) for s in serving])
     if serving:
         return CheckResult.failed(
             "the Jitsi app is served over plain HTTP", *[Evidence(s.location, "listen " + " ".join(s.listen[0])) for s in serving]

@@ -241,3 +241,18 @@ def test_rate_limits_only_on_a_hidden_location_are_unclear() -> None:
     hidden = base.apply(no_limits, ((base.NGINX, BOSH, "    location = /http-bind {\n        include /etc/nginx/custom/bosh.conf;\n    }\n"),))
     status, message, _ = _findings(hidden)["rooms.rate_limits"]
     assert status is Status.UNCLEAR and "/etc/nginx/custom/bosh.conf" in message, message
+
+
+PLAIN_REDIRECT = "    location / {\n        return 301 https://$host$request_uri;\n    }\n"
+
+
+def test_a_plain_server_whose_redirect_may_be_in_an_unseen_include_is_unclear() -> None:
+    serving = base.apply(base.base_files(), ((base.NGINX, PLAIN_REDIRECT,
+                                              "    root /usr/share/jitsi-meet;\n    location / {\n        index index.html;\n    }\n"),))
+    assert _findings(serving)["web.http_redirect"][0] is Status.FAIL  # the app over plain HTTP, nothing hidden
+    hidden = base.apply(base.base_files(), ((base.NGINX, PLAIN_REDIRECT,
+                                             "    root /usr/share/jitsi-meet;\n    location / {\n"
+                                             "        include /etc/nginx/custom/redirect.conf;\n    }\n"),))
+    status, message, _ = _findings(hidden)["web.http_redirect"]
+    assert status is Status.UNCLEAR and "/etc/nginx/custom/redirect.conf (included at" in message, message
+    assert _findings(base.base_files())["web.http_redirect"][0] is Status.PASS
