@@ -415,6 +415,19 @@ def unseen_location_include(server: Any) -> str | None:
     return unseen_include(server) or next((why for loc in server.locations if (why := unseen_include(loc))), None)
 
 
+def unseen_apache_include(conf: Any) -> str | None:
+    """Why an Apache configuration may proxy or redirect more than the evidence shows: a file included by
+    name in the main server, a virtual host or one of their sections (<Location> ...), not in the
+    evidence (unseen_include's reason). None when nothing hides."""
+    scopes: list[Any] = [conf, *conf.virtual_hosts]
+    sections = [*conf.server_sections, *(s for v in conf.virtual_hosts for s in v.sections)]
+    while sections:
+        section = sections.pop(0)
+        scopes.append(section)
+        sections.extend(section.sections)
+    return next((why for scope in scopes if (why := unseen_include(scope))), None)
+
+
 APACHE_NOTE = ("the web front is Apache, but no Apache configuration (/etc/apache2) is in the evidence (the live "
                "probes judge its TLS and headers from outside)")
 
@@ -919,7 +932,7 @@ def fact_jvb_rest_public(v: View) -> Fact:
         if not rest_on:
             return Fact(False, evs, "COLIBRI REST API disabled")
         bind = str(host[0]) if host else "127.0.0.1"
-        hidden = _nginx_hidden_locations(v)
+        hidden = _web_front_hidden(v)
         if bind in _LOOPBACK_HOSTS and hidden:
             return Fact(None, evs, f"REST enabled on {bind}; cannot tell whether nginx proxies it: {hidden}")
         return Fact(bind not in _LOOPBACK_HOSTS, evs, f"REST enabled, private server bound to {bind}")
@@ -953,12 +966,16 @@ def _legacy_rest(v: View) -> Evidence | None:
     return None
 
 
-def _nginx_hidden_locations(v: View) -> str | None:
-    """unseen_location_include() of the first nginx server block that has one."""
+def _web_front_hidden(v: View) -> str | None:
+    """Why the web front may proxy more than the evidence shows: unseen_location_include() of the first
+    nginx server block that has one, else unseen_apache_include()."""
     nginx = v.dep.nginx
-    if nginx is None or nginx.value is None:
-        return None
-    return next((why for server in nginx.value.servers if (why := unseen_location_include(server))), None)
+    if nginx is not None and nginx.value is not None:
+        why = next((why for server in nginx.value.servers if (why := unseen_location_include(server))), None)
+        if why:
+            return why
+    conf = apache_front.apache_config(v.dep)
+    return unseen_apache_include(conf) if conf is not None else None
 
 
 def _nginx_exposes(v: View, prefixes: tuple[str, ...]) -> list[Evidence]:
@@ -1055,7 +1072,7 @@ def fact_rate_limit(v: View) -> Fact:
                             evs.append(Evidence(d.location, "limit_req on " + loc.path))
     if evs:
         return Fact(True, _dedupe(evs))
-    why = v.incomplete(*_PROSODY_ROLES, Role.NGINX_SITE) or _nginx_hidden_locations(v)
+    why = v.incomplete(*_PROSODY_ROLES, Role.NGINX_SITE) or _web_front_hidden(v)
     if v.prosody is not None and why:
         return Fact(None, [], f"no rate limit seen, but {why}")
     if v.prosody is not None:

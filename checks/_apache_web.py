@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from auditor import apache_front
 from auditor.context import AuditContext
-from auditor.facts import unseen_include
+from auditor.facts import unseen_apache_include, unseen_include
 from auditor.model import CheckResult, Evidence
 from auditor.parsers.apache import ApacheConfig, ApacheDirective, ApacheVirtualHost
 from auditor.parsers.base import Location
@@ -224,4 +224,7 @@ def internal_locations(ctx: AuditContext, conf: ApacheConfig) -> CheckResult:
     ]
     if found:
         return CheckResult.failed(f"{len(found)} internal endpoint(s) proxied to the public", *found)
+    hidden = unseen_apache_include(conf)
+    if hidden:
+        return CheckResult.unclear(f"cannot tell: no internal API is proxied in what is seen, but {hidden}")
     return CheckResult.passed("no internal API is proxied by Apache")

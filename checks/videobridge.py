@@ -5,7 +5,7 @@ from __future__ import annotations
 from auditor.apache_front import apache_config
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import is_third_party_host, stun_host, truthy, unseen_location_include
+from auditor.facts import is_third_party_host, stun_host, truthy, unseen_apache_include, unseen_location_include
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
@@ -185,6 +185,9 @@ def stats_exposure(ctx: AuditContext) -> CheckResult:
         if hidden:
             return CheckResult.unclear(f"cannot tell whether a stats location is public: {hidden}",
                                        Evidence(server.location, "server block"))
+    hidden = unseen_apache_include(apache) if apache is not None else None
+    if hidden:
+        return CheckResult.unclear(f"cannot tell whether a stats location is public: {hidden}")
     return CheckResult.passed("statistics stay local (no callstats, no public stats location)")
 
 

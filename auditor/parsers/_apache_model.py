@@ -71,6 +71,11 @@ class ApacheSection:
     def key(self) -> str:
         return self.name.lower()
 
+    def unseen_includes(self, found: ApacheDirective | None = None) -> list[ApacheDirective]:
+        """Includes in this section of files not in the evidence: they may add to it (a ProxyPass in a
+        <Location>). Those of the enclosing virtual host or server are its own unseen_includes()."""
+        return [d for d in self.directives if d.key in _INCLUDE_KEYS and d.args]
+
     @property
     def path(self) -> str:
         """The URL path or pattern of a `<Location>` (`<Location ~ "re">`: the pattern)."""

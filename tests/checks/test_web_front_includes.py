@@ -256,3 +256,27 @@ def test_a_plain_server_whose_redirect_may_be_in_an_unseen_include_is_unclear() 
     status, message, _ = _findings(hidden)["web.http_redirect"]
     assert status is Status.UNCLEAR and "/etc/nginx/custom/redirect.conf (included at" in message, message
     assert _findings(base.base_files())["web.http_redirect"][0] is Status.PASS
+
+
+APACHE_LOCATION = "    <Location /config.js>\n        Require all granted\n    </Location>\n"
+
+
+def test_apache_unseen_includes_make_the_proxied_paths_unclear() -> None:
+    assert all(_findings(base.apache_files())[c][0] is Status.PASS for c in LOCATION_CHECKS)
+    hidden = "/etc/apache2/custom/proxy.conf"
+    for body in (APACHE_LOCATION.replace("        Require all granted\n",
+                                         f"        Require all granted\n        Include {hidden}\n"),
+                 APACHE_LOCATION + f"    Include {hidden}\n"):
+        got = _findings(base.apply(base.apache_files(), ((base.APACHE_SITE, APACHE_LOCATION, body),)))
+        for check_id in LOCATION_CHECKS:
+            status, message, _ = got[check_id]
+            assert status is Status.UNCLEAR and f"{hidden} (included at" in message, (check_id, message)
+
+
+def test_apache_unseen_include_leaves_a_loopback_rest_api_unclear() -> None:
+    rest = ((base.JVB, "videobridge {\n", "videobridge {\n  apis { rest { enabled = true } }\n"),)
+    assert _findings(base.apply(base.apache_files(), rest))["exposure.jvb_rest_api"][0] is Status.PASS
+    hidden = base.apply(base.apache_files(), (*rest, (base.APACHE_SITE, APACHE_LOCATION,
+                                                      APACHE_LOCATION + "    Include /etc/apache2/custom/proxy.conf\n")))
+    status, message, _ = _findings(hidden)["exposure.jvb_rest_api"]
+    assert status is Status.UNCLEAR and "/etc/apache2/custom/proxy.conf" in message, message
