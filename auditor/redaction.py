@@ -355,11 +355,6 @@ def _credentials_in_values(text: str) -> Iterator[str]:
     return (value for value in found if not MARKER_RE.search(value))
 
 
-def _lines_with_secret_words(text: str) -> list[str]:
-    """The lines (split at "\\n", as `.`, `^` and `$` see them) holding a secret word, in order."""
-    return [text[start:end] for start, end in _secret_word_spans(text)]
-
-
 def _secret_word_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line holding a secret word, in order."""
     spans: list[tuple[int, int]] = []

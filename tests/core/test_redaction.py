@@ -16,12 +16,18 @@ from auditor.redaction import (
     MARKER_RE,
     Redactor,
     SecretVerdict,
-    _lines_with_secret_words,
+    _secret_word_spans,
     classify,
     is_secret_name,
     redact_snapshot,
 )
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+
+
+def _lines_with_secret_words(text: str) -> list[str]:
+    """The lines (split at "\\n", as `.`, `^` and `$` see them) the redaction scans: those holding a
+    secret word, in order."""
+    return [text[start:end] for start, end in _secret_word_spans(text)]
 
 CANARY = "CANARY-7f3a9c2e51d84b06"
 
