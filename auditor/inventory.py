@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from auditor.collect.stream import one_line, quoted
-from auditor.parsers.yaml_loader import SafeLoader
+from auditor.parsers.base import SafeLoader
 from auditor.roles import RoleError, normalise
 from auditor.user_files import read_user_text
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, SequenceNode
 
-from auditor.parsers.yaml_loader import SafeLoader
+from auditor.parsers.base import SafeLoader
 
 
 class YamlSourceError(ValueError):

@@ -15,8 +15,7 @@ from typing import Any
 
 import yaml
 
-from auditor.parsers.base import DEFAULT_MAX_BYTES, MAX_DEPTH, ConfigParseError, deadline, prepare_text
-from auditor.parsers.yaml_loader import SafeLoader
+from auditor.parsers.base import DEFAULT_MAX_BYTES, MAX_DEPTH, ConfigParseError, SafeLoader, deadline, prepare_text
 
 MAX_EXPANDED_NODES = 100_000
 MAX_SECONDS = 5.0
