@@ -231,24 +231,37 @@ def exec_log(host: Any) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
-def single_host(report: Report, host: Any, work: Path, repeat: int, testssl: bool, delayed: bool = False) -> None:
+# the tools compared on one host, as the report names them
+FULL_AUDIT, SSLYZE_443, SSH_AUDIT = "jitsi-audit (full audit)", "sslyze CLI (443 only)", "ssh-audit (SSH only)"
+
+
+def audit_against_sslyze(host: Any, work: Path, out: Path, repeat: int,
+                         ssh_audit: bool = False) -> dict[str, list[Run]]:
+    """The full audit of `host` and sslyze's CLI on its 443 (and ssh-audit on its SSH port), fresh
+    processes: the audit and sslyze run once first to warm the page cache, then `repeat` rounds of
+    all of them interleaved."""
     inv, known = inventory([host], work)
+    web = f"{host.domain}:{host.web_port}{{{host.address}}}"
+    argvs = {FULL_AUDIT: audit_argv(inv, known, 1, out), SSLYZE_443: [PY, "-m", "sslyze", web]}
+    runs: dict[str, list[Run]] = {FULL_AUDIT: [], SSLYZE_443: []}
+    if ssh_audit:
+        runs[SSH_AUDIT] = []
+        if shutil.which("ssh-audit"):
+            argvs[SSH_AUDIT] = ["ssh-audit", "-p", str(host.ssh_port), host.address]
+    timed("warm", argvs[FULL_AUDIT])
+    timed("warm", argvs[SSLYZE_443])
+    for _ in range(repeat):
+        for name, argv in argvs.items():
+            runs[name].append(timed(name.split(" ")[0], argv))
+    return runs
+
+
+def single_host(report: Report, host: Any, work: Path, repeat: int, testssl: bool, delayed: bool = False) -> None:
     out = work / "single.json"
     addr, dom = host.address, host.domain
-    web = f"{dom}:{host.web_port}{{{addr}}}"
     before = len(exec_log(host))
-    runs: dict[str, list[Run]] = {"jitsi-audit (full audit)": [], "sslyze CLI (443 only)": [],
-                                  "ssh-audit (SSH only)": []}
-    # warm the page cache once for each tool, then interleave
-    timed("warm", audit_argv(inv, known, 1, out))
-    timed("warm", [PY, "-m", "sslyze", web])
-    audits = 1
-    for _ in range(repeat):
-        runs["jitsi-audit (full audit)"].append(timed("jitsi-audit", audit_argv(inv, known, 1, out)))
-        audits += 1
-        runs["sslyze CLI (443 only)"].append(timed("sslyze", [PY, "-m", "sslyze", web]))
-        if shutil.which("ssh-audit"):
-            runs["ssh-audit (SSH only)"].append(timed("ssh-audit", ["ssh-audit", "-p", str(host.ssh_port), addr]))
+    runs = audit_against_sslyze(host, work, out, repeat, ssh_audit=True)
+    audits = 1 + repeat
     if testssl and shutil.which("testssl"):
         runs["testssl.sh (443 only)"] = [timed("testssl.sh", [
             "testssl", "--quiet", "--color", "0", "--warnings", "off", "--ip", addr, f"{dom}:{host.web_port}"])]
@@ -290,16 +303,7 @@ def rtt_sweep(report: Report, variant: str, prefix: str, delays: list[int], work
         name = f"{prefix}r-{delay}"
         host = up(variant, name, delay_ms=delay, verbose=False)
         try:
-            inv, known = inventory([host], work)
-            out = work / f"rtt-{delay}.json"
-            web = f"{host.domain}:{host.web_port}{{{host.address}}}"
-            timed("warm", audit_argv(inv, known, 1, out))
-            timed("warm", [PY, "-m", "sslyze", web])
-            runs: dict[str, list[Run]] = {"jitsi-audit (full audit)": [], "sslyze CLI (443 only)": []}
-            for _ in range(repeat):
-                runs["jitsi-audit (full audit)"].append(timed("jitsi-audit", audit_argv(inv, known, 1, out)))
-                runs["sslyze CLI (443 only)"].append(timed("sslyze", [PY, "-m", "sslyze", web]))
-            report.rtt[str(delay)] = runs
+            report.rtt[str(delay)] = audit_against_sslyze(host, work, work / f"rtt-{delay}.json", repeat)
         finally:
             if not keep:
                 down(name)
@@ -343,8 +347,8 @@ def show_single(title: str, single: dict[str, list[Run]]) -> None:
             print(f"{name:34} {med(runs, 'wall'):8.2f} {med(runs, 'cpu'):8.2f} {med(runs, 'machine_cpu'):10.2f} "
                   f"{med(runs, 'rss_mb'):12.1f} "
                   f"{med(runs, 'tree_mb'):8.1f} {len(runs):5}")
-    audit = single.get("jitsi-audit (full audit)") or []
-    sslyze = single.get("sslyze CLI (443 only)") or []
+    audit = single.get(FULL_AUDIT) or []
+    sslyze = single.get(SSLYZE_443) or []
     if audit and sslyze:
         print(f"full audit / sslyze CLI on 443: {med(audit, 'wall') / med(sslyze, 'wall'):.2f}x")
 
@@ -366,8 +370,7 @@ def show(report: Report) -> None:
         print("\n== one host behind added latency (medians): full audit against sslyze's CLI on 443 alone")
         print(f"{'added latency':14} {'audit wall s':>13} {'sslyze wall s':>14} {'audit / sslyze':>15}")
         for delay, by_tool in report.rtt.items():
-            a_s = med(by_tool["jitsi-audit (full audit)"], "wall")
-            s_s = med(by_tool["sslyze CLI (443 only)"], "wall")
+            a_s, s_s = med(by_tool[FULL_AUDIT], "wall"), med(by_tool[SSLYZE_443], "wall")
             print(f"{'+' + delay + ' ms':14} {a_s:13.2f} {s_s:14.2f} {a_s / s_s:14.2f}x")
     print("\n== fleets (one run, --max-hosts N; medians)")
     print(f"{'fleet':18} {'wall s':>8} {'x one':>7} {'cpu s':>8} {'machine s':>10} {'floor s':>8} "
@@ -399,14 +402,13 @@ def show_targets(report: Report) -> None:
         verdict = "n/a" if ok is None else ("reached" if ok else "NOT reached")
         print(f"{what:58} {verdict:12} {figures}")
 
-    for title, single in (("direct", report.single), ("delayed", report.single_delayed)):
-        audit, sslyze = single.get("jitsi-audit (full audit)") or [], single.get("sslyze CLI (443 only)") or []
+    singles = [("direct", report.single), ("delayed", report.single_delayed),
+               *((f"+{delay} ms", runs) for delay, runs in report.rtt.items())]
+    for title, single in singles:
+        audit, sslyze = single.get(FULL_AUDIT) or [], single.get(SSLYZE_443) or []
         if audit and sslyze:
             a, b = med(audit, "wall"), med(sslyze, "wall")
             line(f"one full audit <= sslyze CLI on 443 alone ({title})", a <= b, f"{a:.2f} s vs {b:.2f} s")
-    for delay, by_tool in report.rtt.items():
-        a, b = med(by_tool["jitsi-audit (full audit)"], "wall"), med(by_tool["sslyze CLI (443 only)"], "wall")
-        line(f"one full audit <= sslyze CLI on 443 alone (+{delay} ms)", a <= b, f"{a:.2f} s vs {b:.2f} s")
     e = report.exec_requests
     if e:
         per = e["exec_requests"] / max(1, e["audits"])
