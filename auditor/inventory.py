@@ -411,8 +411,6 @@ def _is_ours(data: Any) -> bool:
         "hosts", "vars", "children"}
 
 
-
-
 def parse_inventory(text: str, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
     """Any supported format, detected from the content."""
     if _is_ini(text):

@@ -28,7 +28,8 @@ from auditor.snapshot import CollectedItem, Snapshot
 
 SecretClass = Literal["ok", "default", "placeholder", "short", "weak", "empty"]
 
-MARKER_RE = re.compile(r"JAUDIT_REDACTED_(ok|default|placeholder|short|weak|empty)_(\d{1,6})_g(\d{1,4})")
+MARKER_PREFIX = "JAUDIT_REDACTED_"  # every marker starts so: a cheap test before searching for MARKER_RE
+MARKER_RE = re.compile(MARKER_PREFIX + r"(ok|default|placeholder|short|weak|empty)_(\d{1,6})_g(\d{1,4})")
 MIN_LENGTH = 16
 
 # Values shipped as defaults by Jitsi packaging, docker-jitsi-meet (CVE-2020-11878) and docs.
@@ -119,7 +120,7 @@ _PEM_KEY_RE = re.compile(
     r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.*?(?:-----END \1-----|\Z)",
     re.DOTALL,
 )
-PEM_MARKER = "JAUDIT_REDACTED_PRIVATE_KEY_BLOCK"
+PEM_MARKER = MARKER_PREFIX + "PRIVATE_KEY_BLOCK"
 # A secret-named `key=value` inside a quoted value: the connection strings of coturn's redis-userdb,
 # psql-userdb and mysql-userdb ("host=... password=..."), which the patterns above read as one value.
 _EMBEDDED_RE = re.compile(
@@ -173,7 +174,7 @@ class SecretVerdict:
         return self.secret_class in ("default", "placeholder", "short", "weak", "empty")
 
     def marker(self) -> str:
-        return f"JAUDIT_REDACTED_{self.secret_class}_{self.length}_g{self.group}"
+        return f"{MARKER_PREFIX}{self.secret_class}_{self.length}_g{self.group}"
 
     @staticmethod
     def from_marker(text: str) -> SecretVerdict | None:

@@ -15,7 +15,7 @@ from typing import Any
 from auditor.deployment import Deployment
 from auditor.discovery import Role
 from auditor.parsers.base import Location
-from auditor.redaction import MARKER_RE, PEM_MARKER, SecretVerdict
+from auditor.redaction import MARKER_PREFIX, MARKER_RE, PEM_MARKER, SecretVerdict
 
 # Bounded and starting at a name's first character: unbounded runs made a long line quadratic.
 _LINE_KEY_RE = re.compile(
@@ -70,7 +70,7 @@ def secret_settings(dep: Deployment) -> list[SecretSetting]:
         if item.key in handled or not item.ok or item.redactions == 0:
             continue
         for lineno, text in enumerate(item.text().splitlines(), start=1):
-            if "JAUDIT_REDACTED_" not in text:
+            if MARKER_PREFIX not in text:
                 continue
             for m in _LINE_KEY_RE.finditer(text):
                 add(m.group(1).strip("[]\"'"), item.key, lineno, m.group(0))
