@@ -13,8 +13,10 @@ from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.base import Location
+from auditor.redaction import MARKER_PREFIX
 from auditor.registry import check
 from auditor.secret_settings import SecretSetting, secret_settings
+from auditor.snapshot import ItemStatus
 
 # Settings that hold the same secret BY DESIGN are given the same purpose (e.g. the TURN secret lives in
 # prosody and in coturn; jicofo's XMPP password in jicofo.conf, the legacy config and docker's .env).
@@ -34,6 +36,13 @@ _PURPOSES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # Names of files whose content is never collected but whose mode matters (auditor.collect.plan).
 _KEY_FILE_PATTERNS = ("*.key", "*privkey*", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.p8")
+# Whole-line comment starts by format (default: "#": nginx, Apache, coturn, dotenv, YAML, saslauthd).
+_COMMENT_PREFIXES: dict[Role, tuple[str, ...]] = {
+    Role.PROSODY_MAIN: ("--",), Role.PROSODY_INCLUDE: ("--",),
+    Role.CONFIG_JS: ("//",), Role.INTERFACE_CONFIG_JS: ("//",),
+    Role.JICOFO_CONF: ("#", "//"), Role.JVB_CONF: ("#", "//"), Role.JIBRI_CONF: ("#", "//"),
+    Role.JICOFO_PROPERTIES: ("#", "!"), Role.JVB_PROPERTIES: ("#", "!"), Role.JIGASI_PROPERTIES: ("#", "!"),
+}  # fmt: skip
 
 
 def purpose(s: SecretSetting) -> str:
@@ -74,16 +83,31 @@ def reuse(ctx: AuditContext) -> CheckResult:
     return CheckResult.passed(f"{len(settings)} secret setting(s), no value reused across purposes{note}")
 
 
+def live_secrets(text: str, role: Role | None) -> int:
+    """How many redaction markers stand outside comment lines in `text` (a file of `role`).
+
+    Redaction replaces a secret-looking value wherever it stands, comments included, so that nothing
+    leaks. A file whose markers are all on comment lines (Debian's example.com.cfg.lua and prosody.cfg.lua:
+    `--component_secret = "password"`) holds no secret. Only whole-line comments count: a marker inside a
+    block comment (`--[[ ]]`, `/* */`) is still counted, as a live one would be."""
+    prefixes = _COMMENT_PREFIXES.get(role, ("#",)) if role is not None else ("#",)
+    return sum(line.count(MARKER_PREFIX) for line in text.splitlines()
+               if MARKER_PREFIX in line and not line.lstrip().startswith(prefixes))
+
+
 def _secret_bearing(ctx: AuditContext) -> list[tuple[str, int | None, str]]:
     """(path, mode, why) for every collected file that holds a secret or a private key."""
-    keys = {f.path for f in ctx.deployment.files if f.role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT)}
+    roles = {f.path: f.role for f in ctx.deployment.files}
     out = []
     for item in ctx.deployment.snapshot.files():
+        if item.status == ItemStatus.MISSING:  # a key a configuration names but the host lacks (example.com.key)
+            continue
         base = posixpath.basename(item.key)
-        if item.key in keys or any(fnmatch.fnmatch(base, p) for p in _KEY_FILE_PATTERNS):
+        role = roles.get(item.key)
+        if role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT) or any(fnmatch.fnmatch(base, p) for p in _KEY_FILE_PATTERNS):
             out.append((item.key, item.mode, "private key or account file"))
-        elif item.redactions > 0:
-            out.append((item.key, item.mode, f"{item.redactions} secret(s)"))
+        elif item.redactions > 0 and (live := live_secrets(item.text(), role)):
+            out.append((item.key, item.mode, f"{live} secret(s)"))
     return out
 
 

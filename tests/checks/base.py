@@ -652,9 +652,13 @@ def snapshot(
     modes: Mapping[str, int | None] | None = None,  # a None mode: collected with no recorded mode
     packages: Mapping[str, str] | None = None,
     denied: Iterable[str] = (),
+    missing: Iterable[str] = (),
 ) -> Snapshot:
-    """A live-like (ssh) snapshot; `denied` paths are collected as unreadable (permission denied)."""
+    """A live-like (ssh) snapshot; `denied` paths are collected as unreadable (permission denied), `missing`
+    ones as not found (a path the plan or a configuration names, absent from the host)."""
     snap = Snapshot(target="test-host", transport="ssh")
+    for path in missing:
+        snap.add(CollectedItem(path, "file", ItemStatus.MISSING, None, error="not found"))
     for path in denied:
         snap.add(CollectedItem(path, "file", ItemStatus.PERMISSION_DENIED, None, mode=0o600, error="permission denied"))
     for path, text in files.items():

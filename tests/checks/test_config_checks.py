@@ -93,6 +93,7 @@ class Case:
     packages: tuple[tuple[str, str], ...] = ()
     drop: tuple[str, ...] = field(default=())
     denied: tuple[str, ...] = ()  # collected but unreadable
+    missing: tuple[str, ...] = ()  # named (by the plan or a configuration) but not on the host
 
     @property
     def id(self) -> str:
@@ -104,6 +105,9 @@ def _sub(path: str, old: str, new: str) -> Edit:
 
 
 REC = (("lsblk", LSBLK_ENCRYPTED), ("findmnt", FINDMNT_ENCRYPTED))
+_MAIN_HEAD = "-- Prosody configuration for a single Jitsi Meet host.\n"
+_COMMENTED_SECRETS = ('--sql = { driver = "MySQL", username = "prosody", password = "secret" }\n'
+                      '--\tcomponent_secret = "password"\n')
 CONF_MUC = f'Component "conference.{D}"'
 
 CASES: list[Case] = [
@@ -373,6 +377,14 @@ CASES: list[Case] = [
     Case("secrets.file_permissions", "pass", msg="none world-readable"),
     Case("secrets.file_permissions", "fail", msg="world-readable", where=(PROSODY_SITE, None), modes=((PROSODY_SITE, 0o644),)),
     Case("secrets.file_permissions", "unclear", msg="no recorded mode", modes=((JICOFO, None),)),
+    # Debian's stock prosody.cfg.lua and example.com.cfg.lua (0644) hold secrets only in comments
+    Case("secrets.file_permissions", "pass", (_sub(PROSODY_MAIN, _MAIN_HEAD, _MAIN_HEAD + _COMMENTED_SECRETS),),
+         "none world-readable", modes=((PROSODY_MAIN, 0o644),)),
+    Case("secrets.file_permissions", "fail", (_sub(PROSODY_MAIN, _MAIN_HEAD, _MAIN_HEAD + _COMMENTED_SECRETS
+                                                   + 'component_secret = "Vq3rT8zLw2Xk9Pn4"\n'),),
+         "world-readable", (PROSODY_MAIN, None), modes=((PROSODY_MAIN, 0o644),)),
+    # the key Debian's example.com.cfg.lua names is not on the host: nothing to judge, not "no recorded mode"
+    Case("secrets.file_permissions", "pass", msg="none world-readable", missing=("/etc/prosody/certs/example.com.key",)),
     # -- docker .env -------------------------------------------------------------------------------------
     Case("docker.auth_enabled", "pass", variant="docker", where=(ENV, "ENABLE_AUTH")),
     Case("docker.auth_enabled", "fail", (_sub(ENV, "ENABLE_AUTH=1", "ENABLE_AUTH=0"),), "anyone can create", (ENV, "ENABLE_AUTH"), "docker"),
@@ -407,7 +419,8 @@ def test_check_case(case: Case) -> None:
         files.pop(path, None)
     modes: dict[str, int | None] = {p: 0o640 for p in files}  # None: no recorded mode
     modes.update(dict(case.modes))
-    snap = snapshot(files, dict(case.commands), modes=modes, packages=dict(case.packages) or None, denied=case.denied)
+    snap = snapshot(files, dict(case.commands), modes=modes, packages=dict(case.packages) or None, denied=case.denied,
+                    missing=case.missing)
     finding = findings(snap)[case.check]
     assert finding.status.value == case.status, f"{case.check}: {finding.status.value}: {finding.message}"
     assert case.msg in finding.message, finding.message
