@@ -36,8 +36,10 @@ def md(value: object, limit: int | None = 300) -> str:
     text = " ".join(clean(value).split())
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
-    text = html.escape(text, quote=True)  # <, >, &, quotes: no HTML tags, comments or entities of ours
+    # Markdown punctuation first, then HTML: the other way round, the `#` of the entity for an apostrophe
+    # (&#x27;) was escaped too, and the reader saw "participants&#x27; IP addresses".
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = html.escape(text, quote=True)  # <, >, &, quotes: no HTML tags, comments or entities of ours
     # `@name` would notify a user or team, `https://` and `www.` would become links: a zero-width joiner
     # keeps them readable and inert.
     return text.replace("@", "@\u200d").replace("://", ":\u200d//").replace("www.", "www\u200d.")

@@ -90,3 +90,24 @@ def test_long_reports_are_cut_for_a_comment() -> None:
     assert len(text) <= MAX_CHARS + 200
     assert "report cut" in text
     assert text.count("<details>") == text.count("</details>")
+
+
+def test_md_values_read_back_as_written() -> None:
+    """Rendered by a CommonMark parser (markdown-it-py, GitHub's dialect's base) inside a table, a value
+    reads exactly as it was: no entity shown as text, no markup taken away."""
+    from html import unescape
+
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark").enable("table")
+    for value in (
+        "Peer-to-peer calls do not reveal participants' IP addresses",
+        'a "quoted" value & <tag> #hash \\backslash *star* _under_ [br](x) a|b `tick` ~tilde~ !bang',
+        "&#x27; &amp; &copy; already-entity-like text",
+        "ops@example.org https://example.org www.example.org",
+    ):
+        html_out = parser.render(f"| h |\n|---|\n| {md(value, None)} |\n")
+        cell = re.search(r"<td>(.*?)</td>", html_out, re.S)
+        assert cell is not None, html_out
+        assert "<" not in cell.group(1), cell.group(1)  # no markup made from the value
+        assert unescape(cell.group(1)).replace("\u200d", "") == value
