@@ -9,8 +9,11 @@ freezes the Error prototypes first so that no exception can run configuration co
 being turned into a message outside the time limit.
 
 nginx SSI directives (`<!--# echo var="subdomain" default="" -->`) are what nginx replaces when it
-serves the file; in the values they are replaced by their default (or ""), as nginx would for an
-unset variable. Line numbers come from a separate light scan (`_js_scan`).
+serves the file (Debian's and docker-jitsi-meet's sites turn `ssi` on for JavaScript): each is replaced
+by its default (or "", an unset variable) in the text before it is evaluated, so the values are those
+of the file browsers get. docker-jitsi-meet rewrites `subdomain` (`.split('.').join('_')`) before using
+it, so replacing directives in the evaluated values instead is not enough. Line numbers come from a
+separate light scan (`_js_scan`) of the file as it is.
 """
 
 from __future__ import annotations
@@ -136,9 +139,9 @@ def parse_config_js(
     if not _IDENTIFIER.match(variable):
         raise ValueError(f"not a JavaScript identifier: {variable!r}")
     text = prepare_text(text, path, max_bytes)
-    raw = _evaluate(text, path, variable, max_seconds, max_memory)
-    values = _strip_ssi(_parse_output(raw, path, variable), path, 0)
-    assert isinstance(values, dict)
+    raw = _evaluate(served_text(text), path, variable, max_seconds, max_memory)
+    values = _parse_output(raw, path, variable)
+    _within_depth(values, path, 0)
     try:  # locations are best effort: the values stand without them
         with deadline(LINE_SCAN_SECONDS, path):
             lines = key_lines(text, variable)
@@ -196,13 +199,18 @@ def _parse_output(raw: str, path: str, variable: str) -> dict[str, Any]:
     raise ConfigParseError(path, f"`{variable}` is too large")
 
 
-def _strip_ssi(value: Any, path: str, depth: int) -> Any:
+def _within_depth(value: Any, path: str, depth: int) -> None:
+    """Raise for values nested deeper than MAX_DEPTH: the checks walk them recursively."""
     if depth > MAX_DEPTH:
         raise ConfigParseError(path, f"values nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, str):
-        return _SSI_ECHO.sub(lambda m: m.group("default") or "", value) if "<!--#" in value else value
     if isinstance(value, list):
-        return [_strip_ssi(v, path, depth + 1) for v in value]
-    if isinstance(value, dict):
-        return {k: _strip_ssi(v, path, depth + 1) for k, v in value.items()}
-    return value
+        for v in value:
+            _within_depth(v, path, depth + 1)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _within_depth(v, path, depth + 1)
+
+
+def served_text(text: str) -> str:
+    """`text` as nginx serves it with SSI on: each `echo` directive replaced by its default (or "")."""
+    return _SSI_ECHO.sub(lambda m: m.group("default") or "", text) if "<!--#" in text else text

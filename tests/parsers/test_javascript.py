@@ -99,6 +99,35 @@ def test_ssi_in_values_takes_the_default() -> None:
     }
 
 
+def test_ssi_is_replaced_in_the_text_before_evaluation() -> None:
+    """docker-jitsi-meet rewrites the SSI value before using it: the value of the file nginx serves is
+    'muc.meet.jitsi', not a mangled directive (the public /config.js then agrees with the file)."""
+    text = (
+        "var config = {};\n"
+        "config.hosts = {};\n"
+        'var subdir = \'<!--# echo var="subdir" default="" -->\';\n'
+        'var subdomain = \'<!--# echo var="subdomain" default="" -->\';\n'
+        "if (subdir.startsWith('<!--')) {\n    subdir = '';\n}\n"
+        "if (subdomain) {\n"
+        "    subdomain = subdomain.substring(0,subdomain.length-1).split('.').join('_').toLowerCase() + '.';\n"
+        "}\n"
+        "config.hosts.muc = 'muc.' + subdomain + 'meet.jitsi';\n"
+        "config.bosh = 'https://meet.example.org:8443/' + subdir + 'http-bind';\n"
+        'config.note = \'<!--# echo var="x" default="fallback" --> and <!--# echo var="y" -->!\';\n'
+    )
+    cfg = parse_config_js(text, "docker-config.js")
+    assert cfg.values["hosts"]["muc"] == "muc.meet.jitsi"
+    assert cfg.values["bosh"] == "https://meet.example.org:8443/http-bind"
+    assert cfg.values["note"] == "fallback and !"
+    assert cfg.line_of("hosts.muc") == 11
+
+
+def test_values_nested_too_deep_are_an_error() -> None:
+    with pytest.raises(ConfigParseError, match="nested deeper than 64"):
+        parse_config_js("var config = " + "{a:" * 80 + "1" + "}" * 80 + ";", "deep.js")
+    assert parse_config_js("var config = " + "{a:" * 60 + "1" + "}" * 60 + ";", "ok.js").values
+
+
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
