@@ -205,6 +205,16 @@ def _host_paths(path: str, text: str) -> str:
     return _CONTAINER_INCLUDE_RE.sub(lambda inc: inc.group(1) + m.group(1) + "/", text)
 
 
+def host_path(config_path: str, path: str) -> str:
+    """`path` as named in the nginx file `config_path`, on the host: in a docker-jitsi-meet CONFIG
+    volume's web/nginx files, /config/... is the volume's web/ directory (ssl_certificate
+    /config/keys/cert.crt is CONFIG/web/keys/cert.crt); elsewhere `path` itself."""
+    m = _DOCKER_WEB_RE.match(config_path)
+    if m is None or not path.startswith("/config/"):
+        return path
+    return m.group(1) + path[len("/config") :]
+
+
 def _parse_nginx(dep: Deployment) -> None:
     texts = {
         f.path: _host_paths(f.path, f.item.text())

@@ -85,6 +85,7 @@ _NAME_RULES: tuple[tuple[str, Role], ...] = (
     ("*/nginx/conf.d/*.conf", Role.NGINX_SITE),
     ("*/web/nginx/*.conf", Role.NGINX_SITE),
     ("*/web/nginx/default", Role.NGINX_SITE),
+    ("*/nginx/site-confs/*", Role.NGINX_SITE),  # docker-jitsi-meet's web container: the server blocks
     ("*/apache2/apache2.conf", Role.APACHE_MAIN),
     ("*/apache2/ports.conf", Role.APACHE_SITE),
     ("*/apache2/sites-enabled/*", Role.APACHE_SITE),

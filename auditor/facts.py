@@ -20,6 +20,7 @@ from auditor.discovery import Role
 from auditor.model import Evidence
 from auditor.parsers.apache import ApacheVirtualHost
 from auditor.parsers.base import Location
+from auditor.parsers.javascript import STUB_HOST
 from auditor.parsers.nginx import NginxServer
 from auditor.secret_settings import secret_settings
 
@@ -277,29 +278,49 @@ class View:
         domain = self.js("hosts.domain")
         if isinstance(domain, str):
             return domain
-        if self.env_ok:
-            public, _ = self.env_get("PUBLIC_URL")
-            if public:
-                return urlsplit(public if "//" in public else "//" + public).hostname
-        return None
+        return self._public_url_host()
+
+    def public_domain(self) -> str | None:
+        """The name browsers use (TLS SNI, HTTP Host, what the web certificate must cover): docker's
+        PUBLIC_URL, else the host of config.js's BOSH or websocket URL, else the main XMPP domain (on a
+        Debian host all the same name; docker's XMPP domain, meet.jitsi, is internal)."""
+        public = self._public_url_host()
+        if public:
+            return public
+        for key in ("bosh", "websocket"):
+            host = url_host(self.js(key))
+            if host and host != STUB_HOST:
+                return host
+        return self.own_domain()
+
+    def _public_url_host(self) -> str | None:
+        if not self.env_ok:
+            return None
+        public, _ = self.env_get("PUBLIC_URL")
+        return url_host(public if public and "//" in public else "//" + public) if public else None
 
     def own_domains(self) -> list[str]:
         """Every name the deployment answers to. Docker's XMPP domain (meet.jitsi) is internal, so the
         public host of config.js's BOSH/websocket URLs and PUBLIC_URL count as well."""
         names: list[str] = []
         candidates: list[Any] = [self.main_host, self.js("hosts.domain")]
-        for key in ("bosh", "websocket"):
-            url = self.js(key)
-            if isinstance(url, str) and "//" in url:
-                candidates.append(urlsplit(url).hostname)
-        if self.env_ok:
-            public, _ = self.env_get("PUBLIC_URL")
-            if public:
-                candidates.append(urlsplit(public if "//" in public else "//" + public).hostname)
+        candidates += [url_host(self.js(key)) for key in ("bosh", "websocket")]
+        candidates.append(self._public_url_host())
         for name in candidates:
             if isinstance(name, str) and name and name.lower() not in names:
                 names.append(name.lower())
         return names
+
+
+def url_host(url: Any) -> str | None:
+    """The host of an absolute (or scheme-relative) URL from the configuration; None for anything else,
+    including what urlsplit rejects (`//[x`: an unclosed IPv6 literal)."""
+    if not isinstance(url, str) or "//" not in url:
+        return None
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -335,7 +356,7 @@ def stun_host(url: str) -> str:
     url = url.strip()
     url = re.sub(r"^(?:stuns?|turns?):", "", url, flags=re.I)
     if "//" in url:
-        return urlsplit(url).hostname or ""
+        return url_host(url) or ""
     url = url.split("?", 1)[0]
     if url.startswith("["):
         return url[1 : url.find("]")] if "]" in url else url

@@ -203,7 +203,7 @@ def _domain_from(prepared: Prepared | None) -> str | None:
     from auditor.facts import View
 
     try:
-        return View(prepared.deployment).own_domain()
+        return View(prepared.deployment).public_domain()
     except Exception:
         return None
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from auditor import apache_front
 from auditor.context import AuditContext
+from auditor.deployment import host_path
 from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.certificate import CertInfo
@@ -29,7 +30,7 @@ def _certs(ctx: AuditContext) -> tuple[str, CertInfo] | CheckResult:
     if server is not None:
         d = server.directive("ssl_certificate")
         if d is not None and d.args:
-            wanted = d.args[0]
+            wanted = host_path(d.location.path, d.args[0])
             if "$" in wanted:
                 return CheckResult.unclear(f"cannot tell: ssl_certificate {wanted} depends on a variable")
     elif (apache := apache_front.apache_config(dep)) is not None:
@@ -181,7 +182,7 @@ def domain_coverage(ctx: AuditContext) -> CheckResult:
     if isinstance(got, CheckResult):
         return got
     path, cert = got
-    domain = ctx.view.own_domain()
+    domain = ctx.view.public_domain()  # docker: PUBLIC_URL's host, not the internal meet.jitsi
     where = _ev(path, cert, "SAN " + (", ".join(cert.sans[:5]) or "none"))
     if not domain:
         return CheckResult.unclear("cannot tell: the meeting domain is not known from the configuration", where)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
+from auditor.facts import url_host
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
 from checks._common import ev, evs, parsed, short, token_hosts, why_missing
@@ -97,10 +98,13 @@ def token_auth_url(ctx: AuditContext) -> CheckResult:
             "whose sign-in is not in the evidence",
             *evs(where),
         )
-    scheme = urlsplit(url).scheme.lower()
-    if scheme == "http":
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # `https://[x`: an unclosed IPv6 literal
+        return CheckResult.unclear(f"cannot tell: tokenAuthUrl {short(url)} is not a URL", *evs(where))
+    if parts.scheme.lower() == "http":
         return CheckResult.failed("tokenAuthUrl uses plain HTTP: tokens travel unencrypted", *evs(where))
-    return CheckResult.passed(f"users sign in through the SSO adapter at {urlsplit(url).hostname}", *evs(where))
+    return CheckResult.passed(f"users sign in through the SSO adapter at {parts.hostname}", *evs(where))
 
 
 @check(
@@ -134,7 +138,7 @@ def mfa_delegated(ctx: AuditContext) -> CheckResult:
             *evs(where),
         )
     return CheckResult.unclear(
-        f"MFA is delegated to the identity provider behind {urlsplit(url).hostname}; whether it enforces a "
+        f"MFA is delegated to the identity provider behind {url_host(url) or short(url)}; whether it enforces a "
         "second factor is not visible here (declare it)",
         *evs(where),
     )

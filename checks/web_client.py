@@ -102,6 +102,9 @@ def p2p_stun_servers(ctx: AuditContext) -> CheckResult:
     third = [u for u in urls if is_third_party_host(stun_host(u), own)]
     if third:
         return CheckResult.failed(f"P2P clients ask third-party STUN servers: {', '.join(third)}", *where)
+    unreadable = [u for u in urls if not stun_host(u)]
+    if unreadable:
+        return CheckResult.unclear(f"cannot tell: no host in the STUN server {short(unreadable[0])}", *where)
     return CheckResult.passed("P2P STUN servers are the operator's own", *where)
 
 

@@ -206,6 +206,7 @@ DOCKER_CONFIG_FILES: tuple[DockerRule, ...] = (
     DockerRule("web/interface_config.js"),
     DockerRule("web/custom-interface_config.js"),
     DockerRule("web/nginx/*"),
+    DockerRule("web/nginx/site-confs/*"),  # the server blocks: nginx.conf includes /config/nginx/site-confs/*
     DockerRule("web/keys/*.crt", Policy.CERT, max_files=8),
     DockerRule("prosody/config/*.cfg.lua"),
     DockerRule("prosody/config/conf.d/*"),

@@ -35,7 +35,7 @@
 JA_COLLECTOR_VERSION=2
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=11103a1c0b5364c84a18754f8f51f9ceb8c90391c7a9a04c2e36993ed3547890
+JA_PLAN_SHA256=b1905c4a3fca7cc8a2ae8355c7e50365bdbc0b4d2057dbfb65e59f5910ac94f7
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -101,6 +101,7 @@ ja_plan_docker_config() {
   ja_drule web/interface_config.js '' full 64
   ja_drule web/custom-interface_config.js '' full 64
   ja_drule web/nginx '*' full 64
+  ja_drule web/nginx/site-confs '*' full 64
   ja_drule web/keys '*.crt' cert 8
   ja_drule prosody/config '*.cfg.lua' full 64
   ja_drule prosody/config/conf.d '*' full 64

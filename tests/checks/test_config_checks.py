@@ -74,6 +74,8 @@ def _variant(name: str) -> dict[str, str]:
         return {**files, JIBRI: JIBRI_TEXT}
     if name == "docker":
         return {ENV: ENV_TEXT, COMPOSE: COMPOSE_TEXT}
+    if name == "docker-web":  # the web container's CONFIG volume too: XMPP domain meet.jitsi, public name D
+        return {ENV: ENV_TEXT, COMPOSE: COMPOSE_TEXT, DOCKER_JS: DOCKER_JS_TEXT, DOCKER_CERT: make_cert(sans=(D,))}
     if name == "apache":
         return apache_files()
     assert name == "base"
@@ -105,6 +107,12 @@ def _sub(path: str, old: str, new: str) -> Edit:
 
 
 REC = (("lsblk", LSBLK_ENCRYPTED), ("findmnt", FINDMNT_ENCRYPTED))
+DOCKER_JS = "/srv/jitsi-cfg/web/config.js"
+DOCKER_CERT = "/srv/jitsi-cfg/web/keys/cert.crt"
+DOCKER_JS_TEXT = (
+    "var config = {};\nconfig.hosts = {};\nconfig.hosts.domain = 'meet.jitsi';\n"
+    f"config.bosh = 'https://{D}/http-bind';\n"
+)
 _MAIN_HEAD = "-- Prosody configuration for a single Jitsi Meet host.\n"
 _COMMENTED_SECRETS = ('--sql = { driver = "MySQL", username = "prosody", password = "secret" }\n'
                       '--\tcomponent_secret = "password"\n')
@@ -338,6 +346,10 @@ CASES: list[Case] = [
     Case("cert.domain_coverage", "pass", msg=D),
     Case("cert.domain_coverage", "pass", ((CERT, "", make_cert(sans=("*.example.org",))),), "covers"),
     Case("cert.domain_coverage", "fail", ((CERT, "", make_cert(sans=("other.example.net",))),), "does not cover", (CERT, "BEGIN CERTIFICATE")),
+    # docker: the certificate is for PUBLIC_URL's host; the XMPP domain meet.jitsi is internal
+    Case("cert.domain_coverage", "pass", msg=f"covers {D}", variant="docker-web"),
+    Case("cert.domain_coverage", "fail", ((DOCKER_CERT, "", make_cert(sans=("meet.jitsi",))),), f"does not cover {D}",
+         variant="docker-web"),
     # -- coturn ------------------------------------------------------------------------------------------
     Case("turn.auth_secret", "pass", where=(TURN, "use-auth-secret")),
     Case("turn.auth_secret", "fail", (_sub(TURN, "static-auth-secret=Vq7rT2xK9mW4pL8sZ3nB6cY1dF5gH0jA", "static-auth-secret=changeme"),), "default", (TURN, "static-auth-secret")),

@@ -53,6 +53,10 @@ def rating(t: dict[str, Any], criterion: str) -> str:
     return next(str(c["rating"]) for c in t["criteria"] if c["id"] == criterion)
 
 
+def message(t: dict[str, Any], check_id: str) -> str:
+    return next(str(f["message"]) for f in t["findings"] if f["check_id"] == check_id)
+
+
 def failed(t: dict[str, Any]) -> set[str]:
     return {f["check_id"] for f in t["findings"] if f["status"] == "fail"}
 
@@ -128,6 +132,13 @@ def test_docker_style_found_without_flags(lab_host: Callable[..., LabHost], tmp_
     assert {"docker_env", "docker_compose", "config_js", "prosody_include", "jicofo_conf", "jvb_conf"} <= roles
     assert t["facts"]["auth.main"] == "anonymous"
     assert "docker.passwords_generated" in failed(t)  # one password left at docker's passw0rd
+    # the web container's server blocks (CONFIG/web/nginx/site-confs/default, which nginx.conf includes as
+    # /config/nginx/site-confs/*): without them "no HTTPS server block at all"
+    sites = {c["key"] for c in t["collected"] if c["role"] == "nginx_site"}
+    assert any(k.endswith("/web/nginx/site-confs/default") for k in sites), sites
+    assert "served over plain HTTP" in message(t, "web.http_redirect")  # ENABLE_HTTP_REDIRECT=0
+    # the certificate is for the public name (PUBLIC_URL), not for the internal XMPP domain meet.jitsi
+    assert status(t, "cert.domain_coverage") == "pass", message(t, "cert.domain_coverage")
     assert code == 1, err
 
 
@@ -142,6 +153,9 @@ def test_docker_style_web_front_on_its_own_ports(lab_host: Callable[..., LabHost
     assert web[0]["protocols"] and web[0]["certificate"]["hostname_match"] is True
     assert live["http"]["https"]["port"] == 8443 and live["http"]["https"]["status"] == 200
     assert live["http"]["plain"]["port"] == 8000
+    # nginx serves config.js through SSI: the public file agrees with the one read over SSH
+    t = target(report)
+    assert status(t, "live.config_js_matches") == "pass", message(t, "live.config_js_matches")
     assert code == 1, err
 
 
