@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auditor.context import AuditContext
+from auditor.facts import WEAK_PROTOCOLS
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.probes.judge import ev, live, vantage_text
@@ -32,7 +33,10 @@ def tls_configuration(ctx: AuditContext) -> CheckResult:
         )
     listed = ", ".join(protocols) if protocols else "unknown protocols"
     if weak.value:
-        return CheckResult.failed(f"weak TLS allowed ({listed})", *weak.evidence)
+        # name what is weak: "weak TLS allowed (TLSv1, TLSv1.1, TLSv1.2)" read as if TLS 1.2 were
+        old = [p for p in protocols or () if p in WEAK_PROTOCOLS]
+        what = f"deprecated protocols {', '.join(old)}" if old else "weak cipher suites"
+        return CheckResult.failed(f"weak TLS allowed: {what} (protocols: {listed})", *weak.evidence)
     return CheckResult.passed(f"only strong TLS configured ({listed})", *weak.evidence)
 
 

@@ -54,3 +54,13 @@ def test_a_one_line_change_fails_it(check_id: str) -> None:
 
 def test_the_listed_checks_are_foundation_checks() -> None:
     assert set(FAILS) <= _foundation_ids() | {"web.tls_configuration", "xmpp.c2s_encryption"}
+
+
+def test_weak_tls_names_what_is_weak() -> None:
+    """Only the deprecated protocols are called weak: TLS 1.2 beside them is listed, not blamed."""
+    files = apply(base_files(), FAILS["web.tls_configuration"][0])
+    finding = findings(snapshot(files))["web.tls_configuration"]
+    assert finding.message.startswith("weak TLS allowed: deprecated protocols TLSv1, TLSv1.1 (protocols: ")
+    ciphers = apply(base_files(), ((NGINX, "ssl_ciphers ", "ssl_ciphers RC4-SHA:"),))
+    finding = findings(snapshot(ciphers))["web.tls_configuration"]
+    assert finding.status.value == "fail" and finding.message.startswith("weak TLS allowed: weak cipher suites")
