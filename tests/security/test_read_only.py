@@ -15,6 +15,7 @@ import pytest
 
 from auditor.collect.plan import SUDO_COLLECTOR_PATH, collector_script
 from tests.lab import LabHost
+from tests.lab.model import LAB_DIR
 from tests.security.conftest import SecHost
 from tests.security.labtools import commands_since, log_offset, log_since
 from tests.security.support import run_cli
@@ -75,12 +76,17 @@ def _uid(host: LabHost) -> int:
     raise AssertionError("no audit user")
 
 
-def temp_state(uid: int) -> dict[str, tuple[int, int, int]]:
+def temp_state(uid: int, own_tree: str) -> dict[str, tuple[int, int, int]]:
     """Every entry the audit account owns under the temporary directories (the lab host's own tree there
-    included: its home), with its mtime, ctime and size: what an audit must leave as it found it."""
+    included: its home), with its mtime, ctime and size: what an audit must leave as it found it. The
+    trees of the other lab hosts are left out: another test worker builds them meanwhile, with homes
+    owned by the same account."""
     found: dict[str, tuple[int, int, int]] = {}
+    lab = str(LAB_DIR).rstrip("/") + "/"
     for top in TEMP_DIRS:
         for dirpath, dirnames, filenames in os.walk(top):
+            if dirpath + "/" == lab:
+                dirnames[:] = [d for d in dirnames if lab + d == own_tree]
             for name in dirnames + filenames:
                 path = os.path.join(dirpath, name)
                 try:
@@ -117,7 +123,7 @@ def test_an_audit_writes_nothing_and_runs_only_the_collector(sec_host: SecHost, 
     uid = _uid(host)
     before = tree_state(host)
     offsets = {log: log_offset(log) for log in (host.command_log, host.sftp_log, host.sudo_log)}
-    temp_before = temp_state(uid)
+    temp_before = temp_state(uid, str(Path(host.root).parent))
     args = [host.ssh_target, "--known-hosts", host.known_hosts, "-i", host.ssh_key, "-f", "json", "-o", "report.json"]
     run = run_cli([*args, "--sudo"] if sudo else args, tmp_path)
     assert run.code in (0, 1), run.diagnose()
@@ -130,7 +136,7 @@ def test_an_audit_writes_nothing_and_runs_only_the_collector(sec_host: SecHost, 
     changed = sorted(k for k in before.keys() & after.keys() if before[k] != after[k])
     assert (added, removed, changed) == ([], [], []), f"added {added[:5]}, removed {removed[:5]}, changed {changed[:5]}"
     assert len(before) > 500  # the trees really were read (the copied /etc alone has hundreds of entries)
-    assert written(temp_before, temp_state(uid)) == []  # no file created or changed by the audit account
+    assert written(temp_before, temp_state(uid, str(Path(host.root).parent))) == []  # no file created or changed by the audit account
 
     # (b) what the SSH server ran, from the lab's ForceCommand record: one exec, the allow-listed one
     records = commands_since(host, offsets[host.command_log])
