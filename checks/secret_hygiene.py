@@ -16,7 +16,7 @@ from auditor.parsers.base import Location
 from auditor.redaction import MARKER_PREFIX
 from auditor.registry import check
 from auditor.secret_settings import SecretSetting, secret_settings
-from auditor.snapshot import ItemStatus
+from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 
 # Settings that hold the same secret BY DESIGN are given the same purpose (e.g. the TURN secret lives in
 # prosody and in coturn; jicofo's XMPP password in jicofo.conf, the legacy config and docker's .env).
@@ -118,7 +118,8 @@ def _secret_bearing(ctx: AuditContext) -> list[tuple[str, int | None, str]]:
     criteria=("enc.key_strength", "enc.at_rest_provider"),
     rationale="""The prosody Jitsi file (TURN and JWT secrets), jicofo.conf, jvb.conf, the .env, turnserver.conf and
     the TLS keys give whoever reads them control of the deployment. A world-readable mode hands them to every
-    local account and compromised service on the host.""",
+    local account and compromised service on the host, unless a directory above the file keeps others out
+    (/etc/jitsi/jicofo is 0750 on Debian): the collector reports those directories' modes too.""",
     remediation="""chmod o-rwx on each file listed (e.g. chmod 640 /etc/prosody/conf.avail/meet.example.org.cfg.lua
     with group prosody; chmod 600 /etc/jitsi/meet/meet.example.org.key).""",
     references=("https://jitsi.github.io/handbook/docs/devops-guide/devops-guide-quickstart",),
@@ -133,12 +134,79 @@ def file_permissions(ctx: AuditContext) -> CheckResult:
             f"cannot tell: the modes are those of the copy under {snap.root}, not necessarily the deployment's"
         )
     readable = [(p, m, why) for p, m, why in files if m is not None and m & 0o004]
-    if readable:
+    dirs = directory_modes(snap)
+    shut = {p: closed for p, _, _ in readable if (item := snap.get(p)) and (closed := closed_directory(snap, dirs, item))}
+    exposed = [(p, m, why) for p, m, why in readable if p not in shut]
+    if exposed:
         return CheckResult.failed(
-            f"{len(readable)} secret-bearing file(s) are world-readable",
-            *[Evidence(Location(p), f"mode {m:04o}: {why}") for p, m, why in readable],
+            f"{len(exposed)} secret-bearing file(s) are world-readable",
+            *[Evidence(Location(p), f"mode {m:04o}: {why}") for p, m, why in exposed],
         )
     unknown = [p for p, m, _ in files if m is None]
     if unknown:
         return CheckResult.unclear(f"cannot tell: no recorded mode for {len(unknown)} secret-bearing file(s), e.g. {unknown[0]}")
+    if shut:
+        path, (directory, mode) = next(iter(shut.items()))
+        return CheckResult.passed(
+            f"{len(files)} secret-bearing file(s), none readable by others: {len(shut)} world-readable by mode "
+            f"inside a directory others cannot search (e.g. {path} in {directory}, {mode:04o})",
+            *[Evidence(Location(p), f"in {d} ({m:04o}): others cannot reach it") for p, (d, m) in shut.items()],
+        )
     return CheckResult.passed(f"{len(files)} secret-bearing file(s), none world-readable")
+
+
+# MODE:TYPE:PATH lines of the collector's dir_modes fact (`stat -c '%a:%F:%n'`, PATH with the root prefix).
+_DIR_MODE_LINE = re.compile(r"([0-7]{3,4}):([a-z ]{1,40}):(/[^\n]{0,4095})")
+
+
+def directory_modes(snap: Snapshot) -> dict[str, tuple[int, bool]]:
+    """path -> (mode, is a directory) for the directories above the collected files, as the collector
+    reported them (an older collector, a copied tree: none)."""
+    prefix = (snap.facts.get("root_prefix") or "").rstrip("/")
+    out: dict[str, tuple[int, bool]] = {}
+    for line in (snap.facts.get("dir_modes") or "").splitlines():
+        m = _DIR_MODE_LINE.fullmatch(line)
+        if m is None:
+            continue
+        path = m.group(3)
+        if prefix:
+            if not path.startswith(prefix + "/"):
+                continue
+            path = path[len(prefix) :]
+        out[path] = (int(m.group(1), 8), m.group(2) == "directory")
+    return out
+
+
+def _chain(dirs: dict[str, tuple[int, bool]], path: str) -> list[tuple[str, int]] | None:
+    """(directory, mode) for every directory above `path` (/ excepted), or None when one is not a known
+    directory (not reported, or a symlink: then the path is not the file's real one)."""
+    out = []
+    d = posixpath.dirname(path)
+    while d not in ("", "/"):
+        entry = dirs.get(d)
+        if entry is None or not entry[1]:
+            return None
+        out.append((d, entry[0]))
+        d = posixpath.dirname(d)
+    return out
+
+
+def closed_directory(snap: Snapshot, dirs: dict[str, tuple[int, bool]], item: CollectedItem) -> tuple[str, int] | None:
+    """A directory above the file that others cannot search (no o+x), so a world-readable mode does not
+    let them read it; None when there is none or the path up to the file is not known for certain.
+
+    Every way to a file goes through the directories of its real path, so one of them closed is enough.
+    A symlink (conf.d -> ../conf.avail/x) counts through its target when the target was collected as a
+    file of its own and the link's own directories are known (then `..` is what the kernel follows).
+    Not covered: a second hard link elsewhere, ACLs."""
+    path = item.key
+    if item.link_target is not None:
+        link = item.link_target
+        if _chain(dirs, path) is None:
+            return None
+        path = posixpath.normpath(link if link.startswith("/") else posixpath.join(posixpath.dirname(path), link))
+        target = snap.get(path)
+        if target is None or target.link_target is not None:
+            return None
+    chain = _chain(dirs, path)
+    return next(((d, mode) for d, mode in reversed(chain) if not mode & 0o001), None) if chain else None

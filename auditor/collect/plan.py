@@ -27,7 +27,7 @@ from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
 
-COLLECTOR_VERSION = "2"
+COLLECTOR_VERSION = "3"
 STREAM_FORMAT = "2"
 STREAM_MAGIC = "JITSI-AUDIT-COLLECT"
 
@@ -38,6 +38,7 @@ FILE_SIZE_CAP = 1024 * 1024  # per file; larger files are reported too_large wit
 TOTAL_SIZE_CAP = 32 * 1024 * 1024  # all file contents together
 COMMAND_OUTPUT_CAP = 1024 * 1024
 MAX_REFERENCED_CERTS = 32
+MAX_DIRECTORY_MODES = 48  # directories above the collected files whose modes are reported
 MAX_DOCKER_DIRS = 8
 MAX_COMPOSE_FILES_EXAMINED = 64
 DOCKER_SEARCH_ROOTS = ("/opt", "/srv", "/root", "/home/*")
@@ -335,6 +336,7 @@ def plan_data() -> dict[str, object]:
             "total": TOTAL_SIZE_CAP,
             "command": COMMAND_OUTPUT_CAP,
             "referenced_certs": MAX_REFERENCED_CERTS,
+            "directory_modes": MAX_DIRECTORY_MODES,
             "docker_dirs": MAX_DOCKER_DIRS,
             "compose_files": MAX_COMPOSE_FILES_EXAMINED,
         },
@@ -383,6 +385,7 @@ def render_plan_block() -> str:
         f"JA_CMD_B64CAP={b64_length(COMMAND_OUTPUT_CAP)}",
         f"JA_CMD_CAP={COMMAND_OUTPUT_CAP}",
         f"JA_MAX_CERT_REFS={MAX_REFERENCED_CERTS}",
+        f"JA_MAX_DIRS={MAX_DIRECTORY_MODES}",
         f"JA_MAX_DOCKER_DIRS={MAX_DOCKER_DIRS}",
         f"JA_MAX_COMPOSE={MAX_COMPOSE_FILES_EXAMINED}",
         f"JA_DOCKER_DEFAULT_CONFIG={_q(DOCKER_DEFAULT_CONFIG)}",

@@ -32,15 +32,16 @@
 # only allow-listed paths, symlinks confined below DIR); it is refused under sudo.
 
 # ---- BEGIN GENERATED PLAN (auditor/collect/plan.py; regenerate, do not edit) ----
-JA_COLLECTOR_VERSION=2
+JA_COLLECTOR_VERSION=3
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=b1905c4a3fca7cc8a2ae8355c7e50365bdbc0b4d2057dbfb65e59f5910ac94f7
+JA_PLAN_SHA256=9f6306bcf51952f371e9955f1c5c9ae9def65ce1667d94c0f67e608b7ba5b041
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
 JA_CMD_CAP=1048576
 JA_MAX_CERT_REFS=32
+JA_MAX_DIRS=48
 JA_MAX_DOCKER_DIRS=8
 JA_MAX_COMPOSE=64
 JA_DOCKER_DEFAULT_CONFIG='~/.jitsi-meet-cfg'
@@ -331,6 +332,8 @@ ja_file() {
     ja_rec F "$f_k" error '' '' '' '' "$f_lt" '' stat_failed -
     return 0
   fi
+  ja_dir_add "$f_k"
+  ja_dir_add "${ja_r#"$JA_P"}"
   IFS=' '
   set -f
   # shellcheck disable=SC2086  # split on purpose
@@ -418,6 +421,36 @@ ja_file() {
     *p*) ja_scan_prosody ;;
   esac
   return 0
+}
+
+# ja_dir_add PATH: the directories above PATH into JA_DIRS (one a line, logical: without JA_P), up
+# to JA_MAX_DIRS of them and 3000 characters (the fact that carries their modes stays whole). A chain
+# already listed has its ancestors listed too; one cut short by the cap leaves the auditor unsure.
+ja_dir_add() {
+  da_d=${1%/*}
+  while [ -n "$da_d" ]; do
+    case $da_d in *"$JA_NL"*) return 0 ;; esac
+    case $JA_NL$JA_DIRS in *"$JA_NL$da_d$JA_NL"*) return 0 ;; esac
+    [ "$JA_NDIRS" -lt "$JA_MAX_DIRS" ] && [ "${#JA_DIRS}" -lt 3000 ] || return 0
+    JA_DIRS=$JA_DIRS$da_d$JA_NL
+    JA_NDIRS=$((JA_NDIRS + 1))
+    da_d=${da_d%/*}
+  done
+}
+
+# ja_dir_modes: one fact with MODE:TYPE:PATH for the directories above the collected files (one
+# lstat for all, PATH with JA_P): a world-readable file in a directory others cannot search is not
+# readable by them (the auditor's secrets.file_permissions).
+ja_dir_modes() {
+  [ -n "$JA_DIRS" ] || return 0
+  set --
+  dm_rest=$JA_DIRS
+  while [ -n "$dm_rest" ]; do
+    set -- "$@" "$JA_P${dm_rest%%"$JA_NL"*}"
+    dm_rest=${dm_rest#*"$JA_NL"}
+  done
+  dm_out=$(stat -c '%a:%F:%n' -- "$@" 2>/dev/null)
+  [ -z "$dm_out" ] || ja_fact dir_modes "$dm_out"
 }
 
 # ja_add_ref KIND(c|k) RAW_VALUE BASE_DIR QUOTES_REQUIRED(1|'')
@@ -809,6 +842,8 @@ ja_main() {
   JA_TOTAL=0
   JA_REFS=
   JA_NREFS=0
+  JA_DIRS=
+  JA_NDIRS=0
   JA_P=
   JA_CMD_TIMEOUT=
   printf '%s\t%s\t%s\t%s\n' "$JA_MAGIC" "$JA_FORMAT" "$JA_COLLECTOR_VERSION" "$JA_PLAN_SHA256"
@@ -845,6 +880,7 @@ ja_main() {
     ja_docker
   fi
   ja_refs
+  ja_dir_modes
   ja_plan_commands
   printf 'Z\t%s\n' "$JA_N"
 }

@@ -14,6 +14,7 @@ import pytest
 
 from auditor.collect import plan
 from auditor.snapshot import ItemStatus
+from checks.secret_hygiene import closed_directory, directory_modes
 
 from .conftest import FILE_CAP, KEY_CANARY_LINE, PLAIN_PASSWORD, HostTree, make_cert_and_key, run_collector, write
 
@@ -57,6 +58,22 @@ def test_collects_debian_and_docker_tree(host_tree: HostTree, shell: str) -> Non
         and snap.items["/etc/jitsi/jibri"].status is ItemStatus.MISSING
     )
     assert snap.items["/etc/saslauthd.conf"].status is ItemStatus.MISSING
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_directory_modes_above_the_collected_files(host_tree: HostTree, shell: str) -> None:
+    """One fact carries the modes of the directories above every file: the logical ones and, for a
+    symlink, those of its real path; paths are the host's (the test prefix is taken off by the auditor)."""
+    (host_tree.root / "etc/jitsi/jicofo").chmod(0o750)
+    snap = run_collector(host_tree.root, shell=shell).snapshot
+    dirs = directory_modes(snap)
+    assert dirs["/etc/jitsi/jicofo"] == (0o750, True)
+    assert dirs["/etc/jitsi"][1] and dirs["/etc"][1]
+    assert "/etc/prosody/conf.d" in dirs and "/etc/prosody/conf.avail" in dirs  # the link's and the target's
+    assert all(path.startswith("/") and not path.startswith(str(host_tree.root)) for path in dirs)
+    assert len(dirs) <= plan.MAX_DIRECTORY_MODES
+    jicofo = snap.items["/etc/jitsi/jicofo/jicofo.conf"]
+    assert closed_directory(snap, dirs, jicofo) == ("/etc/jitsi/jicofo", 0o750)
 
 
 def test_certificates_in_private_keys_out(host_tree: HostTree) -> None:

@@ -88,6 +88,11 @@ def test_debian_default(lab_host: Callable[..., LabHost], tmp_path: Path) -> Non
     assert facts["web.tls_protocols"] == ["TLSv1.2", "TLSv1.3"] and facts["web.weak_tls"] is False
     assert {"auth.room_creation_restricted", "live.xmpp_anonymous"} <= failed(t)
     assert rating(t, "auth.rbac") == "No"
+    # Debian's prosody package ships conf.avail and conf.d 0754 root:prosody: the 0644 site file (TURN
+    # secret) inside cannot be read by others, and the collector reports those directories' modes
+    perms = next(f for f in t["findings"] if f["check_id"] == "secrets.file_permissions")
+    listed = {e["path"] for e in perms["evidence"]}
+    assert listed and not any(p.startswith("/etc/prosody/") for p in listed), listed
     assert code == 1, err
 
 
