@@ -67,7 +67,10 @@ class UpdateResult:
 
 def check_url(url: str) -> None:
     """https anywhere; plain http only to a loopback address (a local mirror, the tests)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # `https://[x`: an unclosed IPv6 literal
+        raise UpdateError(f"refusing {url!r}: not a URL ({exc})") from None
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return
@@ -129,6 +132,7 @@ def update(
     source: str, current: AdvisoryData, *, client: httpx.Client | None = None, today: date | None = None
 ) -> UpdateResult:
     own = client is None
+    check_url(source)  # before urlsplit below: a malformed URL is one line, not a traceback
     http = make_client(trust_env=not _loopback(urlsplit(source).hostname or "")) if client is None else client
     try:
         body = fetch(http, source)

@@ -95,8 +95,12 @@ def _xmpp_domain_and_path(target: ProbeTarget, http: HttpResult | None) -> tuple
                                                                                        public_domain):
         domain = public_domain
     if isinstance(bosh, str):
-        parts = urlsplit(bosh if "//" in bosh else "//x" + bosh)
-        if parts.hostname in (None, "x", target.domain) and _CLEAN_PATH.match(parts.path):
+        try:
+            parts = urlsplit(bosh if "//" in bosh else "//x" + bosh)
+            host = parts.hostname
+        except ValueError:  # the public config.js is the target's: `//[x` is not a URL, keep /http-bind
+            return domain, path
+        if host in (None, "x", target.domain) and _CLEAN_PATH.match(parts.path):
             path = parts.path
     return domain, path
 

@@ -220,6 +220,16 @@ def test_only_https_or_loopback_sources() -> None:
     for bad in ("http://example.org/data.json", "file:///etc/passwd", "ftp://x/y", "https://"):
         with pytest.raises(UpdateError, match="must be https"):
             check_url(bad)
+    with pytest.raises(UpdateError, match="not a URL"):
+        check_url("https://[x/data.json")  # urlsplit raises on an unclosed IPv6 literal
+
+
+def test_a_malformed_source_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = tmp_path / "adv.json"
+    code, out, err = run(["advisories", "--update", "--source", "https://[x/data.json", "--output", str(out_file)],
+                         capsys)
+    assert code == 2 and out == "" and not out_file.exists()
+    assert err == "jitsi-audit: advisories --update: refusing 'https://[x/data.json': not a URL (Invalid IPv6 URL)\n"
 
 
 def test_parse_jsa_fields() -> None:

@@ -253,3 +253,23 @@ def test_mozilla_issue_sets_are_sorted_whatever_the_hash_order() -> None:
     two = _sorted_sets("Cipher suites {'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_RSA_WITH_AES_256_CBC_SHA'} are supported")
     assert one == two
     assert _sorted_sets("should have at least one of {'rsa', 'ecdsa'}; {}") == "should have at least one of {'ecdsa', 'rsa'}; {}"
+
+
+@pytest.mark.parametrize(
+    ("bosh", "path"),
+    [
+        ("https://meet.example.org/http-bind", "/http-bind"),
+        ("//meet.example.org/sub/http-bind", "/sub/http-bind"),
+        ("/other-bind", "/other-bind"),
+        ("https://elsewhere.example.net/x", "/http-bind"),  # another host: the default path
+        ("//[x/http-bind", "/http-bind"),  # not a URL (urlsplit raises): the default, no exception
+    ],
+)
+def test_bosh_path_from_the_public_config_js(bosh: str, path: str) -> None:
+    from auditor.probes.model import ConfigJsInfo, HttpResult
+    from auditor.probes.runner import _xmpp_domain_and_path
+
+    values = (("hosts.domain", json.dumps("meet.jitsi")), ("bosh", json.dumps(bosh)))
+    http = HttpResult(None, None, config_js=ConfigJsInfo(200, 10, None, True, values=values))
+    target = ProbeTarget("meet.example.org")
+    assert _xmpp_domain_and_path(target, http) == ("meet.jitsi", path)
