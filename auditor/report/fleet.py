@@ -60,7 +60,7 @@ def render_fleet_summary(results: list[TargetResult], out: IO[str], *, color: bo
         table.add_row(
             Text(safe(row.target)),
             Text("yes", style="green") if row.complete else Text("NO", style="bold red"),
-            Text(row.roles),
+            Text(row.roles.replace("+", ", ")),  # wraps between roles, not inside "jicofo"
             Text("—" if row.score is None else f"{row.score:g}"),
             *[Text(str(row.failed[s]), style=SEVERITY_STYLE[s] if row.failed[s] else "dim") for s in ORDER],
             Text(safe(row.error or ""), style="red"),
