@@ -466,12 +466,19 @@ def _web_front_missing(v: View) -> str:
     return _why_missing(v, "nginx TLS server block")
 
 
+# A prosody configuration was read, but it serves nothing besides localhost (a stock prosody.cfg.lua).
+NO_JITSI_HOST = ("the prosody configuration has no VirtualHost besides localhost (not a Jitsi prosody, or the "
+                 "Jitsi host file is not in the evidence)")
+
+
 def _why_missing(v: View, what: str) -> str:
     errors = [p.error for p in v.dep.errors() if p.error]
     if v.dep.prosody_error:
         errors.append(v.dep.prosody_error)
     if errors:
         return f"no usable {what}: {errors[0]}"
+    if what == "prosody configuration" and v.prosody is not None and v.main_host is None:
+        return NO_JITSI_HOST
     return f"no {what} in the evidence"
 
 

@@ -18,6 +18,7 @@ from checks._common import (
     prosody_or_docker,
     section_ev,
     token_hosts,
+    why_missing,
 )
 
 TEMPLATE = "https://github.com/jitsi/jitsi-meet/blob/master/doc/debian/jitsi-meet-prosody/prosody.cfg.lua-jvb.example"
@@ -94,6 +95,8 @@ def persistent_lobby(ctx: AuditContext) -> CheckResult:
     if found:
         module, host = found[0]
         return CheckResult.passed(f"{module} turns the lobby on for every meeting", _module_ev(ctx, host, module))
+    if lobby.value is None:  # e.g. a prosody without a Jitsi VirtualHost: nothing to say about its meetings
+        return CheckResult.unclear(f"cannot tell: {lobby.note or 'the lobby is not in the evidence'}", *lobby.evidence)
     return CheckResult.failed("the lobby is off in every meeting until a moderator turns it on", *lobby.evidence)
 
 
@@ -124,6 +127,8 @@ def end_conference(ctx: AuditContext) -> CheckResult:
     comp = _component(ctx, "end_conference")
     if comp:
         return CheckResult.passed("moderators can end the meeting for all", section_ev(v, comp))
+    if v.main_host is None:
+        return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
     return CheckResult.failed("no end_conference component", section_ev(v, v.main_host))
 
 
@@ -154,6 +159,8 @@ def polls_server_side(ctx: AuditContext) -> CheckResult:
     mucs = [m for m in conference_mucs(v) if v.module_enabled(m, "polls")]
     if mucs:
         return CheckResult.passed("mod_polls validates polls on the conference MUC", _module_ev(ctx, mucs[0], "polls"))
+    if v.main_host is None and not v.cfg_ok:
+        return CheckResult.unclear(why_missing(ctx, "prosody configuration"))
     polls_ev = [v.js_ev("disablePolls")] if v.cfg_ok else []
     return CheckResult.failed("polls are enabled in the client without server-side validation", *polls_ev)
 

@@ -64,3 +64,11 @@ def test_weak_tls_names_what_is_weak() -> None:
     ciphers = apply(base_files(), ((NGINX, "ssl_ciphers ", "ssl_ciphers RC4-SHA:"),))
     finding = findings(snapshot(ciphers))["web.tls_configuration"]
     assert finding.status.value == "fail" and finding.message.startswith("weak TLS allowed: weak cipher suites")
+
+
+def test_a_prosody_without_a_jitsi_host_says_so() -> None:
+    """A stock prosody.cfg.lua (only localhost): the reason is that, not 'no prosody configuration'."""
+    main = "/etc/prosody/prosody.cfg.lua"
+    finding = findings(snapshot({main: base_files()[main]}))["auth.room_creation_restricted"]
+    assert finding.status.value == "unclear"
+    assert "the prosody configuration has no VirtualHost besides localhost" in finding.message
