@@ -9,6 +9,7 @@ import fnmatch
 import posixpath
 import re
 
+from auditor.collect.stream import MAX_KEY_LENGTH
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
@@ -164,7 +165,11 @@ def directory_modes(snap: Snapshot) -> dict[str, tuple[int, bool]]:
     reported them (an older collector, a copied tree: none)."""
     prefix = (snap.facts.get("root_prefix") or "").rstrip("/")
     out: dict[str, tuple[int, bool]] = {}
-    for line in (snap.facts.get("dir_modes") or "").splitlines():
+    raw = snap.facts.get("dir_modes") or ""
+    lines = raw.splitlines()
+    if len(raw) >= MAX_KEY_LENGTH:  # cut by the stream decoder: the last line may be a shorter path
+        lines = lines[:-1]
+    for line in lines:
         m = _DIR_MODE_LINE.fullmatch(line)
         if m is None:
             continue

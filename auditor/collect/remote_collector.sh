@@ -424,12 +424,14 @@ ja_file() {
 }
 
 # ja_dir_add PATH: the directories above PATH into JA_DIRS (one a line, logical: without JA_P), up
-# to JA_MAX_DIRS of them and 3000 characters (the fact that carries their modes stays whole). A chain
-# already listed has its ancestors listed too; one cut short by the cap leaves the auditor unsure.
+# to JA_MAX_DIRS of them, each at most 256 characters, 3000 in all: the fact that carries their modes
+# stays below the auditor's 4096-character cut. A chain already listed has its ancestors listed too;
+# one cut short by a cap leaves the auditor unsure.
 ja_dir_add() {
   da_d=${1%/*}
   while [ -n "$da_d" ]; do
     case $da_d in *"$JA_NL"*) return 0 ;; esac
+    [ "${#da_d}" -le 256 ] || return 0
     case $JA_NL$JA_DIRS in *"$JA_NL$da_d$JA_NL"*) return 0 ;; esac
     [ "$JA_NDIRS" -lt "$JA_MAX_DIRS" ] && [ "${#JA_DIRS}" -lt 3000 ] || return 0
     JA_DIRS=$JA_DIRS$da_d$JA_NL

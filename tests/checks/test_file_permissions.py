@@ -114,3 +114,20 @@ def test_a_symlink_counts_through_its_collected_target() -> None:
     assert closed_directory(snap, dirs, link) == ("/etc/prosody/conf.avail", 0o750)
     del dirs["/etc/prosody/conf.d"]  # the link's directory not known: its `..` cannot be trusted
     assert closed_directory(snap, dirs, link) is None
+
+
+def test_a_fact_cut_by_the_decoder_loses_its_last_line() -> None:
+    """The decoder keeps 4096 characters of a fact: a line cut there could name a shorter path (here
+    /etc/jitsi/jicofo, cut from /etc/jitsi/jicofo-extra) with another directory's mode, so it is dropped."""
+    last = "700:directory:/etc/jitsi/jicofo"
+    room = 4096 - len(last)
+    lines = [f"755:directory:/srv/{'d' * 180}{i:03}\n" for i in range(room // 250)]
+    pad = room - sum(map(len, lines))
+    lines.append(f"755:directory:/srv/{'p' * (pad - len('755:directory:/srv/') - 1)}\n")
+    whole = "".join(lines) + last + "-extra\n"
+    snap = snapshot({})
+    snap.facts["dir_modes"] = whole[:4096]  # what the stream decoder keeps
+    assert snap.facts["dir_modes"].endswith("\n" + last)
+    assert "/etc/jitsi/jicofo" not in directory_modes(snap)
+    snap.facts["dir_modes"] = "".join(lines[:3]) + last + "\n"  # whole: kept
+    assert directory_modes(snap)["/etc/jitsi/jicofo"] == (0o700, True)

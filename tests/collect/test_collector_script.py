@@ -197,6 +197,21 @@ def test_docker_projects_and_config_dirs(host_tree: HostTree) -> None:
     assert not any(k.startswith("/home/bob") for k in snap.items)
 
 
+def test_docker_web_server_blocks_and_long_directories(host_tree: HostTree) -> None:
+    """The web container's server blocks (site-confs) are collected; a directory name too long for the
+    directory-modes fact is left out of it (the file itself is still collected)."""
+    write(host_tree.root, "/srv/jitsi-cfg/web/nginx/site-confs/default", "server {\n    listen 8443 ssl;\n}\n")
+    long_dir = "/opt/" + "j" * 252  # 257 characters (a name may have 255)
+    write(host_tree.root, f"{long_dir}/docker-compose.yml", "services:\n  web:\n    image: jitsi/web:stable-9646\n")
+    snap = run_collector(host_tree.root).snapshot
+    assert snap.items["/srv/jitsi-cfg/web/nginx/site-confs/default"].ok
+    assert snap.items[f"{long_dir}/docker-compose.yml"].ok
+    dirs = directory_modes(snap)
+    assert "/srv/jitsi-cfg/web/nginx/site-confs" in dirs and "/opt" in dirs
+    assert long_dir not in dirs and all(len(d) <= 256 for d in dirs)
+    assert len(snap.facts["dir_modes"]) < 4096
+
+
 def test_collector_writes_nothing(host_tree: HostTree) -> None:
     before = _tree_state(host_tree.root)
     run_collector(host_tree.root)
