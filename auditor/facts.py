@@ -281,17 +281,21 @@ class View:
         return self._public_url_host()
 
     def public_domain(self) -> str | None:
-        """The name browsers use (TLS SNI, HTTP Host, what the web certificate must cover): docker's
-        PUBLIC_URL, else the host of config.js's BOSH or websocket URL, else the main XMPP domain (on a
-        Debian host all the same name; docker's XMPP domain, meet.jitsi, is internal)."""
+        """The name browsers use (TLS SNI, HTTP Host, what the web certificate must cover). On a Debian
+        host the main XMPP domain; on docker-jitsi-meet, whose XMPP domain (meet.jitsi) is internal,
+        PUBLIC_URL, else the host of config.js's BOSH or websocket URL (which docker writes from it)."""
         public = self._public_url_host()
         if public:
             return public
+        own = self.own_domain()
+        docker = self.env_ok or self.dep.snapshot.transport in ("docker", "kubectl")
+        if own and not docker:
+            return own
         for key in ("bosh", "websocket"):
             host = url_host(self.js(key))
             if host and host != STUB_HOST:
                 return host
-        return self.own_domain()
+        return own
 
     def _public_url_host(self) -> str | None:
         if not self.env_ok:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from auditor.deployment import host_path
-from auditor.facts import url_host
+from auditor.engine import prepare_snapshot
+from auditor.facts import View, url_host
 from tests.checks.base import COMPOSE, COMPOSE_TEXT, CONFIG_JS, ENV, ENV_TEXT, audit, base_files, snapshot
 
 
@@ -66,3 +67,23 @@ def test_hostile_public_url_breaks_no_check() -> None:
 )
 def test_host_path(config: str, path: str, expected: str) -> None:
     assert host_path(config, path) == expected
+
+
+def _view(files: dict[str, str], transport: str = "ssh") -> View:
+    snap = snapshot(files)
+    snap.transport = transport
+    return View(prepare_snapshot(snap).deployment)
+
+
+def test_public_domain_is_the_xmpp_domain_on_debian_and_public_url_on_docker() -> None:
+    files = base_files()
+    # a Debian host whose BOSH is served under another name: the web front (and its certificate) is still D
+    files[CONFIG_JS] += "\nconfig.bosh = '//xmpp.example.net/http-bind';\n"
+    assert _view(files).public_domain() == "meet.example.org"
+    # docker (a .env): PUBLIC_URL
+    assert _view({ENV: ENV_TEXT, COMPOSE: COMPOSE_TEXT}).public_domain() == "meet.example.org"
+    # a docker:// container (no .env): the XMPP domain meet.jitsi is internal, the BOSH URL's host is public
+    docker_js = ("var config = {};\nconfig.hosts = {};\nconfig.hosts.domain = 'meet.jitsi';\n"
+                 "config.bosh = 'https://meet.example.org:8443/http-bind';\n")
+    assert _view({"/config/config.js": docker_js}, "docker").public_domain() == "meet.example.org"
+    assert _view({"/config/config.js": docker_js}).own_domain() == "meet.jitsi"
