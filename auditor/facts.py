@@ -470,9 +470,23 @@ def _web_front_missing(v: View) -> str:
     return _why_missing(v, "nginx TLS server block")
 
 
-# A prosody configuration was read, but it serves nothing besides localhost (a stock prosody.cfg.lua).
-NO_JITSI_HOST = ("the prosody configuration has no VirtualHost besides localhost (not a Jitsi prosody, or the "
-                 "Jitsi host file is not in the evidence)")
+def no_jitsi_host(v: View) -> str | None:
+    """Why a prosody configuration that was read serves nothing besides localhost (a stock
+    prosody.cfg.lua), naming a collected file that defines a VirtualHost but is not loaded (a main
+    configuration without `Include "conf.d/*.cfg.lua"`, as upstream's prosody.cfg.lua.dist); None when
+    there is a Jitsi host or no prosody configuration."""
+    if v.prosody is None or v.main_host is not None:
+        return None
+    loaded = set(v.prosody.files)
+    for pf in v.dep.of(Role.PROSODY_INCLUDE, active_only=False):
+        sections = getattr(pf.value, "sections", None) or []
+        hosts = [s.name for s in sections if s.kind == "VirtualHost" and s.name and s.name != "localhost"]
+        if pf.path not in loaded and hosts:
+            main = v.prosody.main_path or "the main configuration"
+            return (f"the prosody configuration has no VirtualHost besides localhost: {pf.path} defines "
+                    f"VirtualHost {hosts[0]!r}, but {main} does not include it")
+    return ("the prosody configuration has no VirtualHost besides localhost (not a Jitsi prosody, or the Jitsi "
+            "host file is not in the evidence)")
 
 
 def _why_missing(v: View, what: str) -> str:
@@ -481,8 +495,8 @@ def _why_missing(v: View, what: str) -> str:
         errors.append(v.dep.prosody_error)
     if errors:
         return f"no usable {what}: {errors[0]}"
-    if what == "prosody configuration" and v.prosody is not None and v.main_host is None:
-        return NO_JITSI_HOST
+    if what == "prosody configuration" and (why := no_jitsi_host(v)):
+        return why
     return f"no {what} in the evidence"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import ANONYMOUS_AUTH, NO_JITSI_HOST, View, ev
+from auditor.facts import ANONYMOUS_AUTH, View, ev, no_jitsi_host
 from auditor.model import CheckResult, Evidence, Status
 from auditor.parsers.base import Location
 from auditor.redaction import SecretVerdict
@@ -37,8 +37,8 @@ def why_missing(ctx: AuditContext, what: str) -> str:
         errors.append(dep.prosody_error)
     if errors:
         return f"cannot tell: no usable {what} ({errors[0]})"
-    if what == "prosody configuration" and ctx.view.prosody is not None and ctx.view.main_host is None:
-        return f"cannot tell: {NO_JITSI_HOST}"
+    if what == "prosody configuration" and (why := no_jitsi_host(ctx.view)):
+        return f"cannot tell: {why}"
     return f"cannot tell: no {what} in the evidence"
 
 

@@ -72,3 +72,14 @@ def test_a_prosody_without_a_jitsi_host_says_so() -> None:
     finding = findings(snapshot({main: base_files()[main]}))["auth.room_creation_restricted"]
     assert finding.status.value == "unclear"
     assert "the prosody configuration has no VirtualHost besides localhost" in finding.message
+
+
+def test_a_jitsi_host_file_the_main_configuration_does_not_include_is_named() -> None:
+    """Upstream's prosody.cfg.lua.dist has no Include line: the Jitsi file is collected but not loaded."""
+    main, site = "/etc/prosody/prosody.cfg.lua", PROSODY_SITE
+    files = base_files()
+    text = files[main].replace('Include "conf.d/*.cfg.lua"\n', "")
+    assert text != files[main]
+    finding = findings(snapshot({main: text, site: files[site]}))["auth.room_creation_restricted"]
+    assert finding.status.value == "unclear"
+    assert f"{site} defines VirtualHost 'meet.example.org', but {main} does not include it" in finding.message
