@@ -20,6 +20,12 @@ EXPIRY_MARGIN = timedelta(days=14)
 _WEB_CERT_HINTS = ("/jitsi/meet/", "/letsencrypt/live/", "/web/keys/", "/acme-certs/", "/storage/keys/")
 
 
+def web_certificate(ctx: AuditContext) -> tuple[str, CertInfo] | None:
+    """(path, leaf) of the web server's certificate when the evidence holds it."""
+    got = _certs(ctx)
+    return None if isinstance(got, CheckResult) else got
+
+
 def _certs(ctx: AuditContext) -> tuple[str, CertInfo] | CheckResult:
     """The web server's leaf certificate, or why it cannot be judged."""
     dep = ctx.deployment

@@ -10,6 +10,7 @@ from typing import Any
 from auditor.context import AuditContext
 from auditor.facts import APACHE_NOTE, unseen_include, unseen_location_include
 from auditor.model import CheckResult, Evidence, Severity
+from auditor.parsers.base import Location
 from auditor.parsers.nginx import NginxConfig, NginxServer
 from auditor.registry import check
 from checks import _apache_web as apache
@@ -186,6 +187,15 @@ def hsts_max_age(ctx: AuditContext) -> CheckResult:
     references=(NGINX_SSL, APACHE_SSL),
 )
 def ocsp_stapling(ctx: AuditContext) -> CheckResult:
+    # imported here: checks.certificates imports this module (tls_server)
+    from checks.certificates import web_certificate
+
+    cert = web_certificate(ctx)
+    if cert is not None and cert[1].has_ocsp_url is False:
+        path, leaf = cert
+        return CheckResult.not_applicable(
+            "the certificate names no OCSP responder (self-signed, a private CA, or Let's Encrypt since 2025): "
+            "nothing to staple", Evidence(Location(path, leaf.line or None), "no OCSP URL in Authority Information Access"))
     server = _https_server(ctx, apache.ocsp_stapling, lambda _: CheckResult.failed(
         "the docker web image does not staple OCSP"))
     if isinstance(server, CheckResult):

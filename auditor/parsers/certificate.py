@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
+from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from auditor.parsers.base import DEFAULT_MAX_BYTES, ConfigParseError, prepare_text
 
@@ -42,6 +43,7 @@ class CertInfo:
     serial_number: str = ""  # hex
     fingerprint_sha256: str = ""  # hex, of the DER encoding
     curve: str | None = None  # for EC keys
+    has_ocsp_url: bool | None = None  # an OCSP responder in Authority Information Access; None: unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +178,25 @@ def _describe(block: _Block, path: str) -> CertInfo:
             serial_number=format(cert.serial_number, "x"),
             fingerprint_sha256=hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest(),
             curve=curve,
+            has_ocsp_url=_has_ocsp_url(cert),
         )
     except ConfigParseError:
         raise
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         message = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
         raise ConfigParseError(path, f"invalid certificate: {message}", block.line) from None
+
+
+def _has_ocsp_url(cert: x509.Certificate) -> bool | None:
+    """Whether the certificate names an OCSP responder (Let's Encrypt's stopped in 2025); None when its
+    Authority Information Access cannot be read."""
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return False
+    except ValueError:  # a malformed extension
+        return None
+    return any(d.access_method == AuthorityInformationAccessOID.OCSP for d in aia)
 
 
 def _sans(cert: x509.Certificate) -> list[str]:

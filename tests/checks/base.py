@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from auditor.criteria import Profile, load_profile
 from auditor.engine import TargetResult, audit_snapshot
@@ -570,9 +570,10 @@ def _name(cn: str) -> x509.Name:
 @cache
 def make_cert(
     *, self_signed: bool = False, rsa_bits: int | None = None, days: int = 90, start_days: int = -1,
-    sans: tuple[str, ...] = (D,), sha1: bool = False,
+    sans: tuple[str, ...] = (D,), sha1: bool = False, ocsp: bool = True,
 ) -> str:
-    """A PEM leaf certificate for the web server (CA-signed unless self_signed)."""
+    """A PEM leaf certificate for the web server (CA-signed unless self_signed); a CA-signed one names an
+    OCSP responder unless `ocsp` is False (as Let's Encrypt's have not since 2025)."""
     now = datetime.now(UTC)
     key = rsa.generate_private_key(65537, rsa_bits) if rsa_bits else ec.generate_private_key(ec.SECP256R1())
     algo = hashes.SHA1() if sha1 else hashes.SHA256()
@@ -593,6 +594,10 @@ def make_cert(
     )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
+    if ocsp and not self_signed:
+        responder = x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                           x509.UniformResourceIdentifier("http://ocsp.example.net"))
+        builder = builder.add_extension(x509.AuthorityInformationAccess([responder]), critical=False)
     # cryptography's stubs leave SHA1 out of sign()'s algorithms; sha1=True deliberately makes a weak certificate.
     if sha1 and isinstance(issuer_key, rsa.RSAPrivateKey):
         cert = builder.sign(issuer_key, algo)  # type: ignore[arg-type]  # SHA1 on purpose (weak-cert fixture)

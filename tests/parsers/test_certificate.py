@@ -6,7 +6,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from auditor.parsers.base import ConfigParseError
 from auditor.parsers.certificate import (
@@ -72,6 +72,28 @@ def test_chain_with_junk() -> None:
     assert first.not_before == NOW and first.not_after == NOW + dt.timedelta(days=90)
     assert first.serial_number == "1f2e"
     assert len(first.fingerprint_sha256) == 64
+    assert first.has_ocsp_url is False and second.has_ocsp_url is False
+
+
+def test_ocsp_responder_in_authority_information_access() -> None:
+    def with_aia(*methods: x509.ObjectIdentifier) -> str:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "meet.example.org")]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Lab CA")]))
+            .public_key(EC_LEAF.public_key())
+            .serial_number(7)
+            .not_valid_before(NOW)
+            .not_valid_after(NOW + dt.timedelta(days=90))
+            .add_extension(x509.AuthorityInformationAccess(
+                [x509.AccessDescription(m, x509.UniformResourceIdentifier("http://ca.example.net/x")) for m in methods]
+            ), critical=False)
+        )
+        return builder.sign(RSA_CA, SHA256).public_bytes(serialization.Encoding.PEM).decode()
+
+    ocsp, issuers = AuthorityInformationAccessOID.OCSP, AuthorityInformationAccessOID.CA_ISSUERS
+    assert parse_certificates(with_aia(issuers, ocsp), "a.crt")[0].has_ocsp_url is True
+    assert parse_certificates(with_aia(issuers), "b.crt")[0].has_ocsp_url is False  # Let's Encrypt since 2025
 
 
 def test_weak_self_signed_and_eddsa() -> None:
