@@ -301,7 +301,9 @@ class View:
         if not self.env_ok:
             return None
         public, _ = self.env_get("PUBLIC_URL")
-        return url_host(public if public and "//" in public else "//" + public) if public else None
+        if not public:
+            return None
+        return url_host(public if "//" in public else "//" + public)
 
     def own_domains(self) -> list[str]:
         """Every name the deployment answers to. Docker's XMPP domain (meet.jitsi) is internal, so the

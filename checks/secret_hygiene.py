@@ -5,10 +5,10 @@ Only setting names, reuse groups and file modes are looked at; values never reac
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 import re
 
+from auditor.collect.plan import is_private_key_name
 from auditor.collect.stream import MAX_KEY_LENGTH
 from auditor.context import AuditContext
 from auditor.discovery import Role
@@ -35,8 +35,6 @@ _PURPOSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("jigasi-transcriber", re.compile(r"jigasi_transcriber_password", re.I)),
     ("ldap-bind", re.compile(r"ldap_bind_pw|ldap_bindpw|ldap_password|ldap_bindpw", re.I)),
 )
-# Names of files whose content is never collected but whose mode matters (auditor.collect.plan).
-_KEY_FILE_PATTERNS = ("*.key", "*privkey*", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.p8")
 # Whole-line comment starts by format (default: "#": nginx, Apache, coturn, dotenv, YAML, saslauthd).
 _COMMENT_PREFIXES: dict[Role, tuple[str, ...]] = {
     Role.PROSODY_MAIN: ("--",), Role.PROSODY_INCLUDE: ("--",),
@@ -103,9 +101,9 @@ def _secret_bearing(ctx: AuditContext) -> list[tuple[str, int | None, str]]:
     for item in ctx.deployment.snapshot.files():
         if item.status == ItemStatus.MISSING:  # a key a configuration names but the host lacks (example.com.key)
             continue
-        base = posixpath.basename(item.key)
         role = roles.get(item.key)
-        if role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT) or any(fnmatch.fnmatch(base, p) for p in _KEY_FILE_PATTERNS):
+        # by name too (the plan's list): the collector never takes their content, so discovery may give no role
+        if role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT) or is_private_key_name(item.key):
             out.append((item.key, item.mode, "private key or account file"))
         elif item.redactions > 0 and (live := live_secrets(item.text(), role)):
             out.append((item.key, item.mode, f"{live} secret(s)"))
