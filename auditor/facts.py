@@ -491,15 +491,45 @@ def no_jitsi_host(v: View) -> str | None:
             "host file is not in the evidence)")
 
 
+# Words of a `what` ("config.js or jicofo configuration") -> the roles of the files it is read from.
+_WHAT_ROLES: tuple[tuple[str, frozenset[Role]], ...] = (
+    ("prosody", frozenset(_PROSODY_ROLES)),
+    ("config.js", frozenset({Role.CONFIG_JS})),
+    ("jicofo", frozenset({Role.JICOFO_CONF, Role.JICOFO_PROPERTIES, Role.JICOFO_ENV})),
+    ("videobridge", frozenset({Role.JVB_CONF, Role.JVB_PROPERTIES, Role.JVB_ENV})),
+    ("nginx", frozenset({Role.NGINX_MAIN, Role.NGINX_SITE, Role.NGINX_SNIPPET})),
+    ("certificate", frozenset({Role.CERTIFICATE, Role.NGINX_MAIN, Role.NGINX_SITE})),
+)
+
+
+def read_errors(dep: Deployment, what: str) -> tuple[str | None, str | None]:
+    """(the first error of a file `what` is read from, the first error of another file). A docker .env
+    counts for every component (their settings come from it); a `what` naming no known kind of file
+    takes every error as its own."""
+    roles = frozenset().union(*(r for word, r in _WHAT_ROLES if word in what))
+    own: list[str] = []
+    other: list[str] = []
+    for p in dep.errors():
+        if p.error:
+            (own if not roles or p.role in roles or p.role == Role.DOCKER_ENV else other).append(p.error)
+    if dep.prosody_error and (not roles or "prosody" in what):
+        own.insert(0, dep.prosody_error)
+    return (own[0] if own else None), (other[0] if other else None)
+
+
+def missing_reason(v: View, what: str) -> tuple[str, str | None]:
+    """Why `what` is not usable: (reason, the error behind it when a file of `what` failed)."""
+    own, other = read_errors(v.dep, what)
+    if own:
+        return f"no usable {what}", own
+    if "prosody" in what and (why := no_jitsi_host(v)):
+        return why, None
+    return f"no {what} in the evidence" + (f" (not read either: {other})" if other else ""), None
+
+
 def _why_missing(v: View, what: str) -> str:
-    errors = [p.error for p in v.dep.errors() if p.error]
-    if v.dep.prosody_error:
-        errors.append(v.dep.prosody_error)
-    if errors:
-        return f"no usable {what}: {errors[0]}"
-    if what == "prosody configuration" and (why := no_jitsi_host(v)):
-        return why
-    return f"no {what} in the evidence"
+    reason, error = missing_reason(v, what)
+    return f"{reason}: {error}" if error else reason
 
 
 def fact_guest_domain(v: View, main: str | None) -> Fact:

@@ -10,7 +10,7 @@ from typing import Any
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import ANONYMOUS_AUTH, View, ev, no_jitsi_host
+from auditor.facts import ANONYMOUS_AUTH, View, ev, missing_reason
 from auditor.model import CheckResult, Evidence, Status
 from auditor.parsers.base import Location
 from auditor.redaction import SecretVerdict
@@ -30,16 +30,10 @@ def short(value: Any, limit: int = 80) -> str:
 
 
 def why_missing(ctx: AuditContext, what: str) -> str:
-    """The reason `what` cannot be judged: the first parse/read error, else plain absence."""
-    dep = ctx.deployment
-    errors = [p.error for p in dep.errors() if p.error]
-    if dep.prosody_error:
-        errors.append(dep.prosody_error)
-    if errors:
-        return f"cannot tell: no usable {what} ({errors[0]})"
-    if what == "prosody configuration" and (why := no_jitsi_host(ctx.view)):
-        return f"cannot tell: {why}"
-    return f"cannot tell: no {what} in the evidence"
+    """The reason `what` cannot be judged: the read/parse error of one of its files, else its absence
+    (naming another file that could not be read, which is not given as the cause)."""
+    reason, error = missing_reason(ctx.view, what)
+    return f"cannot tell: {reason} ({error})" if error else f"cannot tell: {reason}"
 
 
 def file_error(ctx: AuditContext, role: Role) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
+from auditor.listeners import listeners
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import CheckFn, check
 from checks._common import ev, file_error, parsed, secret_verdict, short
@@ -26,10 +27,35 @@ PRIVATE_RANGES = (
 Conf = tuple[str, dict[str, list[Any]]]
 
 
+def _port(conf: Conf, name: str, default: int) -> int:
+    entries = conf[1].get(name)
+    value = (entries[-1].value or "").strip() if entries else ""
+    return int(value) if value.isdigit() and 0 < int(value) < 65536 else default
+
+
+def _not_running(ctx: AuditContext, conf: Conf) -> str | None:
+    """Why coturn is not running, when the host's listeners (ss) show nothing on its ports and no turnserver
+    process: the Debian coturn package ships a turnserver.conf with everything commented out, and a host may
+    have it installed and never started (docker-jitsi-meet has no coturn at all). None when it runs or the
+    listeners are unknown (a --root audit)."""
+    socks = listeners(ctx.deployment.snapshot)
+    if socks is None:
+        return None
+    plain = _port(conf, "listening-port", 3478)
+    tls_port = _port(conf, "tls-listening-port", 5349)
+    ports = {plain, tls_port, _port(conf, "alt-listening-port", plain + 1), _port(conf, "alt-tls-listening-port", tls_port + 1)}
+    if any(s.port in ports or s.process == "turnserver" for s in socks):
+        return None
+    shown = "/".join(str(p) for p in sorted({plain, tls_port}))
+    return (f"coturn is not running: no turnserver process and nothing listens on {shown} (ss); "
+            f"{conf[0]} is judged when coturn runs")
+
+
 def _conf(ctx: AuditContext) -> Conf | CheckResult:
     got = parsed(ctx, Role.TURNSERVER)
     if got is not None:
-        return got
+        why = _not_running(ctx, got)
+        return CheckResult.not_applicable(why) if why else got
     error = file_error(ctx, Role.TURNSERVER)
     if error:
         return CheckResult.unclear(f"cannot tell: {error}")

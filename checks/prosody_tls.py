@@ -327,20 +327,44 @@ def admins(ctx: AuditContext) -> CheckResult:
     return CheckResult.passed(f"{len(jids)} global admin(s), none on an anonymous host", got[1])
 
 
+def _log_entries(value: Any) -> tuple[list[str], list[Any]]:
+    """(levels named directly, sink entries) of a prosody `log` table. Debian's is mixed: named levels and
+    a positional sink, { info = file; error = file; { levels = { "error" }; to = "syslog" } }, which the
+    parser gives as a dict whose positional entry has the key "1"."""
+    if isinstance(value, list):
+        return [], list(value)
+    if not isinstance(value, dict):
+        return [], []
+    named = [str(k) for k in value if not str(k).isdigit()]
+    return named, [v for k, v in value.items() if str(k).isdigit()]
+
+
 def _log_levels(value: Any) -> list[str]:
-    """Levels named by a prosody `log` setting: {info = file} or { { levels = { min = "debug" }, to = ... } }."""
+    """Levels named by a prosody `log` setting: {info = file}, { { levels = { min = "debug" }, to = ... } }
+    or both in one table."""
     if isinstance(value, str):
         return ["info"]  # a single file name: info and above
-    if isinstance(value, dict):
-        return [str(k) for k in value]
-    levels: list[str] = []
-    for entry in value if isinstance(value, list) else []:
+    levels, entries = _log_entries(value)
+    for entry in entries:
         lv = entry.get("levels") if isinstance(entry, dict) else None
         if isinstance(lv, dict):
             levels += [str(x) for x in lv.values()]
         elif isinstance(lv, list):
             levels += [str(x) for x in lv]
+        elif isinstance(lv, str):
+            levels.append(lv)
     return levels
+
+
+def _log_sinks(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    named, entries = _log_entries(value)
+    sinks = [str(value[k]) for k in named] if isinstance(value, dict) else []
+    for entry in entries:
+        if isinstance(entry, dict):
+            sinks.append(str(entry.get("filename") or entry.get("to") or "console"))
+    return ", ".join(sinks)
 
 
 def _docker_logging(v: View) -> CheckResult:
@@ -372,5 +396,6 @@ def logging(ctx: AuditContext) -> CheckResult:
     levels = _log_levels(got[0])
     if "debug" in levels:
         return CheckResult.failed("prosody logs at debug level (full stanzas, personal data)", got[1])
-    sinks = got[0] if isinstance(got[0], str) else ", ".join(str(x) for x in (got[0].values() if isinstance(got[0], dict) else []))
-    return CheckResult.passed(f"prosody logs {', '.join(levels) or 'info'} ({short(sinks or 'configured sinks', 60)})", got[1])
+    sinks = _log_sinks(got[0])
+    shown = ", ".join(dict.fromkeys(levels)) or "info"
+    return CheckResult.passed(f"prosody logs {shown} ({short(sinks or 'configured sinks', 60)})", got[1])

@@ -23,10 +23,12 @@ from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 # prosody and in coturn; jicofo's XMPP password in jicofo.conf, the legacy config and docker's .env).
 _PURPOSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("turn", re.compile(r"external_service_secret|turncredentials_secret|static-auth-secret|turn_credentials|turn_secret|external_services", re.I)),
-    ("jicofo-xmpp", re.compile(r"jicofo\.xmpp\.client\.password|jicofo_auth_password|jicofo\.auth\.pass", re.I)),
+    # docker-jitsi-meet renders JICOFO_AUTH_PASSWORD into the client, service and visitors (vN) connections.
+    ("jicofo-xmpp", re.compile(r"jicofo\.xmpp\.(?:client|service|visitors\.[^.]+)\.password|jicofo_auth_password|jicofo\.auth\.pass", re.I)),
     ("jicofo-component", re.compile(r"focus\.[^/]*/component_secret|jicofo_secret|jicofo_component_secret", re.I)),
-    # The Debian package writes one debconf value (jvbsecret) to JVB_SECRET, the shard PASSWORD and the component.
-    ("jvb", re.compile(r"shard\.password|jvb_auth_password|videobridge\.xmpp\.user\.[^.]+\.password", re.I)),
+    # The Debian package writes one debconf value (jvbsecret) to JVB_SECRET, the shard PASSWORD and the component;
+    # docker-jitsi-meet writes JVB_AUTH_PASSWORD to every configs.shard<N>.PASSWORD (any name: the shard's).
+    ("jvb", re.compile(r"xmpp-client\.configs\.[^.]+\.password|jvb_auth_password|videobridge\.xmpp\.user\.[^.]+\.password", re.I)),
     ("jvb", re.compile(r"jitsi-videobridge\.[^/]*/component_secret|jvb_secret|jvb_component_secret", re.I)),
     ("jwt", re.compile(r"app_secret|jwt_app_secret", re.I)),
     ("jibri-control", re.compile(r"control-login\.password|jibri_xmpp_password", re.I)),
@@ -67,7 +69,10 @@ def purpose(s: SecretSetting) -> str:
 )
 def reuse(ctx: AuditContext) -> CheckResult:
     settings = [s for s in secret_settings(ctx.deployment) if s.verdict.secret_class != "empty"]
+    unread = ctx.view.unreadable_paths()  # a file that may hold secrets was not read: never a pass
     if not settings:
+        if unread:
+            return CheckResult.unclear(f"cannot tell: no secret among the files read, but {unread[0]} could not be read")
         return CheckResult.not_applicable("no secret in the evidence")
     groups: dict[int, list[SecretSetting]] = {}
     for s in settings:
@@ -79,6 +84,11 @@ def reuse(ctx: AuditContext) -> CheckResult:
         return CheckResult.failed(f"{len(reused)} secret value(s) shared across purposes: " + "; ".join(parts), *evidence)
     shared = sum(1 for g in groups.values() if len(g) > 1)
     note = f" ({shared} pair(s) shared by design)" if shared else ""
+    if unread:
+        return CheckResult.unclear(
+            f"cannot tell: {len(settings)} secret setting(s) read, none reused across purposes{note}, "
+            f"but {unread[0]} could not be read"
+        )
     return CheckResult.passed(f"{len(settings)} secret setting(s), no value reused across purposes{note}")
 
 

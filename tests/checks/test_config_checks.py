@@ -115,6 +115,29 @@ DOCKER_JS_TEXT = (
     "var config = {};\nconfig.hosts = {};\nconfig.hosts.domain = 'meet.jitsi';\n"
     f"config.bosh = 'https://{D}/http-bind';\n"
 )
+_ENV_JVB_PW, _ENV_JICOFO_PW = "7a1e3f5c9b2d4e6f8a0c2e4b6d8f1a3c", "3f9c2a7d8e1b4c6a9f0e2d4b6c8a1e3f"  # in ENV_TEXT
+DOCKER_JVB = "/srv/jitsi-cfg/jvb/jvb.conf"
+DOCKER_JVB_TEXT = (  # docker-jitsi-meet jvb/rootfs/defaults/jvb.conf, rendered
+    "videobridge {\n  apis {\n    xmpp-client {\n      configs {\n        shard0 {\n"
+    '          HOSTNAME = "xmpp.meet.jitsi"\n          DOMAIN = "auth.meet.jitsi"\n          USERNAME = "jvb"\n'
+    f'          PASSWORD = "{_ENV_JVB_PW}"\n'
+    "        }\n      }\n    }\n  }\n}\n"
+)
+DOCKER_JICOFO = "/srv/jitsi-cfg/jicofo/jicofo.conf"
+DOCKER_JICOFO_TEXT = (  # docker-jitsi-meet jicofo/rootfs/defaults/jicofo.conf, rendered with ENABLE_JVB_XMPP_SERVER
+    "jicofo {\n  xmpp {\n    client {\n      username = \"focus\"\n"
+    f'      password = "{_ENV_JICOFO_PW}"\n'
+    "    }\n    service {\n      username = \"focus\"\n"
+    f'      password = "{_ENV_JICOFO_PW}"\n'
+    "    }\n  }\n}\n"
+)
+# the non-comment lines of the turnserver.conf that Debian's coturn 4.6 package installs
+STOCK_TURN = "syslog\nno-rfc5780\nno-stun-backward-compatibility\nresponse-origin-only-with-rfc5780\n"
+SS_NO_TURN = (
+    'tcp LISTEN 0 511 0.0.0.0:443 0.0.0.0:* users:(("nginx",pid=7,fd=6))\n'
+    'udp UNCONN 0 0 0.0.0.0:10000 0.0.0.0:* users:(("java",pid=9,fd=50))\n'
+    'tcp LISTEN 0 128 127.0.0.1:5222 0.0.0.0:* users:(("lua5.4",pid=8,fd=7))\n'
+)
 _MAIN_HEAD = "-- Prosody configuration for a single Jitsi Meet host.\n"
 _COMMENTED_SECRETS = ('--sql = { driver = "MySQL", username = "prosody", password = "secret" }\n'
                       '--\tcomponent_secret = "password"\n')
@@ -224,6 +247,12 @@ CASES: list[Case] = [
     Case("xmpp.admins", "fail", (_sub(PROSODY_MAIN, 'admins = { "ops@meet.example.org" }', f'admins = {{ "ops@guest.{D}" }}'),), "anonymous hosts", (PROSODY_MAIN, "admins")),
     Case("xmpp.logging", "pass", where=(PROSODY_MAIN, "log = {")),
     Case("xmpp.logging", "fail", (_sub(PROSODY_MAIN, 'info = "/var/log/prosody/prosody.log"', 'debug = "/var/log/prosody/prosody.log"'),), "debug", (PROSODY_MAIN, "log = {")),
+    # Debian's mixed table (named levels and a positional sink): a debug sink among them was missed (was: pass,
+    # "prosody logs 1, error, info"), and the positional index was named as a level
+    Case("xmpp.logging", "fail", (_sub(PROSODY_MAIN, '    error = "/var/log/prosody/prosody.err";\n', '    error = "/var/log/prosody/prosody.err";\n'
+         '    { levels = { min = "debug" }; to = "file"; filename = "/var/log/prosody/debug.log" };\n'),), "debug level", (PROSODY_MAIN, "log = {")),
+    Case("xmpp.logging", "pass", (_sub(PROSODY_MAIN, '    error = "/var/log/prosody/prosody.err";\n', '    error = "/var/log/prosody/prosody.err";\n'
+         '    { levels = { "error" }; to = "syslog"; };\n'),), "prosody logs error, info (/var/log/prosody/prosody.err"),
     # -- jicofo ------------------------------------------------------------------------------------------
     Case("jicofo.always_trust_mode", "pass"),
     Case("jicofo.always_trust_mode", "fail", ((JICOFO_PROPS, "", "org.jitsi.jicofo.BRIDGE_MUC=JvbBrewery@internal.auth.meet.example.org\norg.jitsi.jicofo.ALWAYS_TRUST_MODE_ENABLED=true\n"),), "any XMPP certificate", (JICOFO_PROPS, "ALWAYS_TRUST")),
@@ -373,6 +402,14 @@ CASES: list[Case] = [
     Case("turn.tls", "fail", (_sub(TURN, f"cert=/etc/jitsi/meet/{D}.crt\n", ""),), "no cert/pkey"),
     Case("turn.no_tcp_relay", "pass", where=(TURN, "no-tcp-relay")),
     Case("turn.no_tcp_relay", "fail", (_sub(TURN, "no-tcp-relay\n", ""),), "allowed"),
+    # Debian's coturn package installed, never started (its stock turnserver.conf, nothing listening): was
+    # fail (high) for a relay that does not run; judged as soon as anything listens on its ports
+    Case("turn.auth_secret", "not_applicable", ((TURN, "", STOCK_TURN),), "coturn is not running", commands=(("ss", SS_NO_TURN),)),
+    Case("turn.denied_peer_ips", "not_applicable", ((TURN, "", STOCK_TURN),), "nothing listens on 3478/5349", commands=(("ss", SS_NO_TURN),)),
+    Case("turn.auth_secret", "fail", ((TURN, "", STOCK_TURN),), "use-auth-secret is not set",
+         commands=(("ss", SS_NO_TURN + 'udp UNCONN 0 0 0.0.0.0:3478 0.0.0.0:* users:(("turnserver",pid=12,fd=15))\n'),)),
+    Case("turn.tls", "fail", ((TURN, "", STOCK_TURN + "tls-listening-port=5443\n"),), "no cert/pkey",
+         commands=(("ss", SS_NO_TURN + "tcp LISTEN 0 4096 0.0.0.0:5443 0.0.0.0:*\n"),)),  # no process: ss without root
     # -- jibri -------------------------------------------------------------------------------------------
     Case("jibri.recordings_directory", "pass", variant="jibri", msg="/srv/recordings", where=(JIBRI, "recordings-directory")),
     Case("jibri.recordings_directory", "fail", (_sub(JIBRI, '"/srv/recordings"', '"/tmp/recordings"'),), "/tmp/recordings", (JIBRI, "recordings-directory"), "jibri"),
@@ -392,9 +429,21 @@ CASES: list[Case] = [
     Case("rooms.end_conference", "unclear", msg="no VirtualHost besides localhost", variant="stock-prosody"),
     Case("rooms.persistent_lobby", "unclear", msg="no VirtualHost besides localhost", variant="stock-prosody"),
     Case("rooms.polls_server_side", "unclear", msg="no VirtualHost besides localhost", variant="stock-prosody"),
+    # the Jitsi host file unreadable (root-only 0600, no --sudo) beside a readable config.js: the polls component
+    # may well be in it (was: fail, "enabled in the client without server-side validation")
+    Case("rooms.polls_server_side", "unclear", msg="permission denied", denied=(PROSODY_SITE,)),
+    Case("rooms.polls_server_side", "unclear", msg="no VirtualHost besides localhost", drop=(PROSODY_SITE,)),
     # -- secret hygiene ----------------------------------------------------------------------------------
     Case("secrets.reuse", "pass", msg="shared by design"),
     Case("secrets.reuse", "fail", (_sub(JVB, f'PASSWORD = "{JVB_PW}"', f'PASSWORD = "{FOCUS_PW}"'),), "shared across purposes", (JVB, "PASSWORD")),
+    # docker-jitsi-meet renders .env's JVB_AUTH_PASSWORD into jvb.conf's shard0 and JICOFO_AUTH_PASSWORD into
+    # jicofo.conf's client and service connections: one purpose each (was: fail, "shared across purposes")
+    Case("secrets.reuse", "pass", ((DOCKER_JVB, "", DOCKER_JVB_TEXT), (DOCKER_JICOFO, "", DOCKER_JICOFO_TEXT)),
+         "2 pair(s) shared by design", variant="docker"),
+    Case("secrets.reuse", "fail", ((DOCKER_JVB, "", DOCKER_JVB_TEXT.replace(_ENV_JVB_PW, _ENV_JICOFO_PW)),),
+         "JICOFO_AUTH_PASSWORD = jvb.conf", (DOCKER_JVB, "PASSWORD"), variant="docker"),
+    # the Jitsi host file (TURN and JWT secrets) unreadable: a reuse with it cannot be ruled out (was: pass)
+    Case("secrets.reuse", "unclear", msg=f"but {PROSODY_SITE} could not be read", denied=(PROSODY_SITE,)),
     Case("secrets.file_permissions", "pass", msg="none world-readable"),
     Case("secrets.file_permissions", "fail", msg="world-readable", where=(PROSODY_SITE, None), modes=((PROSODY_SITE, 0o644),)),
     Case("secrets.file_permissions", "unclear", msg="no recorded mode", modes=((JICOFO, None),)),
@@ -493,3 +542,28 @@ def test_unreadable_file_makes_checks_unclear_not_pass() -> None:
     for cid in ("turn.auth_secret", "turn.denied_peer_ips", "turn.tls"):
         assert found[cid].status.value == "unclear", (cid, found[cid].message)
         assert "permission denied" in found[cid].message
+
+
+def test_an_unreadable_file_is_the_reason_only_for_what_it_holds() -> None:
+    """What is short of prosody's configuration names the prosody file that failed; when prosody's files
+    are simply absent, another file's read error is mentioned, not given as the cause."""
+    from auditor.engine import prepare_snapshot
+    from auditor.facts import View, missing_reason
+    from auditor.snapshot import CollectedItem, ItemStatus
+
+    def reason(files: dict[str, str], denied: str) -> str:
+        snap = snapshot(files)
+        snap.add(CollectedItem(denied, "file", ItemStatus.PERMISSION_DENIED, None, error="permission denied"))
+        why, error = missing_reason(View(prepare_snapshot(snap).deployment), "prosody configuration")
+        return f"{why}: {error}" if error else why
+
+    base = base_files()
+    absent = reason({k: v for k, v in base.items() if k not in (PROSODY_MAIN, PROSODY_SITE, TURN)}, TURN)
+    assert absent.startswith("no prosody configuration in the evidence (not read either: "), absent
+    assert TURN in absent
+    denied = reason({k: v for k, v in base.items() if k not in (PROSODY_SITE, TURN)} | {TURN: base[TURN]},
+                    PROSODY_SITE)
+    assert denied.startswith("no usable prosody configuration: ") and PROSODY_SITE in denied, denied
+    # a docker .env holds every component's settings: its error is a cause for any of them
+    env_denied = reason({k: v for k, v in base.items() if k not in (PROSODY_MAIN, PROSODY_SITE)}, ENV)
+    assert env_denied.startswith("no usable prosody configuration: ") and ENV in env_denied, env_denied

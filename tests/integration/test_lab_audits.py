@@ -144,6 +144,8 @@ def test_docker_style_found_without_flags(lab_host: Callable[..., LabHost], tmp_
     assert "served over plain HTTP" in message(t, "web.http_redirect")  # ENABLE_HTTP_REDIRECT=0
     # the certificate is for the public name (PUBLIC_URL), not for the internal XMPP domain meet.jitsi
     assert status(t, "cert.domain_coverage") == "pass", message(t, "cert.domain_coverage")
+    # Debian's coturn package is installed (its stock turnserver.conf) but never started: not judged
+    assert status(t, "turn.auth_secret") == "not_applicable", message(t, "turn.auth_secret")
     assert code == 1, err
 
 
