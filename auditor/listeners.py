@@ -1,4 +1,5 @@
-"""Listening sockets from `ss -Hltnup` output collected on the host."""
+"""Listening sockets from `ss -Hltnup` output collected on the host, and what a docker:// target's
+containers publish (auditor.transports.containers records it)."""
 
 from __future__ import annotations
 
@@ -56,9 +57,48 @@ def listeners(snapshot: Snapshot) -> list[Listener] | None:
     return parse_ss(item.text())
 
 
+_PUBLISHED_RE = re.compile(r"(\d{1,5})/(tcp|udp|sctp)->(\*|\[[0-9A-Fa-f:.]+\]|[0-9.]+):(\d{1,5}|any)")
+# the services a docker:// target audits (auditor.transports.containers.CONFIG_DIRS)
+_SERVICES = ("web", "prosody", "jicofo", "jvb", "jibri", "jigasi")
+
+
 def exposed(snapshot: Snapshot, port: int, proto: str = "tcp") -> bool | None:
-    """True if something listens on `port` beyond loopback, False if only on loopback or not at all."""
+    """True if something listens on `port` beyond loopback, False if only on loopback or not at all.
+
+    For containers (docker://), `port` is the port inside them: exposed when docker publishes it beyond
+    the docker host's loopback, or when a container on the host's network listens on it beyond loopback."""
     socks = listeners(snapshot)
-    if socks is None:
+    if socks is not None:
+        return any(s.port == port and s.proto == proto and not s.loopback_only for s in socks)
+    return _published(snapshot, port, proto)
+
+
+def _published(snapshot: Snapshot, port: int, proto: str) -> bool | None:
+    """None unless every audited container's publishing is known."""
+    services = [s for s in _SERVICES if f"containers.{s}" in snapshot.facts]
+    if snapshot.transport != "docker" or not services:
         return None
-    return any(s.port == port and s.proto == proto and not s.loopback_only for s in socks)
+    answer = False
+    for service in services:
+        if snapshot.facts.get(f"containers.{service}.network") == "host":
+            item = snapshot.command(f"ss@{service}")
+            if item is None or not item.ok:
+                return None
+            answer = answer or any(s.port == port and s.proto == proto and not s.loopback_only
+                                   for s in parse_ss(item.text()))
+            continue
+        value = snapshot.facts.get(f"containers.{service}.published")
+        if value is None:
+            return None
+        for entry in value.split():
+            match = _PUBLISHED_RE.fullmatch(entry)
+            if match and int(match[1]) == port and match[2] == proto:
+                answer = answer or not _loopback(match[3].strip("[]"))
+    return answer
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # "*", or not an address: not known to stay on the host
+        return False

@@ -16,7 +16,14 @@ only /etc/os-release, the image's rendered configuration under /config, and the 
   CONFIG volume;
 - the dpkg package lists are merged (versions checks see every image's packages);
 - other files and commands keep the container's name: `/containers/<service>/etc/os-release`,
-  `cmd:ss@<service>`.
+  `cmd:ss@<service>`;
+- what docker publishes of each container (`docker inspect`: HostConfig.PortBindings, and the host
+  network mode) is recorded as facts, `containers.<service>.published` ("5280/tcp->127.0.0.1:5280 ...",
+  "none") and `containers.<service>.network` ("host"): a socket inside a container's own network is
+  reachable from outside only where docker publishes it (auditor.listeners reads them);
+- the containers' directory modes (`dir_modes`) are mapped like the files, and, when the daemon is this
+  machine's, the modes of the directories above each bind mount's source are added from here: who can
+  reach a CONFIG file depends on them (e.g. CONFIG under /root, 0700), and a container cannot see them.
 The compose project's `.env` and compose files live on the docker host, not in a container: when the
 docker daemon is this machine's (no DOCKER_HOST other than a unix socket, no DOCKER_CONTEXT), they are
 read from the project's working directory (the `com.docker.compose.project.working_dir` label) as a
@@ -31,7 +38,11 @@ shell); names are validated by auditor.transports.targets (no leading '-').
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import posixpath
+import re
+import stat
 import subprocess
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +52,7 @@ from typing import Any
 
 from auditor import json_input
 from auditor.collect.plan import DOCKER_PROJECT_FILES
-from auditor.collect.stream import StreamLimits, one_line
+from auditor.collect.stream import MAX_KEY_LENGTH, StreamLimits, one_line
 from auditor.snapshot import COMMAND_PREFIX, CollectedItem, ItemStatus, Snapshot
 from auditor.transports.errors import ConnectError, TransportError
 from auditor.transports.local import collect_project_files, run_collector
@@ -64,6 +75,8 @@ K8S_NAME = "app.kubernetes.io/name"
 CONTAINER_ENV = "JITSI_AUDIT_CONTAINER=1"
 MAX_OUTPUT = 16 * 1024 * 1024  # docker inspect / kubectl get output
 MERGED_COMMANDS = frozenset({"dpkg-query"})
+DIR_MODES = "dir_modes"  # the collector's fact: `stat -c '%a:%F:%n'` lines
+MAX_DIR_MODES = MAX_KEY_LENGTH - 96  # whole lines only, below the length checks read as a cut fact
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +95,8 @@ class Member:
     container: str | None = None  # kubectl -c
     namespace: str | None = None
     config_source: str | None = None  # host path mounted at /config (docker), when known
+    published: tuple[str, ...] | None = None  # docker: "5280/tcp->127.0.0.1:5280" ... (None: not known)
+    host_network: bool = False  # docker: the container shares the docker host's network
 
 
 @dataclass(slots=True)
@@ -130,6 +145,35 @@ def _service_from_image(image: str) -> str | None:
 
 
 # -- docker -------------------------------------------------------------------------------------
+_PORT_KEY = re.compile(r"(\d{1,5})/(tcp|udp|sctp)")
+
+
+def _host_ip(value: object) -> str | None:
+    """A binding's HostIp as the published address: "*" for all interfaces, None when it is not an IP."""
+    text = str(value or "")
+    if text in ("", "0.0.0.0", "::"):
+        return "*"
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return f"[{ip}]" if ip.version == 6 else str(ip)
+
+
+def published_ports(host_config: object) -> tuple[str, ...]:
+    """`docker inspect`'s HostConfig.PortBindings as "CONTAINER_PORT/PROTO->HOST_IP:HOST_PORT" entries."""
+    bindings = host_config.get("PortBindings") if isinstance(host_config, dict) else None
+    found: list[str] = []
+    for key, binds in sorted(bindings.items()) if isinstance(bindings, dict) else ():
+        match = _PORT_KEY.fullmatch(str(key))
+        for bind in binds if match and isinstance(binds, list) else ():
+            address = _host_ip(bind.get("HostIp")) if isinstance(bind, dict) else None
+            port = str(bind.get("HostPort") or "") if isinstance(bind, dict) else ""
+            if match and address is not None and ((port.isdigit() and len(port) <= 5) or port == ""):
+                found.append(f"{match[1]}/{match[2]}->{address}:{port or 'any'}")
+    return tuple(dict.fromkeys(found))
+
+
 def _docker_member(info: dict[str, Any]) -> tuple[Member | None, str]:
     name = str(info.get("Name", "")).lstrip("/") or str(info.get("Id", ""))[:12]
     config = info.get("Config") or {}
@@ -143,7 +187,10 @@ def _docker_member(info: dict[str, Any]) -> tuple[Member | None, str]:
         return None, f"{name}: not running"
     source = next((str(m.get("Source")) for m in info.get("Mounts") or []
                    if m.get("Destination") == "/config" and m.get("Source")), None)
-    return Member(str(service), name, config_source=source), ""
+    host_config = info.get("HostConfig")
+    host_network = isinstance(host_config, dict) and host_config.get("NetworkMode") == "host"
+    return Member(str(service), name, config_source=source, published=published_ports(host_config),
+                  host_network=host_network), ""
 
 
 def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = run_command) -> Deployment:
@@ -155,7 +202,7 @@ def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = r
     project = ((target.get("Config") or {}).get("Labels") or {}).get(COMPOSE_PROJECT)
     infos: list[dict[str, Any]] = [target]
     if project:
-        ids = run([docker, "ps", "--no-trunc", "--quiet", "--filter", f"label={COMPOSE_PROJECT}={project}"],
+        ids = run([docker, "ps", "--all", "--no-trunc", "--quiet", "--filter", f"label={COMPOSE_PROJECT}={project}"],
                   options.timeout).decode("ascii", "replace").split()
         ids = [i for i in ids if i.isalnum() and i != target.get("Id")]
         if ids:
@@ -283,12 +330,59 @@ def config_base(dep: Deployment, member: Member) -> str:
 
 
 def _map_key(dep: Deployment, member: Member, item: CollectedItem) -> str:
-    key = item.key
     if item.kind == "command":
-        return f"{key}@{member.service}"
-    if key == "/config" or key.startswith("/config/"):
-        return config_base(dep, member) + key[len("/config"):]
-    return f"/containers/{member.service}{key}"
+        return f"{item.key}@{member.service}"
+    return _map_path(dep, member, item.key)
+
+
+def _map_path(dep: Deployment, member: Member, path: str) -> str:
+    if path == "/config" or path.startswith("/config/"):
+        return config_base(dep, member) + path[len("/config"):]
+    return f"/containers/{member.service}{path}"
+
+
+def _dir_mode_line(mode: int, kind: str, path: str) -> str | None:
+    return None if any(ord(c) < 32 for c in path) else f"{mode:o}:{kind}:{path}"
+
+
+def _add_dir_modes(snapshot: Snapshot, lines: list[str]) -> None:
+    known = snapshot.facts.get(DIR_MODES, "")
+    have = set(known.splitlines())
+    for line in lines:
+        if line in have:
+            continue
+        grown = f"{known}\n{line}" if known else line
+        if len(grown) > MAX_DIR_MODES:
+            snapshot.facts["containers.dir_modes"] = "not all directory modes kept (size cap)"
+            break
+        known = grown
+        have.add(line)
+    if known:
+        snapshot.facts[DIR_MODES] = known
+
+
+def add_host_directories(snapshot: Snapshot, dep: Deployment, environ: Mapping[str, str]) -> None:
+    """The modes of the directories above each bind mount's source, read here when the daemon is local."""
+    if dep.scheme != "docker" or not docker_daemon_is_local(environ):
+        return
+    lines: list[str] = []
+    for member in dep.members:
+        base = member.config_source
+        if not base or not base.startswith("/"):
+            continue
+        directory = posixpath.dirname(base.rstrip("/"))
+        while directory not in ("", "/"):
+            try:
+                st = os.lstat(directory)
+            except OSError:
+                break  # not on this machine: the chain stays unknown
+            kind = "directory" if stat.S_ISDIR(st.st_mode) else "symbolic link" if stat.S_ISLNK(st.st_mode) else "other"
+            line = _dir_mode_line(stat.S_IMODE(st.st_mode), kind, directory)
+            if line is None:
+                break
+            lines.append(line)
+            directory = posixpath.dirname(directory)
+    _add_dir_modes(snapshot, lines)
 
 
 def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, str | None]]) -> Snapshot:
@@ -300,11 +394,24 @@ def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, 
     for member, snap, error in parts:
         merged.facts[f"containers.{member.service}"] = member.name
         merged.facts[f"containers.{member.service}.config"] = config_base(dep, member)
+        if member.host_network:
+            merged.facts[f"containers.{member.service}.network"] = "host"
+        elif member.published is not None:
+            merged.facts[f"containers.{member.service}.published"] = " ".join(member.published) or "none"
         if snap is None:
             merged.errors.append(f"collect: {member.service} ({member.name}): {error}")
             continue
         if snap.started_at < merged.started_at:
             merged.started_at = snap.started_at
+        dir_lines: list[str] = []
+        for line in snap.facts.get(DIR_MODES, "").splitlines():
+            mode, _, rest = line.partition(":")
+            kind, _, path = rest.partition(":")
+            mapped = _dir_mode_line(int(mode, 8), kind, _map_path(dep, member, path)) \
+                if mode.isdigit() and set(mode) <= set("01234567") and path.startswith("/") else None
+            if mapped is not None:
+                dir_lines.append(mapped)
+        _add_dir_modes(merged, dir_lines)
         for k, v in snap.facts.items():
             if k.startswith("collector.") and k not in merged.facts:
                 merged.facts[k] = v
@@ -361,6 +468,7 @@ def collect_containers(spec: TargetSpec, options: ContainerOptions | None = None
         parts = list(pool.map(one, dep.members))
     snapshot = merge(spec.raw, dep, parts)
     add_project_files(snapshot, dep, os.environ)
+    add_host_directories(snapshot, dep, os.environ)
     if spec.host not in {m.name for m in dep.members}:
         snapshot.facts["containers.note"] = f"{spec.host} is not a Jitsi component: its siblings were audited"
     return snapshot

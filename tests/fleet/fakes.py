@@ -46,8 +46,8 @@ if tool == "docker":
         if not found:
             sys.stderr.write(f"Error: No such container: {args[3]}\n"); sys.exit(1)
         print(json.dumps(found))
-    elif args[:4] == ["ps", "--no-trunc", "--quiet", "--filter"]:
-        key, value = args[4][len("label="):].split("=", 1)
+    elif args[:5] == ["ps", "--all", "--no-trunc", "--quiet", "--filter"]:
+        key, value = args[5][len("label="):].split("=", 1)
         print("\n".join(c["Id"] for c in state["containers"].values()
                         if c["Config"]["Labels"].get(key) == value))
     elif args[:4] == ["exec", "--interactive", "--env", "JITSI_AUDIT_CONTAINER=1"]:

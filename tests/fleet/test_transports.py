@@ -56,7 +56,7 @@ def test_docker_project_is_one_target(fakes: Fakes, monkeypatch: pytest.MonkeyPa
     snap = collect_containers(parse_target("docker://jitsi-web-1"))
     calls = fakes.calls()
     assert calls[0] == ["docker", "inspect", "--type", "container", "jitsi-web-1"]
-    assert calls[1] == ["docker", "ps", "--no-trunc", "--quiet", "--filter", "label=com.docker.compose.project=jitsi"]
+    assert calls[1] == ["docker", "ps", "--all", "--no-trunc", "--quiet", "--filter", "label=com.docker.compose.project=jitsi"]
     assert calls[2][:4] == ["docker", "inspect", "--type", "container"]
     execs = sorted(c for c in calls if c[1] == "exec")
     assert execs == [["docker", "exec", "--interactive", "--env", "JITSI_AUDIT_CONTAINER=1", f"jitsi-{s}-1",
