@@ -151,8 +151,19 @@ def _role_by_content(text: str) -> Role | None:
     return None
 
 
+# Never a deployment's configuration, whatever they contain: docker-jitsi-meet's image templates (each
+# container renders them into CONFIG at start; `{{ .Env.X }}` placeholders, not values), its sample .env,
+# upstream's .dist templates, and documentation. A --root audit of a docker-jitsi-meet checkout meets
+# all of them beside the operator's .env.
+NOT_CONFIGURATION: tuple[str, ...] = ("*/rootfs/defaults/*", "*/env.example", "*.dist", "*.md", "*.rst")
+
+
+def not_configuration(path: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in NOT_CONFIGURATION)
+
+
 def classify_item(item: CollectedItem) -> tuple[Role, str] | None:
-    if item.kind != "file":
+    if item.kind != "file" or not_configuration(item.key):
         return None
     name_role = _role_by_name(item.key)
     if item.content is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.deployment import Deployment
-from auditor.discovery import Role
+from auditor.discovery import Role, not_configuration
 from auditor.parsers.base import Location
 from auditor.redaction import MARKER_PREFIX, MARKER_RE, PEM_MARKER, SecretVerdict
 
@@ -67,7 +67,7 @@ def secret_settings(dep: Deployment) -> list[SecretSetting]:
                 add(name, pf.path, line, raw)
     # Files that did not parse (or have no parser) are still scanned line by line.
     for item in dep.snapshot.files():
-        if item.key in handled or not item.ok or item.redactions == 0:
+        if item.key in handled or not item.ok or item.redactions == 0 or not_configuration(item.key):
             continue
         for lineno, text in enumerate(item.text().splitlines(), start=1):
             if MARKER_PREFIX not in text:

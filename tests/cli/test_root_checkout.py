@@ -1,0 +1,139 @@
+"""--root on a docker-jitsi-meet checkout, where operators keep their .env: the image templates
+(`*/rootfs/defaults/*`, rendered into CONFIG by each container), env.example and the documentation
+beside it are not the deployment's configuration and must not be judged as such."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.cli import main
+
+ENV = """\
+# Security: generated with gen-passwords.sh
+JICOFO_AUTH_PASSWORD=4f7c1d9e2b8a6053c1e7d4f9a2b6c8e0
+JVB_AUTH_PASSWORD=9b2e7f4c1a8d6e3f0c5b9a7d2e4f6a1c
+JIGASI_XMPP_PASSWORD=e1c4a7f0b3d6e9c2f5a8b1d4e7f0a3c6
+JIBRI_RECORDER_PASSWORD=2d5f8a1c4e7b0d3f6a9c2e5b8d1f4a7c
+JIBRI_XMPP_PASSWORD=7a0c3e6f9b2d5a8c1e4f7b0d3a6c9e2f
+CONFIG=~/.jitsi-meet-cfg
+HTTP_PORT=8000
+HTTPS_PORT=8443
+TZ=UTC
+PUBLIC_URL=https://meet.example.org
+ENABLE_AUTH=1
+AUTH_TYPE=internal
+JITSI_IMAGE_VERSION=stable-10655
+"""
+ENV_EXAMPLE = """\
+# Copy to .env and run gen-passwords.sh
+JICOFO_AUTH_PASSWORD=
+JVB_AUTH_PASSWORD=
+CONFIG=~/.jitsi-meet-cfg
+HTTP_PORT=8000
+HTTPS_PORT=8443
+#PUBLIC_URL=https://meet.example.com
+"""
+COMPOSE = """\
+services:
+    web:
+        image: jitsi/web:${JITSI_IMAGE_VERSION:-unstable}
+        ports:
+            - '${HTTP_PORT}:80'
+            - '${HTTPS_PORT}:443'
+        volumes:
+            - ${CONFIG}/web:/config:Z
+    prosody:
+        image: jitsi/prosody:${JITSI_IMAGE_VERSION:-unstable}
+        expose:
+            - '5222'
+            - '5280'
+    jicofo:
+        image: jitsi/jicofo:${JITSI_IMAGE_VERSION:-unstable}
+        ports:
+            - '127.0.0.1:8888:8888'
+    jvb:
+        image: jitsi/jvb:${JITSI_IMAGE_VERSION:-unstable}
+        ports:
+            - '10000:10000/udp'
+"""
+JVB_TEMPLATE = """\
+{{ $JVB_AUTH_USER := .Env.JVB_AUTH_USER | default "jvb" -}}
+{{ $XMPP_PORT := .Env.XMPP_PORT | default "5222" -}}
+videobridge {
+    apis {
+        xmpp-client {
+            configs {
+                shard0 {
+                    HOSTNAME = "{{ .Env.XMPP_SERVER }}"
+                    PORT = "{{ $XMPP_PORT }}"
+                    USERNAME = "{{ $JVB_AUTH_USER }}"
+                    PASSWORD = "{{ .Env.JVB_AUTH_PASSWORD }}"
+                }
+            }
+        }
+    }
+}
+"""
+PROSODY_TEMPLATE = """\
+{{ $ENABLE_AUTH := .Env.ENABLE_AUTH | default "0" | toBool -}}
+VirtualHost "{{ .Env.XMPP_DOMAIN }}"
+{{ if $ENABLE_AUTH }}
+    authentication = "{{ .Env.AUTH_TYPE }}"
+{{ else }}
+    authentication = "jitsi-anonymous"
+{{ end }}
+    external_service_secret = "{{ .Env.TURN_CREDENTIALS }}"
+"""
+CHANGELOG = """\
+## stable-4416
+
+* 2dd6b99 k8s: specify namespace for secret
+* 0940605 doc: the default password is passw0rd, change it
+"""
+
+
+def _checkout(root: Path) -> None:
+    files = {
+        ".env": ENV, "env.example": ENV_EXAMPLE, "docker-compose.yml": COMPOSE, "CHANGELOG.md": CHANGELOG,
+        "README.md": "Set JVB_AUTH_PASSWORD = passw0rd only for testing.\n",
+        "jvb/rootfs/defaults/jvb.conf": JVB_TEMPLATE,
+        "prosody/rootfs/defaults/conf.d/jitsi-meet.cfg.lua": PROSODY_TEMPLATE,
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def _report(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    out = tmp_path / "report.json"
+    with pytest.raises(SystemExit):
+        main(["--root", str(root), "-q", "-f", "json", "-o", str(out)])
+    capsys.readouterr()
+    target: dict[str, Any] = json.loads(out.read_text())["targets"][0]
+    return target
+
+
+def test_templates_examples_and_docs_are_not_the_configuration(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "docker-jitsi-meet"
+    _checkout(root)
+    target = _report(root, tmp_path, capsys)
+    roles = {c["key"]: c["role"] for c in target["collected"]}
+    assert roles["/.env"] == "docker_env" and roles["/docker-compose.yml"] == "docker_compose"
+    for key in ("/env.example", "/CHANGELOG.md", "/README.md", "/jvb/rootfs/defaults/jvb.conf",
+                "/prosody/rootfs/defaults/conf.d/jitsi-meet.cfg.lua"):
+        assert roles[key] is None, key
+    found = {f["check_id"]: f for f in target["findings"]}
+    # the operator's .env, not the example beside it
+    assert found["docker.passwords_generated"]["status"] == "pass", found["docker.passwords_generated"]["message"]
+    assert found["docker.auth_enabled"]["status"] == "pass", found["docker.auth_enabled"]["message"]
+    # no "secret" of a template placeholder or a changelog line
+    for check_id in ("secrets.weak_or_default", "secrets.reuse"):
+        assert found[check_id]["status"] == "pass", found[check_id]["message"]
+    # the templates are not reported as broken configuration either
+    assert not [f for f in target["findings"] if "rootfs/defaults" in f["message"]]
