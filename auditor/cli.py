@@ -355,15 +355,18 @@ def _jobs(targets: list[str], inventories: list[Path], limits: list[str]) -> lis
     jobs = [HostJob(t) for t in targets]
     if inventories:  # auditor.inventory imports the role model (the parsers): only for inventories
         from auditor.inventory import InventoryError, limit_hosts, load_inventory
+    chosen = []
     for path in inventories:
         try:
             listed = load_inventory(path)
         except InventoryError as exc:
             raise UsageError(str(exc)) from None
-        chosen = limit_hosts(listed, limits)
-        if listed and not chosen:
-            raise UsageError(f"no host of {path} matches --limit {','.join(limits)}")
-        jobs += [HostJob.from_inventory(h) for h in chosen]
+        if not listed:  # never the demo's audit in its place, nor an empty report that reads as a pass
+            raise UsageError(f"inventory {path} lists no hosts")
+        chosen += limit_hosts(listed, limits)
+    if inventories and not chosen:
+        raise UsageError(f"no host of {', '.join(map(str, inventories))} matches --limit {','.join(limits)}")
+    jobs += [HostJob.from_inventory(h) for h in chosen]
     seen: set[str] = set()
     unique = []
     for job in jobs:

@@ -35,6 +35,8 @@ from auditor.roles import RoleError, normalise
 from auditor.user_files import read_user_text
 
 MAX_HOSTS = 10_000
+MAX_DEPTH = 100  # groups within groups (children of children ...)
+MAX_ENTRIES = 50 * MAX_HOSTS  # host entries in all groups (a host listed again counts again)
 MAX_BYTES = 4 * 1024 * 1024
 _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n", ""}
@@ -109,7 +111,15 @@ def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where
     key_path = _path(key, base) if key else None
     ca = _get(v, "ca_bundle")
     raw_roles = _get(v, "roles", "role", "jitsi_role")
-    names = [raw_roles] if isinstance(raw_roles, str) else [str(r) for r in raw_roles or []]
+    if raw_roles is None:
+        names = []
+    elif isinstance(raw_roles, list | tuple) and all(isinstance(r, str) for r in raw_roles):
+        names = [str(r) for r in raw_roles]
+    elif isinstance(raw_roles, str):
+        names = [raw_roles]
+    else:
+        raise InventoryError(f"{where}: host {name!r}: role must be a name or a list of names, "
+                             f"not {quoted(str(raw_roles), 40)}")
     try:
         roles = normalise(names)
     except RoleError as exc:
@@ -152,19 +162,27 @@ class _Group:
 
 
 class _Tree:
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name  # the inventory, for errors
         self.groups: dict[str, _Group] = {"all": _Group(), "ungrouped": _Group()}
         self.order: list[str] = []  # hosts in the order they first appear
+        self.member_of: dict[str, set[str]] = {}  # host -> the groups that list it
+        self.entries = 0
 
     def group(self, name: str) -> _Group:
         return self.groups.setdefault(name, _Group())
 
     def add_host(self, group: str, host: str, hvars: Mapping[str, Any]) -> None:
-        if host not in self.order:
+        self.entries += 1
+        if self.entries > MAX_ENTRIES:
+            raise InventoryError(f"{self.name}: more than {MAX_ENTRIES} host entries (hosts listed again and again)")
+        if host not in self.member_of:  # a dict: a range repeated on many lines stays linear
             if len(self.order) >= MAX_HOSTS:
-                raise InventoryError(f"more than {MAX_HOSTS} hosts")
+                raise InventoryError(f"{self.name}: more than {MAX_HOSTS} hosts")
             self.order.append(host)
+            self.member_of[host] = set()
         self.group(group).hosts.setdefault(host, {}).update(hvars)
+        self.member_of[host].add(group)
 
     def resolve(self, where: str, base: Path) -> list[InventoryHost]:
         parents: dict[str, set[str]] = {}
@@ -178,6 +196,8 @@ class _Tree:
         def level(g: str, seen: frozenset[str] = frozenset()) -> int:
             if g in seen:
                 raise InventoryError(f"{where}: group {g!r} is its own ancestor")
+            if len(seen) >= MAX_DEPTH:
+                raise InventoryError(f"{where}: groups nested more than {MAX_DEPTH} deep")
             if g not in depth:
                 depth[g] = 0 if g == "all" else 1 + max(
                     (level(p, seen | {g}) for p in parents.get(g, set()) if p != g), default=0)
@@ -187,7 +207,7 @@ class _Tree:
             level(gname)
         out = []
         for host in self.order:
-            member = {gname for gname, grp in self.groups.items() if host in grp.hosts}
+            member = {g for g in self.member_of[host] if host in self.groups[g].hosts}
             todo = list(member)
             while todo:  # ancestors of every group the host is in
                 for p in parents.get(todo.pop(), ()):
@@ -206,24 +226,43 @@ class _Tree:
 
 
 def _expand(pattern: str, where: str) -> list[str]:
-    """Ansible host ranges: `jvb[01:16].example.org`, `node[a:c]`, `x[0:10:2]`."""
+    """Ansible host ranges: `jvb[01:16].example.org`, `node[a:c]`, `x[0:10:2]`; at most MAX_HOSTS names
+    (several ranges multiply), refused before any name is made."""
+    try:
+        return _expand_within(pattern, where, MAX_HOSTS)
+    except _TooMany:
+        raise InventoryError(
+            f"{where}: host ranges in {quoted(pattern, 60)} make more than {MAX_HOSTS} hosts") from None
+
+
+class _TooMany(Exception):
+    pass
+
+
+def _expand_within(pattern: str, where: str, budget: int) -> list[str]:
     m = _RANGE.search(pattern)
     if m is None:
         return [pattern]
     start, end, step_text = m.group(1), m.group(2), m.group(3)
-    step = int(step_text) if step_text else 1
+    step = max(1, int(step_text)) if step_text else 1
     head, tail = pattern[: m.start()], pattern[m.end():]
+    values: range | str
+    width = 0
     if start.isdigit() and end.isdigit():
         width = len(start) if start.startswith("0") and len(start) > 1 else 0
-        values = [str(i).zfill(width) for i in range(int(start), int(end) + 1, max(1, step))]
+        values = range(int(start), int(end) + 1, step)
     elif len(start) == len(end) == 1 and start in string.ascii_lowercase and end in string.ascii_lowercase:
         letters = string.ascii_lowercase
-        values = list(letters[letters.index(start): letters.index(end) + 1: max(1, step)])
+        values = letters[letters.index(start): letters.index(end) + 1: step]
     else:
         raise InventoryError(f"{where}: bad host range {m.group(0)!r}")
-    if len(values) > MAX_HOSTS:
-        raise InventoryError(f"{where}: host range {m.group(0)!r} is too large")
-    return [x for v in values for x in _expand(head + v + tail, where)]
+    if len(values) > budget:
+        raise _TooMany
+    inner = budget // max(1, len(values))  # what each value's own ranges may still make
+    out: list[str] = []
+    for v in values:
+        out += _expand_within(head + (str(v).zfill(width) if isinstance(v, int) else v) + tail, where, inner)
+    return out
 
 
 def _scalar(text: str) -> Any:
@@ -257,7 +296,7 @@ def _split(line: str, where: str) -> list[str]:
 
 
 def parse_ini(text: str, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
-    tree = _Tree()
+    tree = _Tree(name)
     section, kind = "ungrouped", "hosts"
     for no, raw in enumerate(text.splitlines(), 1):
         where = f"{name} line {no}"
@@ -288,12 +327,19 @@ def parse_ini(text: str, name: str = "inventory", base: Path | None = None) -> l
     return tree.resolve(name, base or Path.cwd())
 
 
-def _yaml_group(tree: _Tree, gname: str, body: Any, where: str, seen: tuple[str, ...] = ()) -> None:
+def _yaml_group(tree: _Tree, gname: str, body: Any, where: str, seen: tuple[str, ...] = (),
+                done: set[tuple[str, int]] | None = None) -> None:
     if gname in seen:
         raise InventoryError(f"{where}: group {gname!r} is its own ancestor")
+    if len(seen) >= MAX_DEPTH:
+        raise InventoryError(f"{where}: groups nested more than {MAX_DEPTH} deep")
     g = tree.group(gname)
     if body is None:
         return
+    done = set() if done is None else done
+    if (gname, id(body)) in done:  # the same YAML node again (an alias): nothing new, and no alias bomb
+        return
+    done.add((gname, id(body)))
     if not isinstance(body, dict):
         raise InventoryError(f"{where}: group {gname!r} must be a mapping of hosts, vars and children")
     unknown = set(body) - {"hosts", "vars", "children"}
@@ -317,15 +363,16 @@ def _yaml_group(tree: _Tree, gname: str, body: Any, where: str, seen: tuple[str,
     for child, cbody in children.items():
         if str(child) not in g.children:
             g.children.append(str(child))
-        _yaml_group(tree, str(child), cbody, where, (*seen, gname))
+        _yaml_group(tree, str(child), cbody, where, (*seen, gname), done)
 
 
 def parse_ansible_yaml(data: Any, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
-    tree = _Tree()
+    tree = _Tree(name)
     if not isinstance(data, dict):
         raise InventoryError(f"{name}: an Ansible YAML inventory is a mapping of groups")
+    done: set[tuple[str, int]] = set()
     for gname, body in data.items():
-        _yaml_group(tree, str(gname), body, name)
+        _yaml_group(tree, str(gname), body, name, (), done)
         if str(gname) != "all" and str(gname) not in tree.groups["all"].children:
             tree.groups["all"].children.append(str(gname))
     return tree.resolve(name, base or Path.cwd())
@@ -334,7 +381,7 @@ def parse_ansible_yaml(data: Any, name: str = "inventory", base: Path | None = N
 def parse_jitsi_yaml(data: Mapping[str, Any], name: str = "inventory", base: Path | None = None
                      ) -> list[InventoryHost]:
     """Our own YAML: `defaults:`, `hosts:` (list of names/mappings, or name -> settings), `groups:`."""
-    tree = _Tree()
+    tree = _Tree(name)
     unknown = set(data) - {"jitsi_audit", "defaults", "hosts", "groups"}
     if unknown:
         raise InventoryError(f"{name}: unknown keys {sorted(map(str, unknown))} (expected defaults, hosts, groups)")
@@ -363,12 +410,19 @@ def parse_jitsi_yaml(data: Mapping[str, Any], name: str = "inventory", base: Pat
         raise InventoryError(f"{name}: hosts must be a list or a mapping")
     for hname, settings in entries:
         groups = settings.pop("groups", None) or []
+        if isinstance(groups, str):
+            groups = [groups]
+        if not isinstance(groups, list) or not all(isinstance(g, str | int) for g in groups):
+            raise InventoryError(f"{name}: host {hname!r}: groups must be a group name or a list of names")
         for host in _expand(hname, name):
             tree.add_host("ungrouped", host, settings)
-            for g in [groups] if isinstance(groups, str) else groups:
+            for g in groups:
                 tree.add_host(str(g), host, {})
-    for gname, members in (data.get("groups") or {}).items():
-        if not isinstance(members, list):
+    groups_map = data.get("groups") or {}
+    if not isinstance(groups_map, dict):
+        raise InventoryError(f"{name}: groups must be a mapping of group name to host names")
+    for gname, members in groups_map.items():
+        if not isinstance(members, list) or not all(isinstance(h, str | int) for h in members):
             raise InventoryError(f"{name}: group {gname!r} must list host names")
         for host in members:
             tree.add_host(str(gname), str(host), {})

@@ -88,6 +88,10 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "live.udp_media": (JVB,),
     "jibri.": (JIBRI,),
     "turn.": (COTURN,),
+    # the version of a component the host does not run is not in its evidence: judged where it runs
+    "vuln.prosody_version": (PROSODY,),
+    "vuln.e2ee_fixes": (WEB, PROSODY),  # jitsi-meet-web and jitsi-meet-prosody carry the fixes
+    "recording.server_side": (WEB, JICOFO),  # config.js and jicofo say whether Jibri is wired in
 }
 
 # dpkg package -> roles it brings (installed packages only).

@@ -7,6 +7,7 @@ skipped here; `enable_match_exec` imports invoke when a config file really has s
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from pathlib import Path
@@ -20,6 +21,12 @@ try:
 finally:
     if _absent and "invoke" in sys.modules and sys.modules["invoke"] is None:
         del sys.modules["invoke"]
+
+# paramiko's transport thread logs what ended a handshake (a silent server: "Exception (client): Error reading
+# SSH protocol banner" and a traceback) at ERROR level. With no handler configured, Python's last-resort
+# handler would print that to stderr beside the one line the audit gives for the host; a handler of its own
+# keeps it out, and the records still reach the handlers of whoever configures logging.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 _MATCH_EXEC = re.compile(rb"^[ \t]*match\b[^\n]*\bexec\b", re.I | re.M)
 

@@ -113,7 +113,10 @@ def test_web_packages_of_the_fixed_release_are_no_false_positive() -> None:
 
 
 def test_configuration_only_audit_has_no_version_evidence_and_says_so() -> None:
-    result = _audit(snapshot({"/etc/jitsi/jicofo/jicofo.conf": "jicofo {}\n"}))
+    # every component's configuration (a jicofo-only host has no Prosody or web version to judge)
+    result = _audit(snapshot({"/etc/jitsi/jicofo/jicofo.conf": "jicofo {}\n",
+                              "/etc/prosody/prosody.cfg.lua": 'VirtualHost "meet.example.org"\n',
+                              "/etc/jitsi/meet/meet.example.org-config.js": "var config = { hosts: {} };\n"}))
     status, message, _ = _finding(result, "vuln.known_advisories")
     assert status is Status.UNCLEAR
     assert "no dpkg-query output was collected" in message and "--root" in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -211,3 +212,81 @@ def test_a_nesting_too_deep_is_one_line(loader: str, monkeypatch: pytest.MonkeyP
     deep = "hosts: " + "[" * 100_000 + "]" * 100_000 + "\n"
     with pytest.raises(InventoryError, match=r"^deep.yaml( line 1)?: not valid YAML: (nested too deeply|exceeded)"):
         parse_inventory(deep, "deep.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[w]\nh[0:99999999]\n", r"^inv line 2: host ranges in 'h\[0:99999999\]' make more than 10000 hosts$"),
+        ("[w]\nh[0:99999999999999]\n", "make more than 10000 hosts"),
+        ("[w]\nh[0:9999][0:9999]\n", r"^inv line 2: host ranges in 'h\[0:9999\]\[0:9999\]' make more than 10000"),
+        ("all:\n  hosts:\n    jvb[000:999][a:z].example.org:\n", "make more than 10000 hosts"),
+        ("[w]\n" + "h[0000:9999]\n" * 3000, r"^inv: more than 500000 host entries"),  # 60 kB, 30 million entries
+        ("[g5000]\nh\n" + "".join(f"[g{k}:children]\ng{k + 1}\n" for k in range(5000)),
+         r"^inv: groups nested more than 100 deep$"),  # a chain deeper than Python's recursion limit
+    ],
+    ids=["range", "range-beyond-memory", "ranges-multiplied", "yaml-ranges-multiplied", "range-repeated",
+         "children-chain"],
+)
+def test_inventory_that_would_make_too_much_is_refused_promptly(text: str, message: str) -> None:
+    with no_hang(), pytest.raises(InventoryError, match=message):
+        parse_inventory(text, "inv")
+
+
+def test_yaml_alias_bomb_of_groups_is_read_once() -> None:
+    """Each group body an alias of the level below, twice: 2**40 visits if every alias were walked again."""
+    lines = ["l0: &x0 {hosts: {jvb1.example.org: {ansible_port: 2222}}}"]
+    lines += [f"l{k}: &x{k} {{children: {{a{k}: *x{k - 1}, b{k}: *x{k - 1}}}}}" for k in range(1, 41)]
+    with no_hang():
+        hosts = parse_inventory("\n".join(lines) + "\n", "bomb.yaml")
+    assert [h.target for h in hosts] == ["ssh://jvb1.example.org:2222"]
+    assert {"l0", "a1", "b1", "a40", "l40"} <= set(hosts[0].groups)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hosts: [a]\ngroups: [x]\n", "groups must be a mapping of group name to host names"),
+        ("hosts: [a]\ngroups: 5\n", "groups must be a mapping of group name to host names"),
+        ("hosts: [a]\ngroups: {g: [a, {x: 1}]}\n", "group 'g' must list host names"),
+        ("hosts:\n  - {name: a, groups: 5}\n", "host 'a': groups must be a group name or a list of names"),
+        ("all:\n  hosts:\n    a: {jitsi_audit_role: 5}\n", "host 'a': role must be a name or a list of names"),
+        ("defaults: {role: [jvb, {x: 1}]}\nhosts: [a]\n", "host 'a': role must be a name or a list of names"),
+    ],
+)
+def test_wrong_types_in_yaml_are_one_line(text: str, message: str) -> None:
+    with pytest.raises(InventoryError, match=message):
+        parse_inventory(text, "inv")
+    assert parse_inventory("defaults: {role: [jvb, turn]}\nhosts: [a]\n")[0].roles == ("jvb", "coturn")
+
+
+def _cli(args: list[str]) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "auditor.cli", *args], capture_output=True, text=True, timeout=120,
+                         check=False)
+    return run.returncode, run.stdout, run.stderr
+
+
+def test_an_inventory_without_hosts_is_a_usage_error_not_the_demo(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("# the hosts are added by the CI job\n")
+    (tmp_path / "empty.yaml").write_text("all:\n  children:\n    jitsi: {}\n")
+    for name in ("empty.txt", "empty.yaml"):
+        code, out, err = _cli(["--inventory", str(tmp_path / name), "--no-probes", "-q", "-f", "json"])
+        assert (code, out) == (2, ""), (code, out[:300])
+        assert err == f"jitsi-audit: inventory {tmp_path / name} lists no hosts\n"
+
+
+def test_limit_spans_every_inventory(tmp_path: Path) -> None:
+    """--limit picks hosts from the inventories together: a group of one file is not an error for the other."""
+    (tmp_path / "web.ini").write_text("[web]\nweb1 ansible_host=127.0.0.1 ansible_port=1\n")
+    (tmp_path / "jvb.ini").write_text("[jvb]\njvb1 ansible_host=127.0.0.1 ansible_port=1\n")
+    inventories = ["--inventory", str(tmp_path / "web.ini"), "--inventory", str(tmp_path / "jvb.ini")]
+    code, out, err = _cli([*inventories, "--limit", "web", "--no-probes", "-q", "-f", "json", "--timeout", "2"])
+    assert code == 3, err  # port 1 refuses: incomplete
+    assert [t["target"] for t in json.loads(out)["targets"]] == ["web1"]
+    assert err.splitlines() == ["jitsi-audit: web1: connect: connection to 127.0.0.1:1 refused"]
+    code, out, err = _cli([*inventories, "--limit", "nothing*", "--no-probes", "-q"])
+    assert code == 2 and err == (f"jitsi-audit: no host of {tmp_path / 'web.ini'}, {tmp_path / 'jvb.ini'} "
+                                 "matches --limit nothing*\n")

@@ -136,3 +136,14 @@ def test_checks_can_declare_requirements() -> None:
 
     with pytest.raises(MetadataError, match="requires must name roles"):
         bad.meta.validate()
+
+
+def test_a_partial_host_is_not_unclear_for_components_it_does_not_run() -> None:
+    """The Prosody and Jitsi Meet versions, and whether Jibri is wired in, are judged on the hosts that run
+    prosody, the web front or jicofo; a videobridge host has none of them in its evidence."""
+    found = {f.check_id: f for f in audit_snapshot(_jvb_host(), PROFILE, CHECKS).findings}
+    for cid, needed in (("vuln.prosody_version", "prosody"), ("vuln.e2ee_fixes", "web or prosody"),
+                        ("recording.server_side", "web or jicofo")):
+        assert found[cid].status is Status.NOT_APPLICABLE, (cid, found[cid].status, found[cid].message)
+        assert found[cid].message == f"role jvb: no {needed} expected (detected)"
+    assert found["vuln.known_advisories"].status is Status.PASS  # the bridge's own version is judged
