@@ -30,6 +30,10 @@ _SEVERITY_RANK = {
 }
 
 
+# The reason of every live check in a run without probes (offline, --no-probes): not judged, not "fine".
+OFFLINE = "no live probes in an offline audit"
+
+
 class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"

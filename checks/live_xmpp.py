@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from auditor.context import AuditContext
-from auditor.model import CheckResult, Severity
+from auditor.model import OFFLINE, CheckResult, Severity
 from auditor.probes.judge import (
     DISAGREEMENTS,
     anonymous_disagreement,
@@ -122,7 +122,7 @@ def xmpp_c2s_tls(ctx: AuditContext) -> CheckResult:
 def default_credentials(ctx: AuditContext) -> CheckResult:
     res = live(ctx)
     if res is None:
-        return CheckResult.not_applicable("no live probes in an offline audit")
+        return CheckResult.not_applicable(OFFLINE)
     if not res.intrusive:
         return CheckResult.not_applicable("intrusive probes not enabled (--intrusive)")
     why = res.unavailable("xmpp")
@@ -154,7 +154,7 @@ def default_credentials(ctx: AuditContext) -> CheckResult:
 def config_agreement(ctx: AuditContext) -> CheckResult:
     res = live(ctx)
     if res is None:
-        return CheckResult.not_applicable("no live probes in an offline audit")
+        return CheckResult.not_applicable(OFFLINE)
     if all(fact_value(ctx, k) is None for k in ("auth.main", "web.tls_protocols", "web.hsts")) \
             and not ctx.view.cfg_ok:
         return CheckResult.not_applicable("no configuration was collected to compare with")

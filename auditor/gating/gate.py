@@ -13,6 +13,7 @@ identically in every format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.gating.baseline import Baseline, BaselineState
 from auditor.gating.thresholds import MinScores, ThresholdResult, evaluate_thresholds
 from auditor.gating.waivers import Waiver, WaiverSet, utc_today
-from auditor.model import Finding, Severity, Status
+from auditor.model import OFFLINE, Finding, Severity, Status
 
 if TYPE_CHECKING:
     from auditor.engine import TargetResult
@@ -190,6 +191,20 @@ def finding_gate(
     return FindingGate(True, gates, severity_gates, waiver, state)
 
 
+_ROLE_SKIP = re.compile(r"role [^:]{1,80}: no .{1,200} expected \(")
+
+
+def resolved(finding: Finding) -> bool:
+    """Whether a baseline failure is fixed by this finding: it passes, or does not apply for a reason found
+    in this run. Unclear, skipped with the probes (an offline or --no-probes run) or left out for the host's
+    roles is not judged: the failure is not fixed, only not seen again."""
+    if finding.status is Status.PASS:
+        return True
+    if finding.status is not Status.NOT_APPLICABLE:
+        return False
+    return finding.message != OFFLINE and _ROLE_SKIP.match(finding.message) is None
+
+
 def evaluate(results: Sequence[TargetResult], config: GateConfig) -> GateReport:
     today = config.today or utc_today()
     report = GateReport(
@@ -213,7 +228,7 @@ def evaluate(results: Sequence[TargetResult], config: GateConfig) -> GateReport:
             now = {f.check_id: f for f in result.findings}
             for old in config.baseline.failures(result.target):
                 current = now.get(old.check_id)
-                if current is None or current.status is not Status.FAIL:
+                if current is None or resolved(current):
                     tg.fixed.append(
                         FixedFinding(result.target, old.check_id, current.title if current else old.title,
                                      current.severity.value if current else old.severity,

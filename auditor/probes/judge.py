@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from auditor.listeners import listeners
-from auditor.model import CheckResult, Evidence
+from auditor.model import OFFLINE, CheckResult, Evidence
 from auditor.parsers.base import Location
 from auditor.probes.configjs import compare
 from auditor.probes.model import (
@@ -21,7 +21,6 @@ from auditor.probes.model import (
 if TYPE_CHECKING:
     from auditor.context import AuditContext
 
-OFFLINE = "no live probes in an offline audit"
 HSTS_MIN_AGE = 15_552_000  # 180 days
 
 

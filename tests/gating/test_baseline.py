@@ -109,3 +109,26 @@ def test_huge_or_fifo_baseline_is_refused(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo.json")
     with no_hang(), pytest.raises(BaselineError, match="is not a regular file"):
         load_baseline(tmp_path / "fifo.json")
+
+
+def test_a_failure_not_judged_again_is_not_fixed() -> None:
+    """Unclear, skipped with the probes, or left out for the host's roles: the baseline's failure was not
+    seen again, which is not a fix. A pass, or not applicable for a reason of this run, is."""
+    from dataclasses import replace
+
+    from auditor.model import OFFLINE, Status
+
+    results = make_results()[:1]
+    ids = [f.check_id for f in results[0].findings][:5]
+    now = {
+        ids[0]: (Status.UNCLEAR, "cannot tell: the TLS probe timed out"),
+        ids[1]: (Status.NOT_APPLICABLE, OFFLINE),
+        ids[2]: (Status.NOT_APPLICABLE, "role jvb: no prosody expected (inventory)"),
+        ids[3]: (Status.NOT_APPLICABLE, "server-side recording is off (ENABLE_RECORDING)"),
+        ids[4]: (Status.PASS, "fine now"),
+    }
+    results[0].findings = [replace(f, status=now[f.check_id][0], message=now[f.check_id][1])
+                           if f.check_id in now else f for f in results[0].findings]
+    base = parse_baseline(_report({"config-repo": ids}), "b.json")
+    tg = evaluate(results, GateConfig(fail_on=Severity.HIGH, baseline=base)).target(0)
+    assert {x.check_id for x in tg.fixed} == {ids[3], ids[4]}
