@@ -7,6 +7,10 @@ different rules is not one run. A target may appear in one input only.
 The merged exit code is recomputed: 3 when any target is incomplete (or an input run said 3), else 1
 when any input run failed its gates (findings at or above --fail-on, waivers, baselines and minimum
 scores were judged by that run, with the files it was given), else 0.
+
+The run-level gate block (waivers file, baseline, minimum scores, expired waivers) is kept when every
+input was gated with the same settings, failed when any input failed; inputs gated differently give
+no run-level block and a warning (each target keeps its own gate block either way).
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ def load_report(path: Path) -> dict[str, Any]:
         raise MergeError(f"{path}: not a jitsi-audit JSON report")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise MergeError(f"{path}: schema version {str(version)[:20]!r}; this jitsi-audit reads {SCHEMA_VERSION} "
-                         "(merge reports written by the same major version)")
+        raise MergeError(f"{path}: schema version {str(version)[:20]!r}; this jitsi-audit merges reports of schema "
+                         f"{SCHEMA_VERSION} only (audit again, or merge with the jitsi-audit that wrote them)")
     try:
         ReportModel.model_validate(data)
     except ValidationError as exc:
@@ -68,6 +72,13 @@ def merge_reports(paths: list[Path]) -> tuple[dict[str, Any], list[str]]:
     """The merged report and warnings (one line each). Raises MergeError."""
     if not paths:
         raise MergeError("give the JSON reports to merge")
+    given: dict[str, Path] = {}
+    for p in paths:
+        key = str(p.resolve()) if p.exists() else str(p)
+        if key in given:
+            raise MergeError(f"{p} is given twice (as {given[key]} and {p})" if str(given[key]) != str(p)
+                             else f"{p} is given twice")
+        given[key] = p
     reports = [(p, load_report(p)) for p in paths]
     first_path, first = reports[0]
     warnings: list[str] = []
@@ -95,6 +106,7 @@ def merge_reports(paths: list[Path]) -> tuple[dict[str, Any], list[str]]:
         "generated_at": datetime.now(UTC).isoformat(),
         "fail_on": first["fail_on"],
         "exit_code": merged_exit_code(data_list),
+        "gate": _merged_gate(reports, warnings),
         "targets": [t for d in data_list for t in d["targets"]],
     }
     ReportModel.model_validate(merged)
@@ -104,3 +116,25 @@ def merge_reports(paths: list[Path]) -> tuple[dict[str, Any], list[str]]:
 def _describe(data: dict[str, Any]) -> str:
     p = data["profile"]
     return f"{p['name']} v{p['version']} (catalogue {p['catalogue']} v{p['catalogue_version']})"
+
+
+_PER_RUN = ("failed", "expired_waivers", "date_utc")  # what may differ between runs gated alike
+
+
+def _merged_gate(reports: list[tuple[Path, dict[str, Any]]], warnings: list[str]) -> dict[str, Any] | None:
+    gates = [(path, data.get("gate")) for path, data in reports]
+    if all(g is None for _, g in gates):
+        return None
+    settings = {path: None if g is None else {k: v for k, v in g.items() if k not in _PER_RUN} for path, g in gates}
+    first_path, first = gates[0]
+    if first is None or any(v != settings[first_path] for v in settings.values()):
+        differ = next(str(path) for path, v in settings.items() if v != settings[first_path])
+        warnings.append(f"the inputs were gated with different settings ({first_path} and {differ}: waivers, "
+                        "baseline or minimum scores): no run-level gate in the merged report; "
+                        "each target keeps its own")
+        return None
+    expired: list[Any] = []
+    for _, g in gates:
+        expired += [w for w in (g or {}).get("expired_waivers", []) if w not in expired]
+    return {**first, "date_utc": max(str((g or {}).get("date_utc", "")) for _, g in gates),
+            "expired_waivers": expired, "failed": any(bool((g or {}).get("failed")) for _, g in gates)}

@@ -82,7 +82,7 @@ def test_exit_code_is_recomputed_from_targets(reports: dict[str, Path], tmp_path
     [
         ("ci-profile", "mixed profiles"),
         ("critical-only", "mixed --fail-on"),
-        ("hardened", "is in both"),
+        ("hardened", "is given twice"),
         ("both", "is in both"),
     ],
 )
@@ -131,3 +131,31 @@ def test_mixed_tool_versions_warn(reports: dict[str, Path], tmp_path: Path, caps
     code, out, err = _run(["merge", str(reports["hardened"]), str(older)], capsys)
     assert code == 1 and "different jitsi-audit versions (0.0.9, " in err
     assert json.loads(out)["tool"]["name"] == "jitsi-audit"
+
+
+def test_the_same_file_twice_and_a_newer_schema(reports: dict[str, Path], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    hardened = reports["hardened"]
+    code, out, err = _run(["merge", str(hardened), str(hardened)], capsys)
+    assert code == 2 and out == "" and f"{hardened} is given twice" in err
+    (tmp_path / "link.json").symlink_to(hardened)
+    code, _, err = _run(["merge", str(hardened), str(tmp_path / "link.json")], capsys)
+    assert code == 2 and "given twice" in err
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({**json.loads(hardened.read_text()), "schema_version": "1.1"}))
+    code, _, err = _run(["merge", str(newer)], capsys)
+    assert code == 2 and "schema version '1.1'" in err and "same major version" not in err
+
+
+def test_the_run_level_gate_is_kept_when_the_runs_agree(reports: dict[str, Path], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = (json.loads(reports[n].read_text()) for n in ("hardened", "legacy"))
+    assert a["gate"] is not None and b["gate"]["failed"]
+    code, out, err = _run(["merge", str(reports["hardened"]), str(reports["legacy"])], capsys)
+    gate = json.loads(out)["gate"]
+    assert code == 1 and gate["failed"] is True and gate["waivers"] == a["gate"]["waivers"] and "different settings" not in err
+    b["gate"]["waivers"] = "waivers.yaml"  # a run gated with a waivers file, the other without
+    waived = tmp_path / "waived.json"
+    waived.write_text(json.dumps(b))
+    _, out, err = _run(["merge", str(reports["hardened"]), str(waived)], capsys)
+    assert json.loads(out)["gate"] is None and "gated with different settings" in err
