@@ -367,13 +367,13 @@ def _jobs(targets: list[str], inventories: list[Path], limits: list[str]) -> lis
     if inventories and not chosen:
         raise UsageError(f"no host of {', '.join(map(str, inventories))} matches --limit {','.join(limits)}")
     jobs += [HostJob.from_inventory(h) for h in chosen]
-    seen: set[str] = set()
-    unique = []
+    seen: dict[str, HostJob] = {}
     for job in jobs:
-        if job.label not in seen:
-            seen.add(job.label)
-            unique.append(job)
-    return unique
+        first = seen.setdefault(job.label, job)
+        if first != job:  # which settings would apply would depend on the order of the arguments
+            raise UsageError(f"{job.label} is given twice with different settings (a target and an inventory "
+                             "entry, or two inventories): give it once")
+    return list(seen.values())
 
 
 def _gate_config(

@@ -256,6 +256,8 @@ def _expand_within(pattern: str, where: str, budget: int) -> list[str]:
         values = letters[letters.index(start): letters.index(end) + 1: step]
     else:
         raise InventoryError(f"{where}: bad host range {m.group(0)!r}")
+    if not values:  # [9:1]: Ansible fails on it too; never an inventory that silently lost hosts
+        raise InventoryError(f"{where}: host range {m.group(0)!r} is empty (its start is after its end)")
     if len(values) > budget:
         raise _TooMany
     inner = budget // max(1, len(values))  # what each value's own ranges may still make

@@ -148,6 +148,8 @@ pod ansible_connection=kubernetes.core.kubectl ansible_host=jitsi-web-0
         ("hosts:\n  - {user: x}\n", "needs a name or host"),
         ("all:\n  hosts: [a, b]\n", "hosts must be a mapping"),
         ("all: {hosts: {a: }}\n  bad: [\n", "not valid YAML"),
+        ("[w]\njvb[9:1]\n", r"host range '\[9:1\]' is empty"),
+        ("[w]\nnode[z:a]\n", r"host range '\[z:a\]' is empty"),
     ],
 )
 def test_errors_name_the_problem(text: str, message: str) -> None:
@@ -290,3 +292,19 @@ def test_limit_spans_every_inventory(tmp_path: Path) -> None:
     code, out, err = _cli([*inventories, "--limit", "nothing*", "--no-probes", "-q"])
     assert code == 2 and err == (f"jitsi-audit: no host of {tmp_path / 'web.ini'}, {tmp_path / 'jvb.ini'} "
                                  "matches --limit nothing*\n")
+
+
+def test_a_host_given_twice_with_different_settings_is_refused(tmp_path: Path) -> None:
+    """Which settings applied would depend on the order of the arguments; the same entry twice is fine."""
+    (tmp_path / "a.ini").write_text("[web]\nweb1 ansible_host=127.0.0.1 ansible_port=1\n")
+    (tmp_path / "b.ini").write_text("[web]\nweb1 ansible_host=127.0.0.2 ansible_port=1\n")
+    (tmp_path / "c.ini").write_text((tmp_path / "a.ini").read_text())
+    for args in (["--inventory", str(tmp_path / "a.ini"), "--inventory", str(tmp_path / "b.ini")],
+                 ["web1", "--inventory", str(tmp_path / "a.ini")]):
+        code, out, err = _cli([*args, "--no-probes", "-q", "-f", "json"])
+        assert (code, out) == (2, ""), err
+        assert err == "jitsi-audit: web1 is given twice with different settings (a target and an inventory " \
+                      "entry, or two inventories): give it once\n"
+    code, out, err = _cli(["--inventory", str(tmp_path / "a.ini"), "--inventory", str(tmp_path / "c.ini"),
+                           "--no-probes", "-q", "-f", "json", "--timeout", "2"])
+    assert code == 3 and [t["target"] for t in json.loads(out)["targets"]] == ["web1"], err
