@@ -1112,15 +1112,20 @@ def fact_recording(v: View) -> Fact:
     brewery = v.hocon(v.dep.jicofo, "jicofo.jibri.brewery-jid")
     if brewery and str(brewery[0]).strip():  # an empty JID configures no Jibri
         evs.append(brewery[1])
+    # a jicofo from before jicofo.conf (2020): sip-communicator.properties names the Jibri brewery
+    props = v.dep.first(Role.JICOFO_PROPERTIES)
+    legacy = props.value.get("org.jitsi.jicofo.jibri.BREWERY") if props and props.value is not None else None
+    if props is not None and legacy is not None and str(getattr(legacy, "value", "") or "").strip():
+        evs.append(ev(props.path, legacy.line, "org.jitsi.jicofo.jibri.BREWERY set"))
     if evs:
         return Fact(True, evs)
-    why = v.incomplete(Role.CONFIG_JS, Role.JICOFO_CONF, Role.JIBRI_CONF)
+    why = v.incomplete(Role.CONFIG_JS, Role.JICOFO_CONF, Role.JICOFO_PROPERTIES, Role.JIBRI_CONF)
     if why:
         return Fact(None, [], f"no recording seen, but {why}")
     if v.env_ok:
         flag, e = v.env_flag("ENABLE_RECORDING", False)
         return Fact(flag, [x for x in (e,) if x])
-    if v.cfg_ok or v.dep.jicofo is not None:
+    if v.cfg_ok or v.dep.jicofo is not None or (props is not None and props.value is not None):
         return Fact(False, [], "no jibri, recording service or streaming enabled")
     return Fact(None, [], _why_missing(v, "config.js or jicofo configuration"))
 

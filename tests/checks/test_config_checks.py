@@ -567,3 +567,13 @@ def test_an_unreadable_file_is_the_reason_only_for_what_it_holds() -> None:
     # a docker .env holds every component's settings: its error is a cause for any of them
     env_denied = reason({k: v for k, v in base.items() if k not in (PROSODY_MAIN, PROSODY_SITE)}, ENV)
     assert env_denied.startswith("no usable prosody configuration: ") and ENV in env_denied, env_denied
+
+
+@pytest.mark.parametrize(("props", "status"), [
+    ("org.jitsi.jicofo.BRIDGE_MUC=JvbBrewery@internal.auth.meet.example.org\n", "pass"),
+    ("org.jitsi.jicofo.jibri.BREWERY=JibriBrewery@internal.auth.meet.example.org\n", "fail"),
+])
+def test_recording_on_a_jicofo_from_before_jicofo_conf(props: str, status: str) -> None:
+    """A 2020 jicofo has sip-communicator.properties only: it says whether a Jibri brewery is wired in."""
+    found = findings(snapshot({JICOFO_PROPS: props}))["recording.server_side"]
+    assert found.status.value == status, found.message
