@@ -188,9 +188,12 @@ def _docker_member(info: dict[str, Any]) -> tuple[Member | None, str]:
     source = next((str(m.get("Source")) for m in info.get("Mounts") or []
                    if m.get("Destination") == "/config" and m.get("Source")), None)
     host_config = info.get("HostConfig")
-    host_network = isinstance(host_config, dict) and host_config.get("NetworkMode") == "host"
-    return Member(str(service), name, config_source=source, published=published_ports(host_config),
-                  host_network=host_network), ""
+    mode = str(host_config.get("NetworkMode") or "") if isinstance(host_config, dict) else ""
+    # network_mode "container:X" / "service:X": X's network, and X's published ports, which may not be
+    # a Jitsi container audited here: what reaches this one from outside is not known
+    published = None if mode.startswith(("container:", "service:")) else published_ports(host_config)
+    return Member(str(service), name, config_source=source, published=published,
+                  host_network=mode == "host"), ""
 
 
 def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = run_command) -> Deployment:

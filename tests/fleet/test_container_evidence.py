@@ -113,3 +113,20 @@ def test_directory_modes_stay_whole_lines_below_the_cap(tmp_path: Path) -> None:
     kept = merged.facts["dir_modes"]
     assert len(kept) <= MAX_DIR_MODES and all(line.endswith(tuple("0123456789")) for line in kept.splitlines())
     assert merged.facts["containers.dir_modes"].startswith("not all directory modes kept")
+
+
+def test_a_container_in_another_containers_network_has_no_known_exposure() -> None:
+    from auditor.transports.containers import _docker_member
+
+    info = {"Name": "/jitsi-jvb-1", "State": {"Running": True},
+            "Config": {"Labels": {"com.docker.compose.service": "jvb"}},
+            "HostConfig": {"NetworkMode": "container:0123abcd", "PortBindings": {}}}
+    member, _ = _docker_member(info)
+    assert member is not None and member.published is None and not member.host_network
+    dep = Deployment("docker", "jitsi", [member])
+    merged = merge("docker://jitsi-jvb-1", dep, [(member, Snapshot(target="jitsi-jvb-1", transport="docker"), None)])
+    assert "containers.jvb.published" not in merged.facts
+    assert exposed(merged, 9090) is None  # judged on the configuration alone, as without docker's answer
+    info["HostConfig"] = {"NetworkMode": "host"}
+    member, _ = _docker_member(info)
+    assert member is not None and member.host_network
