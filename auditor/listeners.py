@@ -57,7 +57,7 @@ def listeners(snapshot: Snapshot) -> list[Listener] | None:
     return parse_ss(item.text())
 
 
-_PUBLISHED_RE = re.compile(r"(\d{1,5})/(tcp|udp|sctp)->(\*|\[[0-9A-Fa-f:.]+\]|[0-9.]+):(\d{1,5}|any)")
+_PUBLISHED_RE = re.compile(r"(\d{1,5})/(tcp|udp|sctp)->(\*|\[[0-9A-Fa-f:.]+\]|[0-9.]+):(\d{1,5}(?:-\d{1,5})?|any)")
 # the services a docker:// target audits (auditor.transports.containers.CONFIG_DIRS)
 _SERVICES = ("web", "prosody", "jicofo", "jvb", "jibri", "jigasi")
 
@@ -90,9 +90,11 @@ def _published(snapshot: Snapshot, port: int, proto: str) -> bool | None:
         value = snapshot.facts.get(f"containers.{service}.published")
         if value is None:
             return None
-        for entry in value.split():
+        for entry in value.split() if value != "none" else ():
             match = _PUBLISHED_RE.fullmatch(entry)
-            if match and int(match[1]) == port and match[2] == proto:
+            if match is None:  # not what the transport writes: not known, rather than "not published"
+                return None
+            if int(match[1]) == port and match[2] == proto:
                 answer = answer or not _loopback(match[3].strip("[]"))
     return answer
 

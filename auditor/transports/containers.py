@@ -146,6 +146,7 @@ def _service_from_image(image: str) -> str | None:
 
 # -- docker -------------------------------------------------------------------------------------
 _PORT_KEY = re.compile(r"(\d{1,5})/(tcp|udp|sctp)")
+_HOST_PORT = re.compile(r"\d{1,5}(?:-\d{1,5})?|any")
 
 
 def _host_ip(value: object) -> str | None:
@@ -160,17 +161,35 @@ def _host_ip(value: object) -> str | None:
     return f"[{ip}]" if ip.version == 6 else str(ip)
 
 
-def published_ports(host_config: object) -> tuple[str, ...]:
-    """`docker inspect`'s HostConfig.PortBindings as "CONTAINER_PORT/PROTO->HOST_IP:HOST_PORT" entries."""
-    bindings = host_config.get("PortBindings") if isinstance(host_config, dict) else None
+def published_ports(host_config: object, exposed_ports: object = None) -> tuple[str, ...] | None:
+    """What docker publishes of a container, as "CONTAINER_PORT/PROTO->HOST_IP:HOST_PORT" entries (HOST_PORT
+    a number, a range "A-B", or "any"): `docker inspect`'s HostConfig.PortBindings, and with
+    PublishAllPorts (`docker run -P`) every port the container exposes (Config.ExposedPorts) on every
+    interface. None when any of it cannot be read: an exposure that is not known is never "none"."""
+    if not isinstance(host_config, dict):
+        return None
+    bindings = host_config.get("PortBindings") or {}
+    if not isinstance(bindings, dict):
+        return None
     found: list[str] = []
-    for key, binds in sorted(bindings.items()) if isinstance(bindings, dict) else ():
+    for key, binds in sorted(bindings.items()):
         match = _PORT_KEY.fullmatch(str(key))
-        for bind in binds if match and isinstance(binds, list) else ():
+        if match is None or not isinstance(binds, list | type(None)):
+            return None
+        for bind in binds or ():
             address = _host_ip(bind.get("HostIp")) if isinstance(bind, dict) else None
-            port = str(bind.get("HostPort") or "") if isinstance(bind, dict) else ""
-            if match and address is not None and ((port.isdigit() and len(port) <= 5) or port == ""):
-                found.append(f"{match[1]}/{match[2]}->{address}:{port or 'any'}")
+            port = str(bind.get("HostPort") or "") if isinstance(bind, dict) else "?"
+            if address is None or not _HOST_PORT.fullmatch(port or "any"):
+                return None
+            found.append(f"{match[1]}/{match[2]}->{address}:{port or 'any'}")
+    if host_config.get("PublishAllPorts") is True:
+        if not isinstance(exposed_ports, dict | type(None)):
+            return None
+        for key in sorted(exposed_ports or {}):
+            match = _PORT_KEY.fullmatch(str(key))
+            if match is None:
+                return None
+            found.append(f"{match[1]}/{match[2]}->*:any")
     return tuple(dict.fromkeys(found))
 
 
@@ -191,7 +210,8 @@ def _docker_member(info: dict[str, Any]) -> tuple[Member | None, str]:
     mode = str(host_config.get("NetworkMode") or "") if isinstance(host_config, dict) else ""
     # network_mode "container:X" / "service:X": X's network, and X's published ports, which may not be
     # a Jitsi container audited here: what reaches this one from outside is not known
-    published = None if mode.startswith(("container:", "service:")) else published_ports(host_config)
+    published = None if mode.startswith(("container:", "service:")) else published_ports(
+        host_config, config.get("ExposedPorts") if isinstance(config, dict) else None)
     return Member(str(service), name, config_source=source, published=published,
                   host_network=mode == "host"), ""
 
@@ -218,19 +238,47 @@ def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = r
     return dep
 
 
-def docker_daemon_is_local(environ: Mapping[str, str]) -> bool:
-    """Whether the docker CLI talks to this machine's daemon (so the project directory is here too)."""
+def _config_context(environ: Mapping[str, str]) -> str | None:
+    """The docker CLI's current context from its config.json (`docker context use`), if any."""
+    directory = environ.get("DOCKER_CONFIG") or posixpath.join(environ.get("HOME") or "/nonexistent", ".docker")
+    try:
+        with open(posixpath.join(directory, "config.json"), "rb") as f:
+            data = json_input.loads(f.read(1024 * 1024))
+    except (OSError, ValueError):
+        return None
+    context = data.get("currentContext") if isinstance(data, dict) else None
+    return context if isinstance(context, str) else None
+
+
+def docker_daemon_is_local(environ: Mapping[str, str], run: Runner | None = None, docker: str = "docker",
+                           timeout: float = 10.0) -> bool:
+    """Whether the docker CLI talks to this machine's daemon (so the project directory is here too): its
+    DOCKER_HOST, else its context (DOCKER_CONTEXT, else config.json's current one) is a unix socket. A
+    context other than "default" is asked of the CLI (`docker context inspect`); without `run`, or when
+    that fails, it counts as remote."""
     host = environ.get("DOCKER_HOST", "")
-    return (not host or host.startswith("unix://")) and environ.get("DOCKER_CONTEXT", "default") == "default"
+    if host:
+        return host.startswith("unix://")
+    context = environ.get("DOCKER_CONTEXT") or _config_context(environ)
+    if context in (None, "", "default"):
+        return True
+    if run is None or context.startswith("-"):
+        return False
+    try:
+        endpoint = json_input.loads(run([docker, "context", "inspect", "--format", "{{json .Endpoints.docker.Host}}",
+                                         context], timeout))
+    except (TransportError, ValueError):
+        return False
+    return isinstance(endpoint, str) and endpoint.startswith("unix://")
 
 
-def add_project_files(snapshot: Snapshot, dep: Deployment, environ: Mapping[str, str]) -> None:
+def add_project_files(snapshot: Snapshot, dep: Deployment, local: bool) -> None:
     """The compose project's .env and compose files, read on this machine when the daemon is local."""
     if dep.scheme != "docker" or dep.project_dir is None:
         return
-    if not docker_daemon_is_local(environ):
+    if not local:
         snapshot.facts["containers.project_files"] = (
-            f"not read: {dep.project_dir} is on the docker host of a remote daemon (DOCKER_HOST or DOCKER_CONTEXT);"
+            f"not read: {dep.project_dir} is on the docker host of a remote daemon (DOCKER_HOST or the docker context);"
             " audit that host over SSH for the project's .env"
         )
         return
@@ -303,6 +351,12 @@ def _select(scheme: str, project: str, found: list[tuple[Member | None, str]], t
             skipped.append(why)
         elif any(m.service == member.service for m in members):
             skipped.append(f"{member.name}: another {member.service} ({member.service} audited once)")
+            # the same configuration, but what each replica publishes reaches the deployment too
+            first = next(i for i, m in enumerate(members) if m.service == member.service)
+            mine, theirs = members[first].published, member.published
+            published = None if mine is None or theirs is None else tuple(dict.fromkeys((*mine, *theirs)))
+            members[first] = replace(members[first], published=published,
+                                     host_network=members[first].host_network or member.host_network)
         else:
             members.append(member)
     return Deployment(scheme, project, members, skipped)
@@ -364,9 +418,9 @@ def _add_dir_modes(snapshot: Snapshot, lines: list[str]) -> None:
         snapshot.facts[DIR_MODES] = known
 
 
-def add_host_directories(snapshot: Snapshot, dep: Deployment, environ: Mapping[str, str]) -> None:
+def add_host_directories(snapshot: Snapshot, dep: Deployment, local: bool) -> None:
     """The modes of the directories above each bind mount's source, read here when the daemon is local."""
-    if dep.scheme != "docker" or not docker_daemon_is_local(environ):
+    if dep.scheme != "docker" or not local:
         return
     lines: list[str] = []
     for member in dep.members:
@@ -470,8 +524,10 @@ def collect_containers(spec: TargetSpec, options: ContainerOptions | None = None
                             thread_name_prefix="exec") as pool:
         parts = list(pool.map(one, dep.members))
     snapshot = merge(spec.raw, dep, parts)
-    add_project_files(snapshot, dep, os.environ)
-    add_host_directories(snapshot, dep, os.environ)
+    if spec.scheme == "docker":
+        local = docker_daemon_is_local(os.environ, run, options.docker, options.timeout)
+        add_project_files(snapshot, dep, local)
+        add_host_directories(snapshot, dep, local)
     if spec.host not in {m.name for m in dep.members}:
         snapshot.facts["containers.note"] = f"{spec.host} is not a Jitsi component: its siblings were audited"
     return snapshot

@@ -38,8 +38,37 @@ def test_published_ports_from_docker_inspect() -> None:
     {"PortBindings": {"80/tcp": ["x", None, 3]}},
     {"PortBindings": {"80/tcp": {"HostIp": ""}}},
 ])
-def test_published_ports_ignore_what_is_not_a_binding(host_config: object) -> None:
-    assert published_ports(host_config) == ()
+def test_published_ports_that_cannot_be_read_are_unknown_not_none(host_config: object) -> None:
+    assert published_ports(host_config) is None
+
+
+def test_published_port_ranges_and_publish_all() -> None:
+    assert published_ports({"PortBindings": {"5280/tcp": [{"HostIp": "", "HostPort": "5280-5290"}]}}) == (
+        "5280/tcp->*:5280-5290",)
+    # docker run -P: every port the image exposes, on every interface
+    exposes: dict[str, object] = {"5222/tcp": {}, "5280/tcp": {}}
+    assert published_ports({"PortBindings": {}, "PublishAllPorts": True}, exposes) == (
+        "5222/tcp->*:any", "5280/tcp->*:any")
+    assert published_ports({"PortBindings": None}) == ()
+
+
+def test_a_published_fact_that_cannot_be_read_is_unknown_exposure() -> None:
+    for value in ("garbage", "5280/tcp->[fe80::1%eth0]:5280", "5280/tcp->*:5280 x"):
+        snap = _docker_snapshot(**{"containers.prosody": "p", "containers.prosody.published": value})
+        assert exposed(snap, 5280) is None, value
+    snap = _docker_snapshot(**{"containers.prosody": "p", "containers.prosody.published": "5280/tcp->*:5280-5290"})
+    assert exposed(snap, 5280) is True
+
+
+def test_what_every_replica_publishes_counts() -> None:
+    from auditor.transports.containers import _select
+
+    one = Member("jvb", "jitsi-jvb-1", published=())
+    two = Member("jvb", "jitsi-jvb-2", published=("9090/tcp->*:9090",))
+    dep = _select("docker", "jitsi", [(one, ""), (two, "")], "jitsi-jvb-1")
+    assert [m.name for m in dep.members] == ["jitsi-jvb-1"] and dep.members[0].published == ("9090/tcp->*:9090",)
+    unknown = Member("jvb", "jitsi-jvb-3", published=None)
+    assert _select("docker", "jitsi", [(one, ""), (unknown, "")], "jitsi-jvb-1").members[0].published is None
 
 
 def _docker_snapshot(**facts: str) -> Snapshot:
@@ -95,14 +124,14 @@ def test_directory_modes_are_mapped_like_the_files(tmp_path: Path) -> None:
     merged = merge("docker://jitsi-web-1", dep, [(dep.members[0], part, None)])
     assert merged.facts["dir_modes"].splitlines() == [
         "755:directory:/containers/web/etc", f"755:directory:{config}", f"750:directory:{config}/keys"]
-    add_host_directories(merged, dep, {})
+    add_host_directories(merged, dep, True)
     lines = merged.facts["dir_modes"].splitlines()
     for directory in (closed / "cfg", closed, tmp_path):  # every directory above the bind mount's source
         assert f"{os.stat(directory).st_mode & 0o7777:o}:directory:{directory}" in lines
     assert f"700:directory:{closed}" in lines
     # a remote daemon: this machine's directories say nothing about the docker host's
     remote = merge("docker://jitsi-web-1", dep, [(dep.members[0], part, None)])
-    add_host_directories(remote, dep, {"DOCKER_HOST": "tcp://docker.example.org:2376"})
+    add_host_directories(remote, dep, False)
     assert f"700:directory:{closed}" not in remote.facts["dir_modes"].splitlines()
 
 
@@ -130,3 +159,33 @@ def test_a_container_in_another_containers_network_has_no_known_exposure() -> No
     info["HostConfig"] = {"NetworkMode": "host"}
     member, _ = _docker_member(info)
     assert member is not None and member.host_network
+
+
+def test_which_daemon_is_local(tmp_path: Path) -> None:
+    """DOCKER_HOST, else the context: DOCKER_CONTEXT, else config.json's (`docker context use`), asked of the CLI."""
+    from auditor.transports.containers import docker_daemon_is_local
+    from auditor.transports.errors import ConnectError
+
+    home = tmp_path / "home"
+    (home / ".docker").mkdir(parents=True)
+    asked: list[list[str]] = []
+
+    def cli(endpoint: bytes | None):  # type: ignore[no-untyped-def]
+        def run(argv: list[str], timeout: float) -> bytes:
+            asked.append(argv)
+            if endpoint is None:
+                raise ConnectError("docker", "connect", "`docker context inspect` failed: context not found")
+            return endpoint
+        return run
+
+    env = {"HOME": str(home)}
+    assert docker_daemon_is_local(env, cli(None)) and not asked  # no context: the default, local socket
+    assert docker_daemon_is_local({**env, "DOCKER_HOST": "unix:///run/user/1000/docker.sock"})
+    assert not docker_daemon_is_local({**env, "DOCKER_HOST": "ssh://ops@docker.example.org"})
+    (home / ".docker" / "config.json").write_text('{"currentContext": "prod"}')
+    assert not docker_daemon_is_local(env, cli(b'"ssh://ops@docker.example.org"\n'))
+    assert asked[-1] == ["docker", "context", "inspect", "--format", "{{json .Endpoints.docker.Host}}", "prod"]
+    assert docker_daemon_is_local(env, cli(b'"unix:///var/run/docker.sock"\n'))  # e.g. rootless, Desktop
+    assert not docker_daemon_is_local(env, cli(None)) and not docker_daemon_is_local(env)
+    assert not docker_daemon_is_local({**env, "DOCKER_CONTEXT": "other"}, cli(b"not json"))
+    assert docker_daemon_is_local({**env, "DOCKER_HOST": "unix:///var/run/docker.sock"}, cli(None))
