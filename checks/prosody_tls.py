@@ -341,13 +341,19 @@ def _log_entries(value: Any) -> tuple[list[str], list[Any]]:
 
 def _log_levels(value: Any) -> list[str]:
     """Levels named by a prosody `log` setting: {info = file}, { { levels = { min = "debug" }, to = ... } }
-    or both in one table."""
+    or both in one table, read as prosody's loggingmanager does: a "*sink" string (the whole setting or an
+    entry) logs from debug up, a sink table without `levels` logs every level, a file name alone from info."""
     if isinstance(value, str):
-        return ["info"]  # a single file name: info and above
+        return ["debug"] if value.startswith("*") else ["info"]
     levels, entries = _log_entries(value)
     for entry in entries:
+        if isinstance(entry, str):
+            levels += ["debug"] if entry.startswith("*") else []
+            continue
         lv = entry.get("levels") if isinstance(entry, dict) else None
-        if isinstance(lv, dict):
+        if lv is None and isinstance(entry, dict):
+            levels.append("debug")  # `sink_config.levels or logging_levels`: all of them
+        elif isinstance(lv, dict):
             levels += [str(x) for x in lv.values()]
         elif isinstance(lv, list):
             levels += [str(x) for x in lv]

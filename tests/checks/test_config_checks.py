@@ -253,6 +253,15 @@ CASES: list[Case] = [
          '    { levels = { min = "debug" }; to = "file"; filename = "/var/log/prosody/debug.log" };\n'),), "debug level", (PROSODY_MAIN, "log = {")),
     Case("xmpp.logging", "pass", (_sub(PROSODY_MAIN, '    error = "/var/log/prosody/prosody.err";\n', '    error = "/var/log/prosody/prosody.err";\n'
          '    { levels = { "error" }; to = "syslog"; };\n'),), "prosody logs error, info (/var/log/prosody/prosody.err"),
+    # prosody's loggingmanager: a "*sink" string logs from debug up, a sink table without levels logs every level
+    Case("xmpp.logging", "fail", (_sub(PROSODY_MAIN, '    error = "/var/log/prosody/prosody.err";\n', '    error = "/var/log/prosody/prosody.err";\n'
+         '    "*syslog";\n'),), "debug level", (PROSODY_MAIN, "log = {")),
+    Case("xmpp.logging", "fail", (_sub(PROSODY_MAIN, '    error = "/var/log/prosody/prosody.err";\n', '    error = "/var/log/prosody/prosody.err";\n'
+         '    { to = "syslog" };\n'),), "debug level", (PROSODY_MAIN, "log = {")),
+    Case("xmpp.logging", "fail", (_sub(PROSODY_MAIN, 'log = {\n    info = "/var/log/prosody/prosody.log";\n    error = "/var/log/prosody/prosody.err";\n}',
+                                       'log = "*syslog"'),), "debug level", (PROSODY_MAIN, "log = ")),
+    Case("xmpp.logging", "pass", (_sub(PROSODY_MAIN, 'log = {\n    info = "/var/log/prosody/prosody.log";\n    error = "/var/log/prosody/prosody.err";\n}',
+                                       'log = "/var/log/prosody/prosody.log"'),), "prosody logs info", (PROSODY_MAIN, "log = ")),
     # -- jicofo ------------------------------------------------------------------------------------------
     Case("jicofo.always_trust_mode", "pass"),
     Case("jicofo.always_trust_mode", "fail", ((JICOFO_PROPS, "", "org.jitsi.jicofo.BRIDGE_MUC=JvbBrewery@internal.auth.meet.example.org\norg.jitsi.jicofo.ALWAYS_TRUST_MODE_ENABLED=true\n"),), "any XMPP certificate", (JICOFO_PROPS, "ALWAYS_TRUST")),
