@@ -9,8 +9,9 @@ Formats, told apart by content:
 Per-host settings (bare names or with a `jitsi_audit_` prefix; Ansible's names where they exist):
 `ansible_host`/`host`, `ansible_user`/`user`, `ansible_port`/`port`,
 `ansible_ssh_private_key_file`/`ansible_private_key_file`/`key`, `ansible_connection` (ssh, local,
-docker, kubectl; anything else is refused), `role`/`roles` (auditor.roles), `domain`, `ca_bundle`,
-`sudo`, `https_port`/`http_port` (the web front's ports, e.g. docker-jitsi-meet's 8443/8000).
+docker, kubectl with `ansible_kubectl_pod`/`ansible_kubectl_namespace`; anything else is refused),
+`role`/`roles` (auditor.roles), `domain`, `ca_bundle`, `sudo`, `https_port`/`http_port` (the web front's
+ports, e.g. docker-jitsi-meet's 8443/8000).
 Variables follow Ansible's precedence: `all` < parent group < child group < host. Other variables are
 kept (`vars`) but never used. Passwords (`ansible_password`, ...) are ignored (SSH uses keys or the
 agent only), and so are SSH options (`ansible_ssh_common_args` ...): whatever they say, host keys are
@@ -102,8 +103,12 @@ def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where
     port = _port(_get(v, "ansible_port", "port", "ansible_ssh_port"), where, name)
     if scheme == "local":
         target = "local://"
-    elif scheme in ("docker", "kubectl"):
-        target = f"{scheme}://{address}"
+    elif scheme == "docker":
+        target = f"docker://{address}"
+    elif scheme == "kubectl":  # Ansible's kubectl connection: the pod and namespace have their own variables
+        pod = str(_get(v, "ansible_kubectl_pod") or address).strip()
+        namespace = _get(v, "ansible_kubectl_namespace")
+        target = "kubectl://" + (f"{str(namespace).strip()}/" if namespace else "") + pod
     else:
         host = f"[{address}]" if ":" in address and not address.startswith("[") else address
         target = "ssh://" + (f"{user}@" if user else "") + host + (f":{port}" if port else "")

@@ -117,7 +117,7 @@ def collect_host(raw: str, options: LiveOptions, on_sent: Callable[[], None] | N
     if spec.scheme == "ansible":
         from auditor.transports.ansible import resolve_ansible
 
-        job = HostJob.from_inventory(resolve_ansible(spec.host))
+        job = HostJob.from_inventory(resolve_ansible(spec.host, timeout=options.timeout))
         return collect_host(job.target, job.options(options), on_sent)
     from auditor.transports.ssh import SshOptions, collect_over_ssh
 
@@ -212,11 +212,11 @@ def _checks(source: CheckSource) -> list[Check]:
     return source() if callable(source) else source
 
 
-def _resolve_job(job: HostJob) -> HostJob:
+def _resolve_job(job: HostJob, timeout: float) -> HostJob:
     """ansible://HOST -> the inventory's target and settings (the job's own settings win)."""
     from auditor.transports.ansible import resolve_ansible
 
-    host = resolve_ansible(job.target.split("://", 1)[1].rstrip("/"))
+    host = resolve_ansible(job.target.split("://", 1)[1].rstrip("/"), timeout=timeout)
     found = HostJob.from_inventory(host)
     return HostJob(found.target, job.name or host.name, job.identity or found.identity, job.roles or found.roles,
                    job.domain or found.domain, job.ca_bundle or found.ca_bundle,
@@ -293,7 +293,8 @@ def _audit_host(
         if job.target.startswith("ansible://"):
             say("inventory")
             parse_target(job.target)
-            job = _resolve_job(job)
+            job = _resolve_job(job, base.timeout if base.host_timeout is None
+                               else min(base.timeout, max(1.0, base.host_timeout / 2)))
         spec = parse_target(job.target)
     except TargetError as exc:
         return fail("target", str(exc))

@@ -73,7 +73,19 @@ elif tool == "kubectl":
     else:
         sys.stderr.write("fake kubectl: unexpected " + " ".join(args) + "\n"); sys.exit(2)
 elif tool == "ansible-inventory":
-    print(json.dumps(state["ansible"]))
+    # As ansible-core 2.14 does: indented JSON with sorted keys on stdout, [WARNING]s and ERROR!s on
+    # stderr (an unparsable source is a warning and exit 0 with an empty inventory).
+    if args[:1] != ["--list"] or os.environ.get("ANSIBLE_VERBOSITY") != "0":
+        sys.stderr.write("fake ansible-inventory: unexpected " + " ".join(args) + "\n"); sys.exit(2)
+    how = state.get("ansible_run", {})
+    if how.get("sleep"):
+        import time; time.sleep(how["sleep"])
+    sys.stderr.write(how.get("stderr", ""))
+    if "stdout" in how:
+        sys.stdout.write(how["stdout"])
+    else:
+        print(json.dumps(state["ansible"], indent=4, sort_keys=True))
+    sys.exit(how.get("rc", 0))
 '''
 
 SERVICES = {"web": "web", "prosody": "prosody/config", "jicofo": "jicofo", "jvb": "jvb"}
@@ -87,7 +99,7 @@ class Fakes:
         self.log = root / "calls.log"
         self.log.touch()
         self.state: dict[str, Any] = {"log": str(self.log), "containers": {}, "pods": {}, "trees": {},
-                                      "fail_exec": [], "slow_exec": [], "ansible": {}}
+                                      "fail_exec": [], "slow_exec": [], "ansible": {}, "ansible_run": {}}
         script = FAKE.replace("@PYTHON@", sys.executable)
         for tool in ("docker", "kubectl", "ansible-inventory"):
             path = self.bin / tool

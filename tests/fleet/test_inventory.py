@@ -308,3 +308,18 @@ def test_a_host_given_twice_with_different_settings_is_refused(tmp_path: Path) -
     code, out, err = _cli(["--inventory", str(tmp_path / "a.ini"), "--inventory", str(tmp_path / "c.ini"),
                            "--no-probes", "-q", "-f", "json", "--timeout", "2"])
     assert code == 3 and [t["target"] for t in json.loads(out)["targets"]] == ["web1"], err
+
+
+def test_ansible_kubectl_pod_and_namespace(tmp_path: Path) -> None:
+    """Ansible's kubectl connection names the pod and namespace in their own variables; without the namespace
+    the pod would be looked for in the current context's namespace (another pod, or none)."""
+    text = """[k8s]
+meet-k8s ansible_connection=kubernetes.core.kubectl ansible_kubectl_namespace=meet ansible_kubectl_pod=jitsi-web-0
+bare-pod ansible_connection=kubectl ansible_kubectl_namespace=jitsi
+named ansible_connection=kubectl ansible_host=jitsi-web-1
+"""
+    hosts = _by_name(parse_inventory(text, "hosts.ini", tmp_path))
+    assert hosts["meet-k8s"].target == "kubectl://meet/jitsi-web-0"
+    assert hosts["bare-pod"].target == "kubectl://jitsi/bare-pod"
+    assert hosts["named"].target == "kubectl://jitsi-web-1"
+    assert parse_target(hosts["meet-k8s"].target).namespace == "meet"

@@ -188,9 +188,18 @@ def test_host_timeout_and_other_hosts_complete(fakes: Fakes, monkeypatch: pytest
     assert ("docker://two-web-1", "failed") in seen and ("docker://jitsi-web-1", "done") in seen
 
 
+@pytest.fixture(autouse=True)
+def _fresh_ansible_lookups() -> None:
+    from auditor.transports.ansible import forget_inventories
+
+    forget_inventories()
+
+
 def _ansible_inventory(fakes: Fakes, hostvars: dict[str, dict[str, object]]) -> None:
+    """What ansible-inventory --list prints (tests/integration/test_ansible_real.py checks the real one): hosts
+    without variables are in no `hostvars`, only in their groups; `all` has the `ungrouped` child."""
     fakes.state["ansible"] = {
-        "_meta": {"hostvars": hostvars},
+        "_meta": {"hostvars": {h: v for h, v in hostvars.items() if v}},
         "all": {"children": ["ungrouped", "jitsi"]},
         "jitsi": {"hosts": list(hostvars)},
     }
@@ -201,9 +210,6 @@ def test_ansible_host_through_docker(fakes: Fakes, monkeypatch: pytest.MonkeyPat
     _ansible_inventory(fakes, {"meet-docker": {"ansible_connection": "community.docker.docker",
                                                "ansible_host": "jitsi-web-1", "jitsi_audit_role": "shard"}})
     fakes.env(monkeypatch)
-    from testinfra.utils.ansible_runner import AnsibleRunner
-
-    monkeypatch.setattr(AnsibleRunner, "_runners", {})
     profile = load_profile("default")
     result = audit_host(HostJob("ansible://meet-docker"), LiveOptions(), profile,
                         all_checks(profile.criterion_ids, with_plugins=False), {})
@@ -229,9 +235,6 @@ def test_ansible_ssh_keeps_strict_host_keys(fakes: Fakes, monkeypatch: pytest.Mo
             "ansible_ssh_private_key_file": str(sshd.user_key),
             "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}})
         fakes.env(monkeypatch)
-        from testinfra.utils.ansible_runner import AnsibleRunner
-
-        monkeypatch.setattr(AnsibleRunner, "_runners", {})
         empty = tmp_path / "known_hosts"
         empty.write_text("")
         with pytest.raises(Exception, match="not in known_hosts") as info:
@@ -240,6 +243,98 @@ def test_ansible_ssh_keeps_strict_host_keys(fakes: Fakes, monkeypatch: pytest.Mo
         assert empty.read_text() == ""
         snap = collect_host("ansible://bridge", LiveOptions(known_hosts=sshd.known_hosts(tmp_path / "kh")))
         assert snap.transport == "ssh" and snap.facts["ssh.port"] == str(sshd.port)
+
+
+_BAD_INVENTORIES = [  # what a broken ansible-inventory (or an inventory script behind it) may print
+    ("", "printed no JSON"),
+    ("{not json", "printed no JSON"),
+    ("\xff\xfe", "printed no JSON"),
+    ("[]", "unexpected inventory: not a mapping"),
+    ('{"_meta": {"hostvars": {"bridge": "10.0.0.1"}}, "all": {"hosts": ["bridge"]}}',
+     "_meta.hostvars is not a mapping of hosts to variables"),
+    ('{"_meta": {"hostvars": []}, "all": {"hosts": ["bridge"]}}', "_meta.hostvars is not a mapping"),
+    ('{"_meta": {}, "all": {"hosts": "bridge"}}', "the hosts of all is not a list of names"),
+    ('{"_meta": {}, "all": {"children": [1]}}', "the children of all is not a list of names"),
+    ('{"_meta": {}, "all": ["bridge"]}', "group all is not a mapping"),
+    ("[" * 100_000 + "]" * 100_000, "printed no JSON"),
+]
+
+
+@pytest.mark.parametrize(("stdout", "reason"), _BAD_INVENTORIES)
+def test_malformed_ansible_inventory_output_is_one_line(fakes: Fakes, monkeypatch: pytest.MonkeyPatch,
+                                                        stdout: str, reason: str) -> None:
+    fakes.state["ansible_run"] = {"stdout": stdout}
+    fakes.env(monkeypatch)
+    with pytest.raises(ConnectError, match=reason) as info:
+        collect_host("ansible://bridge", LiveOptions())
+    assert info.value.stage == "inventory" and "\n" not in str(info.value)
+    profile = load_profile("default")
+    result = audit_host("ansible://bridge", LiveOptions(), profile, [], {})
+    assert not result.complete and result.error_stage == "inventory" and reason in (result.error or "")
+
+
+def test_ansible_group_cycle_in_the_output_ends(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """testinfra's runner recursed forever on a group that is its own child (RecursionError)."""
+    fakes.state["ansible"] = {"_meta": {"hostvars": {}}, "all": {"children": ["ungrouped", "loop"]},
+                              "loop": {"children": ["loop", "all"], "hosts": ["bridge"]}}
+    fakes.env(monkeypatch)
+    from auditor.transports.ansible import resolve_ansible
+
+    host = resolve_ansible("bridge")
+    assert host.target == "ssh://bridge" and host.groups == ("loop",)
+
+
+def test_a_failing_ansible_inventory_says_why(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ansible's own ERROR! line, not testinfra's CommandResult repr; the quoted inventory excerpt is left out;
+    one failed run serves every ansible:// target of the fleet."""
+    from auditor.live import audit_hosts
+
+    fakes.state["ansible_run"] = {"rc": 4, "stdout": "", "stderr": (
+        "ERROR! Attempting to decrypt but no vault secrets found\n")}
+    fakes.env(monkeypatch)
+    profile = load_profile("default")
+    results = list(audit_hosts(["ansible://one", "ansible://two", "ansible://three"], LiveOptions(max_hosts=3),
+                               profile, [], {}))
+    for result in results:
+        assert result.error == ("ansible-inventory --list failed (exit 4): Attempting to decrypt but no vault "
+                                "secrets found"), result.error
+    assert len(fakes.calls()) == 1
+    from auditor.transports.ansible import forget_inventories
+
+    forget_inventories()
+    fakes.state["ansible_run"] = {"rc": 1, "stdout": "", "stderr": (
+        "ERROR! Syntax Error while loading YAML.\n  did not find expected key\n\nThe error appears to be in "
+        "'/inv/group_vars/all.yml': line 2, column 1\n\nThe offending line appears to be:\n\n"
+        "ansible_become_pass: hunter2-CANARY\n^ here\n")}
+    fakes.save()
+    with pytest.raises(ConnectError) as info:
+        collect_host("ansible://one", LiveOptions())
+    assert str(info.value) == ("inventory: ansible-inventory --list failed (exit 1): Syntax Error while loading "
+                               "YAML. did not find expected key")
+
+
+def test_a_slow_ansible_inventory_times_out(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    _ansible_inventory(fakes, {"bridge": {}})
+    fakes.state["ansible_run"] = {"sleep": 60}
+    fakes.env(monkeypatch)
+    start = time.monotonic()
+    with pytest.raises(ConnectError, match=r"^inventory: ansible-inventory --list timed out after 2s$"):
+        collect_host("ansible://bridge", LiveOptions(timeout=2))
+    assert time.monotonic() - start < 10
+    profile = load_profile("default")
+    start = time.monotonic()
+    result = audit_host("ansible://late", LiveOptions(timeout=2), profile, [], {})
+    assert time.monotonic() - start < 10
+    assert result.error_stage == "inventory" and "timed out after 2s" in (result.error or "")
+
+
+def test_missing_ansible_inventory_tool(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes.env(monkeypatch)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(ConnectError, match="ansible-inventory not found on PATH"):
+        collect_host("ansible://bridge", LiveOptions())
 
 
 def test_inventory_cli_with_docker_hosts(fakes: Fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ PACKAGES: dict[str, str] = {
     "python3": "/usr/bin/python3",  # the stand-ins and the ForceCommand wrapper use the system python
     "util-linux": "/usr/bin/nsenter",  # unshare, nsenter, setpriv
     "docker.io": "/usr/sbin/dockerd",  # a private daemon for the docker:// tests (tests/lab/dockerd.py)
+    "ansible-core": "/usr/bin/ansible-inventory",  # the real ansible-inventory for the ansible:// tests
 }
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 
