@@ -46,7 +46,9 @@ _CONNECTIONS = {
     "docker": "docker", "community.docker.docker": "docker",
     "kubectl": "kubectl", "kubernetes.core.kubectl": "kubectl", "community.kubernetes.kubectl": "kubectl",
 }  # fmt: skip
-_RANGE = re.compile(r"\[([0-9a-z]+):([0-9a-z]+)(?::([0-9]+))?\]")
+# Bounded: a 5000-digit bound was Python's "Exceeds the limit (4300 digits)" traceback, not a usage error.
+_RANGE = re.compile(r"\[([0-9a-z]{1,9}):([0-9a-z]{1,9})(?::([0-9]{1,9}))?\]")
+_LONG_RANGE = re.compile(r"\[[0-9a-z]{1,8192}:[0-9a-z]{1,8192}(?::[0-9]{1,8192})?\]")
 _SECTION = re.compile(r"^\[([^\]:\s]+)(?::(vars|children))?\]\s*(?:[#;].*)?$")
 
 
@@ -206,6 +208,8 @@ class _Tree:
             if g not in depth:
                 depth[g] = 0 if g == "all" else 1 + max(
                     (level(p, seen | {g}) for p in parents.get(g, set()) if p != g), default=0)
+                if depth[g] > MAX_DEPTH + 1:  # reached through groups already measured: whatever their order
+                    raise InventoryError(f"{where}: groups nested more than {MAX_DEPTH} deep")
             return depth[g]
 
         for gname in list(self.groups):
@@ -247,6 +251,9 @@ class _TooMany(Exception):
 def _expand_within(pattern: str, where: str, budget: int) -> list[str]:
     m = _RANGE.search(pattern)
     if m is None:
+        long = _LONG_RANGE.search(pattern)
+        if long is not None:
+            raise InventoryError(f"{where}: bad host range {quoted(long.group(0), 40)} (bounds of at most 9 digits)")
         return [pattern]
     start, end, step_text = m.group(1), m.group(2), m.group(3)
     step = max(1, int(step_text)) if step_text else 1

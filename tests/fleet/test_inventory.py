@@ -220,7 +220,7 @@ def test_a_nesting_too_deep_is_one_line(loader: str, monkeypatch: pytest.MonkeyP
     ("text", "message"),
     [
         ("[w]\nh[0:99999999]\n", r"^inv line 2: host ranges in 'h\[0:99999999\]' make more than 10000 hosts$"),
-        ("[w]\nh[0:99999999999999]\n", "make more than 10000 hosts"),
+        ("[w]\nh[0:99999999999999]\n", "bad host range .* at most 9 digits"),
         ("[w]\nh[0:9999][0:9999]\n", r"^inv line 2: host ranges in 'h\[0:9999\]\[0:9999\]' make more than 10000"),
         ("all:\n  hosts:\n    jvb[000:999][a:z].example.org:\n", "make more than 10000 hosts"),
         ("[w]\n" + "h[0000:9999]\n" * 3000, r"^inv: more than 500000 host entries"),  # 60 kB, 30 million entries
@@ -323,3 +323,21 @@ named ansible_connection=kubectl ansible_host=jitsi-web-1
     assert hosts["bare-pod"].target == "kubectl://jitsi/bare-pod"
     assert hosts["named"].target == "kubectl://jitsi-web-1"
     assert parse_target(hosts["meet-k8s"].target).namespace == "meet"
+
+
+@pytest.mark.parametrize("line", ["x[0:" + "9" * 5000 + "]", "x[0:9:" + "9" * 5000 + "]", "x[0:9999999999]"])
+def test_a_range_bound_too_long_is_one_line(line: str) -> None:
+    """Python refuses int() of more than 4300 digits: that was a ValueError traceback (exit 1)."""
+    with pytest.raises(InventoryError, match=r"^inv line 2: bad host range"):
+        parse_inventory(f"[w]\n{line}\n", "inv")
+
+
+def test_groups_nested_too_deep_whatever_their_order() -> None:
+    """Depths are cached: written top-down, 150 nested groups never recursed 100 deep and were accepted."""
+    top_down = "".join(f"[g{i}:children]\ng{i + 1}\n" for i in range(150)) + "[g150]\nh1\n"
+    bottom_up = "[g150]\nh1\n" + "".join(f"[g{i}:children]\ng{i + 1}\n" for i in reversed(range(150)))
+    for text in (top_down, bottom_up):
+        with pytest.raises(InventoryError, match="groups nested more than 100 deep"):
+            parse_inventory(text, "inv")
+    fine = "".join(f"[g{i}:children]\ng{i + 1}\n" for i in range(90)) + "[g90]\nh1\n"
+    assert [h.name for h in parse_inventory(fine, "inv")] == ["h1"]
