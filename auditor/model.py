@@ -30,8 +30,13 @@ _SEVERITY_RANK = {
 }
 
 
-# The reason of every live check in a run without probes (offline, --no-probes): not judged, not "fine".
-OFFLINE = "no live probes in an offline audit"
+# Reasons of checks a run did not judge (not applicable to this run, not found fine): a baseline's failure
+# is not "fixed" by them (auditor.gating.gate.resolved).
+OFFLINE = "no live probes in an offline audit"  # every live check without probes (offline, --no-probes)
+NOT_INTRUSIVE = "intrusive probes not enabled (--intrusive)"
+NO_JS_TO_COMPARE = "no config.js was read over SSH to compare with"
+NO_CONFIG_TO_COMPARE = "no configuration was collected to compare with"
+NOT_JUDGED = frozenset({OFFLINE, NOT_INTRUSIVE, NO_JS_TO_COMPARE, NO_CONFIG_TO_COMPARE})
 
 
 class Status(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from auditor.context import AuditContext
-from auditor.model import CheckResult, Severity
+from auditor.model import NO_JS_TO_COMPARE, CheckResult, Severity
 from auditor.probes.judge import (
     HSTS_MIN_AGE,
     api_disagreement,
@@ -190,7 +190,7 @@ def config_js_matches(ctx: AuditContext) -> CheckResult:
     if res is None or res.http is None:
         return early or CheckResult.unclear("cannot tell: no HTTP results")
     if not ctx.view.cfg_ok:
-        return CheckResult.not_applicable("no config.js was read over SSH to compare with")
+        return CheckResult.not_applicable(NO_JS_TO_COMPARE)
     cfg = res.http.config_js
     if cfg is None or not cfg.parsed:
         return CheckResult.unclear(_not_read(cfg))

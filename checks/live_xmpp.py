@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from auditor.context import AuditContext
-from auditor.model import OFFLINE, CheckResult, Severity
+from auditor.model import NO_CONFIG_TO_COMPARE, NOT_INTRUSIVE, OFFLINE, CheckResult, Severity
 from auditor.probes.judge import (
     DISAGREEMENTS,
     anonymous_disagreement,
@@ -124,7 +124,7 @@ def default_credentials(ctx: AuditContext) -> CheckResult:
     if res is None:
         return CheckResult.not_applicable(OFFLINE)
     if not res.intrusive:
-        return CheckResult.not_applicable("intrusive probes not enabled (--intrusive)")
+        return CheckResult.not_applicable(NOT_INTRUSIVE)
     why = res.unavailable("xmpp")
     if why is not None or res.xmpp is None:
         return CheckResult.unclear(f"cannot tell: {why}")
@@ -157,7 +157,7 @@ def config_agreement(ctx: AuditContext) -> CheckResult:
         return CheckResult.not_applicable(OFFLINE)
     if all(fact_value(ctx, k) is None for k in ("auth.main", "web.tls_protocols", "web.hsts")) \
             and not ctx.view.cfg_ok:
-        return CheckResult.not_applicable("no configuration was collected to compare with")
+        return CheckResult.not_applicable(NO_CONFIG_TO_COMPARE)
     found = []
     for judge in DISAGREEMENTS:
         try:

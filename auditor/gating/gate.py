@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.gating.baseline import Baseline, BaselineState
 from auditor.gating.thresholds import MinScores, ThresholdResult, evaluate_thresholds
 from auditor.gating.waivers import Waiver, WaiverSet, utc_today
-from auditor.model import OFFLINE, Finding, Severity, Status
+from auditor.model import NOT_JUDGED, Finding, Severity, Status
 
 if TYPE_CHECKING:
     from auditor.engine import TargetResult
@@ -194,15 +194,18 @@ def finding_gate(
 _ROLE_SKIP = re.compile(r"role [^:]{1,80}: no .{1,200} expected \(")
 
 
-def resolved(finding: Finding) -> bool:
+def resolved(finding: Finding | None) -> bool:
     """Whether a baseline failure is fixed by this finding: it passes, or does not apply for a reason found
-    in this run. Unclear, skipped with the probes (an offline or --no-probes run) or left out for the host's
-    roles is not judged: the failure is not fixed, only not seen again."""
+    in this run. Unclear, not run (no check of that id: disabled by the profile, or gone), skipped with the
+    probes (an offline or --no-probes run, no --intrusive) or left out for the host's roles is not judged:
+    the failure is not fixed, only not seen again."""
+    if finding is None:
+        return False
     if finding.status is Status.PASS:
         return True
     if finding.status is not Status.NOT_APPLICABLE:
         return False
-    return finding.message != OFFLINE and _ROLE_SKIP.match(finding.message) is None
+    return finding.message not in NOT_JUDGED and _ROLE_SKIP.match(finding.message) is None
 
 
 def evaluate(results: Sequence[TargetResult], config: GateConfig) -> GateReport:
@@ -228,7 +231,7 @@ def evaluate(results: Sequence[TargetResult], config: GateConfig) -> GateReport:
             now = {f.check_id: f for f in result.findings}
             for old in config.baseline.failures(result.target):
                 current = now.get(old.check_id)
-                if current is None or resolved(current):
+                if resolved(current):
                     tg.fixed.append(
                         FixedFinding(result.target, old.check_id, current.title if current else old.title,
                                      current.severity.value if current else old.severity,

@@ -45,7 +45,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
 def _baseline_config() -> GateConfig:
     baseline = parse_baseline(
         {"schema_version": "1.0", "targets": [{"target": "config-repo", "complete": True, "findings": [
-            {"check_id": "xmpp.fixed_since", "status": "fail", "title": "XMPP", "severity": "medium"}]}]},
+            {"check_id": "xmpp.c2s_encryption", "status": "fail", "title": "XMPP", "severity": "medium"}]}]},
         "previous.json",
     )
     return GateConfig(fail_on=Severity.MEDIUM, baseline=baseline, today=NOW.date())
