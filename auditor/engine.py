@@ -138,6 +138,7 @@ def audit_snapshot(
     ]
     if deployment.prosody_error:
         notes.append(deployment.prosody_error)
+    notes += container_notes(snapshot)
     return TargetResult(
         target=snapshot.target,
         started_at=started,
@@ -152,6 +153,20 @@ def audit_snapshot(
         probes=dict(probes or {}),
         roles=host,
     )
+
+
+def container_notes(snapshot: Snapshot) -> list[str]:
+    """What a docker:// or kubectl:// transport says beside the files, for the reports (which show notes,
+    not the snapshot's facts): containers left out and why, where the compose project's files came from."""
+    facts = snapshot.facts
+    notes = [facts["containers.note"]] if facts.get("containers.note") else []
+    if facts.get("containers.skipped"):
+        notes.append(f"containers not audited: {facts['containers.skipped']}")
+    if facts.get("containers.project_files"):
+        notes.append(f"compose project files: {facts['containers.project_files']}")
+    if facts.get("containers.dir_modes"):
+        notes.append(f"directory modes: {facts['containers.dir_modes']}")
+    return notes
 
 
 def _roles_not_applicable(

@@ -106,6 +106,7 @@ class Deployment:
     members: list[Member]
     skipped: list[str] = field(default_factory=list)  # siblings not audited, with the reason
     project_dir: str | None = None  # docker compose: the project's working directory on the docker host
+    stopped: list[str] = field(default_factory=list)  # "name (service)": a core component none of which runs
 
 
 Runner = Callable[[list[str], float], bytes]
@@ -193,7 +194,13 @@ def published_ports(host_config: object, exposed_ports: object = None) -> tuple[
     return tuple(dict.fromkeys(found))
 
 
-def _docker_member(info: dict[str, Any]) -> tuple[Member | None, str]:
+# Without one of these the deployment does not work, and its configuration is not seen: a target whose
+# only container of one of them is stopped is incomplete. Jibri and Jigasi are optional.
+CORE = ("web", "prosody", "jicofo", "jvb")
+Found = tuple[Member | None, str, str | None]  # (member, why it is not one, the service of a stopped one)
+
+
+def _docker_member(info: dict[str, Any]) -> Found:
     name = str(info.get("Name", "")).lstrip("/") or str(info.get("Id", ""))[:12]
     config = info.get("Config") or {}
     labels = config.get("Labels") or {}
@@ -201,9 +208,9 @@ def _docker_member(info: dict[str, Any]) -> tuple[Member | None, str]:
     if service not in CONFIG_DIRS:
         service = _service_from_image(str(config.get("Image", ""))) or service
     if service not in CONFIG_DIRS:
-        return None, f"{name}: service {service or '?'} is not a Jitsi component"
+        return None, f"{name}: service {service or '?'} is not a Jitsi component", None
     if not (info.get("State") or {}).get("Running", False):
-        return None, f"{name}: not running"
+        return None, f"{name}: not running", str(service)
     source = next((str(m.get("Source")) for m in info.get("Mounts") or []
                    if m.get("Destination") == "/config" and m.get("Source")), None)
     host_config = info.get("HostConfig")
@@ -213,7 +220,7 @@ def _docker_member(info: dict[str, Any]) -> tuple[Member | None, str]:
     published = None if mode.startswith(("container:", "service:")) else published_ports(
         host_config, config.get("ExposedPorts") if isinstance(config, dict) else None)
     return Member(str(service), name, config_source=source, published=published,
-                  host_network=mode == "host"), ""
+                  host_network=mode == "host"), "", None
 
 
 def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = run_command) -> Deployment:
@@ -222,6 +229,8 @@ def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = r
     if not isinstance(first, list) or not first or not isinstance(first[0], dict):
         raise ConnectError(spec.host, "connect", f"docker inspect {spec.host}: no such container")
     target = first[0]
+    if not (target.get("State") or {}).get("Running", False):  # named by name or by id
+        raise ConnectError(spec.host, "connect", f"docker://{spec.host}: not running")
     project = ((target.get("Config") or {}).get("Labels") or {}).get(COMPOSE_PROJECT)
     infos: list[dict[str, Any]] = [target]
     if project:
@@ -302,7 +311,7 @@ def _kubectl(options: ContainerOptions, namespace: str | None, *args: str) -> li
     return [options.kubectl, *(["--namespace", namespace] if namespace else []), *args]
 
 
-def _pod_member(pod: dict[str, Any]) -> tuple[Member | None, str]:
+def _pod_member(pod: dict[str, Any]) -> Found:
     meta = pod.get("metadata") or {}
     name = str(meta.get("name", "?"))
     labels = meta.get("labels") or {}
@@ -312,14 +321,14 @@ def _pod_member(pod: dict[str, Any]) -> tuple[Member | None, str]:
         images = [_service_from_image(str(c.get("image", ""))) for c in containers]
         service = next((s for s in images if s), service)
     if service not in CONFIG_DIRS:
-        return None, f"{name}: component {service or '?'} is not a Jitsi component"
+        return None, f"{name}: component {service or '?'} is not a Jitsi component", None
     if (pod.get("status") or {}).get("phase") != "Running":
-        return None, f"{name}: not running"
+        return None, f"{name}: not running", str(service)
     names = [str(c.get("name")) for c in containers if c.get("name")]
     chosen = next((c for c in names if service in c), None) or next(
         (str(c.get("name")) for c in containers if _service_from_image(str(c.get("image", ""))) == service),
         names[0] if names else None)
-    return Member(str(service), name, container=chosen, namespace=meta.get("namespace")), ""
+    return Member(str(service), name, container=chosen, namespace=meta.get("namespace")), "", None
 
 
 def discover_kubectl(spec: TargetSpec, options: ContainerOptions, run: Runner = run_command) -> Deployment:
@@ -340,15 +349,19 @@ def discover_kubectl(spec: TargetSpec, options: ContainerOptions, run: Runner = 
     return _select("kubectl", str(release or spec.host), [_pod_member(p) for p in pods], spec.host)
 
 
-def _select(scheme: str, project: str, found: list[tuple[Member | None, str]], target: str) -> Deployment:
-    """One member per component, the named target first; the others are listed as skipped."""
+def _select(scheme: str, project: str, found: list[Found], target: str) -> Deployment:
+    """One member per component, the named target first; the others are listed as skipped. A core
+    component of which no container runs is `stopped` (the deployment's audit is incomplete)."""
     members: list[Member] = []
     skipped: list[str] = []
-    for member, why in found:
+    stopped: dict[str, str] = {}
+    for member, why, stopped_service in found:
         if member is None:
             if why == f"{target}: not running":
                 raise ConnectError(target, "connect", f"{scheme}://{why}")
             skipped.append(why)
+            if stopped_service in CORE:
+                stopped.setdefault(stopped_service, why.split(":", 1)[0])
         elif any(m.service == member.service for m in members):
             skipped.append(f"{member.name}: another {member.service} ({member.service} audited once)")
             # the same configuration, but what each replica publishes reaches the deployment too
@@ -359,7 +372,9 @@ def _select(scheme: str, project: str, found: list[tuple[Member | None, str]], t
                                      host_network=members[first].host_network or member.host_network)
         else:
             members.append(member)
-    return Deployment(scheme, project, members, skipped)
+    running = {m.service for m in members}
+    return Deployment(scheme, project, members, skipped,
+                      stopped=[f"{name} ({service})" for service, name in stopped.items() if service not in running])
 
 
 # -- collection and merge -----------------------------------------------------------------------
@@ -489,6 +504,9 @@ def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, 
     elif parts:
         merged.add(CollectedItem(COMMAND_PREFIX + "dpkg-query", "command", ItemStatus.MISSING,
                                  error="no container could list its packages"))
+    for stopped in dep.stopped:
+        merged.errors.append(f"collect: {stopped}: not running: the deployment's {stopped.rsplit('(', 1)[-1][:-1]} "
+                             "configuration was not read")
     for why in dep.skipped:
         merged.facts.setdefault("containers.skipped", "")
         merged.facts["containers.skipped"] = "; ".join(filter(None, [merged.facts["containers.skipped"], why]))

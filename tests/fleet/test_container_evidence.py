@@ -65,10 +65,10 @@ def test_what_every_replica_publishes_counts() -> None:
 
     one = Member("jvb", "jitsi-jvb-1", published=())
     two = Member("jvb", "jitsi-jvb-2", published=("9090/tcp->*:9090",))
-    dep = _select("docker", "jitsi", [(one, ""), (two, "")], "jitsi-jvb-1")
+    dep = _select("docker", "jitsi", [(one, "", None), (two, "", None)], "jitsi-jvb-1")
     assert [m.name for m in dep.members] == ["jitsi-jvb-1"] and dep.members[0].published == ("9090/tcp->*:9090",)
     unknown = Member("jvb", "jitsi-jvb-3", published=None)
-    assert _select("docker", "jitsi", [(one, ""), (unknown, "")], "jitsi-jvb-1").members[0].published is None
+    assert _select("docker", "jitsi", [(one, "", None), (unknown, "", None)], "jitsi-jvb-1").members[0].published is None
 
 
 def _docker_snapshot(**facts: str) -> Snapshot:
@@ -150,14 +150,14 @@ def test_a_container_in_another_containers_network_has_no_known_exposure() -> No
     info = {"Name": "/jitsi-jvb-1", "State": {"Running": True},
             "Config": {"Labels": {"com.docker.compose.service": "jvb"}},
             "HostConfig": {"NetworkMode": "container:0123abcd", "PortBindings": {}}}
-    member, _ = _docker_member(info)
+    member, _, _ = _docker_member(info)
     assert member is not None and member.published is None and not member.host_network
     dep = Deployment("docker", "jitsi", [member])
     merged = merge("docker://jitsi-jvb-1", dep, [(member, Snapshot(target="jitsi-jvb-1", transport="docker"), None)])
     assert "containers.jvb.published" not in merged.facts
     assert exposed(merged, 9090) is None  # judged on the configuration alone, as without docker's answer
     info["HostConfig"] = {"NetworkMode": "host"}
-    member, _ = _docker_member(info)
+    member, _, _ = _docker_member(info)
     assert member is not None and member.host_network
 
 
@@ -189,3 +189,26 @@ def test_which_daemon_is_local(tmp_path: Path) -> None:
     assert not docker_daemon_is_local(env, cli(None)) and not docker_daemon_is_local(env)
     assert not docker_daemon_is_local({**env, "DOCKER_CONTEXT": "other"}, cli(b"not json"))
     assert docker_daemon_is_local({**env, "DOCKER_HOST": "unix:///var/run/docker.sock"}, cli(None))
+
+
+def test_a_stopped_core_component_leaves_the_deployment_incomplete() -> None:
+    """A stopped jicofo of which no other container runs: its configuration is not seen (exit 3, said so).
+    A stopped replica beside a running one, or a stopped optional component (jibri), is only listed."""
+    from auditor.transports.containers import _select
+
+    web = Member("web", "jitsi-web-1", published=())
+    jvb = Member("jvb", "jitsi-jvb-1", published=())
+    found = [(web, "", None), (jvb, "", None), (None, "jitsi-jicofo-1: not running", "jicofo"),
+             (None, "jitsi-jvb-2: not running", "jvb"), (None, "jitsi-jibri-1: not running", "jibri")]
+    dep = _select("docker", "jitsi", found, "jitsi-web-1")
+    assert dep.stopped == ["jitsi-jicofo-1 (jicofo)"]
+    parts: list[tuple[Member, Snapshot | None, str | None]] = [
+        (m, Snapshot(target=m.name, transport="docker"), None) for m in dep.members]
+    merged = merge("docker://jitsi-web-1", dep, parts)
+    assert merged.facts["collection"] == "incomplete"
+    assert merged.errors == ["collect: jitsi-jicofo-1 (jicofo): not running: the deployment's jicofo configuration "
+                             "was not read"]
+    assert "jitsi-jibri-1: not running" in merged.facts["containers.skipped"]
+    from auditor.engine import container_notes
+
+    assert "containers not audited: " in " ".join(container_notes(merged))

@@ -138,16 +138,22 @@ def test_what_docker_publishes_is_what_is_exposed(docker_lab: tuple[DockerLab, L
 
 
 def test_a_stopped_container(docker_lab: tuple[DockerLab, LabHost], tmp_path: Path) -> None:
-    """Named, it is a one-line error; a stopped sibling is listed (`docker ps` alone would hide it)."""
+    """Named (by name or id), it is a one-line error; a stopped core sibling (`docker ps` alone would hide it)
+    leaves the deployment's audit incomplete, saying which, and is named in the report's notes."""
     lab, _ = docker_lab
     lab.kill(f"{EXPOSED}-jicofo-1")
-    code, report, out = _audit(lab, tmp_path, f"docker://{EXPOSED}-jicofo-1")
-    assert code == 3, out
-    assert f"docker://{EXPOSED}-jicofo-1: not running" in out
-    assert "Traceback" not in out
+    container_id = lab.docker("inspect", "--format", "{{.Id}}", f"{EXPOSED}-jicofo-1").strip()[:12]
+    for name in (f"{EXPOSED}-jicofo-1", container_id):
+        code, report, out = _audit(lab, tmp_path, f"docker://{name}")
+        assert code == 3, out
+        assert f"docker://{name}: not running" in out
+        assert "Traceback" not in out
     code, report, out = _audit(lab, tmp_path, f"docker://{EXPOSED}-web-1", "--save-snapshot", str(tmp_path / "s.gz"))
+    assert code == 3, out
     facts = _snapshot(tmp_path / "s.gz")["facts"]
     assert f"{EXPOSED}-jicofo-1: not running" in facts["containers.skipped"], out
     assert "containers.jicofo" not in facts and facts["containers.web"] == f"{EXPOSED}-web-1"
     (target,) = report["targets"]
+    assert any(f"{EXPOSED}-jicofo-1 (jicofo): not running" in e for e in target["collection_errors"])
+    assert any(f"{EXPOSED}-jicofo-1: not running" in n for n in target["notes"])
     assert not [c["key"] for c in target["collected"] if c["key"].endswith("/jicofo.conf")]
