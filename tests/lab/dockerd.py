@@ -1,6 +1,6 @@
 """A private docker daemon running a docker-jitsi-meet deployment's containers, for the docker:// transport.
 
-The containers are real: Debian's dockerd (package docker.io, with its own containerd and runc) on a
+The containers are real: Debian's dockerd (package docker.io, with a containerd of its own and runc) on a
 socket of its own, with its state under BASE (vfs storage, no iptables rules), in a network namespace
 of its own (`jadock-<name>`: its bridges never appear on the machine), so nothing of the machine's
 docker or network, if any, is touched. Each Jitsi service is a container of one compose project on
@@ -27,6 +27,7 @@ import signal
 import subprocess
 import tarfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def _image_tar() -> bytes:
 class DockerLab:
     base: Path
     netns: str  # created and removed here
-    process: subprocess.Popen[bytes] | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)  # containerd, dockerd
     names: dict[str, str] = field(default_factory=dict)  # service -> container name (the last deploy)
 
     @property
@@ -114,34 +115,56 @@ class DockerLab:
         return proc.stdout.decode(errors="replace")
 
     def start(self) -> None:
-        for tool in ("dockerd", "docker", "containerd", "runc"):
+        for tool in ("dockerd", "docker", "containerd", "runc", "nsenter"):
             if shutil.which(tool) is None:
-                raise LabUnavailable(f"{tool} is not installed (Debian package docker.io)")
+                raise LabUnavailable(f"{tool} is not installed (Debian packages docker.io, util-linux)")
         self.stop()
         self.base.mkdir(parents=True, exist_ok=True)
         (self.base / "client").mkdir(exist_ok=True)
         for cmd in (["ip", "netns", "add", self.netns], ["ip", "-n", self.netns, "link", "set", "lo", "up"]):
             if subprocess.run(cmd, capture_output=True, check=False).returncode != 0:
-                raise LabUnavailable(f"cannot create the network namespace {self.netns}")
-        log = (self.base / "dockerd.log").open("wb")
-        # nsenter --net, not `ip netns exec`: that one remounts /sys, hiding the cgroups dockerd needs
-        self.process = subprocess.Popen(
-            ["nsenter", f"--net=/run/netns/{self.netns}", "dockerd", "--host", self.docker_host, "--data-root", str(self.base / "data"),
-             "--exec-root", str(self.base / "exec"), "--pidfile", str(self.base / "dockerd.pid"),
-             "--storage-driver", "vfs", "--iptables=false", "--ip6tables=false",
-             "--ip-forward=false", "--ip-masq=false", "--userland-proxy=false"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            with contextlib.suppress(LabError, subprocess.TimeoutExpired):
-                self.docker("version", "--format", "{{.Server.Version}}", timeout=5)
-                break
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                tail = (self.base / "dockerd.log").read_text(errors="replace")[-1500:]
                 self.stop()
-                raise LabUnavailable(f"dockerd did not start here:\n{tail}")
-            time.sleep(0.2)
+                raise LabUnavailable(f"cannot create the network namespace {self.netns}")
+        # A containerd of its own: dockerd would use the machine's (/run/containerd) whenever one runs.
+        ctd = self.base / "containerd"
+        ctd.mkdir()
+        (ctd / "config.toml").write_text(
+            f'version = 2\nroot = "{ctd}/root"\nstate = "{ctd}/state"\n'
+            'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+            f'[grpc]\n  address = "{ctd}/containerd.sock"\n[ttrpc]\n  address = "{ctd}/containerd.sock.ttrpc"\n')
+        self._spawn("containerd", ["containerd", "--config", str(ctd / "config.toml")])
+        self._wait(lambda: (ctd / "containerd.sock").exists(), "containerd")
+        self._spawn("dockerd", [
+            "dockerd", "--host", self.docker_host, "--containerd", str(ctd / "containerd.sock"),
+            "--data-root", str(self.base / "data"), "--exec-root", str(self.base / "exec"),
+            "--pidfile", str(self.base / "dockerd.pid"), "--storage-driver", "vfs", "--iptables=false",
+            "--ip6tables=false", "--ip-forward=false", "--ip-masq=false", "--userland-proxy=false"])
+
+        def answers() -> bool:
+            try:
+                self.docker("version", "--format", "{{.Server.Version}}", timeout=5)
+            except (LabError, subprocess.TimeoutExpired):
+                return False
+            return True
+
+        self._wait(answers, "dockerd")
         self.docker("import", "-", IMAGE, stdin=_image_tar())
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        # nsenter --net, not `ip netns exec`: that one remounts /sys, hiding the cgroups dockerd needs
+        with (self.base / f"{name}.log").open("wb") as log:
+            self.processes[name] = subprocess.Popen(
+                ["nsenter", f"--net=/run/netns/{self.netns}", *argv], stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _wait(self, ready: Callable[[], bool], name: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not ready():
+            if self.processes[name].poll() is not None or time.monotonic() > deadline:
+                tail = (self.base / f"{name}.log").read_text(errors="replace")[-1500:]
+                self.stop()
+                raise LabUnavailable(f"{name} did not start here:\n{tail}")
+            time.sleep(0.1)
 
     def deploy(self, project: str, config_root: Path, project_dir: Path, *, extra_jvb: bool = True,
                sidecar: bool = True, publish: dict[str, tuple[str, ...]] | None = None) -> dict[str, str]:
@@ -188,27 +211,32 @@ class DockerLab:
         self.docker("kill", name)
 
     def stop(self) -> None:
-        """Remove every container, stop the daemon (and its containerd), remove BASE."""
-        if self.process is not None and self.process.poll() is None:
+        """Remove every container, stop the daemons, remove the namespace and BASE. Whatever is left of an
+        earlier run is found by BASE: processes whose command line or root directory is below it (dockerd,
+        containerd, shims, and containers' processes), never by a pid file that may be stale."""
+        dockerd = self.processes.get("dockerd")
+        if dockerd is not None and dockerd.poll() is None:
             with contextlib.suppress(LabError, subprocess.TimeoutExpired):
                 ids = self.docker("ps", "--all", "--quiet", timeout=20).split()
                 if ids:
                     self.docker("rm", "--force", *ids, timeout=60)
-        pid = self.process.pid if self.process is not None else _read_pid(self.base / "dockerd.pid")
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGTERM)  # dockerd and the containerd it started share its session
-            deadline = time.monotonic() + 20
-            while _session_alive(pid) and time.monotonic() < deadline:
-                if self.process is not None:
-                    self.process.poll()
+        for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
+            left = _processes_below(self.base)
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + grace
+            while left and time.monotonic() < deadline:
+                for proc in self.processes.values():
+                    proc.poll()
                 time.sleep(0.1)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-            if self.process is not None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=5)
-        self.process = None
+                left = _processes_below(self.base)
+            if not left:
+                break
+        for proc in self.processes.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        self.processes.clear()
         subprocess.run(["ip", "netns", "delete", self.netns], capture_output=True, check=False)
         _unmount_below(self.base)
         shutil.rmtree(self.base, ignore_errors=True)
@@ -216,21 +244,30 @@ class DockerLab:
             raise LabError(f"could not remove {self.base}")
 
 
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _session_alive(sid: int) -> bool:
+def _processes_below(base: Path) -> list[int]:
+    """Live processes started for BASE: their command line names a path below it, or their root is below it."""
+    prefix = str(base.resolve()) + "/"
+    found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                stat = (entry / "stat").read_text()
-                fields = stat[stat.rindex(")") + 2:].split()
-                if int(fields[3]) == sid and fields[0] != "Z":  # fields[3]: session id
-                    return True
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            if stat[stat.rindex(")") + 2] == "Z":
+                continue
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+            if prefix in cmdline or _root_below(entry, prefix):
+                found.append(int(entry.name))
+    return found
+
+
+def _root_below(entry: Path, prefix: str) -> bool:
+    """A container's process: its own mount namespace's "/" is a directory below BASE (readlink of
+    /proc/PID/root says only "/" across mount namespaces; mountinfo names the mounted directory)."""
+    for line in (entry / "mountinfo").read_text(errors="replace").splitlines():
+        fields = line.split()
+        if len(fields) > 4 and fields[4] == "/":
+            return (fields[3] + "/").startswith(prefix)
     return False
 
 
