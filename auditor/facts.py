@@ -497,8 +497,11 @@ _WHAT_ROLES: tuple[tuple[str, frozenset[Role]], ...] = (
     ("config.js", frozenset({Role.CONFIG_JS})),
     ("jicofo", frozenset({Role.JICOFO_CONF, Role.JICOFO_PROPERTIES, Role.JICOFO_ENV})),
     ("videobridge", frozenset({Role.JVB_CONF, Role.JVB_PROPERTIES, Role.JVB_ENV})),
-    ("nginx", frozenset({Role.NGINX_MAIN, Role.NGINX_SITE, Role.NGINX_SNIPPET})),
-    ("certificate", frozenset({Role.CERTIFICATE, Role.NGINX_MAIN, Role.NGINX_SITE})),
+    # the web front's checks say "nginx" and read Apache where Apache is the front
+    ("nginx", frozenset({Role.NGINX_MAIN, Role.NGINX_SITE, Role.NGINX_SNIPPET, Role.APACHE_MAIN, Role.APACHE_SITE,
+                         Role.APACHE_SNIPPET})),
+    ("certificate", frozenset({Role.CERTIFICATE, Role.NGINX_MAIN, Role.NGINX_SITE, Role.APACHE_MAIN,
+                               Role.APACHE_SITE})),
 )
 
 

@@ -80,7 +80,6 @@ def public_http(ctx: AuditContext) -> CheckResult:
         return early
     v = ctx.view
     pf = ctx.deployment.jvb
-    public = exposed(ctx.deployment.snapshot, 9090)
     if pf is None:
         if v.env_ok:
             return CheckResult.passed("docker does not publish the videobridge's 9090 port")
@@ -88,6 +87,8 @@ def public_http(ctx: AuditContext) -> CheckResult:
     port = v.hocon(pf, "videobridge.http-servers.public.port")
     if port is None or str(port[0]).strip() in ("-1", "0"):
         return CheckResult.passed("no public HTTP server", *evs(port[1] if port else None))
+    number = str(port[0]).strip()
+    public = exposed(ctx.deployment.snapshot, int(number)) if number.isdigit() and int(number) < 65536 else None
     host = v.hocon(pf, "videobridge.http-servers.public.host")
     where = evs(port[1], host[1] if host else None)
     if host is not None and is_loopback(str(host[0])):

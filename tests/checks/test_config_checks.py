@@ -586,3 +586,15 @@ def test_recording_on_a_jicofo_from_before_jicofo_conf(props: str, status: str) 
     """A 2020 jicofo has sip-communicator.properties only: it says whether a Jibri brewery is wired in."""
     found = findings(snapshot({JICOFO_PROPS: props}))["recording.server_side"]
     assert found.status.value == status, found.message
+
+
+def test_the_bridge_http_server_is_judged_on_its_configured_port() -> None:
+    """The socket list was read for port 9090 whatever jvb.conf said: a server moved to 9091 and listening
+    on every interface passed as 'not listening beyond loopback'."""
+    files = apply(base_files(), [_sub(JVB, "      host = 127.0.0.1\n      port = 9090", "      port = 9091")])
+    ss = 'tcp LISTEN 0 50 *:9091 *:* users:(("java",pid=7,fd=9))\ntcp LISTEN 0 50 127.0.0.1:9090 *:*\n'
+    found = findings(snapshot(files, commands={"ss": ss}))["jvb.public_http"]
+    assert found.status.value == "fail" and "port 9091 listens on all interfaces" in found.message, found.message
+    quiet = 'tcp LISTEN 0 50 127.0.0.1:9091 *:*\ntcp LISTEN 0 50 *:9090 *:*\n'
+    found = findings(snapshot(files, commands={"ss": quiet}))["jvb.public_http"]
+    assert found.status.value == "pass" and "9091" in found.message, found.message
