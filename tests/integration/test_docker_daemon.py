@@ -36,7 +36,9 @@ def docker_lab(lab_host: Callable[..., LabHost]) -> Iterator[tuple[DockerLab, La
     host = lab_host("docker-style")
     suffix = "-".join(filter(None, [os.environ.get("JITSI_LAB_SUFFIX"), os.environ.get("PYTEST_XDIST_WORKER")]))
     name = f"t-docker{'-' + suffix if suffix else ''}"
-    lab = DockerLab(Path("/tmp/jitsi-lab-docker") / name, f"jadock-{name}")
+    # not below /tmp/jitsi-lab: dockerd mounts its containers' network namespaces under its exec root, and
+    # test_lab_hosts checks that nothing of /tmp/jitsi-lab is mounted in the machine's namespace
+    lab = DockerLab(Path("/tmp/jitsi-docker-lab") / name, f"jadock-{name}")
     try:
         lab.start()
     except LabUnavailable as exc:

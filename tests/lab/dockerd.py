@@ -12,7 +12,7 @@ lab machine is Debian 12, merged /usr), /etc/os-release of Debian 12, and a dpkg
 listing the packages that image installs. So `docker exec -i CONTAINER /bin/sh -s` runs the collector
 with Debian's dash, coreutils and dpkg-query, as in the jitsi/* images.
 
-    lab = DockerLab(Path("/tmp/jitsi-lab-docker/x"), "jadock-x"); lab.start()
+    lab = DockerLab(Path("/tmp/jitsi-docker-lab/x"), "jadock-x"); lab.start()
     lab.deploy("docker-jitsi-meet", config_root, project_dir)   # container names: lab.names
     ... DOCKER_HOST=lab.docker_host ... ; lab.stop()
 """
