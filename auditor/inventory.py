@@ -93,6 +93,47 @@ def _flag(value: Any, where: str, name: str) -> bool | None:
     raise InventoryError(f"{where}: {name} must be true or false, not {quoted(str(value), 20)}")
 
 
+# The variables that make a target (host_from_vars reads them); the others are kept but never used.
+SETTINGS = frozenset({
+    "ansible_host", "ansible_ssh_host", "ansible_user", "ansible_ssh_user", "ansible_port", "ansible_ssh_port",
+    "ansible_connection", "ansible_ssh_private_key_file", "ansible_private_key_file",
+    "ansible_kubectl_namespace", "ansible_kubectl_pod", "ansible_docker_host", "ansible_docker_extra_args",
+    "host", "user", "port", "connection", "key", "identity", "roles", "role", "jitsi_role", "domain", "ca_bundle",
+    "sudo", "https_port", "http_port",
+})  # fmt: skip
+_SKIP_VARS = frozenset({"groups", "group_names", "inventory_hostname"})
+VAULTED = "__ansible_vault"  # how ansible-inventory --list prints a !vault value, and how our YAML reads one
+
+
+def _vaulted(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, dict):
+        return VAULTED in value or (depth < 20 and any(_vaulted(v, depth + 1) for v in value.values()))
+    if isinstance(value, list):
+        return depth < 20 and any(_vaulted(v, depth + 1) for v in value)
+    return False
+
+
+def usable_vars(name: str, variables: Mapping[str, Any], reader: str = "jitsi-audit") -> dict[str, Any]:
+    """The variables to resolve: a setting we use that is vaulted or a template is refused (by name only,
+    never its value), other vaulted variables are dropped. Neither `reader` nor ansible-inventory --list
+    decrypts ansible-vault or renders Jinja2."""
+    clean: dict[str, Any] = {}
+    for key, value in variables.items():
+        if key in _SKIP_VARS:
+            continue
+        setting = key in SETTINGS or key.startswith("jitsi_audit_")
+        if _vaulted(value):
+            if setting:
+                raise InventoryError(f"{name}: {one_line(key, 60)} is encrypted with ansible-vault, which {reader} "
+                                     "does not decrypt: give it in clear text")
+            continue
+        if setting and isinstance(value, str) and ("{{" in value or "{%" in value):
+            raise InventoryError(f"{name}: {one_line(key, 60)} is a Jinja2 template, which {reader} does not "
+                                 "render: give the value itself")
+        clean[key] = value
+    return clean
+
+
 def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where: str, base: Path) -> InventoryHost:
     """Resolve one host's variables into a target spec and per-host settings."""
     connection = str(_get(v, "connection", "ansible_connection") or "ssh").strip().lower()
@@ -106,6 +147,12 @@ def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where
     if scheme == "local":
         target = "local://"
     elif scheme == "docker":
+        # another daemon than the one the run's docker CLI uses: auditing that one would be another deployment
+        daemon = _get(v, "ansible_docker_host", "ansible_docker_extra_args")
+        if daemon is not None and not (isinstance(daemon, str) and daemon.strip().startswith("unix://")):
+            raise InventoryError(f"{where}: host {name!r}: a docker daemon of its own (ansible_docker_host or "
+                                 "ansible_docker_extra_args) is not supported: run jitsi-audit with DOCKER_HOST "
+                                 "set to it for that host")
         target = f"docker://{address}"
     elif scheme == "kubectl":  # Ansible's kubectl connection: the pod and namespace have their own variables
         pod = str(_get(v, "ansible_kubectl_pod") or address).strip()
@@ -230,7 +277,7 @@ class _Tree:
                 merged.update(self.groups[gname].vars)
             for gname in ordered:
                 merged.update(self.groups[gname].hosts.get(host, {}))
-            out.append(host_from_vars(host, merged, member - {"all", "ungrouped"}, where, base))
+            out.append(host_from_vars(host, usable_vars(host, merged), member - {"all", "ungrouped"}, where, base))
         return out
 
 
@@ -479,6 +526,18 @@ def _is_ours(data: Any) -> bool:
         "hosts", "vars", "children"}
 
 
+def _loader() -> Any:
+    """The YAML loader, with Ansible's tags: `!vault` is a value we cannot read (its ciphertext is not
+    kept), `!unsafe` a plain string."""
+
+    class InventoryLoader(SafeLoader):  # type: ignore[misc,valid-type]
+        pass
+
+    InventoryLoader.add_constructor("!vault", lambda _loader, _node: {VAULTED: "(not decrypted)"})
+    InventoryLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+    return InventoryLoader
+
+
 def parse_inventory(text: str, name: str = "inventory", base: Path | None = None) -> list[InventoryHost]:
     """Any supported format, detected from the content."""
     if _is_ini(text):
@@ -486,7 +545,7 @@ def parse_inventory(text: str, name: str = "inventory", base: Path | None = None
     if not any(_YAML_LINE.match(line) for line in text.splitlines()):
         return parse_plain(text, name)
     try:
-        data = yaml.load(text, Loader=SafeLoader)
+        data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}" if mark is not None else ""

@@ -42,7 +42,7 @@ from typing import Any
 
 from auditor import json_input
 from auditor.collect.stream import one_line
-from auditor.inventory import InventoryError, InventoryHost, host_from_vars
+from auditor.inventory import InventoryError, InventoryHost, host_from_vars, usable_vars
 from auditor.transports.errors import ConnectError
 
 COMMAND = "ansible-inventory"
@@ -51,16 +51,6 @@ MAX_OUTPUT = 64 * 1024 * 1024  # bytes of `--list` output (10 000 hosts with the
 MAX_STDERR = 16 * 1024
 CACHE_SECONDS = 60.0  # one lookup serves every ansible:// target of a run
 # Variables auditor.inventory.host_from_vars reads (bare, with the jitsi_audit_ prefix, Ansible's names).
-_SETTINGS = frozenset({
-    "ansible_host", "ansible_ssh_host", "ansible_user", "ansible_ssh_user", "ansible_port", "ansible_ssh_port",
-    "ansible_connection", "ansible_ssh_private_key_file", "ansible_private_key_file",
-    "ansible_kubectl_namespace", "ansible_kubectl_pod",
-    "host", "user", "port", "connection", "key", "identity", "roles", "role", "jitsi_role", "domain", "ca_bundle",
-    "sudo", "https_port", "http_port",
-})  # fmt: skip
-_SKIP_VARS = frozenset({"groups", "group_names", "inventory_hostname"})
-
-
 @dataclass(frozen=True, slots=True)
 class AnsibleInventory:
     hostvars: Mapping[str, Mapping[str, Any]]
@@ -228,34 +218,6 @@ def load_inventory(name: str, inventory: str | None = None, timeout: float = DEF
     return result
 
 
-def _vaulted(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, dict):
-        return "__ansible_vault" in value or (depth < 20 and any(_vaulted(v, depth + 1) for v in value.values()))
-    if isinstance(value, list):
-        return depth < 20 and any(_vaulted(v, depth + 1) for v in value)
-    return False
-
-
-def _host_vars(name: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-    """The variables to resolve: a setting we use that is vaulted or a template is refused (by name only),
-    other vaulted variables are dropped."""
-    clean: dict[str, Any] = {}
-    for key, value in variables.items():
-        if key in _SKIP_VARS:
-            continue
-        setting = key in _SETTINGS or key.startswith("jitsi_audit_")
-        if _vaulted(value):
-            if setting:
-                raise _fail(name, f"{name}: {one_line(key, 60)} is encrypted with ansible-vault, which "
-                                  f"`{COMMAND} --list` does not decrypt: give it in clear text")
-            continue
-        if setting and isinstance(value, str) and ("{{" in value or "{%" in value):
-            raise _fail(name, f"{name}: {one_line(key, 60)} is a Jinja2 template, which `{COMMAND} --list` "
-                              "does not render: give the value itself")
-        clean[key] = value
-    return clean
-
-
 def resolve_ansible(name: str, inventory: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> InventoryHost:
     """The inventory entry of `name`; ConnectError (stage "inventory") when it cannot be had."""
     found = load_inventory(name, inventory, timeout)
@@ -263,8 +225,8 @@ def resolve_ansible(name: str, inventory: str | None = None, timeout: float = DE
         if not found.groups and found.warnings:  # nothing parsed: ansible's warnings say why
             raise _fail(name, f"{name}: no host in the Ansible inventory: {'; '.join(found.warnings[:2])}")
         raise _fail(name, f"{name} is not a host of the Ansible inventory")
-    clean = _host_vars(name, found.hostvars.get(name, {}))
     try:
+        clean = usable_vars(name, found.hostvars.get(name, {}), f"`{COMMAND} --list`")
         return host_from_vars(name, clean, found.groups[name], "ansible inventory", Path.cwd())
     except InventoryError as exc:
         raise _fail(name, str(exc)) from None

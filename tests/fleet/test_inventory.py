@@ -341,3 +341,43 @@ def test_groups_nested_too_deep_whatever_their_order() -> None:
             parse_inventory(text, "inv")
     fine = "".join(f"[g{i}:children]\ng{i + 1}\n" for i in range(90)) + "[g90]\nh1\n"
     assert [h.name for h in parse_inventory(fine, "inv")] == ["h1"]
+
+
+VAULTED_YAML = """\
+all:
+  hosts:
+    meet1:
+      ansible_host: 192.0.2.10
+      ansible_become_password: !vault |
+        $ANSIBLE_VAULT;1.1;AES256
+        62313365396662343061393464336163383764373764613633653634306231386433626436623361
+      motd: !unsafe '{{ not a template }}'
+"""
+
+
+def test_ansible_yaml_tags_vault_and_unsafe() -> None:
+    """`!vault` was 'could not determine a constructor' for the whole inventory (exit 2) even on a variable
+    never used: it is a value we cannot read, dropped unless we need it; `!unsafe` is a plain string."""
+    (host,) = parse_inventory(VAULTED_YAML, "inv.yaml")
+    assert host.name == "meet1" and host.target == "ssh://192.0.2.10"
+    assert "ansible_become_password" not in host.vars and host.vars["motd"] == "{{ not a template }}"
+    needed = VAULTED_YAML.replace("ansible_become_password", "ansible_host_unused").replace(
+        "ansible_host: 192.0.2.10", "ansible_host: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6231")
+    with pytest.raises(InventoryError, match="ansible_host is encrypted with ansible-vault") as info:
+        parse_inventory(needed, "inv.yaml")
+    assert "ANSIBLE_VAULT" not in str(info.value) and "6231" not in str(info.value)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("meet1 ansible_host='{{ inventory_hostname }}.example.org'", "ansible_host is a Jinja2 template"),
+    ("meet1 ansible_connection=docker ansible_docker_host=tcp://docker.example.org:2376",
+     "a docker daemon of its own .* is not supported"),
+    ("meet1 ansible_connection=docker ansible_docker_extra_args='-H tcp://10.0.0.5:2375'",
+     "a docker daemon of its own .* is not supported"),
+])
+def test_settings_we_cannot_honour_are_refused(line: str, message: str) -> None:
+    with pytest.raises(InventoryError, match=message):
+        parse_inventory(f"[jitsi]\n{line}\n", "inv.ini")
+    (local,) = parse_inventory("[jitsi]\nweb ansible_connection=docker ansible_docker_host=unix:///run/docker.sock\n",
+                               "inv.ini")
+    assert local.target == "docker://web"
