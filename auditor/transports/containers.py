@@ -200,26 +200,41 @@ CORE = ("web", "prosody", "jicofo", "jvb")
 Found = tuple[Member | None, str, str | None]  # (member, why it is not one, the service of a stopped one)
 
 
+def _map(value: Any) -> dict[str, Any]:
+    """A mapping of `docker inspect`'s output, or {} when it is something else (the output is untrusted)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _labels(info: dict[str, Any]) -> dict[str, Any]:
+    return _map(_map(info.get("Config")).get("Labels"))
+
+
+def _running(info: dict[str, Any]) -> bool:
+    return _map(info.get("State")).get("Running") is True
+
+
 def _docker_member(info: dict[str, Any]) -> Found:
-    name = str(info.get("Name", "")).lstrip("/") or str(info.get("Id", ""))[:12]
-    config = info.get("Config") or {}
-    labels = config.get("Labels") or {}
-    service = labels.get(COMPOSE_SERVICE)
-    if service not in CONFIG_DIRS:
+    name = one_line(str(info.get("Name", "")).lstrip("/") or str(info.get("Id", ""))[:12], 128)
+    config = _map(info.get("Config"))
+    service = _labels(info).get(COMPOSE_SERVICE)
+    if not isinstance(service, str) or service not in CONFIG_DIRS:
         service = _service_from_image(str(config.get("Image", ""))) or service
-    if service not in CONFIG_DIRS:
-        return None, f"{name}: service {service or '?'} is not a Jitsi component", None
-    if not (info.get("State") or {}).get("Running", False):
-        return None, f"{name}: not running", str(service)
-    source = next((str(m.get("Source")) for m in info.get("Mounts") or []
-                   if m.get("Destination") == "/config" and m.get("Source")), None)
+    if not isinstance(service, str) or service not in CONFIG_DIRS:
+        shown = one_line(service, 40) if isinstance(service, str) and service else "?"
+        return None, f"{name}: service {shown} is not a Jitsi component", None
+    if not _running(info):
+        return None, f"{name}: not running", service
+    mounts = info.get("Mounts")
+    mounts = mounts if isinstance(mounts, list) else []
+    source = next((str(m.get("Source")) for m in mounts
+                   if isinstance(m, dict) and m.get("Destination") == "/config" and m.get("Source")), None)
     host_config = info.get("HostConfig")
     mode = str(host_config.get("NetworkMode") or "") if isinstance(host_config, dict) else ""
     # network_mode "container:X" / "service:X": X's network, and X's published ports, which may not be
     # a Jitsi container audited here: what reaches this one from outside is not known
     published = None if mode.startswith(("container:", "service:")) else published_ports(
-        host_config, config.get("ExposedPorts") if isinstance(config, dict) else None)
-    return Member(str(service), name, config_source=source, published=published,
+        host_config, config.get("ExposedPorts"))
+    return Member(service, name, config_source=source, published=published,
                   host_network=mode == "host"), "", None
 
 
@@ -229,9 +244,11 @@ def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = r
     if not isinstance(first, list) or not first or not isinstance(first[0], dict):
         raise ConnectError(spec.host, "connect", f"docker inspect {spec.host}: no such container")
     target = first[0]
-    if not (target.get("State") or {}).get("Running", False):  # named by name or by id
+    if not _running(target):  # named by name or by id
         raise ConnectError(spec.host, "connect", f"docker://{spec.host}: not running")
-    project = ((target.get("Config") or {}).get("Labels") or {}).get(COMPOSE_PROJECT)
+    project = _labels(target).get(COMPOSE_PROJECT)
+    if not isinstance(project, str) or not project or "\n" in project:
+        project = None
     infos: list[dict[str, Any]] = [target]
     if project:
         ids = run([docker, "ps", "--all", "--no-trunc", "--quiet", "--filter", f"label={COMPOSE_PROJECT}={project}"],
@@ -241,7 +258,7 @@ def discover_docker(spec: TargetSpec, options: ContainerOptions, run: Runner = r
             more = _json(run([docker, "inspect", "--type", "container", *ids], options.timeout), "docker inspect")
             infos += [i for i in more if isinstance(i, dict)] if isinstance(more, list) else []
     dep = _select("docker", str(project or spec.host), [_docker_member(i) for i in infos], spec.host)
-    working_dir = ((target.get("Config") or {}).get("Labels") or {}).get(COMPOSE_WORKING_DIR)
+    working_dir = _labels(target).get(COMPOSE_WORKING_DIR)
     if isinstance(working_dir, str) and working_dir.startswith("/") and "\0" not in working_dir:
         dep.project_dir = working_dir
     return dep

@@ -212,3 +212,24 @@ def test_a_stopped_core_component_leaves_the_deployment_incomplete() -> None:
     from auditor.engine import container_notes
 
     assert "containers not audited: " in " ".join(container_notes(merged))
+
+
+@pytest.mark.parametrize("info", [
+    {"Name": "/x", "Config": "jitsi", "State": {"Running": True}},
+    {"Name": "/x", "Config": {"Labels": ["com.docker.compose.service=web"]}, "State": "running"},
+    {"Name": "/x", "Config": {"Labels": {"com.docker.compose.service": ["web"]}}, "State": {"Running": True}},
+    {"Name": "/x", "Config": {"Labels": {"com.docker.compose.service": "web"}}, "State": {"Running": "yes"},
+     "Mounts": "x"},
+    {"Name": "/x", "Config": {"Labels": {"com.docker.compose.service": "web"}}, "State": {"Running": True},
+     "Mounts": ["x", {"Destination": "/config", "Source": "/srv/cfg/web"}], "HostConfig": "bridge"},
+])
+def test_hostile_docker_inspect_values_are_read_as_what_they_say(info: dict[str, object]) -> None:
+    """Values of the wrong type were AttributeError/TypeError (one line, but saying nothing): each is read
+    as absent, so the container is not a Jitsi one, not running, or of unknown exposure."""
+    from auditor.transports.containers import _docker_member
+
+    member, why, _ = _docker_member(info)
+    if member is None:
+        assert why.startswith("x: ") and ("not a Jitsi component" in why or "not running" in why)
+    else:
+        assert member.config_source == "/srv/cfg/web" and member.published is None
