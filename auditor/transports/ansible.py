@@ -51,6 +51,10 @@ MAX_OUTPUT = 64 * 1024 * 1024  # bytes of `--list` output (10 000 hosts with the
 MAX_STDERR = 16 * 1024
 CACHE_SECONDS = 60.0  # one lookup serves every ansible:// target of a run
 # Variables auditor.inventory.host_from_vars reads (bare, with the jitsi_audit_ prefix, Ansible's names).
+# Ansible runs these on the control machine when the inventory does not list them ("implicit localhost").
+IMPLICIT_LOCALHOST = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 @dataclass(frozen=True, slots=True)
 class AnsibleInventory:
     hostvars: Mapping[str, Mapping[str, Any]]
@@ -222,6 +226,8 @@ def resolve_ansible(name: str, inventory: str | None = None, timeout: float = DE
     """The inventory entry of `name`; ConnectError (stage "inventory") when it cannot be had."""
     found = load_inventory(name, inventory, timeout)
     if name not in found.groups:
+        if name in IMPLICIT_LOCALHOST:  # Ansible's implicit localhost: this machine, connection local
+            return InventoryHost(name=name, target="local://", groups=())
         if not found.groups and found.warnings:  # nothing parsed: ansible's warnings say why
             raise _fail(name, f"{name}: no host in the Ansible inventory: {'; '.join(found.warnings[:2])}")
         raise _fail(name, f"{name} is not a host of the Ansible inventory")

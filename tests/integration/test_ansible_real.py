@@ -140,6 +140,8 @@ def test_ini_inventory_hosts(ansible: Path, monkeypatch: pytest.MonkeyPatch) -> 
         resolve_ansible("nowhere")
     with pytest.raises(ConnectError, match="is not a host"):
         resolve_ansible("jitsi")  # a group is not a host
+    # Ansible's implicit localhost: not in the inventory, yet Ansible runs it here with a local connection
+    assert resolve_ansible("localhost").target == "local://"
 
 
 def test_yaml_inventory_from_ansible_cfg(ansible: Path) -> None:
