@@ -65,8 +65,9 @@ _SERVICES = ("web", "prosody", "jicofo", "jvb", "jibri", "jigasi")
 def exposed(snapshot: Snapshot, port: int, proto: str = "tcp") -> bool | None:
     """True if something listens on `port` beyond loopback, False if only on loopback or not at all.
 
-    For containers (docker://), `port` is the port inside them: exposed when docker publishes it beyond
-    the docker host's loopback, or when a container on the host's network listens on it beyond loopback."""
+    For containers (docker://, kubectl://), `port` is the port inside them: exposed when docker publishes it
+    beyond the docker host's loopback (kubectl: a hostPort, or a NodePort / LoadBalancer Service selecting
+    the pod), or when a container on the host's network listens on it beyond loopback."""
     socks = listeners(snapshot)
     if socks is not None:
         return any(s.port == port and s.proto == proto and not s.loopback_only for s in socks)
@@ -76,7 +77,7 @@ def exposed(snapshot: Snapshot, port: int, proto: str = "tcp") -> bool | None:
 def _published(snapshot: Snapshot, port: int, proto: str) -> bool | None:
     """None unless every audited container's publishing is known."""
     services = [s for s in _SERVICES if f"containers.{s}" in snapshot.facts]
-    if snapshot.transport != "docker" or not services:
+    if snapshot.transport not in ("docker", "kubectl") or not services:
         return None
     answer = False
     for service in services:

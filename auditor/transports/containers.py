@@ -328,7 +328,66 @@ def _kubectl(options: ContainerOptions, namespace: str | None, *args: str) -> li
     return [options.kubectl, *(["--namespace", namespace] if namespace else []), *args]
 
 
-def _pod_member(pod: dict[str, Any]) -> Found:
+_PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+def _port_number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536 else None
+
+
+def pod_published(pod: dict[str, Any], services: list[Any] | None) -> tuple[str, ...] | None:
+    """What reaches a pod from outside the cluster, as "POD_PORT/PROTO->ADDRESS:PORT" entries like docker's:
+    its hostPorts, and the ports of the NodePort and LoadBalancer Services (or Services with externalIPs)
+    whose selector matches it. None when any of it cannot be read, or the Services could not be listed."""
+    spec = _map(pod.get("spec"))
+    labels = _map(_map(pod.get("metadata")).get("labels"))
+    containers = spec.get("containers")
+    if not isinstance(containers, list):
+        return None
+    found: list[str] = []
+    named: dict[str, tuple[int, str]] = {}
+    for container in containers:
+        ports = _map(container).get("ports") or []
+        if not isinstance(ports, list):
+            return None
+        for port in ports:
+            port = _map(port)
+            number, proto = _port_number(port.get("containerPort")), str(port.get("protocol") or "TCP")
+            if number is None or proto not in _PROTOCOLS:
+                return None
+            if isinstance(port.get("name"), str):
+                named[port["name"]] = (number, proto)
+            if port.get("hostPort") is not None:
+                host_port, address = _port_number(port.get("hostPort")), _host_ip(port.get("hostIP"))
+                if host_port is None or address is None:
+                    return None
+                found.append(f"{number}/{proto.lower()}->{address}:{host_port}")
+    if services is None:
+        return None
+    for svc in services:
+        sspec = _map(_map(svc).get("spec"))
+        selector = sspec.get("selector")
+        if not isinstance(selector, dict) or not selector or any(labels.get(k) != v for k, v in selector.items()):
+            continue
+        external = sspec.get("type") in ("NodePort", "LoadBalancer") or bool(sspec.get("externalIPs"))
+        ports = sspec.get("ports")
+        if not external:
+            continue
+        if not isinstance(ports, list):
+            return None
+        for port in ports:
+            port = _map(port)
+            target = port.get("targetPort", port.get("port"))
+            proto = str(port.get("protocol") or "TCP")
+            number = named.get(target, (None, ""))[0] if isinstance(target, str) else _port_number(target)
+            outside = _port_number(port.get("nodePort") if sspec.get("type") == "NodePort" else port.get("port"))
+            if number is None or outside is None or proto not in _PROTOCOLS:
+                return None
+            found.append(f"{number}/{proto.lower()}->*:{outside}")
+    return tuple(dict.fromkeys(found))
+
+
+def _pod_member(pod: dict[str, Any], services: list[Any] | None = None) -> Found:
     meta = pod.get("metadata") or {}
     name = str(meta.get("name", "?"))
     labels = meta.get("labels") or {}
@@ -345,7 +404,9 @@ def _pod_member(pod: dict[str, Any]) -> Found:
     chosen = next((c for c in names if service in c), None) or next(
         (str(c.get("name")) for c in containers if _service_from_image(str(c.get("image", ""))) == service),
         names[0] if names else None)
-    return Member(str(service), name, container=chosen, namespace=meta.get("namespace")), "", None
+    host_network = _map(pod.get("spec")).get("hostNetwork") is True
+    return Member(str(service), name, container=chosen, namespace=meta.get("namespace"),
+                  published=None if host_network else pod_published(pod, services), host_network=host_network), "", None
 
 
 def discover_kubectl(spec: TargetSpec, options: ContainerOptions, run: Runner = run_command) -> Deployment:
@@ -363,7 +424,16 @@ def discover_kubectl(spec: TargetSpec, options: ContainerOptions, run: Runner = 
         items = listed.get("items") if isinstance(listed, dict) else None
         pods += [p for p in items or [] if isinstance(p, dict)
                  and (p.get("metadata") or {}).get("name") != meta.get("name")]
-    return _select("kubectl", str(release or spec.host), [_pod_member(p) for p in pods], spec.host)
+    services: list[Any] | None = None
+    try:  # what reaches the pods from outside; without it, their exposure is not known
+        listed = _json(run(_kubectl(options, namespace, "get", "services", "--output", "json"), options.timeout),
+                       "kubectl get services")
+        items = listed.get("items") if isinstance(listed, dict) else None
+        services = items if isinstance(items, list) else None
+    except ConnectError:
+        services = None
+    found = [_pod_member(p, services) for p in pods]
+    return _select("kubectl", str(release or spec.host), found, spec.host)
 
 
 def _select(scheme: str, project: str, found: list[Found], target: str) -> Deployment:

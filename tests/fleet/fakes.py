@@ -68,6 +68,8 @@ elif tool == "kubectl":
         print(json.dumps({"items": [p for p in state["pods"].values()
                                     if p["metadata"]["labels"].get(key) == value
                                     and p["metadata"]["namespace"] == ns]}))
+    elif args[:2] == ["get", "services"]:
+        print(json.dumps({"items": [v for v in state.get("services", []) if v["metadata"]["namespace"] == ns]}))
     elif args[:2] == ["exec", "--stdin"]:
         collector(args[2])
     else:
@@ -144,6 +146,14 @@ class Fakes:
         }
         if working_dir is not None:
             self.state["containers"][name]["Config"]["Labels"]["com.docker.compose.project.working_dir"] = working_dir
+
+    def service(self, name: str, selector: dict[str, str], ports: list[dict[str, object]], kind: str = "ClusterIP",
+                namespace: str = "meet") -> None:
+        """A Service (kubectl get services) selecting pods by their labels."""
+        self.state.setdefault("services", []).append({
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"type": kind, "selector": selector, "ports": ports}})
+        self.save()
 
     def pod(self, name: str, component: str, release: str = "jitsi", namespace: str = "meet",
             *, phase: str = "Running") -> None:

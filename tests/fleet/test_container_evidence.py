@@ -1,4 +1,5 @@
-"""What a docker:// target records beside the files: published ports (from `docker inspect`) and the
+"""What a docker:// or kubectl:// target records beside the files: published ports (from `docker inspect`, or
+a pod's hostPorts and the Services that reach it) and the
 directory modes of its CONFIG volume, and how the exposure and permission checks read them."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from auditor.transports.containers import (
     merge,
     published_ports,
 )
+from tests.fleet.fakes import Fakes
 
 
 def test_published_ports_from_docker_inspect() -> None:
@@ -93,9 +95,14 @@ def test_exposure_of_a_container_port_is_what_docker_publishes() -> None:
 def test_exposure_is_unknown_when_one_container_is_not_known() -> None:
     snap = _docker_snapshot(**{"containers.web": "w", "containers.web.published": "none", "containers.jvb": "j"})
     assert exposed(snap, 9090) is None
-    other = Snapshot(target="kubectl://x", transport="kubectl")
-    other.facts.update({"containers.web": "w", "containers.web.published": "none"})
-    assert exposed(other, 443) is None  # pods: Services decide, which is not collected
+    pods = Snapshot(target="kubectl://x", transport="kubectl")
+    pods.facts.update({"containers.web": "w"})  # the Services could not be listed
+    assert exposed(pods, 443) is None
+    pods.facts["containers.web.published"] = "none"
+    assert exposed(pods, 443) is False
+    other = Snapshot(target="other", transport="dir")
+    other.facts.update({"containers.web": "w", "containers.web.published": "443/tcp->*:443"})
+    assert exposed(other, 443) is None  # a directory audit: no container of ours
 
 
 def test_a_container_on_the_host_network_is_judged_by_its_own_sockets() -> None:
@@ -233,3 +240,60 @@ def test_hostile_docker_inspect_values_are_read_as_what_they_say(info: dict[str,
         assert why.startswith("x: ") and ("not a Jitsi component" in why or "not running" in why)
     else:
         assert member.config_source == "/srv/cfg/web" and member.published is None
+
+
+@pytest.fixture
+def fakes(tmp_path: Path) -> Fakes:
+    return Fakes(tmp_path / "fakes")
+
+
+def _pod(labels: dict[str, str], ports: list[dict[str, object]], **spec: object) -> dict[str, object]:
+    return {"metadata": {"name": "jitsi-jvb-0", "labels": labels},
+            "spec": {"containers": [{"name": "jvb", "image": "jitsi/jvb:stable-9955", "ports": ports}], **spec}}
+
+
+JVB_LABELS = {"app.kubernetes.io/instance": "jitsi", "app.kubernetes.io/component": "jvb"}
+
+
+def test_what_reaches_a_pod_from_outside_the_cluster() -> None:
+    """The jitsi Helm chart's ways to expose the bridge: hostPort, a NodePort or LoadBalancer Service (the
+    port named or numbered); a ClusterIP Service is inside the cluster only."""
+    from auditor.transports.containers import pod_published
+
+    ports: list[dict[str, object]] = [{"name": "rtp-udp", "containerPort": 10000, "protocol": "UDP"},
+                                      {"containerPort": 9090}]
+    services = [
+        {"spec": {"type": "NodePort", "selector": {"app.kubernetes.io/component": "jvb"},
+                  "ports": [{"port": 10000, "targetPort": "rtp-udp", "protocol": "UDP", "nodePort": 30000}]}},
+        {"spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/component": "jvb"},
+                  "ports": [{"port": 9090, "targetPort": 9090}]}},
+        {"spec": {"type": "LoadBalancer", "selector": {"app.kubernetes.io/component": "web"},
+                  "ports": [{"port": 443, "targetPort": 443}]}},
+    ]
+    assert pod_published(_pod(JVB_LABELS, ports), services) == ("10000/udp->*:30000",)
+    host_port = [{"containerPort": 10000, "protocol": "UDP", "hostPort": 10000}]
+    assert pod_published(_pod(JVB_LABELS, host_port), []) == ("10000/udp->*:10000",)
+    assert pod_published(_pod(JVB_LABELS, ports), None) is None  # the Services could not be listed
+    bad = [{"spec": {"type": "NodePort", "selector": {"app.kubernetes.io/component": "jvb"},
+                     "ports": [{"port": 10000, "targetPort": "no-such-name", "nodePort": 30000}]}}]
+    assert pod_published(_pod(JVB_LABELS, ports), bad) is None
+    assert pod_published({"spec": {"containers": "x"}}, []) is None
+
+
+def test_kubectl_exposure_comes_from_the_cluster(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """prosody binds 5280 on every interface of its pod (the chart's default), reachable only inside the
+    cluster: not exposed; the bridge's NodePort is. A pod on the node's network is judged by its own sockets."""
+    from auditor.transports.containers import ContainerOptions, collect_containers
+    from auditor.transports.targets import parse_target
+
+    for component in ("web", "prosody", "jicofo", "jvb"):
+        fakes.pod(f"jitsi-{component}-0", component)
+    fakes.service("jitsi-prosody", {"app.kubernetes.io/name": "prosody"}, [{"port": 5280, "targetPort": 5280}])
+    fakes.service("jitsi-jvb", {"app.kubernetes.io/component": "jvb"},
+                  [{"port": 10000, "targetPort": 10000, "protocol": "UDP", "nodePort": 30000}], kind="NodePort")
+    fakes.env(monkeypatch)
+    snap = collect_containers(parse_target("kubectl://meet/jitsi-web-0"), ContainerOptions(max_parallel=2))
+    assert ["kubectl", "--namespace", "meet", "get", "services", "--output", "json"] in fakes.calls()
+    assert snap.facts["containers.prosody.published"] == "none"
+    assert snap.facts["containers.jvb.published"] == "10000/udp->*:30000"
+    assert exposed(snap, 5280) is False and exposed(snap, 10000, "udp") is True
