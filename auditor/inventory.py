@@ -102,6 +102,7 @@ SETTINGS = frozenset({
     "sudo", "https_port", "http_port",
 })  # fmt: skip
 _SKIP_VARS = frozenset({"groups", "group_names", "inventory_hostname"})
+_DOCKER_DAEMON_ARG = re.compile(r"(?:^|\s)(?:-H|--host|--context|-c)(?:[\s=]|$)")
 VAULTED = "__ansible_vault"  # how ansible-inventory --list prints a !vault value, and how our YAML reads one
 
 
@@ -147,13 +148,16 @@ def host_from_vars(name: str, v: Mapping[str, Any], groups: Iterable[str], where
     if scheme == "local":
         target = "local://"
     elif scheme == "docker":
-        # another daemon than the one the run's docker CLI uses: auditing that one would be another deployment
-        daemon = _get(v, "ansible_docker_host", "ansible_docker_extra_args")
-        if daemon is not None and not (isinstance(daemon, str) and daemon.strip().startswith("unix://")):
-            raise InventoryError(f"{where}: host {name!r}: a docker daemon of its own (ansible_docker_host or "
-                                 "ansible_docker_extra_args) is not supported: run jitsi-audit with DOCKER_HOST "
-                                 "set to it for that host")
-        target = f"docker://{address}"
+        # community.docker.docker: the container is ansible_docker_host (else ansible_host); a daemon of its
+        # own comes with docker_extra_args (-H / --host / --context): auditing the run's daemon under that
+        # host's name would audit another deployment
+        extra = _get(v, "ansible_docker_extra_args")
+        if extra is not None and _DOCKER_DAEMON_ARG.search(str(extra)):
+            raise InventoryError(f"{where}: host {name!r}: a docker daemon of its own (ansible_docker_extra_args "
+                                 "-H/--host/--context) is not supported: run jitsi-audit with DOCKER_HOST or "
+                                 "DOCKER_CONTEXT set to it for that host")
+        container = _get(v, "ansible_docker_host")
+        target = f"docker://{str(container).strip() if container else address}"
     elif scheme == "kubectl":  # Ansible's kubectl connection: the pod and namespace have their own variables
         pod = str(_get(v, "ansible_kubectl_pod") or address).strip()
         namespace = _get(v, "ansible_kubectl_namespace")

@@ -370,14 +370,21 @@ def test_ansible_yaml_tags_vault_and_unsafe() -> None:
 
 @pytest.mark.parametrize(("line", "message"), [
     ("meet1 ansible_host='{{ inventory_hostname }}.example.org'", "ansible_host is a Jinja2 template"),
-    ("meet1 ansible_connection=docker ansible_docker_host=tcp://docker.example.org:2376",
-     "a docker daemon of its own .* is not supported"),
     ("meet1 ansible_connection=docker ansible_docker_extra_args='-H tcp://10.0.0.5:2375'",
+     "a docker daemon of its own .* is not supported"),
+    ("meet1 ansible_connection=docker ansible_docker_extra_args='--context=prod'",
      "a docker daemon of its own .* is not supported"),
 ])
 def test_settings_we_cannot_honour_are_refused(line: str, message: str) -> None:
     with pytest.raises(InventoryError, match=message):
         parse_inventory(f"[jitsi]\n{line}\n", "inv.ini")
-    (local,) = parse_inventory("[jitsi]\nweb ansible_connection=docker ansible_docker_host=unix:///run/docker.sock\n",
-                               "inv.ini")
-    assert local.target == "docker://web"
+
+
+def test_the_docker_connection_names_its_container() -> None:
+    """community.docker.docker: ansible_docker_host (else ansible_host, else the name) is the container;
+    extra arguments that do not choose a daemon are fine."""
+    text = ("[jitsi]\nweb ansible_connection=docker ansible_docker_host=jitsi-web-1\n"
+            "web2 ansible_connection=docker ansible_host=jitsi-web-2 ansible_docker_extra_args='--tls'\n"
+            "web3 ansible_connection=docker\n")
+    assert [h.target for h in parse_inventory(text, "inv.ini")] == [
+        "docker://jitsi-web-1", "docker://jitsi-web-2", "docker://web3"]
