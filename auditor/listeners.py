@@ -57,7 +57,8 @@ def listeners(snapshot: Snapshot) -> list[Listener] | None:
     return parse_ss(item.text())
 
 
-_PUBLISHED_RE = re.compile(r"(\d{1,5})/(tcp|udp|sctp)->(\*|\[[0-9A-Fa-f:.]+\]|[0-9.]+):(\d{1,5}(?:-\d{1,5})?|any)")
+_PUBLISHED_RE = re.compile(
+    r"(\d{1,5})/(tcp|udp|sctp)->(\*|ingress|\[[0-9A-Fa-f:.]+\]|[0-9.]+):(\d{1,5}(?:-\d{1,5})?|any)")
 # the services a docker:// target audits (auditor.transports.containers.CONFIG_DIRS)
 _SERVICES = ("web", "prosody", "jicofo", "jvb", "jibri", "jigasi")
 

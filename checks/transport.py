@@ -90,7 +90,10 @@ def c2s_encryption(ctx: AuditContext) -> CheckResult:
 def _c2s_reachable(ctx: AuditContext) -> tuple[bool | None, str, list[Evidence]]:
     """Whether port 5222 can be reached beyond the host: the sockets ss listed, else the live exposure
     probe; (None, why not known) when neither says."""
-    public = exposed(ctx.deployment.snapshot, 5222)
+    snap = ctx.deployment.snapshot
+    public = exposed(snap, 5222)
+    if snap.transport in ("docker", "kubectl") and public is not None:  # what docker / the cluster publishes
+        return public, f"port 5222 is {'' if public else 'not '}reachable from outside the containers", []
     if public is True:
         return True, "port 5222 listens beyond loopback (ss)", []
     if public is False:

@@ -213,8 +213,16 @@ def _running(info: dict[str, Any]) -> bool:
     return _map(info.get("State")).get("Running") is True
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}")  # docker's container names, Kubernetes' pod names
+
+
 def _docker_member(info: dict[str, Any]) -> Found:
-    name = one_line(str(info.get("Name", "")).lstrip("/") or str(info.get("Id", ""))[:12], 128)
+    raw = str(info.get("Name", "")).lstrip("/")
+    ident = str(info.get("Id", ""))
+    # exec by name; a name docker would not make (too long, other characters) by id, never mangled
+    name = raw if _NAME.fullmatch(raw) else ident[:64] if _NAME.fullmatch(ident[:64]) else ""
+    if not name:
+        return None, f"{one_line(raw or ident, 64) or '?'}: neither its name nor its id is usable", None
     config = _map(info.get("Config"))
     service = _labels(info).get(COMPOSE_SERVICE)
     if not isinstance(service, str) or service not in CONFIG_DIRS:
@@ -335,17 +343,46 @@ def _port_number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536 else None
 
 
-def pod_published(pod: dict[str, Any], services: list[Any] | None) -> tuple[str, ...] | None:
+def _ingress_backends(ingresses: list[Any]) -> set[tuple[str, str]] | None:
+    """(Service name, port number or name) of every backend of the Ingresses; None when one cannot be read."""
+    found: set[tuple[str, str]] = set()
+    for ingress in ingresses:
+        spec = _map(_map(ingress).get("spec"))
+        backends = [spec.get("defaultBackend")] if spec.get("defaultBackend") is not None else []
+        rules = spec.get("rules") or []
+        if not isinstance(rules, list):
+            return None
+        for rule in rules:
+            paths = _map(_map(rule).get("http")).get("paths") or []
+            if not isinstance(paths, list):
+                return None
+            backends += [_map(path).get("backend") for path in paths]
+        for backend in backends:
+            service = _map(_map(backend).get("service"))
+            if not service:  # a resource backend (a bucket...), no pod behind it
+                continue
+            port = _map(service.get("port"))
+            which = port.get("name") if isinstance(port.get("name"), str) else _port_number(port.get("number"))
+            if not isinstance(service.get("name"), str) or which is None:
+                return None
+            found.add((service["name"], str(which)))
+    return found
+
+
+def pod_published(pod: dict[str, Any], services: list[Any] | None,
+                  ingresses: list[Any] | None = None) -> tuple[str, ...] | None:
     """What reaches a pod from outside the cluster, as "POD_PORT/PROTO->ADDRESS:PORT" entries like docker's:
-    its hostPorts, and the ports of the NodePort and LoadBalancer Services (or Services with externalIPs)
-    whose selector matches it. None when any of it cannot be read, or the Services could not be listed."""
+    its hostPorts; the ports of the NodePort and LoadBalancer Services (or Services with externalIPs)
+    whose selector matches it; and the ports of any Service an Ingress sends to (HTTP from outside,
+    "->ingress:PORT"). None when any of it cannot be read, or the Services or Ingresses could not be
+    listed: an exposure that is not known is never "none"."""
     spec = _map(pod.get("spec"))
     labels = _map(_map(pod.get("metadata")).get("labels"))
     containers = spec.get("containers")
     if not isinstance(containers, list):
         return None
     found: list[str] = []
-    named: dict[str, tuple[int, str]] = {}
+    named: dict[tuple[str, str], int] = {}
     for container in containers:
         ports = _map(container).get("ports") or []
         if not isinstance(ports, list):
@@ -356,57 +393,87 @@ def pod_published(pod: dict[str, Any], services: list[Any] | None) -> tuple[str,
             if number is None or proto not in _PROTOCOLS:
                 return None
             if isinstance(port.get("name"), str):
-                named[port["name"]] = (number, proto)
+                named[(port["name"], proto)] = number
             if port.get("hostPort") is not None:
                 host_port, address = _port_number(port.get("hostPort")), _host_ip(port.get("hostIP"))
                 if host_port is None or address is None:
                     return None
                 found.append(f"{number}/{proto.lower()}->{address}:{host_port}")
-    if services is None:
+    if services is None or ingresses is None:
+        return None
+    backends = _ingress_backends(ingresses)
+    if backends is None:
         return None
     for svc in services:
-        sspec = _map(_map(svc).get("spec"))
-        selector = sspec.get("selector")
-        if not isinstance(selector, dict) or not selector or any(labels.get(k) != v for k, v in selector.items()):
-            continue
-        external = sspec.get("type") in ("NodePort", "LoadBalancer") or bool(sspec.get("externalIPs"))
-        ports = sspec.get("ports")
-        if not external:
-            continue
-        if not isinstance(ports, list):
+        meta, sspec = _map(_map(svc).get("metadata")), _map(_map(svc).get("spec"))
+        selector, ports = sspec.get("selector"), sspec.get("ports")
+        if not isinstance(svc, dict) or not isinstance(selector, dict | type(None)) or not isinstance(ports, list):
             return None
+        if not selector or any(labels.get(k) != v for k, v in selector.items()):
+            continue  # no selector: endpoints kept by hand, not this pod's
+        external = sspec.get("type") in ("NodePort", "LoadBalancer") or bool(sspec.get("externalIPs"))
         for port in ports:
             port = _map(port)
             target = port.get("targetPort", port.get("port"))
             proto = str(port.get("protocol") or "TCP")
-            number = named.get(target, (None, ""))[0] if isinstance(target, str) else _port_number(target)
-            outside = _port_number(port.get("nodePort") if sspec.get("type") == "NodePort" else port.get("port"))
-            if number is None or outside is None or proto not in _PROTOCOLS:
+            if proto not in _PROTOCOLS or _port_number(port.get("port")) is None:
                 return None
-            found.append(f"{number}/{proto.lower()}->*:{outside}")
+            # a named targetPort the pod does not have (with that protocol): the pod is not an endpoint
+            number = named.get((target, proto)) if isinstance(target, str) else _port_number(target)
+            if number is None:
+                if isinstance(target, str):
+                    continue
+                return None
+            if external:
+                outside = _port_number(port.get("nodePort") if sspec.get("type") == "NodePort" else port.get("port"))
+                if outside is None:
+                    return None
+                found.append(f"{number}/{proto.lower()}->*:{outside}")
+            name = meta.get("name")
+            if isinstance(name, str) and ({(name, str(port.get("port"))), (name, str(port.get("name")))} & backends):
+                found.append(f"{number}/{proto.lower()}->ingress:{port.get('port')}")
     return tuple(dict.fromkeys(found))
 
 
-def _pod_member(pod: dict[str, Any], services: list[Any] | None = None) -> Found:
-    meta = pod.get("metadata") or {}
-    name = str(meta.get("name", "?"))
-    labels = meta.get("labels") or {}
+def _pod_member(pod: dict[str, Any], services: list[Any] | None = None,
+                ingresses: list[Any] | None = None) -> Found:
+    meta = _map(pod.get("metadata"))
+    name = one_line(str(meta.get("name", "?")), 128)
+    labels = _map(meta.get("labels"))
     service = labels.get(K8S_COMPONENT) or (labels.get(K8S_NAME) if labels.get(K8S_NAME) == "prosody" else None)
-    containers = [c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)]
-    if service not in CONFIG_DIRS:
+    containers = _map(pod.get("spec")).get("containers")
+    containers = [c for c in containers if isinstance(c, dict)] if isinstance(containers, list) else []
+    if not isinstance(service, str) or service not in CONFIG_DIRS:
         images = [_service_from_image(str(c.get("image", ""))) for c in containers]
         service = next((s for s in images if s), service)
-    if service not in CONFIG_DIRS:
-        return None, f"{name}: component {service or '?'} is not a Jitsi component", None
-    if (pod.get("status") or {}).get("phase") != "Running":
-        return None, f"{name}: not running", str(service)
+    if not isinstance(service, str) or service not in CONFIG_DIRS:
+        shown = one_line(service, 40) if isinstance(service, str) and service else "?"
+        return None, f"{name}: component {shown} is not a Jitsi component", None
+    if _map(pod.get("status")).get("phase") != "Running":
+        return None, f"{name}: not running", service
     names = [str(c.get("name")) for c in containers if c.get("name")]
     chosen = next((c for c in names if service in c), None) or next(
         (str(c.get("name")) for c in containers if _service_from_image(str(c.get("image", ""))) == service),
         names[0] if names else None)
     host_network = _map(pod.get("spec")).get("hostNetwork") is True
-    return Member(str(service), name, container=chosen, namespace=meta.get("namespace"),
-                  published=None if host_network else pod_published(pod, services), host_network=host_network), "", None
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+    raw = meta.get("name")
+    if not isinstance(raw, str) or not _NAME.fullmatch(raw) or (namespace and not _NAME.fullmatch(namespace)) \
+            or (chosen and not _NAME.fullmatch(chosen)):
+        return None, f"{name}: its name is not usable", None
+    return Member(service, raw, container=chosen, namespace=namespace, host_network=host_network,
+                  published=None if host_network else pod_published(pod, services, ingresses)), "", None
+
+
+def _kubectl_items(run: Runner, options: ContainerOptions, namespace: str | None, kind: str) -> list[Any] | None:
+    """`kubectl get KIND` in the namespace: its items, or None when they cannot be had (RBAC, no such API)."""
+    try:
+        listed = _json(run(_kubectl(options, namespace, "get", kind, "--output", "json"), options.timeout),
+                       f"kubectl get {kind}")
+    except ConnectError:
+        return None
+    items = listed.get("items") if isinstance(listed, dict) else None
+    return items if isinstance(items, list) else None
 
 
 def discover_kubectl(spec: TargetSpec, options: ContainerOptions, run: Runner = run_command) -> Deployment:
@@ -424,15 +491,9 @@ def discover_kubectl(spec: TargetSpec, options: ContainerOptions, run: Runner = 
         items = listed.get("items") if isinstance(listed, dict) else None
         pods += [p for p in items or [] if isinstance(p, dict)
                  and (p.get("metadata") or {}).get("name") != meta.get("name")]
-    services: list[Any] | None = None
-    try:  # what reaches the pods from outside; without it, their exposure is not known
-        listed = _json(run(_kubectl(options, namespace, "get", "services", "--output", "json"), options.timeout),
-                       "kubectl get services")
-        items = listed.get("items") if isinstance(listed, dict) else None
-        services = items if isinstance(items, list) else None
-    except ConnectError:
-        services = None
-    found = [_pod_member(p, services) for p in pods]
+    # what reaches the pods from outside: without these, their exposure is not known
+    services, ingresses = (_kubectl_items(run, options, namespace, kind) for kind in ("services", "ingresses"))
+    found = [_pod_member(p, services, ingresses) for p in pods]
     return _select("kubectl", str(release or spec.host), found, spec.host)
 
 
@@ -455,8 +516,10 @@ def _select(scheme: str, project: str, found: list[Found], target: str) -> Deplo
             first = next(i for i, m in enumerate(members) if m.service == member.service)
             mine, theirs = members[first].published, member.published
             published = None if mine is None or theirs is None else tuple(dict.fromkeys((*mine, *theirs)))
+            if members[first].host_network != member.host_network:  # only one replica's sockets are read
+                published = None
             members[first] = replace(members[first], published=published,
-                                     host_network=members[first].host_network or member.host_network)
+                                     host_network=members[first].host_network and member.host_network)
         else:
             members.append(member)
     running = {m.service for m in members}
@@ -551,12 +614,15 @@ def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, 
     pkg_lines: list[str] = []
     pkg_item: CollectedItem | None = None
     for member, snap, error in parts:
-        merged.facts[f"containers.{member.service}"] = member.name
-        merged.facts[f"containers.{member.service}.config"] = config_base(dep, member)
+        # what the transport knows of the member: written after the member's own facts (below), which a
+        # container could name alike ("published", "config")
+        ours = {f"containers.{member.service}": member.name,
+                f"containers.{member.service}.config": config_base(dep, member)}
         if member.host_network:
-            merged.facts[f"containers.{member.service}.network"] = "host"
+            ours[f"containers.{member.service}.network"] = "host"
         elif member.published is not None:
-            merged.facts[f"containers.{member.service}.published"] = " ".join(member.published) or "none"
+            ours[f"containers.{member.service}.published"] = " ".join(member.published) or "none"
+        merged.facts.update(ours)
         if snap is None:
             merged.errors.append(f"collect: {member.service} ({member.name}): {error}")
             continue
@@ -574,8 +640,11 @@ def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, 
         for k, v in snap.facts.items():
             if k.startswith("collector.") and k not in merged.facts:
                 merged.facts[k] = v
-            elif not k.startswith("collector."):
+            elif not k.startswith("collector.") and f"containers.{member.service}.{k}" not in ours:
                 merged.facts[f"containers.{member.service}.{k}"] = v
+        for k in (f"containers.{member.service}.network", f"containers.{member.service}.published"):
+            if k not in ours:
+                merged.facts.pop(k, None)
         merged.errors += [f"{e} ({member.service})" for e in snap.errors]
         for item in snap.items.values():
             name = item.key[len(COMMAND_PREFIX):] if item.kind == "command" else ""

@@ -68,8 +68,10 @@ elif tool == "kubectl":
         print(json.dumps({"items": [p for p in state["pods"].values()
                                     if p["metadata"]["labels"].get(key) == value
                                     and p["metadata"]["namespace"] == ns]}))
-    elif args[:2] == ["get", "services"]:
-        print(json.dumps({"items": [v for v in state.get("services", []) if v["metadata"]["namespace"] == ns]}))
+    elif args[:2] in (["get", "services"], ["get", "ingresses"]):
+        if args[1] in state.get("forbidden", []):
+            sys.stderr.write(f'Error from server (Forbidden): {args[1]} is forbidden\n'); sys.exit(1)
+        print(json.dumps({"items": [v for v in state.get(args[1], []) if v["metadata"]["namespace"] == ns]}))
     elif args[:2] == ["exec", "--stdin"]:
         collector(args[2])
     else:
@@ -153,6 +155,15 @@ class Fakes:
         self.state.setdefault("services", []).append({
             "metadata": {"name": name, "namespace": namespace},
             "spec": {"type": kind, "selector": selector, "ports": ports}})
+        self.save()
+
+    def ingress(self, name: str, service: str, port: int | str, namespace: str = "meet") -> None:
+        """An Ingress sending / to a Service's port (number or name)."""
+        which = {"name": port} if isinstance(port, str) else {"number": port}
+        self.state.setdefault("ingresses", []).append({
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"rules": [{"host": "meet.example.org", "http": {"paths": [
+                {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": service, "port": which}}}]}}]}})
         self.save()
 
     def pod(self, name: str, component: str, release: str = "jitsi", namespace: str = "meet",

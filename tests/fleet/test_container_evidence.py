@@ -257,32 +257,48 @@ JVB_LABELS = {"app.kubernetes.io/instance": "jitsi", "app.kubernetes.io/componen
 
 def test_what_reaches_a_pod_from_outside_the_cluster() -> None:
     """The jitsi Helm chart's ways to expose the bridge: hostPort, a NodePort or LoadBalancer Service (the
-    port named or numbered); a ClusterIP Service is inside the cluster only."""
+    port named or numbered), externalIPs; a ClusterIP Service is inside the cluster only, unless an Ingress
+    sends to it."""
     from auditor.transports.containers import pod_published
 
     ports: list[dict[str, object]] = [{"name": "rtp-udp", "containerPort": 10000, "protocol": "UDP"},
-                                      {"containerPort": 9090}]
-    services = [
-        {"spec": {"type": "NodePort", "selector": {"app.kubernetes.io/component": "jvb"},
-                  "ports": [{"port": 10000, "targetPort": "rtp-udp", "protocol": "UDP", "nodePort": 30000}]}},
-        {"spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/component": "jvb"},
-                  "ports": [{"port": 9090, "targetPort": 9090}]}},
-        {"spec": {"type": "LoadBalancer", "selector": {"app.kubernetes.io/component": "web"},
-                  "ports": [{"port": 443, "targetPort": 443}]}},
-    ]
-    assert pod_published(_pod(JVB_LABELS, ports), services) == ("10000/udp->*:30000",)
-    host_port = [{"containerPort": 10000, "protocol": "UDP", "hostPort": 10000}]
-    assert pod_published(_pod(JVB_LABELS, host_port), []) == ("10000/udp->*:10000",)
-    assert pod_published(_pod(JVB_LABELS, ports), None) is None  # the Services could not be listed
-    bad = [{"spec": {"type": "NodePort", "selector": {"app.kubernetes.io/component": "jvb"},
-                     "ports": [{"port": 10000, "targetPort": "no-such-name", "nodePort": 30000}]}}]
-    assert pod_published(_pod(JVB_LABELS, ports), bad) is None
-    assert pod_published({"spec": {"containers": "x"}}, []) is None
+                                      {"name": "http", "containerPort": 9090}]
+    jvb = {"app.kubernetes.io/component": "jvb"}
+
+    def svc(kind: str, port: dict[str, object], name: str = "jitsi-jvb", **spec: object) -> dict[str, object]:
+        return {"metadata": {"name": name}, "spec": {"type": kind, "selector": jvb, "ports": [port], **spec}}
+
+    node_port = svc("NodePort", {"port": 10000, "targetPort": "rtp-udp", "protocol": "UDP", "nodePort": 30000})
+    cluster = svc("ClusterIP", {"port": 9090, "targetPort": 9090})
+    assert pod_published(_pod(JVB_LABELS, ports), [node_port, cluster], []) == ("10000/udp->*:30000",)
+    balancer = svc("LoadBalancer", {"port": 10000, "targetPort": 10000, "protocol": "UDP"})
+    assert pod_published(_pod(JVB_LABELS, ports), [balancer], []) == ("10000/udp->*:10000",)
+    outside = svc("ClusterIP", {"port": 9090, "targetPort": "http"}, externalIPs=["203.0.113.7"])
+    assert pod_published(_pod(JVB_LABELS, ports), [outside], []) == ("9090/tcp->*:9090",)
+    # an Ingress sending to the ClusterIP Service: reached from outside (HTTP)
+    ingress = {"spec": {"rules": [{"http": {"paths": [
+        {"backend": {"service": {"name": "jitsi-jvb", "port": {"number": 9090}}}}]}}]}}
+    assert pod_published(_pod(JVB_LABELS, ports), [cluster], [ingress]) == ("9090/tcp->ingress:9090",)
+    # hostPort: on every address, or on the node's loopback only
+    host_port: list[dict[str, object]] = [{"containerPort": 10000, "protocol": "UDP", "hostPort": 10000}]
+    assert pod_published(_pod(JVB_LABELS, host_port), [], []) == ("10000/udp->*:10000",)
+    loopback: list[dict[str, object]] = [{"containerPort": 9090, "hostPort": 9090, "hostIP": "127.0.0.1"}]
+    assert pod_published(_pod(JVB_LABELS, loopback), [], []) == ("9090/tcp->127.0.0.1:9090",)
+    # a named port the pod lacks with that protocol: not an endpoint of that Service
+    tcp_name = svc("NodePort", {"port": 10000, "targetPort": "rtp-udp", "protocol": "TCP", "nodePort": 30001})
+    assert pod_published(_pod(JVB_LABELS, ports), [tcp_name], []) == ()
+    # not known: Services or Ingresses not listed, something unreadable
+    assert pod_published(_pod(JVB_LABELS, ports), None, []) is None
+    assert pod_published(_pod(JVB_LABELS, ports), [], None) is None
+    assert pod_published(_pod(JVB_LABELS, ports), ["x"], []) is None
+    assert pod_published(_pod(JVB_LABELS, ports), [svc("NodePort", {"port": "x"})], []) is None
+    assert pod_published(_pod(JVB_LABELS, ports), [], [{"spec": {"rules": "x"}}]) is None
+    assert pod_published({"spec": {"containers": "x"}}, [], []) is None
 
 
 def test_kubectl_exposure_comes_from_the_cluster(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
     """prosody binds 5280 on every interface of its pod (the chart's default), reachable only inside the
-    cluster: not exposed; the bridge's NodePort is. A pod on the node's network is judged by its own sockets."""
+    cluster: not exposed; the bridge's NodePort is, and so is jicofo's port behind an Ingress."""
     from auditor.transports.containers import ContainerOptions, collect_containers
     from auditor.transports.targets import parse_target
 
@@ -291,9 +307,64 @@ def test_kubectl_exposure_comes_from_the_cluster(fakes: Fakes, monkeypatch: pyte
     fakes.service("jitsi-prosody", {"app.kubernetes.io/name": "prosody"}, [{"port": 5280, "targetPort": 5280}])
     fakes.service("jitsi-jvb", {"app.kubernetes.io/component": "jvb"},
                   [{"port": 10000, "targetPort": 10000, "protocol": "UDP", "nodePort": 30000}], kind="NodePort")
+    fakes.service("jitsi-jicofo", {"app.kubernetes.io/component": "jicofo"}, [{"port": 8888, "targetPort": 8888}])
+    fakes.ingress("jicofo-api", "jitsi-jicofo", 8888)
     fakes.env(monkeypatch)
-    snap = collect_containers(parse_target("kubectl://meet/jitsi-web-0"), ContainerOptions(max_parallel=2))
+    target = parse_target("kubectl://meet/jitsi-web-0")
+    snap = collect_containers(target, ContainerOptions(max_parallel=2))
     assert ["kubectl", "--namespace", "meet", "get", "services", "--output", "json"] in fakes.calls()
     assert snap.facts["containers.prosody.published"] == "none"
     assert snap.facts["containers.jvb.published"] == "10000/udp->*:30000"
-    assert exposed(snap, 5280) is False and exposed(snap, 10000, "udp") is True
+    assert exposed(snap, 5280) is False and exposed(snap, 10000, "udp") is True and exposed(snap, 8888) is True
+    # Services that cannot be listed (RBAC): not known, so never "not exposed"
+    fakes.state["forbidden"] = ["services"]
+    fakes.save()
+    snap = collect_containers(target, ContainerOptions(max_parallel=2))
+    assert "containers.prosody.published" not in snap.facts and exposed(snap, 5280) is None
+
+
+def test_a_pod_on_the_nodes_network_is_judged_by_its_own_sockets(fakes: Fakes,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.transports.containers import ContainerOptions, collect_containers
+    from auditor.transports.targets import parse_target
+
+    for component in ("web", "jvb"):
+        fakes.pod(f"jitsi-{component}-0", component)
+    fakes.state["pods"]["jitsi-jvb-0"]["spec"]["hostNetwork"] = True
+    fakes.env(monkeypatch)
+    snap = collect_containers(parse_target("kubectl://meet/jitsi-web-0"), ContainerOptions(max_parallel=2))
+    assert snap.facts["containers.jvb.network"] == "host" and "containers.jvb.published" not in snap.facts
+    from auditor.listeners import parse_ss
+
+    item = snap.command("ss@jvb")  # the fake runs the collector here: this machine's sockets
+    expected = None if item is None or not item.ok else any(
+        s.port == 9090 and s.proto == "tcp" and not s.loopback_only for s in parse_ss(item.text()))
+    assert exposed(snap, 9090) is expected
+
+
+def test_a_containers_own_facts_cannot_replace_what_the_transport_knows() -> None:
+    """The collector's facts of a member are prefixed like the transport's: a container saying
+    "published: none" must not hide what docker publishes."""
+    member = Member("prosody", "jitsi-prosody-1", published=("5280/tcp->*:5280",))
+    own = Snapshot(target="jitsi-prosody-1", transport="docker")
+    own.facts.update({"published": "none", "network": "host", "config": "/elsewhere"})
+    dep = Deployment("docker", "jitsi", [member])
+    merged = merge("docker://jitsi-prosody-1", dep, [(member, own, None)])
+    assert merged.facts["containers.prosody.published"] == "5280/tcp->*:5280"
+    assert "containers.prosody.network" not in merged.facts
+    assert merged.facts["containers.prosody.config"] == "/docker/jitsi/prosody/config"
+    assert exposed(merged, 5280) is True
+
+
+def test_names_docker_or_kubernetes_would_not_make_are_not_mangled() -> None:
+    """A name was shortened for display and then used for `docker exec`: another container's name."""
+    from auditor.transports.containers import _docker_member
+
+    info: dict[str, object] = {"Name": "/" + "a" * 300, "Id": "0123456789abcdef" * 4,
+                               "Config": {"Labels": {"com.docker.compose.service": "web"}},
+                               "State": {"Running": True}}
+    member, _, _ = _docker_member(info)
+    assert member is not None and member.name == "0123456789abcdef" * 4
+    info["Id"] = "--privileged"
+    member, why, _ = _docker_member(info)
+    assert member is None and why.endswith("neither its name nor its id is usable")
