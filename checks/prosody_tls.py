@@ -395,10 +395,17 @@ def _docker_logging(v: View) -> CheckResult:
 def logging(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     got = v.p_get(None, "log")
+    # `debug = true` (global) lowers prosody's default sinks to debug: no log setting, or a file name alone
+    debug = v.p_get(None, "debug")
+    debug_mode = debug is not None and debug[0] not in (None, False)
     if got is None:
+        if debug_mode and debug is not None:
+            return CheckResult.failed("prosody logs at debug level (debug = true, no log setting)", debug[1])
         return _main_file_missing(v, "log is set") or CheckResult.passed(
             "no log setting: prosody logs info to stdout (the journal under systemd)"
         )
+    if debug_mode and debug is not None and isinstance(got[0], str) and not got[0].startswith("*"):
+        return CheckResult.failed("prosody logs at debug level (debug = true, log to a file name)", got[1], debug[1])
     levels = _log_levels(got[0])
     if "debug" in levels:
         return CheckResult.failed("prosody logs at debug level (full stanzas, personal data)", got[1])

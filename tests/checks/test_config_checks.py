@@ -262,6 +262,13 @@ CASES: list[Case] = [
                                        'log = "*syslog"'),), "debug level", (PROSODY_MAIN, "log = ")),
     Case("xmpp.logging", "pass", (_sub(PROSODY_MAIN, 'log = {\n    info = "/var/log/prosody/prosody.log";\n    error = "/var/log/prosody/prosody.err";\n}',
                                        'log = "/var/log/prosody/prosody.log"'),), "prosody logs info", (PROSODY_MAIN, "log = ")),
+    # the global `debug = true` lowers prosody's default sinks (no log setting, or a file name alone) to debug
+    Case("xmpp.logging", "fail", (_sub(PROSODY_MAIN, 'log = {\n    info = "/var/log/prosody/prosody.log";\n    error = "/var/log/prosody/prosody.err";\n}',
+                                       'debug = true\nlog = "/var/log/prosody/prosody.log"'),), "debug = true", (PROSODY_MAIN, "log = ")),
+    Case("xmpp.logging", "fail", (_sub(PROSODY_MAIN, 'log = {\n    info = "/var/log/prosody/prosody.log";\n    error = "/var/log/prosody/prosody.err";\n}',
+                                       'debug = true'),), "debug = true", (PROSODY_MAIN, "debug = true")),
+    Case("xmpp.logging", "pass", (_sub(PROSODY_MAIN, 'log = {\n    info = "/var/log/prosody/prosody.log";\n    error = "/var/log/prosody/prosody.err";\n}',
+                                       'debug = false'),), "no log setting"),
     # -- jicofo ------------------------------------------------------------------------------------------
     Case("jicofo.always_trust_mode", "pass"),
     Case("jicofo.always_trust_mode", "fail", ((JICOFO_PROPS, "", "org.jitsi.jicofo.BRIDGE_MUC=JvbBrewery@internal.auth.meet.example.org\norg.jitsi.jicofo.ALWAYS_TRUST_MODE_ENABLED=true\n"),), "any XMPP certificate", (JICOFO_PROPS, "ALWAYS_TRUST")),
