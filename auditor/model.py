@@ -36,7 +36,13 @@ OFFLINE = "no live probes in an offline audit"  # every live check without probe
 NOT_INTRUSIVE = "intrusive probes not enabled (--intrusive)"
 NO_JS_TO_COMPARE = "no config.js was read over SSH to compare with"
 NO_CONFIG_TO_COMPARE = "no configuration was collected to compare with"
-NOT_JUDGED = frozenset({OFFLINE, NOT_INTRUSIVE, NO_JS_TO_COMPARE, NO_CONFIG_TO_COMPARE})
+# absent evidence, which may be absent from the host or only from this run's collection
+NO_DOCKER_ENV = "no docker-jitsi-meet .env in the evidence: not a docker deployment (or not collected)"
+NO_TURN_CONF = "no turnserver.conf in the evidence: coturn is not part of this deployment (or not collected)"
+NO_SECRET = "no secret in the evidence"
+NO_SECRET_FILE = "no file with a secret or private key in the evidence"
+NOT_JUDGED = frozenset({OFFLINE, NOT_INTRUSIVE, NO_JS_TO_COMPARE, NO_CONFIG_TO_COMPARE, NO_DOCKER_ENV, NO_TURN_CONF,
+                        NO_SECRET, NO_SECRET_FILE})
 
 
 class Status(StrEnum):

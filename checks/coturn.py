@@ -11,7 +11,7 @@ from typing import Any
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.listeners import listeners
-from auditor.model import CheckResult, Evidence, Severity
+from auditor.model import NO_TURN_CONF, CheckResult, Evidence, Severity
 from auditor.registry import CheckFn, check
 from checks._common import ev, file_error, parsed, secret_verdict, short
 
@@ -59,7 +59,7 @@ def _conf(ctx: AuditContext) -> Conf | CheckResult:
     error = file_error(ctx, Role.TURNSERVER)
     if error:
         return CheckResult.unclear(f"cannot tell: {error}")
-    return CheckResult.not_applicable("no turnserver.conf in the evidence: coturn is not part of this deployment (or not collected)")
+    return CheckResult.not_applicable(NO_TURN_CONF)
 
 
 def _turn_check(fn: Callable[[AuditContext, Conf], CheckResult]) -> CheckFn:

@@ -10,7 +10,7 @@ import re
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.model import CheckResult, Evidence, Severity
+from auditor.model import NO_DOCKER_ENV, CheckResult, Evidence, Severity
 from auditor.parsers.base import ConfigParseError
 from auditor.parsers.compose import parse_compose
 from auditor.registry import check
@@ -35,7 +35,7 @@ def _no_env(ctx: AuditContext) -> CheckResult | None:
     if pf is not None and pf.value is None:
         return CheckResult.unclear(f"cannot tell: {pf.error or '.env unreadable'}")
     if pf is None:
-        return CheckResult.not_applicable("no docker-jitsi-meet .env in the evidence: not a docker deployment (or not collected)")
+        return CheckResult.not_applicable(NO_DOCKER_ENV)
     return None
 
 

@@ -12,7 +12,7 @@ from auditor.collect.plan import is_private_key_name
 from auditor.collect.stream import MAX_KEY_LENGTH
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.model import CheckResult, Evidence, Severity
+from auditor.model import NO_SECRET, NO_SECRET_FILE, CheckResult, Evidence, Severity
 from auditor.parsers.base import Location
 from auditor.redaction import MARKER_PREFIX
 from auditor.registry import check
@@ -73,7 +73,7 @@ def reuse(ctx: AuditContext) -> CheckResult:
     if not settings:
         if unread:
             return CheckResult.unclear(f"cannot tell: no secret among the files read, but {unread[0]} could not be read")
-        return CheckResult.not_applicable("no secret in the evidence")
+        return CheckResult.not_applicable(NO_SECRET)
     groups: dict[int, list[SecretSetting]] = {}
     for s in settings:
         groups.setdefault(s.verdict.group, []).append(s)
@@ -136,7 +136,7 @@ def _secret_bearing(ctx: AuditContext) -> list[tuple[str, int | None, str]]:
 def file_permissions(ctx: AuditContext) -> CheckResult:
     files = _secret_bearing(ctx)
     if not files:
-        return CheckResult.not_applicable("no file with a secret or private key in the evidence")
+        return CheckResult.not_applicable(NO_SECRET_FILE)
     snap = ctx.deployment.snapshot
     if snap.transport == "dir" and (snap.root or "/").rstrip("/") not in ("",):
         return CheckResult.unclear(

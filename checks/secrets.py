@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.context import AuditContext
-from auditor.model import CheckResult, Severity
+from auditor.model import NO_SECRET, CheckResult, Severity
 from auditor.registry import check
 
 
@@ -26,7 +26,7 @@ def weak_or_default(ctx: AuditContext) -> CheckResult:
     if fact.value is None:
         if ctx.view.unreadable_paths():  # a file that may hold secrets was not read: never a pass
             return CheckResult.unclear(f"cannot tell: {fact.note}")
-        return CheckResult.not_applicable(fact.note or "no secret in the evidence")
+        return CheckResult.not_applicable(fact.note or NO_SECRET)
     if fact.value:
         return CheckResult.failed(
             f"{len(names)} weak or default secret(s): {', '.join(names)}", *fact.evidence

@@ -117,10 +117,10 @@ def test_a_failure_not_judged_again_is_not_fixed() -> None:
     seen again, which is not a fix. A pass, or not applicable for a reason of this run, is."""
     from dataclasses import replace
 
-    from auditor.model import NOT_INTRUSIVE, OFFLINE, Status
+    from auditor.model import NO_DOCKER_ENV, NO_SECRET, NOT_INTRUSIVE, OFFLINE, Status
 
     results = make_results()[:1]
-    ids = [f.check_id for f in results[0].findings][:6]
+    ids = [f.check_id for f in results[0].findings][:8]
     now = {
         ids[0]: (Status.UNCLEAR, "cannot tell: the TLS probe timed out"),
         ids[1]: (Status.NOT_APPLICABLE, OFFLINE),
@@ -128,6 +128,8 @@ def test_a_failure_not_judged_again_is_not_fixed() -> None:
         ids[3]: (Status.NOT_APPLICABLE, "server-side recording is off (ENABLE_RECORDING)"),
         ids[4]: (Status.PASS, "fine now"),
         ids[5]: (Status.NOT_APPLICABLE, NOT_INTRUSIVE),
+        ids[6]: (Status.NOT_APPLICABLE, NO_DOCKER_ENV),  # e.g. a remote docker daemon: the .env not read
+        ids[7]: (Status.NOT_APPLICABLE, NO_SECRET),
     }
     results[0].findings = [replace(f, status=now[f.check_id][0], message=now[f.check_id][1])
                            if f.check_id in now else f for f in results[0].findings]
