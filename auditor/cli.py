@@ -6,7 +6,8 @@ Exit codes (also in --help and the README):
      only), or a --min-score not met
   2  usage or configuration error (bad option, profile, declarations)
   3  audit incomplete for at least one target (unreachable, auth failure, host key problem,
-     or evidence unreadable) — takes precedence over 1: an incomplete audit never reads as a pass
+     evidence unreadable, or a live probe that failed or timed out: no TLS handshake on the web
+     port, HTTP 5xx) — takes precedence over 1: an incomplete audit never reads as a pass
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from auditor.snapshot import Snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+VANTAGES = ("external", "internal")  # --vantage: where the auditor stands (auditor.live.LiveOptions)
 # Seconds the audit waits at most for its hosts' collections and probes to be on their way before it
 # registers the checks (their imports would otherwise take the interpreter from the connections).
 NETWORK_FIRST = 2.0
@@ -129,7 +131,10 @@ def audit_command(
     ] = None,
     root: Annotated[list[Path] | None, typer.Option("--root", help="audit a directory of configuration files")] = None,
     snapshot: Annotated[list[Path] | None, typer.Option("--snapshot", help="audit a saved snapshot again")] = None,
-    save_snapshot: Annotated[Path | None, typer.Option(help="write the (redacted) collected evidence")] = None,
+    save_snapshot: Annotated[
+        Path | None, typer.Option(help="write the (redacted) collected evidence; with several targets one "
+                                  "file each, numbered before the last suffix (s.json.gz: s.json-1.gz ...)")
+    ] = None,
     fmt: Annotated[
         list[str] | None,
         typer.Option("--format", "-f", help="table, json, sarif, junit, html, markdown, csv (repeatable)"),
@@ -190,12 +195,16 @@ def audit_command(
     http_port: Annotated[
         int, typer.Option(min=1, max=65535, help="the web front's plain HTTP port (docker-jitsi-meet: 8000)")
     ] = 80,
-    vantage: Annotated[str, typer.Option(help="where the auditor stands: external or internal")] = "external",
+    vantage: Annotated[
+        str, typer.Option(metavar="external|internal", help="where the auditor stands: external or internal")
+    ] = "external",
     intrusive: Annotated[
         bool, typer.Option(help="allow probes that log in with known default passwords (off by default)")
     ] = False,
     list_checks: Annotated[bool, typer.Option("--list-checks", help="list the checks and exit")] = False,
-    no_color: Annotated[bool, typer.Option(help="no colours in the terminal report")] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="no colours in the terminal report (as NO_COLOR=1 does)")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
     version: Annotated[
         bool, typer.Option("--version", is_eager=True, callback=lambda on: _print_version() if on else None,
@@ -215,6 +224,8 @@ def audit_command(
     # too, so a typo costs no host an SSH session. Without such ids the hosts go on the network first, and
     # what only the checks can tell (a plugin's metadata) is found while they collect and probe.
     try:
+        if vantage not in VANTAGES:
+            raise UsageError(f"--vantage must be {' or '.join(VANTAGES)}, not {vantage!r}")
         prof = load_profile(profile)
         decl = load_declarations(declarations, prof) if declarations else {}
         plan = _outputs(fmt or [], output or [])
@@ -617,8 +628,9 @@ def _print_version(exit_now: bool = True) -> None:
 @sub.command(
     "verify",
     help="Verify an evidence bundle: every member's sha256 against the manifest, and the Ed25519 signature "
-    "(with --pubkey: that it was made by that key). Exit 0 verified, 1 changed or invalid (each problem is "
-    "named), 2 unreadable bundle or key. The archive is read in memory, never extracted.",
+    "(with --pubkey: that it was made by that key). Exit 0 intact, 1 changed or not a bundle at all (each "
+    "problem is named), 2 the file or key cannot be read (no such file, not a regular file, a key that is "
+    "not an Ed25519 public key). The archive is read in memory, never extracted.",
 )
 def verify_command(
     bundle: Annotated[Path, typer.Argument(help="the .tar.gz written by --evidence")],
@@ -635,8 +647,9 @@ def verify_command(
     except EvidenceError as exc:
         _err(str(exc))
         raise typer.Exit(EXIT_USAGE) from None
-    except OSError as exc:
-        _err(f"cannot read {bundle}: {exc.strerror or exc}")
+    except OSError as exc:  # verify_bundle raises FileNotFoundError(path) for what is not a regular file
+        reason = exc.strerror or ("not a regular file" if bundle.exists() else "no such file")
+        _err(f"cannot read {bundle}: {reason}")
         raise typer.Exit(EXIT_USAGE) from None
     out = sys.stdout
     for problem in result.problems:
