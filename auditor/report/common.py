@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.gating.gate import FindingGate, GateConfig, GateReport, evaluate
@@ -102,3 +103,37 @@ def verdict(exit_code: int) -> str:
         2: "usage or configuration error",
         3: "incomplete: at least one target could not be fully audited",
     }.get(exit_code, f"exit code {exit_code}")
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRow:
+    """A target in the fleet summary every format carries (terminal and Markdown tables, the HTML
+    report's head, JSON `fleet`, SARIF run properties)."""
+
+    target: str
+    complete: bool
+    roles: tuple[str, ...]  # empty: unknown
+    score: float | None
+    failed: dict[Severity, int]  # failed findings by severity
+    error: str | None  # "stage: reason" of an incomplete target
+
+    @property
+    def roles_label(self) -> str:
+        return ", ".join(self.roles) if self.roles else ("—" if self.error else "unknown")
+
+    def to_json(self) -> dict[str, object]:
+        return {"target": self.target, "complete": self.complete, "roles": list(self.roles), "score": self.score,
+                "failed": {s.value: n for s, n in self.failed.items()}, "error": self.error}
+
+
+def fleet_rows(results: list[TargetResult]) -> list[FleetRow]:
+    rows = []
+    for r in results:
+        failed = dict.fromkeys(SEVERITY_ORDER, 0)
+        for f in r.findings:
+            if f.status is Status.FAIL:
+                failed[f.severity] += 1
+        roles = r.roles.roles if r.roles is not None and r.roles.known else ()
+        error = f"{r.error_stage}: {r.error}" if r.error else None
+        rows.append(FleetRow(r.target, r.complete, roles, r.scores.overall if r.scores else None, failed, error))
+    return rows

@@ -5,7 +5,6 @@ Printed after the per-host sections of the terminal report when a run has severa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import IO
 
 from rich.console import Console
@@ -13,33 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.engine import TargetResult
-from auditor.model import Severity, Status
+from auditor.report.common import SEVERITY_ORDER, fleet_rows
 from auditor.report.terminal import SEVERITY_STYLE, safe
 
-ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
-
-
-@dataclass(frozen=True, slots=True)
-class FleetRow:
-    target: str
-    complete: bool
-    roles: str
-    score: float | None
-    failed: dict[Severity, int]
-    error: str | None
-
-
-def fleet_rows(results: list[TargetResult]) -> list[FleetRow]:
-    rows = []
-    for r in results:
-        failed = {s: 0 for s in ORDER}
-        for f in r.findings:
-            if f.status is Status.FAIL:
-                failed[f.severity] += 1
-        roles = r.roles.label if r.roles is not None and r.roles.known else ("—" if r.error else "unknown")
-        error = f"{r.error_stage}: {r.error}" if r.error else None
-        rows.append(FleetRow(r.target, r.complete, roles, r.scores.overall if r.scores else None, failed, error))
-    return rows
+ORDER = SEVERITY_ORDER
 
 
 def render_fleet_summary(results: list[TargetResult], out: IO[str], *, color: bool | None = None,
@@ -60,7 +36,7 @@ def render_fleet_summary(results: list[TargetResult], out: IO[str], *, color: bo
         table.add_row(
             Text(safe(row.target)),
             Text("yes", style="green") if row.complete else Text("NO", style="bold red"),
-            Text(row.roles.replace("+", ", ")),  # wraps between roles, not inside "jicofo"
+            Text(row.roles_label),  # wraps between roles, not inside "jicofo"
             Text("—" if row.score is None else f"{row.score:g}"),
             *[Text(str(row.failed[s]), style=SEVERITY_STYLE[s] if row.failed[s] else "dim") for s in ORDER],
             Text(safe(row.error or ""), style="red"),

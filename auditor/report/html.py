@@ -21,7 +21,7 @@ from auditor.gating.baseline import BaselineState
 from auditor.gating.gate import GateReport, TargetGate
 from auditor.gating.thresholds import OVERALL
 from auditor.model import CriterionRating, Finding, Rating, Status
-from auditor.report.common import SEVERITY_ORDER, clean, gate_of, gate_state, location_text, verdict
+from auditor.report.common import SEVERITY_ORDER, clean, fleet_rows, gate_of, gate_state, location_text, verdict
 
 if TYPE_CHECKING:
     from auditor.criteria import Profile
@@ -426,13 +426,19 @@ def render_html(results: list[TargetResult], ctx: RenderContext) -> str:
     if reasons:
         head.append('<div class="box bad"><strong>Why the run fails the gate</strong><ul>'
                     + "".join(f"<li>{esc(r)}</li>" for r in reasons) + "</ul></div>")
-    if len(results) > 1:
-        links = "".join(
-            f'<li><a href="#target-{i + 1}">{esc(r.target)}</a>'
-            f"{'' if r.complete else ' (incomplete)'}</li>"
-            for i, r in enumerate(results)
+    if len(results) > 1:  # the fleet summary, each target linking to its section
+        sev_heads = "".join(f"<th>{esc(s.value)}</th>" for s in SEVERITY_ORDER)
+        rows = "".join(
+            f'<tr><td><a href="#target-{i + 1}">{esc(row.target)}</a></td>'
+            f"<td>{'yes' if row.complete else '<strong>incomplete</strong>'}</td><td>{esc(row.roles_label)}</td>"
+            f"<td>{'—' if row.score is None else esc(f'{row.score:g}')}</td>"
+            + "".join(f"<td>{row.failed[s]}</td>" for s in SEVERITY_ORDER)
+            + f"<td>{esc(row.error or '')}</td></tr>"
+            for i, row in enumerate(fleet_rows(results))
         )
-        head.append(f"<nav><strong>Targets</strong><ul>{links}</ul></nav>")
+        head.append(f"<nav><strong>Fleet: {len(results)} targets</strong><table><thead><tr><th>target</th>"
+                    f"<th>complete</th><th>roles</th><th>score</th>{sev_heads}<th>error</th></tr></thead>"
+                    f"<tbody>{rows}</tbody></table></nav>")
     head.append("</header>")
     body: list[str] = []
     for i, r in enumerate(results):

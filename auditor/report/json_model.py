@@ -190,6 +190,17 @@ class ProfileModel(_Strict):
     catalogue_version: int
 
 
+class FleetRowModel(_Strict):
+    """One target of the fleet summary: what the terminal report's fleet table shows."""
+
+    target: str
+    complete: bool
+    roles: list[str]  # the Jitsi components it runs (empty: unknown)
+    score: float | None
+    failed: dict[Literal["critical", "high", "medium", "low", "info"], int]  # failed findings by severity
+    error: str | None  # "stage: reason" when incomplete
+
+
 class ReportModel(_Strict):
     schema_version: str
     tool: ToolModel
@@ -198,6 +209,7 @@ class ReportModel(_Strict):
     fail_on: str
     exit_code: int
     gate: GateModel | None = None
+    fleet: list[FleetRowModel] = []  # one row per target, in the order of `targets`
     targets: list[TargetModel]
 
 

@@ -13,6 +13,7 @@ from auditor.engine import TargetResult
 from auditor.facts import FACT_KEYS
 from auditor.gating.gate import GateReport, TargetGate
 from auditor.model import Evidence
+from auditor.report.common import fleet_rows
 from auditor.report.json_model import SCHEMA_VERSION, ReportModel, TargetModel
 from auditor.report.jsontext import dumps_with_list, list_marker
 
@@ -118,7 +119,8 @@ def target_dict(result: TargetResult, gate: TargetGate | None = None) -> dict[st
 
 
 def _envelope(
-    profile: Profile, fail_on: str, exit_code: int, gate: GateReport | None, targets: Any
+    profile: Profile, fail_on: str, exit_code: int, gate: GateReport | None, targets: Any,
+    results: list[TargetResult],
 ) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -133,6 +135,7 @@ def _envelope(
         "fail_on": fail_on,
         "exit_code": exit_code,
         **({"gate": gate.to_json()} if gate is not None else {}),
+        "fleet": [row.to_json() for row in fleet_rows(results)],
         "targets": targets,
     }
 
@@ -151,7 +154,7 @@ def report_dict(
 ) -> dict[str, Any]:
     """The whole report as one value (tests; `iter_json` writes the same text without holding it)."""
     targets = [target_dict(r, gate.target(i) if gate else None) for i, r in enumerate(results)]
-    data = _envelope(profile, fail_on, exit_code, gate, targets)
+    data = _envelope(profile, fail_on, exit_code, gate, targets, results)
     ReportModel.model_validate(data)  # the report always matches its published schema
     return data
 
@@ -163,7 +166,7 @@ def iter_json(
     validated against the schema, serialised and released before the next one is built, so a fleet's
     report never lives whole in memory (as values, as models or as one text). The text is
     `json.dumps(report_dict(...), indent=2, ensure_ascii=False) + "\\n"`."""
-    head = _envelope(profile, fail_on, exit_code, gate, [])
+    head = _envelope(profile, fail_on, exit_code, gate, [], results)
     ReportModel.model_validate(head)  # the document around the entries, its targets checked one by one
     marker = list_marker()
     head["targets"] = marker

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from auditor.gating.baseline import BaselineState
 from auditor.gating.gate import TargetGate
 from auditor.model import Finding, Status
-from auditor.report.common import clean, gate_of, location_text
+from auditor.report.common import clean, fleet_rows, gate_of, location_text
 
 if TYPE_CHECKING:
     from auditor.engine import TargetResult
@@ -108,6 +108,13 @@ def junit_element(results: list[TargetResult], ctx: RenderContext) -> ET.Element
         props = ET.SubElement(suite, "properties")
         _prop(props, "profile", ctx.profile.name)
         _prop(props, "fail_on", ctx.fail_on.value)
+        (row,) = fleet_rows([r])  # the fleet summary's columns (the suites' counts total them)
+        _prop(props, "complete", "yes" if row.complete else "no")
+        _prop(props, "roles", row.roles_label)
+        for sev, n in row.failed.items():
+            _prop(props, f"failed.{sev.value}", str(n))
+        if row.error:
+            _prop(props, "error", row.error)
         if r.scores is not None and r.scores.overall is not None:
             _prop(props, "score.overall", f"{r.scores.overall:g}")
         if gate.has_baseline:

@@ -19,7 +19,7 @@ from auditor import __version__
 from auditor.gating.baseline import BaselineState
 from auditor.gating.gate import GateReport, TargetGate
 from auditor.model import Finding, Status
-from auditor.report.common import clean, gate_of, gate_state, location_text, verdict
+from auditor.report.common import SEVERITY_ORDER, clean, fleet_rows, gate_of, gate_state, location_text, verdict
 
 if TYPE_CHECKING:
     from auditor.engine import TargetResult
@@ -97,6 +97,16 @@ def _scores_table(results: list[TargetResult], ctx: RenderContext, gate: GateRep
     return out
 
 
+def _fleet_table(results: list[TargetResult]) -> list[str]:
+    """The fleet summary: complete?, roles, failed findings by severity, error (the terminal's fleet table)."""
+    out = ["| Target | Complete | Roles | " + " | ".join(s.value.capitalize() for s in SEVERITY_ORDER) + " | Error |",
+           "|---|---|---|" + "---|" * len(SEVERITY_ORDER) + "---|"]
+    for row in fleet_rows(results):
+        out.append(f"| {md(row.target, 80)} | {'yes' if row.complete else '**no**'} | {md(row.roles_label, 80)} | "
+                   + " | ".join(str(row.failed[s]) for s in SEVERITY_ORDER) + f" | {md(row.error or '', 200)} |")
+    return out
+
+
 def _num(v: float | None) -> str:
     return "—" if v is None else f"{v:g}"
 
@@ -134,6 +144,8 @@ def render_markdown(results: list[TargetResult], ctx: RenderContext) -> str:
         "",
     ]
     lines += [*_scores_table(results, ctx, gate), ""]
+    if len(results) > 1:
+        lines += [*_fleet_table(results), ""]
     for r in results:
         if r.error:
             lines.append(f"> **{md(r.target, 80)}: audit incomplete** ({md(r.error_stage)}): {md(r.error)}")

@@ -107,6 +107,7 @@ def merge_reports(paths: list[Path]) -> tuple[dict[str, Any], list[str]]:
         "fail_on": first["fail_on"],
         "exit_code": merged_exit_code(data_list),
         "gate": _merged_gate(reports, warnings),
+        "fleet": [_fleet_row(t) for d in data_list for t in d["targets"]],
         "targets": [t for d in data_list for t in d["targets"]],
     }
     ReportModel.model_validate(merged)
@@ -138,3 +139,15 @@ def _merged_gate(reports: list[tuple[Path, dict[str, Any]]], warnings: list[str]
         expired += [w for w in (g or {}).get("expired_waivers", []) if w not in expired]
     return {**first, "date_utc": max(str((g or {}).get("date_utc", "")) for _, g in gates),
             "expired_waivers": expired, "failed": any(bool((g or {}).get("failed")) for _, g in gates)}
+
+
+def _fleet_row(target: dict[str, Any]) -> dict[str, Any]:
+    """The fleet summary's row of a target, from its entry (an input may predate the summary)."""
+    failed = dict.fromkeys(("critical", "high", "medium", "low", "info"), 0)
+    for f in target["findings"]:
+        if f["status"] == "fail":
+            failed[f["severity"]] += 1
+    scores = target.get("scores")
+    error = f"{target.get('error_stage')}: {target['error']}" if target.get("error") else None
+    return {"target": target["target"], "complete": target["complete"], "roles": list(target.get("host_roles", [])),
+            "score": scores.get("overall") if isinstance(scores, dict) else None, "failed": failed, "error": error}

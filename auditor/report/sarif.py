@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from auditor import __version__
 from auditor.gating.gate import FindingGate, GateReport, TargetGate
 from auditor.model import Evidence, Finding, Severity, Status
-from auditor.report.common import clean, gate_of, is_directory_audit, relative_path, sorted_findings
+from auditor.report.common import clean, fleet_rows, gate_of, is_directory_audit, relative_path, sorted_findings
 from auditor.report.jsontext import dumps_with_list, list_marker
 
 if TYPE_CHECKING:
@@ -314,9 +314,13 @@ def _note(level: str, text: str) -> dict[str, Any]:
 
 def _target_props(r: TargetResult, gate: GateReport, index: int) -> dict[str, Any]:
     scores = r.scores
+    (row,) = fleet_rows([r])  # the fleet summary's columns, as every format carries them
     return {
         "target": clean(r.target),
         "complete": r.complete,
+        "roles": list(row.roles),
+        "failed": {s.value: n for s, n in row.failed.items()},
+        "error": clean(row.error) if row.error else None,
         "overallScore": scores.overall if scores else None,
         "coverage": scores.coverage if scores else None,
         "categoryScores": {c.category: c.score for c in scores.categories} if scores else {},
