@@ -244,6 +244,10 @@ class DockerLab:
             raise LabError(f"could not remove {self.base}")
 
 
+_DAEMONS = frozenset({"dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2", "runc", "docker-proxy",
+                      "nsenter"})
+
+
 def _processes_below(base: Path) -> list[int]:
     """Live processes started for BASE: their command line names a path below it, or their root is below it."""
     prefix = str(base.resolve()) + "/"
@@ -256,7 +260,9 @@ def _processes_below(base: Path) -> list[int]:
             if stat[stat.rindex(")") + 2] == "Z":
                 continue
             cmdline = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
-            if prefix in cmdline or _root_below(entry, prefix):
+            exe = os.path.basename(os.readlink(entry / "exe")).removesuffix(" (deleted)")
+            # the daemons started for BASE (not, say, a `tail -f` of its log), or a container's process
+            if (exe in _DAEMONS and prefix in cmdline) or _root_below(entry, prefix):
                 found.append(int(entry.name))
     return found
 
