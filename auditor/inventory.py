@@ -281,7 +281,11 @@ class _Tree:
                 merged.update(self.groups[gname].vars)
             for gname in ordered:
                 merged.update(self.groups[gname].hosts.get(host, {}))
-            out.append(host_from_vars(host, usable_vars(host, merged), member - {"all", "ungrouped"}, where, base))
+            try:
+                clean = usable_vars(host, merged)
+            except InventoryError as exc:  # named by the inventory, as every inventory error is
+                raise InventoryError(f"{where}: {exc}") from None
+            out.append(host_from_vars(host, clean, member - {"all", "ungrouped"}, where, base))
         return out
 
 

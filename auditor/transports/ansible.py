@@ -52,7 +52,7 @@ MAX_STDERR = 16 * 1024
 CACHE_SECONDS = 60.0  # one lookup serves every ansible:// target of a run
 # Variables auditor.inventory.host_from_vars reads (bare, with the jitsi_audit_ prefix, Ansible's names).
 # Ansible runs these on the control machine when the inventory does not list them ("implicit localhost").
-IMPLICIT_LOCALHOST = frozenset({"localhost", "127.0.0.1", "::1"})
+IMPLICIT_LOCALHOST = frozenset({"localhost", "127.0.0.1"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -363,7 +363,7 @@ def test_ansible_yaml_tags_vault_and_unsafe() -> None:
     assert "ansible_become_password" not in host.vars and host.vars["motd"] == "{{ not a template }}"
     needed = VAULTED_YAML.replace("ansible_become_password", "ansible_host_unused").replace(
         "ansible_host: 192.0.2.10", "ansible_host: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6231")
-    with pytest.raises(InventoryError, match="ansible_host is encrypted with ansible-vault") as info:
+    with pytest.raises(InventoryError, match=r"^inv.yaml: meet1: ansible_host is encrypted with ansible-vault") as info:
         parse_inventory(needed, "inv.yaml")
     assert "ANSIBLE_VAULT" not in str(info.value) and "6231" not in str(info.value)
 
