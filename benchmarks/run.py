@@ -7,7 +7,10 @@ Prints figures; asserts nothing about time. Needs root (the lab: tests/lab). Fro
     sudo .venv/bin/python benchmarks/run.py --fleets 1,4 --repeat 1 --no-testssl --json out.json
 
 What is measured, all as wall time of a fresh process (what a user waits for), with the child's
-CPU time and peak RSS from wait4() (the largest process) and sampled from /proc (the whole process tree):
+CPU time and peak RSS from wait4() (the largest process) and sampled from /proc (the whole process tree).
+Every tool is started through GNU time (/usr/bin/time, Debian package `time`): a process execed from
+this runner starts with the runner's resident set as its peak (Linux carries it over at exec), so the
+tool is forked by GNU time's ~1-2 MB process instead, and its peak RSS is GNU time's %M:
 1. one full audit of one lab host (SSH collection, TLS on every TLS port that answers, HTTP,
    exposure, XMPP), and in the same run, interleaved: sslyze's own CLI on port 443 alone
    (`python -m sslyze 'DOMAIN:443{ADDR}'`), ssh-audit on the SSH port, testssl.sh on 443
@@ -28,10 +31,12 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,8 +55,8 @@ AUDIT = [str(_SCRIPT)] if _SCRIPT.exists() else [PY, "-c", "import sys; from aud
 class Run:
     what: str
     wall: float
-    cpu: float  # user + sys of the child (and its own children, for testssl.sh)
-    rss_mb: float  # peak resident set of the child (wait4: the largest single process)
+    cpu: float  # user + sys of the tool and its reaped children (testssl.sh's work), and GNU time's ~2 ms
+    rss_mb: float  # the tool's own peak resident set (GNU time's wait4: the largest single process)
     code: int
     note: str = ""
     tree_mb: float = 0.0  # peak of the summed resident sets of the child and all its descendants (sampled)
@@ -72,34 +77,55 @@ class Report:
     tools: dict[str, str] = field(default_factory=dict)
 
 
+# GNU time forks the tool from its own small process and reports the tool's wait4() peak RSS (%M, KB).
+# ru_maxrss of a process forked or vforked from this runner and then execed starts at the runner's resident
+# set (Linux keeps the old address space's high-water mark at exec): a `sleep 1` timed directly would show
+# the runner's 50-85 MB. -q: no "Command exited with non-zero status" line.
+LAUNCHER = "/usr/bin/time"
+
+
 def timed(what: str, argv: list[str], *, cwd: Path | None = None, timeout: float = 900) -> Run:
-    """Run argv as a fresh process; wall time, CPU and peak RSS from wait4()."""
+    """Run argv as a fresh process, forked by GNU time: wall time and CPU from this runner (wait4 of the
+    launcher: the tool, its reaped children and GNU time's own ~2 ms), peak RSS the tool's own (GNU time's
+    %M), the tree's summed RSS sampled from /proc without the launcher."""
+    fd, rss_file = tempfile.mkstemp(prefix="jaudit-bench-rss-")
+    os.close(fd)
     busy_before = machine_busy()
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
-                            start_new_session=True)
+    proc = subprocess.Popen([LAUNCHER, "-q", "-f", "%M", "-o", rss_file, "--", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, cwd=cwd, start_new_session=True)
     deadline = start + timeout
-    tree_kb = 0
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        tree_kb = max(tree_kb, tree_rss_kb(proc.pid))
-        time.sleep(0.005)
+    done = threading.Event()
+    tree_kb = [0]
+
+    def sample() -> None:  # beside the blocking wait4(), which then sees the exit at once (no polling step)
+        while not done.wait(0.005):
+            tree_kb[0] = max(tree_kb[0], tree_rss_kb(proc.pid, include_root=False))
+            if time.monotonic() > deadline and not done.is_set():
+                os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the tool: one process group
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
+    done.set()
+    sampler.join()
     machine = machine_busy() - busy_before
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode(errors="replace").strip().splitlines() if proc.stderr else []
     if proc.stderr:
         proc.stderr.close()
-    # wait4 reports the child itself; testssl.sh's work is in its own children, reaped by it
-    return Run(what, round(wall, 3), round(usage.ru_utime + usage.ru_stime, 3), round(usage.ru_maxrss / 1024, 1),
+    try:
+        rss_kb = int(Path(rss_file).read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        rss_kb = 0  # the tool never ran (GNU time could not start it, or was killed)
+    finally:
+        Path(rss_file).unlink(missing_ok=True)
+    # wait4 of the launcher: the tool's CPU with that of its reaped children (testssl.sh's work is in them)
+    return Run(what, round(wall, 3), round(usage.ru_utime + usage.ru_stime, 3), round(rss_kb / 1024, 1),
                proc.returncode, err[-1][:160] if err and proc.returncode not in (0, 1, 3) else "",
-               round(max(tree_kb, usage.ru_maxrss) / 1024, 1), round(machine, 2))
+               round(max(tree_kb[0], rss_kb) / 1024, 1), round(machine, 2))
 
 
 def machine_busy() -> float:
@@ -113,8 +139,9 @@ def machine_busy() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
-def tree_rss_kb(root: int) -> int:
-    """Resident set of `root` plus every descendant right now, from /proc (0 once it is gone).
+def tree_rss_kb(root: int, include_root: bool = True) -> int:
+    """Resident set of `root` plus every descendant right now, from /proc (0 once it is gone); without
+    `root`'s own with include_root=False (the launcher).
 
     wait4()'s ru_maxrss is the largest single process, so a tool that spreads its work over worker
     processes would look smaller than it is; the summed tree is what the machine has to hold."""
@@ -125,10 +152,11 @@ def tree_rss_kb(root: int) -> int:
             continue
         seen.add(pid)
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-                    break
+            if pid != root or include_root:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
             for task in Path(f"/proc/{pid}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, ValueError):
@@ -176,7 +204,8 @@ def lab_cpu(hosts: list[Any]) -> dict[str, float]:
 
 
 def ensure_tools(install: bool) -> dict[str, str]:
-    missing = [pkg for tool, pkg in (("testssl", "testssl.sh"), ("ssh-audit", "ssh-audit")) if not shutil.which(tool)]
+    missing = [pkg for tool, pkg in (("testssl", "testssl.sh"), ("ssh-audit", "ssh-audit"), (LAUNCHER, "time"))
+               if not shutil.which(tool)]
     if missing and install:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "install", "-y", "-q", *missing], env=env, check=False,
@@ -464,6 +493,11 @@ def main() -> int:
         return 2
     sizes = sorted({int(x) for x in args.fleets.split(",") if x.strip()})
     report = Report(args.variant, tools=ensure_tools(not args.no_install))
+    if not shutil.which(LAUNCHER):
+        print(f"benchmarks/run.py measures every tool through GNU time: {LAUNCHER} is missing (apt-get install time)",
+              file=sys.stderr)
+        return 2
+    report.tools["peak RSS"] = f"the tool's own, from GNU time's %M ({LAUNCHER} forks it)"
     report.tools["bytecode"] = byte_compile()
     report.tools["cpus"] = str(os.cpu_count())
     report.tools["load average at start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
