@@ -343,12 +343,14 @@ def _write_report(path: Path | None, pieces: Iterator[str]) -> None:
     a streamed one that does not depend on any target."""
     first = next(pieces, "")
     if path is None:
+        if hasattr(sys.stdout, "reconfigure"):  # a name that is not UTF-8 (a --root's bytes) is shown escaped
+            sys.stdout.reconfigure(errors="backslashreplace")
         sys.stdout.write(first)
         for piece in pieces:
             sys.stdout.write(piece)
         return
     try:
-        with path.open("w", encoding="utf-8") as out:
+        with path.open("w", encoding="utf-8", errors="backslashreplace") as out:
             out.write(first)
             for piece in pieces:
                 out.write(piece)
@@ -363,7 +365,9 @@ def _jobs(targets: list[str], inventories: list[Path], limits: list[str]) -> lis
 
     if limits and not inventories:
         raise UsageError("--limit selects hosts of an --inventory: give --inventory FILE")
-    jobs = [HostJob(t) for t in targets]
+    from auditor.transports.targets import redact_target
+
+    jobs = [HostJob(redact_target(t)) for t in targets]  # refused with a password, which no report may show
     if inventories:  # auditor.inventory imports the role model (the parsers): only for inventories
         from auditor.inventory import InventoryError, limit_hosts, load_inventory
     chosen = []

@@ -256,7 +256,9 @@ def collect_local_dir(root: Path, limits: DirLimits | None = None) -> Snapshot:
     resolved = Path(os.path.realpath(root, strict=True))
     if not resolved.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(root))
-    snapshot = Snapshot(target=str(root), transport="dir", root=str(root))
+    # a name that is not UTF-8 is shown with its bytes escaped (reports are UTF-8)
+    shown = os.fsencode(str(root)).decode("utf-8", "backslashreplace")
+    snapshot = Snapshot(target=shown, transport="dir", root=str(root))
     walker = _Walker(resolved, limits or DirLimits(), snapshot)
     walker.walk()
     if walker.skipped:

@@ -48,8 +48,17 @@ class TargetSpec:
         return f"{text}:{self.port}" if self.port is not None else text
 
 
+# user:password@ in a target (refused: keys or the agent only) must not be shown either
+_USERINFO_PASSWORD = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]{0,30}://)?[^@/\s]{0,256}?):[^@/\s]{0,1024}@")
+
+
+def redact_target(raw: str) -> str:
+    """The target as it may be shown: a password in its user part replaced by ***."""
+    return _USERINFO_PASSWORD.sub(lambda m: f"{m.group(1)}:***@", raw, count=1)
+
+
 def _fail(raw: str, reason: str) -> TargetError:
-    return TargetError(f"invalid target {quoted(raw, 120)}: {reason}")
+    return TargetError(f"invalid target {quoted(redact_target(raw), 120)}: {reason}")
 
 
 def _check_host(raw: str, host: str) -> str:

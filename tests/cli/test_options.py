@@ -4,6 +4,9 @@ contacted, and `verify --help` states the exit codes `verify` gives."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,32 @@ def test_verify_help_states_the_exit_codes_verify_gives(tmp_path: Path, capsys: 
     assert code == 2 and err.endswith(": not a regular file\n")
     code, _, err = run(["verify", str(junk), "--pubkey", str(tmp_path / "missing.pub")], capsys)
     assert code == 2 and "missing.pub" in err
+
+
+def test_a_password_in_a_target_reaches_no_output(tmp_path: Path) -> None:
+    """The target is refused (keys or the agent only), and its password is shown in no report or message."""
+    outs = [tmp_path / f"r.{ext}" for ext in ("json", "md", "sarif", "xml", "html", "csv", "txt")]
+    run = subprocess.run([sys.executable, "-m", "auditor.cli", "ssh://x:SEKRETpw123@127.0.0.1:1", "--no-probes", "-q",
+                          "--timeout", "2", *(a for o in outs for a in ("-o", str(o)))],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 3, run.stderr
+    assert "ssh://x:***@127.0.0.1:1" in run.stderr and "passwords in the target are not supported" in run.stderr
+    for text in (run.stdout, run.stderr, *(o.read_text() for o in outs)):
+        assert "SEKRETpw123" not in text
+
+
+def test_a_root_whose_name_is_not_utf8_is_reported_escaped(tmp_path: Path) -> None:
+    """Reports are UTF-8: such a name was a UnicodeEncodeError traceback, exit 1 and empty or cut report files."""
+    import os
+    import shutil
+
+    bad = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xffname"))
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "jwt", bad)
+    outs = [tmp_path / f"r.{ext}" for ext in ("json", "md", "sarif", "html", "csv")]
+    run = subprocess.run([sys.executable, "-m", "auditor.cli", "--root", str(bad), "-q",
+                          *(a for o in outs for a in ("-o", str(o)))], capture_output=True, timeout=120, check=False)
+    assert run.returncode in (0, 1) and b"Traceback" not in run.stderr, run.stderr[-400:]
+    data = json.loads(outs[0].read_text(encoding="utf-8"))
+    assert data["targets"][0]["target"].endswith("bad\\xffname") and data["fleet"][0]["target"].endswith("bad\\xffname")
+    assert json.loads(outs[2].read_text(encoding="utf-8"))["runs"]
+    assert all(o.stat().st_size > 0 for o in outs)
