@@ -285,9 +285,13 @@ def _audit_host(
 
     def fail(stage: str, reason: str) -> TargetResult:
         from auditor.engine import failed_result
+        from auditor.roles import HostRoles
 
         say("failed")
-        return failed_result(label, stage, reason, started)
+        result = failed_result(label, stage, reason, started)
+        if job.roles:  # what the inventory says it runs, known although the host could not be audited
+            result.roles = HostRoles(tuple(job.roles), "inventory")
+        return result
 
     try:
         if job.target.startswith("ansible://"):

@@ -85,7 +85,7 @@ ul.ev{margin:4px 0;padding-left:20px}
 .small{font-size:12px;color:var(--muted)}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.mono,.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;word-break:break-all}
-nav ul{margin:4px 0;padding-left:20px}
+nav table{margin:4px 0}
 details{margin:8px 0}summary{cursor:pointer;font-weight:600}
 svg text{font-family:-apple-system,"Segoe UI",Helvetica,Arial,"DejaVu Sans",sans-serif}
 @media print{details{display:block}.finding{break-inside:avoid}}

@@ -99,11 +99,12 @@ def _scores_table(results: list[TargetResult], ctx: RenderContext, gate: GateRep
 
 def _fleet_table(results: list[TargetResult]) -> list[str]:
     """The fleet summary: complete?, roles, failed findings by severity, error (the terminal's fleet table)."""
-    out = ["| Target | Complete | Roles | " + " | ".join(s.value.capitalize() for s in SEVERITY_ORDER) + " | Error |",
-           "|---|---|---|" + "---|" * len(SEVERITY_ORDER) + "---|"]
+    out = ["| Target | Complete | Roles | Score | " + " | ".join(s.value.capitalize() for s in SEVERITY_ORDER)
+           + " | Error |", "|---|---|---|---|" + "---|" * len(SEVERITY_ORDER) + "---|"]
     for row in fleet_rows(results):
         out.append(f"| {md(row.target, 80)} | {'yes' if row.complete else '**no**'} | {md(row.roles_label, 80)} | "
-                   + " | ".join(str(row.failed[s]) for s in SEVERITY_ORDER) + f" | {md(row.error or '', 200)} |")
+                   f"{_num(row.score)} | " + " | ".join(str(row.failed[s]) for s in SEVERITY_ORDER)
+                   + f" | {md(row.error or '', 200)} |")
     return out
 
 

@@ -388,3 +388,13 @@ def test_the_docker_connection_names_its_container() -> None:
             "web3 ansible_connection=docker\n")
     assert [h.target for h in parse_inventory(text, "inv.ini")] == [
         "docker://jitsi-web-1", "docker://jitsi-web-2", "docker://web3"]
+
+
+def test_an_unreachable_host_keeps_the_roles_its_inventory_gives(tmp_path: Path) -> None:
+    """The fleet summary showed "—" for the roles of a host that could not be audited, although known."""
+    (tmp_path / "inv.ini").write_text("[jitsi]\njvb1 ansible_host=127.0.0.1 ansible_port=1 jitsi_audit_role=jvb\n")
+    code, out, _ = _cli(["--inventory", str(tmp_path / "inv.ini"), "--no-probes", "-q", "-f", "json",
+                         "--timeout", "2"])
+    data = json.loads(out)
+    assert code == 3 and data["fleet"][0]["roles"] == ["jvb"] and data["fleet"][0]["complete"] is False
+    assert data["targets"][0]["host_roles"] == ["jvb"] and data["targets"][0]["host_roles_source"] == "inventory"

@@ -53,11 +53,11 @@ def test_markdown_and_html_show_the_table() -> None:
     results = make_results()
     ctx = context(results)
     markdown = RENDERERS["markdown"](results, ctx)
-    assert "| Target | Complete | Roles | Critical | High | Medium | Low | Info | Error |" in markdown
+    assert "| Target | Complete | Roles | Score | Critical | High | Medium | Low | Info | Error |" in markdown
     for row in _expected():
         cells = [str(row["failed"][s.value]) for s in SEVERITY_ORDER]  # type: ignore[index]
         assert " | ".join(cells) in markdown
-    assert "| down.example.org | **no** | — | 0 | 0 | 0 | 0 | 0 | connect: connection refused |" in markdown
+    assert "| down.example.org | **no** | — | — | 0 | 0 | 0 | 0 | 0 | connect: connection refused |" in markdown
     html = RENDERERS["html"](results, ctx)
     assert '<strong>Fleet: 3 targets</strong><table>' in html
     assert '<td><a href="#target-3">down.example.org</a></td><td><strong>incomplete</strong></td>' in html
