@@ -660,8 +660,9 @@ def verify_command(
         out.write(f"FAIL {safe(problem)}\n")
     signed = f"signature {result.signature}" + (f" ({result.key})" if result.key else "")
     if result.ok:
-        out.write(f"OK {result.members} members match the manifest; {signed}; "
-                  f"created {safe(result.created_at)} by {safe(result.tool)}\n")
+        # the manifest's own text on one line: a newline in it could print a second, forged "OK ..." line
+        created, tool = (" ".join(safe(v).split()) for v in (result.created_at, result.tool))
+        out.write(f"OK {result.members} members match the manifest; {signed}; created {created} by {tool}\n")
         raise typer.Exit(EXIT_OK)
     out.write(f"verification FAILED: {len(result.problems)} problem(s); {signed}\n")
     raise typer.Exit(EXIT_FINDINGS)

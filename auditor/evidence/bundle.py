@@ -27,8 +27,8 @@ import json
 import os
 import platform
 import re
+import secrets
 import tarfile
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -199,8 +199,10 @@ def key_fingerprint(key: Ed25519PublicKey) -> str:
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     blob = read_user_file(path, "the signing key", EvidenceError, max_bytes=MAX_KEY)
-    env = os.environ.get(PASSPHRASE_ENV)
-    password = env.encode() if env else None
+    # bytes, whatever the locale; and gone from the environment once read: the audit's own children
+    # (ssh ProxyCommand, docker, kubectl, ansible-inventory) must not inherit it
+    password = os.environb.get(PASSPHRASE_ENV.encode()) or None
+    os.environ.pop(PASSPHRASE_ENV, None)
     key: object
     try:
         if b"OPENSSH PRIVATE KEY" in blob:
@@ -269,8 +271,12 @@ def _tarinfo(name: str, size: int, mtime: int) -> tarfile.TarInfo:
 def pack(path: Path, entries: list[tuple[str, bytes]], created: datetime) -> None:
     """Write the archive atomically (temporary file in the same directory, then rename)."""
     mtime = int(created.timestamp())
-    directory = path.resolve().parent
-    fd, tmp = tempfile.mkstemp(prefix=".jitsi-audit-evidence-", suffix=".tmp", dir=directory)
+    # beside the name given (a symlink is replaced, as any file written to that name would be): the rename
+    # then stays on one filesystem whatever the link points to
+    tmp = str(path.absolute().parent / f".jitsi-audit-evidence-{secrets.token_hex(8)}.tmp")
+    # created 0666 less the umask, as any file the user writes (mkstemp's would be 0600, and a fixed 0644
+    # ignored a umask of 077)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
     try:
         with (
             os.fdopen(fd, "wb") as raw,
@@ -278,7 +284,6 @@ def pack(path: Path, entries: list[tuple[str, bytes]], created: datetime) -> Non
         ):
             for name, data in entries:
                 tar.addfile(_tarinfo(name, len(data), mtime), io.BytesIO(data))
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,9 +1,14 @@
 """`jitsi-audit verify BUNDLE [--pubkey KEY]`: check an evidence bundle without extracting it.
 
-The archive is read member by member in memory (never written to disk), with bounds on member and
-total sizes. Verification fails, naming each problem, when:
-- a member name is absolute, contains `..`, a backslash or a NUL, or a member is a link or a device
-  (directory entries with safe names are ignored) — such an archive is rejected, never extracted;
+The archive is read member by member (never written to disk), each member hashed as it is read, with
+bounds on member and total sizes (counted for every entry, read or skipped) and on the pax and GNU
+long-name headers tarfile reads whole. Verification fails, naming each problem, when:
+- a member name is absolute, contains `..`, a backslash or a NUL, or a member is a link or a device,
+  or a directory other than a folder of the listed members (what re-packing adds) — such an archive is
+  rejected, never extracted;
+- anything but zero bytes follows the end of the archive (tarfile stops silently at a header it cannot
+  read; GNU tar skips to the next one and would extract what follows);
+- the manifest does not list report.json, run.json and versions.json, or has no creation time;
 - a member appears twice, a member listed in the manifest is missing, a member is not in the
   manifest, or a member's sha256 or size differs from the manifest;
 - with --pubkey: the bundle is unsigned, signed by another key, or the signature does not match the
@@ -15,13 +20,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bz2
+import gzip
 import hashlib
 import json
+import lzma
 import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -64,12 +72,62 @@ def unsafe_name(name: str) -> str | None:
     return None
 
 
-def _read_members(path: Path, result: VerifyResult) -> dict[str, bytes] | None:
-    contents: dict[str, bytes] = {}
+REQUIRED_MEMBERS = frozenset({"report.json", "run.json", "versions.json"})
+MAX_SPECIAL_HEADER = 64 * 1024  # pax and GNU long-name headers: tarfile reads them whole into memory
+MAX_MANIFEST = 16 * 1024 * 1024
+_CHUNK = 1024 * 1024
+_MAGIC = ((b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """Refuses a pax or GNU long-name header larger than MAX_SPECIAL_HEADER before tarfile reads it
+    into memory (a 300 KB archive could hold a 300 MiB header)."""
+
+    def _proc_pax(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.size > MAX_SPECIAL_HEADER:
+            raise tarfile.HeaderError(f"a pax header of {self.size} bytes")
+        info: tarfile.TarInfo = super()._proc_pax(tarfile_)  # type: ignore[misc]
+        return info
+
+    def _proc_gnulong(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.size > MAX_SPECIAL_HEADER:
+            raise tarfile.HeaderError(f"a GNU long-name header of {self.size} bytes")
+        info: tarfile.TarInfo = super()._proc_gnulong(tarfile_)  # type: ignore[misc]
+        return info
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    sha256: str
+    size: int
+    data: bytes | None  # kept for the manifest and its signature only
+
+
+def _decompressed(path: Path) -> IO[bytes]:
+    """The archive's tar stream, seekable (decompressed as it is read), whatever its compression."""
+    raw = path.open("rb")
+    head = raw.read(6)
+    raw.seek(0)
+    kind = next((k for magic, k in _MAGIC if head.startswith(magic)), None)
+    if kind == "gz":
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    if kind == "bz2":
+        return cast(IO[bytes], bz2.BZ2File(raw, mode="rb"))
+    if kind == "xz":
+        return cast(IO[bytes], lzma.LZMAFile(raw, mode="rb"))
+    return raw
+
+
+def _read_members(path: Path, result: VerifyResult, dirs: list[str]) -> dict[str, _Member] | None:
+    """Every regular member's sha256 and size (member data is hashed as it is read, never kept whole).
+    Anything the writer does not write (links, devices, directories, data after the end of the
+    archive that a tar program would still read) is a problem; sizes are bounded before data is read."""
+    members: dict[str, _Member] = {}
     total = 0
     opened = False
+    stream = _decompressed(path)
     try:
-        with tarfile.open(path, mode="r:*") as tar:  # a re-packed bundle may be compressed otherwise
+        with stream, tarfile.open(fileobj=stream, mode="r:", tarinfo=_BoundedTarInfo) as tar:
             opened = True
             count = 0
             for info in tar:
@@ -77,37 +135,68 @@ def _read_members(path: Path, result: VerifyResult) -> dict[str, bytes] | None:
                 if count > MAX_MEMBERS:
                     result.problems.append(f"more than {MAX_MEMBERS} members: not a jitsi-audit bundle")
                     return None
+                total += max(0, info.size)  # every entry's data is read past, listed or not
                 shown = json.dumps(info.name, ensure_ascii=True)
+                if info.size > MAX_MEMBER or total > MAX_TOTAL:
+                    result.problems.append(f"member {shown} is too large ({info.size} bytes)")
+                    return None
                 why = unsafe_name(info.name)
                 if why:
                     result.problems.append(f"unsafe member {shown} ({why}): rejected, nothing extracted")
                     continue
-                if info.isdir():
-                    continue  # a re-packed bundle may list its folders; nothing is extracted anyway
-                if not info.isreg():
-                    result.problems.append(f"member {shown} is not a regular file (links and devices are "
-                                           "rejected)")
+                if info.isdir():  # a re-packed bundle may list its folders: checked against the manifest
+                    dirs.append(info.name)
                     continue
-                if info.name in contents:
+                if not info.isreg():
+                    result.problems.append(f"member {shown} is not a regular file (links and devices are rejected)")
+                    continue
+                if info.name in members:
                     result.problems.append(f"member {shown} appears more than once")
                     continue
-                if info.size > MAX_MEMBER or total + info.size > MAX_TOTAL:
-                    result.problems.append(f"member {shown} is too large ({info.size} bytes)")
-                    return None
-                handle = tar.extractfile(info)
-                data = handle.read(MAX_MEMBER + 1) if handle is not None else b""
-                total += len(data)
-                contents[info.name] = data
+                members[info.name] = _hash_member(tar, info)
+            trailing = _trailing_data(stream, tar.offset)
+            if trailing:
+                result.problems.append(f"data after the end of the archive at offset {tar.offset} ({trailing}): "
+                                       "a tar program would read what this check cannot see")
     except (FileNotFoundError, PermissionError):
         raise
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
         if opened:
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]  # one line, whatever tarfile said
-        else:  # tarfile's message lists each compression it tried, over five lines
+        else:  # not a tar archive at all (its first block is no tar header)
             reason = "not a tar archive, compressed or not"
         result.problems.append(f"not a readable .tar.gz bundle: {reason}")
         return None
-    return contents
+    return members
+
+
+def _hash_member(tar: tarfile.TarFile, info: tarfile.TarInfo) -> _Member:
+    digest = hashlib.sha256()
+    keep = info.name in (MANIFEST, SIGNATURE) and info.size <= MAX_MANIFEST
+    kept: list[bytes] = []
+    size = 0
+    handle = tar.extractfile(info)
+    while handle is not None and (chunk := handle.read(_CHUNK)):
+        digest.update(chunk)
+        size += len(chunk)
+        if keep:
+            kept.append(chunk)
+    return _Member(digest.hexdigest(), size, b"".join(kept) if keep else None)
+
+
+def _trailing_data(stream: IO[bytes], offset: int) -> str | None:
+    """What follows the block where tarfile stopped (the end-of-archive marker, or a header it could not
+    read and silently stopped at): only zero bytes may. tarfile also stops at a single zero block, which
+    GNU tar reads past with -i."""
+    stream.seek(offset)
+    seen = 0
+    while chunk := stream.read(_CHUNK):
+        if chunk.strip(b"\x00"):
+            return "non-zero bytes"
+        seen += len(chunk)
+        if seen > MAX_TOTAL:
+            return "more than the size bound"
+    return None
 
 
 def verify_bundle(path: Path, pubkey: Ed25519PublicKey | None = None) -> VerifyResult:
@@ -115,11 +204,20 @@ def verify_bundle(path: Path, pubkey: Ed25519PublicKey | None = None) -> VerifyR
     if not path.is_file():
         raise FileNotFoundError(str(path))
     result = VerifyResult()
-    contents = _read_members(path, result)
+    dirs: list[str] = []
+    contents = _read_members(path, result, dirs)
     if contents is None:
         return result
-    manifest_raw = contents.pop(MANIFEST, None)
-    signature_raw = contents.pop(SIGNATURE, None)
+    manifest_member = contents.pop(MANIFEST, None)
+    signature_member = contents.pop(SIGNATURE, None)
+    manifest_raw = manifest_member.data if manifest_member is not None else None
+    signature_raw = signature_member.data if signature_member is not None else None
+    if manifest_member is not None and manifest_raw is None:
+        result.problems.append(f"{MANIFEST} is larger than {MAX_MANIFEST} bytes: not a jitsi-audit manifest")
+        return result
+    if signature_member is not None and signature_raw is None:
+        result.problems.append(f"{SIGNATURE} is larger than {MAX_MANIFEST} bytes")
+        return result
     if manifest_raw is None:
         result.problems.append(f"{MANIFEST} is missing")
         return result
@@ -132,7 +230,10 @@ def verify_bundle(path: Path, pubkey: Ed25519PublicKey | None = None) -> VerifyR
     if not isinstance(entries, list) or manifest.get("format") != BUNDLE_FORMAT:
         result.problems.append(f"{MANIFEST} is not a {BUNDLE_FORMAT} manifest")
         return result
-    result.created_at = str(manifest.get("created_at"))
+    created = manifest.get("created_at")
+    if not isinstance(created, str):
+        result.problems.append(f"{MANIFEST} has no creation time: not a jitsi-audit manifest")
+    result.created_at = str(created)
     tool = manifest.get("tool")
     if isinstance(tool, dict):
         result.tool = f"{tool.get('name')} {tool.get('version')}"
@@ -148,19 +249,28 @@ def verify_bundle(path: Path, pubkey: Ed25519PublicKey | None = None) -> VerifyR
             result.problems.append(f"{MANIFEST} lists an unsafe, reserved or duplicate name {shown}")
             continue
         listed.add(name)
-        data = contents.get(name)
-        if data is None:
+        member = contents.get(name)
+        if member is None:
             result.problems.append(f"member {shown} is missing (removed from the bundle)")
             continue
-        actual = hashlib.sha256(data).hexdigest()
+        actual = member.sha256
         expected, size = entry["sha256"], entry.get("size")
         if actual != expected:
             result.problems.append(f"member {shown} changed: sha256 {actual}, the manifest says {expected}")
-        elif size is not None and size != len(data):
-            result.problems.append(f"member {shown} changed: {len(data)} bytes, the manifest says {size}")
+        elif size is not None and size != member.size:
+            result.problems.append(f"member {shown} changed: {member.size} bytes, the manifest says {size}")
         result.members += 1
+    for name in REQUIRED_MEMBERS - listed:  # every bundle has them: one without is not a bundle at all
+        result.problems.append(f"{MANIFEST} does not list {name}: not a whole jitsi-audit bundle")
     for name in sorted(set(contents) - listed):
         result.problems.append(f"member {json.dumps(name, ensure_ascii=True)} is not in the manifest (added)")
+    parents = {n.rsplit("/", 1)[0] for n in listed if "/" in n}
+    parents |= {p.rsplit("/", i)[0] for p in set(parents) for i in range(1, p.count("/") + 1)}
+    for name in dirs:  # a folder that holds listed members is what re-packing adds; anything else is not ours
+        folder = name.rstrip("/")
+        if folder in listed or folder in contents or folder not in parents:
+            result.problems.append(f"member {json.dumps(name, ensure_ascii=True)} is a directory that is not a "
+                                   "folder of the bundle's members")
     _check_signature(manifest_raw, signature_raw, pubkey, result)
     return result
 

@@ -314,3 +314,141 @@ def test_probe_objects_are_stored_as_json(tmp_path: Path) -> None:
     data = json.loads(probe.data)
     assert data["tls"] == {"port": 443, "protocols": ["TLSv1.2", "TLSv1.3"]}
     assert data["when"].startswith("2025-06-30")
+
+
+def _tar_bytes(entries: list[tuple[tarfile.TarInfo, bytes]], *, end: bool = True) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in entries:
+            info.size = len(data) if info.isreg() else 0
+            tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
+    raw = buf.getvalue()
+    return raw if end else raw.rstrip(b"\0")  # without the end-of-archive blocks (members end on 512-byte blocks)
+
+
+def test_data_after_the_end_a_tar_program_would_read_is_found(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    """tarfile stops silently at a header it cannot read; GNU tar skips to the next one and extracts a
+    forged report there. Verification passed (exit 0); now the data after the end is a problem."""
+    import gzip
+
+    path = _bundle(tmp_path, key)
+    body = _tar_bytes([(tarfile.TarInfo(i.name), d) for i, d in _members(path)], end=False)
+    forged = _tar_bytes([(tarfile.TarInfo("report.json"), b'{"EVIL": true}')])
+    bad = tmp_path / "garbage.tar.gz"
+    bad.write_bytes(gzip.compress(body + b"X" * 512 + forged))
+    res = verify_bundle(bad, key.public_key())
+    assert not res.ok and any("data after the end of the archive" in p for p in res.problems), res.problems
+    clean = tmp_path / "clean.tar.gz"  # the same members, properly ended: fine
+    clean.write_bytes(gzip.compress(body + b"\0" * 1024))
+    assert verify_bundle(clean, key.public_key()).ok
+
+
+def test_a_directory_in_place_of_a_member_is_refused(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    """A directory entry named like a member: tar extracts a directory where the report was."""
+    path = _bundle(tmp_path, key)
+    folder = tarfile.TarInfo("report.json")
+    folder.type = tarfile.DIRTYPE
+    res = verify_bundle(_repack(path, tmp_path / "d.tar.gz", [*_members(path), (folder, b"")]), key.public_key())
+    assert not res.ok and any("is a directory that is not a folder" in p for p in res.problems)
+    stray = tarfile.TarInfo("elsewhere")
+    stray.type = tarfile.DIRTYPE
+    assert not verify_bundle(_repack(path, tmp_path / "s.tar.gz", [*_members(path), (stray, b"")])).ok
+
+
+def test_resource_bounds_and_corrupt_compression(tmp_path: Path, key: Ed25519PrivateKey,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import lzma
+
+    import auditor.evidence.verify as verify
+
+    path = _bundle(tmp_path, key)
+    # a pax header of 1 MB (tarfile would read it whole): refused before it is read
+    long = tarfile.TarInfo("x")
+    long.pax_headers = {"comment": "a" * (1024 * 1024)}
+    pax = tmp_path / "pax.tar.gz"
+    with tarfile.open(pax, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in _members(path):
+            tar.addfile(tarfile.TarInfo(info.name) if info.isreg() else info, io.BytesIO(data))
+        tar.addfile(long, io.BytesIO(b""))
+    res = verify_bundle(pax)
+    assert not res.ok and any("pax header" in p for p in res.problems), res.problems
+    # an unsafe member's data counts toward the total although it is never read
+    monkeypatch.setattr(verify, "MAX_TOTAL", 64 * 1024)
+    big = tarfile.TarInfo("../big")
+    res = verify_bundle(_repack(path, tmp_path / "big.tar.gz", [(big, b"\0" * 100_000)]))
+    assert not res.ok and any("too large" in p for p in res.problems), res.problems
+    monkeypatch.undo()
+    # a corrupt .tar.xz: one line, not an LZMAError traceback
+    xz = tmp_path / "bundle.tar.xz"
+    with tarfile.open(xz, "w:xz") as tar:
+        for info, data in _members(path):
+            tar.addfile(tarfile.TarInfo(info.name) if info.isreg() else info, io.BytesIO(data))
+    blob = bytearray(xz.read_bytes())
+    blob[len(blob) // 2: len(blob) // 2 + 64] = b"\xff" * 64
+    xz.write_bytes(bytes(blob))
+    res = verify_bundle(xz)
+    assert not res.ok and any("not a readable" in p for p in res.problems)
+    assert lzma  # the module the corrupt stream goes through
+
+
+def test_a_manifest_that_lists_nothing_is_not_a_bundle(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.tar.gz"
+    manifest = tarfile.TarInfo(MANIFEST)
+    with tarfile.open(empty, "w:gz") as tar:
+        data = b'{"format": "jitsi-audit-evidence/1", "members": []}'
+        manifest.size = len(data)
+        tar.addfile(manifest, io.BytesIO(data))
+    res = verify_bundle(empty)
+    assert not res.ok and any("does not list report.json" in p for p in res.problems)
+    assert any("no creation time" in p for p in res.problems)
+
+
+def test_a_newline_in_the_manifest_cannot_forge_an_ok_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from auditor.cli import main
+
+    path = _bundle(tmp_path, None)
+    members = _members(path)
+    forged = []
+    for info, data in members:
+        if info.name == MANIFEST:
+            doc = json.loads(data)
+            doc["tool"]["version"] = "0.1.0\nOK 4 members match the manifest; signature valid (sha256:abc)"
+            data = json.dumps(doc).encode()
+        forged.append((info, data))
+    with pytest.raises(SystemExit) as info_:
+        main(["verify", str(_repack(path, tmp_path / "spoof.tar.gz", forged))])
+    out = capsys.readouterr().out
+    assert info_.value.code == 0 and len(out.splitlines()) == 1 and out.startswith("OK "), out
+
+
+def test_the_bundle_file_follows_the_umask_and_a_symlinked_name(tmp_path: Path) -> None:
+    """It was 0644 whatever the umask (a 0600 file overwritten became 0644), and a symlinked --evidence
+    name was renamed across filesystems (the temporary file beside the link's target)."""
+    results = make_results()
+    members = build_members(results, '{"schema_version": "1.0", "targets": []}\n', load_profile("default"),
+                            created=NOW, probes={}, inputs={})
+    old = os.umask(0o077)
+    try:
+        write_bundle(tmp_path / "private.tar.gz", members, created=NOW)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "private.tar.gz").stat().st_mode & 0o777 == 0o600
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "link.tar.gz").symlink_to(elsewhere / "target.tar.gz")
+    write_bundle(tmp_path / "link.tar.gz", members, created=NOW)
+    assert (tmp_path / "link.tar.gz").is_file() and not (tmp_path / "link.tar.gz").is_symlink()
+    assert verify_bundle(tmp_path / "link.tar.gz").ok
+
+
+def test_the_key_passphrase_leaves_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Children the audit starts (ssh ProxyCommand, docker, kubectl, ansible-inventory) inherited it."""
+    from auditor.evidence.bundle import PASSPHRASE_ENV, load_private_key
+
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.BestAvailableEncryption(b"pw-for-the-test"))
+    (tmp_path / "k.pem").write_bytes(pem)
+    monkeypatch.setenv(PASSPHRASE_ENV, "pw-for-the-test")
+    load_private_key(tmp_path / "k.pem")
+    assert PASSPHRASE_ENV not in os.environ
