@@ -232,7 +232,7 @@ def audit_command(
         for written in [p for _, p in plan if p is not None] + [p for p in (save_snapshot, evidence) if p]:
             _check_writable(written)  # before the audit, which may take minutes on a fleet
         try:
-            severity = Severity((fail_on or prof.fail_on).lower())
+            severity = Severity((prof.fail_on if fail_on is None else fail_on).lower())
         except ValueError:
             raise UsageError(f"--fail-on must be one of {', '.join(s.value for s in Severity)}") from None
         gate_config = _gate_config(prof, severity, waivers, baseline, min_score)

@@ -7,14 +7,19 @@ A profile is YAML in `profiles/` (built-in, by name) or any file. Besides the cr
 - `disabled_checks: [check.id, ...]`: do not run these checks (criteria that need them become Unclear);
 - `thresholds: {min_score: 60, categories: {encryption: 70}}`: minimum scores that gate the run
   (the command line's --min-score overrides them key by key);
-- `fail_on: high`: the default of --fail-on.
+- `fail_on: high`: the default of --fail-on;
+- `catalogue`: one of the built-in criteria catalogues (profiles/criteria-*.yaml), no other file.
+Which criteria may be declared (`declarable: true`) only the built-in profiles say. Rule conditions,
+fact names and field types are checked when the file is read (check ids once the checks are registered).
 Errors name the file and line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,11 +35,62 @@ if TYPE_CHECKING:
 
 PROFILE_PACKAGE = "profiles"
 MAX_BYTES = 4 * 1024 * 1024  # a profile or declarations file
-_CONDITIONS = {"any_fail", "any_pass", "all_pass", "all_ok", "any_unclear", "fact", "fact_known"}
+_CHECK_CONDITIONS = ("any_fail", "any_pass", "all_pass", "all_ok", "any_unclear")  # lists of check ids
+_CONDITIONS = {*_CHECK_CONDITIONS, "fact", "fact_known"}
+_RULE_KEYS = {"if", "rating", "reason"}
+_ENTRY_KEYS = {"rules", "declarable"}  # `declarable` only in the built-in profiles
+_DECLARATION_KEYS = {"rating", "statement", "reference"}
+DEFAULT_CATALOGUE = "criteria-2020.yaml"
+MAX_TEXT = 4096  # characters of a statement, reference, reason or description
+MAX_NAME = 200  # characters of a profile name
 
 
 class ProfileError(ValueError):
     """A profile, catalogue or declarations file that cannot be used: one line, with file (and line)."""
+
+
+def _kind(value: Any) -> str:
+    """What a YAML value is, for an error message: never the value itself (a list built from aliases can
+    expand to gigabytes when printed)."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "text" if isinstance(value, str) else type(value).__name__
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A short repr of a key or scalar for an error message (a long or nested value only by its kind)."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= limit else value[:limit] + "...")
+    if isinstance(value, bool | int | float):
+        return repr(value)
+    return _kind(value)
+
+
+def _text(value: Any, at: str, what: str, *, limit: int = MAX_TEXT) -> str:
+    """A field that must be one non-empty line of text (or paragraph) of at most `limit` characters."""
+    if not isinstance(value, str):
+        raise ProfileError(f"{at}: {what} must be text, not {_kind(value)}")
+    if not value.strip():
+        raise ProfileError(f"{at}: {what} must not be empty")
+    if len(value) > limit:
+        raise ProfileError(f"{at}: {what} is longer than {limit} characters")
+    return value
+
+
+def _version(value: Any, at: str, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ProfileError(f"{at}: {what} must be a whole number such as 1, not {_shown(value)}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,27 +131,36 @@ class Profile:
     disabled_checks: set[str] = field(default_factory=set)
     min_scores: MinScores = field(default_factory=MinScores)
     extends: list[str] = field(default_factory=list)  # the sources this profile was built on, base first
-    origins: dict[str, str] = field(default_factory=dict)  # "severities:<id>" / "disabled:<id>" → file:line
+    # "severities:<id>" / "disabled:<id>" / "rule:<id>" (a check named in a rule) → file:line
+    origins: dict[str, str] = field(default_factory=dict)
     user_files: set[str] = field(default_factory=set)  # the sources read from the user's files (not built-in)
 
     @property
     def user_check_ids(self) -> set[str]:
-        """The check ids named in `severities` or `disabled_checks` by the user's own profile files (the
-        built-in profiles' ids need no validation at run time: the tests hold them to the registry)."""
+        """The check ids named in `severities`, `disabled_checks` or the criteria rules by the user's own
+        profile files (the built-in profiles' ids need no validation at run time: the tests hold them to
+        the registry)."""
         ids = set()
         for key, at in self.origins.items():
             kind, _, cid = key.partition(":")
-            if kind in ("severities", "disabled") and any(at == f or at.startswith(f + ":") for f in self.user_files):
+            in_user_file = any(at == f or at.startswith(f + ":") for f in self.user_files)
+            if kind in ("severities", "disabled", "rule") and in_user_file:
                 ids.add(cid)
         return ids
 
     def apply_to_checks(self, checks: list[Check]) -> list[Check]:
         """The checks this profile runs: disabled ones removed, severities overridden.
 
-        Unknown check ids in `severities` or `disabled_checks` are errors (file:line).
+        Unknown check ids in `severities`, `disabled_checks` or the rules' conditions are errors (file:line).
         """
         known = {c.id for c in checks}
-        for kind, ids in (("severities", self.severity_overrides), ("disabled", self.disabled_checks)):
+        in_rules = {i for crit in self.criterion_ids for i in self.check_ids(crit)}
+        named: tuple[tuple[str, Iterable[str]], ...] = (
+            ("severities", self.severity_overrides),
+            ("disabled", self.disabled_checks),
+            ("rule", in_rules),
+        )
+        for kind, ids in named:
             for cid in sorted(ids):
                 if cid not in known:
                     at = self.origins.get(f"{kind}:{cid}", self.source)
@@ -115,7 +180,7 @@ class Profile:
     def check_ids(self, criterion_id: str) -> list[str]:
         ids: list[str] = []
         for rule in self.rules.get(criterion_id, []):
-            for key in ("any_fail", "any_pass", "all_pass", "all_ok", "any_unclear"):
+            for key in _CHECK_CONDITIONS:
                 ids += [i for i in rule.conditions.get(key, []) if i not in ids]
         return ids
 
@@ -196,16 +261,20 @@ def load_profile(name_or_path: str = "default") -> Profile:
             raise ProfileError(f"{parent_source}: a profile is a mapping")
         chain.insert(0, (parent, parent_source))
         base = parent_base
-    profile = _build_profile(data, source) if len(chain) == 1 else _build_extended(chain)
+    if len(chain) == 1:
+        profile = _build_profile(data, source, user_files=user_files)
+    else:
+        profile = _build_extended(chain, user_files)
     profile.user_files = user_files
     return profile
 
 
-def _build_extended(chain: list[tuple[dict[str, Any], str]]) -> Profile:
+def _build_extended(chain: list[tuple[dict[str, Any], str]], user_files: set[str]) -> Profile:
     """Merge a chain of profiles, base first; later keys win, `criteria` entry by entry."""
     merged: dict[str, Any] = {}
     criteria: dict[str, Any] = {}
-    origins: dict[str, str] = {}
+    origins: dict[str, str] = {}  # "criterion:<id>" / "key:<top-level key>" → file:line
+    files: dict[str, str] = {}  # criterion id → the file its rules come from
     for data, source in chain:
         for key, value in data.items():
             if key == "criteria":
@@ -215,25 +284,39 @@ def _build_extended(chain: list[tuple[dict[str, Any], str]]) -> Profile:
                 for cid, entry in value.items():
                     criteria[cid] = entry
                     origins[f"criterion:{cid}"] = where(source, value, cid)
+                    files[cid] = source
             elif key in ("severities", "disabled_checks", "thresholds", "extends"):
                 continue  # validated and merged per file below
             else:
                 merged[key] = value
+                origins[f"key:{key}"] = where(source, data, key)
         if "profile" not in data:
             merged["profile"] = Path(source).stem
+            origins["key:profile"] = source
     merged["criteria"] = criteria
-    profile = _build_profile(merged, chain[-1][1], origins=origins, extensions=False)
+    profile = _build_profile(
+        merged, chain[-1][1], origins=origins, files=files, user_files=user_files, extensions=False
+    )
     for data, source in chain:
         _apply_extensions(profile, data, source)
     profile.extends = [s for _, s in chain[:-1]]
     return profile
 
 
+def _fail_on(value: Any, at: str) -> str:
+    choices = [s.value for s in Severity]
+    if not isinstance(value, str) or value.lower() not in choices:
+        raise ProfileError(f"{at}: fail_on must be one of {', '.join(choices)}")
+    return value.lower()
+
+
 def _apply_extensions(profile: Profile, data: dict[str, Any], source: str) -> None:
     """severities, disabled_checks and thresholds of one profile file, on top of what came before."""
     unknown = sorted(set(map(str, data)) - _PROFILE_KEYS)
     if unknown:
-        raise ProfileError(f"{where(source, data, unknown[0])}: unknown profile key {unknown[0]!r}")
+        raise ProfileError(f"{where(source, data, unknown[0])}: unknown profile key {_shown(unknown[0])}")
+    if "description" in data:
+        _text(data["description"], where(source, data, "description"), "'description'")
     sev = data.get("severities")
     if sev is not None:
         if not isinstance(sev, dict):
@@ -241,11 +324,14 @@ def _apply_extensions(profile: Profile, data: dict[str, Any], source: str) -> No
             raise ProfileError(f"{at}: 'severities' maps check ids to severities")
         for cid, value in sev.items():
             try:
-                profile.severity_overrides[str(cid)] = Severity(str(value).lower())
+                if not isinstance(cid, str) or not isinstance(value, str):
+                    raise ValueError
+                profile.severity_overrides[cid] = Severity(value.lower())
             except ValueError:
                 choices = ", ".join(s.value for s in Severity)
                 at = where(source, sev, cid)
-                raise ProfileError(f"{at}: severity of {cid} must be one of {choices}") from None
+                shown = cid[:80] if isinstance(cid, str) else _shown(cid)
+                raise ProfileError(f"{at}: severity of {shown} must be one of {choices}") from None
             profile.origins[f"severities:{cid}"] = where(source, sev, cid)
     disabled = data.get("disabled_checks")
     if disabled is not None:
@@ -257,17 +343,96 @@ def _apply_extensions(profile: Profile, data: dict[str, Any], source: str) -> No
             profile.origins[f"disabled:{cid}"] = where(source, disabled, i)
     thresholds = data.get("thresholds")
     if thresholds is not None:
+        at = where(source, data, "thresholds")
+        _check_threshold_values(thresholds, at)
         try:
-            extra = min_scores_from_mapping(
-                thresholds, [c for c, _ in profile.categories], where(source, data, "thresholds")
-            )
+            extra = min_scores_from_mapping(thresholds, [c for c, _ in profile.categories], at)
         except ThresholdError as exc:
             raise ProfileError(str(exc)) from None
         profile.min_scores = profile.min_scores.merged(extra)
-    fail_on = data.get("fail_on")
-    if fail_on is not None and str(fail_on).lower() not in {s.value for s in Severity}:
-        choices = ", ".join(s.value for s in Severity)
-        raise ProfileError(f"{where(source, data, 'fail_on')}: fail_on must be one of {choices}")
+    if "fail_on" in data:
+        _fail_on(data["fail_on"], where(source, data, "fail_on"))
+
+
+def _check_threshold_values(thresholds: Any, at: str) -> None:
+    """Minimum scores are scalars (the thresholds module prints what it cannot read as a number)."""
+    if not isinstance(thresholds, dict):
+        return  # min_scores_from_mapping says what is wrong
+    values = [("min_score", thresholds.get("min_score"))]
+    cats = thresholds.get("categories")
+    if isinstance(cats, dict):
+        values += [(f"categories.{_shown(k)}", v) for k, v in cats.items()]
+    for name, value in values:
+        if value is not None and not isinstance(value, str | int | float):
+            raise ProfileError(f"{at}: thresholds.{name}: a minimum score is a number, not {_kind(value)}")
+
+
+def catalogue_names() -> list[str]:
+    """The built-in criteria catalogues (the only files a profile's `catalogue` may name)."""
+    return sorted(
+        e.name
+        for e in resources.files(PROFILE_PACKAGE).iterdir()
+        if e.name.startswith("criteria-") and e.name.endswith(".yaml")
+    )
+
+
+def _load_catalogue(name: str) -> tuple[list[tuple[str, str]], list[Criterion], int]:
+    """(categories, criteria, version) of a built-in catalogue, its shape checked."""
+    source = f"profiles/{name}"
+    data = _load_yaml(_builtin_text(name), source)
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: a catalogue is a mapping with categories and criteria")
+    version = _version(data.get("version", 1), where(source, data, "version"), "the catalogue's version")
+    lists: dict[str, list[Any]] = {}
+    for key in ("categories", "criteria"):
+        value = data.get(key)
+        if not isinstance(value, list) or not value:
+            raise ProfileError(f"{where(source, data, key)}: a catalogue needs a list of {key}")
+        lists[key] = value
+    categories: list[tuple[str, str]] = []
+    for i, c in enumerate(lists["categories"]):
+        at = where(source, lists["categories"], i)
+        if not isinstance(c, dict):
+            raise ProfileError(f"{at}: a category is a mapping with id and title")
+        categories.append(
+            (_text(c.get("id"), at, "a category's id", limit=MAX_NAME), _text(c.get("title"), at, "its title"))
+        )
+    category_ids = {c for c, _ in categories}
+    criteria: list[Criterion] = []
+    seen: set[str] = set()
+    for i, c in enumerate(lists["criteria"]):
+        at = where(source, lists["criteria"], i)
+        if not isinstance(c, dict):
+            raise ProfileError(f"{at}: a criterion is a mapping with id, category, title and review_2020")
+        cid = _text(c.get("id"), at, "a criterion's id", limit=MAX_NAME)
+        category = _text(c.get("category"), at, f"the category of {cid}", limit=MAX_NAME)
+        if category not in category_ids or cid in seen:
+            raise ProfileError(f"{at}: {cid}: unknown category {_shown(category)} or a second {cid}")
+        seen.add(cid)
+        review = c.get("review_2020")
+        if not isinstance(review, dict) or not all(
+            isinstance(k, str) and isinstance(v, str | int | float) and not isinstance(v, bool)
+            for k, v in review.items()
+        ):
+            raise ProfileError(f"{at}: {cid}: review_2020 maps products to ratings")
+        title = _text(c.get("title"), at, f"the title of {cid}")
+        criteria.append(Criterion(cid, category, title, {k: str(v) for k, v in review.items()}))
+    return categories, criteria, version
+
+
+@cache
+def _builtin_declarable(catalogue_name: str) -> frozenset[str]:
+    """The criteria of a catalogue that the built-in profiles mark `declarable` (what no configuration can
+    show). Only they decide: a user's profile cannot make a verified criterion declarable."""
+    found: set[str] = set()
+    for name in builtin_profiles():
+        data = _load_yaml(_builtin_text(f"{name}.yaml"), f"profiles/{name}.yaml")
+        if not isinstance(data, dict) or data.get("catalogue", DEFAULT_CATALOGUE) != catalogue_name:
+            continue
+        spec = data.get("criteria")
+        if isinstance(spec, dict):
+            found |= {str(cid) for cid, e in spec.items() if isinstance(e, dict) and e.get("declarable") is True}
+    return frozenset(found)
 
 
 def _build_profile(
@@ -275,93 +440,196 @@ def _build_profile(
     source: str,
     *,
     origins: Mapping[str, str] | None = None,
+    files: Mapping[str, str] | None = None,
+    user_files: set[str] | frozenset[str] = frozenset(),
     extensions: bool = True,
 ) -> Profile:
-    def at(cid: str) -> str:
-        return (origins or {}).get(f"criterion:{cid}") or where(source, spec, cid)
+    """`origins`: "criterion:<id>" / "key:<key>" → file:line, `files`: criterion id → its file, for a
+    profile merged from several files (by default everything comes from `source`)."""
+    marks = origins or {}
 
-    catalogue_name = str(data.get("catalogue", "criteria-2020.yaml"))
-    catalogue = _load_yaml(_builtin_text(catalogue_name), f"profiles/{catalogue_name}")
-    categories = [(str(c["id"]), str(c["title"])) for c in catalogue["categories"]]
-    criteria = [
-        Criterion(
-            str(c["id"]),
-            str(c["category"]),
-            str(c["title"]),
-            {k: str(v) for k, v in c["review_2020"].items()},
+    def at(cid: str) -> str:
+        return marks.get(f"criterion:{cid}") or where(source, spec, cid)
+
+    def key_at(key: str) -> str:
+        return marks.get(f"key:{key}") or where(source, data, key)
+
+    name = _text(data.get("profile", Path(source).stem), key_at("profile"), "'profile' (its name)", limit=MAX_NAME)
+    version = _version(data.get("version", 1), key_at("version"), "'version'")
+    fail_on = _fail_on(data.get("fail_on", "high"), key_at("fail_on"))
+    catalogue_name = data.get("catalogue", DEFAULT_CATALOGUE)
+    names = catalogue_names()
+    if not isinstance(catalogue_name, str) or catalogue_name not in names:
+        raise ProfileError(
+            f"{key_at('catalogue')}: 'catalogue' names a built-in criteria catalogue ({', '.join(names)}), "
+            f"not {_shown(catalogue_name)}"
         )
-        for c in catalogue["criteria"]
-    ]
+    categories, criteria, catalogue_version = _load_catalogue(catalogue_name)
     known = {c.id for c in criteria}
     rules: dict[str, list[Rule]] = {}
-    declarable: set[str] = set()
+    rule_origins: dict[str, str] = {}
     spec = data.get("criteria") or {}
     if not isinstance(spec, dict):
-        raise ProfileError(f"{source}: 'criteria' must map criterion ids to rules")
+        raise ProfileError(f"{key_at('criteria')}: 'criteria' must map criterion ids to rules")
     for cid, entry in spec.items():
         if cid not in known:
-            raise ProfileError(f"{at(cid)}: unknown criterion {cid!r}")
+            raise ProfileError(f"{at(cid)}: unknown criterion {_shown(cid)}")
+        file = (files or {}).get(cid, source)
         if not isinstance(entry, dict) or not isinstance(entry.get("rules"), list):
             raise ProfileError(f"{at(cid)}: criterion {cid!r} needs a list of rules")
-        if entry.get("declarable"):
-            declarable.add(cid)
-        rules[cid] = [_build_rule(r, at(cid), cid) for r in entry["rules"]]
+        unknown = sorted(set(map(str, entry)) - _ENTRY_KEYS)
+        if unknown:
+            raise ProfileError(
+                f"{where(file, entry, unknown[0])}: {cid}: unknown key {_shown(unknown[0])} (expected rules)"
+            )
+        if "declarable" in entry:
+            here = where(file, entry, "declarable")
+            if file in user_files:
+                raise ProfileError(
+                    f"{here}: {cid}: 'declarable' is set by the built-in profiles only: what the deployment "
+                    "can show is verified, never declared"
+                )
+            if not isinstance(entry["declarable"], bool):
+                raise ProfileError(f"{here}: {cid}: 'declarable' is true or false")
+        named: dict[str, str] = {}
+        user = file in user_files  # the built-in profiles' fact names are held to FACT_KEYS by the tests
+        rules[cid] = [_build_rule(r, file, entry["rules"], i, cid, named, user) for i, r in enumerate(entry["rules"])]
+        for key, origin in named.items():  # a user's file names the checks it names (Profile.user_check_ids)
+            if user or key not in rule_origins:
+                rule_origins[key] = origin
     missing = known - set(rules)
     if missing:
         raise ProfileError(f"{source}: no rules for {', '.join(sorted(missing))}")
     profile = Profile(
-        name=str(data.get("profile", Path(source).stem)),
-        version=int(data.get("version", 1)),
+        name=name,
+        version=version,
         categories=categories,
         criteria=criteria,
         rules=rules,
-        declarable=declarable,
-        fail_on=str(data.get("fail_on", "high")),
+        declarable=set(_builtin_declarable(catalogue_name)) & known,
+        fail_on=fail_on,
         source=source,
-        catalogue_version=int(catalogue.get("version", 1)),
+        catalogue_version=catalogue_version,
     )
+    profile.origins.update(rule_origins)
     if extensions:
         _apply_extensions(profile, data, source)
     return profile
 
 
-def _build_rule(raw: Any, source: str, cid: str) -> Rule:
+def _build_rule(
+    raw: Any, source: str, rule_list: list[Any], index: int, cid: str, origins: dict[str, str], facts: bool = True
+) -> Rule:
+    """One rule of criterion `cid` (`rule_list[index]`, from file `source`); the check ids it names go to
+    `origins` ("rule:<id>" → file:line) to be validated once the checks are registered. `facts`: check the
+    fact names against auditor.facts (a large module: not imported for the built-in profiles)."""
+    at = where(source, rule_list, index)
     if not isinstance(raw, dict) or "rating" not in raw:
-        raise ProfileError(f"{source}: {cid}: each rule needs a rating")
-    try:
-        rating = Rating(str(raw["rating"]))
-    except ValueError:
-        raise ProfileError(f"{source}: {cid}: rating must be one of {[r.value for r in Rating]}") from None
-    conditions = raw.get("if") or {}
-    if not isinstance(conditions, dict) or set(conditions) - _CONDITIONS:
-        raise ProfileError(f"{source}: {cid}: unknown condition(s) {sorted(set(conditions) - _CONDITIONS)}")
-    return Rule(conditions, rating, str(raw.get("reason", "")))
+        raise ProfileError(f"{at}: {cid}: each rule needs a rating")
+    unknown = sorted(set(map(str, raw)) - _RULE_KEYS)
+    if unknown:
+        expected = ", ".join(sorted(_RULE_KEYS))
+        at_key = where(source, raw, unknown[0])
+        raise ProfileError(f"{at_key}: {cid}: unknown rule key {_shown(unknown[0])} (expected {expected})")
+    rating = _rating(raw["rating"], where(source, raw, "rating"), cid)
+    reason = "" if raw.get("reason") is None else _text(raw["reason"], where(source, raw, "reason"), f"{cid}: reason")
+    conditions = raw.get("if", {})
+    if not isinstance(conditions, dict):
+        raise ProfileError(f"{where(source, raw, 'if')}: {cid}: 'if' maps conditions to check ids or facts")
+    unknown = sorted(set(map(str, conditions)) - _CONDITIONS)
+    if unknown:
+        raise ProfileError(
+            f"{where(source, conditions, unknown[0])}: {cid}: unknown condition(s) {', '.join(map(_shown, unknown))} "
+            f"(known: {', '.join(sorted(_CONDITIONS))})"
+        )
+    for key, arg in conditions.items():
+        here = where(source, conditions, key)
+        if key in _CHECK_CONDITIONS or key == "fact_known":
+            what = "check ids" if key in _CHECK_CONDITIONS else "fact names"
+            if not isinstance(arg, list) or not arg or not all(isinstance(i, str) and i.strip() for i in arg):
+                raise ProfileError(f"{here}: {cid}: '{key}' is a list of {what}, not {_kind(arg)}")
+            if key == "fact_known" and facts:
+                _check_facts(arg, here, cid)
+            else:
+                for i, check in enumerate(arg):
+                    origins.setdefault(f"rule:{check}", where(source, arg, i))
+        elif key == "fact":
+            if not isinstance(arg, dict) or not arg:
+                raise ProfileError(f"{here}: {cid}: 'fact' maps fact names to a value or a list of values")
+            if facts:
+                _check_facts(list(arg), here, cid)
+            for name, wanted in arg.items():
+                options = wanted if isinstance(wanted, list) else [wanted]
+                if not options or not all(isinstance(o, str | int | float) for o in options):
+                    raise ProfileError(
+                        f"{where(source, arg, name)}: {cid}: fact {name} is compared with a value or a list "
+                        "of values (text, numbers, true/false)"
+                    )
+    return Rule(conditions, rating, reason)
+
+
+def _check_facts(names: list[Any], at: str, cid: str) -> None:
+    from auditor.facts import FACT_KEYS  # the facts module is large: only for a user's profile file
+
+    for name in names:
+        if name not in FACT_KEYS:
+            raise ProfileError(f"{at}: {cid}: unknown fact {_shown(name)} (known: {', '.join(FACT_KEYS)})")
+
+
+def _rating(value: Any, at: str, cid: str) -> Rating:
+    choices = [r.value for r in Rating]
+    if isinstance(value, bool):
+        raise ProfileError(f'{at}: {cid}: rating must be one of {choices} (quote "No": unquoted it is false)')
+    if not isinstance(value, str) or value not in choices:
+        raise ProfileError(f"{at}: {cid}: rating must be one of {choices}, not {_shown(value)}")
+    return Rating(value)
 
 
 # -- declarations -------------------------------------------------------------------------------
 
 
 def load_declarations(path: Path, profile: Profile) -> dict[str, Declaration]:
-    """Operator declarations: `criterion id: {rating, statement, reference}` for declarable criteria."""
+    """Operator declarations: `criterion id: {rating, statement, reference}` for declarable criteria,
+    at the top of the file or under `declarations:`."""
     text = read_user_text(path, "declarations", ProfileError, max_bytes=MAX_BYTES)
-    data = _load_yaml(text, str(path)) or {}
-    entries = data.get("declarations", data) if isinstance(data, dict) else None
+    source = str(path)
+    data = _load_yaml(text, source)
+    if data is None:
+        data = {}
+    if isinstance(data, dict) and "declarations" in data:
+        unknown = sorted(set(map(str, data)) - {"declarations"})
+        if unknown:
+            at = where(source, data, unknown[0])
+            raise ProfileError(f"{at}: unknown key {_shown(unknown[0])} (expected declarations)")
+        entries = data["declarations"]
+        if entries is None:
+            entries = {}
+        at_entries = where(source, data, "declarations")
+    else:
+        entries, at_entries = data, source
     if not isinstance(entries, dict):
-        raise ProfileError(f"{path}: declarations map criterion ids to {{rating, statement}}")
+        raise ProfileError(f"{at_entries}: declarations map criterion ids to {{rating, statement}}")
     result: dict[str, Declaration] = {}
     for cid, entry in entries.items():
+        at = where(source, entries, cid)
         if cid not in profile.criterion_ids:
-            raise ProfileError(f"{path}: unknown criterion {cid!r}")
+            raise ProfileError(f"{at}: unknown criterion {_shown(cid)}")
         if cid not in profile.declarable:
-            raise ProfileError(f"{path}: {cid} is verified from the deployment and cannot be declared")
-        if not isinstance(entry, dict) or "rating" not in entry or not entry.get("statement"):
-            raise ProfileError(f"{path}: {cid} needs a rating and a statement")
-        try:
-            rating = Rating(str(entry["rating"]))
-        except ValueError:
-            raise ProfileError(f"{path}: {cid}: rating must be one of {[r.value for r in Rating]}") from None
+            raise ProfileError(f"{at}: {cid} is verified from the deployment and cannot be declared")
+        if not isinstance(entry, dict) or "rating" not in entry or entry.get("statement") is None:
+            raise ProfileError(f"{at}: {cid} needs a rating and a statement")
+        unknown = sorted(set(map(str, entry)) - _DECLARATION_KEYS)
+        if unknown:
+            expected = ", ".join(sorted(_DECLARATION_KEYS))
+            raise ProfileError(
+                f"{where(source, entry, unknown[0])}: {cid}: unknown key {_shown(unknown[0])} (expected {expected})"
+            )
+        rating = _rating(entry["rating"], where(source, entry, "rating"), cid)
+        statement = _text(entry["statement"], where(source, entry, "statement"), f"{cid}: statement")
         ref = entry.get("reference")
-        result[cid] = Declaration(rating, str(entry["statement"]), str(ref) if ref else None)
+        if ref is not None:
+            ref = _text(ref, where(source, entry, "reference"), f"{cid}: reference")
+        result[cid] = Declaration(rating, statement, ref)
     return result
 
 

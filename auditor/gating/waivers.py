@@ -6,7 +6,7 @@ File format (YAML)::
     waivers:
       - check: web.hsts                    # check id (required, exact)
         target: "meet-*.example.org"       # optional glob on the target name (fnmatch, case-sensitive);
-                                           # absent = every target
+                                           # absent = every target (an empty target is an error)
         justification: "HSTS is set by the CDN in front of nginx (ticket SEC-123)"   # required
         expires: 2025-12-31                # required, a UTC calendar date, INCLUSIVE
         approver: "Jane Doe <ciso@example.org>"                                       # required
@@ -109,8 +109,10 @@ def parse_waivers(text: str, source: str, known_checks: Iterable[str] | None = N
             key = sorted(map(str, unknown))[0]
             raise WaiverError(f"{where(source, data, key)}: unknown key {key!r} (expected version, waivers)")
         version = data.get("version", 1)
-        if version != 1:
-            raise WaiverError(f"{where(source, data, 'version')}: unsupported waivers version {version!r}")
+        if type(version) is not int or version != 1:  # not true, not 1.0
+            raise WaiverError(
+                f"{where(source, data, 'version')}: unsupported waivers version {_shown(version)} (expected 1)"
+            )
         entries = data.get("waivers")
         container: Any = data
     else:
@@ -153,6 +155,10 @@ def _entry(raw: Any, source: str, entries: Any, index: int, known: set[str] | No
     justification = text("justification")
     approver = text("approver")
     target = text("target", required=False)
+    if "target" in raw and target is None:
+        raise WaiverError(
+            f"{where(source, raw, 'target')}: 'target' must be a non-empty glob (leave it out to waive every target)"
+        )
     expires = _date(raw.get("expires"), where(source, raw, "expires") if "expires" in raw else at)
     assert justification is not None and approver is not None
     return Waiver(check_id, justification, expires, approver, target, at)
@@ -170,4 +176,14 @@ def _date(value: Any, at: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise WaiverError(f"{at}: 'expires' is not a valid date {str(value)[:40]!r} (YYYY-MM-DD, UTC, inclusive)")
+    raise WaiverError(f"{at}: 'expires' is not a valid date {_shown(value)} (YYYY-MM-DD, UTC, inclusive)")
+
+
+def _shown(value: Any) -> str:
+    """A scalar for an error message, cut short; a list or mapping only by its kind (a list built from YAML
+    aliases can print as gigabytes)."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    if isinstance(value, bool | int | float):
+        return repr(value)
+    return "(a list)" if isinstance(value, list) else "(a mapping)" if isinstance(value, dict) else "(?)"

@@ -87,6 +87,8 @@ def test_expired_waiver_is_announced_and_gates(fake_audit: Path, capsys: pytest.
         "waivers:\n  - {check: web.hsts, expires: 2030-01-01, approver: y}\n",
         "waivers:\n  - {check: web.unknown_check, justification: x, expires: 2030-01-01, approver: y}\n",
         "waivers: [\n",
+        "waivers:\n  - {check: web.hsts, target: '', justification: x, expires: 2030-01-01, approver: y}\n",
+        "version: true\nwaivers: []\n",
     ],
 )
 def test_malformed_waivers_exit_2(fake_audit: Path, capsys: pytest.CaptureFixture[str], content: str) -> None:
@@ -104,6 +106,8 @@ def test_usage_errors_exit_2(fake_audit: Path, capsys: pytest.CaptureFixture[str
     assert run(["--root", root, "--baseline", str(fake_audit / "missing.json")], capsys)[0] == 2
     assert run(["--root", root, "--sign-key", str(fake_audit / "k.pem")], capsys)[0] == 2
     assert run(["--root", root, "--fail-on", "never"], capsys)[0] == 2
+    code, out, err = run(["--root", root, "--fail-on", "", "--profile", "ci"], capsys)  # not the profile's
+    assert code == 2 and out == "" and "--fail-on must be one of" in err
     bad = fake_audit / "p.yaml"
     bad.write_text("extends: default\nseverities: {web.hsts: urgent}\n", encoding="utf-8")
     code, _, err = run(["--root", root, "--profile", str(bad)], capsys)

@@ -51,7 +51,6 @@ thresholds:
   categories: {authentication: 25}
 criteria:
   jur.headquarters:
-    declarable: true
     rules:
       - {rating: Unclear, reason: "we must declare it"}
 """,
@@ -63,6 +62,7 @@ criteria:
     assert p.severity_overrides["exposure.jvb_rest_api"] is Severity.CRITICAL  # inherited from ci
     assert p.min_scores.overall == 40 and p.min_scores.categories == {"authentication": 25}
     assert p.rules["jur.headquarters"][0].reason == "we must declare it"
+    assert "jur.headquarters" in p.declarable  # from the built-in profile, not this file
     assert p.rules["enc.algorithm"] == load_profile("default").rules["enc.algorithm"]
     checks = p.apply_to_checks(all_checks(p.criterion_ids))
     ids = {c.id: c for c in checks}

@@ -106,6 +106,26 @@ def test_malformed_dates_are_errors_with_line(expires: str, why: str) -> None:
         ),
         ("waiver:\n  - {}\n", "unknown key 'waiver'"),
         ("version: 2\nwaivers: []\n", "unsupported waivers version"),
+        ("version: true\nwaivers: []\n", "w.yaml:1: unsupported waivers version True (expected 1)"),
+        ("version: 1.0\nwaivers: []\n", "w.yaml:1: unsupported waivers version 1.0 (expected 1)"),
+        ("version: '1'\nwaivers: []\n", "unsupported waivers version '1'"),
+        (
+            "waivers:\n  - {check: web.hsts, target: '', justification: j, expires: 2030-01-01, approver: x}\n",
+            "w.yaml:2: 'target' must be a non-empty glob",
+        ),
+        (
+            "waivers:\n  - check: web.hsts\n    justification: j\n    expires: 2030-01-01\n    approver: x\n"
+            "    target: '   '\n",
+            "w.yaml:6: 'target' must be a non-empty glob",
+        ),
+        (
+            "waivers:\n  - {check: web.hsts, target: null, justification: j, expires: 2030-01-01, approver: x}\n",
+            "'target' must be a non-empty glob",
+        ),
+        (
+            "waivers:\n  - {check: web.hsts, target: [a], justification: j, expires: 2030-01-01, approver: x}\n",
+            "'target' must be text",
+        ),
         ("", "no 'waivers' list"),
         ("waivers:\n  - {check: web.hsts\n", "w.yaml:3: invalid YAML"),
     ],
@@ -186,3 +206,32 @@ def test_a_nesting_too_deep_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(yamlsrc, "_LineLoader", PureLoader)
     with pytest.raises(WaiverError, match=r"^w.yaml: invalid YAML: nested too deeply$"):
         parse_waivers(deep, "w.yaml")
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [("version", "w.yaml:1: unsupported waivers version (a list)"), ("expires", "'expires' is not a valid date")],
+)
+def test_a_field_built_from_aliases_is_refused_without_printing_it(field: str, message: str) -> None:
+    from tests.gating.test_profile_inputs import _bomb
+
+    entry = {"check": "web.hsts", "justification": "j", "expires": "2030-01-01", "approver": "x"}
+    version = _bomb() if field == "version" else "1"
+    if field == "expires":
+        entry["expires"] = _bomb()
+    text = f"version: {version}\nwaivers:\n  - " + "\n    ".join(f"{k}: {v}" for k, v in entry.items()) + "\n"
+    with pytest.raises(WaiverError) as exc:
+        parse_waivers(text, "w.yaml", CHECKS)
+    assert message in str(exc.value) and "lol" not in str(exc.value)  # was printed: 4.6 s for 40 characters
+
+
+def test_an_empty_target_never_waives_every_target(tmp_path: Path) -> None:
+    """`target: ""` was read as no target and so waived every target; it is an error (exit 2 in the CLI)."""
+    p = tmp_path / "w.yaml"
+    p.write_text(
+        "waivers:\n  - {check: web.tls_configuration, target: '', justification: j, expires: 2999-01-01, "
+        "approver: x}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(WaiverError, match=r"w\.yaml:2: 'target' must be a non-empty glob"):
+        load_waivers(p, CHECKS)
