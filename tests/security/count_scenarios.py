@@ -176,7 +176,7 @@ def render(f: Figures, markdown: bool) -> str:
         f"{f.faults} fault scenarios: {f.faults_ssh} connection, authentication, sudo and collection faults "
         f"and {f.faults_host_key} host-key faults each give one line naming host and stage and exit 3, "
         "with the healthy host of the same run complete; "
-        f"{f.faults_probe} live-probe faults leave their checks unclear with the reason, the rest complete",
+        f"{f.faults_probe} live-probe faults leave their checks unclear with the reason and exit 3 (one line naming host and probe), the host's collected evidence complete",
         f"{f.fixture_canaries} canary secrets in the fixture trees and {f.lab_secret_settings} secret settings "
         f"planted with canaries on the lab hosts, searched in {len(f.outputs)} outputs "
         f"({', '.join(f.outputs)}) in {len(f.needle_kinds)} forms ({', '.join(f.needle_kinds)}): none found",
