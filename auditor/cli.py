@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from auditor.snapshot import Snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+MAX_SHOWN_PROBLEMS = 50  # verify: a hostile bundle can have thousands (one per member)
 VANTAGES = ("external", "internal")  # --vantage: where the auditor stands (auditor.live.LiveOptions)
 # Seconds the audit waits at most for its hosts' collections and probes to be on their way before it
 # registers the checks (their imports would otherwise take the interpreter from the connections).
@@ -656,8 +657,10 @@ def verify_command(
         _err(f"cannot read {bundle}: {reason}")
         raise typer.Exit(EXIT_USAGE) from None
     out = sys.stdout
-    for problem in result.problems:
+    for problem in result.problems[:MAX_SHOWN_PROBLEMS]:
         out.write(f"FAIL {safe(problem)}\n")
+    if len(result.problems) > MAX_SHOWN_PROBLEMS:
+        out.write(f"FAIL ... and {len(result.problems) - MAX_SHOWN_PROBLEMS} more problem(s)\n")
     signed = f"signature {result.signature}" + (f" ({result.key})" if result.key else "")
     if result.ok:
         # the manifest's own text on one line: a newline in it could print a second, forged "OK ..." line

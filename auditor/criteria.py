@@ -164,7 +164,7 @@ class Profile:
             for cid in sorted(ids):
                 if cid not in known:
                     at = self.origins.get(f"{kind}:{cid}", self.source)
-                    raise ProfileError(f"{at}: unknown check {cid!r}")
+                    raise ProfileError(f"{at}: unknown check {_shown(cid)}")
         out: list[Check] = []
         for c in checks:
             if c.id in self.disabled_checks:
@@ -178,11 +178,11 @@ class Profile:
         return [c.id for c in self.criteria]
 
     def check_ids(self, criterion_id: str) -> list[str]:
-        ids: list[str] = []
+        ids: dict[str, None] = {}  # in order, once each (a list's `in` made aliased rules quadratic)
         for rule in self.rules.get(criterion_id, []):
             for key in _CHECK_CONDITIONS:
-                ids += [i for i in rule.conditions.get(key, []) if i not in ids]
-        return ids
+                ids.update(dict.fromkeys(rule.conditions.get(key, [])))
+        return list(ids)
 
 
 def _load_yaml(text: str, source: str) -> Any:
@@ -365,6 +365,8 @@ def _check_threshold_values(thresholds: Any, at: str) -> None:
     for name, value in values:
         if value is not None and not isinstance(value, str | int | float):
             raise ProfileError(f"{at}: thresholds.{name}: a minimum score is a number, not {_kind(value)}")
+        if isinstance(value, str) and len(value) > 40:  # the thresholds module would print it whole
+            raise ProfileError(f"{at}: thresholds.{name}: a minimum score is a number, not {_shown(value)}")
 
 
 def catalogue_names() -> list[str]:
@@ -484,13 +486,14 @@ def _build_profile(
             )
         if "declarable" in entry:
             here = where(file, entry, "declarable")
-            if file in user_files:
+            if not isinstance(entry["declarable"], bool):
+                raise ProfileError(f"{here}: {cid}: 'declarable' is true or false")
+            # a copy of a built-in profile repeats its flags; a user file cannot make a verified one declarable
+            if file in user_files and entry["declarable"] and cid not in _builtin_declarable(catalogue_name):
                 raise ProfileError(
                     f"{here}: {cid}: 'declarable' is set by the built-in profiles only: what the deployment "
                     "can show is verified, never declared"
                 )
-            if not isinstance(entry["declarable"], bool):
-                raise ProfileError(f"{here}: {cid}: 'declarable' is true or false")
         named: dict[str, str] = {}
         user = file in user_files  # the built-in profiles' fact names are held to FACT_KEYS by the tests
         rules[cid] = [_build_rule(r, file, entry["rules"], i, cid, named, user) for i, r in enumerate(entry["rules"])]
@@ -539,7 +542,8 @@ def _build_rule(
     unknown = sorted(set(map(str, conditions)) - _CONDITIONS)
     if unknown:
         raise ProfileError(
-            f"{where(source, conditions, unknown[0])}: {cid}: unknown condition(s) {', '.join(map(_shown, unknown))} "
+            f"{where(source, conditions, unknown[0])}: {cid}: unknown condition(s) "
+            f"{', '.join(map(_shown, unknown[:5]))}{' ...' if len(unknown) > 5 else ''} "
             f"(known: {', '.join(sorted(_CONDITIONS))})"
         )
     for key, arg in conditions.items():
@@ -627,6 +631,8 @@ def load_declarations(path: Path, profile: Profile) -> dict[str, Declaration]:
         rating = _rating(entry["rating"], where(source, entry, "rating"), cid)
         statement = _text(entry["statement"], where(source, entry, "statement"), f"{cid}: statement")
         ref = entry.get("reference")
+        if isinstance(ref, int | float | date) and not isinstance(ref, bool):
+            ref = str(ref)  # an unquoted document number or date
         if ref is not None:
             ref = _text(ref, where(source, entry, "reference"), f"{cid}: reference")
         result[cid] = Declaration(rating, statement, ref)

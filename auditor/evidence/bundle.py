@@ -21,6 +21,7 @@ the environment variable JITSI_AUDIT_SIGN_KEY_PASSPHRASE, never from the command
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -28,6 +29,7 @@ import os
 import platform
 import re
 import secrets
+import stat
 import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -284,6 +286,10 @@ def pack(path: Path, entries: list[tuple[str, bytes]], created: datetime) -> Non
         ):
             for name, data in entries:
                 tar.addfile(_tarinfo(name, len(data), mtime), io.BytesIO(data))
+        with contextlib.suppress(OSError):  # an existing file keeps its mode (a 0600 bundle stays 0600)
+            st = os.stat(path, follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode):
+                os.chmod(tmp, stat.S_IMODE(st.st_mode))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

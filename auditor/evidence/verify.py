@@ -56,6 +56,11 @@ class VerifyResult:
         return not self.problems
 
 
+def _show(name: str) -> str:
+    """A member name for a message: JSON-escaped, and cut (a name may be 64 KiB of escapes)."""
+    return json.dumps(name if len(name) <= 200 else name[:200] + "...", ensure_ascii=True)
+
+
 def unsafe_name(name: str) -> str | None:
     """Why a member name is unsafe, or None."""
     if not name or "\x00" in name:
@@ -87,7 +92,12 @@ class _BoundedTarInfo(tarfile.TarInfo):
         if self.size > MAX_SPECIAL_HEADER:
             raise tarfile.HeaderError(f"a pax header of {self.size} bytes")
         info: tarfile.TarInfo = super()._proc_pax(tarfile_)  # type: ignore[misc]
+        if any(key.startswith("GNU.sparse.") for key in info.pax_headers):  # its map is built before any check
+            raise tarfile.HeaderError("a sparse member (jitsi-audit writes none; its map could be unbounded)")
         return info
+
+    def _proc_sparse(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        raise tarfile.HeaderError("a sparse member (jitsi-audit writes none; its map could be unbounded)")
 
     def _proc_gnulong(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
         if self.size > MAX_SPECIAL_HEADER:
@@ -136,7 +146,7 @@ def _read_members(path: Path, result: VerifyResult, dirs: list[str]) -> dict[str
                     result.problems.append(f"more than {MAX_MEMBERS} members: not a jitsi-audit bundle")
                     return None
                 total += max(0, info.size)  # every entry's data is read past, listed or not
-                shown = json.dumps(info.name, ensure_ascii=True)
+                shown = _show(info.name)
                 if info.size > MAX_MEMBER or total > MAX_TOTAL:
                     result.problems.append(f"member {shown} is too large ({info.size} bytes)")
                     return None
@@ -160,6 +170,9 @@ def _read_members(path: Path, result: VerifyResult, dirs: list[str]) -> dict[str
                                        "a tar program would read what this check cannot see")
     except (FileNotFoundError, PermissionError):
         raise
+    except RecursionError:  # tarfile reads a chain of pax / long-name headers recursively
+        result.problems.append("not a readable .tar.gz bundle: a chain of extended headers too long to read")
+        return None
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
         if opened:
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]  # one line, whatever tarfile said
@@ -188,7 +201,8 @@ def _trailing_data(stream: IO[bytes], offset: int) -> str | None:
     """What follows the block where tarfile stopped (the end-of-archive marker, or a header it could not
     read and silently stopped at): only zero bytes may. tarfile also stops at a single zero block, which
     GNU tar reads past with -i."""
-    stream.seek(offset)
+    if stream.tell() != offset + tarfile.BLOCKSIZE:  # usually just past the block tarfile stopped at
+        stream.seek(offset)  # a compressed stream may decompress again from its start to get there
     seen = 0
     while chunk := stream.read(_CHUNK):
         if chunk.strip(b"\x00"):
@@ -244,7 +258,7 @@ def verify_bundle(path: Path, pubkey: Ed25519PublicKey | None = None) -> VerifyR
             result.problems.append(f"{MANIFEST} has a malformed member entry")
             continue
         name = entry["name"]
-        shown = json.dumps(name, ensure_ascii=True)
+        shown = _show(name)
         if unsafe_name(name) or name in (MANIFEST, SIGNATURE) or name in listed:
             result.problems.append(f"{MANIFEST} lists an unsafe, reserved or duplicate name {shown}")
             continue
@@ -263,13 +277,13 @@ def verify_bundle(path: Path, pubkey: Ed25519PublicKey | None = None) -> VerifyR
     for name in REQUIRED_MEMBERS - listed:  # every bundle has them: one without is not a bundle at all
         result.problems.append(f"{MANIFEST} does not list {name}: not a whole jitsi-audit bundle")
     for name in sorted(set(contents) - listed):
-        result.problems.append(f"member {json.dumps(name, ensure_ascii=True)} is not in the manifest (added)")
+        result.problems.append(f"member {_show(name)} is not in the manifest (added)")
     parents = {n.rsplit("/", 1)[0] for n in listed if "/" in n}
     parents |= {p.rsplit("/", i)[0] for p in set(parents) for i in range(1, p.count("/") + 1)}
     for name in dirs:  # a folder that holds listed members is what re-packing adds; anything else is not ours
         folder = name.rstrip("/")
         if folder in listed or folder in contents or folder not in parents:
-            result.problems.append(f"member {json.dumps(name, ensure_ascii=True)} is a directory that is not a "
+            result.problems.append(f"member {_show(name)} is a directory that is not a "
                                    "folder of the bundle's members")
     _check_signature(manifest_raw, signature_raw, pubkey, result)
     return result

@@ -149,9 +149,9 @@ def _entry(raw: Any, source: str, entries: Any, index: int, known: set[str] | No
     check_id = text("check")
     assert check_id is not None
     if not _CHECK_ID_RE.match(check_id):
-        raise WaiverError(f"{where(source, raw, 'check')}: {check_id!r} is not a check id (e.g. web.hsts)")
+        raise WaiverError(f"{where(source, raw, 'check')}: {_shown(check_id)} is not a check id (e.g. web.hsts)")
     if known is not None and check_id not in known:
-        raise WaiverError(f"{where(source, raw, 'check')}: unknown check {check_id!r}")
+        raise WaiverError(f"{where(source, raw, 'check')}: unknown check {_shown(check_id)}")
     justification = text("justification")
     approver = text("approver")
     target = text("target", required=False)

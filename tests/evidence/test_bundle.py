@@ -452,3 +452,61 @@ def test_the_key_passphrase_leaves_the_environment(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv(PASSPHRASE_ENV, "pw-for-the-test")
     load_private_key(tmp_path / "k.pem")
     assert PASSPHRASE_ENV not in os.environ
+
+
+def test_sparse_members_and_header_chains_are_refused(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    """A pax sparse map is built before any size check (a 235 KB archive took 11 GB and 4 minutes); a long
+    chain of extended headers was a RecursionError traceback."""
+    path = _bundle(tmp_path, key)
+    sparse = tarfile.TarInfo("report2.json")
+    sparse.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": "report2.json"}
+    sparse_path = tmp_path / "sparse.tar.gz"
+    with tarfile.open(sparse_path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in _members(path):
+            tar.addfile(info, io.BytesIO(data))
+        sparse.size = 2
+        tar.addfile(sparse, io.BytesIO(b"0\n"))
+    res = verify_bundle(sparse_path)
+    assert not res.ok and any("sparse" in p for p in res.problems), res.problems
+    chain = b""
+    for _ in range(3000):  # each a pax header for the next
+        info = tarfile.TarInfo("x")
+        info.type = tarfile.XHDTYPE
+        data = b"9 a=b\n"
+        info.size = len(data)
+        chain += info.tobuf(format=tarfile.USTAR_FORMAT) + data + b"\0" * (512 - len(data))
+    chains = tmp_path / "chain.tar"
+    chains.write_bytes(_tar_bytes([(tarfile.TarInfo(i.name), d) for i, d in _members(path)], end=False) + chain
+                       + b"\0" * 1024)
+    res = verify_bundle(chains)
+    assert not res.ok and any("not a readable" in p or "data after" in p for p in res.problems), res.problems
+
+
+def test_verify_prints_at_most_50_problems(tmp_path: Path, key: Ed25519PrivateKey,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """One line per unknown member: 10 000 members with long names wrote 1.8 GB to stdout."""
+    from auditor.cli import main
+
+    path = _bundle(tmp_path, key)
+    extra = [(tarfile.TarInfo("x" * 1000 + str(i)), b"") for i in range(120)]
+    flood = _repack(path, tmp_path / "flood.tar.gz", [*_members(path), *extra])
+    with pytest.raises(SystemExit) as info:
+        main(["verify", str(flood)])
+    out = capsys.readouterr().out.splitlines()
+    assert info.value.code == 1 and len(out) == 52, len(out)
+    assert out[50] == "FAIL ... and 70 more problem(s)" and all(len(line) < 400 for line in out)
+
+
+def test_an_overwritten_bundle_keeps_its_mode(tmp_path: Path) -> None:
+    results = make_results()
+    members = build_members(results, '{"schema_version": "1.0", "targets": []}\n', load_profile("default"),
+                            created=NOW, probes={}, inputs={})
+    target = tmp_path / "p.tar.gz"
+    target.write_bytes(b"")
+    target.chmod(0o600)
+    old = os.umask(0o022)
+    try:
+        write_bundle(target, members, created=NOW)
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o600
