@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import signal
 import subprocess
 import threading
@@ -44,6 +43,7 @@ from auditor import json_input
 from auditor.collect.stream import one_line
 from auditor.inventory import InventoryError, InventoryHost, host_from_vars, usable_vars
 from auditor.transports.errors import ConnectError
+from auditor.transports.pipes import read_output
 
 COMMAND = "ansible-inventory"
 DEFAULT_TIMEOUT = 30.0
@@ -98,28 +98,20 @@ def run_inventory(name: str, inventory: str | None, timeout: float) -> tuple[byt
     except OSError as exc:
         raise _fail(name, f"cannot run {COMMAND}: {exc.strerror}") from None
     assert proc.stdout is not None and proc.stderr is not None
-    stdout, stderr = bytearray(), bytearray()
+    stdout, stderr = bytearray(), b""
     deadline = time.monotonic() + timeout
     problem = None
+
+    def collect(data: bytes) -> bool:
+        stdout.extend(data)
+        return len(stdout) > MAX_OUTPUT
+
     try:
-        out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-        open_fds = {out_fd, err_fd}
-        while open_fds and problem is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                problem = f"{COMMAND} --list timed out after {timeout:g}s"
-                break
-            ready, _, _ = select.select(list(open_fds), [], [], min(remaining, 1.0))
-            for fd in ready:
-                data = os.read(fd, 65536)
-                if not data:
-                    open_fds.discard(fd)
-                elif fd == err_fd:
-                    stderr += data[: max(0, MAX_STDERR - len(stderr))]
-                else:
-                    stdout += data
-                    if len(stdout) > MAX_OUTPUT:
-                        problem = f"{COMMAND} --list printed more than {MAX_OUTPUT} bytes"
+        timed_out, stderr = read_output(proc, deadline, collect, stderr_cap=MAX_STDERR, until_stdout_closes=False)
+        if timed_out:
+            problem = f"{COMMAND} --list timed out after {timeout:g}s"
+        elif len(stdout) > MAX_OUTPUT:
+            problem = f"{COMMAND} --list printed more than {MAX_OUTPUT} bytes"
         if problem is None:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:

@@ -19,7 +19,6 @@ import fnmatch
 import grp
 import os
 import pwd
-import select
 import signal
 import stat
 import subprocess
@@ -32,6 +31,7 @@ from auditor.collect import plan
 from auditor.collect.stream import StreamDecoder, StreamLimits, one_line
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 from auditor.transports.errors import CollectError
+from auditor.transports.pipes import read_output
 
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox", ".mypy_cache", ".pytest_cache",
@@ -330,29 +330,17 @@ def run_collector(
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     deadline = time.monotonic() + timeout
     timed_out = False
-    stderr = bytearray()
+    stderr = b""
+
+    def feed(data: bytes) -> bool:
+        decoder.feed(data)
+        return decoder.full
+
     try:
         with contextlib.suppress(BrokenPipeError):
             proc.stdin.write(plan.collector_script().encode())
             proc.stdin.close()
-        out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-        open_fds = {out_fd, err_fd}
-        while out_fd in open_fds:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select(list(open_fds), [], [], min(remaining, 1.0))
-            for fd in ready:
-                data = os.read(fd, 65536)
-                if not data:
-                    open_fds.discard(fd)
-                elif fd == err_fd:
-                    stderr += data[: max(0, 8192 - len(stderr))]
-                else:
-                    decoder.feed(data)
-            if decoder.full:
-                break
+        timed_out, stderr = read_output(proc, deadline, feed, stderr_cap=8192, until_stdout_closes=True)
     finally:
         try:
             proc.wait(timeout=0 if timed_out or decoder.full else 5)
