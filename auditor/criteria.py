@@ -171,6 +171,8 @@ class Profile:
                 continue
             sev = self.severity_overrides.get(c.id)
             out.append(c if sev is None else replace(c, meta=replace(c.meta, severity=sev)))
+        if checks and not out:  # an audit of nothing would report no failure: exit 0, a pass
+            raise ProfileError(f"{self.source}: the profile disables every check: nothing would be audited")
         return out
 
     @property

@@ -47,10 +47,36 @@ class _LineLoader(SafeLoader):  # type: ignore[valid-type,misc]
     pass
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _reject_duplicate_keys(loader: _LineLoader, node: MappingNode) -> None:
+    """A key written twice in one mapping is an error: PyYAML keeps the last one silently, so a second
+    `expires:` in a waiver or a second `enabled:` in a profile rule would quietly replace the first.
+    Keys brought in by a merge (`<<: *base`) may be overridden, as YAML intends."""
+    first: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = loader.construct_object(key_node)
+        try:
+            if key in first:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {_key_shown(key)} (first on line {first[key]})", key_node.start_mark)
+            first[key] = key_node.start_mark.line + 1
+        except TypeError:  # unhashable: construct_mapping rejects it
+            continue
+
+
+def _key_shown(key: Any) -> str:
+    return repr(key[:40]) if isinstance(key, str) else repr(key) if isinstance(key, bool | int | float) else "(a key)"
+
+
 def _construct_map(loader: _LineLoader, node: MappingNode) -> Iterator[MarkedDict]:
     data = MarkedDict()
     data.line = node.start_mark.line + 1
     yield data
+    _reject_duplicate_keys(loader, node)
     data.update(loader.construct_mapping(node))
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)

@@ -291,3 +291,47 @@ def test_rules_naming_the_same_long_list_again_stay_linear(tmp_path: Path) -> No
     profile = load_profile(str(_write(tmp_path, "amp.yaml", text)))
     assert len(profile.check_ids("enc.in_transit")) == 20_000
     assert time.monotonic() - started < 5
+
+
+# -- a key written twice ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("extends: default\ndisabled_checks: [web.hsts]\ndisabled_checks: []\n",
+         "mine.yaml:3: invalid YAML: duplicate key 'disabled_checks' (first on line 2)"),
+        ("extends: default\nmin_scores: {overall: 50, overall: 10}\n",
+         "mine.yaml:2: invalid YAML: duplicate key 'overall' (first on line 2)"),
+    ],
+)
+def test_a_key_written_twice_in_a_profile_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    """PyYAML keeps the last of two equal keys silently: the first `disabled_checks` would be lost."""
+    assert _profile_error(tmp_path, text) == message
+
+
+def test_a_key_written_twice_in_declarations_is_refused(tmp_path: Path) -> None:
+    text = ("declarations:\n  jur.headquarters: {rating: N/A, statement: self-hosted}\n"
+            "  jur.headquarters: {rating: Fully, statement: moved}\n")
+    assert "d.yaml:3: invalid YAML: duplicate key 'jur.headquarters' (first on line 2)" in _declarations_error(
+        tmp_path, text)
+
+
+def test_merge_keys_may_still_be_overridden(tmp_path: Path) -> None:
+    """`<<: *base` brings keys a mapping may override: that is YAML's merge, not a key written twice."""
+    path = _write(tmp_path, "d.yaml", "declarations:\n  jur.headquarters: &b {rating: N/A, statement: self-hosted}\n"
+                  "  vuln.bug_bounty:\n    <<: *b\n    statement: none\n")
+    decl = load_declarations(path, load_profile("default"))
+    assert decl["vuln.bug_bounty"].statement == "none" and decl["jur.headquarters"].statement == "self-hosted"
+
+
+def test_a_profile_that_disables_every_check_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing audited reports no failure: without this the run would exit 0, a pass."""
+    ids = sorted(c.id for c in all_checks(load_profile("default").criterion_ids))
+    path = _write(tmp_path, "p.yaml", "extends: default\ndisabled_checks:\n" + "".join(f"  - {i}\n" for i in ids))
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--root", str(tmp_path), "-q", "--profile", str(path)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2 and out == "" and f"{path}: the profile disables every check" in err
+    path.write_text("extends: default\ndisabled_checks:\n" + "".join(f"  - {i}\n" for i in ids[1:]), encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--root", str(tmp_path), "-q", "--profile", str(path)])
+    assert exc.value.code != 2, capsys.readouterr().err
