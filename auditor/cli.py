@@ -16,7 +16,6 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -213,7 +212,7 @@ def audit_command(
     ] = False,
 ) -> None:
     from auditor.criteria import ProfileError, load_declarations, load_profile
-    from auditor.gating import BaselineError, ThresholdError, WaiverError, evaluate, load_waivers
+    from auditor.gating import BaselineError, ThresholdError, WaiverError, evaluate
     from auditor.registry import MetadataError
 
     EvidenceError: type[Exception] = UsageError  # the evidence modules (cryptography) only when used
@@ -291,8 +290,8 @@ def audit_command(
         try:
             registered = _registered_checks(prof)
             checks = prof.apply_to_checks(registered)
-            if waivers:  # their check ids, now that the checks are known
-                gate_config = replace(gate_config, waivers=load_waivers(waivers, [c.id for c in registered]))
+            if gate_config.waivers is not None:  # their check ids, now that the checks are known
+                gate_config.waivers.require_known(c.id for c in registered)
         except BaseException as exc:  # the hosts must never wait for checks that will not come
             ready.set_exception(exc)
             if run is not None:

@@ -9,6 +9,7 @@ and its path. Standard library only: the command line imports this before anythi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -56,7 +57,17 @@ def read_user_file(path: Path, what: str, error: type[Exception], *, max_bytes: 
 
 def read_user_text(path: Path, what: str, error: type[Exception], *, max_bytes: int) -> str:
     """`read_user_file` decoded as UTF-8; text that is not UTF-8 is an `error` too."""
+    return _decoded(read_user_file(path, what, error, max_bytes=max_bytes), path, what, error)
+
+
+def read_user_text_sha256(path: Path, what: str, error: type[Exception], *, max_bytes: int) -> tuple[str, str]:
+    """`read_user_text` and the SHA-256 (hex) of the bytes it decoded: a report records what the run read
+    (two runs given the same file at different paths read the same content)."""
     blob = read_user_file(path, what, error, max_bytes=max_bytes)
+    return _decoded(blob, path, what, error), hashlib.sha256(blob).hexdigest()
+
+
+def _decoded(blob: bytes, path: Path, what: str, error: type[Exception]) -> str:
     try:
         return blob.decode("utf-8")
     except UnicodeDecodeError:

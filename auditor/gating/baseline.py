@@ -8,6 +8,7 @@ and a baseline failure whose check no longer fails for a target audited in both 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +45,7 @@ class Baseline:
     generated_at: str | None = None
     failing: dict[str, dict[str, BaselineFailure]] = field(default_factory=dict)  # target → check → failure
     targets: set[str] = field(default_factory=set)  # targets audited completely in the baseline
+    sha256: str | None = None  # of the file's bytes, set by load_baseline: runs are compared by content (merge)
 
     def has_target(self, target: str) -> bool:
         return target in self.targets
@@ -61,7 +63,9 @@ def load_baseline(path: Path) -> Baseline:
         data = json_input.loads(blob)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: the baseline is not a JSON report: {exc}") from None
-    return parse_baseline(data, str(path))
+    baseline = parse_baseline(data, str(path))
+    baseline.sha256 = hashlib.sha256(blob).hexdigest()  # the bytes parsed above
+    return baseline
 
 
 def parse_baseline(data: Any, source: str) -> Baseline:

@@ -141,6 +141,8 @@ class GateReport:
     expired: list[Waiver] = field(default_factory=list)
     waivers_source: str | None = None
     baseline_source: str | None = None
+    waivers_sha256: str | None = None  # of the files' bytes as read: what `merge` compares runs by
+    baseline_sha256: str | None = None
     min_scores: MinScores = field(default_factory=MinScores)
 
     @property
@@ -169,7 +171,9 @@ class GateReport:
             "fail_on": self.fail_on.value,
             "date_utc": self.today.isoformat(),
             "waivers": self.waivers_source,
+            "waivers_sha256": self.waivers_sha256,
             "baseline": self.baseline_source,
+            "baseline_sha256": self.baseline_sha256,
             "min_scores": self.min_scores.to_json(),
             "expired_waivers": [w.to_json() for w in self.expired],
             "failed": self.failed,
@@ -217,6 +221,8 @@ def evaluate(results: Sequence[TargetResult], config: GateConfig) -> GateReport:
         expired=config.waivers.expired(today) if config.waivers else [],
         waivers_source=config.waivers.source if config.waivers else None,
         baseline_source=config.baseline.source if config.baseline else None,
+        waivers_sha256=config.waivers.sha256 if config.waivers else None,
+        baseline_sha256=config.baseline.sha256 if config.baseline else None,
         min_scores=config.min_scores,
     )
     for result in results:

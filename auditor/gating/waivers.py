@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.gating.yamlsrc import YamlSourceError, load_yaml, where
-from auditor.user_files import read_user_text
+from auditor.user_files import read_user_text_sha256
 
 MAX_BYTES = 4 * 1024 * 1024
 
@@ -52,6 +52,7 @@ class Waiver:
     approver: str
     target: str | None = None  # fnmatch glob on the target name; None = every target
     source: str = ""  # "file:line" of the entry
+    check_at: str = field(default="", compare=False)  # "file:line" of its `check:` key, for errors
 
     def matches(self, target: str, check_id: str) -> bool:
         if check_id != self.check_id:
@@ -77,9 +78,18 @@ class Waiver:
 class WaiverSet:
     waivers: list[Waiver] = field(default_factory=list)
     source: str = ""
+    sha256: str | None = None  # of the file's bytes, set by load_waivers: runs are compared by content (merge)
 
     def expired(self, today: date) -> list[Waiver]:
         return [w for w in self.waivers if not w.active_on(today)]
+
+    def require_known(self, known_checks: Iterable[str]) -> None:
+        """WaiverError for the first waiver naming a check that is not registered: the file is parsed for
+        its form before the checks are loaded (~0.2 s of imports), and its check ids validated after."""
+        known = set(known_checks)
+        for w in self.waivers:
+            if w.check_id not in known:
+                raise WaiverError(f"{w.check_at or w.source}: unknown check {_shown(w.check_id)}")
 
     def find(self, target: str, check_id: str, today: date) -> Waiver | None:
         """The first waiver in file order that applies to this target and check today."""
@@ -94,8 +104,10 @@ def utc_today(now: datetime | None = None) -> date:
 
 
 def load_waivers(path: Path, known_checks: Iterable[str] | None = None) -> WaiverSet:
-    text = read_user_text(path, "waivers", WaiverError, max_bytes=MAX_BYTES)
-    return parse_waivers(text, str(path), known_checks)
+    text, sha256 = read_user_text_sha256(path, "waivers", WaiverError, max_bytes=MAX_BYTES)
+    found = parse_waivers(text, str(path), known_checks)
+    found.sha256 = sha256  # of the bytes parsed above
+    return found
 
 
 def parse_waivers(text: str, source: str, known_checks: Iterable[str] | None = None) -> WaiverSet:
@@ -121,12 +133,13 @@ def parse_waivers(text: str, source: str, known_checks: Iterable[str] | None = N
         raise WaiverError(f"{source}: no 'waivers' list (an empty file waives nothing: write `waivers: []`)")
     if not isinstance(entries, list):
         raise WaiverError(f"{where(source, container, 'waivers')}: 'waivers' must be a list of entries")
-    known = set(known_checks) if known_checks is not None else None
-    waivers = [_entry(raw, source, entries, i, known) for i, raw in enumerate(entries)]
-    return WaiverSet(waivers, source)
+    found = WaiverSet([_entry(raw, source, entries, i) for i, raw in enumerate(entries)], source)
+    if known_checks is not None:
+        found.require_known(known_checks)
+    return found
 
 
-def _entry(raw: Any, source: str, entries: Any, index: int, known: set[str] | None) -> Waiver:
+def _entry(raw: Any, source: str, entries: Any, index: int) -> Waiver:
     at = where(source, entries, index)
     if not isinstance(raw, dict):
         raise WaiverError(f"{at}: a waiver is a mapping with check, justification, expires, approver")
@@ -150,8 +163,6 @@ def _entry(raw: Any, source: str, entries: Any, index: int, known: set[str] | No
     assert check_id is not None
     if not _CHECK_ID_RE.match(check_id):
         raise WaiverError(f"{where(source, raw, 'check')}: {_shown(check_id)} is not a check id (e.g. web.hsts)")
-    if known is not None and check_id not in known:
-        raise WaiverError(f"{where(source, raw, 'check')}: unknown check {_shown(check_id)}")
     justification = text("justification")
     approver = text("approver")
     target = text("target", required=False)
@@ -161,7 +172,7 @@ def _entry(raw: Any, source: str, entries: Any, index: int, known: set[str] | No
         )
     expires = _date(raw.get("expires"), where(source, raw, "expires") if "expires" in raw else at)
     assert justification is not None and approver is not None
-    return Waiver(check_id, justification, expires, approver, target, at)
+    return Waiver(check_id, justification, expires, approver, target, at, where(source, raw, "check"))
 
 
 def _date(value: Any, at: str) -> date:

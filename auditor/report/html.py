@@ -352,6 +352,11 @@ def _fact(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _digest(sha256: str | None) -> str:
+    """The SHA-256 of a gating file as read, shortened (the JSON report has it whole)."""
+    return f' <span title="sha256 {esc(sha256)}">(sha256 {esc(sha256[:12])}…)</span>' if sha256 else ""
+
+
 def _ts(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -408,11 +413,12 @@ def render_html(results: list[TargetResult], ctx: RenderContext) -> str:
     if ctx.demo_note:
         head.append(f'<div class="box">{esc(ctx.demo_note)}</div>')
     if gate.waivers_source:
-        head.append(f'<div class="small">Waivers: <code>{esc(gate.waivers_source)}</code> '
-                    f"(judged on {esc(gate.today.isoformat())} UTC; a waiver is valid through the end of its "
-                    "expiry day, UTC)</div>")
+        head.append(f'<div class="small">Waivers: <code>{esc(gate.waivers_source)}</code>'
+                    f"{_digest(gate.waivers_sha256)} (judged on {esc(gate.today.isoformat())} UTC; a waiver is valid "
+                    "through the end of its expiry day, UTC)</div>")
     if gate.baseline_source:
-        head.append(f'<div class="small">Baseline: <code>{esc(gate.baseline_source)}</code> — only '
+        head.append(f'<div class="small">Baseline: <code>{esc(gate.baseline_source)}</code>'
+                    f"{_digest(gate.baseline_sha256)} — only "
                     "failures new since the baseline gate the run</div>")
     if gate.expired:
         items = "".join(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.0"
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # hex, lower case
 
 AuthKind = Literal["anonymous", "internal_hashed", "internal_plain", "ldap", "cyrus", "jwt", "other"]
 
@@ -102,8 +104,12 @@ class TargetGateModel(_Strict):
 class GateModel(_Strict):
     fail_on: str
     date_utc: str
-    waivers: str | None
+    waivers: str | None  # the paths the run was given (as given)
+    # SHA-256 of the bytes the run read from them: `merge` compares runs by these; None without the file,
+    # and absent from reports of versions that did not record them
+    waivers_sha256: Sha256 | None = None
     baseline: str | None
+    baseline_sha256: Sha256 | None = None
     min_scores: dict[str, Any]
     expired_waivers: list[WaiverModel]
     failed: bool

@@ -10,7 +10,16 @@ scores were judged by that run, with the files it was given), else 0.
 
 The run-level gate block (waivers file, baseline, minimum scores, expired waivers) is kept when every
 input was gated with the same settings, failed when any input failed; inputs gated differently give
-no run-level block and a warning (each target keeps its own gate block either way).
+no run-level block and a warning naming two inputs and what differed (each target keeps its own gate
+block either way).
+
+The waivers file and the baseline are compared by content: the SHA-256 of the bytes each run read
+(`waivers_sha256`, `baseline_sha256`), not the paths it was given, which differ between CI jobs that
+check the same repository out in different directories. Equal digests at different paths are the same
+settings: the merged block names the first input's path and a note lists the others. An input written
+before the digests were recorded (no `*_sha256`, or null beside a path) is compared by path, as then:
+it agrees with another input when both name the same path, and the merged block's digest is then null,
+since what that run read is unknown. A run given no file agrees only with runs given none.
 """
 
 from __future__ import annotations
@@ -120,25 +129,79 @@ def _describe(data: dict[str, Any]) -> str:
 
 
 _PER_RUN = ("failed", "expired_waivers", "date_utc")  # what may differ between runs gated alike
+_FILES = ("waivers", "baseline")  # the gating inputs: a path and the SHA-256 of its bytes (`<kind>_sha256`)
+_FILE_KEYS = (*_FILES, *(f"{kind}_sha256" for kind in _FILES))
 
 
 def _merged_gate(reports: list[tuple[Path, dict[str, Any]]], warnings: list[str]) -> dict[str, Any] | None:
     gates = [(path, data.get("gate")) for path, data in reports]
     if all(g is None for _, g in gates):
         return None
-    settings = {path: None if g is None else {k: v for k, v in g.items() if k not in _PER_RUN} for path, g in gates}
-    first_path, first = gates[0]
-    if first is None or any(v != settings[first_path] for v in settings.values()):
-        differ = next(str(path) for path, v in settings.items() if v != settings[first_path])
-        warnings.append(f"the inputs were gated with different settings ({first_path} and {differ}: waivers, "
-                        "baseline or minimum scores): no run-level gate in the merged report; "
-                        "each target keeps its own")
+    differ = _gate_difference(gates)
+    if differ is not None:
+        warnings.append(f"the inputs were gated with different settings ({differ}): no run-level gate in the "
+                        "merged report; each target keeps its own")
         return None
+    blocks = [g for _, g in gates if g is not None]  # every input has one (else they differ)
+    merged = dict(blocks[0])
+    for kind in _FILES:
+        digests = [g.get(f"{kind}_sha256") for g in blocks]
+        # the content all inputs read; unknown (null) when an input compared by path did not record it
+        merged[f"{kind}_sha256"] = digests[0] if None not in digests else None
+        paths = list(dict.fromkeys(str(g.get(kind)) for g in blocks))
+        if len(paths) > 1:  # only with equal digests
+            shown = ", ".join(_short(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+            warnings.append(f"the inputs read the same {kind} file (sha256 {str(digests[0])[:12]}…) from different "
+                            f"paths ({shown}): the merged gate names the first")
     expired: list[Any] = []
-    for _, g in gates:
-        expired += [w for w in (g or {}).get("expired_waivers", []) if w not in expired]
-    return {**first, "date_utc": max(str((g or {}).get("date_utc", "")) for _, g in gates),
-            "expired_waivers": expired, "failed": any(bool((g or {}).get("failed")) for _, g in gates)}
+    for g in blocks:
+        expired += [w for w in g.get("expired_waivers", []) if w not in expired]
+    return {**merged, "date_utc": max(str(g.get("date_utc", "")) for g in blocks),
+            "expired_waivers": expired, "failed": any(bool(g.get("failed")) for g in blocks)}
+
+
+def _gate_difference(gates: list[tuple[Path, dict[str, Any] | None]]) -> str | None:
+    """What differs between the inputs' gate settings, naming two inputs, or None when they agree."""
+    first_path, first = gates[0]
+    for path, g in gates:
+        if (g is None) != (first is None):
+            gated, other = (path, first_path) if first is None else (first_path, path)
+            return f"{first_path} and {path}: {gated} has a run-level gate, {other} none"
+    blocks = [(path, g) for path, g in gates if g is not None]
+    for kind in _FILES:
+        files = [(path, g.get(kind), g.get(f"{kind}_sha256")) for path, g in blocks]
+        p0, f0, _ = files[0]
+        for p, f, _ in files:
+            if (f is None) != (f0 is None):
+                given, other = (p, p0) if f0 is None else (p0, p)
+                return f"{p0} and {p}: {given} was given a {kind} file, {other} none"
+        if f0 is None:
+            continue
+        hashed = [(p, d) for p, _, d in files if d is not None]
+        for p, d in hashed:
+            if d != hashed[0][1]:
+                return (f"{hashed[0][0]} and {p}: the {kind} files differ in content "
+                        f"(sha256 {str(hashed[0][1])[:12]}… and {str(d)[:12]}…)")
+        old = next((i for i, (_, _, d) in enumerate(files) if d is None), None)
+        if old is not None:  # an input that did not record the digest: by path
+            for i, (_, f, _) in enumerate(files):
+                if f != files[old][1]:
+                    (pa, fa, _), (pb, fb, _) = (files[j] for j in sorted((old, i)))  # in the inputs' order
+                    return (f"{pa} and {pb}: the {kind} files are at different paths ({_short(fa)} and "
+                            f"{_short(fb)}) and {files[old][0]} has no sha256 of its content to compare")
+    others = [(path, {k: v for k, v in g.items() if k not in _PER_RUN and k not in _FILE_KEYS}) for path, g in blocks]
+    p0, o0 = others[0]
+    for p, o in others:
+        if o != o0:
+            keys = sorted(k for k in {*o, *o0} if o.get(k) != o0.get(k))
+            return f"{p0} and {p}: {', '.join(k.replace('_', ' ') for k in keys)} differ"
+    return None
+
+
+def _short(path: object) -> str:
+    """A path from an input, for a warning line: the report's text, cut short."""
+    text = str(path)
+    return text if len(text) <= 240 else text[:239] + "…"
 
 
 def _fleet_row(target: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.user_files import read_user_file, read_user_text
+from auditor.user_files import read_user_file, read_user_text, read_user_text_sha256
 
 
 class Boom(ValueError):
@@ -72,6 +73,15 @@ def test_not_utf8(tmp_path: Path) -> None:
         read_user_text(p, "waivers", Boom, max_bytes=100)
     assert _one_line(exc) == f"waivers {p} is not UTF-8 text"
     assert read_user_file(p, "waivers", Boom, max_bytes=100) == b"\xff\xfe waivers"  # bytes are not decoded
+    with pytest.raises(Boom, match="is not UTF-8 text"):
+        read_user_text_sha256(p, "waivers", Boom, max_bytes=100)
+
+
+def test_text_and_the_sha256_of_its_bytes(tmp_path: Path) -> None:
+    p = tmp_path / "w.yaml"
+    blob = "\ufeffwaivers: []  # é\r\n".encode()
+    p.write_bytes(blob)
+    assert read_user_text_sha256(p, "waivers", Boom, max_bytes=100) == (blob.decode(), hashlib.sha256(blob).hexdigest())
 
 
 def test_directory(tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,106 @@ def test_the_run_level_gate_is_kept_when_the_runs_agree(reports: dict[str, Path]
     waived.write_text(json.dumps(b))
     _, out, err = _run(["merge", str(reports["hardened"]), str(waived)], capsys)
     assert json.loads(out)["gate"] is None and "gated with different settings" in err
+
+
+# The gating inputs are compared by content (the sha256 of what each run read), not by path.
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _job(base: Path, name: str, capsys: pytest.CaptureFixture[str], waivers: Path, baseline: Path) -> Path:
+    """A CI job's run: its own checkout of the demo tree, audited with the given waivers and baseline."""
+    checkout = base / name
+    shutil.copytree(EXAMPLES / "demo", checkout / "demo")
+    report = checkout / "audit.json"
+    code, _, err = _run(["--root", str(checkout / "demo"), "-q", "--waivers", str(waivers), "--baseline",
+                         str(baseline), "-o", str(report)], capsys)
+    assert code in (0, 1), err
+    return report
+
+
+def _checkout_files(base: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """examples/waivers.yaml and a baseline (a report of the demo tree) as a checkout in `base` holds them."""
+    base.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(EXAMPLES / "waivers.yaml", base / "waivers.yaml")
+    _run(["--root", str(EXAMPLES / "demo"), "-q", "-o", str(base / "baseline.json")], capsys)
+    return base / "waivers.yaml", base / "baseline.json"
+
+
+def test_the_same_files_at_different_paths_are_gated_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    w1, b1 = _checkout_files(tmp_path / "builds" / "job1", capsys)
+    w2, b2 = tmp_path / "builds" / "job2" / "waivers.yaml", tmp_path / "builds" / "job2" / "baseline.json"
+    w2.parent.mkdir()
+    shutil.copyfile(w1, w2)
+    shutil.copyfile(b1, b2)
+    r1 = _job(tmp_path / "builds" / "job1", "run", capsys, w1, b1)
+    r2 = _job(tmp_path / "builds" / "job2", "run", capsys, w2, b2)
+    g1, g2 = (json.loads(r.read_text())["gate"] for r in (r1, r2))
+    assert g1["waivers"] == str(w1) and g2["waivers"] == str(w2)  # the paths are kept for the reader
+    assert g1["waivers_sha256"] == g2["waivers_sha256"] == _sha256(EXAMPLES / "waivers.yaml")
+    assert g1["baseline_sha256"] == g2["baseline_sha256"] == _sha256(b1)
+    code, out, err = _run(["merge", str(r1), str(r2)], capsys)
+    gate = json.loads(out)["gate"]
+    assert gate is not None and "different settings" not in err, err
+    assert gate["waivers"] == str(w1) and gate["waivers_sha256"] == g1["waivers_sha256"]
+    assert gate["baseline"] == str(b1) and gate["baseline_sha256"] == g1["baseline_sha256"]
+    assert gate["failed"] is (code == 1)
+    # what differed is said: the paths, the content being the same
+    assert f"the same waivers file (sha256 {g1['waivers_sha256'][:12]}…) from different paths ({w1}, {w2})" in err
+    assert f"the same baseline file (sha256 {g1['baseline_sha256'][:12]}…) from different paths ({b1}, {b2})" in err
+
+
+@pytest.mark.parametrize("kind", ["waivers", "baseline"])
+def test_different_content_at_the_same_path_is_named(kind: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    waivers, baseline = _checkout_files(tmp_path / "checkout", capsys)
+    r1 = _job(tmp_path, "job1", capsys, waivers, baseline)
+    first = _sha256(waivers if kind == "waivers" else baseline)
+    if kind == "waivers":  # the next job's checkout has another revision of the file, at the same path
+        waivers.write_text(waivers.read_text().replace("2027-06-30", "2027-03-31"), encoding="utf-8")
+    else:
+        _run(["--root", str(FIXTURES / "hardened"), "-q", "-o", str(baseline)], capsys)
+    r2 = _job(tmp_path, "job2", capsys, waivers, baseline)
+    second = _sha256(waivers if kind == "waivers" else baseline)
+    g1, g2 = (json.loads(r.read_text())["gate"] for r in (r1, r2))
+    assert g1[kind] == g2[kind] and (g1[f"{kind}_sha256"], g2[f"{kind}_sha256"]) == (first, second) and first != second
+    code, out, err = _run(["merge", str(r1), str(r2)], capsys)
+    assert code in (0, 1) and json.loads(out)["gate"] is None
+    assert (f"gated with different settings ({r1} and {r2}: the {kind} files differ in content "
+            f"(sha256 {first[:12]}… and {second[:12]}…))") in err
+    other = "baseline" if kind == "waivers" else "waivers"
+    assert f"the {other} files" not in err
+
+
+def test_an_input_without_digests_compares_by_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A report of a jitsi-audit that did not record the digests still merges: its files compare by path."""
+    waivers, baseline = _checkout_files(tmp_path / "checkout", capsys)
+    r1 = _job(tmp_path, "job1", capsys, waivers, baseline)
+    r2 = _job(tmp_path, "job2", capsys, waivers, baseline)
+    old = json.loads(r2.read_text())
+    del old["gate"]["waivers_sha256"], old["gate"]["baseline_sha256"]
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(old))
+    code, out, err = _run(["merge", str(r1), str(older)], capsys)
+    gate = json.loads(out)["gate"]
+    assert gate is not None and "different settings" not in err and "different paths" not in err, err
+    assert gate["waivers"] == str(waivers) and gate["baseline"] == str(baseline)
+    assert gate["waivers_sha256"] is None and gate["baseline_sha256"] is None  # what the older run read is unknown
+    ReportModel.model_validate(json.loads(out))
+    # both inputs older: merged as before, the block written with the fields
+    first = json.loads(r1.read_text())
+    del first["gate"]["waivers_sha256"], first["gate"]["baseline_sha256"]
+    (tmp_path / "first.json").write_text(json.dumps(first))
+    code, out, err = _run(["merge", str(tmp_path / "first.json"), str(older)], capsys)
+    assert code in (0, 1) and json.loads(out)["gate"]["waivers_sha256"] is None and "different settings" not in err
+    # at another path, an older input cannot be compared: gated differently, and the warning says why
+    old["gate"]["waivers"] = "/builds/job2/waivers.yaml"
+    older.write_text(json.dumps(old))
+    code, out, err = _run(["merge", str(r1), str(older)], capsys)
+    assert code in (0, 1) and json.loads(out)["gate"] is None
+    assert (f"({r1} and {older}: the waivers files are at different paths ({waivers} and "
+            f"/builds/job2/waivers.yaml) and {older} has no sha256 of its content to compare)") in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -102,7 +103,8 @@ def test_a_target_listed_twice_is_read_together() -> None:
 def test_load_from_file(tmp_path: Path) -> None:
     p = tmp_path / "prev.json"
     p.write_text(json.dumps(_report({"a": ["web.hsts"]})), encoding="utf-8")
-    assert load_baseline(p).failed("a", "web.hsts")
+    loaded = load_baseline(p)
+    assert loaded.failed("a", "web.hsts") and loaded.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
     p.write_text("{not json", encoding="utf-8")
     with pytest.raises(BaselineError, match="not a JSON report"):
         load_baseline(p)

@@ -5,6 +5,7 @@ The audit itself is replaced by the hand-built results, so these tests need no p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tarfile
 from pathlib import Path
@@ -282,3 +283,28 @@ def test_a_report_that_cannot_be_written_is_exit_2_before_any_host_is_contacted(
         assert code == 3 and ssh.accepted == 1 and (tmp_path / "r.json").is_file()
     finally:
         ssh.close()
+
+
+def test_the_report_records_the_sha256_of_the_files_the_run_read(
+    fake_audit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run-level gate names the waivers file and the baseline by path and by the SHA-256 of the exact
+    bytes read (here with a byte order mark and CRLF line ends): `merge` compares runs by the content."""
+    root = str(fake_audit / "ok")
+    base = fake_audit / "base.json"
+    assert run(["--root", root, "-q", "-o", str(base)], capsys)[0] == 1
+    w = fake_audit / "w.yaml"
+    w.write_bytes(b"\xef\xbb\xbfwaivers:\r\n  - {check: web.hsts, justification: cdn, expires: 2999-01-01, "
+                  b"approver: CISO}\r\n")
+    out_json, out_html = fake_audit / "r.json", fake_audit / "r.html"
+    args = ["--root", root, "-q", "--waivers", str(w), "--baseline", str(base), "-o", str(out_json), "-o", str(out_html)]
+    assert run(args, capsys)[0] == 0
+    gate = json.loads(out_json.read_text())["gate"]
+    waivers_sha256, baseline_sha256 = (hashlib.sha256(p.read_bytes()).hexdigest() for p in (w, base))
+    assert (gate["waivers"], gate["waivers_sha256"]) == (str(w), waivers_sha256)
+    assert (gate["baseline"], gate["baseline_sha256"]) == (str(base), baseline_sha256)
+    html = out_html.read_text()
+    assert f"(sha256 {waivers_sha256[:12]}…)" in html and f"(sha256 {baseline_sha256[:12]}…)" in html
+    assert run(["--root", root, "-q", "-o", str(out_json)], capsys)[0] == 1  # no files: no digests
+    gate = json.loads(out_json.read_text())["gate"]
+    assert gate["waivers_sha256"] is None and gate["baseline_sha256"] is None

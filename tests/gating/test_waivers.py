@@ -126,6 +126,12 @@ def test_malformed_dates_are_errors_with_line(expires: str, why: str) -> None:
             "waivers:\n  - {check: web.hsts, target: [a], justification: j, expires: 2030-01-01, approver: x}\n",
             "'target' must be text",
         ),
+        (
+            "waivers:\n  - check: web.hsts\n    justification: j\n    expires: 2030-01-01\n"
+            "    approver: x\n    expires: 2099-12-31\n",
+            "w.yaml:6: invalid YAML: duplicate key 'expires' (first on line 4)",
+        ),
+        ("waivers: []\nwaivers: []\n", "w.yaml:2: invalid YAML: duplicate key 'waivers' (first on line 1)"),
         ("", "no 'waivers' list"),
         ("waivers:\n  - {check: web.hsts\n", "w.yaml:3: invalid YAML"),
     ],
@@ -235,3 +241,33 @@ def test_an_empty_target_never_waives_every_target(tmp_path: Path) -> None:
     )
     with pytest.raises(WaiverError, match=r"w\.yaml:2: 'target' must be a non-empty glob"):
         load_waivers(p, CHECKS)
+
+
+def test_unknown_check_ids_are_found_after_one_parse(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads the waivers for their form before the checks are registered and validates their
+    check ids after, from the same parse (a 4 MB file was parsed twice), pointing at the `check:` line."""
+    import auditor.cli as cli
+    from auditor.gating import waivers as module
+    from auditor.gating.yamlsrc import load_yaml
+    from tests.report.fixtures import repo_root
+
+    calls: list[str] = []
+
+    def counted(text: str, source: str) -> object:
+        calls.append(source)
+        return load_yaml(text, source)
+
+    monkeypatch.setattr(module, "load_yaml", counted)
+    p = tmp_path / "w.yaml"
+    p.write_text("waivers:\n  - justification: j\n    expires: 2030-01-01\n    check: web.nope\n"
+                 "    approver: x\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--root", str(repo_root() / "examples" / "demo"), "-q", "--waivers", str(p)])
+    assert exc.value.code == 2 and f"{p}:4: unknown check 'web.nope'" in capsys.readouterr().err
+    assert calls == [str(p)]
+    p.write_text(_one("2030-01-01"), encoding="utf-8")
+    calls.clear()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--root", str(repo_root() / "examples" / "demo"), "-q", "--waivers", str(p)])
+    assert exc.value.code in (0, 1) and calls == [str(p)]
