@@ -307,6 +307,10 @@ def audit_command(
             _print_checks(checks)
             return
         _run_targets(run, roots, snaps, results, collected, progress, prof, checks, decl)
+        if len(results) > 1:  # a split deployment: what needs two hosts' files (auditor.across_hosts)
+            from auditor.across_hosts import decide_across_hosts
+
+            results[:] = decide_across_hosts(results, prof, checks, decl)
     for res in results:
         if res.error:
             _err(f"{res.target}: {res.error_stage}: {res.error}")

@@ -129,8 +129,7 @@ def audit_snapshot(
         progress(snapshot.target, "checks")
     host = host_roles(deployment, roles)
     findings = run_checks(ctx, checks, host)
-    ratings = _roles_not_applicable(rate(profile, findings, facts, declarations), findings, host)
-    scores = score(ratings, [c for c, _ in profile.categories])
+    ratings, scores = rated(profile, findings, facts, declarations, host)
     notes = [
         f"{p.path}: {p.error}" if not (p.error or "").startswith(p.path) else p.error
         for p in deployment.errors()
@@ -153,6 +152,18 @@ def audit_snapshot(
         probes=dict(probes or {}),
         roles=host,
     )
+
+
+def rated(
+    profile: Profile,
+    findings: list[Finding],
+    facts: Facts,
+    declarations: Mapping[str, Declaration] | None,
+    host: HostRoles,
+) -> tuple[list[CriterionRating], Scores]:
+    """The criteria ratings and scores of a host's findings."""
+    ratings = _roles_not_applicable(rate(profile, findings, facts, declarations), findings, host)
+    return ratings, score(ratings, [c for c, _ in profile.categories])
 
 
 def container_notes(snapshot: Snapshot) -> list[str]:

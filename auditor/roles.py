@@ -53,6 +53,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "web.": (WEB,),
     "cert.": (WEB,),
     "rooms.welcome_page_open": (WEB,),
+    "rooms.meeting_password_policy": (WEB,),  # config.js roomPasswordNumberOfDigits (docker: ROOM_PASSWORD_DIGITS)
     "privacy.e2ee_available": (WEB,),
     "privacy.third_party_requests": (WEB,),
     "privacy.third_party_stun": (WEB, JVB),
@@ -92,6 +93,16 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "vuln.prosody_version": (PROSODY,),
     "vuln.e2ee_fixes": (WEB, PROSODY),  # jitsi-meet-web and jitsi-meet-prosody carry the fixes
     "recording.server_side": (WEB, JICOFO),  # config.js and jicofo say whether Jibri is wired in
+}
+
+# Checks that read the files of two components at once (check id -> every role whose files it needs). On a
+# host running only some of them they stay unclear, and N/A on the others: auditor.across_hosts decides
+# them with the evidence of the other hosts of the same deployment.
+CROSS_ROLE: dict[str, tuple[str, ...]] = {
+    "rooms.welcome_page_open": (WEB, PROSODY),  # config.js welcomePage, prosody's authentication
+    "sso.token_auth_url": (WEB, PROSODY),  # config.js tokenAuthUrl, prosody's token authentication
+    "auth.guest_domain_consistent": (WEB, PROSODY),  # config.js anonymousdomain, prosody's VirtualHosts
+    "privacy.e2ee_available": (WEB, PROSODY),  # config.js silent and no version: the era from prosody
 }
 
 # dpkg package -> roles it brings (installed packages only).

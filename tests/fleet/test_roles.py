@@ -147,3 +147,52 @@ def test_a_partial_host_is_not_unclear_for_components_it_does_not_run() -> None:
         assert found[cid].status is Status.NOT_APPLICABLE, (cid, found[cid].status, found[cid].message)
         assert found[cid].message == f"role jvb: no {needed} expected (detected)"
     assert found["vuln.known_advisories"].status is Status.PASS  # the bridge's own version is judged
+
+
+# The hosts of a split Debian install and their files: the web front, the signalling host (prosody with
+# its jicofo, which always run together: jicofo's authentication is half of a secure domain), bridges, TURN,
+# recorders.
+_ROLE_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("web",): ("etc/nginx", "etc/jitsi/meet"),
+    ("prosody", "jicofo"): ("etc/prosody", "etc/jitsi/jicofo", "etc/sasl", "etc/saslauthd.conf", "etc/default/saslauthd"),
+    ("jvb",): ("etc/jitsi/videobridge",),
+    ("coturn",): ("etc/turnserver.conf",),
+    ("jibri",): ("etc/jitsi/jibri",),
+}
+# Checks that need two roles' files at once: no single host of a split deployment can decide them
+# (privacy.e2ee_available: when config.js is silent, offline, the era comes from prosody's components).
+_CROSS_ROLE = {"rooms.welcome_page_open": ("web", "prosody"), "sso.token_auth_url": ("web", "prosody"),
+               "auth.guest_domain_consistent": ("web", "prosody"), "privacy.e2ee_available": ("web",)}
+
+
+@pytest.mark.parametrize("fixture", ["debian-2020", "debian-current", "hardened", "jwt", "ldap"])
+def test_a_host_running_part_of_a_deployment_decides_what_its_files_decide(fixture: str, tmp_path: Path) -> None:
+    """Split an all-in-one tree into one tree per role (as a sharded install spreads it): a check the
+    all-in-one host decides is, on the host of the role it is assigned to, decided too (not unclear for
+    want of another role's file), unless it needs two roles' files (_CROSS_ROLE). A check reading a file
+    of one role but assigned to another (REQUIRES) is unclear on the host that runs it and N/A on the
+    host that has the file: decided nowhere."""
+    import shutil
+
+    source = FIXTURES / fixture
+    whole = {f.check_id: f.status for f in audit_snapshot(collect_local_dir(source), PROFILE, CHECKS).findings}
+    decided_somewhere: dict[str, list[str]] = {}
+    for roles, paths in _ROLE_PATHS.items():
+        role = "+".join(roles)
+        root = tmp_path / role
+        for rel in paths:
+            if (source / rel).is_dir():
+                shutil.copytree(source / rel, root / rel)
+            elif (source / rel).exists():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source / rel, root / rel)
+        if not root.exists():
+            continue
+        for f in audit_snapshot(collect_local_dir(root), PROFILE, CHECKS, roles=roles).findings:
+            if f.status is not Status.UNCLEAR and f.status is not Status.NOT_APPLICABLE:
+                decided_somewhere.setdefault(f.check_id, []).append(role)
+            elif f.status is Status.UNCLEAR and whole[f.check_id] is not Status.UNCLEAR:
+                assert f.check_id in _CROSS_ROLE and roles[0] in _CROSS_ROLE[f.check_id], (role, f.check_id, f.message)
+    undecided = {cid for cid, status in whole.items() if status in (Status.PASS, Status.FAIL)
+                 and cid not in decided_somewhere and cid not in _CROSS_ROLE}
+    assert not undecided, f"decided on the all-in-one host, on no host of the split: {sorted(undecided)}"
