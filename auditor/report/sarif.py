@@ -20,6 +20,7 @@ Waived findings carry an external, accepted `suppression` with the justification
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,9 +117,11 @@ class _Locator:
             loc["physicalLocation"] = phys
         else:
             path = clean(ev.location.path)
+            # evidence read on another host of the deployment (auditor.across_hosts) already names it
+            qualified = path if _ON_ANOTHER_HOST.match(path) else f"{clean(self.result.target)}:{path}"
             logical: dict[str, Any] = {
                 "name": path,
-                "fullyQualifiedName": f"{clean(self.result.target)}:{path}",
+                "fullyQualifiedName": qualified,
                 "kind": "resource",
             }
             if ev.location.line:
@@ -131,6 +134,9 @@ class _Locator:
     def target_only(self) -> dict[str, Any]:
         name = clean(self.result.target)
         return {"logicalLocations": [{"name": name, "fullyQualifiedName": name, "kind": "namespace"}]}
+
+
+_ON_ANOTHER_HOST = re.compile(r"^\S+?:/(?!/)")  # "xmpp-1:/etc/prosody/x.cfg.lua", not "https://..."
 
 
 def _uri_escape(rel: str) -> str:

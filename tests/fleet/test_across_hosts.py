@@ -166,3 +166,18 @@ def test_the_cli_decides_across_the_hosts_of_one_run(tmp_path: Path, capsys: pyt
     joined = welcome(["--snapshot", str(web), "--snapshot", str(xmpp)])
     assert joined["status"] == "fail" and str(joined["message"]).endswith("(with the prosody of xmpp1)")
     assert any(str(e["path"]).startswith("xmpp1:/etc/prosody/") for e in joined["evidence"])  # type: ignore[attr-defined]
+
+
+def test_sarif_names_the_host_the_evidence_was_read_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    web = _saved(tmp_path, "web1", "debian-current", WEB, "jitsi-meet-web\t1.0.8000-1\tii \nnginx\t1.22\tii \n")
+    xmpp = _saved(tmp_path, "xmpp1", "debian-current", SIGNALLING,
+                  "jitsi-meet-prosody\t1.0.8000-1\tii \nprosody\t0.12.4-1\tii \njicofo\t1.0-1000-1\tii \n")
+    with pytest.raises(SystemExit):
+        cli.main(["--snapshot", str(web), "--snapshot", str(xmpp), "-f", "sarif", "-q"])
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    welcome = [r for r in run["results"] if r["ruleId"] == "rooms.welcome_page_open"
+               and "(with the prosody of xmpp1)" in r["message"]["text"]]
+    assert len(welcome) == 1
+    names = [loc["fullyQualifiedName"] for place in welcome[0]["locations"] for loc in place["logicalLocations"]]
+    assert any(n.startswith("xmpp1:/etc/prosody/") for n in names), names
+    assert not any(n.startswith("web1:xmpp1:") for n in names)
