@@ -86,9 +86,12 @@ def _messages(stderr: bytes) -> list[str]:
     return cut
 
 
-def run_inventory(name: str, inventory: str | None, timeout: float) -> tuple[bytes, list[str]]:
-    """`ansible-inventory --list [-i INVENTORY]`: its stdout and stderr messages, within `timeout`."""
-    argv = [COMMAND, "--list"] + (["-i", inventory] if inventory else [])
+def run_inventory(name: str, inventory: str | None, timeout: float,
+                  query: tuple[str, ...] = ("--list",)) -> tuple[bytes, list[str]]:
+    """`ansible-inventory --list [-i INVENTORY]` (or another query, `--host NAME`): its stdout and stderr
+    messages, within `timeout`."""
+    argv = [COMMAND, *query] + (["-i", inventory] if inventory else [])
+    what = f"{COMMAND} {query[0]}"
     env = dict(os.environ, ANSIBLE_VERBOSITY="0")
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -109,13 +112,13 @@ def run_inventory(name: str, inventory: str | None, timeout: float) -> tuple[byt
     try:
         timed_out, stderr = read_output(proc, deadline, collect, stderr_cap=MAX_STDERR, until_stdout_closes=False)
         if timed_out:
-            problem = f"{COMMAND} --list timed out after {timeout:g}s"
+            problem = f"{what} timed out after {timeout:g}s"
         elif len(stdout) > MAX_OUTPUT:
-            problem = f"{COMMAND} --list printed more than {MAX_OUTPUT} bytes"
+            problem = f"{what} printed more than {MAX_OUTPUT} bytes"
         if problem is None:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        problem = f"{COMMAND} --list timed out after {timeout:g}s"
+        problem = f"{what} timed out after {timeout:g}s"
     finally:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -129,7 +132,7 @@ def run_inventory(name: str, inventory: str | None, timeout: float) -> tuple[byt
     if proc.returncode != 0:
         errors = [m for m in messages if m.startswith("ERROR!")] or messages[-1:]
         why = errors[0].removeprefix("ERROR!").strip() if errors else "no message"
-        raise _fail(name, f"{COMMAND} --list failed (exit {proc.returncode}): {one_line(why, 240)}")
+        raise _fail(name, f"{what} failed (exit {proc.returncode}): {one_line(why, 240)}")
     return bytes(stdout), messages
 
 
@@ -219,12 +222,29 @@ def resolve_ansible(name: str, inventory: str | None = None, timeout: float = DE
     found = load_inventory(name, inventory, timeout)
     if name not in found.groups:
         if name in IMPLICIT_LOCALHOST:  # Ansible's implicit localhost: this machine, connection local
-            return InventoryHost(name=name, target="local://", groups=())
+            return _implicit_localhost(name, inventory, timeout)
         if not found.groups and found.warnings:  # nothing parsed: ansible's warnings say why
             raise _fail(name, f"{name}: no host in the Ansible inventory: {'; '.join(found.warnings[:2])}")
         raise _fail(name, f"{name} is not a host of the Ansible inventory")
     try:
         clean = usable_vars(name, found.hostvars.get(name, {}), f"`{COMMAND} --list`")
         return host_from_vars(name, clean, found.groups[name], "ansible inventory", Path.cwd())
+    except InventoryError as exc:
+        raise _fail(name, str(exc)) from None
+
+
+def _implicit_localhost(name: str, inventory: str | None, timeout: float) -> InventoryHost:
+    """Ansible's implicit localhost is in no group and not in `--list`, yet it has the variables of
+    group_vars/all and host_vars/localhost (and `ansible_connection: local`): `--host NAME` prints them."""
+    blob, _ = run_inventory(name, inventory, timeout, ("--host", name))
+    try:
+        data = json_input.loads(blob)
+    except (ValueError, UnicodeDecodeError):
+        raise _fail(name, f"{COMMAND} --host printed no JSON") from None
+    if not isinstance(data, dict):
+        raise _fail(name, f"{COMMAND} --host printed unexpected variables: not a mapping")
+    try:
+        clean = usable_vars(name, data, f"`{COMMAND} --host {name}`")
+        return host_from_vars(name, {"ansible_connection": "local", **clean}, (), "ansible inventory", Path.cwd())
     except InventoryError as exc:
         raise _fail(name, str(exc)) from None

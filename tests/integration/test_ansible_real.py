@@ -283,3 +283,23 @@ def test_audit_a_lab_host_through_ansible(ansible: Path, lab_host: Any, monkeypa
     blob = report.read_text() + capsys.readouterr().err
     assert SECRET not in blob and "ANSIBLE_VAULT" not in blob
     assert not list((ansible.parent / "home").glob("**/known_hosts"))
+
+
+def test_the_implicit_localhost_has_the_variables_ansible_gives_it(ansible: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ansible's implicit localhost is in no group and not in `--list`, yet it reads group_vars/all and
+    host_vars/localhost; its connection stays local unless those say otherwise. A vaulted setting is
+    refused by name there too."""
+    inv = _write(ansible / "inventory" / "hosts.ini", "[jitsi]\nmeet ansible_host=192.0.2.7\n")
+    _write(ansible / "inventory" / "group_vars" / "all.yml", "jitsi_audit_domain: meet.example.org\n")
+    _write(ansible / "inventory" / "host_vars" / "localhost.yml", "jitsi_audit_https_port: 8443\n")
+    monkeypatch.setenv("ANSIBLE_INVENTORY", str(inv))
+    local = resolve_ansible("localhost")
+    assert (local.target, local.domain, local.https_port, local.groups) == ("local://", "meet.example.org", 8443, ())
+    assert resolve_ansible("meet").domain == "meet.example.org"  # the same group_vars/all, as Ansible reads them
+    _write(ansible / "inventory" / "host_vars" / "127.0.0.1.yml", "ansible_connection: ssh\nansible_port: 2200\n")
+    assert resolve_ansible("127.0.0.1").target == "ssh://127.0.0.1:2200"
+    _write(ansible / "inventory" / "host_vars" / "localhost.yml", _vault("8443", "jitsi_audit_https_port", ansible))
+    with pytest.raises(ConnectError, match=r"^inventory: localhost: jitsi_audit_https_port is encrypted with "
+                                           r"ansible-vault, which `ansible-inventory --host localhost` does not"):
+        resolve_ansible("localhost")
