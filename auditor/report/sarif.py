@@ -136,7 +136,9 @@ class _Locator:
         return {"logicalLocations": [{"name": name, "fullyQualifiedName": name, "kind": "namespace"}]}
 
 
-_ON_ANOTHER_HOST = re.compile(r"^\S+?:/(?!/)")  # "xmpp-1:/etc/prosody/x.cfg.lua", not "https://..."
+# "xmpp-1:/etc/prosody/x.cfg.lua" (auditor.across_hosts: a label never starts with "/" nor holds a space), not
+# "https://...", nor a file of the target's own whose path has ":/" in it ("/etc/nginx/a:/b.conf")
+_ON_ANOTHER_HOST = re.compile(r"^[^/\s]\S*?:/(?!/)")
 
 
 def _uri_escape(rel: str) -> str:

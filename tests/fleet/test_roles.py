@@ -11,7 +11,7 @@ from auditor.criteria import load_profile
 from auditor.engine import audit_snapshot
 from auditor.model import CheckResult, Finding, Rating, Severity, Status
 from auditor.registry import MetadataError, all_checks, check
-from auditor.roles import CORE, REQUIRES, RoleError, normalise, requirement
+from auditor.roles import CORE, CROSS_ROLE, REQUIRES, RoleError, normalise, requirement
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 from auditor.transports.local import collect_local_dir
 
@@ -159,10 +159,10 @@ _ROLE_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("coturn",): ("etc/turnserver.conf",),
     ("jibri",): ("etc/jitsi/jibri",),
 }
-# Checks that need two roles' files at once: no single host of a split deployment can decide them
-# (privacy.e2ee_available: when config.js is silent, offline, the era comes from prosody's components).
-_CROSS_ROLE = {"rooms.welcome_page_open": ("web", "prosody"), "sso.token_auth_url": ("web", "prosody"),
-               "auth.guest_domain_consistent": ("web", "prosody"), "privacy.e2ee_available": ("web",)}
+# Checks that need two roles' files at once: no single host of a split deployment can decide them (on its
+# own: auditor.across_hosts joins the hosts). privacy.e2ee_available: when config.js is silent, offline, the
+# era comes from prosody's components.
+_CROSS_ROLE = CROSS_ROLE
 
 
 @pytest.mark.parametrize("fixture", ["debian-2020", "debian-current", "hardened", "jwt", "ldap"])
