@@ -57,7 +57,9 @@ _PACKAGE_IMAGES = {
 _DISTRO_REVISION_RE = re.compile(r"deb\d+u\d+|ubuntu|\+deb\d", re.I)
 # Blanks, not \s, after ^ (\s runs over every following empty line), and one blank run between two
 # others: either way a long output made the search quadratic
-_PROSODY_ABOUT_RE = re.compile(r"^[ \t]*(?:#+[ \t]*)?Prosody[ \t]+(\S+)", re.M)
+# "# Prosody 0.12.4", "# Prosody trunk nightly build 1234", "# Prosody hg:0a1b2c": a version, not the
+# prose prosodyctl prints when it cannot read its configuration ("Prosody was unable to find ...").
+_PROSODY_ABOUT_RE = re.compile(r"^[ \t]*(?:#+[ \t]*)?Prosody[ \t]+(\d\S*|trunk\S*|nightly\S*|hg:\S+)", re.M)
 
 
 class Verdict(StrEnum):

@@ -133,3 +133,34 @@ def test_unconfirmed_ranges_say_unclear() -> None:
 def test_packages_not_installed_and_other_packages_give_nothing() -> None:
     assert match({"nginx": "1.18.0-6", "coturn": "4.5.2-3"}, data=DATA) == []
     assert match({}, data=DATA) == []
+
+
+# What prosodyctl about prints (exit status 1) when it cannot find or read /etc/prosody/prosody.cfg.lua:
+# prosody installed and not configured, or Debian's 0640 root:prosody file audited without sudo.
+_NO_CONFIG = """
+
+**************************
+Prosody was unable to find the configuration file.
+We looked for: /etc/prosody/prosody.cfg.lua
+Good luck!
+**************************
+"""
+
+
+def test_prosodyctl_prose_is_not_a_version() -> None:
+    """"Prosody was unable to ..." gave version 'was': ten advisories undecidable as a 'nightly or trunk
+    build'. The version forms prosodyctl prints are still read."""
+    from auditor.advisories.matching import prosodyctl_version
+    from auditor.engine import prepare_snapshot
+    from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+
+    def version(text: str, code: int = 0) -> tuple[str | None, int | None]:
+        snap = Snapshot("web-1", "ssh")
+        snap.add(CollectedItem("cmd:prosodyctl-about", "command", ItemStatus.OK, text.encode(), exit_code=code))
+        return prosodyctl_version(prepare_snapshot(snap, redact=False).deployment)
+
+    assert version(_NO_CONFIG, 1) == (None, None)
+    assert version("# Prosody 0.12.4\n") == ("0.12.4", 1)
+    assert version("\n# Prosody trunk nightly build 1234 (2024-01-01, 0a1b2c3d)\n") == ("trunk", 2)
+    assert version("# Prosody hg:0a1b2c3d\n") == ("hg:0a1b2c3d", 1)
+    assert version("Prosody 13.0.1\n") == ("13.0.1", 1)
