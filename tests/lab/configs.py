@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from . import common
 from .model import Listener
 from .plan import DaemonSpec, FileSpec, HostContext, Plan
-from .variants import Variant
+from .variants import ALL_IN_ONE, Variant
 
 MOZILLA_INTERMEDIATE = (
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
@@ -649,225 +649,240 @@ def build(plan: Plan, ctx: HostContext, v: Variant, debian_prosody_cfg: str) -> 
     p = PROFILES[v.family]
     d = ctx.domain
     var = v.name
-    s: dict[str, str] = {}
-    if p.era == "2020":
+    web, prosody, jicofo, jvb = (c in v.components for c in ALL_IN_ONE)
+    s: dict[str, str] = {}  # secrets of the files this host has (each canary is written somewhere)
+    plain_accounts = prosody and p.auth_storage == "internal_plain"  # prosody's account files hold passwords
+    if prosody or jicofo:
         # A 2020 install: the jicofo password is the well-known example value, the rest was generated.
-        s["focus"] = plan.weak("focuspassword")
+        if p.era == "2020":
+            s["focus"] = plan.weak("focuspassword")
+        else:
+            s["focus"] = plan.canary(var, "jicofo-password") if jicofo or plain_accounts else random_secret()
+    if web and p.era == "2020":
         s["callstats"] = plan.canary(var, "callStatsSecret")
-    else:
-        s["focus"] = plan.canary(var, "jicofo-password")
-    s["jvb"] = plan.canary(var, "jvb-password")
-    s["turn"] = plan.canary(var, "turn-secret")
+    if prosody or jvb:
+        s["jvb"] = plan.canary(var, "jvb-password") if jvb or plain_accounts else random_secret()
+    if prosody or v.turn:
+        s["turn"] = plan.canary(var, "turn-secret")
     s["jvb_nick"] = str(__import__("uuid").uuid4())
-    if p.legacy_focus_component:
+    if p.legacy_focus_component and (prosody or jicofo):
         s["focus_component"] = plan.canary(var, "focus-component-secret")
+    if p.legacy_focus_component and jvb:
         s["jvb_component"] = plan.canary(var, "jvb-component-secret")
     if p.main_auth == "token":
         s["app_id"] = "jitsi-lab-app"
-        s["app_secret"] = plan.canary(var, "jwt-app-secret")
+        if prosody:
+            s["app_secret"] = plan.canary(var, "jwt-app-secret")
 
     plan.xmpp_domain = d
-    plan.anonymous_login = p.main_auth in ("anonymous", "jitsi-anonymous", "token")
-    plan.groups += ["jitsi"]
-    plan.users.update({"jicofo": ["jitsi"], "jvb": ["jitsi"]})
-    plan.audit_groups += ["prosody", "jitsi", "adm"]
+    plan.anonymous_login = prosody and p.main_auth in ("anonymous", "jitsi-anonymous", "token")
+    if jicofo or jvb:
+        plan.groups += ["jitsi"]
+    plan.users.update({user: ["jitsi"] for user, runs in (("jicofo", jicofo), ("jvb", jvb)) if runs})
+    plan.audit_groups += [g for g, has in (("prosody", prosody), ("jitsi", jicofo or jvb), ("adm", True)) if has]
 
     # prosody
-    plan.add(
-        "/etc/prosody/prosody.cfg.lua", prosody_main_cfg(debian_prosody_cfg, p), 0o640, "root", "prosody"
-    )
-    host_cfg = f"/etc/prosody/conf.avail/{d}.cfg.lua"
-    if v.prosody_host_file_root_only:
-        mode, grp = 0o600, "root"
-    elif p.hardened_web:
-        mode, grp = 0o640, "prosody"
-    else:
-        mode, grp = 0o644, "root"
-    plan.add(host_cfg, prosody_host_cfg(p, d, s), mode, "root", grp)
-    plan.links[f"/etc/prosody/conf.d/{d}.cfg.lua"] = f"../conf.avail/{d}.cfg.lua"
-    for stem, pair in ((d, ctx.xmpp), (f"auth.{d}", ctx.xmpp_auth)):
-        plan.add(f"/etc/prosody/certs/{stem}.crt", pair.cert_pem, 0o644, "root", "prosody")
-        plan.add(f"/etc/prosody/certs/{stem}.key", pair.key_pem, 0o640, "root", "prosody")
-    hashed = p.auth_storage == "internal_hashed"
-    common.prosody_account(plan, "/var/lib/prosody", f"auth.{d}", "focus", s["focus"], hashed)
-    common.prosody_account(plan, "/var/lib/prosody", f"auth.{d}", "jvb", s["jvb"], hashed)
-    common.add_prosody_plugins(plan)
-    plan.dir("/var/log/prosody", 0o750, "prosody", "adm")
-    plan.dir("/run/prosody", 0o750, "prosody", "prosody")
-    overlays: dict[str, str] = {}
-    if v.prosody_host_file_root_only:
-        # Prosody 0.12 refuses to run as root, so on a real host it could not read a root-only file.
-        # Only prosody's own mount namespace gets a readable copy; SSH sessions see the 0600 file.
-        private = f"{ctx.state_dir}/private/{d}.cfg.lua"
-        plan.private.append(
-            FileSpec(private, prosody_host_cfg(p, d, s).encode(), 0o400, "prosody", "prosody")
+    if prosody:
+        plan.add(
+            "/etc/prosody/prosody.cfg.lua", prosody_main_cfg(debian_prosody_cfg, p), 0o640, "root", "prosody"
         )
-        overlays[host_cfg] = private
-    plan.daemons.append(
-        DaemonSpec(
-            "prosody",
-            ["/usr/bin/prosody", "-F"],
-            user="prosody",
-            listeners=prosody_listeners(p, ctx.address),
-            overlays=overlays,
+        host_cfg = f"/etc/prosody/conf.avail/{d}.cfg.lua"
+        if v.prosody_host_file_root_only:
+            mode, grp = 0o600, "root"
+        elif p.hardened_web:
+            mode, grp = 0o640, "prosody"
+        else:
+            mode, grp = 0o644, "root"
+        plan.add(host_cfg, prosody_host_cfg(p, d, s), mode, "root", grp)
+        plan.links[f"/etc/prosody/conf.d/{d}.cfg.lua"] = f"../conf.avail/{d}.cfg.lua"
+        for stem, pair in ((d, ctx.xmpp), (f"auth.{d}", ctx.xmpp_auth)):
+            plan.add(f"/etc/prosody/certs/{stem}.crt", pair.cert_pem, 0o644, "root", "prosody")
+            plan.add(f"/etc/prosody/certs/{stem}.key", pair.key_pem, 0o640, "root", "prosody")
+        hashed = p.auth_storage == "internal_hashed"
+        common.prosody_account(plan, "/var/lib/prosody", f"auth.{d}", "focus", s["focus"], hashed)
+        common.prosody_account(plan, "/var/lib/prosody", f"auth.{d}", "jvb", s["jvb"], hashed)
+        common.add_prosody_plugins(plan)
+        plan.dir("/var/log/prosody", 0o750, "prosody", "adm")
+        plan.dir("/run/prosody", 0o750, "prosody", "prosody")
+        overlays: dict[str, str] = {}
+        if v.prosody_host_file_root_only:
+            # Prosody 0.12 refuses to run as root, so on a real host it could not read a root-only file.
+            # Only prosody's own mount namespace gets a readable copy; SSH sessions see the 0600 file.
+            private = f"{ctx.state_dir}/private/{d}.cfg.lua"
+            plan.private.append(
+                FileSpec(private, prosody_host_cfg(p, d, s).encode(), 0o400, "prosody", "prosody")
+            )
+            overlays[host_cfg] = private
+        plan.daemons.append(
+            DaemonSpec(
+                "prosody",
+                ["/usr/bin/prosody", "-F"],
+                user="prosody",
+                listeners=prosody_listeners(p, ctx.address),
+                overlays=overlays,
+            )
         )
-    )
 
     # web
-    plan.dir("/etc/jitsi", 0o755)
-    plan.dir("/etc/jitsi/meet", 0o755)
-    plan.add(f"/etc/jitsi/meet/{d}-config.js", config_js(p, d, s))
-    plan.add(f"/etc/jitsi/meet/{d}.crt", ctx.web.cert_pem)
-    plan.add(f"/etc/jitsi/meet/{d}.key", ctx.web.key_pem, 0o600 if p.hardened_web else 0o644)
-    plan.add(f"/etc/nginx/sites-available/{d}.conf", nginx_site(p, d))
-    plan.links[f"/etc/nginx/sites-enabled/{d}.conf"] = f"/etc/nginx/sites-available/{d}.conf"
-    if p.hardened_web:
-        plan.remove.append("/etc/nginx/sites-enabled/default")
-    common.add_web_root(plan, d)
-    plan.dir("/var/log/nginx", 0o755, "www-data", "adm")
-    plan.daemons.append(
-        DaemonSpec(
-            "nginx",
-            ["/usr/sbin/nginx", "-g", "daemon off;"],
-            listeners=[Listener("tcp", "0.0.0.0", 80, "nginx"), Listener("tcp", "0.0.0.0", 443, "nginx")],
+    if web:
+        plan.dir("/etc/jitsi", 0o755)
+        plan.dir("/etc/jitsi/meet", 0o755)
+        plan.add(f"/etc/jitsi/meet/{d}-config.js", config_js(p, d, s))
+        plan.add(f"/etc/jitsi/meet/{d}.crt", ctx.web.cert_pem)
+        plan.add(f"/etc/jitsi/meet/{d}.key", ctx.web.key_pem, 0o600 if p.hardened_web else 0o644)
+        plan.add(f"/etc/nginx/sites-available/{d}.conf", nginx_site(p, d))
+        plan.links[f"/etc/nginx/sites-enabled/{d}.conf"] = f"/etc/nginx/sites-available/{d}.conf"
+        if p.hardened_web:
+            plan.remove.append("/etc/nginx/sites-enabled/default")
+        common.add_web_root(plan, d)
+        plan.dir("/var/log/nginx", 0o755, "www-data", "adm")
+        plan.daemons.append(
+            DaemonSpec(
+                "nginx",
+                ["/usr/sbin/nginx", "-g", "daemon off;"],
+                listeners=[Listener("tcp", "0.0.0.0", 80, "nginx"), Listener("tcp", "0.0.0.0", 443, "nginx")],
+            )
         )
-    )
 
     # jicofo and the videobridge: real-format configs, stand-in listeners
-    plan.dir("/var/log/jitsi", 0o770, "root", "jitsi")
-    plan.dir("/etc/jitsi/jicofo", 0o750, "jicofo", "jitsi")
-    plan.dir("/etc/jitsi/videobridge", 0o750, "jvb", "jitsi")
-    stun = JITSI_STUN if not p.hardened_web else f"{d}:3478"
-    if p.era == "2020":
+    if jicofo or jvb:
+        plan.dir("/var/log/jitsi", 0o770, "root", "jitsi")
+    if jicofo:
+        plan.dir("/etc/jitsi/jicofo", 0o750, "jicofo", "jitsi")
+        if p.era == "2020":
+            plan.add(
+                "/etc/jitsi/jicofo/config",
+                "# Jitsi Conference Focus settings\n# sets the host name of the XMPP server\nJICOFO_HOST=localhost\n\n"
+                f"# sets the XMPP domain (default: none)\nJICOFO_HOSTNAME={d}\n\n"
+                f"# sets the secret used to authenticate as an XMPP component\nJICOFO_SECRET={s['focus_component']}\n\n"
+                "# sets the port to use for the XMPP component connection\nJICOFO_PORT=5347\n\n"
+                f"# sets the XMPP domain name to use for XMPP user logins\nJICOFO_AUTH_DOMAIN=auth.{d}\n\n"
+                "# sets the username to use for XMPP user logins\nJICOFO_AUTH_USER=focus\n\n"
+                f"# sets the password to use for XMPP user logins\nJICOFO_AUTH_PASSWORD={s['focus']}\n\n"
+                '# extra options to pass to the jicofo daemon\nJICOFO_OPTS=""\n\n'
+                "# adds java system props that are passed to jicofo (default are for home and logging config file)\n"
+                'JAVA_SYS_PROPS="-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi '
+                "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=jicofo "
+                "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
+                '-Djava.util.logging.config.file=/etc/jitsi/jicofo/logging.properties"\n',
+                0o640,
+                "jicofo",
+                "jitsi",
+            )
+            plan.add(
+                "/etc/jitsi/jicofo/sip-communicator.properties",
+                f"org.jitsi.jicofo.BRIDGE_MUC=JvbBrewery@internal.auth.{d}\n"
+                "org.jitsi.jicofo.ALWAYS_TRUST_MODE_ENABLED=true\n",
+                0o640,
+                "jicofo",
+                "jitsi",
+            )
+            plan.roles.update(
+                {
+                    "jicofo_config": "/etc/jitsi/jicofo/config",
+                    "jicofo_sip_properties": "/etc/jitsi/jicofo/sip-communicator.properties",
+                }
+            )
+        else:
+            plan.add("/etc/jitsi/jicofo/jicofo.conf", jicofo_conf(p, d, s), 0o640, "jicofo", "jitsi")
+            plan.add(
+                "/etc/jitsi/jicofo/config",
+                "# Jitsi Conference Focus settings\n"
+                "# adds java system props that are passed to jicofo (default are for home and logging config file)\n"
+                'JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/jicofo/jicofo.conf '
+                "-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi "
+                "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=jicofo "
+                "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
+                '-Djava.util.logging.config.file=/etc/jitsi/jicofo/logging.properties"\n',
+                0o640,
+                "jicofo",
+                "jitsi",
+            )
+            plan.roles["jicofo_conf"] = "/etc/jitsi/jicofo/jicofo.conf"
         plan.add(
-            "/etc/jitsi/jicofo/config",
-            "# Jitsi Conference Focus settings\n# sets the host name of the XMPP server\nJICOFO_HOST=localhost\n\n"
-            f"# sets the XMPP domain (default: none)\nJICOFO_HOSTNAME={d}\n\n"
-            f"# sets the secret used to authenticate as an XMPP component\nJICOFO_SECRET={s['focus_component']}\n\n"
-            "# sets the port to use for the XMPP component connection\nJICOFO_PORT=5347\n\n"
-            f"# sets the XMPP domain name to use for XMPP user logins\nJICOFO_AUTH_DOMAIN=auth.{d}\n\n"
-            "# sets the username to use for XMPP user logins\nJICOFO_AUTH_USER=focus\n\n"
-            f"# sets the password to use for XMPP user logins\nJICOFO_AUTH_PASSWORD={s['focus']}\n\n"
-            '# extra options to pass to the jicofo daemon\nJICOFO_OPTS=""\n\n'
-            "# adds java system props that are passed to jicofo (default are for home and logging config file)\n"
-            'JAVA_SYS_PROPS="-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi '
-            "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=jicofo "
-            "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
-            '-Djava.util.logging.config.file=/etc/jitsi/jicofo/logging.properties"\n',
+            "/etc/jitsi/jicofo/logging.properties",
+            "handlers= java.util.logging.ConsoleHandler\n.level=INFO\n",
             0o640,
             "jicofo",
             "jitsi",
         )
-        plan.add(
-            "/etc/jitsi/jicofo/sip-communicator.properties",
-            f"org.jitsi.jicofo.BRIDGE_MUC=JvbBrewery@internal.auth.{d}\n"
-            "org.jitsi.jicofo.ALWAYS_TRUST_MODE_ENABLED=true\n",
-            0o640,
-            "jicofo",
-            "jitsi",
+        plan.daemons.append(
+            common.standin_daemon(
+                ctx, "jicofo", JICOFO_VERSION[p.era].rsplit("-", 1)[0], http=[(p.jicofo_rest_host, 8888)]
+            )
         )
+    if jvb:
+        plan.dir("/etc/jitsi/videobridge", 0o750, "jvb", "jitsi")
+        if p.era == "2020":
+            plan.add(
+                "/etc/jitsi/videobridge/config",
+                "# Jitsi Videobridge settings\n\n# sets the XMPP domain (default: none)\n"
+                f"JVB_HOSTNAME={d}\n\n# sets the hostname of the XMPP server (default: domain if set, localhost "
+                "otherwise)\nJVB_HOST=\n\n# sets the port of the XMPP server (default: 5275)\nJVB_PORT=5347\n\n"
+                f"# sets the shared secret used to authenticate to the XMPP server\nJVB_SECRET={s['jvb_component']}\n\n"
+                '# extra options to pass to the JVB daemon\nJVB_OPTS="--apis=,"\n\n'
+                "# adds java system props that are passed to jvb (default are for home and logging config file)\n"
+                'JAVA_SYS_PROPS="-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi '
+                "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge "
+                "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
+                '-Djava.util.logging.config.file=/etc/jitsi/videobridge/logging.properties"\n',
+                0o640,
+                "jvb",
+                "jitsi",
+            )
+            plan.add(
+                "/etc/jitsi/videobridge/sip-communicator.properties",
+                "org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true\n"
+                f"org.ice4j.ice.harvest.STUN_MAPPING_HARVESTER_ADDRESSES={JITSI_STUN}\n"
+                "org.jitsi.videobridge.ENABLE_STATISTICS=true\n"
+                "org.jitsi.videobridge.STATISTICS_TRANSPORT=muc\n"
+                "org.jitsi.videobridge.xmpp.user.shard.HOSTNAME=localhost\n"
+                f"org.jitsi.videobridge.xmpp.user.shard.DOMAIN=auth.{d}\n"
+                "org.jitsi.videobridge.xmpp.user.shard.USERNAME=jvb\n"
+                f"org.jitsi.videobridge.xmpp.user.shard.PASSWORD={s['jvb']}\n"
+                f"org.jitsi.videobridge.xmpp.user.shard.MUC_JIDS=JvbBrewery@internal.auth.{d}\n"
+                f"org.jitsi.videobridge.xmpp.user.shard.MUC_NICKNAME={s['jvb_nick']}\n",
+                0o640,
+                "jvb",
+                "jitsi",
+            )
+            plan.roles["jvb_sip_properties"] = "/etc/jitsi/videobridge/sip-communicator.properties"
+        else:
+            stun = JITSI_STUN if not p.hardened_web else f"{d}:3478"
+            plan.add("/etc/jitsi/videobridge/jvb.conf", jvb_conf(p, d, s, stun), 0o640, "jvb", "jitsi")
+            plan.add(
+                "/etc/jitsi/videobridge/config",
+                "# Jitsi Videobridge settings\n\n# extra options to pass to the JVB daemon\n"
+                'JVB_OPTS="--apis=,"\n\n'
+                "# adds java system props that are passed to jvb (default are for home and logging config file)\n"
+                'JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/videobridge/jvb.conf '
+                "-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi "
+                "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge "
+                "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
+                '-Djava.util.logging.config.file=/etc/jitsi/videobridge/logging.properties"\n',
+                0o640,
+                "jvb",
+                "jitsi",
+            )
+            plan.roles["jvb_conf"] = "/etc/jitsi/videobridge/jvb.conf"
         plan.add(
-            "/etc/jitsi/videobridge/config",
-            "# Jitsi Videobridge settings\n\n# sets the XMPP domain (default: none)\n"
-            f"JVB_HOSTNAME={d}\n\n# sets the hostname of the XMPP server (default: domain if set, localhost "
-            "otherwise)\nJVB_HOST=\n\n# sets the port of the XMPP server (default: 5275)\nJVB_PORT=5347\n\n"
-            f"# sets the shared secret used to authenticate to the XMPP server\nJVB_SECRET={s['jvb_component']}\n\n"
-            '# extra options to pass to the JVB daemon\nJVB_OPTS="--apis=,"\n\n'
-            "# adds java system props that are passed to jvb (default are for home and logging config file)\n"
-            'JAVA_SYS_PROPS="-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi '
-            "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge "
-            "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
-            '-Djava.util.logging.config.file=/etc/jitsi/videobridge/logging.properties"\n',
-            0o640,
-            "jvb",
-            "jitsi",
-        )
-        plan.add(
-            "/etc/jitsi/videobridge/sip-communicator.properties",
-            "org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true\n"
-            f"org.ice4j.ice.harvest.STUN_MAPPING_HARVESTER_ADDRESSES={JITSI_STUN}\n"
-            "org.jitsi.videobridge.ENABLE_STATISTICS=true\n"
-            "org.jitsi.videobridge.STATISTICS_TRANSPORT=muc\n"
-            "org.jitsi.videobridge.xmpp.user.shard.HOSTNAME=localhost\n"
-            f"org.jitsi.videobridge.xmpp.user.shard.DOMAIN=auth.{d}\n"
-            "org.jitsi.videobridge.xmpp.user.shard.USERNAME=jvb\n"
-            f"org.jitsi.videobridge.xmpp.user.shard.PASSWORD={s['jvb']}\n"
-            f"org.jitsi.videobridge.xmpp.user.shard.MUC_JIDS=JvbBrewery@internal.auth.{d}\n"
-            f"org.jitsi.videobridge.xmpp.user.shard.MUC_NICKNAME={s['jvb_nick']}\n",
-            0o640,
-            "jvb",
-            "jitsi",
-        )
-        plan.roles.update(
-            {
-                "jicofo_config": "/etc/jitsi/jicofo/config",
-                "jicofo_sip_properties": "/etc/jitsi/jicofo/sip-communicator.properties",
-                "jvb_sip_properties": "/etc/jitsi/videobridge/sip-communicator.properties",
-            }
-        )
-    else:
-        plan.add("/etc/jitsi/jicofo/jicofo.conf", jicofo_conf(p, d, s), 0o640, "jicofo", "jitsi")
-        plan.add(
-            "/etc/jitsi/jicofo/config",
-            "# Jitsi Conference Focus settings\n"
-            "# adds java system props that are passed to jicofo (default are for home and logging config file)\n"
-            'JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/jicofo/jicofo.conf '
-            "-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi "
-            "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=jicofo "
-            "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
-            '-Djava.util.logging.config.file=/etc/jitsi/jicofo/logging.properties"\n',
-            0o640,
-            "jicofo",
-            "jitsi",
-        )
-        plan.add("/etc/jitsi/videobridge/jvb.conf", jvb_conf(p, d, s, stun), 0o640, "jvb", "jitsi")
-        plan.add(
-            "/etc/jitsi/videobridge/config",
-            "# Jitsi Videobridge settings\n\n# extra options to pass to the JVB daemon\n"
-            'JVB_OPTS="--apis=,"\n\n'
-            "# adds java system props that are passed to jvb (default are for home and logging config file)\n"
-            'JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/videobridge/jvb.conf '
-            "-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi "
-            "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge "
-            "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
-            '-Djava.util.logging.config.file=/etc/jitsi/videobridge/logging.properties"\n',
+            "/etc/jitsi/videobridge/logging.properties",
+            "handlers= java.util.logging.ConsoleHandler\n.level=INFO\n",
             0o640,
             "jvb",
             "jitsi",
         )
-        plan.roles.update(
-            {"jicofo_conf": "/etc/jitsi/jicofo/jicofo.conf", "jvb_conf": "/etc/jitsi/videobridge/jvb.conf"}
+        jvb_http = [(p.jvb_private_host, 8080)] + ([p.jvb_public] if p.jvb_public else [])
+        plan.daemons.append(
+            common.standin_daemon(
+                ctx,
+                "jvb",
+                JVB_VERSION[p.era].rsplit("-", 1)[0],
+                http=jvb_http,
+                udp=[("0.0.0.0", 10000)],
+                tcp=[("0.0.0.0", 4443)] if p.era == "2020" else None,
+            )
         )
-    plan.add(
-        "/etc/jitsi/jicofo/logging.properties",
-        "handlers= java.util.logging.ConsoleHandler\n.level=INFO\n",
-        0o640,
-        "jicofo",
-        "jitsi",
-    )
-    plan.add(
-        "/etc/jitsi/videobridge/logging.properties",
-        "handlers= java.util.logging.ConsoleHandler\n.level=INFO\n",
-        0o640,
-        "jvb",
-        "jitsi",
-    )
-    plan.daemons.append(
-        common.standin_daemon(
-            ctx, "jicofo", JICOFO_VERSION[p.era].rsplit("-", 1)[0], http=[(p.jicofo_rest_host, 8888)]
-        )
-    )
-    jvb_http = [(p.jvb_private_host, 8080)] + ([p.jvb_public] if p.jvb_public else [])
-    plan.daemons.append(
-        common.standin_daemon(
-            ctx,
-            "jvb",
-            JVB_VERSION[p.era].rsplit("-", 1)[0],
-            http=jvb_http,
-            udp=[("0.0.0.0", 10000)],
-            tcp=[("0.0.0.0", 4443)] if p.era == "2020" else None,
-        )
-    )
 
     # coturn (jitsi-meet-turnserver)
     if v.turn:
@@ -891,28 +906,40 @@ def build(plan: Plan, ctx: HostContext, v: Variant, debian_prosody_cfg: str) -> 
 
     # what the host says is installed
     plan.dpkg += [
-        ("jitsi-meet", JITSI_META_VERSION[p.era]),
-        ("jitsi-meet-web", JITSI_WEB_VERSION[p.era]),
-        ("jitsi-meet-web-config", JITSI_WEB_VERSION[p.era]),
-        ("jitsi-meet-prosody", JITSI_WEB_VERSION[p.era]),
-        ("jicofo", JICOFO_VERSION[p.era]),
-        ("jitsi-videobridge2", JVB_VERSION[p.era]),
+        (pkg, version)
+        for pkg, version, installed in (
+            ("jitsi-meet", JITSI_META_VERSION[p.era], v.components == ALL_IN_ONE),
+            ("jitsi-meet-web", JITSI_WEB_VERSION[p.era], web),
+            ("jitsi-meet-web-config", JITSI_WEB_VERSION[p.era], web),
+            ("jitsi-meet-prosody", JITSI_WEB_VERSION[p.era], prosody),
+            ("jicofo", JICOFO_VERSION[p.era], jicofo),
+            ("jitsi-videobridge2", JVB_VERSION[p.era], jvb),
+            ("jitsi-meet-turnserver", JITSI_WEB_VERSION[p.era], v.turn),
+            ("jitsi-meet-tokens", JITSI_WEB_VERSION[p.era], p.main_auth == "token" and prosody),
+        )
+        if installed
     ]
-    if v.turn:
-        plan.dpkg.append(("jitsi-meet-turnserver", JITSI_WEB_VERSION[p.era]))
-    if p.main_auth == "token":
-        plan.dpkg.append(("jitsi-meet-tokens", JITSI_WEB_VERSION[p.era]))
+    if v.components != ALL_IN_ONE:
+        # A split host has nothing of a component it does not run; the lab machine's own packages (the
+        # daemons every host runs) left their files in the copied /etc and their records in dpkg's status.
+        if not prosody:
+            plan.remove.append("/etc/prosody")
+            plan.dpkg_drop.append("prosody")
+        if not v.turn:
+            plan.remove += ["/etc/turnserver.conf", "/etc/default/coturn"]
+            plan.dpkg_drop.append("coturn")
 
-    plan.roles.update(
-        {
-            "prosody_main": "/etc/prosody/prosody.cfg.lua",
-            "prosody_host": host_cfg,
-            "nginx_site": f"/etc/nginx/sites-available/{d}.conf",
-            "config_js": f"/etc/jitsi/meet/{d}-config.js",
-            "web_cert": f"/etc/jitsi/meet/{d}.crt",
-            "web_key": f"/etc/jitsi/meet/{d}.key",
-        }
-    )
+    if prosody:
+        plan.roles.update({"prosody_main": "/etc/prosody/prosody.cfg.lua", "prosody_host": host_cfg})
+    if web:
+        plan.roles.update(
+            {
+                "nginx_site": f"/etc/nginx/sites-available/{d}.conf",
+                "config_js": f"/etc/jitsi/meet/{d}-config.js",
+                "web_cert": f"/etc/jitsi/meet/{d}.crt",
+                "web_key": f"/etc/jitsi/meet/{d}.key",
+            }
+        )
     closed = {5222, 5269, 5280, 5281, 5347, 8080, 8888, 9090}
     public = {lst.port for dmn in plan.daemons for lst in dmn.listeners if lst.proto == "tcp" and lst.public}
     plan.closed_ports = [f"tcp/{port}" for port in sorted(closed - public)]

@@ -324,6 +324,13 @@ def _dpkg_stanza(pkg: str, version: str) -> str:
     )
 
 
+def _drop_dpkg_records(path: Path, packages: list[str]) -> None:
+    """Remove the records of `packages` from the host's copy of the machine's dpkg status."""
+    drop = {f"Package: {pkg}" for pkg in packages}
+    stanzas = path.read_text().split("\n\n")
+    path.write_text("\n\n".join(s for s in stanzas if not drop & set(s.splitlines())))
+
+
 # --------------------------------------------------------------------------------------------- index
 def _index() -> dict[str, Any]:
     data = read_json(INDEX_FILE, {})
@@ -607,7 +614,7 @@ def _create(v: Variant, name: str, t0: float) -> LabHost:
     idx = _allocate_idx(index)
     gw, addr = addresses(idx)
     ns = netns_name(name)
-    domain = f"meet.{name}.{DOMAIN_SUFFIX}"
+    domain = v.domain or f"meet.{name}.{DOMAIN_SUFFIX}"
     hd = host_dir(name)
     root = hd / "root"
     hd.mkdir(mode=0o711)
@@ -727,6 +734,8 @@ def _create(v: Variant, name: str, t0: float) -> LabHost:
     )
     plan.dir("/var/log/jitsi-lab", 0o755)
     _apply(plan, root, acc)
+    if plan.dpkg_drop:
+        _drop_dpkg_records(hd / "dpkg-status", plan.dpkg_drop)
     with open(hd / "dpkg-status", "a") as f:
         for pkg, version in plan.dpkg:
             f.write(_dpkg_stanza(pkg, version))

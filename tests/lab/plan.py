@@ -75,6 +75,7 @@ class Plan:
     roles: dict[str, str] = field(default_factory=dict)  # role -> path (for tests and other engineers)
     closed_ports: list[str] = field(default_factory=list)
     dpkg: list[tuple[str, str]] = field(default_factory=list)  # (package, version) shown as installed
+    dpkg_drop: list[str] = field(default_factory=list)  # the machine's packages the host has not installed
     web_port: int = 443
     http_port: int = 80
     xmpp_domain: str = ""

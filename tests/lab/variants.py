@@ -12,6 +12,12 @@ from typing import Literal
 
 Family = Literal["hardened", "debian", "legacy2020", "jwt", "docker"]
 CertKind = Literal["lab-ca", "expired", "self-signed"]
+ALL_IN_ONE = ("web", "prosody", "jicofo", "jvb")
+# The public domain both hosts of a split deployment serve (split-web + split-signalling). Not under
+# DOMAIN_SUFFIX: the auditor joins the hosts of one deployment only by names no other deployment can have,
+# never by reserved ones (.test, .example, .invalid, .local ...). `.zz` is an ISO 3166 user-assigned code,
+# never delegated in the DNS either; the lab has no DNS and the auditor is given the hosts' addresses.
+SPLIT_DOMAIN = "meet.split.jitsi-lab.zz"
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,8 @@ class Variant:
     cert: CertKind = "lab-ca"
     prosody_host_file_root_only: bool = False  # conf.avail/<domain>.cfg.lua is root:root 0600
     delay_ms: int = 0  # added latency on the link (netem, or a userspace delay wire)
+    components: tuple[str, ...] = ALL_IN_ONE  # what the host runs (configs, daemons, dpkg records)
+    domain: str = ""  # the public domain; "" = meet.<name>.<DOMAIN_SUFFIX>, one per host
 
 
 VARIANTS: dict[str, Variant] = {
@@ -71,6 +79,20 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant("ssh-down", "debian", "debian-default with sshd not running", turn=True, ssh=False),
         Variant("slow-link", "debian", "debian-default behind a 50 ms link", turn=True, delay_ms=50),
+        Variant(
+            "split-web",
+            "debian",
+            f"web front of a split debian-default deployment ({SPLIT_DOMAIN}): nginx + config.js only",
+            components=("web",),
+            domain=SPLIT_DOMAIN,
+        ),
+        Variant(
+            "split-signalling",
+            "debian",
+            f"signalling host of a split debian-default deployment ({SPLIT_DOMAIN}): prosody + jicofo only",
+            components=("prosody", "jicofo"),
+            domain=SPLIT_DOMAIN,
+        ),
     ]
 }
 
