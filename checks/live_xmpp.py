@@ -39,13 +39,19 @@ def xmpp_anonymous(ctx: AuditContext) -> CheckResult:
     res, early = need(ctx, "xmpp")
     if res is None or res.xmpp is None:
         return early or CheckResult.unclear("cannot tell: no XMPP results")
-    bosh = res.xmpp.bosh
+    bosh, c2s = res.xmpp.bosh, res.xmpp.c2s
     if bosh is None or not bosh.ok:
-        return CheckResult.unclear(f"cannot tell: no BOSH session ({bosh.error if bosh else 'not tried'})")
-    evidence = ev("xmpp", f"bosh/{res.xmpp.domain}", f"SASL: {' '.join(bosh.mechanisms) or 'none'}")
-    if "ANONYMOUS" not in bosh.mechanisms:
-        return CheckResult.passed(f"{res.xmpp.domain} offers {' '.join(bosh.mechanisms) or 'no mechanism'}",
-                                  evidence)
+        # A prosody host without a web front (a split deployment): what port 5222 offers before TLS. ANONYMOUS
+        # there is as open as over BOSH; its absence proves nothing when STARTTLS hides the mechanisms.
+        if c2s is None or not c2s.ok or "ANONYMOUS" not in c2s.mechanisms:
+            return CheckResult.unclear(f"cannot tell: no BOSH session ({bosh.error if bosh else 'not tried'})")
+        offered, channel = c2s.mechanisms, "on port 5222 "
+        evidence = ev("xmpp", "c2s/5222", f"SASL before TLS: {' '.join(offered)}")
+    else:
+        offered, channel = bosh.mechanisms, ""
+        evidence = ev("xmpp", f"bosh/{res.xmpp.domain}", f"SASL: {' '.join(offered) or 'none'}")
+    if "ANONYMOUS" not in offered:
+        return CheckResult.passed(f"{res.xmpp.domain} offers {' '.join(offered) or 'no mechanism'}", evidence)
     main = fact_value(ctx, "auth.main")
     if main == "jwt":
         return CheckResult.passed("ANONYMOUS is offered, but token authentication needs a valid token",
@@ -55,7 +61,7 @@ def xmpp_anonymous(ctx: AuditContext) -> CheckResult:
     if main is None and _token_hint(res):
         return CheckResult.unclear("ANONYMOUS is offered; the public config.js suggests token "
                                    "authentication, which only the configuration can confirm", evidence)
-    return CheckResult.failed(f"{res.xmpp.domain} offers SASL ANONYMOUS {vantage_text(res)}: anyone can "
+    return CheckResult.failed(f"{res.xmpp.domain} offers SASL ANONYMOUS {channel}{vantage_text(res)}: anyone can "
                               "log in and open rooms", evidence)
 
 

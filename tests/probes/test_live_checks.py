@@ -145,3 +145,23 @@ def test_a_timed_out_probe_leaves_its_checks_unclear_with_the_reason(probe_lab: 
 def test_results_loaded_from_json_are_judged_the_same(probe_lab: ProbeLab) -> None:
     res = probed(probe_lab.weak)
     assert by_id(audit(res.to_json())) == by_id(audit(res))
+
+
+def test_without_a_web_front_anonymous_login_is_judged_on_port_5222(probe_lab: ProbeLab) -> None:
+    """A signalling host of a split deployment has no BOSH behind a web front: SASL ANONYMOUS offered on
+    5222 is as open; mechanisms that leave it out prove nothing (STARTTLS may hide them)."""
+    from auditor.probes.model import StreamInfo
+
+    res = probed(probe_lab.weak)
+    found = res.xmpp
+    assert found is not None
+    refused = StreamInfo("bosh", found.domain, ok=False, error="Connection refused")
+
+    def judged(mechanisms: tuple[str, ...]) -> tuple[Status, str]:
+        c2s = StreamInfo("c2s", found.domain, ok=True, mechanisms=mechanisms, starttls=True, starttls_required=False)
+        xmpp = dataclasses.replace(found, bosh=refused, c2s=c2s)
+        return by_id(audit(dataclasses.replace(res, xmpp=xmpp)))["live.xmpp_anonymous"]
+
+    status, message = judged(("PLAIN", "ANONYMOUS"))
+    assert status is Status.FAIL and "offers SASL ANONYMOUS on port 5222" in message
+    assert judged(("PLAIN", "SCRAM-SHA-1")) == (Status.UNCLEAR, "cannot tell: no BOSH session (Connection refused)")
