@@ -12,6 +12,7 @@ from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.listeners import listeners
 from auditor.model import NO_TURN_CONF, CheckResult, Evidence, Severity
+from auditor.processes import runs
 from auditor.registry import CheckFn, check
 from checks._common import ev, file_error, parsed, secret_verdict, short
 
@@ -25,6 +26,7 @@ PRIVATE_RANGES = (
     ipaddress.ip_network("100.64.0.0/10"),
 )
 Conf = tuple[str, dict[str, list[Any]]]
+TURNSERVER = "turnserver"  # coturn's executable: its process name (comm), in ss and in the process list
 
 
 def _port(conf: Conf, name: str, default: int) -> int:
@@ -35,19 +37,26 @@ def _port(conf: Conf, name: str, default: int) -> int:
 
 def _not_running(ctx: AuditContext, conf: Conf) -> str | None:
     """Why coturn is not running, when the host's listeners (ss) show nothing on its ports and no turnserver
-    process: the Debian coturn package ships a turnserver.conf with everything commented out, and a host may
-    have it installed and never started (docker-jitsi-meet has no coturn at all). None when it runs or the
+    process, nor does the host's process list when it was collected: the Debian coturn package ships a
+    turnserver.conf with everything commented out, and a host may have it installed and never started
+    (docker-jitsi-meet has no coturn at all). The process list sees what ss cannot: coturn in a container with a
+    network namespace of its own (published by iptables, no socket in the host's). None when it runs or the
     listeners are unknown (a --root audit)."""
-    socks = listeners(ctx.deployment.snapshot)
+    snap = ctx.deployment.snapshot
+    socks = listeners(snap)
     if socks is None:
         return None
     plain = _port(conf, "listening-port", 3478)
     tls_port = _port(conf, "tls-listening-port", 5349)
     ports = {plain, tls_port, _port(conf, "alt-listening-port", plain + 1), _port(conf, "alt-tls-listening-port", tls_port + 1)}
-    if any(s.port in ports or s.process == "turnserver" for s in socks):
+    if any(s.port in ports or s.process == TURNSERVER for s in socks):
+        return None
+    running = runs(snap, TURNSERVER)
+    if running:
         return None
     shown = "/".join(str(p) for p in sorted({plain, tls_port}))
-    return (f"coturn is not running: no turnserver process and nothing listens on {shown} (ss); "
+    where = " among the host's processes" if running is False else ""
+    return (f"coturn is not running: no turnserver process{where} and nothing listens on {shown} (ss); "
             f"{conf[0]} is judged when coturn runs")
 
 

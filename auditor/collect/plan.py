@@ -27,7 +27,7 @@ from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
 
-COLLECTOR_VERSION = "3"
+COLLECTOR_VERSION = "4"
 STREAM_FORMAT = "2"
 STREAM_MAGIC = "JITSI-AUDIT-COLLECT"
 
@@ -61,6 +61,14 @@ CMD_FINDMNT = "findmnt"
 CMD_UNAME = "uname"
 CMD_HOSTNAME = "hostname"
 CMD_ID = "id"
+CMD_PROCESSES = "processes"
+
+# The command name (comm) of every process, read by the collector's shell itself from these files and
+# reported as command CMD_PROCESSES (bounded like a command's output). comm is the executable's name,
+# at most 15 bytes: never the arguments (/proc/<pid>/cmdline), which can carry secrets. `ps -e -o comm=`
+# prints the same names from /proc but needs procps, which minimal hosts and most container images lack;
+# and reading comm never waits on the process (cmdline can, on a process whose memory map is locked).
+PROCESS_NAME_FILES = "/proc/[0-9]*/comm"
 
 
 class Policy(StrEnum):
@@ -284,11 +292,13 @@ REASONS: dict[str, str] = {
     "not_executable": "command not executable",
     "no_timeout": "the timeout utility is missing on the host: command not run",
     "output_cap": f"output larger than {COMMAND_OUTPUT_CAP} bytes",
+    "no_proc": "no /proc/<pid>/comm to read (/proc not mounted): process names unknown",
 }
 
 _SAFE_PATTERN = re.compile(r"^/[A-Za-z0-9/._*+-]*$")
 _SAFE_REL = re.compile(r"^[A-Za-z0-9._*+-][A-Za-z0-9/._*+-]*$")
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_PROCESS_NAME_FILES = re.compile(r"^/proc/\[0-9\]\*/comm$")  # comm only: never cmdline or environ
 
 
 def is_private_key_name(name: str) -> bool:
@@ -324,6 +334,8 @@ def validate_plan() -> None:
     for cmd in COMMANDS:
         if not _SAFE_NAME.match(cmd.name) or not _SAFE_NAME.match(cmd.argv[0]) or cmd.timeout < 1:
             raise ValueError(f"bad command rule: {cmd.name!r}")
+    if not _PROCESS_NAME_FILES.match(PROCESS_NAME_FILES) or CMD_PROCESSES in {c.name for c in COMMANDS}:
+        raise ValueError(f"process names must be read from /proc/[0-9]*/comm only: {PROCESS_NAME_FILES!r}")
 
 
 def plan_data() -> dict[str, object]:
@@ -356,6 +368,7 @@ def plan_data() -> dict[str, object]:
             "config_files": [asdict(r) for r in CONTAINER_CONFIG_FILES],
         },
         "commands": [asdict(c) for c in COMMANDS],
+        "process_names": {"name": CMD_PROCESSES, "files": PROCESS_NAME_FILES},
     }
 
 
@@ -430,9 +443,10 @@ def render_plan_block() -> str:
     for root in DOCKER_SEARCH_ROOTS:
         dirs = " ".join(f'"$JA_P"{root}{"/*" * depth}/' for depth in range(DOCKER_SEARCH_DEPTH + 1))
         out.append(f"  ja_compose_in {dirs}")
-    out += ["}", "", "# ja_cmd NAME TIMEOUT ARGV...", "ja_plan_commands() {"]
+    out += ["}", "", "# ja_cmd NAME TIMEOUT ARGV... / ja_processes NAME COMM_FILES_GLOB", "ja_plan_commands() {"]
     for cmd in COMMANDS:
         out.append(f"  ja_cmd {_q(cmd.name)} {cmd.timeout} " + " ".join(_q(a) for a in cmd.argv))
+    out.append(f"  ja_processes {_q(CMD_PROCESSES)} {_q(PROCESS_NAME_FILES)}")
     out += ["}", ""]
     out.append("ja_is_private_key_name() {")
     out.append("  case $1 in " + "|".join(PRIVATE_KEY_NAME_PATTERNS) + ") return 0 ;; esac")

@@ -3,8 +3,9 @@
 # stream on stdout. It writes nothing anywhere (no temp files: no here-documents, only pipes and
 # command substitutions), opens no network connection, and reads only the allow-listed paths below
 # (plus certificates named by the collected nginx/Apache/prosody files: content only if it is a PEM
-# certificate). Private keys: metadata only, never content. Prosody account files: only which
-# password fields exist, never their values. Needs POSIX sh (dash, bash, busybox) plus coreutils.
+# certificate), and the command name of every process (/proc/<pid>/comm, never its arguments).
+# Private keys: metadata only, never content. Prosody account files: only which password fields
+# exist, never their values. Needs POSIX sh (dash, bash, busybox) plus coreutils.
 #
 # Stream (format 2), one record per line, fields separated by TAB:
 #   JITSI-AUDIT-COLLECT  FORMAT  COLLECTOR_VERSION  PLAN_SHA256          header, first line
@@ -32,10 +33,10 @@
 # only allow-listed paths, symlinks confined below DIR); it is refused under sudo.
 
 # ---- BEGIN GENERATED PLAN (auditor/collect/plan.py; regenerate, do not edit) ----
-JA_COLLECTOR_VERSION=3
+JA_COLLECTOR_VERSION=4
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=9f6306bcf51952f371e9955f1c5c9ae9def65ce1667d94c0f67e608b7ba5b041
+JA_PLAN_SHA256=cf2a98ba3bfc711c51981c329e7aec028e703bb113007c85303739ac2f82d31d
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -139,7 +140,7 @@ ja_plan_compose() {
   ja_compose_in "$JA_P"/home/*/ "$JA_P"/home/*/*/ "$JA_P"/home/*/*/*/ "$JA_P"/home/*/*/*/*/
 }
 
-# ja_cmd NAME TIMEOUT ARGV...
+# ja_cmd NAME TIMEOUT ARGV... / ja_processes NAME COMM_FILES_GLOB
 ja_plan_commands() {
   ja_cmd dpkg-query 15 dpkg-query -W '--showformat=${Package}\t${Version}\t${db:Status-Abbrev}\n' jitsi-meet jitsi-meet-web jitsi-meet-web-config jitsi-meet-prosody jitsi-meet-tokens jitsi-meet-turnserver jicofo jitsi-videobridge2 jibri jigasi prosody prosody-0.12 prosody-13.0 prosody-trunk coturn nginx nginx-full nginx-extras nginx-light nginx-core openresty apache2 lua-sec lua-basexx lua-luaossl lua-cjson lua-inspect openjdk-17-jre-headless openjdk-21-jre-headless ruby-hocon sasl2-bin libsasl2-modules-ldap docker-ce docker.io docker-compose-plugin certbot openssh-server
   ja_cmd ss 10 ss -Hltnup
@@ -149,6 +150,7 @@ ja_plan_commands() {
   ja_cmd uname 5 uname -srm
   ja_cmd hostname 5 hostname -f
   ja_cmd id 5 id -un
+  ja_processes processes '/proc/[0-9]*/comm'
 }
 
 ja_is_private_key_name() {
@@ -790,8 +792,19 @@ ja_refs() {
   [ "$rf_n" -le "$JA_MAX_CERT_REFS" ] || ja_err too_many_files "certificate references: $rf_n, the first $JA_MAX_CERT_REFS collected"
 }
 
+# ja_over_cap B64: true when the base64 text B64 holds more than JA_CMD_CAP bytes (head lets CAP + 1
+# through). Its length alone cannot tell: CAP is not a multiple of 3, so CAP and CAP + 1 bytes encode to
+# the same length, and the padding tells them apart.
+ja_over_cap() {
+  [ "${#1}" -ge "$JA_CMD_B64CAP" ] || return 1
+  case $1 in *==) oc_p=2 ;; *=) oc_p=1 ;; *) oc_p=0 ;; esac
+  [ $((${#1} / 4 * 3 - oc_p)) -gt "$JA_CMD_CAP" ]
+}
+
 # ja_cmd NAME TIMEOUT ARGV...: stdout only, bounded in time and size. The exit code travels as
-# " N " (spaces cannot occur in base64) wherever it lands in the captured output.
+# " N " (spaces cannot occur in base64) wherever it lands in the captured output; field splitting takes
+# it out in linear time (the pattern removals ${c_res#* } and ${c_res##* } take time quadratic in where
+# it landed: minutes for an output near the cap).
 ja_cmd() {
   c_n=$1
   c_t=${JA_CMD_TIMEOUT:-$2}
@@ -806,20 +819,63 @@ ja_cmd() {
   fi
   c_res=$( { { timeout -k 2 "$c_t" "$@" </dev/null 2>/dev/null; printf ' %s ' "$?" >&3; } |
     head -c "$((JA_CMD_CAP + 1))" | base64 -w0; } 3>&1 )
-  c_rc=${c_res#* }
-  c_rc=${c_rc%% *}
-  c_b=${c_res%% *}${c_res##* }
+  case $c_res in ' '*) c_first=1 ;; *) c_first= ;; esac
+  IFS=' '
+  set -f
+  # shellcheck disable=SC2086  # split on purpose
+  set -- $c_res
+  set +f
+  IFS=
+  case $# in
+    3) c_rc=$2; c_b=$1$3 ;;
+    2) if [ -n "$c_first" ]; then c_rc=$1; c_b=$2; else c_rc=$2; c_b=$1; fi ;;
+    *) c_rc=${1:-}; c_b= ;;
+  esac
   case $c_rc in
     124 | 137) ja_rec C "$c_n" error '' '' '' '' - "$c_rc" timeout - ;;
     126) ja_rec C "$c_n" error '' '' '' '' - "$c_rc" not_executable - ;;
     127) ja_rec C "$c_n" missing '' '' '' '' - "$c_rc" not_installed - ;;
     *)
-      if [ "${#c_b}" -gt "$JA_CMD_B64CAP" ]; then
+      if ja_over_cap "$c_b"; then
         ja_rec C "$c_n" too_large '' '' '' '' - "$c_rc" output_cap -
       else
         ja_rec C "$c_n" ok '' '' '' '' - "$c_rc" - "$c_b"
       fi ;;
   esac
+}
+
+# ja_comm_lines FILE...: the first line of each comm file, one a line (none empty, none over 64 bytes:
+# the kernel's comm is at most 15, escaped), read by the shell's own `read` (no process per entry). A
+# process that ended meanwhile is skipped, and so is one whose comm cannot be read (/proc mounted
+# hidepid=, without root) or that is reached through a symlink (only a test tree has any).
+ja_comm_lines() {
+  for cl_f in "$@"; do
+    [ ! -L "$cl_f" ] && [ ! -L "${cl_f%/*}" ] || continue
+    cl_l=
+    { IFS= read -r cl_l < "$cl_f" || [ -n "$cl_l" ]; } 2>/dev/null || continue
+    case $cl_l in '' | ?????????????????????????????????????????????????????????????????*) continue ;; esac
+    printf '%s\n' "$cl_l"
+  done
+}
+
+# ja_processes NAME GLOB: the command name of every process (GLOB: /proc/[0-9]*/comm, the executable's
+# name, never its arguments), one a line, recorded as the output of command NAME and bounded like one;
+# missing when GLOB matches nothing (no /proc). In a container (docker://, kubectl://): the container's own.
+ja_processes() {
+  pr_n=$1
+  pr_g=$JA_P$2
+  # shellcheck disable=SC2086  # the glob from the plan
+  set -- "$JA_P"$2
+  if [ "$#" -eq 1 ] && [ "$1" = "$pr_g" ]; then
+    ja_rec C "$pr_n" missing '' '' '' '' - '' no_proc -
+    return 0
+  fi
+  pr_b=$(ja_comm_lines "$@" | head -c "$((JA_CMD_CAP + 1))" | base64 -w0)
+  if ja_over_cap "$pr_b"; then
+    ja_rec C "$pr_n" too_large '' '' '' '' - '' output_cap -
+  else
+    ja_rec C "$pr_n" ok '' '' '' '' - '' - "$pr_b"
+  fi
 }
 
 # Container mode: the rendered configuration of a docker-jitsi-meet image under $JA_CONTAINER_CONFIG.

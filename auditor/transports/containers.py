@@ -16,7 +16,8 @@ only /etc/os-release, the image's rendered configuration under /config, and the 
   CONFIG volume;
 - the dpkg package lists are merged (versions checks see every image's packages);
 - other files and commands keep the container's name: `/containers/<service>/etc/os-release`,
-  `cmd:ss@<service>`;
+  `cmd:ss@<service>`, `cmd:processes@<service>` (the container's own processes: the deployment's host
+  processes stay unknown to auditor.processes);
 - what docker publishes of each container (`docker inspect`: HostConfig.PortBindings, and the host
   network mode) is recorded as facts, `containers.<service>.published` ("5280/tcp->127.0.0.1:5280 ...",
   "none") and `containers.<service>.network` ("host"): a socket inside a container's own network is

@@ -138,6 +138,9 @@ SS_NO_TURN = (
     'udp UNCONN 0 0 0.0.0.0:10000 0.0.0.0:* users:(("java",pid=9,fd=50))\n'
     'tcp LISTEN 0 128 127.0.0.1:5222 0.0.0.0:* users:(("lua5.4",pid=8,fd=7))\n'
 )
+# the host's process names (/proc/<pid>/comm); coturn in a container with its own network: no socket in ss
+PS_NO_TURN = "systemd\nkthreadd\nsshd\nnginx\njava\nlua5.4\ndockerd\ncontainerd-shim\n"
+PS_TURN = PS_NO_TURN + "turnserver\n"
 _MAIN_HEAD = "-- Prosody configuration for a single Jitsi Meet host.\n"
 _COMMENTED_SECRETS = ('--sql = { driver = "MySQL", username = "prosody", password = "secret" }\n'
                       '--\tcomponent_secret = "password"\n')
@@ -426,6 +429,21 @@ CASES: list[Case] = [
          commands=(("ss", SS_NO_TURN + 'udp UNCONN 0 0 0.0.0.0:3478 0.0.0.0:* users:(("turnserver",pid=12,fd=15))\n'),)),
     Case("turn.tls", "fail", ((TURN, "", STOCK_TURN + "tls-listening-port=5443\n"),), "no cert/pkey",
          commands=(("ss", SS_NO_TURN + "tcp LISTEN 0 4096 0.0.0.0:5443 0.0.0.0:*\n"),)),  # no process: ss without root
+    # a turnserver process among the host's processes runs coturn, though ss shows no socket of it (its own
+    # network namespace: docker with userland-proxy off, iptables publishing): judged, not "not running"
+    Case("turn.auth_secret", "fail", ((TURN, "", STOCK_TURN),), "use-auth-secret is not set",
+         commands=(("ss", SS_NO_TURN), ("processes", PS_TURN))),
+    Case("turn.denied_peer_ips", "fail", ((TURN, "", STOCK_TURN),), "10.0.0.0/8",
+         commands=(("ss", SS_NO_TURN), ("processes", PS_TURN))),
+    Case("turn.tls", "fail", ((TURN, "", STOCK_TURN),), "no cert/pkey", commands=(("ss", SS_NO_TURN), ("processes", PS_TURN))),
+    Case("turn.auth_secret", "not_applicable", ((TURN, "", STOCK_TURN),),
+         "no turnserver process among the host's processes and nothing listens on 3478/5349",
+         commands=(("ss", SS_NO_TURN), ("processes", PS_NO_TURN))),
+    Case("turn.no_tcp_relay", "not_applicable", ((TURN, "", STOCK_TURN),), "coturn is not running",
+         commands=(("ss", SS_NO_TURN), ("processes", ""))),  # collected empty: no turnserver either
+    # the process list alone decides nothing: listeners unknown (a --root audit) stay "judged", as before
+    Case("turn.auth_secret", "fail", ((TURN, "", STOCK_TURN),), "use-auth-secret is not set",
+         commands=(("processes", PS_NO_TURN),)),
     # -- jibri -------------------------------------------------------------------------------------------
     Case("jibri.recordings_directory", "pass", variant="jibri", msg="/srv/recordings", where=(JIBRI, "recordings-directory")),
     Case("jibri.recordings_directory", "fail", (_sub(JIBRI, '"/srv/recordings"', '"/tmp/recordings"'),), "/tmp/recordings", (JIBRI, "recordings-directory"), "jibri"),
@@ -547,6 +565,27 @@ def test_apache_base_deployment_passes_every_applicable_catalogue_check() -> Non
     snap = snapshot(apache_files(), dict(REC))
     failed = {k: f.message for k, f in findings(snap).items() if k in _catalogue_ids() and f.status.value == "fail"}
     assert failed == {"sso.mfa_delegated": "authentication is internal_hashed: no identity provider that could enforce MFA"}
+
+
+@pytest.mark.parametrize("processes", ["not collected", "no /proc", "over the cap"])
+def test_coturn_without_a_known_process_list_is_judged_by_the_listeners_alone(processes: str) -> None:
+    """A snapshot without the process list (older collector, saved before it existed) or with one that could
+    not be collected: what ss shows decides, with today's message."""
+    from auditor.snapshot import CollectedItem, ItemStatus
+
+    files = base_files() | {TURN: STOCK_TURN}
+    snap = snapshot(files, {"ss": SS_NO_TURN})
+    if processes == "no /proc":
+        snap.add(CollectedItem("cmd:processes", "command", ItemStatus.MISSING, error="no /proc/<pid>/comm to read"))
+    elif processes == "over the cap":
+        snap.add(CollectedItem("cmd:processes", "command", ItemStatus.TOO_LARGE, error="output larger than ..."))
+    found = findings(snap)["turn.auth_secret"]
+    assert found.status.value == "not_applicable"
+    assert found.message.startswith("coturn is not running: no turnserver process and nothing listens on 3478/5349 (ss)")
+    # ss sees turnserver: running whatever the process list says
+    snap = snapshot(files, {"ss": SS_NO_TURN + 'udp UNCONN 0 0 0.0.0.0:3478 0.0.0.0:* users:(("turnserver",pid=1,fd=3))\n',
+                            "processes": PS_NO_TURN})
+    assert findings(snap)["turn.auth_secret"].status.value == "fail"
 
 
 def test_unreadable_file_makes_checks_unclear_not_pass() -> None:

@@ -511,3 +511,109 @@ def test_account_summaries_for_every_combination(world_tmp: Path) -> None:
         want = f"jitsi-audit account summary\npassword_field={pw}\nscram_fields={sc}\n".encode()
         assert item.content == want, name
     assert not any(_contains_b64(run.stdout, f"CANARY-{n}-pw".encode()) for n in ("both", "plain"))
+
+
+# -- process names (/proc/<pid>/comm) -------------------------------------------------------------------
+
+
+def _fake_proc(root: Path, comms: dict[str, bytes]) -> None:
+    for pid, comm in comms.items():
+        (root / "proc" / pid).mkdir(parents=True)
+        (root / "proc" / pid / "comm").write_bytes(comm)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_process_names_are_read_from_proc_without_procps(world_tmp: Path, shell: str) -> None:
+    """Every /proc/<pid>/comm, read by the shell itself: no ps (a PATH without procps), only comm (never
+    cmdline), no symlink followed, nothing unreadable or over-long kept."""
+    root = world_tmp / "host"
+    _fake_proc(root, {"1": b"systemd\n", "42": b"turnserver\n", "43": b"with space \n", "7": b"no-newline",
+                      "8": b"x" * 65 + b"\n", "9": b"\n", "10": b"kworker/0:1-events\n"})
+    (root / "proc/42/cmdline").write_bytes(b"turnserver\0--static-auth-secret=CANARY-PROC-SECRET\0")
+    (root / "proc/self").mkdir()  # not a pid: never read
+    (root / "proc/self/comm").write_text("self-comm\n")
+    (world_tmp / "outside").mkdir()
+    (world_tmp / "outside/comm").write_text("outside-comm\n")
+    os.symlink(world_tmp / "outside", root / "proc/77")  # a pid directory that is a link (a test tree only)
+    (root / "proc/78").mkdir()
+    os.symlink(world_tmp / "outside/comm", root / "proc/78/comm")
+    minimal = world_tmp / "minbin"
+    minimal.mkdir()
+    for tool in ("base64", "stat", "readlink", "tr", "head", "timeout", "id"):
+        found = shutil.which(tool)
+        assert found is not None
+        os.symlink(found, minimal / tool)
+    run = run_collector(root, shell=shell, path=str(minimal))
+    item = run.snapshot.items["cmd:processes"]
+    assert item.ok and item.kind == "command", item
+    names = item.text().split("\n")
+    assert names[-1] == ""
+    assert sorted(names[:-1]) == sorted(["systemd", "turnserver", "with space ", "no-newline", "kworker/0:1-events"])
+    assert b"CANARY-PROC-SECRET" not in run.stdout and b"self-comm" not in run.stdout
+    assert b"outside-comm" not in run.stdout
+    assert run.snapshot.facts["collection"] == "complete"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_unreadable_or_vanished_process_names_are_skipped(world_tmp: Path, shell: str) -> None:
+    """Another user's process on a /proc mounted hidepid= (its comm unreadable; a process that ends between
+    the glob and the read fails the same read): skipped, quietly; the list of the others stays."""
+    root = world_tmp / "host"
+    _fake_proc(root, {"1": b"systemd\n", "2": b"hidden\n", "3": b"turnserver\n"})
+    (root / "proc/2/comm").chmod(0o600)
+    run = run_collector(root, shell=shell, user="nobody")
+    item = run.snapshot.items["cmd:processes"]
+    assert item.ok and sorted(item.text().split()) == ["systemd", "turnserver"]
+    assert run.snapshot.errors == [] and run.snapshot.facts["collection"] == "complete"
+
+
+def test_process_names_without_proc_are_missing_not_empty(world_tmp: Path) -> None:
+    (world_tmp / "root").mkdir()
+    run = run_collector(world_tmp / "root")
+    item = run.snapshot.items["cmd:processes"]
+    assert item.status is ItemStatus.MISSING and item.content is None
+    assert item.error == plan.REASONS["no_proc"]
+    assert run.snapshot.errors == [] and run.snapshot.facts["collection"] == "complete"
+
+
+def test_process_names_over_the_output_cap_are_too_large(world_tmp: Path) -> None:
+    root = world_tmp / "root"
+    name = b"n" * 63 + b"\n"
+    count = plan.COMMAND_OUTPUT_CAP // len(name) + 2
+    _fake_proc(root, {str(pid): name for pid in range(1, count + 1)})
+    run = run_collector(root)
+    item = run.snapshot.items["cmd:processes"]
+    assert item.status is ItemStatus.TOO_LARGE and item.content is None
+    assert item.error == plan.REASONS["output_cap"]
+    assert run.snapshot.facts["collection"] == "complete"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("size", [plan.COMMAND_OUTPUT_CAP, plan.COMMAND_OUTPUT_CAP + 1, 2 * plan.COMMAND_OUTPUT_CAP])
+def test_command_output_cap_is_exact_and_quick(world_tmp: Path, shell: str, size: int) -> None:
+    """CAP bytes are kept whole; CAP + 1 (all head lets through; its base64 is as long as CAP's) or more are
+    too_large, never a truncated "ok". Quickly, wherever the exit code lands in the captured output."""
+    fakebin = world_tmp / "bin"
+    fakebin.mkdir()
+    tool = fakebin / "prosodyctl"
+    tool.write_text(f"#!/bin/sh\nhead -c {size} /dev/zero | tr '\\000' a\n")
+    tool.chmod(0o755)
+    (world_tmp / "root").mkdir()
+    started = time.monotonic()
+    run = run_collector(world_tmp / "root", shell=shell, path=f"{fakebin}:/usr/sbin:/usr/bin:/sbin:/bin")
+    assert time.monotonic() - started < 20
+    item = run.snapshot.items["cmd:prosodyctl-about"]
+    if size <= plan.COMMAND_OUTPUT_CAP:
+        assert item.ok and item.content == b"a" * size and item.exit_code == 0
+    else:
+        assert item.status is ItemStatus.TOO_LARGE and item.content is None
+        assert item.error == plan.REASONS["output_cap"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_process_names_of_this_machine(shell: str) -> None:
+    """Without a prefix: the machine's own /proc, which holds the collector's shell itself."""
+    run = run_collector(None, shell=shell)
+    item = run.snapshot.items["cmd:processes"]
+    assert item.ok, item
+    assert Path(shell).name in item.text().split("\n")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from auditor.collect import plan
+from auditor.processes import process_names
 from auditor.snapshot import ItemStatus
 from auditor.transports.errors import AuthError, CollectError, ConnectError, HostKeyError
 from auditor.transports.ssh import SshOptions, collect_over_ssh, remote_command
@@ -321,7 +322,10 @@ def test_snapshot_items_match_local_run(sshd: Sshd, tmp_path: Path) -> None:
     """The SSH stream is the same collector: same keys and statuses as a local run as that user."""
     snap = collect_over_ssh(parse_target(target(sshd)), opts(sshd, sshd.known_hosts(tmp_path / "kh")))
     assert all(i.status in set(ItemStatus) for i in snap.items.values())
-    assert {k for k in snap.items if k.startswith("cmd:")} == {f"cmd:{c.name}" for c in plan.COMMANDS}
+    assert {k for k in snap.items if k.startswith("cmd:")} == {f"cmd:{c.name}" for c in plan.COMMANDS} | {
+        f"cmd:{plan.CMD_PROCESSES}"}
+    names = process_names(snap)  # the machine's processes: the sshd serving this session among them
+    assert names is not None and "sshd" in names, snap.command(plan.CMD_PROCESSES)
 
 
 def test_proxycommand_from_ssh_config(sshd: Sshd, tmp_path: Path) -> None:

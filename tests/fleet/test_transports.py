@@ -16,6 +16,7 @@ from auditor.criteria import load_profile
 from auditor.discovery import discover
 from auditor.engine import audit_snapshot
 from auditor.live import HostJob, LiveOptions, audit_host, collect_host
+from auditor.processes import process_names
 from auditor.registry import all_checks
 from auditor.roles import CORE
 from auditor.transports.containers import ContainerOptions, collect_containers
@@ -68,6 +69,8 @@ def test_docker_project_is_one_target(fakes: Fakes, monkeypatch: pytest.MonkeyPa
         assert snap.items[key].ok, key
     assert snap.items["/containers/web/etc/os-release"].ok
     assert "cmd:dpkg-query" in snap.items and "cmd:ss@prosody" in snap.items and "cmd:ss" not in snap.items
+    # each container lists its own processes (none here: a test tree has no /proc); the host's stay unknown
+    assert "cmd:processes@web" in snap.items and process_names(snap) is None
     assert snap.transport == "docker" and snap.target == "docker://jitsi-web-1"
     assert snap.facts["containers.project"] == "jitsi" and snap.facts["containers.jvb"] == "jitsi-jvb-1"
     assert snap.facts["collector.plan_sha256"] == plan_sha256()
