@@ -6,8 +6,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import time
 import uuid
 import warnings
@@ -20,8 +23,8 @@ import pytest
 
 from tests.lab import VARIANTS, LabError, LabHost, down, up
 from tests.lab.clients import bosh_session_start, https_client, sasl_mechanisms, ssh_client, ssh_run
-from tests.lab.lab import FAIL_ENV, alive, link_exists, netns_exists, veth_names
-from tests.lab.model import host_dir
+from tests.lab.lab import FAIL_ENV, REPO, alive, link_exists, netns_exists, pid_ns, veth_names
+from tests.lab.model import host_dir, state_file
 
 pytestmark = pytest.mark.lab
 
@@ -343,6 +346,33 @@ def test_failed_start_is_loud_and_leaves_nothing(
     assert not netns_exists(f"jlab-{name}")
 
 
+def _pid_ns_members(ns: str) -> list[int]:
+    """The machine's pids of the processes in PID namespace `ns` ("pid:[inode]")."""
+    return [int(e.name) for e in os.scandir("/proc") if e.name.isdigit() and pid_ns(int(e.name)) == ns]
+
+
+def test_a_host_has_its_own_pid_namespace_and_proc(
+    debian_default_host: LabHost, legacy_host: LabHost
+) -> None:
+    """As on a machine of its own, a session sees only the host's processes: PID 1 is the holder, the
+    daemons are there by their own pids, the other host's and the machine's processes are not."""
+    host, other = debian_default_host, legacy_host
+    ns = pid_ns(host.holder_pid)
+    assert ns is not None and ns != pid_ns(os.getpid()) and ns != pid_ns(other.holder_pid)
+    assert all(pid_ns(d.pid) == ns for d in host.daemons)
+    rc, out, _ = ssh_run(host, "cat /proc/1/comm; cat /proc/[0-9]*/comm 2>/dev/null | sort -u")
+    assert rc == 0
+    first, names = out.split("\n", 1)
+    assert first == "sleep"
+    seen = set(names.split())
+    assert {"sshd", "nginx", "turnserver", "lua5.4"} <= seen, sorted(seen)
+    assert Path("/proc/self/comm").read_text().strip() not in seen  # this test's own process
+    # the machine's view of the namespace: the holder and the host's daemons, none of the other host's
+    members = _pid_ns_members(ns)
+    assert host.holder_pid in members and set(host.pids) <= set(members)
+    assert not set(other.pids) & set(members)
+
+
 def test_down_removes_everything(debian_default_host: LabHost) -> None:
     name = f"t-down-{os.environ.get('PYTEST_XDIST_WORKER', 'master')}"
     host = up("debian-default", name, verbose=False)
@@ -350,11 +380,59 @@ def test_down_removes_everything(debian_default_host: LabHost) -> None:
     client = ssh_client(host)
     client.exec_command("sleep 300")
     pids = [d.pid for d in host.daemons] + [host.holder_pid]
+    ns = pid_ns(host.holder_pid)
+    assert ns is not None
     down(name)
     client.close()
     assert not any(alive(p) for p in pids)
+    assert not _pid_ns_members(ns), "a process of the host's PID namespace survived"
     assert not netns_exists(host.netns)
     assert not link_exists(veth_names(int(host.address.rsplit(".", 1)[1]) // 4)[0])
     assert not Path(host.root).parent.exists()
     assert host.root not in Path("/proc/self/mountinfo").read_text()
     # (no probe of the address afterwards: without the link, traffic would leave by the default route)
+
+
+# Brings a host up in a process of its own that is then SIGKILLed: after `up` returned (an SSH session
+# open), or in the middle of `up` (the holder and two daemons started, the state still "starting").
+KILLED_LAB_PROCESS = """
+import os, signal, sys
+from tests.lab import lab
+from tests.lab.clients import ssh_client
+name, when = sys.argv[1], sys.argv[2]
+if when == "starting":
+    start, started = lab._start_daemon, []
+    def _start(*args):
+        if len(started) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        started.append(args[0].name)
+        return start(*args)
+    lab._start_daemon = _start
+host = lab.up("debian-default", name, verbose=False)
+ssh_client(host).exec_command("sleep 300")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("when", ["up", "starting"])
+def test_down_after_the_lab_process_was_killed(debian_default_host: LabHost, when: str) -> None:
+    """The processes of a host whose lab process died (SIGKILL) are no children of this one: `down` finds
+    them from the state file, the host's PID namespace and its network namespace."""
+    name = f"t-killed-{when}-{os.environ.get('PYTEST_XDIST_WORKER', 'master')}"
+    res = subprocess.run([sys.executable, "-c", KILLED_LAB_PROCESS, name, when], cwd=REPO, timeout=120)
+    assert res.returncode == -signal.SIGKILL
+    st = json.loads(state_file(name).read_text())
+    assert st["status"] == ("up" if when == "up" else "starting")
+    holder = int(st["holder"]["pid"])
+    pids = [int(d["pid"]) for d in st["daemons"]] + [holder]
+    assert len(pids) == (len(debian_default_host.daemons) if when == "up" else 2) + 1
+    assert all(alive(p) for p in pids)
+    ns = pid_ns(holder)
+    assert ns is not None
+    down(name)
+    assert not any(alive(p) for p in pids)
+    assert not _pid_ns_members(ns), "a process of the host's PID namespace survived"
+    assert not netns_exists(st["netns"])
+    assert not link_exists(st["host_dev"])
+    assert not host_dir(name).exists()
+    assert str(host_dir(name)) not in Path("/proc/self/mountinfo").read_text()

@@ -1,5 +1,5 @@
 """The jitsi-audit lab: real Jitsi-like test hosts (sshd, nginx, prosody, coturn, stand-ins for
-jicofo/JVB) in network and mount namespaces of this machine. Needs root.
+jicofo/JVB) in network, mount and PID namespaces of this machine. Needs root.
 
     from tests.lab import up, down
     host = up("hardened", "my-host")   # -> LabHost (connection facts, canaries, paths)

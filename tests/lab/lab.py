@@ -4,12 +4,15 @@ Each host is:
 - a network namespace `jlab-<name>` linked to the machine by a veth pair with a link-local /30
   (169.254.77.4i+1 on the machine, .4i+2 inside), so "internal" means 127.0.0.1 of that namespace
   and nothing listens on the machine's real interfaces;
-- a holder process (`ip netns exec NS unshare --mount --uts --propagation private sleep infinity`)
-  whose private mount namespace bind-mounts the host's own tree (/tmp/jitsi-lab/<name>/root/...)
+- a holder process (`ip netns exec NS unshare --mount --uts --pid --fork --mount-proc --propagation
+  private sleep infinity`: the `sleep` is PID 1 of a PID namespace of the host's own, with its own
+  /proc) whose private mount namespace bind-mounts the host's own tree (/tmp/jitsi-lab/<name>/root/...)
   over /etc, /var/log, /run, /home, /root, /opt, /var/lib/prosody, /usr/share/jitsi-meet ... so
   several hosts with different configurations run at once and the machine's /etc is never changed;
-- real daemons started with `nsenter -t HOLDER -m -u -n` (so an SSH session sees the host's files),
-  each tracked by pid and /proc start time.
+- real daemons started with `nsenter -t HOLDER -m -u -n -p` (so an SSH session sees the host's files,
+  and only the host's processes in /proc, as on a machine of its own), each tracked by the machine's
+  pid of the process nsenter forks and its /proc start time. Killing the holder (SIGKILL: PID 1 of a
+  namespace ignores other signals from outside) kills every process left in the host.
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ BIND_DIRS = [
 ]
 DPKG_STATUS = "/var/lib/dpkg/status"
 
-# Popen objects of the processes this Python process started, so `down` can reap them (no zombies).
+# Popen objects of the processes this Python process started, so `down` can reap them (no zombies),
+# by the pid the lab tracks: for the holder and the daemons that is the child the Popen's unshare or
+# nsenter forked into the host's PID namespace, not the Popen's own pid.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
@@ -131,6 +136,22 @@ def alive(pid: int, starttime: int | None = None) -> bool:
     return st is not None and (starttime is None or st == starttime)
 
 
+def child_pid(pid: int) -> int | None:
+    """The (first) child of process `pid`, from /proc/PID/task/PID/children; None when it has none."""
+    with contextlib.suppress(OSError, ValueError):
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return int(kids[0]) if kids else None
+    return None
+
+
+def pid_ns(pid: int) -> str | None:
+    """The PID namespace of process `pid` ("pid:[inode]"); None when gone."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+
+
 def _reap(pid: int) -> None:
     child = _children.pop(pid, None)
     if child is not None:
@@ -138,13 +159,15 @@ def _reap(pid: int) -> None:
             child.wait(timeout=1)
 
 
-def kill_pids(pids: list[tuple[int, int | None]], grace: float = 3.0) -> list[int]:
-    """SIGTERM, wait, SIGKILL. Only pids whose start time still matches are signalled. Returns the
-    pids still alive at the end (should be none)."""
+def kill_pids(
+    pids: list[tuple[int, int | None]], grace: float = 3.0, first: signal.Signals = signal.SIGTERM
+) -> list[int]:
+    """`first` (SIGTERM), wait, SIGKILL. Only pids whose start time still matches are signalled.
+    Returns the pids still alive at the end (should be none)."""
     live = [(p, s) for p, s in pids if alive(p, s)]
     for p, _ in live:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(p, signal.SIGTERM)
+            os.kill(p, first)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         for p, _ in live:
@@ -492,6 +515,9 @@ def _start_holder(ns: str, hd: Path) -> int:
             "unshare",
             "--mount",
             "--uts",
+            "--pid",
+            "--fork",
+            "--mount-proc",
             "--propagation",
             "private",
             "--",
@@ -507,15 +533,23 @@ def _start_holder(ns: str, hd: Path) -> int:
     holder_log.close()  # the child has its own copy of the descriptor
     _children[proc.pid] = proc
     own_mnt = os.readlink("/proc/self/ns/mnt")
+    own_pid_ns = os.readlink("/proc/self/ns/pid")
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise LabError(f"namespace holder exited ({proc.returncode}):\n{log_tail(hd / 'holder.log')}")
+        # unshare (proc.pid) forks; the holder is its child, PID 1 of the new PID namespace, once that
+        # child has mounted its /proc and become `sleep`
+        holder = child_pid(proc.pid)
         with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/{proc.pid}/ns/mnt") != own_mnt and os.readlink(
-                f"/proc/{proc.pid}/exe"
-            ).endswith("sleep"):
-                return proc.pid
+            if (
+                holder
+                and os.readlink(f"/proc/{holder}/ns/mnt") != own_mnt
+                and os.readlink(f"/proc/{holder}/ns/pid") != own_pid_ns
+                and os.readlink(f"/proc/{holder}/exe").endswith("sleep")
+            ):
+                _children[holder] = _children.pop(proc.pid)
+                return holder
         time.sleep(0.005)
     raise LabError("namespace holder did not start within 5 s")
 
@@ -527,7 +561,9 @@ def _mount_tree(holder: int, root: Path, hd: Path, hostname: str) -> None:
     lines.append(f"mount --bind '{hd}/dpkg-status' '{DPKG_STATUS}'")
     lines.append(f"hostname '{hostname}'")
     res = run(
-        ["nsenter", "-t", str(holder), "-m", "-u", "--", "sh", "-c", "\n".join(lines)], check=False, env=ENV
+        ["nsenter", "-t", str(holder), "-m", "-u", "-p", "--", "sh", "-c", "\n".join(lines)],
+        check=False,
+        env=ENV,
     )
     if res.returncode != 0:
         raise LabUnavailable(
@@ -541,7 +577,7 @@ def _start_daemon(
     inner_log = spec.stdout or f"/var/log/jitsi-lab/{spec.name}.log"
     logf = _real(root, inner_log)
     logf.parent.mkdir(parents=True, exist_ok=True)
-    cmd = ["nsenter", "-t", str(holder), "-m", "-u", "-n", "--"]
+    cmd = ["nsenter", "-t", str(holder), "-m", "-u", "-n", "-p", "--"]
     if spec.user:
         uid = acc.uid(spec.user)
         cmd += ["setpriv", f"--reuid={uid}", f"--regid={acc.primary_gid(spec.user)}", "--init-groups", "--"]
@@ -568,8 +604,16 @@ def _start_daemon(
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, env=ENV, cwd="/"
         )
-    _children[proc.pid] = proc
-    return DaemonInfo(spec.name, proc.pid, proc_starttime(proc.pid) or 0, str(logf)), proc
+    # nsenter forks into the host's PID namespace and waits: the daemon is that child (the machine's pid
+    # of it). Only when nsenter exits first (the daemon failed at once) is nsenter's own pid recorded.
+    pid = child_pid(proc.pid)
+    deadline = time.monotonic() + 5
+    while pid is None and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+        pid = child_pid(proc.pid)
+    pid = pid or proc.pid
+    _children[pid] = proc
+    return DaemonInfo(spec.name, pid, proc_starttime(pid) or 0, str(logf)), proc
 
 
 def read_sockets(pid: int) -> set[tuple[str, str, int]]:
@@ -902,12 +946,21 @@ def _down_locked(name: str) -> None:
     pids: list[tuple[int, int | None]] = [
         (int(d["pid"]), d.get("starttime") or None) for d in st.get("daemons", [])
     ]
-    # Everything left in the namespace was started by the lab (daemons, their children, SSH sessions).
-    pids += [(p, None) for p in _netns_pids(ns) if p not in {q for q, _ in pids}]
     holder = st.get("holder")
+    hpid = int(holder["pid"]) if holder and alive(int(holder["pid"]), holder.get("starttime")) else None
+    host_pids = pid_ns(hpid) if hpid else None
+    # First SIGTERM for the host's own processes (daemons, SSH sessions): those of its PID namespace but
+    # PID 1. Not the nsenter and unshare processes outside it: they reap their child and exit with it;
+    # killed first, they would leave it to the machine's init to reap, and PID 1 of the namespace waits
+    # for that before it exits. Without a live holder: everything in the network namespace.
+    inside = [p for p in _netns_pids(ns) if p != hpid and (host_pids is None or pid_ns(p) == host_pids)]
+    pids += [(p, None) for p in inside if p not in {q for q, _ in pids}]
     leftover = kill_pids(pids)
+    # Then the holder, by SIGKILL (PID 1 of a namespace ignores SIGTERM from outside): the kernel kills
+    # every process still in the namespace with it.
     if holder:
-        leftover += kill_pids([(int(holder["pid"]), holder.get("starttime"))], grace=1.0)
+        leftover += kill_pids([(int(holder["pid"]), holder.get("starttime"))], first=signal.SIGKILL)
+    # Last whatever is left in the network namespace (unshare, nsenter, `ip netns exec` processes).
     leftover += kill_pids([(p, None) for p in _netns_pids(ns)], grace=1.0)
     if netns_exists(ns):
         run(["ip", "netns", "del", ns], check=False)
