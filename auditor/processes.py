@@ -12,6 +12,9 @@ from auditor.collect.plan import CMD_PROCESSES
 from auditor.snapshot import Snapshot
 
 MAX_NAME = 64  # the collector drops longer lines; the kernel's comm is at most 15 bytes (escaped: more)
+# Set by the collector when /proc/1/comm cannot be read: /proc mounted hidepid= and no root, the list holds
+# only the auditing user's own processes.
+PARTIAL_FACT = "processes.partial"
 
 
 def parse_process_names(text: str) -> frozenset[str]:
@@ -31,7 +34,12 @@ def process_names(snapshot: Snapshot) -> frozenset[str] | None:
 
 
 def runs(snapshot: Snapshot, name: str) -> bool | None:
-    """True when a process named `name` runs on the host; False when none does (the list may be partial:
-    without root on a /proc mounted hidepid=, only the auditing user's own processes); None when unknown."""
+    """True when a process named `name` runs on the host; False when none does; None when unknown: not
+    collected, or not among a partial list (without root on a /proc mounted hidepid=, only the auditing
+    user's own processes are listed: another user's may run unseen)."""
     names = process_names(snapshot)
-    return None if names is None else name in names
+    if names is None:
+        return None
+    if name in names:
+        return True
+    return None if PARTIAL_FACT in snapshot.facts else False

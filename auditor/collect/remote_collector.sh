@@ -847,10 +847,11 @@ ja_cmd() {
 # ja_comm_lines FILE...: the first line of each comm file, one a line (none empty, none over 64 bytes:
 # the kernel's comm is at most 15, escaped), read by the shell's own `read` (no process per entry). A
 # process that ended meanwhile is skipped, and so is one whose comm cannot be read (/proc mounted
-# hidepid=, without root) or that is reached through a symlink (only a test tree has any).
+# hidepid=, without root), is not a regular file (a FIFO would block the read for ever, a device never
+# end it; only a test tree has either) or is reached through a symlink (only a test tree has any).
 ja_comm_lines() {
   for cl_f in "$@"; do
-    [ ! -L "$cl_f" ] && [ ! -L "${cl_f%/*}" ] || continue
+    [ ! -L "$cl_f" ] && [ ! -L "${cl_f%/*}" ] && [ -f "$cl_f" ] || continue
     cl_l=
     { IFS= read -r cl_l < "$cl_f" || [ -n "$cl_l" ]; } 2>/dev/null || continue
     case $cl_l in '' | ?????????????????????????????????????????????????????????????????*) continue ;; esac
@@ -871,6 +872,10 @@ ja_processes() {
     return 0
   fi
   pr_b=$(ja_comm_lines "$@" | head -c "$((JA_CMD_CAP + 1))" | base64 -w0)
+  # PID 1 is in every PID namespace: when its comm cannot be read, /proc hides other users' processes
+  # (hidepid=, without root) and the list holds only this user's.
+  [ -r "$JA_P/proc/1/comm" ] ||
+    ja_fact processes.partial "/proc/1/comm not readable (/proc mounted hidepid=): only this user's processes listed"
   if ja_over_cap "$pr_b"; then
     ja_rec C "$pr_n" too_large '' '' '' '' - '' output_cap -
   else

@@ -221,7 +221,8 @@ class StreamDecoder:
         if self.header[2] != _plan_sha256():
             self.snapshot.errors.append(
                 "collect: the collector on the host does not match this jitsi-audit "
-                f"(plan {self.header[2][:12]}, expected {_plan_sha256()[:12]}); reinstall it from "
+                f"(collector {self.header[1]}, plan {self.header[2][:12]}; expected collector "
+                f"{plan.COLLECTOR_VERSION}, plan {_plan_sha256()[:12]}); reinstall it from "
                 "`jitsi-audit collector --print`"
             )
 

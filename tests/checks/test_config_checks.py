@@ -588,6 +588,24 @@ def test_coturn_without_a_known_process_list_is_judged_by_the_listeners_alone(pr
     assert findings(snap)["turn.auth_secret"].status.value == "fail"
 
 
+def test_coturn_not_ruled_out_by_a_partial_process_list() -> None:
+    """/proc mounted hidepid= without root: the collected list holds only the auditing user's processes. It
+    still finds turnserver when it is there, but its absence is not "none among the host's processes": the
+    listeners decide, with their own message."""
+    from auditor.processes import PARTIAL_FACT
+
+    files = base_files() | {TURN: STOCK_TURN}
+    snap = snapshot(files, {"ss": SS_NO_TURN, "processes": "sshd\nbash\n"})
+    snap.facts[PARTIAL_FACT] = "/proc/1/comm not readable (/proc mounted hidepid=): only this user's processes listed"
+    found = findings(snap)["turn.auth_secret"]
+    assert found.status.value == "not_applicable"
+    assert found.message.startswith("coturn is not running: no turnserver process and nothing listens on 3478/5349 (ss)")
+    assert "among the host's processes" not in found.message
+    snap = snapshot(files, {"ss": SS_NO_TURN, "processes": "sshd\nturnserver\n"})
+    snap.facts[PARTIAL_FACT] = "partial"
+    assert findings(snap)["turn.auth_secret"].status.value == "fail"
+
+
 def test_unreadable_file_makes_checks_unclear_not_pass() -> None:
     from auditor.snapshot import CollectedItem, ItemStatus
 

@@ -7,12 +7,14 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import time
 from pathlib import Path
 
 import pytest
 
 from auditor.collect import plan
+from auditor.processes import PARTIAL_FACT, runs
 from auditor.snapshot import ItemStatus
 from checks.secret_hygiene import closed_directory, directory_modes
 
@@ -565,6 +567,42 @@ def test_unreadable_or_vanished_process_names_are_skipped(world_tmp: Path, shell
     item = run.snapshot.items["cmd:processes"]
     assert item.ok and sorted(item.text().split()) == ["systemd", "turnserver"]
     assert run.snapshot.errors == [] and run.snapshot.facts["collection"] == "complete"
+    assert PARTIAL_FACT not in run.snapshot.facts  # PID 1 readable: other users' processes are not hidden
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_hidden_pid_1_marks_the_process_list_partial(world_tmp: Path, shell: str) -> None:
+    """/proc mounted hidepid= without root: PID 1 (in every PID namespace) cannot be read, the list holds only
+    the auditing user's processes; "no turnserver among them" must not read as "coturn is not running"."""
+    root = world_tmp / "host"
+    _fake_proc(root, {"1": b"systemd\n", "2": b"turnserver\n", "3": b"sshd\n"})
+    for pid in ("1", "2"):
+        (root / "proc" / pid / "comm").chmod(0o600)
+    run = run_collector(root, shell=shell, user="nobody")
+    item = run.snapshot.items["cmd:processes"]
+    assert item.ok and item.text() == "sshd\n"
+    assert "hidepid" in run.snapshot.facts[PARTIAL_FACT]
+    assert runs(run.snapshot, "sshd") is True and runs(run.snapshot, "turnserver") is None
+    assert run.snapshot.errors == [] and run.snapshot.facts["collection"] == "complete"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_process_name_that_is_not_a_regular_file_is_skipped_without_blocking(world_tmp: Path, shell: str) -> None:
+    """A FIFO where comm should be (a test tree, or a /proc that is not procfs) would block `read` for ever
+    (nothing ever opens it for writing), a character device never end the line: skipped, quickly."""
+    root = world_tmp / "host"
+    _fake_proc(root, {"1": b"systemd\n", "2": b"turnserver\n"})
+    (root / "proc/3").mkdir()
+    os.mkfifo(root / "proc/3/comm")
+    (root / "proc/4").mkdir()
+    if os.geteuid() == 0:
+        os.mknod(root / "proc/4/comm", 0o644 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero: no newline, no end
+    started = time.monotonic()
+    run = run_collector(root, shell=shell, timeout=30)
+    assert time.monotonic() - started < 20
+    item = run.snapshot.items["cmd:processes"]
+    assert item.ok and sorted(item.text().split("\n")) == ["", "systemd", "turnserver"]
+    assert run.snapshot.facts["collection"] == "complete"
 
 
 def test_process_names_without_proc_are_missing_not_empty(world_tmp: Path) -> None:

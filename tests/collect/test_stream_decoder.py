@@ -279,6 +279,17 @@ def test_plan_mismatch_is_reported() -> None:
     assert any("does not match this jitsi-audit" in e for e in snap.errors)
 
 
+def test_older_installed_collector_is_named_by_its_version() -> None:
+    """An installed --sudo collector 3 (before the process list): the message says which collector the host
+    has and which this jitsi-audit expects, not only two plan hashes."""
+    old = HEADER.replace(plan.plan_sha256().encode(), b"9f6306bcf51952f371e9955f1c5c9ae9def65ce1667d94c0f67e608b7ba5b041")
+    old = old.replace(f"\t{plan.COLLECTOR_VERSION}\t".encode(), b"\t3\t")
+    snap = decode(old + b"Z\t0\n")
+    assert snap.facts["collector.version"] == "3"
+    assert any(f"(collector 3, plan 9f6306bcf519; expected collector {plan.COLLECTOR_VERSION}, plan "
+               f"{plan.plan_sha256()[:12]}); reinstall it from" in e for e in snap.errors), snap.errors
+
+
 def test_error_flood_is_capped() -> None:
     data = stream(*(b"garbage\n" for _ in range(1000)))
     snap = decode(data)

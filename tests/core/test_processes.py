@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.processes import parse_process_names, process_names, runs
+from auditor.processes import PARTIAL_FACT, parse_process_names, process_names, runs
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 
 
@@ -42,3 +42,12 @@ def test_a_containers_own_list_is_not_the_hosts() -> None:
     processes stay unknown."""
     snap = _snap(_processes("turnserver\n", key="cmd:processes@web"))
     assert process_names(snap) is None and runs(snap, "turnserver") is None
+
+
+def test_a_partial_list_finds_but_never_rules_out() -> None:
+    """/proc mounted hidepid= without root (the collector's fact): only the auditing user's processes are
+    listed, so a name that is not among them is unknown, not absent."""
+    snap = _snap(_processes("sshd\nturnserver\n"))
+    snap.facts[PARTIAL_FACT] = "/proc/1/comm not readable (/proc mounted hidepid=): only this user's processes listed"
+    assert runs(snap, "turnserver") is True
+    assert runs(snap, "prosody") is None
