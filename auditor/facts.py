@@ -835,7 +835,8 @@ def fact_third_party_requests(v: View) -> Fact:
     return Fact(None, [], _why_missing(v, "config.js"))
 
 
-def _prosody_version(v: View) -> tuple[int, int] | None:
+def prosody_version(v: View) -> tuple[int, int] | None:
+    """Prosody's major.minor: from `prosodyctl about`, else the prosody package's version."""
     about = v.dep.snapshot.command("prosodyctl-about")
     text = about.text() if about is not None and about.ok else ""
     m = re.search(r"Prosody\s+(\d+)\.(\d+)", text)
@@ -851,7 +852,7 @@ def fact_c2s_encryption(v: View) -> Fact:
         if got is not None:
             flag = truthy(got[0])
             return Fact(flag, [got[1]])
-        version = _prosody_version(v)
+        version = prosody_version(v)
         if version is None:
             return Fact(
                 None, [], "c2s_require_encryption not set and the prosody version (its default) is unknown"

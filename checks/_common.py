@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -105,16 +104,6 @@ def conference_mucs(v: View) -> list[str]:
     if not found:
         found = [n for n, t in comps.items() if t == "muc" and n.startswith("conference.")]
     return found
-
-
-def prosody_version(v: View) -> tuple[int, int] | None:
-    about = v.dep.snapshot.command("prosodyctl-about")
-    text = about.text() if about is not None and about.ok else ""
-    m = re.search(r"Prosody\s+(\d+)\.(\d+)", text)
-    if not m:
-        pkg = v.dep.packages.get("prosody")
-        m = re.match(r"(?:\d+:)?(\d+)\.(\d+)", pkg) if pkg else None
-    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def module_hosts(v: View, module: str) -> list[str]:

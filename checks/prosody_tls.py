@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.context import AuditContext
-from auditor.facts import ANONYMOUS_AUTH, View, cipher_string_is_weak, truthy
+from auditor.facts import ANONYMOUS_AUTH, View, cipher_string_is_weak, prosody_version, truthy
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
@@ -15,7 +15,6 @@ from checks._common import (
     evs,
     is_loopback,
     prosody_or_docker,
-    prosody_version,
     section_ev,
     short,
 )
