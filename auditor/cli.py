@@ -478,11 +478,20 @@ def _write_evidence(
     members = build_members(
         results, render_json(results, prof, severity.value, code, gate), prof, created=created,
         probes={i: r.probes for i, r in enumerate(results) if r.probes}, inputs=inputs,
+        input_sha256=_recorded_digests(gate),
     )
     key = signer if isinstance(signer, Ed25519PrivateKey) else None
     digest = write_bundle(path, members, created=created, sign_key=key)
     sys.stderr.write(f"jitsi-audit: evidence bundle {safe(str(path))}: {len(members)} members, "
                      f"manifest sha256 {digest}{', signed' if key else ''}\n")
+
+
+def _recorded_digests(gate: GateReport | None) -> dict[str, str]:
+    """The SHA-256 the run recorded of the gating files it read, by the evidence bundle's input labels."""
+    if gate is None:
+        return {}
+    found = {"waivers": gate.waivers_sha256, "baseline": gate.baseline_sha256}
+    return {label: digest for label, digest in found.items() if digest is not None}
 
 
 def _audit_root(

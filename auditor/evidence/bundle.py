@@ -118,8 +118,12 @@ def build_members(
     created: datetime,
     probes: Mapping[int, Any] | None = None,
     inputs: Mapping[str, Path] | None = None,
+    input_sha256: Mapping[str, str] | None = None,
 ) -> list[Member]:
-    """Every member but the manifest and signature. `probes` maps a result's index to its probe data."""
+    """Every member but the manifest and signature. `probes` maps a result's index to its probe data.
+    `input_sha256`: the digests the run recorded of the inputs it read (the report's gate block: waivers,
+    baseline); an input whose bytes no longer match changed during the run and is refused (EvidenceError):
+    the bundle would hold a file the run did not use."""
     members = [Member("report.json", report_json.encode("utf-8"))]
     targets: list[dict[str, Any]] = []
     for i, r in enumerate(results, start=1):
@@ -170,6 +174,11 @@ def build_members(
     members.append(Member("versions.json", member_json(versions)))
     for label, path in sorted((inputs or {}).items()):
         data = read_user_file(path, label, EvidenceError, max_bytes=MAX_INPUT)
+        recorded = (input_sha256 or {}).get(label)
+        if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
+            raise EvidenceError(f"{label} {path} changed during the run (the report records sha256 {recorded[:12]}…, "
+                                f"the file is now {hashlib.sha256(data).hexdigest()[:12]}…): no bundle written; "
+                                "run again")
         members.append(Member(f"inputs/{slug(label, 40)}{_suffix(path)}", data))
     return members
 

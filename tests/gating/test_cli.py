@@ -308,3 +308,32 @@ def test_the_report_records_the_sha256_of_the_files_the_run_read(
     assert run(["--root", root, "-q", "-o", str(out_json)], capsys)[0] == 1  # no files: no digests
     gate = json.loads(out_json.read_text())["gate"]
     assert gate["waivers_sha256"] is None and gate["baseline_sha256"] is None
+
+
+def test_a_gating_file_changed_during_the_run_is_not_bundled(fake_audit: Path, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundle reads the waivers again when it is written, after the report: a file edited meanwhile (a
+    CI job's checkout moving on) would be bundled as what the run used. Its bytes must match the digest the
+    report recorded, or no bundle is written (exit 2, one line)."""
+    bundle = fake_audit / "evidence.tar.gz"
+    w = _waivers(fake_audit / "w.yaml",
+                 [{"check": "web.hsts", "justification": "cdn", "expires": "2999-01-01", "approver": "CISO"}])
+    read = hashlib.sha256(w.read_bytes()).hexdigest()
+    real = cli._write_report
+
+    def edit_then_write(path: Path | None, pieces: Any) -> None:
+        w.write_text(w.read_text().replace("cdn", "edited"), encoding="utf-8")
+        real(path, pieces)
+
+    monkeypatch.setattr(cli, "_write_report", edit_then_write)
+    code, out, err = run(["--root", str(fake_audit / "ok"), "--waivers", str(w), "-f", "json", "--evidence",
+                          str(bundle)], capsys)
+    assert code == 2 and not bundle.exists()
+    assert json.loads(out)["gate"]["waivers_sha256"] == read
+    line = next(x for x in err.splitlines() if "changed during the run" in x)
+    assert line == (f"jitsi-audit: waivers {w} changed during the run (the report records sha256 {read[:12]}…, "
+                    f"the file is now {hashlib.sha256(w.read_bytes()).hexdigest()[:12]}…): no bundle written; run again")
+    monkeypatch.setattr(cli, "_write_report", real)
+    code, _, err = run(["--root", str(fake_audit / "ok"), "-q", "--waivers", str(w), "--evidence", str(bundle)],
+                       capsys)
+    assert code == 1 and bundle.exists(), err  # unchanged during the run: bundled
