@@ -145,6 +145,8 @@ def _outcomes(
     """Per check, its result with each partner tried (in the run's order); and whether some partners were
     left untried (more than MAX_CONFIGURATIONS different sets of files). A partner's context is built once
     for all the checks and dropped after them; partners with the same files share it."""
+    from auditor.engine import run_check
+
     groups: dict[frozenset[CollectedItem], list[int]] = {}
     by_partner: dict[int, list[CheckResult]] = {}
     unused: dict[str, list[int]] = {}  # why -> partners whose evidence could not be used
@@ -174,7 +176,7 @@ def _outcomes(
             for j in members:
                 cannot(j, f"the files could not be joined ({type(exc).__name__})")
             continue
-        raw = [_run(c, ctx) for c in checks]
+        raw = [run_check(c, ctx) for c in checks]
         del ctx
         for j in members:
             by_partner[j] = [_relabelled(r, own, labels[j]) for r in raw]
@@ -270,13 +272,6 @@ def _joined_context(host: TargetResult, files: frozenset[CollectedItem], missing
     snapshot, own = _joined(host, files, missing)
     prepared = prepare_snapshot(snapshot, redact=False)  # both already redacted
     return AuditContext(prepared.deployment, prepared.facts, View(prepared.deployment), host.probes), own
-
-
-def _run(check: Check, ctx: AuditContext) -> CheckResult:
-    try:
-        return check.run(ctx)
-    except Exception as exc:  # one broken check costs its own result only, as in engine.run_checks
-        return CheckResult.unclear(f"check failed to run: {type(exc).__name__}")
 
 
 def _relabelled(result: CheckResult, own: set[str], label: str) -> CheckResult:

@@ -77,14 +77,19 @@ def _requirement(check_id: str, declared: tuple[str, ...]) -> tuple[str, ...]:
     return requirement(check_id, declared)
 
 
+def run_check(check: Check, ctx: AuditContext) -> CheckResult:
+    """One check's result; a check that raises costs its own result only (unclear, with the exception's type)."""
+    try:
+        return check.run(ctx)
+    except Exception as exc:
+        return CheckResult.unclear(f"check failed to run: {type(exc).__name__}")
+
+
 def run_checks(ctx: AuditContext, checks: list[Check], roles: HostRoles | None = None) -> list[Finding]:
     findings: list[Finding] = []
     for c in checks:
         skip = not_applicable_reason(roles, _requirement(c.id, c.meta.requires)) if roles else None
-        try:
-            result = CheckResult.not_applicable(skip) if skip else c.run(ctx)
-        except Exception as exc:  # one broken check costs its own result only
-            result = CheckResult.unclear(f"check failed to run: {type(exc).__name__}")
+        result = CheckResult.not_applicable(skip) if skip else run_check(c, ctx)
         findings.append(
             Finding(
                 check_id=c.id,

@@ -175,10 +175,9 @@ def build_members(
     for label, path in sorted((inputs or {}).items()):
         data = read_user_file(path, label, EvidenceError, max_bytes=MAX_INPUT)
         recorded = (input_sha256 or {}).get(label)
-        if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
+        if recorded is not None and (now := hashlib.sha256(data).hexdigest()) != recorded:
             raise EvidenceError(f"{label} {path} changed during the run (the report records sha256 {recorded[:12]}…, "
-                                f"the file is now {hashlib.sha256(data).hexdigest()[:12]}…): no bundle written; "
-                                "run again")
+                                f"the file is now {now[:12]}…): no bundle written; run again")
         members.append(Member(f"inputs/{slug(label, 40)}{_suffix(path)}", data))
     return members
 
