@@ -373,8 +373,19 @@ def plan_data() -> dict[str, object]:
 
 
 def plan_sha256() -> str:
+    """The collector's identity, carried in its stream header: the plan's data and the shell code
+    around the generated block, so an edit to either makes an installed collector a mismatch."""
     blob = json.dumps(plan_data(), sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return hashlib.sha256(blob + b"\n" + script_code(collector_script()).encode()).hexdigest()
+
+
+def script_code(script: str) -> str:
+    """The script's shell code outside the generated block, comment and blank lines left out (the
+    script has no here-documents, so a line starting with # is never data). The block is left out
+    because it carries this hash; what it renders is the plan data hashed beside it."""
+    start, end = script.index(BEGIN_MARKER), script.index(END_MARKER) + len(END_MARKER)
+    lines = (script[:start] + script[end:]).splitlines()
+    return "\n".join(line for line in lines if line.strip() and not line.lstrip().startswith("#"))
 
 
 def b64_length(n: int) -> int:

@@ -23,7 +23,7 @@
 #   sudo install -o root -g root -m 0755 /tmp/jitsi-audit-collect /usr/local/libexec/jitsi-audit-collect
 #   echo 'AUDITUSER ALL=(root) NOPASSWD: /usr/local/libexec/jitsi-audit-collect ""' |
 #     sudo tee /etc/sudoers.d/jitsi-audit && sudo chmod 0440 /etc/sudoers.d/jitsi-audit && sudo visudo -c
-# ("" allows no arguments.) Reinstall after upgrading jitsi-audit: the header carries the plan hash
+# ("" allows no arguments.) Reinstall after upgrading jitsi-audit: the header carries a hash of the plan and of this code
 # and the auditor reports a collector that does not match its own.
 #
 # Containers: JITSI_AUDIT_CONTAINER=1 (set by the docker:// and kubectl:// transports, ignored under
@@ -36,7 +36,7 @@
 JA_COLLECTOR_VERSION=4
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=cf2a98ba3bfc711c51981c329e7aec028e703bb113007c85303739ac2f82d31d
+JA_PLAN_SHA256=63db1b5fc811f57c908ed8cab3fd458cdba8539d4ea9be51aad2e47ca5df488e
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104

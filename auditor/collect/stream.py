@@ -79,7 +79,7 @@ def _key_text(raw: bytes) -> str:
 
 @lru_cache(maxsize=1)
 def _plan_sha256() -> str:
-    """The plan's hash (a JSON rendering of the whole plan, ~1 ms): the plan is fixed for the process."""
+    """The plan's hash (the plan data and the script's code, ~1 ms): fixed for the process."""
     return plan.plan_sha256()
 
 

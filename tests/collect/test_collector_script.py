@@ -252,6 +252,26 @@ def test_script_is_in_sync_with_plan() -> None:
     assert plan.main([]) == 0
 
 
+def test_plan_hash_covers_the_shell_code_not_its_comments(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An installed --sudo collector is recognised by this hash: a fix to the shell code alone must
+    # make the old one a mismatch; rewording a comment or re-rendering the block must not.
+    script = plan.collector_script()
+    current = plan.plan_sha256()
+    variants = {
+        "code": script.replace("ja_rec()", "ja_rec_renamed()", 1),
+        "comment": script.replace("# jitsi-audit collector:", "# jitsi-audit's collector:", 1),
+        "blank lines": script.replace("\n\n", "\n\n\n", 3),
+        "block": script.replace(f"JA_PLAN_SHA256={current}", "JA_PLAN_SHA256=" + "0" * 64),
+    }
+    assert all(v != script for v in variants.values())
+    hashes = {}
+    for name, text in variants.items():
+        monkeypatch.setattr(plan, "collector_script", lambda text=text: text)
+        hashes[name] = plan.plan_sha256()
+    assert hashes["code"] != current
+    assert hashes["comment"] == hashes["blank lines"] == hashes["block"] == current
+
+
 def test_all_reason_codes_are_known(host_tree: HostTree) -> None:
     script = plan.collector_script()
     rec_lines = "\n".join(line for line in script.splitlines() if "ja_rec " in line)
