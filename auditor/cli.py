@@ -329,12 +329,9 @@ def audit_command(
         ctx = RenderContext(prof, severity, code, color=color, demo_note=demo_note, gate=gate)
         _write_report(path, report_pieces(kind, results, ctx))
     if evidence is not None:
-        inputs = {"waivers": waivers, "declarations": declarations, "baseline": baseline}
-        if Path(profile).suffix in (".yaml", ".yml") and Path(profile).is_file():
-            inputs["profile"] = Path(profile)
         try:
             _write_evidence(evidence, results, prof, severity, code, signer,
-                            {k: v for k, v in inputs.items() if v is not None}, gate)
+                            _evidence_inputs(prof, gate, waivers=waivers, baseline=baseline), gate)
         except EvidenceError as exc:
             _err(str(exc))
             raise typer.Exit(EXIT_USAGE) from None
@@ -466,7 +463,7 @@ def _write_evidence(
     severity: Severity,
     code: int,
     signer: object | None,
-    inputs: dict[str, Path],
+    inputs: dict[str, tuple[Path, str | None]],
     gate: GateReport | None = None,
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -477,8 +474,9 @@ def _write_evidence(
     created = now_utc()
     members = build_members(
         results, render_json(results, prof, severity.value, code, gate), prof, created=created,
-        probes={i: r.probes for i, r in enumerate(results) if r.probes}, inputs=inputs,
-        input_sha256=_recorded_digests(gate),
+        probes={i: r.probes for i, r in enumerate(results) if r.probes},
+        inputs={label: path for label, (path, _) in inputs.items()},
+        input_sha256={label: digest for label, (_, digest) in inputs.items() if digest is not None},
     )
     key = signer if isinstance(signer, Ed25519PrivateKey) else None
     digest = write_bundle(path, members, created=created, sign_key=key)
@@ -486,12 +484,22 @@ def _write_evidence(
                      f"manifest sha256 {digest}{', signed' if key else ''}\n")
 
 
-def _recorded_digests(gate: GateReport | None) -> dict[str, str]:
-    """The SHA-256 the run recorded of the gating files it read, by the evidence bundle's input labels."""
-    if gate is None:
-        return {}
-    found = {"waivers": gate.waivers_sha256, "baseline": gate.baseline_sha256}
-    return {label: digest for label, digest in found.items() if digest is not None}
+def _evidence_inputs(
+    prof: Profile, gate: GateReport | None, *, waivers: Path | None, baseline: Path | None
+) -> dict[str, tuple[Path, str | None]]:
+    """The user's files the run read, by the evidence bundle's input labels, each with the SHA-256 the run
+    recorded of its bytes: the gating files (gate block), the declarations and every profile file of an
+    `extends` chain ("profile" the one named on the command line, "profile-extends-N" N levels up)."""
+    found: dict[str, tuple[Path, str | None]] = {}
+    if waivers is not None:
+        found["waivers"] = (waivers, gate.waivers_sha256 if gate else None)
+    if baseline is not None:
+        found["baseline"] = (baseline, gate.baseline_sha256 if gate else None)
+    if prof.declarations_file is not None:
+        found["declarations"] = (Path(prof.declarations_file[0]), prof.declarations_file[1])
+    for depth, (path, digest) in enumerate(reversed(list(prof.file_sha256.items()))):
+        found["profile" if depth == 0 else f"profile-extends-{depth}"] = (Path(path), digest)
+    return found
 
 
 def _audit_root(

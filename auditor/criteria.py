@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.gating.thresholds import MinScores, ThresholdError, min_scores_from_mapping
 from auditor.gating.yamlsrc import YamlSourceError, load_yaml, where
 from auditor.model import Basis, CriterionRating, Finding, Rating, Severity, Status
-from auditor.user_files import read_user_text
+from auditor.user_files import read_user_text_sha256
 
 if TYPE_CHECKING:
     from auditor.facts import Facts
@@ -134,6 +134,10 @@ class Profile:
     # "severities:<id>" / "disabled:<id>" / "rule:<id>" (a check named in a rule) → file:line
     origins: dict[str, str] = field(default_factory=dict)
     user_files: set[str] = field(default_factory=set)  # the sources read from the user's files (not built-in)
+    # SHA-256 of the bytes of each user file the profile was built from, base first: the report records
+    # them, `merge` compares runs by them, the evidence bundle refuses a file changed since
+    file_sha256: dict[str, str] = field(default_factory=dict)
+    declarations_file: tuple[str, str] | None = None  # (path, SHA-256) of the declarations read for it
 
     @property
     def user_check_ids(self) -> set[str]:
@@ -222,24 +226,27 @@ _PROFILE_KEYS = {
 _MAX_EXTENDS = 8
 
 
-def _read_profile(name_or_path: str, relative_to: Path | None = None) -> tuple[Any, str, Path | None]:
-    """(parsed YAML, source name, directory for relative `extends`) of a profile file or built-in."""
+def _read_profile(name_or_path: str, relative_to: Path | None = None) -> tuple[Any, str, Path | None, str | None]:
+    """(parsed YAML, source name, directory for relative `extends`, SHA-256 of a user file's bytes) of a
+    profile file or built-in."""
     path = Path(name_or_path)
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path
+    digest: str | None = None
     if path.suffix in (".yaml", ".yml") and path.exists():
-        text, source = read_user_text(path, "profile", ProfileError, max_bytes=MAX_BYTES), str(path)
-        base: Path | None = path.parent
+        text, digest = read_user_text_sha256(path, "profile", ProfileError, max_bytes=MAX_BYTES)
+        source, base = str(path), path.parent
     elif name_or_path in builtin_profiles():
         text, source, base = _builtin_text(f"{name_or_path}.yaml"), f"profiles/{name_or_path}.yaml", None
     else:
         raise ProfileError(f"unknown profile {name_or_path!r} (built-in: {', '.join(builtin_profiles())})")
-    return _load_yaml(text, source), source, base
+    return _load_yaml(text, source), source, base, digest
 
 
 def load_profile(name_or_path: str = "default") -> Profile:
-    data, source, base = _read_profile(name_or_path)
+    data, source, base, digest = _read_profile(name_or_path)
     user_files = {source} if base is not None else set()  # base: None for a built-in profile
+    digests = {source: digest} if digest is not None else {}
     if not isinstance(data, dict):
         raise ProfileError(f"{source}: a profile is a mapping")
     chain: list[tuple[dict[str, Any], str]] = [(data, source)]
@@ -252,11 +259,13 @@ def load_profile(name_or_path: str = "default") -> Profile:
         if len(chain) > _MAX_EXTENDS:
             raise ProfileError(f"{at}: profiles extend each other too deeply")
         try:
-            parent, parent_source, parent_base = _read_profile(parent_name, base)
+            parent, parent_source, parent_base, parent_digest = _read_profile(parent_name, base)
         except ProfileError as exc:
             raise ProfileError(f"{at}: extends: {exc}") from None
         if parent_base is not None:
             user_files.add(parent_source)
+        if parent_digest is not None:
+            digests = {parent_source: parent_digest, **digests}
         if parent_source in {s for _, s in chain}:
             raise ProfileError(f"{at}: profiles extend each other in a loop")
         if not isinstance(parent, dict):
@@ -268,6 +277,7 @@ def load_profile(name_or_path: str = "default") -> Profile:
     else:
         profile = _build_extended(chain, user_files)
     profile.user_files = user_files
+    profile.file_sha256 = digests
     return profile
 
 
@@ -596,8 +606,9 @@ def _rating(value: Any, at: str, cid: str) -> Rating:
 
 def load_declarations(path: Path, profile: Profile) -> dict[str, Declaration]:
     """Operator declarations: `criterion id: {rating, statement, reference}` for declarable criteria,
-    at the top of the file or under `declarations:`."""
-    text = read_user_text(path, "declarations", ProfileError, max_bytes=MAX_BYTES)
+    at the top of the file or under `declarations:`. The profile records the file's path and SHA-256
+    (`declarations_file`): the report carries them beside the profile's own files."""
+    text, digest = read_user_text_sha256(path, "declarations", ProfileError, max_bytes=MAX_BYTES)
     source = str(path)
     data = _load_yaml(text, source)
     if data is None:
@@ -638,6 +649,7 @@ def load_declarations(path: Path, profile: Profile) -> dict[str, Declaration]:
         if ref is not None:
             ref = _text(ref, where(source, entry, "reference"), f"{cid}: reference")
         result[cid] = Declaration(rating, statement, ref)
+    profile.declarations_file = (source, digest)
     return result
 
 

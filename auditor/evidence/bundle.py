@@ -10,7 +10,9 @@ Members (all regular files, flat names below these folders):
   snapshots/NN-TARGET.json   the redacted snapshot of everything collected from each target
                              (auditor.snapshot.Snapshot.to_json: secrets were replaced before storage)
   probes/NN-TARGET.json      probe results, when the run made any
-  inputs/...                 the waivers, declarations, baseline and profile files the run used
+  inputs/...                 the waivers, declarations, baseline and profile files the run used (every
+                             file of an `extends` chain: profile, profile-extends-1 ...), each checked
+                             against the SHA-256 the report recorded when the run read it
 
 The manifest is canonical JSON (sorted keys, no spaces) so its signature is over well-defined bytes.
 Signatures use Ed25519 from `cryptography` (the project's crypto library, already a dependency):
@@ -122,8 +124,8 @@ def build_members(
 ) -> list[Member]:
     """Every member but the manifest and signature. `probes` maps a result's index to its probe data.
     `input_sha256`: the digests the run recorded of the inputs it read (the report's gate block: waivers,
-    baseline); an input whose bytes no longer match changed during the run and is refused (EvidenceError):
-    the bundle would hold a file the run did not use."""
+    baseline; its profile block: the profile files, declarations); an input whose bytes no longer match
+    changed during the run and is refused (EvidenceError): the bundle would hold a file the run did not use."""
     members = [Member("report.json", report_json.encode("utf-8"))]
     targets: list[dict[str, Any]] = []
     for i, r in enumerate(results, start=1):

@@ -189,11 +189,20 @@ class ToolModel(_Strict):
     version: str
 
 
+class InputFileModel(_Strict):
+    """A file of the user's that decided the ratings: its path as given and the SHA-256 of its bytes."""
+
+    path: str
+    sha256: Sha256
+
+
 class ProfileModel(_Strict):
     name: str
     version: int
     catalogue: str
     catalogue_version: int
+    files: list[InputFileModel] = []  # the user's profile files it was built from, base first (none: built-in)
+    declarations: InputFileModel | None = None  # the operator declarations file the run read
 
 
 class FleetRowModel(_Strict):

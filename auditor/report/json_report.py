@@ -130,6 +130,9 @@ def _envelope(
             "version": profile.version,
             "catalogue": "orange-cyberdefense-2020",
             "catalogue_version": profile.catalogue_version,
+            "files": [{"path": path, "sha256": digest} for path, digest in profile.file_sha256.items()],
+            **({"declarations": {"path": profile.declarations_file[0], "sha256": profile.declarations_file[1]}}
+               if profile.declarations_file else {}),
         },
         "generated_at": datetime.now(UTC).isoformat(),
         "fail_on": fail_on,

@@ -1,8 +1,10 @@
 """`jitsi-audit merge A.json B.json ... -o merged.json`: one report from the JSON reports of split runs.
 
 Each input is validated against the report schema (auditor.report.json_model). Inputs must agree on
-the schema version, the profile (name, version, catalogue version) and --fail-on: a fleet judged by
-different rules is not one run. A target may appear in one input only.
+the schema version, the profile (name, version, catalogue version, and the content of the user's
+profile files it was built from, by SHA-256) and --fail-on: a fleet judged by different rules is not
+one run. A target may appear in one input only. Inputs that read different declarations files merge
+with a warning (each target's ratings keep their own; the merged profile block names none).
 
 The merged exit code is recomputed: 3 when any target is incomplete (or an input run said 3), else 1
 when any input run failed its gates (findings at or above --fail-on, waivers, baselines and minimum
@@ -70,6 +72,31 @@ def _profile_key(data: dict[str, Any]) -> tuple[Any, ...]:
     return p["name"], p["version"], p["catalogue"], p["catalogue_version"]
 
 
+def _profile_files_differ(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two runs' user profile files differ in content (by SHA-256, base first; the paths may differ
+    between CI jobs). Reports written before the digests were recorded have no `files`: not compared."""
+    if "files" not in a["profile"] or "files" not in b["profile"]:
+        return False
+    return [f["sha256"] for f in a["profile"]["files"]] != [f["sha256"] for f in b["profile"]["files"]]
+
+
+def _merged_profile(reports: list[tuple[Path, dict[str, Any]]], warnings: list[str]) -> dict[str, Any]:
+    """The first input's profile block; its declarations only when every input read the same content."""
+    profile = dict(reports[0][1]["profile"])
+    declared = [(path, (d["profile"].get("declarations") or {}).get("sha256")) for path, d in reports]
+    if len({digest for _, digest in declared}) > 1:
+        (pa, da), (pb, db) = next((declared[0], x) for x in declared[1:] if x[1] != declared[0][1])
+        warnings.append(f"the inputs used different declarations ({pa}: {_short_digest(da)}, {pb}: "
+                        f"{_short_digest(db)}): each target's ratings keep their own, the merged profile "
+                        "block names none")
+        profile.pop("declarations", None)
+    return profile
+
+
+def _short_digest(digest: str | None) -> str:
+    return f"sha256 {digest[:12]}…" if digest else "none"
+
+
 def merged_exit_code(reports: list[dict[str, Any]]) -> int:
     targets = [t for r in reports for t in r["targets"]]
     if any(not t["complete"] for t in targets) or any(r["exit_code"] == 3 for r in reports):
@@ -95,6 +122,9 @@ def merge_reports(paths: list[Path]) -> tuple[dict[str, Any], list[str]]:
         if _profile_key(data) != _profile_key(first):
             raise MergeError(f"mixed profiles: {first_path} used {_describe(first)}, {path} used {_describe(data)}; "
                              "merge only runs of the same profile")
+        if _profile_files_differ(first, data):
+            raise MergeError(f"mixed profiles: {first_path} and {path} used {_describe(first)} from profile files "
+                             "that differ in content; merge only runs of the same profile")
         if data["fail_on"] != first["fail_on"]:
             raise MergeError(f"mixed --fail-on: {first_path} used {first['fail_on']}, {path} used {data['fail_on']}")
     seen: dict[str, Path] = {}
@@ -111,7 +141,7 @@ def merge_reports(paths: list[Path]) -> tuple[dict[str, Any], list[str]]:
     merged = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "jitsi-audit", "version": tools[0] if len(tools) == 1 else __version__},
-        "profile": first["profile"],
+        "profile": _merged_profile(reports, warnings),
         "generated_at": datetime.now(UTC).isoformat(),
         "fail_on": first["fail_on"],
         "exit_code": merged_exit_code(data_list),

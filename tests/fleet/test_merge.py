@@ -264,3 +264,48 @@ def test_an_input_without_digests_compares_by_path(tmp_path: Path, capsys: pytes
     assert code in (0, 1) and json.loads(out)["gate"] is None
     assert (f"({r1} and {older}: the waivers files are at different paths ({waivers} and "
             f"/builds/job2/waivers.yaml) and {older} has no sha256 of its content to compare)") in err
+
+
+def test_user_profile_files_and_declarations_are_compared_by_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two CI jobs check the same profile out at different paths: they merge. A profile file of the same
+    name and version but other content is other rules: refused. Different declarations merge with a
+    warning, and the merged profile block names none (each target keeps its own ratings)."""
+    from auditor.cli import app
+
+    runs: dict[str, Path] = {}
+
+    def audit(name: str, tree: str, profile_text: str, decl_text: str | None) -> None:
+        job = tmp_path / name
+        (job / "cfg").mkdir(parents=True)
+        (job / "cfg" / "team.yaml").write_text(profile_text, encoding="utf-8")
+        args = ["--root", str(FIXTURES / tree), "--profile", str(job / "cfg" / "team.yaml"), "-q",
+                "-o", str(job / "run.json")]
+        if decl_text is not None:
+            (job / "cfg" / "d.yaml").write_text(decl_text, encoding="utf-8")
+            args += ["--declarations", str(job / "cfg" / "d.yaml")]
+        CliRunner().invoke(app, args)
+        runs[name] = job / "run.json"
+
+    team = "extends: default\nprofile: team\nseverities:\n  web.hsts: low\n"
+    decl = "jur.headquarters: {rating: N/A, statement: self-hosted}\n"
+    audit("a", "hardened", team, decl)
+    audit("b", "debian-2020", team, decl)
+    audit("c", "jwt", team.replace("low", "critical"), decl)
+    audit("d", "ldap", team, decl.replace("self-hosted", "hosted by us"))
+    code, out, err = _run(["merge", str(runs["a"]), str(runs["b"])], capsys)
+    merged = json.loads(out)
+    assert code == 1 and "declarations" not in err
+    assert merged["profile"]["files"][0]["path"].startswith(str(tmp_path / "a"))
+    assert merged["profile"]["declarations"]["sha256"] == hashlib.sha256(decl.encode()).hexdigest()
+    code, out, err = _run(["merge", str(runs["a"]), str(runs["c"])], capsys)
+    assert code == 2 and out == "" and "profile files that differ in content" in err
+    code, out, err = _run(["merge", str(runs["a"]), str(runs["d"])], capsys)
+    assert code == 1 and "declarations" not in json.loads(out)["profile"]
+    assert "the inputs used different declarations" in err
+    old = json.loads(runs["c"].read_text())
+    del old["profile"]["files"]  # a report written before the digests: compared by name and version only
+    runs["old"] = tmp_path / "old.json"
+    runs["old"].write_text(json.dumps(old))
+    assert _run(["merge", str(runs["a"]), str(runs["old"])], capsys)[0] == 1

@@ -337,3 +337,49 @@ def test_a_gating_file_changed_during_the_run_is_not_bundled(fake_audit: Path, c
     code, _, err = run(["--root", str(fake_audit / "ok"), "-q", "--waivers", str(w), "--evidence", str(bundle)],
                        capsys)
     assert code == 1 and bundle.exists(), err  # unchanged during the run: bundled
+
+
+def test_profile_chain_and_declarations_are_recorded_and_bundled_as_read(
+    fake_audit: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every user profile file of an `extends` chain and the declarations file: the report's profile block
+    records each one's SHA-256, the bundle holds each one's bytes (the parent too: a verifier needs it to
+    know the rules), and a file edited during the run is refused like the gating files."""
+    base = fake_audit / "base.yaml"
+    base.write_text("extends: default\nseverities:\n  web.hsts: low\n", encoding="utf-8")
+    team = fake_audit / "team.yaml"
+    team.write_text("extends: base.yaml\nfail_on: critical\n", encoding="utf-8")
+    decl = fake_audit / "d.yaml"
+    decl.write_text("jur.headquarters: {rating: N/A, statement: self-hosted}\n", encoding="utf-8")
+    digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (base, team, decl)}
+    bundle = fake_audit / "evidence.tar.gz"
+    args = ["--root", str(fake_audit / "ok"), "--profile", str(team), "--declarations", str(decl), "-f", "json",
+            "--evidence", str(bundle)]
+    code, out, err = run(args, capsys)
+    assert code in (0, 1) and bundle.exists(), err
+    profile = json.loads(out)["profile"]
+    assert profile["files"] == [{"path": str(base), "sha256": digest["base.yaml"]},
+                                {"path": str(team), "sha256": digest["team.yaml"]}]
+    assert profile["declarations"] == {"path": str(decl), "sha256": digest["d.yaml"]}
+    with tarfile.open(bundle) as tar:
+        held = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.name.startswith("inputs/")}  # type: ignore[union-attr]
+    assert held == {"inputs/profile.yaml": team.read_bytes(), "inputs/profile-extends-1.yaml": base.read_bytes(),
+                    "inputs/declarations.yaml": decl.read_bytes()}
+    bundle.unlink()
+
+    real = cli._write_report
+
+    def edit_then_write(path: Path | None, pieces: Any) -> None:
+        base.write_text(base.read_text().replace("low", "info"), encoding="utf-8")
+        real(path, pieces)
+
+    monkeypatch.setattr(cli, "_write_report", edit_then_write)
+    code, _, err = run(args, capsys)
+    assert code == 2 and not bundle.exists()
+    assert f"profile-extends-1 {base} changed during the run (the report records sha256 {digest['base.yaml'][:12]}…" in err
+
+
+def test_a_built_in_profile_records_no_files(fake_audit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(["--root", str(fake_audit / "ok"), "-f", "json"], capsys)
+    profile = json.loads(out)["profile"]
+    assert profile["files"] == [] and "declarations" not in profile
