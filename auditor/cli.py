@@ -160,6 +160,10 @@ def audit_command(
     min_score: Annotated[
         list[str] | None, typer.Option("--min-score", help="minimum score: N (overall) or CATEGORY=N")
     ] = None,
+    max_waiver_days: Annotated[
+        int | None, typer.Option("--max-waiver-days", help="refuse waivers expiring more than N days from "
+                                 "today (overrides the profile's max_waiver_days)", metavar="N")
+    ] = None,
     evidence: Annotated[
         Path | None, typer.Option(help="write an evidence bundle (.tar.gz): report, redacted snapshots, "
                                   "versions, sha256 manifest")
@@ -235,7 +239,7 @@ def audit_command(
             severity = Severity((prof.fail_on if fail_on is None else fail_on).lower())
         except ValueError:
             raise UsageError(f"--fail-on must be one of {', '.join(s.value for s in Severity)}") from None
-        gate_config = _gate_config(prof, severity, waivers, baseline, min_score)
+        gate_config = _gate_config(prof, severity, waivers, baseline, min_score, max_waiver_days)
         signer = _signing_key(sign_key, evidence)
         hosts = [] if list_checks else _jobs(list(targets or []), list(inventory or []), list(limit or []))
     except (ProfileError, UsageError, WaiverError, BaselineError, ThresholdError, EvidenceError) as exc:
@@ -398,14 +402,21 @@ def _gate_config(
     waivers: Path | None,
     baseline: Path | None,
     min_score: list[str] | None,
+    max_days: int | None = None,
 ) -> GateConfig:
     """The gate of the run; the waivers are read for their form (their check ids are validated once the
-    checks are registered)."""
+    checks are registered) and held to the longest lifetime the command line or the profile allows."""
+    from auditor.criteria import max_waiver_days
     from auditor.gating import GateConfig, load_baseline, load_waivers, parse_min_scores
+    from auditor.gating.waivers import utc_today
 
+    limit = prof.max_waiver_days if max_days is None else max_waiver_days(max_days, "--max-waiver-days")
+    waiver_set = load_waivers(waivers) if waivers else None
+    if waiver_set is not None and limit is not None:
+        waiver_set.require_within(limit, utc_today())
     return GateConfig(
         fail_on=severity,
-        waivers=load_waivers(waivers) if waivers else None,
+        waivers=waiver_set,
         baseline=load_baseline(baseline) if baseline else None,
         min_scores=prof.min_scores.merged(parse_min_scores(min_score or [], [c for c, _ in prof.categories])),
     )

@@ -8,6 +8,8 @@ A profile is YAML in `profiles/` (built-in, by name) or any file. Besides the cr
 - `thresholds: {min_score: 60, categories: {encryption: 70}}`: minimum scores that gate the run
   (the command line's --min-score overrides them key by key);
 - `fail_on: high`: the default of --fail-on;
+- `max_waiver_days: 365`: the latest a waiver may expire, in days after the run (--max-waiver-days
+  overrides it);
 - `catalogue`: one of the built-in criteria catalogues (profiles/criteria-*.yaml), no other file.
 Which criteria may be declared (`declarable: true`) only the built-in profiles say. Rule conditions,
 fact names and field types are checked when the file is read (check ids once the checks are registered).
@@ -130,6 +132,7 @@ class Profile:
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     disabled_checks: set[str] = field(default_factory=set)
     min_scores: MinScores = field(default_factory=MinScores)
+    max_waiver_days: int | None = None  # waivers may expire at most this many days after the run
     extends: list[str] = field(default_factory=list)  # the sources this profile was built on, base first
     # "severities:<id>" / "disabled:<id>" / "rule:<id>" (a check named in a rule) → file:line
     origins: dict[str, str] = field(default_factory=dict)
@@ -222,7 +225,9 @@ _PROFILE_KEYS = {
     "disabled_checks",
     "thresholds",
     "description",
+    "max_waiver_days",
 }
+MAX_WAIVER_DAYS_LIMIT = 36_500  # a bound the policy itself must respect (100 years is "no limit")
 _MAX_EXTENDS = 8
 
 
@@ -364,6 +369,16 @@ def _apply_extensions(profile: Profile, data: dict[str, Any], source: str) -> No
         profile.min_scores = profile.min_scores.merged(extra)
     if "fail_on" in data:
         _fail_on(data["fail_on"], where(source, data, "fail_on"))
+    if "max_waiver_days" in data:
+        profile.max_waiver_days = max_waiver_days(data["max_waiver_days"], where(source, data, "max_waiver_days"))
+
+
+def max_waiver_days(value: Any, at: str) -> int:
+    """A profile's or the command line's bound on waiver lifetimes: whole days, 1 to MAX_WAIVER_DAYS_LIMIT."""
+    if type(value) is not int or not 1 <= value <= MAX_WAIVER_DAYS_LIMIT:
+        raise ProfileError(f"{at}: max_waiver_days is a whole number of days from 1 to {MAX_WAIVER_DAYS_LIMIT}, "
+                           f"not {_shown(value)}")
+    return value
 
 
 def _check_threshold_values(thresholds: Any, at: str) -> None:

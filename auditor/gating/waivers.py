@@ -11,6 +11,10 @@ File format (YAML)::
         expires: 2025-12-31                # required, a UTC calendar date, INCLUSIVE
         approver: "Jane Doe <ciso@example.org>"                                       # required
 
+A profile's `max_waiver_days: N` (or `--max-waiver-days N`) bounds how far ahead a waiver may expire:
+a waiver expiring more than N days after the run's UTC date is an error (exit 2), as a date in 2999
+accepts a risk for good.
+
 Expiry is inclusive and in UTC: a waiver that `expires: 2025-12-31` applies to runs up to and
 including 2025-12-31T23:59:59Z, and no longer applies from 2026-01-01T00:00:00Z. An expired waiver is
 announced on stderr and is ignored, so its finding gates again.
@@ -90,6 +94,15 @@ class WaiverSet:
         for w in self.waivers:
             if w.check_id not in known:
                 raise WaiverError(f"{w.check_at or w.source}: unknown check {_shown(w.check_id)}")
+
+    def require_within(self, max_days: int, today: date) -> None:
+        """WaiverError for the first waiver that expires more than `max_days` after `today` (the policy's
+        longest acceptance of a risk: a waiver to 2999 is no time limit at all)."""
+        for w in self.waivers:
+            if (w.expires - today).days > max_days:
+                raise WaiverError(f"{w.source}: the waiver for {w.check_id} expires on {w.expires.isoformat()}, "
+                                  f"{(w.expires - today).days} days after {today.isoformat()} (UTC); waivers may "
+                                  f"run for at most {max_days} days (max_waiver_days)")
 
     def find(self, target: str, check_id: str, today: date) -> Waiver | None:
         """The first waiver in file order that applies to this target and check today."""

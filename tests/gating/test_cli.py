@@ -383,3 +383,41 @@ def test_a_built_in_profile_records_no_files(fake_audit: Path, capsys: pytest.Ca
     _, out, _ = run(["--root", str(fake_audit / "ok"), "-f", "json"], capsys)
     profile = json.loads(out)["profile"]
     assert profile["files"] == [] and "declarations" not in profile
+
+
+def test_waivers_may_expire_at_most_max_waiver_days_ahead(fake_audit: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A waiver to 2999 accepts a risk for good: a profile's max_waiver_days (or --max-waiver-days, which
+    overrides it) bounds how far after the run's UTC date a waiver may expire. Beyond it: exit 2, one line
+    naming the entry; an expired waiver is not refused (it already no longer applies)."""
+    from datetime import timedelta
+
+    from auditor.gating.waivers import utc_today
+
+    today = utc_today()
+    w = _waivers(fake_audit / "w.yaml", [
+        {"check": "web.hsts", "justification": "cdn", "expires": (today + timedelta(days=365)).isoformat(),
+         "approver": "CISO"},
+        {"check": "web.tls_configuration", "justification": "old", "expires": "2001-01-01", "approver": "CISO"},
+        {"check": "secrets.weak_or_default", "justification": "rotating",
+         "expires": (today + timedelta(days=400)).isoformat(), "approver": "CISO"},
+    ])
+    base = ["--root", str(fake_audit / "ok"), "-q", "--waivers", str(w)]
+    code, _, err = run([*base, "--max-waiver-days", "365"], capsys)
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        f"jitsi-audit: {w}:4: the waiver for secrets.weak_or_default expires on "
+        f"{(today + timedelta(days=400)).isoformat()}, 400 days after {today.isoformat()} (UTC); waivers may run "
+        "for at most 365 days (max_waiver_days)")
+    assert run([*base, "--max-waiver-days", "400"], capsys)[0] == 1
+    strict = fake_audit / "strict.yaml"
+    strict.write_text("extends: default\nmax_waiver_days: 30\n", encoding="utf-8")
+    code, _, err = run([*base, "--profile", str(strict)], capsys)
+    assert code == 2 and f"{w}:2: the waiver for web.hsts expires on" in err
+    assert run([*base, "--profile", str(strict), "--max-waiver-days", "400"], capsys)[0] == 1  # the CLI wins
+    strict.write_text("extends: default\nmax_waiver_days: 1 year\n", encoding="utf-8")
+    code, _, err = run([*base, "--profile", str(strict)], capsys)
+    assert code == 2 and (f"{strict}:2: max_waiver_days is a whole number of days from 1 to 36500, "
+                          "not '1 year'") in err
+    code, _, err = run([*base, "--max-waiver-days", "0"], capsys)
+    assert code == 2 and "--max-waiver-days: max_waiver_days is a whole number of days from 1 to 36500, not 0" in err
