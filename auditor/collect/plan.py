@@ -288,6 +288,8 @@ REASONS: dict[str, str] = {
     "read_failed": "read failed",
     "stat_failed": "stat failed",
     "timeout": "command timed out",
+    # SIGKILL: timeout's -k after the grace period, or the kernel's OOM killer (the status cannot tell)
+    "killed": "command killed (SIGKILL: it outlived its timeout, or the host ran out of memory)",
     "not_installed": "command not installed",
     "not_executable": "command not executable",
     "no_timeout": "the timeout utility is missing on the host: command not run",

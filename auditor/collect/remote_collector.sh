@@ -36,7 +36,7 @@
 JA_COLLECTOR_VERSION=4
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=63db1b5fc811f57c908ed8cab3fd458cdba8539d4ea9be51aad2e47ca5df488e
+JA_PLAN_SHA256=04c8d833ae0795b8935f3c1d1525f3e73e0afe272db12d47bce99d9a7085fa2e
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -832,7 +832,8 @@ ja_cmd() {
     *) c_rc=${1:-}; c_b= ;;
   esac
   case $c_rc in
-    124 | 137) ja_rec C "$c_n" error '' '' '' '' - "$c_rc" timeout - ;;
+    124) ja_rec C "$c_n" error '' '' '' '' - "$c_rc" timeout - ;;
+    137) ja_rec C "$c_n" error '' '' '' '' - "$c_rc" killed - ;;
     126) ja_rec C "$c_n" error '' '' '' '' - "$c_rc" not_executable - ;;
     127) ja_rec C "$c_n" missing '' '' '' '' - "$c_rc" not_installed - ;;
     *)

@@ -298,11 +298,35 @@ def test_hanging_command_is_killed_by_timeout(world_tmp: Path) -> None:
     )
     elapsed = time.monotonic() - started
     item = run.snapshot.items["cmd:prosodyctl-about"]
-    assert (
-        item.status is ItemStatus.ERROR and item.exit_code in (124, 137) and "timed out" in (item.error or "")
-    )
+    assert item.status is ItemStatus.ERROR and item.exit_code == 124 and item.error == "command timed out (killed)"
     assert elapsed < 30
     assert run.snapshot.facts["collection"] == "complete"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "trap '' TERM\nsleep 300\n",  # ignores timeout's SIGTERM: SIGKILL after the -k grace period
+        "kill -9 $$\n",  # SIGKILL from elsewhere, as the kernel's OOM killer sends it: no timeout at all
+    ],
+)
+def test_a_command_killed_by_sigkill_is_not_called_a_timeout(world_tmp: Path, body: str) -> None:
+    # Exit 137 says SIGKILL, not who sent it: timeout's -k and the OOM killer look the same, so the
+    # record says killed and names both, where it used to say "timed out" for either.
+    fakebin = world_tmp / "bin"
+    fakebin.mkdir()
+    cmd = fakebin / "prosodyctl"
+    cmd.write_text("#!/bin/sh\n" + body)
+    cmd.chmod(0o755)
+    (world_tmp / "root").mkdir()
+    run = run_collector(
+        world_tmp / "root",
+        path=f"{fakebin}:/usr/sbin:/usr/bin:/sbin:/bin",
+        extra_env={"JITSI_AUDIT_CMD_TIMEOUT": "1"},
+    )
+    item = run.snapshot.items["cmd:prosodyctl-about"]
+    assert item.status is ItemStatus.ERROR and item.exit_code == 137
+    assert item.error == plan.REASONS["killed"] and "timed out" not in item.error
 
 
 def test_missing_commands_are_reported(world_tmp: Path) -> None:
