@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -111,3 +112,33 @@ def test_a_host_lists_only_its_own_processes(lab_host: Callable[..., LabHost], v
         for check_id in TURN_CHECKS:
             assert found[check_id].status.value == "not_applicable", (check_id, found[check_id].message)
             assert found[check_id].message.startswith("coturn is not running"), found[check_id].message
+
+
+def _named(comm: str) -> list[tuple[int, str]]:
+    """(pid, state) of the machine's processes named `comm` (zombies included)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            name, _, rest = stat.partition("(")[2].rpartition(")")
+            if name == comm:
+                found.append((int(entry.name), rest.split()[0]))
+    return found
+
+
+def test_an_orphan_inside_a_host_is_reaped(lab_host: Callable[..., LabHost], tmp_path: Path) -> None:
+    """A process whose parent inside the host dies is reparented to the host's PID 1, which must reap it
+    (tini), or it stays a zombie, its name in the host's process list, until `down`."""
+    host = lab_host("hardened", NAME)
+    orphan = tmp_path / "jlab-orphan"
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", orphan)
+    subprocess.run(["nsenter", "-t", str(host.holder_pid), "-p", "-m", "--", "sh", "-c", f"'{orphan}' 0.5 & exit 0"],
+                   check=True, timeout=10)
+    assert [state for _, state in _named("jlab-orphan")] == ["S"]  # alive, its parent shell gone
+    deadline = time.monotonic() + 10
+    while _named("jlab-orphan") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _named("jlab-orphan") == [], "left a zombie in the host"

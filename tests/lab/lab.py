@@ -5,8 +5,8 @@ Each host is:
   (169.254.77.4i+1 on the machine, .4i+2 inside), so "internal" means 127.0.0.1 of that namespace
   and nothing listens on the machine's real interfaces;
 - a holder process (`ip netns exec NS unshare --mount --uts --pid --fork --mount-proc --propagation
-  private sleep infinity`: the `sleep` is PID 1 of a PID namespace of the host's own, with its own
-  /proc) whose private mount namespace bind-mounts the host's own tree (/tmp/jitsi-lab/<name>/root/...)
+  private tini -- sleep infinity`: tini is PID 1 of a PID namespace of the host's own, with its own
+  /proc, and reaps its orphans) whose private mount namespace bind-mounts the host's own tree (/tmp/jitsi-lab/<name>/root/...)
   over /etc, /var/log, /run, /home, /root, /opt, /var/lib/prosody, /usr/share/jitsi-meet ... so
   several hosts with different configurations run at once and the machine's /etc is never changed;
 - real daemons started with `nsenter -t HOLDER -m -u -n -p` (so an SSH session sees the host's files,
@@ -506,6 +506,9 @@ def _apply(plan: Plan, root: Path, acc: Accounts) -> None:
 def _start_holder(ns: str, hd: Path) -> int:
     holder_log = open(hd / "holder.log", "ab")  # noqa: SIM115 - handed to the child, closed below
     sleep = shutil.which("sleep") or "/bin/sleep"
+    # tini as PID 1 reaps the namespace's orphans (a bare `sleep` left them zombies until `down`, their
+    # names still in the host's process list); it runs the sleep as its child
+    tini = shutil.which("tini") or "/usr/bin/tini"
     proc = subprocess.Popen(
         [
             "ip",
@@ -520,6 +523,8 @@ def _start_holder(ns: str, hd: Path) -> int:
             "--mount-proc",
             "--propagation",
             "private",
+            "--",
+            tini,
             "--",
             sleep,
             "infinity",
@@ -539,14 +544,14 @@ def _start_holder(ns: str, hd: Path) -> int:
         if proc.poll() is not None:
             raise LabError(f"namespace holder exited ({proc.returncode}):\n{log_tail(hd / 'holder.log')}")
         # unshare (proc.pid) forks; the holder is its child, PID 1 of the new PID namespace, once that
-        # child has mounted its /proc and become `sleep`
+        # child has mounted its /proc and become tini
         holder = child_pid(proc.pid)
         with contextlib.suppress(OSError):
             if (
                 holder
                 and os.readlink(f"/proc/{holder}/ns/mnt") != own_mnt
                 and os.readlink(f"/proc/{holder}/ns/pid") != own_pid_ns
-                and os.readlink(f"/proc/{holder}/exe").endswith("sleep")
+                and os.readlink(f"/proc/{holder}/exe").endswith("tini")
             ):
                 _children[holder] = _children.pop(proc.pid)
                 return holder

@@ -23,6 +23,7 @@ PACKAGES: dict[str, str] = {
     "sudo": "/usr/bin/sudo",
     "python3": "/usr/bin/python3",  # the stand-ins and the ForceCommand wrapper use the system python
     "util-linux": "/usr/bin/nsenter",  # unshare, nsenter, setpriv
+    "tini": "/usr/bin/tini",  # PID 1 of each lab host's PID namespace: reaps its orphans
     "docker.io": "/usr/sbin/dockerd",  # a private daemon for the docker:// tests (tests/lab/dockerd.py)
     "ansible-core": "/usr/bin/ansible-inventory",  # the real ansible-inventory for the ansible:// tests
 }
