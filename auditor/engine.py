@@ -13,10 +13,11 @@ from auditor.criteria import Declaration, Profile, rate
 from auditor.deployment import Deployment, build_deployment
 from auditor.facts import Facts, View, derive_facts
 from auditor.model import CheckResult, CriterionRating, Finding, Rating, Status
-from auditor.redaction import redact_snapshot
+from auditor.redaction import Redactor, redact_snapshot
 from auditor.registry import Check
 from auditor.roles import HostRoles, host_roles, not_applicable_reason, requirement
 from auditor.scoring import Scores, score
+from auditor.secret_settings import unredacted_secret_values
 from auditor.snapshot import Snapshot
 
 
@@ -65,9 +66,19 @@ class Prepared:
 
 
 def prepare_snapshot(snapshot: Snapshot, *, redact: bool = True) -> Prepared:
+    deployment: Deployment | None = None
     if redact:
-        snapshot = redact_snapshot(snapshot)
-    deployment = build_deployment(snapshot)
+        redactor = Redactor()
+        snapshot = redact_snapshot(snapshot, redactor=redactor)
+        # What the parsers read under a secret name and the lexical pass left (a substitution, a value
+        # over several lines ...) is replaced as well, then the files are parsed again.
+        deployment = build_deployment(snapshot)
+        missed = unredacted_secret_values(deployment)
+        if missed:
+            snapshot = redact_snapshot(snapshot, missed, redactor=redactor)
+            deployment = None
+    if deployment is None:
+        deployment = build_deployment(snapshot)
     return Prepared(snapshot, deployment, derive_facts(deployment))
 
 

@@ -14,12 +14,14 @@ that fails to parse is still redacted; PEM private key blocks are removed whole.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
+import itertools
 import math
 import re
 import secrets as _random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -68,6 +70,8 @@ _PLACEHOLDER_RE = re.compile(
 _NAME_WORDS = (
     "password", "passwd", "passwort", "secret", "bindpw", "bind_pw", "_pw", "privatekey", "private_key",
     "api_key", "apikey", "auth_token", "credentials?", "sdkkey", "app_key",
+    # prosody's internal_hashed account files (read whole by --root): SCRAM keys allow offline guessing
+    "stored_key", "server_key", "secret_key", "secretkey", "access_token",
 )
 _SECRET_WORDS = "(?:" + "|".join((*_NAME_WORDS, r"[._\-]pwd", r"\.pass")) + ")"
 SECRET_NAME_RE = re.compile(r"(?:^|[._\-\[\"'])(?:[a-z0-9_\-]*?)" + _SECRET_WORDS + r"(?:[\"'\]]?)$", re.IGNORECASE)
@@ -91,20 +95,41 @@ _NOT_SECRET_NAME_RE = re.compile(
 # key = value / key: value anywhere on a line (Lua, HOCON, dotenv, coturn, saslauthd, JS, JSON), and
 # `key value` only at the start of a line (Java properties, coturn, HOCON) so prose is not taken for a setting.
 _VALUE = (
-    r"""(?:(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){1,4096}?)(?P=q)"""
+    r'''(?:"""(?P<tv>(?:(?!""")[^\n]){1,4096}?)"""'''  # HOCON """...""" on one line (no escapes inside)
+    r"""|(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\\\n]){1,4096}?)(?P=q)"""
     r"""|\[(?P<eq>=*)\[(?P<lb>.{1,4096}?)\](?P=eq)\]"""  # Lua long string [[...]] / [==[...]==]
-    r"""|(?P<bv>[^\s,;#"'`}{\]\[=:][^\s,;#"'`}{\]\[]{0,4095}))"""
+    r"""|(?P<sv>\$\{[^}\r\n]{1,256}\})"""  # a HOCON / shell substitution, whole (not its `$` alone)
+    r"""|(?!//)(?P<bv>[^\s,;#"'`}{\]\[=:][^\s,;#"'`}{\]\[]{0,4095}))"""
 )
 # A bare key starts where no identifier character precedes it and is at most 256 characters long:
 # without both bounds a long identifier-like value (100 000 `A`s) makes the scan quadratic. Quoted
 # keys (JS/JSON/Lua `["..."]`) may hold any character, e.g. an escape sequence before `password`.
 # A bare or quoted setting name, then `=` or `:`: the start of most of the patterns below.
-_KEY_SEP = r"(?<![A-Za-z0-9_.\-])(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
-_CONCAT_RE = re.compile(r"""[ \t]*(?:\.\.|\+)[ \t]*(?P<q>["'])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,4096}?)(?P=q)""")
+# A key right after `--` is taken too: a Lua comment `--app_secret = "..."` (a secret still, commented out).
+_KEY_SEP = (
+    r"(?:(?<=--)|(?<![A-Za-z0-9_.\-]))(?P<key>\[?[\"']?[A-Za-z_][A-Za-z0-9_.\-]{0,255}[\"']?\]?)[ \t]*(?:=|:)[ \t]*"
+)
+# The next literal piece of a value: after Lua's `..` or JavaScript's `+` (also with a line break on
+# either side of the operator, and with variable names between operators), or right after the previous
+# piece on the same line (HOCON concatenates `"a" "b"`, and `"""a""" "b"`).
+_CONCAT_RE = re.compile(
+    r"""[ \t]{0,64}(?:(?:\r?\n[ \t]{0,64})?(?:\.\.|\+)[ \t]{0,64}(?:\r?\n[ \t]{0,64})?"""
+    r"""(?:[A-Za-z_][A-Za-z0-9_.]{0,255}[ \t]{0,64}(?:\.\.|\+)[ \t]{0,64}){0,8})?"""
+    r'''(?:"""(?P<tv>(?:(?!""")[^\n]){1,4096}?)"""|(?P<q>["'])(?P<v>(?:\\.|(?!(?P=q))[^\\\n]){1,4096}?)(?P=q))'''
+)
 _LEXICAL_RES = (
     re.compile(_KEY_SEP + _VALUE),
     re.compile(r"^[ \t]*(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})[ \t]+" + _VALUE, re.MULTILINE),
     re.compile(r"(?P<key>\[?[\"'][^\"'\r\n]{1,256}[\"']\]?)[ \t]*(?:=|:)[ \t]*" + _VALUE),
+    # a secret-named variable or parameter set by a directive: nginx `set $jwt_secret "..."`,
+    # `fastcgi_param DB_PASSWORD ...`, `proxy_set_header X-Api-Key ...`, Apache `SetEnv`, a Dockerfile `ENV`
+    re.compile(
+        r"^[ \t]*(?:set[ \t]+\$|(?i:setenv|fastcgi_param|uwsgi_param|scgi_param|proxy_set_header|grpc_set_header"
+        r"|requestheader[ \t]+set|env)[ \t]+)(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})[ \t]+" + _VALUE,
+        re.MULTILINE,
+    ),
+    # `NAME=VALUE` as the value of another setting: systemd `Environment=JWT_APP_SECRET=...`
+    re.compile(r"(?<==)(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})=" + _VALUE),
 )
 # Line-oriented formats (properties, dotenv, shell, coturn, saslauthd, YAML) read an unquoted value to
 # the end of the line, punctuation included (`Yb4#nQ8@`, `a,b;c`), where the bare token above stops at
@@ -121,12 +146,36 @@ _PEM_KEY_RE = re.compile(
     re.DOTALL,
 )
 PEM_MARKER = MARKER_PREFIX + "PRIVATE_KEY_BLOCK"
+# The private half of a PuTTY key file (.ppk): `Private-Lines: N` and the base64 lines after it.
+_PPK_PRIVATE_RE = re.compile(
+    r"^Private-Lines:[ \t]*\d{1,4}[ \t]*\r?\n(?:[A-Za-z0-9+/=]{1,256}[ \t]*(?:\r?\n|\Z)){1,4096}", re.M
+)
 # A secret-named `key=value` inside a quoted value: the connection strings of coturn's redis-userdb,
 # psql-userdb and mysql-userdb ("host=... password=..."), which the patterns above read as one value.
 _EMBEDDED_RE = re.compile(
     r"(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255})=(?:'(?P<sq>[^'\r\n]{1,4096})'"
     r"|(?P<bv>[^\s\"'`&;,]{1,4096}))"
 )
+# A secret-named command-line option inside a value (coturn's EXTRA_OPTIONS in /etc/default/coturn, a
+# systemd ExecStart, JAVA_SYS_PROPS' -Dname=value): `--name=VALUE`, `--name VALUE`, `-Dname=VALUE`.
+_OPTION_RE = re.compile(
+    r"(?<![^\s\"'=])--?(?P<key>[A-Za-z][A-Za-z0-9_.\-]{0,255})(?:=|[ \t]+(?=[^\s\-=:]))"
+    r"(?:(?P<oq>[\"'])(?P<oqv>(?:(?!(?P=oq))[^\r\n]){1,4096})(?P=oq)|(?P<ov>[^\s\"'`]{1,4096}))"
+)
+# A secret-named key whose value opens a string that goes on over the next lines: HOCON's `"""`, a Lua
+# long string `[[` / `[==[`, a JavaScript template literal, a line ending in a Java properties
+# continuation backslash.
+_OPENER_RE = re.compile(_KEY_SEP + r'(?P<open>"""|\[=*\[|`)(?P<first>[^\r\n]{0,4096})$')
+_PROPERTY_KEY_RE = re.compile(r"[ \t]*(?P<key>(?:\\.|[^\s=:\\]){1,256})[ \t]*[=:]?")
+_MAX_CONTINUED_LINES = 64
+# A secret value that names another setting: `${name}`, `${?name}`, `${name:-default}`, `$name`, or an
+# unquoted identifier (a Lua variable; a plain-word secret is taken for a name too: a search only).
+_REFERENCE_RE = re.compile(
+    r"\$\{\??(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,255})(?::?[-=?+][^}]{0,256})?\}"
+    r"|\$(?P<name2>[A-Za-z_][A-Za-z0-9_]{0,255})|(?P<name3>[A-Za-z_][A-Za-z0-9_]{0,63})"
+)
+_MAX_REFERENCES = 1024
+_REFERENCE_ROUNDS = 3  # a = ${b}, b = ${c}, c = "..."
 # A secret-named key whose quoted value is not closed on its line (a broken file): the rest of the line is
 # the value. The parsers then fail on that file, and their error messages quote the line.
 # A quote (or HOCON's triple quote) that the line does not close: the rest of the line, a trailing lone
@@ -138,7 +187,7 @@ _OPEN_QUOTED = (
 _UNTERMINATED_RE = re.compile(_KEY_SEP + _OPEN_QUOTED, re.MULTILINE)
 # A secret-named key at the end of its line, its quoted value on the next (Lua, HOCON, JavaScript).
 _NEXT_LINE_RE = re.compile(
-    _KEY_SEP + r"\r?\n[ \t]*"
+    _KEY_SEP + r"(?:(?://|#|--)[^\r\n]{0,4096})?\r?\n[ \t]*"
     r'(?:"""(?P<tq>[^\r\n]{1,4096}?)"""'
     r"""|(?P<q>["'`])(?P<qv>(?:\\.|(?!(?P=q))[^\r\n\\]){1,4096}?)(?P=q)"""
     r"""|\[(?P<eq>=*)\[(?P<lb>[^\r\n]{1,4096}?)\](?P=eq)\]"""
@@ -147,7 +196,8 @@ _NEXT_LINE_RE = re.compile(
 )
 # Credentials inside any URL, under any setting name: scheme://user:PASSWORD@host (mongo-userdb,
 # redis://:PASSWORD@, an ETHERPAD_URL_BASE with a login). Starts at "://": no backtracking over schemes.
-_URL_PASSWORD_RE = re.compile(r"://[^\s/?#@:'\"`]{0,256}:(?P<pw>[^\s/?#@'\"`]{1,1024})@")
+# A `/` in the password (base64) is taken too, unless what precedes it is a port (`host:8443/path@x`).
+_URL_PASSWORD_RE = re.compile(r"://[^\s/?#@:'\"`]{0,256}:(?!\d{1,5}/)(?P<pw>[^\s?#@'\"`]{1,1024})@")
 # A credential in an Authorization header set by the configuration: nginx `proxy_set_header Authorization
 # "Basic ..."`, Apache `RequestHeader set Authorization "Bearer ..."`, a script's `-H 'Authorization: ...'`.
 _AUTH_HEADER_RE = re.compile(
@@ -156,9 +206,11 @@ _AUTH_HEADER_RE = re.compile(
 )
 # coturn's long-term credentials: `user=NAME:PASSWORD` (or NAME:0xKEY) in turnserver.conf.
 # Literal first (the regex engine's fast scan); the line start is checked in _credentials_in_values.
-_TURN_USER_RE = re.compile(r"user[ \t]*=[ \t]*[^:\s\"']{1,256}:(?P<pw>[^\s\"']{1,4096})")
+# coturn also reads `user NAME:PASSWORD` and a quoted `user="NAME:PASSWORD"`.
+_TURN_USER_RE = re.compile(r"user(?:[ \t]*=[ \t]*|[ \t]+)[\"']?[^:\s\"']{1,256}:(?P<pw>[^\s\"']{1,4096})")
 # Unquoted language literals after a secret-named key are flags or empty settings, never secret values.
 _BARE_LITERALS = frozenset({"true", "false", "nil", "null", "none", "yes", "no", "on", "off"})
+BARE_LITERALS = _BARE_LITERALS
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +285,25 @@ class Redactor:
         self._key = _random.token_bytes(32)
         self._groups: dict[bytes, int] = {}
         self._values: dict[str, SecretVerdict] = {}
+        self._explicit: set[str] = set()  # names of settings that secret values refer to
+        self._bare: set[str] = set()
+        self._next_group = 1  # groups below it are taken (by this redactor, or by markers in the texts)
+
+    def reserve_groups(self, text: str) -> None:
+        """Number new groups after those of the markers in `text` (a saved snapshot, an earlier pass)."""
+        if MARKER_PREFIX in text:
+            for m in MARKER_RE.finditer(text):
+                self._next_group = max(self._next_group, int(m.group(3)) + 1)
 
     def verdict(self, value: str) -> SecretVerdict:
         known = self._values.get(value)
         if known is not None:
             return known
         digest = hmac.new(self._key, value.encode(), hashlib.sha256).digest()
-        group = self._groups.setdefault(digest, len(self._groups) + 1)
+        group = self._groups.get(digest)
+        if group is None:
+            group = self._groups[digest] = self._next_group
+            self._next_group += 1
         verdict = SecretVerdict(classify(value), len(value), group)
         self._values[value] = verdict
         return verdict
@@ -249,16 +313,72 @@ class Redactor:
         if value and not MARKER_RE.fullmatch(value):
             self.verdict(value)
 
+    def _note_reference(self, value: str, *, bare_allowed: bool) -> None:
+        """Remember the setting a secret value names: a HOCON or dotenv `${name}` / `${?name}`, a shell
+        `$name` (explicit), or, unquoted, an identifier (a Lua variable: `local s = "..."; app_secret = s`)."""
+        ref = _REFERENCE_RE.fullmatch(value) if len(value) <= 260 else None
+        if ref is None or len(self._explicit) + len(self._bare) >= _MAX_REFERENCES:
+            return
+        name = ref.group("name") or ref.group("name2")
+        if name:
+            self._explicit.update((name, name.rsplit(".", 1)[-1]))
+        elif bare_allowed:
+            self._bare.add(ref.group("name3"))
+
+    def references(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The names noted so far (explicit, bare), forgotten here: see `scan_references`."""
+        found = frozenset(self._explicit), frozenset(self._bare - self._explicit)
+        self._explicit, self._bare = set(), set()
+        return found
+
+    def scan_references(self, text: str, explicit: frozenset[str], bare: frozenset[str]) -> None:
+        """Note the values of the settings that secret values refer to. An explicit reference takes the
+        setting's value in any form; a bare identifier only a quoted string (a variable holding a
+        literal), so that a plain-word secret taken for a name cannot pull in other settings' values."""
+        names = explicit | bare
+        spans = _name_spans(text, names)
+        if not spans:
+            return
+        wanted = _named(names)
+        joined = "\n".join(text[start:end] for start, end in spans)
+        for regex in _LEXICAL_RES:
+            for m in regex.finditer(joined):
+                key = m.group("key")
+                if not wanted(key):
+                    continue
+                quoted = m.group("qv") if m.group("q") else m.group("tv") or m.group("lb")
+                if quoted:
+                    self.note(_unescape(quoted))
+                    self.note(quoted)
+                elif _named(explicit)(key) and (m.group("sv") or m.group("bv") or "true").lower() not in _BARE_LITERALS:
+                    self.note(m.group("sv") or m.group("bv"))
+                    self._note_reference(m.group("sv") or m.group("bv"), bare_allowed=False)  # a = ${b}: follow b
+        for m in _LINE_VALUE_RE.finditer(joined):
+            if not _named(explicit)(m.group("key")):
+                continue
+            whole = m.group("lv")
+            self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
+            for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
+                if value.rstrip(",;").lower() not in _BARE_LITERALS and not MARKER_RE.search(value):
+                    self.note(value)
+        for start, end in spans:
+            for value in _continued_values(text, start, end, wanted):
+                self.note(value)
+
     def _note_concatenated(self, text: str, pos: int) -> None:
         """Lua `"a" .. "b"` and JS `'a' + 'b'`: every later literal piece of a secret is a secret too."""
         for _ in range(64):
             piece = _CONCAT_RE.match(text, pos)
             if piece is None:
                 return
-            self.note(_unescape(piece.group("v")))
+            value = piece.group("tv") or piece.group("v")
+            if not MARKER_RE.fullmatch(value):
+                self.note(_unescape(value))
+                self.note(value)
             pos = piece.end()
 
     def scan_text(self, text: str) -> None:
+        """Note the values of the secret-named settings in `text`, and the names that they refer to."""
         # Every match of the lexical patterns lies within one line (none of them matches a newline),
         # and its key must hold a secret word: only the lines with such a word are scanned, pattern by
         # pattern in text order, so the values are noted exactly as a scan of the whole text would.
@@ -266,23 +386,34 @@ class Redactor:
         # their number (a file of secret lines cost a Python loop per line and pattern).
         spans = _secret_word_spans(text)
         joined = "\n".join(text[start:end] for start, end in spans)
+        starts = list(itertools.accumulate((end - start + 1 for start, end in spans[:-1]), initial=0))
         for regex in _LEXICAL_RES:
             for m in regex.finditer(joined):
                 if not is_secret_name(m.group("key")):
                     continue
-                value = m.group("qv") if m.group("q") else m.group("lb") or m.group("bv")
+                quoted = m.group("qv") if m.group("q") else m.group("tv")
+                value = quoted or m.group("lb") or m.group("sv") or m.group("bv")
                 if value is None or MARKER_RE.fullmatch(value):
                     continue
-                if not m.group("q") and not m.group("lb") and value.lower() in _BARE_LITERALS:
+                if m.group("bv") and value.lower() in _BARE_LITERALS:
                     continue  # `secret = true` (prosody external_services) is a flag, not a secret
                 self.note(_unescape(value))
                 if value != _unescape(value):
                     self.note(value)
-                if m.group("q"):
-                    self._note_concatenated(joined, m.end())
+                if m.group("q") or m.group("tv") or m.group("lb"):
+                    self._note_concatenated(text, _text_pos(spans, starts, m.end()))
+                else:
+                    self._note_reference(value, bare_allowed=True)
         for m in _EMBEDDED_RE.finditer(joined):
             value = m.group("sq") or m.group("bv")
             if is_secret_name(m.group("key")) and not MARKER_RE.search(value) and value.lower() not in _BARE_LITERALS:
+                self.note(value)
+        for m in _OPTION_RE.finditer(joined):  # --static-auth-secret=X, --cli-password X, -Dx.PASSWORD=X
+            value = m.group("oqv") or m.group("ov")
+            if is_secret_name(m.group("key")) and not MARKER_RE.search(value) and value.lower() not in _BARE_LITERALS:
+                self.note(value)
+        for start, end in spans:  # values that go on over the following lines
+            for value in _continued_values(text, start, end, is_secret_name):
                 self.note(value)
         for m in _UNTERMINATED_RE.finditer(joined):
             if is_secret_name(m.group("key")):
@@ -306,6 +437,7 @@ class Redactor:
             if not is_secret_name(m.group("key")):
                 continue
             whole = m.group("lv")
+            self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
             # a fixed order: the first note of a value numbers its reuse group (the same report every run)
             for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
                 if value.rstrip(",;").lower() in _BARE_LITERALS or MARKER_RE.search(value):
@@ -316,6 +448,9 @@ class Redactor:
         count = 0
         text, pem_count = _PEM_KEY_RE.subn(PEM_MARKER, text)
         count += pem_count
+        if "Private-Lines:" in text:
+            text, ppk_count = _PPK_PRIVATE_RE.subn(PEM_MARKER + "\n", text)
+            count += ppk_count
         # Longest values first so that a secret containing another is replaced whole. A value is only
         # replaced where it stands as a value: not inside a longer identifier and not as a key.
         for value in sorted(self._values, key=len, reverse=True):
@@ -330,6 +465,108 @@ class Redactor:
             text, n = pattern.subn(self._values[value].marker(), text)
             count += n
         return text, count
+
+
+def _text_pos(spans: list[tuple[int, int]], starts: list[int], pos: int) -> int:
+    """The position in the text of position `pos` of the secret lines joined (see Redactor.scan_text)."""
+    i = bisect.bisect_right(starts, pos) - 1
+    return spans[i][0] + pos - starts[i]
+
+
+def _token_like(line: str) -> bool:
+    """A line that may be a secret on its own (one word, long enough, not punctuation alone)."""
+    return len(line) >= 6 and not any(ch.isspace() for ch in line) and any(ch.isalnum() for ch in line)
+
+
+def _continued_values(text: str, start: int, end: int, wanted: Callable[[str], bool]) -> list[str]:
+    """The pieces of a secret-named value that goes on past its line (`start`, `end`): a HOCON `\"\"\"`,
+    Lua long or JavaScript template string opened and not closed on the line, or a Java properties value
+    ending in a continuation backslash. Each piece stripped, and the block as a parser reads it. When no
+    closing delimiter comes within the bound (a broken file), only one-word lines are taken: the rest of
+    such a file is configuration, which must not be replaced wherever it also appears."""
+    line = text[start:end].rstrip("\r")
+    values: list[str] = []
+    m = _OPENER_RE.search(line)
+    if m is not None and wanted(m.group("key")):
+        opener, first = m.group("open"), m.group("first")
+        closer = "]" + opener[1:-1] + "]" if opener.startswith("[") else opener
+        if closer in first:
+            return []  # closed on its line: the lexical patterns have it
+        block, closed, pos = [first], False, end
+        for _ in range(_MAX_CONTINUED_LINES):
+            if pos >= len(text):
+                break
+            after = text.find("\n", pos + 1)
+            nxt = text[pos + 1 : after if after >= 0 else len(text)].rstrip("\r")
+            pos = after if after >= 0 else len(text)
+            if closer in nxt:
+                block.append(nxt[: nxt.index(closer)])
+                closed = True
+                break
+            block.append(nxt)
+        pieces = [piece.strip() for piece in block]
+        if closed:
+            values += [p for p in pieces if p]
+            values += ["\n".join(block), "\n".join(block).strip()]
+        else:
+            values += [p for p in pieces if _token_like(p)]
+    body = line.rstrip("\\")
+    p = _PROPERTY_KEY_RE.match(body) if (len(line) - len(body)) % 2 == 1 else None
+    if p is not None and wanted(_property_key(p.group("key"))):
+        pieces, pos = [body[p.end() :].strip()], end
+        for _ in range(_MAX_CONTINUED_LINES):
+            if pos >= len(text):
+                break
+            after = text.find("\n", pos + 1)
+            nxt = text[pos + 1 : after if after >= 0 else len(text)].rstrip("\r").lstrip(" \t\f")
+            pos = after if after >= 0 else len(text)
+            trailing = len(nxt) - len(nxt.rstrip("\\"))
+            if trailing % 2 == 1:
+                pieces.append(nxt[:-1])
+                continue
+            pieces.append(nxt)
+            break
+        values += [piece for piece in pieces if piece]
+        values.append("".join(pieces))
+    return [v for v in dict.fromkeys(values) if v and not MARKER_RE.fullmatch(v)]
+
+
+def _property_key(key: str) -> str:
+    """A Java properties key with its escapes read (`PASS\\u0057ORD` is PASSWORD)."""
+    key = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), key)
+    return re.sub(r"\\(.)", r"\1", key)
+
+
+def _der_length(data: bytes, pos: int) -> tuple[int, int] | None:
+    """(length, position after the length octets) of the DER element whose length starts at `pos`."""
+    if pos >= len(data):
+        return None
+    first = data[pos]
+    if first < 0x80:
+        return first, pos + 1
+    octets = first & 0x7F
+    if octets == 0 or octets > 4 or pos + 1 + octets > len(data):
+        return None
+    return int.from_bytes(data[pos + 1 : pos + 1 + octets], "big"), pos + 1 + octets
+
+
+def looks_like_der_private_key(data: bytes) -> bool:
+    """A binary (DER) private key, which no PEM marker betrays: one SEQUENCE spanning the whole file that
+    starts with a small version INTEGER (PKCS#1 RSA and PKCS#8 0, SEC1 EC and OneAsymmetricKey 1, PKCS#12
+    3) or with an AlgorithmIdentifier (an encrypted PKCS#8 key). A certificate starts with its
+    tbsCertificate SEQUENCE, which holds a tagged version: not taken."""
+    if len(data) < 16 or data[0] != 0x30:
+        return False
+    outer = _der_length(data, 1)
+    if outer is None or outer[1] + outer[0] != len(data):
+        return False
+    body = data[outer[1] :]
+    if body[:2] == b"\x02\x01" and len(body) > 3 and body[2] in (0, 1, 3):
+        return body[3] in (0x02, 0x04, 0x30)  # RSA modulus, EC private key octets, AlgorithmIdentifier / auth safe
+    if body[:1] == b"\x30":
+        inner = _der_length(body, 1)
+        return inner is not None and body[inner[1] : inner[1] + 1] == b"\x06"  # the algorithm's OID first
+    return False
 
 
 def _open_value(rest: str) -> list[str]:
@@ -356,6 +593,36 @@ def _credentials_in_values(text: str) -> Iterator[str]:
     return (value for value in found if not MARKER_RE.search(value))
 
 
+def _named(names: frozenset[str]) -> Callable[[str], bool]:
+    """A key predicate: the key, bare or as the last part of a dotted path, is one of `names`."""
+
+    def wanted(key: str) -> bool:
+        bare = key.strip("[]\"' ")
+        return bare in names or bare.rsplit(".", 1)[-1] in names
+
+    return wanted
+
+
+def _name_spans(text: str, names: frozenset[str]) -> list[tuple[int, int]]:
+    """(start, end) of each line where one of `names` stands as a word, in order."""
+    present = [n for n in names if n in text]
+    if not present:
+        return []
+    alternatives = "|".join(map(re.escape, sorted(present, key=len, reverse=True)))
+    words = re.compile(r"(?<![A-Za-z0-9_])(?:" + alternatives + r")(?![A-Za-z0-9_])")
+    spans: list[tuple[int, int]] = []
+    end = -1
+    for m in words.finditer(text):
+        if m.start() < end:
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        if end < 0:
+            end = len(text)
+        spans.append((start, end))
+    return spans
+
+
 def _secret_word_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line holding a secret word, in order."""
     spans: list[tuple[int, int]] = []
@@ -372,12 +639,15 @@ def _secret_word_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_COMMENT_TAIL_RE = re.compile(r"[ \t](?://|#|--)[^\r\n]{0,4096}$")  # `key = // comment`: the value is below
+
+
 def _with_next_line(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """The lines among `spans` that end with a separator (`key =`, `key:`), each with the line after it:
     Lua, HOCON and JavaScript allow the value there."""
     pairs = []
     for start, end in spans:
-        if end < len(text) and text[start:end].rstrip().endswith(("=", ":")):
+        if end < len(text) and _COMMENT_TAIL_RE.sub("", text[start:end]).rstrip().endswith(("=", ":")):
             after = text.find("\n", end + 1)
             pairs.append(text[start : after if after >= 0 else len(text)])
     return pairs
@@ -387,16 +657,34 @@ def _unescape(value: str) -> str:
     return re.sub(r"\\(.)", r"\1", value) if "\\" in value else value
 
 
-def redact_snapshot(snapshot: Snapshot, extra_values: list[str] | None = None) -> Snapshot:
-    """Return a snapshot whose every item is free of the secret values found anywhere in it."""
-    redactor = Redactor()
+def redact_snapshot(
+    snapshot: Snapshot, extra_values: list[str] | None = None, redactor: Redactor | None = None
+) -> Snapshot:
+    """Return a snapshot whose every item is free of the secret values found anywhere in it.
+
+    `extra_values`: secrets the parsers found where the lexical pass did not (see
+    `auditor.secret_settings.unredacted_secret_values`); `redactor`: the one of an earlier pass over
+    the same snapshot, so that a value keeps its reuse group."""
+    if redactor is None:
+        redactor = Redactor()
     texts: dict[str, str] = {}
     for key, item in snapshot.items.items():
         if item.content is None:
             continue
         text = item.content.decode("utf-8", errors="surrogateescape")
         texts[key] = text
+        redactor.reserve_groups(text)
+    for text in texts.values():  # after every reservation: a value's group does not depend on file order
         redactor.scan_text(text)
+    seen: set[str] = set()
+    for _ in range(_REFERENCE_ROUNDS):  # the settings that secret values refer to hold secrets too
+        explicit, bare = redactor.references()
+        explicit, bare = explicit - seen, bare - seen
+        if not explicit and not bare:
+            break
+        seen |= explicit | bare
+        for text in texts.values():
+            redactor.scan_references(text, explicit, bare)
     for value in extra_values or []:
         redactor.note(value)
     items: dict[str, CollectedItem] = {}
@@ -404,7 +692,11 @@ def redact_snapshot(snapshot: Snapshot, extra_values: list[str] | None = None) -
         if key not in texts:
             items[key] = item
             continue
+        binary_key = item.content is not None and looks_like_der_private_key(item.content)
+        if binary_key:
+            texts[key] = PEM_MARKER + "\n"  # a binary key file: nothing of it is kept
         new_text, count = redactor.rewrite(texts[key])
+        count += binary_key
         if count == 0:
             items[key] = item
             continue

@@ -15,7 +15,7 @@ from typing import Any
 from auditor.deployment import Deployment
 from auditor.discovery import Role, not_configuration
 from auditor.parsers.base import Location
-from auditor.redaction import MARKER_PREFIX, MARKER_RE, PEM_MARKER, SecretVerdict
+from auditor.redaction import BARE_LITERALS, MARKER_PREFIX, MARKER_RE, PEM_MARKER, SecretVerdict, is_secret_name
 
 # Bounded and starting at a name's first character: unbounded runs made a long line quadratic.
 _LINE_KEY_RE = re.compile(
@@ -31,14 +31,14 @@ class SecretSetting:
     verdict: SecretVerdict
 
 
-def _walk(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
+def _walk(value: Any, prefix: str, *, markers_only: bool = True) -> Iterator[tuple[str, str]]:
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _walk(v, f"{prefix}.{k}" if prefix else str(k))
+            yield from _walk(v, f"{prefix}.{k}" if prefix else str(k), markers_only=markers_only)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _walk(v, f"{prefix}[{i}]")
-    elif isinstance(value, str) and MARKER_RE.search(value):
+            yield from _walk(v, f"{prefix}[{i}]", markers_only=markers_only)
+    elif isinstance(value, str) and (not markers_only or MARKER_RE.search(value)):
         yield prefix, value
 
 
@@ -77,26 +77,27 @@ def secret_settings(dep: Deployment) -> list[SecretSetting]:
     return sorted(found.values(), key=lambda s: (s.location.path, s.location.line or 0, s.name))
 
 
-def _structured(value: Any) -> Iterator[tuple[str, str, int | None]]:
-    """(dotted name, raw value, line) for each marker found in a parsed structure."""
+def _structured(value: Any, *, markers_only: bool = True) -> Iterator[tuple[str, str, int | None]]:
+    """(dotted name, raw value, line) for each marker (or, not `markers_only`, each string) found in a
+    parsed structure."""
     sections = getattr(value, "sections", None)
     if sections is not None:  # prosody
         for section in sections:
             scope = section.name or "global"
             for key, v in section.options.items():
-                for name, raw in _walk(v, key):
+                for name, raw in _walk(v, key, markers_only=markers_only):
                     yield f"{scope}/{name}", raw, section.option_lines.get(key)
         return
     data = getattr(value, "data", None)
     if isinstance(data, dict):  # HOCON
         line_of = getattr(value, "line_of", None)
-        for name, raw in _walk(data, ""):
+        for name, raw in _walk(data, "", markers_only=markers_only):
             yield name, raw, line_of(name) if callable(line_of) else None
         return
     values = getattr(value, "values", None)
     if isinstance(values, dict):  # config.js
         line_of = getattr(value, "line_of", None)
-        for name, raw in _walk(values, ""):
+        for name, raw in _walk(values, "", markers_only=markers_only):
             yield name, raw, line_of(name) if callable(line_of) else None
         return
     if isinstance(value, dict):  # properties, dotenv, simple key-value formats: {key: obj with value/line}
@@ -105,8 +106,43 @@ def _structured(value: Any) -> Iterator[tuple[str, str, int | None]]:
             line = getattr(entry, "line", None)
             for r in value if isinstance(value, list) else [value]:
                 r_value = getattr(r, "value", r)
-                if isinstance(r_value, str) and MARKER_RE.search(r_value):
+                if isinstance(r_value, str) and (not markers_only or MARKER_RE.search(r_value)):
                     yield str(key), r_value, getattr(r, "line", line)
+
+
+_NAME_PARTS_RE = re.compile(r"[./\[\]]+")
+_ANY_MARKER_RE = re.compile(MARKER_PREFIX + r"[a-z]{1,16}_\d{1,6}_g\d{1,4}")  # no groups: for re.split
+
+
+def unredacted_secret_values(dep: Deployment) -> list[str]:
+    """Secret values that the parsers read but the lexical redaction left in the snapshot: a value that
+    only the parser puts together or finds under a secret name (a HOCON `${substitution}`, a dotenv
+    `${VAR}`, a Lua local, a Java properties key written with escapes, a multi-line or concatenated
+    string whose other pieces were redacted). Each is returned whole, without the markers in it, and
+    line by line, for `redact_snapshot` to replace everywhere; the same for the files that did parse."""
+    found: list[str] = []
+    for role, files in dep.parsed.items():
+        if role in (Role.PRIVATE_KEY, Role.CERTIFICATE, Role.DOCKER_COMPOSE, Role.PROSODY_ACCOUNT):
+            continue
+        for pf in files:
+            if pf.value is None:
+                continue
+            for name, raw, _ in _structured(pf.value, markers_only=False):
+                parts = [part for part in _NAME_PARTS_RE.split(name) if part]
+                if not (is_secret_name(name) or (parts and is_secret_name(parts[-1]))):
+                    continue
+                if MARKER_RE.fullmatch(raw.strip()) or raw.strip().lower() in BARE_LITERALS:
+                    continue
+                for piece in _ANY_MARKER_RE.split(raw):
+                    found += _pieces(piece)
+    return list(dict.fromkeys(found))
+
+
+def _pieces(text: str) -> list[str]:
+    """A piece of a value between markers: itself, stripped, and each of its lines stripped. Blanks and
+    punctuation alone are left out (they would be replaced wherever they appear)."""
+    candidates = [text, text.strip(), *(line.strip() for line in text.splitlines())]
+    return [c for c in candidates if len(c.strip()) >= 3 and any(ch.isalnum() for ch in c)]
 
 
 def private_key_files(dep: Deployment) -> list[str]:

@@ -93,8 +93,14 @@ _MESSAGE_RE = re.compile(r"^cfg:(\d+): ?(.*)$", re.S)
 _INTERNAL_PREFIX = re.compile(r'^(?:\[string "[^"]*"\]:\d+: ?)+')  # a position in the loader itself
 
 
+# Lua's syntax errors quote the token they stopped at: a string literal there is the configuration's
+# value (a secret, when the line that held it was not recognised as a setting): named, never quoted.
+_NEAR_STRING_RE = re.compile(r"""near '(?:["']|\[=*\[).*?'(?=$|\n| \(|\))""", re.S)
+
+
 def _lua_message(message: str) -> tuple[int | None, str]:
     message = _INTERNAL_PREFIX.sub("", message.split("\nstack traceback", 1)[0])
+    message = _NEAR_STRING_RE.sub("near a string literal", message)
     m = _MESSAGE_RE.match(message)
     if m:
         return int(m.group(1)), m.group(2)

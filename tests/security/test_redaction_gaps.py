@@ -1,0 +1,191 @@
+"""Secret positions the lexical redaction once missed, found by a red-team pass with canaries.
+
+Each case puts a canary where a real deployment (or an edit of one) can hold a secret and asserts it is
+gone from the prepared (redacted) snapshot, which is what every report, saved snapshot and evidence
+bundle is made from; one end-to-end run checks every output of the CLI as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor.engine import prepare_snapshot
+from auditor.parsers.base import ConfigParseError
+from auditor.parsers.prosody import parse_prosody
+from auditor.redaction import MARKER_RE, redact_snapshot
+from auditor.secret_settings import secret_settings
+from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+from tests.security.support import all_outputs, find_leaks, report_args, run_cli
+
+CANARY_RE = re.compile(r"CANARY\d+[A-Za-z0-9]*")
+
+
+def _snap(files: dict[str, str]) -> Snapshot:
+    snap = Snapshot("t", "dir")
+    for key, text in files.items():
+        snap.add(CollectedItem(key, "file", ItemStatus.OK, text.encode()))
+    return snap
+
+
+def _left(snap: Snapshot) -> list[str]:
+    text = "\n".join(i.content.decode() for i in snap.items.values() if i.content is not None)
+    return sorted(set(CANARY_RE.findall(text)))
+
+
+# One file per case, each valid in its format unless its name says otherwise.
+CASES: dict[str, tuple[str, str]] = {
+    # HOCON's triple-quoted strings, on one line and over several
+    "hocon-triple": ("/etc/jitsi/jibri/jibri.conf", 'jibri { call-login { password = """CANARY1xyzTriple""" } }\n'),
+    "hocon-triple-multiline": (
+        "/etc/jitsi/jibri/other/jibri.conf",
+        'jibri { xmpp-login { password = """\nCANARY2xyzTripleLines\n""" } }\n',
+    ),
+    # concatenations: HOCON's juxtaposed strings, Lua's `..` at a line's end, a variable between pieces
+    "hocon-concat": ("/etc/jitsi/jicofo/jicofo.conf", 'jicofo { xmpp { service { password = "CANARY3a" "CANARY3xyzJuxta" } } }\n'),
+    "lua-concat": (
+        "/etc/prosody/conf.d/concat.cfg.lua",
+        'VirtualHost "c.example.org"\n  app_secret = "CANARY4a" ..\n      "CANARY4xyzNextLine" .. suffix .. "CANARY4xyzAfterVar"\n',
+    ),
+    # a Lua long string over several lines
+    "lua-long": ("/etc/prosody/conf.d/long.cfg.lua", 'VirtualHost "l.example.org"\n  app_secret = [==[\nCANARY5xyzLongString\n]==]\n'),
+    # references: HOCON substitutions (also nested paths), dotenv ${VAR}, a Lua variable
+    "hocon-subst": (
+        "/etc/jitsi/videobridge/jvb.conf",
+        'creds { p = "CANARY6xyzHoconRef" }\nvideobridge { apis { xmpp-client { configs { shard {'
+        " PASSWORD = ${creds.p} } } } } }\n",
+    ),
+    "dotenv-subst": ("/srv/jitsi/.env", "BASE=CANARY7xyzEnvRef\nJWT_APP_SECRET=${BASE}\nJVB_AUTH_PASSWORD=$BASE\n"),
+    "lua-variable": (
+        "/etc/prosody/conf.d/var.cfg.lua",
+        'local k = "CANARY8xyzLuaVar"\nVirtualHost "v.example.org"\n  app_secret = k\n',
+    ),
+    # what only a parser reads: an escaped properties key, a dotenv value over two lines
+    "properties-escaped-key": (
+        "/etc/jitsi/videobridge/sip-communicator.properties",
+        "org.jitsi.videobridge.xmpp.user.shard.PASS\\u0057ORD=CANARY9xyzEscapedKey\n"
+        "org.jitsi.videobridge.xmpp.user.shard2.PASSWORD=CANARY10xyz\\\n    ContinuedTail10\n",
+    ),
+    "dotenv-multiline": ("/srv/jitsi2/.env", 'JICOFO_AUTH_PASSWORD="CANARY11a\nCANARY11xyzSecondLine"\n'),
+    # command-line options: coturn's defaults file, a systemd unit, JAVA_SYS_PROPS
+    "coturn-options": (
+        "/etc/default/coturn",
+        'EXTRA_OPTIONS="--static-auth-secret=CANARY12xyzOption --cli-password CANARY12xyzSpaced"\n',
+    ),
+    "systemd": (
+        "/etc/systemd/system/coturn.service.d/override.conf",
+        "[Service]\nEnvironment=JICOFO_AUTH_PASSWORD=CANARY13xyzEnvironment\n"
+        "ExecStart=/usr/bin/turnserver --static-auth-secret CANARY13xyzExecStart\n",
+    ),
+    "java-sys-props": ("/etc/jitsi/jicofo/config", 'JAVA_SYS_PROPS="-Dorg.jitsi.jicofo.auth.PASSWORD=CANARY14xyzSysProp"\n'),
+    # coturn: user= quoted and `user NAME:KEY`; a database URL whose password holds a slash
+    "coturn-users": (
+        "/etc/turnserver.conf",
+        'user="alice:CANARY15xyzQuotedUser"\nuser bob:CANARY15xyzSpacedUser\n'
+        'mongo-userdb="mongodb://u:CANARY15xyz/Slash@localhost/coturn"\n',
+    ),
+    # prosody internal_hashed accounts read whole by --root: the SCRAM keys allow offline guessing
+    "scram": (
+        "/var/lib/prosody/auth%2eexample%2eorg/accounts/focus.dat",
+        'return {\n\t["stored_key"] = "CANARY16xyzStoredKey";\n\t["server_key"] = "CANARY16xyzServerKey";\n};\n',
+    ),
+    # directives that set a secret-named variable or parameter
+    "nginx-set": (
+        "/etc/nginx/sites-enabled/extra.conf",
+        'server {\n  set $jwt_secret "CANARY17xyzNginxSet";\n  fastcgi_param DB_PASSWORD CANARY17xyzFastcgi;\n}\n',
+    ),
+    "apache-setenv": ("/etc/apache2/sites-enabled/x.conf", "<VirtualHost *:443>\n  SetEnv JWT_SECRET CANARY18xyzSetEnv\n</VirtualHost>\n"),
+    # a secret in a Lua comment, the key right after `--`
+    "lua-comment": ("/etc/prosody/conf.d/comment.cfg.lua", '--app_secret = "CANARY19xyzCommentedOut"\n'),
+    # a PuTTY private key
+    "ppk": (
+        "/home/ops/deploy.ppk",
+        "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 1\nAAAAC3NzaC1lZDI1NTE5\n"
+        "Private-Lines: 1\nCANARY20xyzPuttyPrivate\nPrivate-MAC: 00ff\n",
+    ),
+    # broken files: a long string or triple quote left open, a comment between key and value
+    "hocon-triple-broken": ("/etc/jitsi/jibri/broken/jibri.conf", 'jibri { call-login { password = """\nCANARY21xyzOpenTriple\n'),
+    "hocon-comment-between": (
+        "/etc/jitsi/videobridge/c/jvb.conf",
+        'videobridge { apis { xmpp-client { configs { shard { PASSWORD = // the password\n "CANARY22xyzAfterComment" } } } } }\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_canary_is_gone_from_the_prepared_snapshot(case: str) -> None:
+    path, text = CASES[case]
+    assert CANARY_RE.search(text)
+    prepared = prepare_snapshot(_snap({path: text}))
+    assert _left(prepared.snapshot) == [], prepared.snapshot.get(path).content  # type: ignore[union-attr]
+
+
+def test_all_cases_together_and_no_value_reaches_the_parsed_settings() -> None:
+    prepared = prepare_snapshot(_snap(dict(CASES.values())))
+    assert _left(prepared.snapshot) == []
+    names = {s.name for s in secret_settings(prepared.deployment)}
+    # the settings whose values came through a reference or a parser's reading still get a verdict
+    assert "jvb.conf: creds.p" in names and "sip-communicator.properties: org.jitsi.videobridge.xmpp.user.shard.PASSWORD" in names
+
+
+def test_what_only_looks_like_a_secret_is_not_replaced() -> None:
+    """The new patterns stay on secret-named settings: a commented-out Lua line's `=` is not a value,
+    a port is not a URL password, and a variable holding a flag is not followed."""
+    files = {
+        "/etc/prosody/prosody.cfg.lua": '--turn_external_secret = "your-secret-turn-access-token"\n'
+        'http_ports = { 5280 }\nlocal flag = "internal_hashed"\nauthentication = flag\n',
+        "/etc/jitsi/meet/x-config.js": "var config = { bosh: 'https://meet.example.org:443/http-bind@x' };\n",
+    }
+    snap = redact_snapshot(_snap(files))
+    assert snap.get("/etc/prosody/prosody.cfg.lua").text().count("=") == 4  # type: ignore[union-attr]
+    assert '"internal_hashed"' in snap.get("/etc/prosody/prosody.cfg.lua").text()  # type: ignore[union-attr]
+    assert "443/http-bind@x" in snap.get("/etc/jitsi/meet/x-config.js").text()  # type: ignore[union-attr]
+
+
+def test_new_reuse_groups_do_not_collide_with_the_markers_of_a_saved_snapshot() -> None:
+    saved = 'jicofo { xmpp { client { password = "JAUDIT_REDACTED_ok_20_g7" } } }\n'
+    snap = redact_snapshot(_snap({"/a/jicofo.conf": saved, "/b/.env": "JVB_AUTH_PASSWORD=CANARY23xyzNewValue\n"}))
+    marker = MARKER_RE.search(snap.get("/b/.env").text())  # type: ignore[union-attr]
+    assert marker is not None and int(marker.group(3)) > 7
+
+
+def test_lua_syntax_errors_do_not_quote_string_literals() -> None:
+    with pytest.raises(ConfigParseError) as err:
+        parse_prosody('local t = 5 "CANARY24xyzNearToken"\n', "/etc/prosody/conf.d/x.cfg.lua")
+    assert "CANARY24" not in str(err.value) and "near a string literal" in str(err.value)
+
+
+def test_no_canary_in_any_output_of_the_cli(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    for rel, text in CASES.values():
+        (tree / rel.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        with open(tree / rel.lstrip("/"), "a", encoding="utf-8") as f:
+            f.write(text)
+    run = run_cli(["--root", str(tree), *report_args()], tmp_path / "work")
+    assert run.code in (1, 3), run.diagnose()
+    secrets = {s for _, text in CASES.values() for s in CANARY_RE.findall(text)} | {"ContinuedTail10"}
+    outputs = all_outputs(run)
+    assert not find_leaks(secrets, outputs)
+    digests = [hashlib.new(alg, s.encode()).hexdigest().encode() for s in secrets for alg in ("sha256", "sha1", "md5")]
+    assert not [d for d in digests for blob in outputs.values() if d in blob]
+
+
+def _der_private_key() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def test_a_binary_der_private_key_is_not_kept() -> None:
+    """No PEM marker and a name no key pattern knows: the collectors read it whole; nothing of it may stay."""
+    der = _der_private_key()
+    snap = Snapshot("t", "dir")
+    snap.add(CollectedItem("/etc/jitsi/meet/jwt-signing.der", "file", ItemStatus.OK, der))
+    item = redact_snapshot(snap).get("/etc/jitsi/meet/jwt-signing.der")
+    assert item is not None and item.content is not None and item.redactions == 1
+    assert der[-32:] not in item.content and b"PRIVATE_KEY_BLOCK" in item.content
