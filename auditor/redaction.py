@@ -610,25 +610,20 @@ def _name_spans(text: str, names: frozenset[str]) -> list[tuple[int, int]]:
         return []
     alternatives = "|".join(map(re.escape, sorted(present, key=len, reverse=True)))
     words = re.compile(r"(?<![A-Za-z0-9_])(?:" + alternatives + r")(?![A-Za-z0-9_])")
-    spans: list[tuple[int, int]] = []
-    end = -1
-    for m in words.finditer(text):
-        if m.start() < end:
-            continue
-        start = text.rfind("\n", 0, m.start()) + 1
-        end = text.find("\n", m.end())
-        if end < 0:
-            end = len(text)
-        spans.append((start, end))
-    return spans
+    return _line_spans(text, words.finditer(text))
 
 
 def _secret_word_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line holding a secret word, in order."""
+    words = _SECRET_WORD_LOWER_RE.finditer(text.lower()) if text.isascii() else _SECRET_WORD_RE.finditer(text)
+    return _line_spans(text, words)
+
+
+def _line_spans(text: str, matches: Iterator[re.Match[str]]) -> list[tuple[int, int]]:
+    """(start, end) of each line holding one of `matches` (in text order), each line once."""
     spans: list[tuple[int, int]] = []
     end = -1
-    words = _SECRET_WORD_LOWER_RE.finditer(text.lower()) if text.isascii() else _SECRET_WORD_RE.finditer(text)
-    for m in words:
+    for m in matches:
         if m.start() < end:
             continue  # this line is taken already
         start = text.rfind("\n", 0, m.start()) + 1
