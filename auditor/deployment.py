@@ -7,6 +7,7 @@ parsed is kept as a `ParsedFile` with its error, so whatever depends on it can s
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -151,10 +152,44 @@ def _unreadable_reason(f: DiscoveredFile) -> str:
     return f"{item.key}: {item.error or item.status.value}"
 
 
+# Each parser stops at its own bound (1 to 5 s of CPU per file), but the target decides how many files
+# there are: 100 files built to be slow to parse cost minutes, 5 000 small ones as many parses. So one
+# target's single-file parses share a budget: a number of files per role and CPU time in all. Files
+# past it are kept unparsed with the reason (their checks say unclear), never silently dropped.
+MAX_FILES_PER_ROLE = 64
+PARSE_CPU_BUDGET = 6.0  # CPU seconds of this thread (hosts are audited in parallel threads)
+
+
+class _ParseBudget:
+    def __init__(self, per_role: int, seconds: float) -> None:
+        self.per_role, self.seconds = per_role, seconds
+        self.counts: dict[Role, int] = {}
+        self.started = time.thread_time()
+
+    def refusal(self, f: DiscoveredFile) -> str | None:
+        """Why `f` is not parsed, or None (and it is counted)."""
+        if time.thread_time() - self.started > self.seconds:
+            spent = f"the target's parse budget ({self.seconds:g} s of CPU) was spent on other files"
+            return f"{f.path}: not parsed: {spent}"
+        count = self.counts.get(f.role, 0)
+        if count >= self.per_role:
+            return f"{f.path}: not parsed: more than {self.per_role} files found as {f.role.value}"
+        self.counts[f.role] = count + 1
+        return None
+
+
+def _parse_order(f: DiscoveredFile) -> tuple[bool, bool]:
+    """Files known by their name and active first: junk sniffed by content cannot spend the budget
+    before the deployment's own files (the sort is stable: path order otherwise)."""
+    return f.why != "name", not f.active
+
+
 def build_deployment(snapshot: Snapshot) -> Deployment:
     files = discover(snapshot)
     dep = Deployment(snapshot=snapshot, files=files)
-    for f in files:
+    budget = _ParseBudget(MAX_FILES_PER_ROLE, PARSE_CPU_BUDGET)
+    results: dict[int, ParsedFile[Any]] = {}
+    for i, f in sorted(enumerate(files), key=lambda pair: _parse_order(pair[1])):
         if f.role in (
             Role.NGINX_MAIN,
             Role.NGINX_SITE,
@@ -168,8 +203,10 @@ def build_deployment(snapshot: Snapshot) -> Deployment:
         parser = _SINGLE_FILE_PARSERS.get(f.role)
         if parser is None:
             continue
-        dep.parsed.setdefault(f.role, []).append(_parse_one(f, parser))
-    _parse_nginx(dep)
+        results[i] = _parse_budgeted(f, parser, budget)
+    for i in sorted(results):  # in path order, as discovered: `first` of a role does not depend on the budget
+        dep.parsed.setdefault(files[i].role, []).append(results[i])
+    _parse_nginx(dep, budget)
     _parse_apache(dep)
     _build_prosody(dep)
     for role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT, Role.DOCKER_COMPOSE):
@@ -179,6 +216,13 @@ def build_deployment(snapshot: Snapshot) -> Deployment:
                     ParsedFile(role, f.path, f.item.text() if f.item.ok else None, None, None, f.active)
                 )
     return dep
+
+
+def _parse_budgeted(f: DiscoveredFile, parser: _ParseFn, budget: _ParseBudget) -> ParsedFile[Any]:
+    refusal = budget.refusal(f) if f.item.ok else None
+    if refusal is not None:
+        return ParsedFile(f.role, f.path, None, refusal, None, f.active)
+    return _parse_one(f, parser)
 
 
 def _parse_one(f: DiscoveredFile, parser: _ParseFn) -> ParsedFile[Any]:
@@ -215,7 +259,7 @@ def host_path(config_path: str, path: str) -> str:
     return m.group(1) + path[len("/config") :]
 
 
-def _parse_nginx(dep: Deployment) -> None:
+def _parse_nginx(dep: Deployment, budget: _ParseBudget) -> None:
     texts = {
         f.path: _host_paths(f.path, f.item.text())
         for f in dep.files
@@ -236,8 +280,22 @@ def _parse_nginx(dep: Deployment) -> None:
             _parse_one(mains[0], lambda _text, path: parse_nginx(texts, path))
         )
         return
-    for f in entries:
-        dep.parsed.setdefault(Role.NGINX_SITE, []).append(_parse_one(f, lambda _text, path: parse_nginx(texts, path)))
+    # Without nginx.conf each active file is read on its own and the web checks judge the first one: put
+    # the file serving HTTPS first, not one that merely sorts before it, such as Debian's `default` site
+    # (port 80 only) or jitsi-meet-turnserver's stream-only modules-enabled/60-jitsi-meet.conf.
+    parsed = [_parse_budgeted(f, lambda _text, path: parse_nginx(texts, path), budget) for f in entries]
+    dep.parsed.setdefault(Role.NGINX_SITE, []).extend(sorted(parsed, key=_nginx_entry_rank))
+
+
+def _nginx_entry_rank(pf: ParsedFile[NginxConfig]) -> int:
+    """0 for a file that failed to parse (whatever depends on it stays unclear), then a file with a
+    server block terminating TLS, then one with any server block, then the rest (sort is stable)."""
+    conf = pf.value
+    if conf is None:
+        return 0
+    if conf.tls_server(None) is not None:
+        return 1
+    return 2 if conf.servers else 3
 
 
 _APACHE_VHOST = re.compile(r"^[ \t]*<VirtualHost[ \t>]", re.MULTILINE | re.IGNORECASE)

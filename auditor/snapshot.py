@@ -11,13 +11,14 @@ import base64
 import gzip
 import hashlib
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from auditor import json_input
 from auditor.user_files import read_user_file
@@ -28,7 +29,12 @@ SNAPSHOT_FORMAT = "jitsi-audit-snapshot/1"
 COMMAND_PREFIX = "cmd:"
 
 
+T = TypeVar("T")
+
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
+# A --root collection stops at 5 000 files and a live one reads far fewer: a saved snapshot with more
+# items was not made by this tool, and each item costs discovery and perhaps a parse.
+MAX_SNAPSHOT_ITEMS = 20_000
 
 
 class SnapshotError(ValueError):
@@ -124,23 +130,106 @@ class CollectedItem:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CollectedItem:
-        content = data.get("content_b64")
+    def from_json(cls, data: Any, where: str = "item") -> CollectedItem:
+        """An item as `to_json` wrote it; anything else (a saved snapshot may come from anywhere) is a
+        SnapshotError naming the item and the field, never a TypeError deep in a check."""
+        if not isinstance(data, dict):
+            raise SnapshotError(f"{where} is {_json_type(data)}, not an object")
+        key = _required(data, "key", str, where)
+        where = f"{where} ({_short(key)})"
+        kind = _field(data, "kind", str, where) or "file"
+        if kind not in ("file", "command"):
+            raise SnapshotError(f"{where}: kind {_short(kind)} is neither 'file' nor 'command'")
+        status = _required(data, "status", str, where)
+        try:
+            item_status = ItemStatus(status)
+        except ValueError:
+            raise SnapshotError(f"{where}: unknown status {_short(str(status))}") from None
+        content = _field(data, "content_b64", str, where)
         mode = data.get("mode")
+        if mode is not None and not (isinstance(mode, str | int) and _MODE_RE.fullmatch(str(mode))):
+            raise SnapshotError(f"{where}: mode must be octal permission bits, not {_short(str(mode))}")
+        try:
+            blob = None if content is None else base64.b64decode(content, validate=True)
+        except ValueError:  # binascii.Error
+            raise SnapshotError(f"{where}: content_b64 is not base64") from None
         return cls(
-            key=str(data["key"]),
-            kind="command" if data.get("kind") == "command" else "file",
-            status=ItemStatus(data["status"]),
-            content=None if content is None else base64.b64decode(content),
-            size=data.get("size"),
+            key=key,
+            kind="command" if kind == "command" else "file",
+            status=item_status,
+            content=blob,
+            size=_count(data, "size", where),
             mode=None if mode is None else int(str(mode), 8),
-            owner=data.get("owner"),
-            group=data.get("group"),
-            link_target=data.get("link_target"),
-            error=data.get("error"),
-            redactions=int(data.get("redactions") or 0),
-            exit_code=data.get("exit_code"),
+            owner=_field(data, "owner", str, where),
+            group=_field(data, "group", str, where),
+            link_target=_field(data, "link_target", str, where),
+            error=_field(data, "error", str, where),
+            redactions=_count(data, "redactions", where) or 0,
+            exit_code=_field(data, "exit_code", int, where),
         )
+
+
+# -- reading a saved snapshot's JSON: every field's type checked, every failure one line ----------
+_MODE_RE = re.compile(r"[0-7]{1,6}")  # to_json writes f"{mode:04o}"
+_JSON_TYPES = {str: "a string", int: "an integer", dict: "an object", list: "a list"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float):
+        return "a number"
+    return next((name for t, name in _JSON_TYPES.items() if isinstance(value, t)), type(value).__name__)
+
+
+def _short(text: str) -> str:
+    """A value of the file in a message: quoted, cut, control characters escaped (repr)."""
+    return repr(text if len(text) <= 80 else text[:80] + "...")
+
+
+def _field(data: dict[str, Any], name: str, kind: type[T], where: str) -> T | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):  # bool is an int to isinstance
+        raise SnapshotError(f"{where}: {name!r} must be {_JSON_TYPES[kind]}, not {_json_type(value)}")
+    return value
+
+
+def _required(data: dict[str, Any], name: str, kind: type[T], where: str) -> T:
+    value = _field(data, name, kind, where)
+    if value is None:
+        raise SnapshotError(f"{where}: {name!r} is missing")
+    return value
+
+
+def _count(data: dict[str, Any], name: str, where: str) -> int | None:
+    value = _field(data, name, int, where)
+    if value is not None and value < 0:
+        raise SnapshotError(f"{where}: {name!r} must not be negative")
+    return value
+
+
+def _scalar(value: Any, where: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise SnapshotError(f"{where}: expected a string, not {_json_type(value)}")
+
+
+def _timestamp(data: dict[str, Any], name: str) -> datetime | None:
+    text = _field(data, name, str, "snapshot")
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise SnapshotError(f"snapshot: {name!r} is not an ISO 8601 time ({_short(text)})") from None
+    # A time without an offset is read as UTC: naive and aware times cannot be compared or subtracted.
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,23 +285,37 @@ class Snapshot:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Snapshot:
+    def from_json(cls, data: Any) -> Snapshot:
+        if not isinstance(data, dict):
+            raise SnapshotError(f"not a jitsi-audit snapshot (the JSON is {_json_type(data)}, not an object)")
         if data.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError(f"not a jitsi-audit snapshot (format {data.get('format')!r})")
-        hk = data.get("host_key")
-        finished = data.get("finished_at")
+            raise SnapshotError(f"not a jitsi-audit snapshot (format {_short(str(data.get('format')))})")
+        hk = _field(data, "host_key", dict, "snapshot")
+        facts = _field(data, "facts", dict, "snapshot") or {}
+        errors = _field(data, "errors", list, "snapshot") or []
+        items = _field(data, "items", list, "snapshot") or []
+        if len(items) > MAX_SNAPSHOT_ITEMS:
+            raise SnapshotError(f"snapshot: more than {MAX_SNAPSHOT_ITEMS} items")
+        started = _timestamp(data, "started_at")
+        if started is None:
+            raise SnapshotError("snapshot: 'started_at' is missing")
         snap = cls(
-            target=str(data["target"]),
-            transport=str(data.get("transport", "snapshot")),
-            root=data.get("root"),
-            started_at=datetime.fromisoformat(data["started_at"]),
-            finished_at=datetime.fromisoformat(finished) if finished else None,
-            host_key=None if not hk else HostKey(str(hk["type"]), str(hk["fingerprint"])),
-            facts={str(k): str(v) for k, v in (data.get("facts") or {}).items()},
-            errors=[str(e) for e in data.get("errors") or []],
+            target=_required(data, "target", str, "snapshot"),
+            transport=_field(data, "transport", str, "snapshot") or "snapshot",
+            root=_field(data, "root", str, "snapshot"),
+            started_at=started,
+            finished_at=_timestamp(data, "finished_at"),
+            host_key=None
+            if not hk
+            else HostKey(
+                _required(hk, "type", str, "snapshot: host_key"),
+                _required(hk, "fingerprint", str, "snapshot: host_key"),
+            ),
+            facts={str(k): _scalar(v, f"snapshot: fact {_short(str(k))}") for k, v in facts.items()},
+            errors=[_scalar(e, "snapshot: errors") for e in errors],
         )
-        for raw in data.get("items") or []:
-            snap.add(CollectedItem.from_json(raw))
+        for i, raw in enumerate(items):
+            snap.add(CollectedItem.from_json(raw, f"item {i}"))
         return snap
 
     def save(self, path: Path) -> None:
@@ -226,4 +329,9 @@ class Snapshot:
         blob = read_user_file(path, "file", SnapshotError, max_bytes=MAX_SNAPSHOT_BYTES)
         if blob[:2] == b"\x1f\x8b":
             blob = _gunzip(blob, MAX_SNAPSHOT_BYTES)
-        return cls.from_json(json_input.loads(blob))
+        try:
+            data = json_input.loads(blob)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, too deep
+            raise SnapshotError(f"not valid JSON ({' '.join(str(exc).split())[:200]})") from None
+        del blob  # up to MAX_SNAPSHOT_BYTES not to be held while the items are decoded from `data`
+        return cls.from_json(data)

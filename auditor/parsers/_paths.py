@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
+from typing import Final
 
 _MAGIC = frozenset("*?[")
 
@@ -49,3 +50,54 @@ def expand(pattern: str, available: Iterable[str]) -> list[str]:
     if not has_magic(pattern):
         return [p for p in available if normalize(p) == pattern][:1]
     return sorted(p for p in available if glob_match(pattern, normalize(p)))
+
+
+class PathIndex:
+    """`expand` over one fixed set of paths, for a parse that resolves many includes against it: paths are
+    normalised once, a literal include is a dict lookup, a glob whose magic is in its last segment only
+    (`sites-enabled/*`) is compared with that directory's files only, and each pattern's answer is kept.
+    (`expand` normalises every path for every include: 5 000 include lines against 2 000 collected files
+    took 40 s.) Other globs still compare every path: the parsers' time bounds cover those."""
+
+    MAX_CACHED: Final = 4096  # patterns whose answers are kept
+
+    def __init__(self, available: Iterable[str]) -> None:
+        self._all: list[tuple[str, str]] = [(path, normalize(path)) for path in available]
+        self._exact: dict[str, str] = {}
+        self._by_dir: dict[str, list[tuple[str, str]]] = {}
+        for path, norm in self._all:
+            self._exact.setdefault(norm, path)
+            self._by_dir.setdefault(posixpath.dirname(norm), []).append((path, norm))
+        self._cache: dict[str, list[str]] = {}
+
+    def expand(self, pattern: str) -> list[str]:
+        """What `expand(pattern, available)` returns."""
+        pattern = normalize(pattern)
+        found = self._cache.get(pattern)
+        if found is None:
+            found = self._glob(pattern) if has_magic(pattern) else self._literal(pattern)
+            self._keep(pattern, found)
+        return list(found)
+
+    def below(self, directory: str) -> list[str]:
+        """The paths under `directory` (at any depth), sorted."""
+        prefix = directory.rstrip("/") + "/"
+        key = "\0below:" + prefix  # NUL: never a pattern
+        found = self._cache.get(key)
+        if found is None:
+            found = sorted(path for path, norm in self._all if norm.startswith(prefix))
+            self._keep(key, found)
+        return list(found)
+
+    def _keep(self, key: str, found: list[str]) -> None:
+        if len(self._cache) < self.MAX_CACHED:
+            self._cache[key] = found
+
+    def _literal(self, pattern: str) -> list[str]:
+        path = self._exact.get(pattern)
+        return [] if path is None else [path]
+
+    def _glob(self, pattern: str) -> list[str]:
+        directory = posixpath.dirname(pattern)
+        candidates = self._all if has_magic(directory) else self._by_dir.get(directory, [])
+        return sorted(path for path, norm in candidates if glob_match(pattern, norm))

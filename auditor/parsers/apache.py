@@ -51,8 +51,8 @@ from auditor.parsers._apache_model import (
     build_config,
     ssl_protocols,
 )
-from auditor.parsers._paths import expand, has_magic, is_url, normalize, resolve
-from auditor.parsers.base import MAX_DEPTH, ConfigParseError, Location, TextBudget
+from auditor.parsers._paths import PathIndex, has_magic, is_url, normalize, resolve
+from auditor.parsers.base import MAX_DEPTH, ConfigParseError, Location, TextBudget, deadline
 
 __all__ = [
     "PROTOCOLS",
@@ -74,6 +74,7 @@ MAX_LINE = 64 * 1024  # characters of one logical line (continuations joined)
 MAX_STATEMENTS = 50_000  # directives and sections, after include expansion
 MAX_INCLUDE_DEPTH = 16
 MAX_INCLUDES = 256  # files spliced in by Include / IncludeOptional, counted each time
+MAX_SECONDS = 5.0  # CPU seconds for one parse, includes and model included
 
 _BLANK = " \t\r\f\v"
 _WORD = re.compile(r"""[ \t\r\f\v]*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^ \t\r\f\v]+))""", re.S)
@@ -93,6 +94,7 @@ def parse_apache(
     *,
     server_root: str | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    max_seconds: float = MAX_SECONDS,
 ) -> ApacheConfig:
     """Parse `entry` (apache2.conf, or site files read together in this order, as apache2.conf would
     include them) and what their includes name within `files`."""
@@ -103,10 +105,13 @@ def parse_apache(
         if path not in files:
             raise ConfigParseError(path, "entry file not among the provided files")
     first = entries[0]
-    reader = _Reader(files, server_root if server_root is not None else _default_server_root(first), max_bytes)
-    nodes = [node for path in entries for node in reader.expand(reader.tree(path), (path,), 0)]
-    site_only = posixpath.basename(first) not in _MAIN_NAMES
-    return build_config(first, nodes, reader.order, reader.includes, reader.warnings, site_only)
+    # The counts above bound the work of each include, not how many there are nor how many collected
+    # files each glob is compared with: a time bound, as for nginx.
+    with deadline(max_seconds, first):
+        reader = _Reader(files, server_root if server_root is not None else _default_server_root(first), max_bytes)
+        nodes = [node for path in entries for node in reader.expand(reader.tree(path), (path,), 0)]
+        site_only = posixpath.basename(first) not in _MAIN_NAMES
+        return build_config(first, nodes, reader.order, reader.includes, reader.warnings, site_only)
 
 
 def _default_server_root(entry: str) -> str:
@@ -126,6 +131,7 @@ class _Reader:
         self.includes: list[ApacheInclude] = []
         self.warnings: list[str] = []
         self.texts = TextBudget(files, max_bytes, MAX_TOTAL_BYTES)
+        self.index = PathIndex(files)
         self.statements = 0
         self.spliced = 0
 
@@ -170,7 +176,7 @@ class _Reader:
         pattern = node.args[0]
         unresolvable = is_url(pattern) or "${" in pattern
         resolved = pattern if unresolvable else resolve(self.server_root, pattern)
-        matched = [] if unresolvable else _matches(resolved, self.files)
+        matched = [] if unresolvable else _matches(resolved, self.index)
         self.includes.append(ApacheInclude(pattern, resolved, where, matched, node.name.lower() == "includeoptional"))
         # An include that names no collected file stays where it stood, as a directive: what it would set
         # is unknown from there on (httpd takes a single-valued directive's last occurrence).
@@ -187,14 +193,13 @@ class _Reader:
         return out
 
 
-def _matches(resolved: str, files: Mapping[str, str]) -> list[str]:
+def _matches(resolved: str, index: PathIndex) -> list[str]:
     """The collected files an include names: a file, a glob, or (httpd reads directories whole) every
     file below a directory, sorted."""
-    found = expand(resolved, files)
+    found = index.expand(resolved)
     if found or has_magic(resolved):
         return found
-    prefix = resolved.rstrip("/") + "/"
-    return sorted(p for p in files if normalize(p).startswith(prefix))
+    return index.below(resolved)
 
 
 def _parse_file(text: str, path: str) -> list[Node]:

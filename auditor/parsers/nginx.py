@@ -27,7 +27,7 @@ from crossplane.analyzer import analyze, enter_block_ctx
 from crossplane.errors import NgxParserBaseException
 from crossplane.lexer import _balance_braces, _lex_file_object
 
-from auditor.parsers._paths import expand, is_url, resolve
+from auditor.parsers._paths import PathIndex, is_url, resolve
 from auditor.parsers.base import MAX_DEPTH, ConfigParseError, Location, TextBudget, deadline
 
 MAX_SECONDS = 5.0
@@ -256,6 +256,8 @@ class _Reader:
         self.warnings: list[str] = []
         self.check_ctx = True
         self.texts = TextBudget(files, max_bytes, MAX_TOTAL_BYTES)
+        self.index = PathIndex(files)
+        self.named = 0  # files named by the includes, each time
         self.parsed = 0  # statements in the files read
         self.statements = 0  # statements after include expansion
 
@@ -310,17 +312,22 @@ class _Reader:
         self, pattern: str, where: Location, ctx: tuple[str, ...], chain: tuple[str, ...], depth: int
     ) -> list[NginxStatement]:
         resolved = pattern if is_url(pattern) else resolve(self.conf_dir, pattern)
-        matched = [] if is_url(pattern) else expand(resolved, self.files)
+        matched = [] if is_url(pattern) else self.index.expand(resolved)
+        # Every include keeps the list of files it names: counted, since includes that are not followed
+        # (too deep, cycles) add no statements (35 000 globs naming 5 000 files each held 1.4 GB).
+        self.named += len(matched)
+        if self.named > MAX_STATEMENTS:
+            raise ConfigParseError(where.path, f"includes name more than {MAX_STATEMENTS} files in all", where.line)
         self.includes.append(NginxInclude(pattern, resolved, where, matched))
         out: list[NginxStatement] = []
         if not matched:  # stays in the tree where it stood: what it would set is unknown there (UNSEEN)
             out.append(NginxStatement(UNSEEN, [pattern], where))
+        elif len(chain) >= MAX_INCLUDE_DEPTH:  # one warning per include, not per file its glob names
+            self.warnings.append(f"{where}: includes nested deeper than {MAX_INCLUDE_DEPTH}")
+            return out
         for target in matched:
             if target in chain:
                 self.warnings.append(f"{where}: include cycle through {target}, not followed")
-                continue
-            if len(chain) >= MAX_INCLUDE_DEPTH:
-                self.warnings.append(f"{where}: includes nested deeper than {MAX_INCLUDE_DEPTH}")
                 continue
             out.extend(self.expand(self.raw(target), target, ctx, (*chain, target), depth + 1))
         return out

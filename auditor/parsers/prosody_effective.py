@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from auditor.parsers._paths import expand, has_magic, resolve
+from auditor.parsers._paths import PathIndex, has_magic, resolve
 from auditor.parsers.base import ConfigParseError, Location
 from auditor.parsers.prosody import ProsodyConfig
 
@@ -184,7 +184,7 @@ def _freeze(s: _Section) -> EffectiveSection:
 class _Builder:
     def __init__(self, configs: Mapping[str, ProsodyConfig], unparsed: list[str]) -> None:
         self.configs = configs
-        self.candidates = [*configs, *unparsed]
+        self.candidates = PathIndex([*configs, *unparsed])
         self.loaded: set[str] = set()
         self.order: list[str] = []
         self.global_options: dict[str, OptionValue] = {}
@@ -250,7 +250,7 @@ class _Builder:
 
     def _include(self, pattern: str, where: Location, chain: tuple[str, ...]) -> None:
         resolved = resolve(posixpath.dirname(where.path), pattern)
-        found = expand(resolved, self.candidates)
+        found = self.candidates.expand(resolved)
         matched = [p for p in found if p in self.configs]
         broken = [p for p in found if p not in self.configs]
         self.includes.append(ProsodyInclude(pattern, resolved, where, matched, broken))
