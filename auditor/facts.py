@@ -119,6 +119,10 @@ def truthy(value: Any) -> bool | None:
     return None
 
 
+_GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})  # Go's strconv.ParseBool
+_GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
 # ----------------------------------------------------------------------------------------------
 # Deployment views the facts share
 # ----------------------------------------------------------------------------------------------
@@ -258,9 +262,17 @@ class View:
         return self.env_get("AUTH_TYPE", default)
 
     def env_flag(self, name: str, default: bool) -> tuple[bool, Evidence | None]:
+        """A docker-jitsi-meet boolean as its images read it: `{{ .Env.NAME | default "D" | toBool }}`.
+        An empty value takes the default (sprout's `default` treats "" as unset); jitsi/tpl's toBool drops
+        quotes, decides Go's strconv.ParseBool spellings (1 t T TRUE true True / 0 f F FALSE false False)
+        and counts any other non-empty string as true (since tpl 2024-05): `ENABLE_P2P=no` turns P2P on."""
         raw, evidence = self.env_get(name, "1" if default else "0")
-        flag = truthy(raw)
-        return (default if flag is None else flag), evidence
+        value = (raw or "").replace('"', "").replace("'", "")
+        if value == "":
+            return default, evidence
+        if value in _GO_TRUE:
+            return True, evidence
+        return value not in _GO_FALSE, evidence
 
     # HOCON -----------------------------------------------------------------------------------
     @staticmethod
@@ -571,6 +583,9 @@ def fact_secure_domain(v: View, main: str | None) -> Fact:
     if main == "anonymous":
         return Fact(False, [], "the main domain is anonymous: anyone can create rooms")
     if main == "jwt":
+        optional = optional_token(v)
+        if optional:
+            return Fact(False, optional, OPTIONAL_TOKEN)
         return Fact(True, [], "token authentication: rooms need a valid token")
     jicofo = _jicofo_auth(v)
     if jicofo is not None:
@@ -579,6 +594,34 @@ def fact_secure_domain(v: View, main: str | None) -> Fact:
     if v.env_ok:
         return Fact(True, [], "docker ENABLE_AUTH on: jicofo authentication is rendered by the image")
     return Fact(None, [], "jicofo authentication setting not in the evidence")
+
+
+OPTIONAL_TOKEN = ("tokens are optional (allow_empty_token = true) and nothing makes clients without one wait for a "
+                  "host (no muc_wait_for_host)")
+
+
+def optional_token(v: View) -> list[Evidence]:
+    """Evidence that the token-authenticated main domain also admits clients without a token while nothing
+    makes them wait for a host; empty otherwise. With allow_empty_token = true, token_util's
+    process_and_verify_token and verify_room return true for a session that brought no token, whatever
+    app_id says, so such a client logs in, creates rooms on the conference MUC (token_verification lets
+    it) and becomes their moderator (jicofo's JWT authority counts every login on the domain).
+    mod_muc_wait_for_host (handbook: token authentication + allow_empty_token + muc_wait_for_host) holds
+    them in the lobby until a token holder arrives."""
+    if v.prosody is not None and v.main_host is not None:
+        allow = v.p_get(v.main_host, "allow_empty_token")
+        if allow is None or truthy(allow[0]) is not True:
+            return []
+        if any(v.module_enabled(name, "muc_wait_for_host") for name in v.components()):
+            return []
+        return [allow[1]]
+    if v.env_ok:
+        allow_empty, where = v.env_flag("JWT_ALLOW_EMPTY", False)
+        modules, _ = v.env_get("XMPP_MUC_MODULES", "")
+        if not allow_empty or "muc_wait_for_host" in (modules or ""):
+            return []
+        return [e for e in (where,) if e]
+    return []
 
 
 def _jicofo_auth(v: View) -> tuple[bool, list[Evidence]] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
+from auditor.facts import OPTIONAL_TOKEN, optional_token
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
 from checks._common import short
@@ -41,6 +42,10 @@ def room_creation_restricted(ctx: AuditContext) -> CheckResult:
             "lets anyone in is unknown",
             *fact.evidence,
         )
+    if fact.value == "jwt":
+        optional = optional_token(ctx.view)
+        if optional:
+            return CheckResult.failed(f"{OPTIONAL_TOKEN}: anyone can create rooms", *fact.evidence, *optional)
     return ctx.from_fact(
         "auth.main",
         good=lambda v: v not in ("anonymous",),

@@ -64,6 +64,8 @@ def wait_for_host(ctx: AuditContext) -> CheckResult:
     main = ctx.fact("auth.main")
     if secure.value is True and main.value != "jwt":
         return CheckResult.passed("jicofo requires an authenticated host to start a meeting", *secure.evidence)
+    if main.value == "jwt" and secure.value is False:  # tokens are optional (allow_empty_token)
+        return CheckResult.failed(f"{secure.note}: the first to arrive opens the room and is its moderator", *secure.evidence, *main.evidence)
     if main.value == "jwt":
         return CheckResult.failed(
             "token authentication without muc_wait_for_host: any token holder opens the room and is moderator",

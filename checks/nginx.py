@@ -9,7 +9,7 @@ from typing import Any
 
 from auditor.context import AuditContext
 from auditor.facts import APACHE_NOTE, unseen_include, unseen_location_include
-from auditor.model import CheckResult, Evidence, Severity
+from auditor.model import CheckResult, Evidence, Severity, Status
 from auditor.parsers.base import Location
 from auditor.parsers.nginx import NginxConfig, NginxServer
 from auditor.registry import check
@@ -199,7 +199,7 @@ def ocsp_stapling(ctx: AuditContext) -> CheckResult:
     server = _https_server(ctx, apache.ocsp_stapling, lambda _: CheckResult.failed(
         "the docker web image does not staple OCSP"))
     if isinstance(server, CheckResult):
-        return server
+        return _unless_cert_unknown(ctx, server, cert is None)
     d = server.directive("ssl_stapling")
     if d is not None and d.args[:1] == ["on"]:
         return CheckResult.passed("OCSP stapling is on", Evidence(d.location, "ssl_stapling on"))
@@ -207,7 +207,21 @@ def ocsp_stapling(ctx: AuditContext) -> CheckResult:
     if hidden:
         return CheckResult.unclear(f"cannot tell: ssl_stapling not set in this server block, but {hidden}",
                                    Evidence(server.location, "HTTPS server"))
-    return CheckResult.failed("OCSP stapling is off", Evidence(d.location if d else server.location, "ssl_stapling off or not set"))
+    off = CheckResult.failed("OCSP stapling is off", Evidence(d.location if d else server.location, "ssl_stapling off or not set"))
+    return _unless_cert_unknown(ctx, off, cert is None)
+
+
+def _unless_cert_unknown(ctx: AuditContext, result: CheckResult, unknown: bool) -> CheckResult:
+    """A failed stapling verdict is unclear when the certificate is not in the evidence: Jitsi's self-signed
+    one and Let's Encrypt's since 2025 name no OCSP responder, and then there is nothing to staple."""
+    from checks.certificates import _certs
+
+    if result.status is not Status.FAIL or not unknown:
+        return result
+    why = _certs(ctx)
+    reason = why.message.removeprefix("cannot tell: ") if isinstance(why, CheckResult) else "it is not in the evidence"
+    return CheckResult.unclear(f"cannot tell: {result.message}, but whether the certificate names an OCSP responder "
+                               f"is unknown ({reason})", *result.evidence)
 
 
 def _serves_jitsi(server: NginxServer) -> bool:
@@ -343,8 +357,10 @@ def security_headers(ctx: AuditContext) -> CheckResult:
     ),
 )
 def server_tokens(ctx: AuditContext) -> CheckResult:
-    server = _https_server(ctx, apache.server_tokens, lambda _: CheckResult.failed(
-        "the docker web image leaves server_tokens on"))
+    # docker-jitsi-meet's web/rootfs/defaults/nginx.conf has had `server_tokens off;` in its http block
+    # since the first import (2018), unconditionally
+    server = _https_server(ctx, apache.server_tokens, lambda _: CheckResult.passed(
+        "the docker web image sets server_tokens off (its nginx.conf)"))
     if isinstance(server, CheckResult):
         return server
     d = server.directive("server_tokens")

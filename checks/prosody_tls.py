@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from auditor.advisories.docker import deployment_images
 from auditor.context import AuditContext
 from auditor.facts import ANONYMOUS_AUTH, View, cipher_string_is_weak, prosody_version, truthy
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
+from auditor.parsers.base import Location
 from auditor.registry import check
 from checks._common import (
     anonymous_hosts,
     docker_flag,
     evs,
     is_loopback,
+    module_hosts,
     prosody_or_docker,
     section_ev,
     short,
@@ -258,11 +262,54 @@ def bosh_secure_assumption(ctx: AuditContext) -> CheckResult:
     return CheckResult.unclear(f"plain HTTP is trusted as secure; {result.message}", *on)
 
 
+_PROSODY_012_IMAGE = 7210  # docker-jitsi-meet moved to prosody 0.12 in stable-7210 and dropped XMPP_CROSS_DOMAIN
+_STABLE_TAG = re.compile(r"^stable-(\d+)")
+_ANY_ORIGIN = ("prosody 0.12 and later ignore cross_domain_bosh/cross_domain_websocket and answer BOSH and websocket "
+               "CORS requests from every origin unless http_cors_override or access_control_allow_origins restricts them")
+
+
 def _docker_cross_domain(v: View) -> CheckResult:
     raw, where = v.env_get("XMPP_CROSS_DOMAIN")
-    if raw and truthy(raw) is True:
-        return CheckResult.failed("XMPP_CROSS_DOMAIN=true accepts every origin", *evs(where))
-    return CheckResult.passed("cross-domain BOSH/websocket not enabled", *evs(where))
+    tag, e2 = _prosody_image_tag(v)
+    m = _STABLE_TAG.match(tag or "")
+    if m is not None and int(m.group(1)) < _PROSODY_012_IMAGE:  # prosody 0.11: the variable still applies
+        if raw and raw.strip().lower() != "false":
+            what = "every origin" if raw.strip().lower() == "true" else f"the origins {short(raw, 60)}"
+            return CheckResult.failed(f"XMPP_CROSS_DOMAIN={short(raw, 40)} accepts {what}", *evs(where, e2))
+        return CheckResult.passed("cross-domain BOSH/websocket not enabled (prosody 0.11 image)", *evs(where, e2))
+    if m is None and tag not in ("unstable", "latest"):
+        return CheckResult.unclear(f"cannot tell: the prosody image's version is unknown; {_ANY_ORIGIN} (images "
+                                   f"from stable-{_PROSODY_012_IMAGE} on, which set neither)", *evs(e2))
+    return CheckResult.failed(f"the prosody image (0.12 or later) sets no CORS restriction: {_ANY_ORIGIN}", *evs(e2))
+
+
+def _prosody_image_tag(v: View) -> tuple[str | None, Evidence | None]:
+    """The tag of the jitsi/prosody image: the compose file as .env resolves it, else JITSI_IMAGE_VERSION."""
+    images = v.dep.derived("docker.images", deployment_images).images
+    ref = next((r for r in images if r.jitsi_image == "prosody" and r.tag), None)
+    if ref is not None:
+        return ref.tag, Evidence(Location(ref.path, ref.line), f"image {short(ref.reference, 60)}")
+    return v.env_get("JITSI_IMAGE_VERSION")
+
+
+def _cors_restricted(v: View, app: str) -> Evidence | None:
+    """Where prosody 0.12+'s mod_http stops answering CORS for every origin on the HTTP app `app` (bosh,
+    websocket): http_cors_override[app] with enabled = false or an origins list, else a non-wildcard
+    access_control_allow_origins. None when CORS is open to every origin."""
+    override = v.p_get(v.main_host, "http_cors_override")
+    entry = override[0].get(app) if override is not None and isinstance(override[0], dict) else None
+    if isinstance(entry, dict):
+        if entry.get("enabled") is False:
+            return override[1] if override else None
+        origins = entry.get("origins")
+        if entry.get("enabled") is True and origins and origins != "*" and not (isinstance(origins, list) and "*" in origins):
+            return override[1] if override else None
+    allowed = v.p_get(v.main_host, "access_control_allow_origins")
+    if allowed is not None and isinstance(allowed[0], list) and allowed[0] and "*" not in allowed[0]:
+        return allowed[1]
+    if allowed is not None and isinstance(allowed[0], str) and allowed[0] not in ("", "*"):
+        return allowed[1]
+    return None
 
 
 @check(
@@ -272,10 +319,14 @@ def _docker_cross_domain(v: View) -> CheckResult:
     criteria=("mgmt.access_control",),
     rationale="""cross_domain_bosh = true / cross_domain_websocket = true let any web page open XMPP sessions
     to this server from visitors' browsers (CORS for every origin), e.g. to abuse anonymous logins or TURN
-    credentials.""",
-    remediation="""cross_domain_bosh = false; cross_domain_websocket = false (or a list of your own origins:
-    cross_domain_bosh = { "https://meet.example.org" }). Docker: leave XMPP_CROSS_DOMAIN unset.""",
-    references=("https://prosody.im/doc/modules/mod_bosh", "https://prosody.im/doc/modules/mod_websocket"),
+    credentials. Prosody 0.12 deprecated both options: its mod_http answers BOSH and websocket CORS requests
+    from every origin unless http_cors_override (commented out in Jitsi's template) or
+    access_control_allow_origins restricts them.""",
+    remediation="""Prosody 0.11: cross_domain_bosh = false; cross_domain_websocket = false (or a list of your own
+    origins). Prosody 0.12+: http_cors_override = { bosh = { enabled = false }; websocket = { enabled = false } }
+    (or access_control_allow_origins = { "https://meet.example.org" }).""",
+    references=("https://prosody.im/doc/modules/mod_bosh", "https://prosody.im/doc/http",
+                "https://github.com/jitsi/jitsi-meet/blob/master/doc/debian/jitsi-meet-prosody/prosody.cfg.lua-jvb.example"),
 )
 @prosody_or_docker(_docker_cross_domain)
 def cross_domain(ctx: AuditContext) -> CheckResult:
@@ -292,7 +343,20 @@ def cross_domain(ctx: AuditContext) -> CheckResult:
                 bad.append(got[1])
     if bad:
         return CheckResult.failed("BOSH or websocket accepts requests from any web origin", *dict.fromkeys(bad))
-    return CheckResult.passed("cross-domain BOSH/websocket is not open to every origin", *dict.fromkeys(seen))
+    apps = [app for app in ("bosh", "websocket") if module_hosts(v, app)]
+    open_apps = [app for app in apps if _cors_restricted(v, app) is None]
+    if not open_apps:
+        restricted = [e for app in apps if (e := _cors_restricted(v, app)) is not None]
+        return CheckResult.passed("cross-domain BOSH/websocket is not open to every origin",
+                                  *dict.fromkeys([*seen, *restricted]))
+    version = prosody_version(v)
+    if version is not None and version >= (0, 12):
+        return CheckResult.failed(f"{' and '.join(open_apps)} on prosody {version[0]}.{version[1]}: {_ANY_ORIGIN}",
+                                  *dict.fromkeys(seen))
+    if version is not None:
+        return CheckResult.passed(f"cross-domain BOSH/websocket is off (prosody {version[0]}.{version[1]} honours "
+                                  "cross_domain_bosh)", *dict.fromkeys(seen))
+    return CheckResult.unclear(f"cannot tell: the prosody version is unknown; {_ANY_ORIGIN}", *dict.fromkeys(seen))
 
 
 def _docker_admins(v: View) -> CheckResult:

@@ -51,8 +51,22 @@ def shutdown_api(ctx: AuditContext) -> CheckResult:
             if flag:
                 return CheckResult.passed("the shutdown API is on, published on 127.0.0.1:8080 only", *evs(where))
             return CheckResult.passed("the shutdown API is off", *evs(where))
-        return CheckResult.passed("legacy videobridge without the shutdown API setting (off by default)")
+        legacy = _legacy_shutdown(ctx)
+        if legacy is None:
+            return CheckResult.passed("legacy videobridge without the shutdown API setting (off by default)")
+        rest = ctx.fact("jvb.rest_public")
+        if rest.value is True:
+            return CheckResult.failed(f"the shutdown API is on and the REST API serving it is public ({rest.note})",
+                                      legacy, *rest.evidence)
+        if rest.value is None:
+            return CheckResult.unclear(f"cannot tell: the shutdown API is on; {rest.note or 'REST exposure unknown'}",
+                                       legacy, *rest.evidence)
+        return CheckResult.passed(f"the shutdown API is on, but not served ({rest.note})", legacy, *rest.evidence)
     got = v.hocon(pf, "videobridge.rest.shutdown.enabled")
+    if got is None:  # an upgraded host keeps its sip-communicator.properties, which the bridge still reads
+        legacy = _legacy_shutdown(ctx)
+        if legacy is not None:
+            got = (True, legacy)
     if got is None or truthy(got[0]) is not True:
         return CheckResult.passed("the shutdown API is off", *evs(got[1] if got else ev(pf.path, None, "rest.shutdown not enabled")))
     host = v.hocon(pf, "videobridge.http-servers.private.host")
@@ -60,6 +74,16 @@ def shutdown_api(ctx: AuditContext) -> CheckResult:
     if is_loopback(bind):
         return CheckResult.passed("the shutdown API is on, but only on the loopback private server", got[1], *evs(host[1] if host else None))
     return CheckResult.failed(f"the shutdown API is on and the private server binds {bind}", got[1], *evs(host[1] if host else None))
+
+
+def _legacy_shutdown(ctx: AuditContext) -> Evidence | None:
+    """org.jitsi.videobridge.ENABLE_REST_SHUTDOWN=true in the legacy sip-communicator.properties (the 2020
+    scalable example sets it; videobridge 2.x still reads the legacy name)."""
+    props = parsed(ctx, Role.JVB_PROPERTIES)
+    entry = props[1].get("org.jitsi.videobridge.ENABLE_REST_SHUTDOWN") if props is not None else None
+    if props is None or entry is None or truthy(entry.value) is not True:
+        return None
+    return ev(props[0], entry.line, f"ENABLE_REST_SHUTDOWN={short(entry.value)}")
 
 
 @check(
