@@ -354,8 +354,10 @@ def _write_report(path: Path | None, pieces: Iterator[str]) -> None:
         for piece in pieces:
             sys.stdout.write(piece)
         return
+    from auditor.atomic_output import atomic_text
+
     try:
-        with path.open("w", encoding="utf-8", errors="backslashreplace") as out:
+        with atomic_text(path) as out:  # whole or not at all: never a truncated report
             out.write(first)
             for piece in pieces:
                 out.write(piece)
@@ -735,8 +737,11 @@ def merge_command(
     if output is None:
         sys.stdout.write(text)
     else:
+        from auditor.atomic_output import atomic_text
+
         try:
-            output.write_text(text, encoding="utf-8")
+            with atomic_text(output) as out:
+                out.write(text)
         except OSError as exc:
             _err(f"cannot write {output}: {exc.strerror}")
             raise typer.Exit(EXIT_USAGE) from None

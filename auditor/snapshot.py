@@ -319,8 +319,11 @@ class Snapshot:
         return snap
 
     def save(self, path: Path) -> None:
+        from auditor.atomic_output import atomic_binary
+
         blob = json.dumps(self.to_json(), indent=1, sort_keys=True).encode()
-        path.write_bytes(gzip.compress(blob) if path.suffix == ".gz" else blob)
+        with atomic_binary(path) as out:
+            out.write(gzip.compress(blob) if path.suffix == ".gz" else blob)
 
     @classmethod
     def load(cls, path: Path) -> Snapshot:

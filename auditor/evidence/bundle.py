@@ -23,15 +23,12 @@ the environment variable JITSI_AUDIT_SIGN_KEY_PASSPHRASE, never from the command
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import io
 import json
 import os
 import platform
 import re
-import secrets
-import stat
 import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,6 +42,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from auditor import __version__
+from auditor.atomic_output import atomic_binary
 from auditor.user_files import read_user_file
 
 if TYPE_CHECKING:
@@ -283,27 +281,12 @@ def _tarinfo(name: str, size: int, mtime: int) -> tarfile.TarInfo:
 def pack(path: Path, entries: list[tuple[str, bytes]], created: datetime) -> None:
     """Write the archive atomically (temporary file in the same directory, then rename)."""
     mtime = int(created.timestamp())
-    # beside the name given (a symlink is replaced, as any file written to that name would be): the rename
-    # then stays on one filesystem whatever the link points to
-    tmp = str(path.absolute().parent / f".jitsi-audit-evidence-{secrets.token_hex(8)}.tmp")
-    # created 0666 less the umask, as any file the user writes (mkstemp's would be 0600, and a fixed 0644
-    # ignored a umask of 077)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
-    try:
-        with (
-            os.fdopen(fd, "wb") as raw,
-            tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar,
-        ):
-            for name, data in entries:
-                tar.addfile(_tarinfo(name, len(data), mtime), io.BytesIO(data))
-        with contextlib.suppress(OSError):  # an existing file keeps its mode (a 0600 bundle stays 0600)
-            st = os.stat(path, follow_symlinks=False)
-            if stat.S_ISREG(st.st_mode):
-                os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with (
+        atomic_binary(path, ".jitsi-audit-evidence-") as raw,
+        tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for name, data in entries:
+            tar.addfile(_tarinfo(name, len(data), mtime), io.BytesIO(data))
 
 
 def write_bundle(
