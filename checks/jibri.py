@@ -267,4 +267,10 @@ def xmpp_cert_verification(ctx: AuditContext) -> CheckResult:
     where = got[1] if got else ev(j.path or "", None)
     if bad:
         return CheckResult.failed(f"Jibri trusts any XMPP certificate in environment(s) {', '.join(bad)}", where)
+    # Jibri reads the key with getBoolean, no default (JibriConfig.kt toXmppEnvironment): an environment
+    # without it is refused when Jibri starts, so it verifies nothing either way
+    unset = [str(e.get("name", "?")) for e in envs if "trust-all-xmpp-certs" not in e]
+    if unset:
+        return CheckResult.unclear(f"cannot tell: environment(s) {short(', '.join(unset), 120)} do not set "
+                                   "trust-all-xmpp-certs, which Jibri requires: it refuses to load them", where)
     return CheckResult.passed("Jibri verifies the XMPP certificate in every environment", where)

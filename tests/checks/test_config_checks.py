@@ -463,6 +463,9 @@ CASES: list[Case] = [
     Case("jibri.upload_targets", "fail", (_sub(CONFIG_JS, "analytics: {}", "analytics: {},\n    dropbox: { appKey: 'k3y4pp' }"),), "Dropbox", (CONFIG_JS, "dropbox"), "jibri"),
     Case("jibri.xmpp_cert_verification", "pass", variant="jibri", where=(JIBRI, "environments")),
     Case("jibri.xmpp_cert_verification", "fail", (_sub(JIBRI, "trust-all-xmpp-certs = false", "trust-all-xmpp-certs = true"),), "prod", (JIBRI, "environments"), "jibri"),
+    # the key has no default in jibri.conf (getBoolean): an environment without it is refused, verifies nothing
+    Case("jibri.xmpp_cert_verification", "unclear", (_sub(JIBRI, "trust-all-xmpp-certs = false", ""),),
+         "environment(s) prod do not set trust-all-xmpp-certs, which Jibri requires", (JIBRI, "environments"), "jibri"),
     # a prosody without a Jitsi VirtualHost: nothing can be said of its meetings (was: fail)
     Case("rooms.end_conference", "unclear", msg="no VirtualHost besides localhost", variant="stock-prosody"),
     Case("rooms.persistent_lobby", "unclear", msg="no VirtualHost besides localhost", variant="stock-prosody"),
