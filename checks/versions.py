@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from auditor.advisories.data import ActiveData, AdvisoryDataError, active_data
+from auditor.advisories.data import ActiveData, AdvisoryData, AdvisoryDataError, active_data
 from auditor.advisories.docker import IMAGE_VAR
 from auditor.advisories.matching import Installed, Inventory, Match, deployment_inventory, match_inventory
 from auditor.context import AuditContext
+from auditor.deployment import Deployment
 from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.base import Location
@@ -22,6 +23,7 @@ from auditor.registry import check
 HIGH_BAND = {"high", "critical", "unrated"}  # unrated advisories count as high
 MINOR_BAND = {"low", "medium"}
 MAX_LISTED = 10
+MAX_EVIDENCE = 50  # places listed per finding (an image written in many compose files)
 _UPGRADE = """Debian/Ubuntu: `apt update && apt install --only-upgrade jitsi-meet jicofo jitsi-videobridge2 prosody`
 (plus jigasi/jibri when installed). docker-jitsi-meet: set `JITSI_IMAGE_VERSION=stable-<latest>` in .env (or
 use the latest release's compose files), then `docker compose pull && docker compose up -d`. Each finding
@@ -99,6 +101,20 @@ def _inventory(ctx: AuditContext) -> Inventory:
     return ctx.deployment.derived("advisories.inventory", deployment_inventory)
 
 
+def _matches(ctx: AuditContext, data: AdvisoryData) -> list[Match]:
+    """Every advisory match of the deployment's inventory, computed once for all four checks (each
+    selects its band or component from it) and per advisory data."""
+    cache = ctx.deployment.derived("advisories.matches", _match_cache)
+    hit = cache.get(id(data))
+    if hit is None or hit[0] is not data:
+        hit = cache[id(data)] = (data, match_inventory(_inventory(ctx), data))
+    return hit[1]
+
+
+def _match_cache(_dep: Deployment) -> dict[int, tuple[AdvisoryData, list[Match]]]:
+    return {}
+
+
 def _load() -> ActiveData | CheckResult:
     try:
         return active_data()
@@ -113,9 +129,10 @@ def _band(ctx: AuditContext, band: set[str], label: str) -> CheckResult:
     inv = _inventory(ctx)
     if not inv.installed:
         return CheckResult.unclear(_no_evidence(inv))
-    matches = match_inventory(inv, got.data)
+    matches = _matches(ctx, got.data)
     keep: Callable[[Match], bool] = lambda m: m.advisory.severity in band  # noqa: E731
-    return _judge(matches, inv.installed, got, f"{label} advisory", keep, _env_evidence(ctx, inv.installed))
+    extra = _env_evidence(ctx, inv.installed)
+    return _judge(matches, inv.installed, got, f"{label} advisory", keep, extra, inv.unjudged_note())
 
 
 def _component(ctx: AuditContext, component: str, name: str, absent: str, label: str,
@@ -127,12 +144,15 @@ def _component(ctx: AuditContext, component: str, name: str, absent: str, label:
         return got
     inv = _inventory(ctx)
     installed = [i for i in inv.installed if i.component == component]
+    unjudged = inv.unjudged_note(component)
     if not installed:
+        if unjudged is not None:
+            return CheckResult.unclear(f"the {name} version was not judged: {unjudged}")
         return CheckResult.unclear(
             f"the {name} version is not in the evidence: " + (_no_evidence(inv) if not inv.installed else absent)
         )
-    scoped = Inventory(installed, inv.notes, inv.dpkg_collected, inv.docker)
-    return _judge(match_inventory(scoped, got.data), installed, got, label, keep, _env_evidence(ctx, installed))
+    matches = [m for m in _matches(ctx, got.data) if m.installed.component == component]
+    return _judge(matches, installed, got, label, keep, _env_evidence(ctx, installed), unjudged)
 
 
 def _judge(
@@ -142,11 +162,15 @@ def _judge(
     label: str,
     keep: Callable[[Match], bool],
     extra: list[Evidence],
+    unjudged: str | None = None,
 ) -> CheckResult:
+    """`unjudged`: why some images were not compared (too many): a pass would rest on a truncated list,
+    so it is unclear instead, and a failure or an unclear verdict says so too."""
     chosen = [m for m in matches if keep(m)]
     affected = [m for m in chosen if m.certain]
     unsure = [m for m in chosen if not m.certain]
     warning = f"; {got.warning}" if got.warning else ""
+    cap = f"; {unjudged}" if unjudged is not None else ""
     if affected:
         evidence = _evidence(m.installed for m in affected)
         ids = _by_advisory(affected)
@@ -154,18 +178,31 @@ def _judge(
         more = f"; {_count(len(_ids(unsure)), 'more')} cannot be decided" if unsure else ""
         return CheckResult.failed(
             f"{_count(len(ids), label)} affect the deployed versions (highest {worst}): {_listing(ids)}{more}"
-            f" [{got.label}]{warning}",
+            f" [{got.label}]{warning}{cap}",
             *evidence,
             *extra,
         )
     if unsure:
         return CheckResult.unclear(
-            f"{_count(len(_ids(unsure)), label)} cannot be decided: {_unclear_listing(unsure)} [{got.label}]{warning}",
+            f"{_count(len(_ids(unsure)), label)} cannot be decided: {_unclear_listing(unsure)} [{got.label}]{warning}"
+            f"{cap}",
             *_evidence(m.installed for m in unsure),
             *extra,
         )
-    compared = ", ".join(dict.fromkeys(i.describe() for i in installed))
+    compared = _short_list(", ".join(dict.fromkeys(i.describe() for i in installed)))
+    if unjudged is not None:
+        return CheckResult.unclear(
+            f"cannot tell: {unjudged}; no {label} affects the ones compared ({compared})"
+            f" [{got.label}]{warning}",
+            *_evidence(installed),
+            *extra,
+        )
     return CheckResult.passed(f"no {label} affects {compared} [{got.label}]{warning}", *_evidence(installed), *extra)
+
+
+def _short_list(text: str, limit: int = 1000) -> str:
+    """A listing of what was compared, cut after whole items (up to MAX_IMAGES images could be named)."""
+    return text if len(text) <= limit else text[:limit].rsplit(", ", 1)[0] + ", ..."
 
 
 def _count(n: int, noun: str) -> str:
@@ -219,12 +256,23 @@ def _unclear_listing(matches: list[Match]) -> str:
 
 
 def _evidence(installed: Iterable[Installed]) -> list[Evidence]:
+    """Each place a version was read from, once (an image: every place it is written, up to MAX_PLACES
+    of each); the first MAX_EVIDENCE of them, then one entry counting the places left out."""
     seen: dict[tuple[str, int | None, str], Evidence] = {}
+    unlisted: dict[int, int] = {}  # per distinct image (its Installed per component share the count)
     for i in installed:
-        key = (i.location.path, i.location.line, i.excerpt)
-        if key not in seen:
-            seen[key] = Evidence(i.location, i.excerpt[:120])
-    return list(seen.values())
+        if i.unlisted and i.image is not None:
+            unlisted[id(i.image)] = i.unlisted
+        for location, excerpt in i.places():
+            key = (location.path, location.line, excerpt)
+            if key not in seen:
+                seen[key] = Evidence(location, excerpt[:120])
+    out = list(seen.values())
+    kept = out[:MAX_EVIDENCE]
+    more = len(out) - len(kept) + sum(unlisted.values())
+    if more:
+        kept.append(Evidence(kept[-1].location, f"... and {more} more places of these versions, not listed"))
+    return kept
 
 
 def _env_var_evidence(ctx: AuditContext) -> list[Evidence]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,6 +25,13 @@ IMAGE_VAR = "JITSI_IMAGE_VERSION"
 DEFAULT_IMAGES = ("web", "prosody", "jicofo", "jvb")  # docker-compose.yml's services
 _RELEASE_TAG_RE = re.compile(r"^stable-\d+(?:-\d+)?$")
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|(\$))")
+# Compose files are kept as text by build_deployment (outside its parse budget) and sibling *.yml files
+# (jibri.yml, jigasi.yml) are not discovered at all: the images are read from at most MAX_COMPOSE_FILES
+# of them, in path order, within COMPOSE_CPU_BUDGET seconds of CPU (docker-jitsi-meet ships a handful,
+# each parsed in milliseconds; 300 files of 3 000 services took 100 s). Files past either bound are
+# counted in DockerEvidence.unread, and the advisory checks cannot pass on the images of the others.
+MAX_COMPOSE_FILES = 64
+COMPOSE_CPU_BUDGET = 8.0
 _IMAGE_LINE_RE = re.compile(r"^[ \t]*(?:-[ \t]*)?image[ \t]*:")  # one blank run: two were quadratic
 
 
@@ -144,10 +152,20 @@ def images_from_compose(
 
 
 def _image_line(lines: list[str], service_line: int) -> int | None:
-    for i in range(max(service_line - 1, 0), min(len(lines), service_line + 200)):
-        if i >= service_line and re.match(r"^\S", lines[i]):
-            break
-        if _IMAGE_LINE_RE.match(lines[i]):
+    """The `image:` line of the service whose key is on `service_line`: looked for up to the next line
+    as little indented as that key (the next service; a top-level key), so a service written in flow
+    style (`web: {image: ...}`) costs one line, not 200, and never takes the next service's line."""
+    start = max(service_line - 1, 0)
+    head = lines[start] if start < len(lines) else ""
+    indent = len(head) - len(head.lstrip(" "))
+    for i in range(start, min(len(lines), service_line + 200)):
+        line = lines[i]
+        if i >= service_line and line.strip():
+            if not line[0].isspace():
+                break
+            if len(line) - len(line.lstrip(" ")) <= indent and not line.lstrip().startswith("#"):
+                break
+        if _IMAGE_LINE_RE.match(line):
             return i + 1
     return None
 
@@ -169,6 +187,7 @@ def images_from_env(env: Mapping[str, EnvValue], path: str) -> list[ImageRef]:
 class DockerEvidence:
     images: list[ImageRef]
     notes: list[str]  # compose files that could not be read, assumptions made
+    unread: int = 0  # compose/*.yml files not read: past MAX_COMPOSE_FILES or COMPOSE_CPU_BUDGET
 
     @property
     def detected(self) -> bool:
@@ -180,22 +199,26 @@ def deployment_images(dep: Deployment) -> DockerEvidence:
     jibri.yml/jigasi.yml), resolved with the `.env` of the same directory; `.env` alone otherwise."""
     envs = {posixpath.dirname(p.path): p for p in dep.of(Role.DOCKER_ENV, active_only=False)}
     composes = dep.of(Role.DOCKER_COMPOSE, active_only=False)
-    texts: dict[str, str | None] = {p.path: p.value for p in composes}
-    for directory in {posixpath.dirname(p) for p in list(texts)}:
-        for key, item in dep.snapshot.items.items():
-            if (
-                item.kind == "file"
-                and key not in texts
-                and posixpath.dirname(key) == directory
-                and key.endswith((".yml", ".yaml"))
-                and item.ok
-                and "jitsi/" in item.text()
-            ):
-                texts[key] = item.text()
-    images: list[ImageRef] = []
     notes: list[str] = []
+    texts: dict[str, str | None] = {p.path: p.value for p in composes}
+    directories = {posixpath.dirname(p) for p in texts}
+    for key, item in dep.snapshot.items.items():  # one pass, not one per directory (dirs x items)
+        if (
+            item.kind == "file"
+            and key not in texts
+            and key.endswith((".yml", ".yaml"))
+            and posixpath.dirname(key) in directories
+            and item.ok
+            and "jitsi/" in item.text()
+        ):
+            texts[key] = item.text()
+    images: list[ImageRef] = []
+    started, parsed, unread = time.thread_time(), 0, []
     for path in sorted(texts):
         text = texts[path]
+        if text is not None and (parsed >= MAX_COMPOSE_FILES or time.thread_time() - started > COMPOSE_CPU_BUDGET):
+            unread.append(path)
+            continue
         if text is None:
             notes.append(f"{path}: unreadable, its images are unknown")
             continue
@@ -203,14 +226,20 @@ def deployment_images(dep: Deployment) -> DockerEvidence:
         env: dict[str, str | None] = {}
         if env_file is not None and env_file.value is not None:
             env = {k: v.value for k, v in env_file.value.items()}
+        parsed += 1
         try:
             images += images_from_compose(text, path, env, env_file.path if env_file else None)
         except ConfigParseError as exc:
             notes.append(f"{path}: not readable as compose ({exc})")
+    if unread:
+        why = f"more than {MAX_COMPOSE_FILES} files" if parsed >= MAX_COMPOSE_FILES else (
+            f"the {COMPOSE_CPU_BUDGET:g} s of CPU for reading compose files were spent")
+        shown = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
+        notes.append(f"{len(unread)} compose files not read ({why}), their images are unknown: {shown}")
     if not texts:
         for env_file in envs.values():
             if env_file.value is not None:
                 images += images_from_env(env_file.value, env_file.path)
             else:
                 notes.append(f"{env_file.path}: unreadable, the image tags are unknown")
-    return DockerEvidence([i for i in images if i.jitsi_image is not None], notes)
+    return DockerEvidence([i for i in images if i.jitsi_image is not None], notes, len(unread))

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from auditor.advisories.data import COMPONENT_PACKAGES, Advisory, AdvisoryData, active_data
 from auditor.advisories.debversion import DebVersion, VersionError
-from auditor.advisories.docker import DockerEvidence, ImageRef, deployment_images, parse_image
+from auditor.advisories.docker import IMAGE_VAR, DockerEvidence, ImageRef, deployment_images, parse_image
 from auditor.advisories.versions import (
     COMPONENT_SCHEMES,
     UNKNOWN,
@@ -53,6 +53,13 @@ _PACKAGE_IMAGES = {
     "jitsi-meet-prosody": ("prosody",),
     "jitsi-meet-tokens": ("prosody",),
 }
+# What the target multiplies: one image reference written in many compose files (or many services) is
+# judged once, with up to MAX_PLACES of the places it was read from; and at most MAX_IMAGES distinct
+# references are judged at all (docker-jitsi-meet runs 6 to 10 images). Past that, the images are
+# counted in Inventory.unjudged and the checks cannot pass: 20 files of 3 000 services each made
+# 1.5M advisory comparisons per check.
+MAX_IMAGES = 256
+MAX_PLACES = 10
 # A distribution build may carry a backported fix without changing the upstream version.
 _DISTRO_REVISION_RE = re.compile(r"deb\d+u\d+|ubuntu|\+deb\d", re.I)
 # Blanks, not \s, after ^ (\s runs over every following empty line), and one blank run between two
@@ -78,6 +85,12 @@ class Installed:
     location: Location
     excerpt: str
     image: ImageRef | None = None
+    elsewhere: tuple[tuple[Location, str], ...] = ()  # the same image read at other places (bounded)
+    unlisted: int = 0  # places of the same image past MAX_PLACES, not kept
+
+    def places(self) -> list[tuple[Location, str]]:
+        """Where this version was read: (location, excerpt), first the one in `location`."""
+        return [(self.location, self.excerpt), *self.elsewhere]
 
     def describe(self) -> str:
         if self.kind == "image" and self.image is not None:
@@ -103,6 +116,14 @@ class Inventory:
     notes: list[str] = field(default_factory=list)
     dpkg_collected: bool = False
     docker: DockerEvidence | None = None
+    unjudged: int = 0  # distinct image references past MAX_IMAGES: not in `installed`, not judged
+    # Why the image list is truncated, and the components the missing images would have carried.
+    truncated: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+
+    def unjudged_note(self, component: str | None = None) -> str | None:
+        """Why a verdict on `component` (None: any) would rest on a truncated image list, or None."""
+        reasons = [why for why, comps in self.truncated if component is None or component in comps]
+        return "; ".join(reasons) or None
 
     def components(self) -> list[str]:
         return sorted({i.component for i in self.installed})
@@ -138,19 +159,63 @@ def inventory_from(
             Installed("prosody", "prosody", prosody_version, "prosodyctl", loc, f"Prosody {prosody_version}")
         )
     refs = [_as_ref(i) for i in images]
-    for ref in refs:
+    for ref, places, unlisted in _distinct_images(refs, inv):
         short = ref.jitsi_image
-        if short is None:
-            continue
-        loc = Location(ref.path, ref.line)
-        excerpt = f"image: {ref.written}" if ref.written and not ref.written.startswith("JITSI_") else ref.written
+        assert short is not None
+        (loc, excerpt), elsewhere = places[0], tuple(places[1:])
         for comp in IMAGE_COMPONENTS[short]:
             inv.installed.append(
-                Installed(comp, ref.name, ref.release_tag, "image", loc, excerpt or ref.reference, ref)
+                Installed(comp, ref.name, ref.release_tag, "image", loc, excerpt, ref, elsewhere, unlisted)
             )
     if refs:
         inv.docker = DockerEvidence(refs, [])
     return inv
+
+
+_ImageKey = tuple[str, str | None, str | None, str | None, bool]
+
+
+def _distinct_images(
+    refs: Iterable[ImageRef], inv: Inventory
+) -> list[tuple[ImageRef, list[tuple[Location, str]], int]]:
+    """The Jitsi images of `refs`, one per distinct reference (its first occurrence, up to MAX_PLACES
+    places and how many more), the first MAX_IMAGES of them; the rest are counted in `inv`.
+
+    Two occurrences are the same when everything a verdict or its reason reads is: the reference, the
+    reason its release is unknown, and whether JITSI_IMAGE_VERSION wrote it (the .env evidence)."""
+    seen: dict[_ImageKey, tuple[ImageRef, list[tuple[Location, str]], list[int]]] = {}
+    skipped: set[_ImageKey] = set()
+    components: set[str] = set()
+    for ref in refs:
+        short = ref.jitsi_image
+        if short is None:
+            continue
+        key = (ref.name, ref.tag, ref.digest, ref.version_problem, IMAGE_VAR in ref.written)
+        entry = seen.get(key)
+        if entry is None:
+            if len(seen) >= MAX_IMAGES:
+                if key not in skipped:
+                    skipped.add(key)
+                    components.update(IMAGE_COMPONENTS[short])
+                continue
+            entry = seen[key] = (ref, [], [0])
+        places, unlisted = entry[1], entry[2]
+        written = ref.written
+        excerpt = f"image: {written}" if written and not written.startswith("JITSI_") else written
+        place = (Location(ref.path, ref.line), excerpt or ref.reference)
+        if place in places:
+            continue
+        if len(places) >= MAX_PLACES:
+            unlisted[0] += 1
+            continue
+        places.append(place)
+    inv.unjudged = n = len(skipped)
+    if skipped:
+        note = (f"{n} more distinct docker image reference{'s' if n != 1 else ''} (past the first {MAX_IMAGES}) "
+                f"{'were' if n != 1 else 'was'} not compared with the advisories")
+        inv.truncated.append((note, frozenset(components)))
+        inv.notes.append(note)
+    return [(ref, places, unlisted[0]) for ref, places, unlisted in seen.values()]
 
 
 def _as_ref(item: ImageRef | str) -> ImageRef:
@@ -169,11 +234,14 @@ def deployment_inventory(dep: Deployment) -> Inventory:
         for n, line in enumerate(item.text().splitlines(), start=1):
             lines.setdefault(line.split("\t", 1)[0], n)
     version, vline = prosodyctl_version(dep)
-    docker = deployment_images(dep)
+    docker = dep.derived("docker.images", deployment_images)  # also read by the prosody checks
     inv = inventory_from(packages, version, docker.images, package_lines=lines, prosody_line=vline)
     inv.dpkg_collected = item is not None and item.ok
     inv.docker = docker if docker.detected else None
     inv.notes += docker.notes
+    if docker.unread:
+        why = f"{docker.unread} compose file{'s' if docker.unread != 1 else ''} not read (too many to audit)"
+        inv.truncated.append((why, frozenset(c for comps in IMAGE_COMPONENTS.values() for c in comps)))
     return inv
 
 
