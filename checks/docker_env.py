@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from auditor.advisories.docker import MAX_COMPOSE_FILES
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.model import NO_DOCKER_ENV, CheckResult, Evidence, Severity
@@ -66,19 +67,21 @@ def auth_enabled(ctx: AuditContext) -> CheckResult:
     )
 
 
-def _compose_images(ctx: AuditContext) -> list[tuple[str, str, Evidence]]:
+def _compose_images(ctx: AuditContext) -> tuple[list[tuple[str, str, Evidence]], int]:
+    """(service, image, evidence) of the Jitsi images in the compose files, and how many compose files
+    were left unread: at most MAX_COMPOSE_FILES are parsed, as for the advisories (a target may hold
+    hundreds, each slow to parse)."""
     out = []
-    for pf in ctx.deployment.of(Role.DOCKER_COMPOSE):
-        if not isinstance(pf.value, str):
-            continue
+    composes = [(pf.path, pf.value) for pf in ctx.deployment.of(Role.DOCKER_COMPOSE) if isinstance(pf.value, str)]
+    for path, text in composes[:MAX_COMPOSE_FILES]:
         try:
-            compose = parse_compose(pf.value, pf.path)
+            compose = parse_compose(text, path)
         except ConfigParseError:
             continue
         for name, svc in compose.services.items():
             if svc.image and "jitsi" in svc.image:
-                out.append((name, svc.image, ev(pf.path, svc.line, f"{name}: image {short(svc.image)}")))
-    return out
+                out.append((name, svc.image, ev(path, svc.line, f"{name}: image {short(svc.image)}")))
+    return out, max(0, len(composes) - MAX_COMPOSE_FILES)
 
 
 @check(
@@ -99,7 +102,7 @@ def image_tag(ctx: AuditContext) -> CheckResult:
         return early
     v = ctx.view
     tag, where = v.env_get("JITSI_IMAGE_VERSION")
-    images = _compose_images(ctx)
+    images, unread = _compose_images(ctx)
     resolved: list[tuple[str, str, Evidence | None]] = []
     for name, image, img_ev in images:
         m = _IMAGE_VAR.search(image)
@@ -119,6 +122,10 @@ def image_tag(ctx: AuditContext) -> CheckResult:
         tags = sorted({t or "(none)" for _, t, _ in loose})
         return CheckResult.failed(f"images follow moving tag(s) {', '.join(tags)}", *dict.fromkeys(e for _, _, e in loose if e))
     tags = sorted({t for _, t, _ in resolved})
+    if unread:
+        return CheckResult.unclear(f"cannot tell: {unread} compose files past the first {MAX_COMPOSE_FILES} were not "
+                                   f"read; the others pin {short(', '.join(tags), 200)}",
+                                   *list(dict.fromkeys(e for _, _, e in resolved if e))[:MAX_COMPOSE_FILES])
     return CheckResult.passed(f"images pinned to {', '.join(tags)}", *dict.fromkeys(e for _, _, e in resolved if e))
 
 

@@ -216,3 +216,24 @@ def test_a_service_indented_block_keeps_its_image_line() -> None:
     )
     refs = images_from_compose(text, "/srv/x/docker-compose.yml", {})
     assert [(r.jitsi_image, r.line) for r in refs] == [("web", 7), ("jvb", 10)]
+
+
+def test_docker_image_tag_reads_at_most_the_compose_files_the_advisories_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docker.image_tag parsed every compose file again (300 files: ~50 s more); it reads the first
+    MAX_COMPOSE_FILES, and what it did not read keeps a pass from being earned."""
+    import checks.docker_env as docker_env
+
+    env = "JITSI_IMAGE_VERSION=stable-10590\n"
+    files = {f"/srv/c{n:03d}/docker-compose.yml": _compose(["jitsi/web:stable-10590"])
+             for n in range(docker_module.MAX_COMPOSE_FILES + 6)}
+    parse = _Counting(monkeypatch, docker_env, "parse_compose")
+    result = _audit(snapshot({"/srv/c000/.env": env, **files}), ("docker.image_tag",))
+    found = next(f for f in result.findings if f.check_id == "docker.image_tag")
+    assert parse.calls == docker_module.MAX_COMPOSE_FILES
+    assert found.status is Status.UNCLEAR
+    assert found.message.startswith(f"cannot tell: 6 compose files past the first {docker_module.MAX_COMPOSE_FILES}")
+    parse.calls = 0
+    few = {k: v for k, v in list(files.items())[:3]}
+    result = _audit(snapshot({"/srv/c000/.env": env, **few}), ("docker.image_tag",))
+    found = next(f for f in result.findings if f.check_id == "docker.image_tag")
+    assert parse.calls == 3 and found.status is Status.PASS, found.message
