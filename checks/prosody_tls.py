@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditor.advisories.docker import deployment_images
+from auditor.advisories.docker import ImageRef, deployment_images
 from auditor.context import AuditContext
 from auditor.facts import ANONYMOUS_AUTH, View, cipher_string_is_weak, prosody_version, truthy
 from auditor.listeners import exposed
@@ -284,12 +284,26 @@ def _docker_cross_domain(v: View) -> CheckResult:
 
 
 def _prosody_image_tag(v: View) -> tuple[str | None, Evidence | None]:
-    """The tag of the jitsi/prosody image: the compose file as .env resolves it, else JITSI_IMAGE_VERSION."""
+    """The tag of the jitsi/prosody image: the compose files as .env resolves them, else JITSI_IMAGE_VERSION.
+    Of several prosody images (compose files of several deployments), the one judged first is the newest
+    release or a moving tag (0.12+: CORS for every origin), so the verdict does not follow path order."""
     images = v.dep.derived("docker.images", deployment_images).images
-    ref = next((r for r in images if r.jitsi_image == "prosody" and r.tag), None)
-    if ref is not None:
+    refs = [r for r in images if r.jitsi_image == "prosody" and r.tag]
+    if refs:
+        ref = max(refs, key=_prosody_012_first)
         return ref.tag, Evidence(Location(ref.path, ref.line), f"image {short(ref.reference, 60)}")
     return v.env_get("JITSI_IMAGE_VERSION")
+
+
+def _prosody_012_first(ref: ImageRef) -> tuple[int, int]:
+    """Sort key, the image that decides first: a moving tag (unstable, latest), a release with prosody
+    0.12+, a tag of unknown version (unclear), a release with prosody 0.11 (the last to pass)."""
+    if ref.tag in ("unstable", "latest"):
+        return 3, 0
+    m = _STABLE_TAG.match(ref.tag or "")
+    if m is None:
+        return 1, 0
+    return (2 if int(m.group(1)) >= _PROSODY_012_IMAGE else 0), int(m.group(1))
 
 
 def _cors_restricted(v: View, app: str) -> Evidence | None:

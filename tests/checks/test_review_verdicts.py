@@ -190,3 +190,14 @@ def test_docker_prosody_images_since_0_12_send_cors_for_every_origin() -> None:
     assert status is Status.FAIL, message
     old = {base.ENV: base.ENV_TEXT.replace("stable-10314", "stable-6865"), base.COMPOSE: base.COMPOSE_TEXT}
     assert _status(old, "xmpp.cross_domain")["xmpp.cross_domain"][0] is Status.PASS
+
+
+def test_several_prosody_images_are_judged_by_the_one_that_decides_not_by_path_order() -> None:
+    """Compose files of several deployments: a 0.12+ prosody image anywhere fails the check, an image of
+    unknown version keeps it from passing, whatever directory sorts first."""
+    old = base.COMPOSE_TEXT.replace("${JITSI_IMAGE_VERSION:-unstable}", "stable-6865")
+    for other, expected in (("stable-10314", Status.FAIL), ("our-build", Status.UNCLEAR), ("stable-6865", Status.PASS)):
+        tree = {base.ENV: base.ENV_TEXT.replace("stable-10314", "stable-6865"), "/a/docker-compose.yml": old,
+                "/z/docker-compose.yml": base.COMPOSE_TEXT.replace("${JITSI_IMAGE_VERSION:-unstable}", other)}
+        status, message = _status(tree, "xmpp.cross_domain")["xmpp.cross_domain"]
+        assert status is expected, (other, message)
