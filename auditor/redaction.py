@@ -204,6 +204,16 @@ _AUTH_HEADER_RE = re.compile(
     r"Authorization[\"']?[ \t]*[:=]?[ \t]*[\"']?(?:Basic|Bearer|Token)[ \t]+(?P<pw>[^\s\"'`;$]{8,4096})",
     re.IGNORECASE,
 )
+# A JSON Web Token under any name (a bearer credential: a jigasi/jibri/script setting, an nginx map): its
+# header and claims are base64url JSON objects, so both start "eyJ" ('{"').
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,4096}\.eyJ[A-Za-z0-9_-]{4,16384}\.[A-Za-z0-9_-]{0,4096}")
+# A credential in a URL's query: `?token=...`, `&jwt=...`; a template placeholder ({jwt}, $token, %s) is
+# not one.
+_QUERY_SECRET_RE = re.compile(
+    r"[?&](?:jwt|token|access_token|auth_token|id_token|api_key|apikey|secret|password|passwd|pwd)="
+    r"(?P<pw>[^\s&#'\"`{}$%<>]{4,4096})(?=[\s&#'\"`]|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
 # coturn's long-term credentials: `user=NAME:PASSWORD` (or NAME:0xKEY) in turnserver.conf.
 # Literal first (the regex engine's fast scan); the line start is checked in _credentials_in_values.
 # coturn also reads `user NAME:PASSWORD` and a quoted `user="NAME:PASSWORD"`.
@@ -577,7 +587,8 @@ def _open_value(rest: str) -> list[str]:
 
 
 def _credentials_in_values(text: str) -> Iterator[str]:
-    """Passwords in URLs, coturn's user=NAME:PASSWORD lines and Authorization headers. Each search is
+    """Passwords in URLs and their queries, coturn's user=NAME:PASSWORD lines, Authorization headers and
+    JSON Web Tokens. Each search is
     led by a literal or skipped by a substring test, so a large text costs a few fast scans."""
     found: list[str] = []
     if "://" in text:
@@ -590,6 +601,10 @@ def _credentials_in_values(text: str) -> Iterator[str]:
             found.append(m.group("pw"))
     if not text.isascii() or "authorization" in text.lower():  # IGNORECASE also folds non-ASCII letters
         found += [m.group("pw") for m in _AUTH_HEADER_RE.finditer(text)]
+    if "eyJ" in text:
+        found += [m.group(0) for m in _JWT_RE.finditer(text)]
+    if "=" in text and ("?" in text or "&" in text):
+        found += [m.group("pw") for m in _QUERY_SECRET_RE.finditer(text)]
     return (value for value in found if not MARKER_RE.search(value))
 
 

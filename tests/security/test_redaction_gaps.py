@@ -112,6 +112,16 @@ CASES: dict[str, tuple[str, str]] = {
         "/etc/jitsi/videobridge/c/jvb.conf",
         'videobridge { apis { xmpp-client { configs { shard { PASSWORD = // the password\n "CANARY22xyzAfterComment" } } } } }\n',
     ),
+    # a JSON Web Token under a name nothing marks as secret, and credentials in a URL's query
+    "jwt-anywhere": (
+        "/etc/nginx/conf.d/upstream.conf",
+        'map $host $upstream_auth {\n    default "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqaWJyaSJ9.CANARY25xyzJwtSignature";\n}\n',
+    ),
+    "query-token": (
+        "/etc/jitsi/meet/q-config.js",
+        "var config = { dialInNumbersUrl: 'https://dial.example.org/numbers?token=CANARY26xyzQueryToken&x=1',\n"
+        "    callStatsUrl: 'https://stats.example.org/?a=1&api_key=CANARY27xyzApiKey' };\n",
+    ),
 }
 
 
@@ -137,12 +147,17 @@ def test_what_only_looks_like_a_secret_is_not_replaced() -> None:
     files = {
         "/etc/prosody/prosody.cfg.lua": '--turn_external_secret = "your-secret-turn-access-token"\n'
         'http_ports = { 5280 }\nlocal flag = "internal_hashed"\nauthentication = flag\n',
-        "/etc/jitsi/meet/x-config.js": "var config = { bosh: 'https://meet.example.org:443/http-bind@x' };\n",
+        "/etc/jitsi/meet/x-config.js": "var config = { bosh: 'https://meet.example.org:443/http-bind@x',\n"
+        "    tokenAuthUrl: 'https://auth.example.org/login?token={jwt}&room={room}',\n"
+        "    other: 'https://x.example.org/?token=$TOKEN&jwt=%s' };\n",
     }
     snap = redact_snapshot(_snap(files))
     assert snap.get("/etc/prosody/prosody.cfg.lua").text().count("=") == 4  # type: ignore[union-attr]
     assert '"internal_hashed"' in snap.get("/etc/prosody/prosody.cfg.lua").text()  # type: ignore[union-attr]
     assert "443/http-bind@x" in snap.get("/etc/jitsi/meet/x-config.js").text()  # type: ignore[union-attr]
+    # a URL's placeholders are templates, not credentials (sso.token_auth_url reads tokenAuthUrl)
+    assert "?token={jwt}&room={room}" in snap.get("/etc/jitsi/meet/x-config.js").text()  # type: ignore[union-attr]
+    assert "?token=$TOKEN&jwt=%s" in snap.get("/etc/jitsi/meet/x-config.js").text()  # type: ignore[union-attr]
 
 
 def test_new_reuse_groups_do_not_collide_with_the_markers_of_a_saved_snapshot() -> None:
