@@ -349,7 +349,7 @@ class Redactor:
         spans = _name_spans(text, names)
         if not spans:
             return
-        wanted = _named(names)
+        wanted, is_explicit = _named(names), _named(explicit)
         joined = "\n".join(text[start:end] for start, end in spans)
         for regex in _LEXICAL_RES:
             for m in regex.finditer(joined):
@@ -360,17 +360,12 @@ class Redactor:
                 if quoted:
                     self.note(_unescape(quoted))
                     self.note(quoted)
-                elif _named(explicit)(key) and (m.group("sv") or m.group("bv") or "true").lower() not in _BARE_LITERALS:
+                elif is_explicit(key) and (m.group("sv") or m.group("bv") or "true").lower() not in _BARE_LITERALS:
                     self.note(m.group("sv") or m.group("bv"))
                     self._note_reference(m.group("sv") or m.group("bv"), bare_allowed=False)  # a = ${b}: follow b
         for m in _LINE_VALUE_RE.finditer(joined):
-            if not _named(explicit)(m.group("key")):
-                continue
-            whole = m.group("lv")
-            self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
-            for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
-                if value.rstrip(",;").lower() not in _BARE_LITERALS and not MARKER_RE.search(value):
-                    self.note(value)
+            if is_explicit(m.group("key")):
+                self._note_line_value(m.group("lv"))
         for start, end in spans:
             for value in _continued_values(text, start, end, wanted):
                 self.note(value)
@@ -444,14 +439,16 @@ class Redactor:
         for value in _credentials_in_values(text):  # under any name: the whole text
             self.note(value)
         for m in _LINE_VALUE_RE.finditer(joined):
-            if not is_secret_name(m.group("key")):
-                continue
-            whole = m.group("lv")
-            self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
-            # a fixed order: the first note of a value numbers its reuse group (the same report every run)
-            for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
-                if value.rstrip(",;").lower() in _BARE_LITERALS or MARKER_RE.search(value):
-                    continue
+            if is_secret_name(m.group("key")):
+                self._note_line_value(m.group("lv"))
+
+    def _note_line_value(self, whole: str) -> None:
+        """A line-oriented format's value (to the end of the line): itself, without a trailing `#` comment,
+        and its first word; and the setting its first word refers to."""
+        self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
+        # a fixed order: the first note of a value numbers its reuse group (the same report every run)
+        for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
+            if value.rstrip(",;").lower() not in _BARE_LITERALS and not MARKER_RE.search(value):
                 self.note(value)
 
     def rewrite(self, text: str) -> tuple[str, int]:
@@ -502,13 +499,8 @@ def _continued_values(text: str, start: int, end: int, wanted: Callable[[str], b
         closer = "]" + opener[1:-1] + "]" if opener.startswith("[") else opener
         if closer in first:
             return []  # closed on its line: the lexical patterns have it
-        block, closed, pos = [first], False, end
-        for _ in range(_MAX_CONTINUED_LINES):
-            if pos >= len(text):
-                break
-            after = text.find("\n", pos + 1)
-            nxt = text[pos + 1 : after if after >= 0 else len(text)].rstrip("\r")
-            pos = after if after >= 0 else len(text)
+        block, closed = [first], False
+        for nxt in _lines_after(text, end):
             if closer in nxt:
                 block.append(nxt[: nxt.index(closer)])
                 closed = True
@@ -523,13 +515,8 @@ def _continued_values(text: str, start: int, end: int, wanted: Callable[[str], b
     body = line.rstrip("\\")
     p = _PROPERTY_KEY_RE.match(body) if (len(line) - len(body)) % 2 == 1 else None
     if p is not None and wanted(_property_key(p.group("key"))):
-        pieces, pos = [body[p.end() :].strip()], end
-        for _ in range(_MAX_CONTINUED_LINES):
-            if pos >= len(text):
-                break
-            after = text.find("\n", pos + 1)
-            nxt = text[pos + 1 : after if after >= 0 else len(text)].rstrip("\r").lstrip(" \t\f")
-            pos = after if after >= 0 else len(text)
+        pieces = [body[p.end() :].strip()]
+        for nxt in (raw.lstrip(" \t\f") for raw in _lines_after(text, end)):
             trailing = len(nxt) - len(nxt.rstrip("\\"))
             if trailing % 2 == 1:
                 pieces.append(nxt[:-1])
@@ -539,6 +526,19 @@ def _continued_values(text: str, start: int, end: int, wanted: Callable[[str], b
         values += [piece for piece in pieces if piece]
         values.append("".join(pieces))
     return [v for v in dict.fromkeys(values) if v and not MARKER_RE.fullmatch(v)]
+
+
+def _lines_after(text: str, end: int) -> Iterator[str]:
+    """The lines after the one ending at `end` (its newline, or the text's end), without their line
+    ending, at most _MAX_CONTINUED_LINES."""
+    pos = end
+    for _ in range(_MAX_CONTINUED_LINES):
+        if pos >= len(text):
+            return
+        after = text.find("\n", pos + 1)
+        stop = after if after >= 0 else len(text)
+        yield text[pos + 1 : stop].rstrip("\r")
+        pos = stop
 
 
 def _property_key(key: str) -> str:
