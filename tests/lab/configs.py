@@ -563,6 +563,18 @@ def config_js(p: Profile, d: str, s: dict[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------------------- jicofo / jvb
+def java_sys_props(home: str, config_file: str | None = None) -> str:
+    """The JAVA_SYS_PROPS line of /etc/jitsi/{jicofo,videobridge}/config as the packages write it (with
+    -Dconfig.file first since the HOCON era)."""
+    first = f"-Dconfig.file={config_file} " if config_file else ""
+    return (
+        f'JAVA_SYS_PROPS="{first}-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi '
+        f"-Dnet.java.sip.communicator.SC_HOME_DIR_NAME={home} "
+        "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
+        f'-Djava.util.logging.config.file=/etc/jitsi/{home}/logging.properties"\n'
+    )
+
+
 def jicofo_conf(p: Profile, d: str, s: dict[str, str]) -> str:
     out = [
         "# Jicofo HOCON configuration. See reference.conf in /usr/share/jicofo/jicofo.jar about\n"
@@ -761,10 +773,7 @@ def build(plan: Plan, ctx: HostContext, v: Variant, debian_prosody_cfg: str) -> 
                 f"# sets the password to use for XMPP user logins\nJICOFO_AUTH_PASSWORD={s['focus']}\n\n"
                 '# extra options to pass to the jicofo daemon\nJICOFO_OPTS=""\n\n'
                 "# adds java system props that are passed to jicofo (default are for home and logging config file)\n"
-                'JAVA_SYS_PROPS="-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi '
-                "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=jicofo "
-                "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
-                '-Djava.util.logging.config.file=/etc/jitsi/jicofo/logging.properties"\n',
+                + java_sys_props("jicofo"),
                 0o640,
                 "jicofo",
                 "jitsi",
@@ -789,11 +798,7 @@ def build(plan: Plan, ctx: HostContext, v: Variant, debian_prosody_cfg: str) -> 
                 "/etc/jitsi/jicofo/config",
                 "# Jitsi Conference Focus settings\n"
                 "# adds java system props that are passed to jicofo (default are for home and logging config file)\n"
-                'JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/jicofo/jicofo.conf '
-                "-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi "
-                "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=jicofo "
-                "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
-                '-Djava.util.logging.config.file=/etc/jitsi/jicofo/logging.properties"\n',
+                + java_sys_props("jicofo", "/etc/jitsi/jicofo/jicofo.conf"),
                 0o640,
                 "jicofo",
                 "jitsi",
@@ -822,10 +827,7 @@ def build(plan: Plan, ctx: HostContext, v: Variant, debian_prosody_cfg: str) -> 
                 f"# sets the shared secret used to authenticate to the XMPP server\nJVB_SECRET={s['jvb_component']}\n\n"
                 '# extra options to pass to the JVB daemon\nJVB_OPTS="--apis=,"\n\n'
                 "# adds java system props that are passed to jvb (default are for home and logging config file)\n"
-                'JAVA_SYS_PROPS="-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi '
-                "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge "
-                "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
-                '-Djava.util.logging.config.file=/etc/jitsi/videobridge/logging.properties"\n',
+                + java_sys_props("videobridge"),
                 0o640,
                 "jvb",
                 "jitsi",
@@ -855,11 +857,7 @@ def build(plan: Plan, ctx: HostContext, v: Variant, debian_prosody_cfg: str) -> 
                 "# Jitsi Videobridge settings\n\n# extra options to pass to the JVB daemon\n"
                 'JVB_OPTS="--apis=,"\n\n'
                 "# adds java system props that are passed to jvb (default are for home and logging config file)\n"
-                'JAVA_SYS_PROPS="-Dconfig.file=/etc/jitsi/videobridge/jvb.conf '
-                "-Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION=/etc/jitsi "
-                "-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge "
-                "-Dnet.java.sip.communicator.SC_LOG_DIR_LOCATION=/var/log/jitsi "
-                '-Djava.util.logging.config.file=/etc/jitsi/videobridge/logging.properties"\n',
+                + java_sys_props("videobridge", "/etc/jitsi/videobridge/jvb.conf"),
                 0o640,
                 "jvb",
                 "jitsi",
