@@ -357,10 +357,10 @@ def cross_domain(ctx: AuditContext) -> CheckResult:
                 bad.append(got[1])
     if bad:
         return CheckResult.failed("BOSH or websocket accepts requests from any web origin", *dict.fromkeys(bad))
-    apps = [app for app in ("bosh", "websocket") if module_hosts(v, app)]
-    open_apps = [app for app in apps if _cors_restricted(v, app) is None]
+    restriction = {app: _cors_restricted(v, app) for app in ("bosh", "websocket") if module_hosts(v, app)}
+    open_apps = [app for app, where in restriction.items() if where is None]
     if not open_apps:
-        restricted = [e for app in apps if (e := _cors_restricted(v, app)) is not None]
+        restricted = [where for where in restriction.values() if where is not None]
         return CheckResult.passed("cross-domain BOSH/websocket is not open to every origin",
                                   *dict.fromkeys([*seen, *restricted]))
     version = prosody_version(v)
