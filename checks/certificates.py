@@ -22,11 +22,11 @@ _WEB_CERT_HINTS = ("/jitsi/meet/", "/letsencrypt/live/", "/web/keys/", "/acme-ce
 
 def web_certificate(ctx: AuditContext) -> tuple[str, CertInfo] | None:
     """(path, leaf) of the web server's certificate when the evidence holds it."""
-    got = _certs(ctx)
+    got = web_certificate_or_reason(ctx)
     return None if isinstance(got, CheckResult) else got
 
 
-def _certs(ctx: AuditContext) -> tuple[str, CertInfo] | CheckResult:
+def web_certificate_or_reason(ctx: AuditContext) -> tuple[str, CertInfo] | CheckResult:
     """The web server's leaf certificate, or why it cannot be judged."""
     dep = ctx.deployment
     by_path = {p.path: p for p in dep.of(Role.CERTIFICATE)}
@@ -91,7 +91,7 @@ def _cn(name: str) -> str:
     references=(HANDBOOK,),
 )
 def trusted_issuer(ctx: AuditContext) -> CheckResult:
-    got = _certs(ctx)
+    got = web_certificate_or_reason(ctx)
     if isinstance(got, CheckResult):
         return got
     path, cert = got
@@ -115,7 +115,7 @@ def trusted_issuer(ctx: AuditContext) -> CheckResult:
     references=(MOZILLA,),
 )
 def key_strength(ctx: AuditContext) -> CheckResult:
-    got = _certs(ctx)
+    got = web_certificate_or_reason(ctx)
     if isinstance(got, CheckResult):
         return got
     path, cert = got
@@ -147,7 +147,7 @@ def key_strength(ctx: AuditContext) -> CheckResult:
     references=(HANDBOOK,),
 )
 def expiry(ctx: AuditContext) -> CheckResult:
-    got = _certs(ctx)
+    got = web_certificate_or_reason(ctx)
     if isinstance(got, CheckResult):
         return got
     path, cert = got
@@ -184,7 +184,7 @@ def _covers(pattern: str, host: str) -> bool:
     references=("https://www.rfc-editor.org/rfc/rfc6125",),
 )
 def domain_coverage(ctx: AuditContext) -> CheckResult:
-    got = _certs(ctx)
+    got = web_certificate_or_reason(ctx)
     if isinstance(got, CheckResult):
         return got
     path, cert = got

@@ -214,11 +214,11 @@ def ocsp_stapling(ctx: AuditContext) -> CheckResult:
 def _unless_cert_unknown(ctx: AuditContext, result: CheckResult, unknown: bool) -> CheckResult:
     """A failed stapling verdict is unclear when the certificate is not in the evidence: Jitsi's self-signed
     one and Let's Encrypt's since 2025 name no OCSP responder, and then there is nothing to staple."""
-    from checks.certificates import _certs
+    from checks.certificates import web_certificate_or_reason  # here: checks.certificates imports this module
 
     if result.status is not Status.FAIL or not unknown:
         return result
-    why = _certs(ctx)
+    why = web_certificate_or_reason(ctx)
     reason = why.message.removeprefix("cannot tell: ") if isinstance(why, CheckResult) else "it is not in the evidence"
     return CheckResult.unclear(f"cannot tell: {result.message}, but whether the certificate names an OCSP responder "
                                f"is unknown ({reason})", *result.evidence)

@@ -44,20 +44,14 @@ def glob_match(pattern: str, path: str) -> bool:
     return True
 
 
-def expand(pattern: str, available: Iterable[str]) -> list[str]:
-    """The provided paths an include pattern names, sorted as glob(3) returns them."""
-    pattern = normalize(pattern)
-    if not has_magic(pattern):
-        return [p for p in available if normalize(p) == pattern][:1]
-    return sorted(p for p in available if glob_match(pattern, normalize(p)))
-
-
 class PathIndex:
-    """`expand` over one fixed set of paths, for a parse that resolves many includes against it: paths are
-    normalised once, a literal include is a dict lookup, a glob whose magic is in its last segment only
+    """Include patterns against one fixed set of paths, for a parse that resolves many includes against it
+    (a literal names at most one path; a glob names the matching paths, sorted as glob(3) returns them). Paths
+    are normalised once, a literal include is a dict lookup, a glob whose magic is in its last segment only
     (`sites-enabled/*`) is compared with that directory's files only, and each pattern's answer is kept.
-    (`expand` normalises every path for every include: 5 000 include lines against 2 000 collected files
-    took 40 s.) Other globs still compare every path: the parsers' time bounds cover those."""
+    (Normalising every path for every include, as tests/parsers/path_oracle.py does, took 40 s for 5 000
+    include lines against 2 000 collected files.) Other globs still compare every path: the parsers' time
+    bounds cover those."""
 
     MAX_CACHED: Final = 4096  # patterns whose answers are kept
 
@@ -71,7 +65,7 @@ class PathIndex:
         self._cache: dict[str, list[str]] = {}
 
     def expand(self, pattern: str) -> list[str]:
-        """What `expand(pattern, available)` returns."""
+        """The paths `pattern` names (what tests/parsers/path_oracle.expand works out the slow way)."""
         pattern = normalize(pattern)
         found = self._cache.get(pattern)
         if found is None:

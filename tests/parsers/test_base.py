@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from auditor.parsers._paths import expand, glob_match, is_url, resolve
+from auditor.parsers._paths import glob_match, is_url, resolve
 from auditor.parsers.base import ConfigParseError, deadline, decode_text, line_at, prepare_text
 from tests.parsers.helpers import within
+from tests.parsers.path_oracle import expand
 
 
 def test_prepare_text() -> None:

@@ -19,12 +19,13 @@ import auditor.deployment as deployment_module
 import auditor.parsers.nginx as nginx_module
 from auditor.deployment import build_deployment
 from auditor.discovery import _SNIFF_RULES, Role, _role_by_content, discover
-from auditor.parsers._paths import PathIndex, expand, normalize
+from auditor.parsers._paths import PathIndex, normalize
 from auditor.parsers.apache import parse_apache
 from auditor.parsers.base import ConfigParseError
 from auditor.parsers.nginx import parse_nginx
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 from tests.parsers.helpers import FUZZ, within
+from tests.parsers.path_oracle import expand
 
 
 def _snapshot(files: Mapping[str, tuple[bytes, str | None]]) -> Snapshot:
