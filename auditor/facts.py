@@ -160,10 +160,17 @@ class View:
             return None
         if self.dep.apache is not None:
             return None
+        return self.package_ev("apache2")
+
+    def package_ev(self, name: str) -> Evidence | None:
+        """The dpkg-query line of an installed package, None when it is not listed."""
+        version = self.dep.packages.get(name)
+        if version is None:
+            return None
         item = self.dep.snapshot.command("dpkg-query")
         text = item.text() if item is not None and item.ok else ""
-        line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith("apache2\t")), None)
-        return Evidence(Location("cmd:dpkg-query", line), f"apache2 {packages['apache2']}"[:120])
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith(name + "\t")), None)
+        return Evidence(Location("cmd:dpkg-query", line), f"{name} {version}"[:120])
 
     def unreadable_paths(self) -> list[str]:
         """Discovered configuration files whose content was not collected (permission, size)."""
@@ -709,7 +716,7 @@ def fact_e2ee(v: View) -> Fact:
             return Fact(False, [v.js_ev("e2ee.disabled")])
         if v.js_has("e2ee") or v.js_has("e2eping") or v.js_has("e2eeLabels"):
             return Fact(True, [v.js_ev("e2ee" if v.js_has("e2ee") else "e2eping")], "e2ee not disabled")
-        build = _web_build(v)
+        build = web_build(v)
         if build is not None:
             available = build >= _E2EE_FIRST_WEB_BUILD
             return Fact(available, [], f"config.js silent; jitsi-meet-web build {build} default")
@@ -746,7 +753,8 @@ def _later_than_e2ee(v: View) -> Evidence | None:
     return proxy[1] if proxy else None
 
 
-def _web_build(v: View) -> int | None:
+def web_build(v: View) -> int | None:
+    """N of the installed jitsi-meet-web 1.0.N (the web client's build), None when not known."""
     version = v.dep.packages.get("jitsi-meet-web")
     if not version:
         return None

@@ -55,6 +55,12 @@ def secret_verdict(value: Any) -> SecretVerdict | None:
     return SecretVerdict.from_marker(value) if isinstance(value, str) else None
 
 
+def lua_list(value: Any) -> list[str]:
+    """The items of a prosody list setting (a Lua table is parsed as a dict or a list; a bare value is one)."""
+    items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    return [str(i) for i in items if i is not None]
+
+
 def is_loopback(host: str) -> bool:
     host = host.strip().strip("[]")
     if host in LOOPBACK:

@@ -8,6 +8,7 @@ from auditor.context import AuditContext
 from auditor.facts import View
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
+from checks._client_era import Feature, client_predating
 from checks._common import (
     NO_MUC,
     complete_prosody,
@@ -134,6 +135,11 @@ def end_conference(ctx: AuditContext) -> CheckResult:
     return CheckResult.failed("no end_conference component", section_ev(v, v.main_host))
 
 
+# Polls reached the client in 2021-08 (jitsi-meet PR 9166; the postinst's polls component followed):
+# stable 6173 (2021-08-11) is the earliest release that may carry them.
+POLLS = Feature("polls", web_build=5211, stable=6173)
+
+
 @check(
     "rooms.polls_server_side",
     title="Polls are validated by the server, or disabled",
@@ -148,6 +154,9 @@ def end_conference(ctx: AuditContext) -> CheckResult:
 @prosody_or_docker()
 def polls_server_side(ctx: AuditContext) -> CheckResult:
     v = ctx.view
+    older = client_predating(v, POLLS)
+    if older is not None:
+        return CheckResult.passed(f"the client ({older.what}) predates polls ({POLLS.since()})", *evs(older.evidence))
     if v.cfg_ok and v.js("disablePolls") is True:
         return CheckResult.passed("polls are disabled in config.js", v.js_ev("disablePolls"))
     if v.prosody is None:

@@ -17,11 +17,13 @@ from checks._common import (
     docker_flag,
     evs,
     is_loopback,
+    lua_list,
     module_hosts,
     prosody_or_docker,
     section_ev,
     short,
 )
+from checks.transport import xmpp_port_reachable
 
 PROSODY_SEC = "https://prosody.im/doc/security"
 PROSODY_S2S = "https://prosody.im/doc/s2s"
@@ -79,11 +81,12 @@ def s2s_disabled(ctx: AuditContext) -> CheckResult:
     enabled, where = s2s
     if not enabled:
         return CheckResult.passed("s2s is disabled", where)
-    public = exposed(ctx.deployment.snapshot, 5269)
-    if public is False:
-        return CheckResult.passed("s2s is loaded but port 5269 is not reachable beyond loopback", where)
-    state = "listens publicly" if public else "may be reachable (listeners not collected)"
-    return CheckResult.failed(f"s2s is enabled and port 5269 {state}", where)
+    reachable, how, seen = xmpp_port_reachable(ctx, 5269, "s2s")
+    if reachable is False:
+        return CheckResult.passed(f"s2s is loaded, but {how}", where, *seen)
+    if reachable is True:
+        return CheckResult.failed(f"s2s is enabled and {how}", where, *seen)
+    return CheckResult.unclear(f"cannot tell: s2s is enabled and {how}", where, *seen)
 
 
 @check(
@@ -193,11 +196,6 @@ def tls_protocol(ctx: AuditContext) -> CheckResult:
     return CheckResult.failed(f"ssl.protocol not set; prosody {version[0]}.{version[1]} defaults to tlsv1+")
 
 
-def _interfaces(value: Any) -> list[str]:
-    items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
-    return [str(i) for i in items if i is not None]
-
-
 @check(
     "xmpp.http_interfaces",
     title="Prosody's HTTP listener (BOSH/websocket on 5280) is bound to loopback",
@@ -215,7 +213,7 @@ def http_interfaces(ctx: AuditContext) -> CheckResult:
     public = exposed(ctx.deployment.snapshot, 5280)
     got = v.p_get(None, "http_interfaces")
     if got is not None:
-        addrs = _interfaces(got[0])
+        addrs = lua_list(got[0])
         if addrs and all(is_loopback(a) for a in addrs):
             return CheckResult.passed("HTTP (5280) is bound to loopback", got[1])
         if public is False:
@@ -396,7 +394,7 @@ def admins(ctx: AuditContext) -> CheckResult:
     got = v.p_get(None, "admins")
     if got is None:
         return _main_file_missing(v, "admins is set") or CheckResult.passed("no global prosody admins")
-    jids = _interfaces(got[0])
+    jids = lua_list(got[0])
     anon = set(anonymous_hosts(v)) | {h for h in v.hosts() if (v.auth_of(h)[0] or "") in ANONYMOUS_AUTH}
     risky = [j for j in jids if j.split("@")[-1] in anon]
     if risky:

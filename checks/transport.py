@@ -8,6 +8,7 @@ from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.probes.judge import ev, live, vantage_text
 from auditor.registry import check
+from checks._common import is_loopback, lua_list, short
 
 MOZILLA_TLS = "https://ssl-config.mozilla.org/#server=nginx&config=intermediate"
 
@@ -77,7 +78,7 @@ def c2s_encryption(ctx: AuditContext) -> CheckResult:
         return CheckResult.passed("client connections must use TLS", *fact.evidence)
     if fact.value is None:
         return CheckResult.unclear(f"cannot tell: {fact.note or 'no evidence'}", *fact.evidence)
-    reachable, how, seen = _c2s_reachable(ctx)
+    reachable, how, seen = xmpp_port_reachable(ctx, 5222, "c2s")
     if reachable is True:
         return CheckResult.failed(f"client connections may be unencrypted and {how}", *fact.evidence, *seen)
     if reachable is False:
@@ -87,25 +88,45 @@ def c2s_encryption(ctx: AuditContext) -> CheckResult:
     )
 
 
-def _c2s_reachable(ctx: AuditContext) -> tuple[bool | None, str, list[Evidence]]:
-    """Whether port 5222 can be reached beyond the host: the sockets ss listed, else the live exposure
-    probe; (None, why not known) when neither says."""
+def xmpp_port_reachable(ctx: AuditContext, port: int, kind: str) -> tuple[bool | None, str, list[Evidence]]:
+    """Whether prosody's `kind` ("c2s", "s2s") port can be reached beyond the host: what docker or the
+    cluster publishes, else the sockets ss listed, else `<kind>_interfaces` (or `interfaces`) naming
+    loopback only, else the live exposure probe; (None, why not known) when none says."""
     snap = ctx.deployment.snapshot
-    public = exposed(snap, 5222)
+    public = exposed(snap, port)
     if snap.transport in ("docker", "kubectl") and public is not None:  # what docker / the cluster publishes
-        return public, f"port 5222 is {'' if public else 'not '}reachable from outside the containers", []
+        return public, f"port {port} is {'' if public else 'not '}reachable from outside the containers", []
     if public is True:
-        return True, "port 5222 listens beyond loopback (ss)", []
+        return True, f"port {port} listens beyond loopback (ss)", []
     if public is False:
-        return False, "port 5222 is only bound to loopback (ss)", []
+        return False, f"port {port} is only bound to loopback (ss)", []
+    bound = _bound_to_loopback(ctx, kind)
+    if bound is not None:
+        return False, f"{bound[0]} binds port {port} to loopback", [bound[1]]
     res = live(ctx)
     if res is None:
-        return None, "whether port 5222 is reachable is unknown (no listeners collected, no live probe)", []
-    answer = res.exposure.is_open(5222) if res.unavailable("exposure") is None and res.exposure else None
+        return None, f"whether port {port} is reachable is unknown (no listeners collected, no live probe)", []
+    answer = res.exposure.is_open(port) if res.unavailable("exposure") is None and res.exposure else None
     if answer is None:
-        why = res.unavailable("exposure") or "port 5222 was not tested"
-        return None, f"whether port 5222 is reachable is unknown (no listeners collected; {why})", []
-    seen = [ev("exposure", "tcp/5222", "open" if answer else "not open")]
+        why = res.unavailable("exposure") or f"port {port} was not tested"
+        return None, f"whether port {port} is reachable is unknown (no listeners collected; {why})", []
+    seen = [ev("exposure", f"tcp/{port}", "open" if answer else "not open")]
     if answer:
-        return True, f"port 5222 answers {vantage_text(res)}", seen
-    return False, f"port 5222 does not answer {vantage_text(res)}", seen
+        return True, f"port {port} answers {vantage_text(res)}", seen
+    return False, f"port {port} does not answer {vantage_text(res)}", seen
+
+
+def _bound_to_loopback(ctx: AuditContext, kind: str) -> tuple[str, Evidence] | None:
+    """Where prosody's global `<kind>_interfaces`, or else `interfaces`, lists loopback addresses only."""
+    v = ctx.view
+    if v.prosody is None:
+        return None
+    for name in (f"{kind}_interfaces", "interfaces"):
+        got = v.p_get(None, name)
+        if got is None:
+            continue
+        addrs = lua_list(got[0])
+        if addrs and all(is_loopback(a) for a in addrs):
+            return f"{name} = {{ {', '.join(short(a, 40) for a in addrs[:4])} }}", got[1]
+        return None  # set, and not loopback only: the more specific setting wins
+    return None

@@ -11,10 +11,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.context import AuditContext
-from auditor.facts import is_third_party_host, stun_host
-from auditor.model import CheckResult, Evidence, Severity
+from auditor.facts import View, is_third_party_host, stun_host
+from auditor.model import CheckResult, Evidence, Severity, Status
 from auditor.registry import CheckFn, check
 from auditor.secret_settings import secret_settings
+from checks._client_era import Feature, client_predating
 from checks._common import ev, evs, short, why_missing
 
 CONFIG_JS = "https://github.com/jitsi/jitsi-meet/blob/master/config.js"
@@ -258,6 +259,9 @@ def insecure_room_name_warning(ctx: AuditContext) -> CheckResult:
 @_client_config()
 def local_recording_notify(ctx: AuditContext) -> CheckResult:
     v = ctx.view
+    older = client_predating(v, LOCAL_VIDEO_RECORDING)
+    if older is not None:
+        return _legacy_local_recording(v, older.what, older.evidence)
     if v.cfg_ok:
         if v.js("localRecording.disable") is True:
             return CheckResult.passed("local recording is disabled", v.js_ev("localRecording.disable"))
@@ -269,6 +273,58 @@ def local_recording_notify(ctx: AuditContext) -> CheckResult:
     if off or notify:
         return CheckResult.passed("local recording is disabled or announced", *evs(e1, e2))
     return CheckResult.failed("participants can record locally without the others being told", *evs(e1, e2))
+
+
+# In-browser recording of the whole meeting (jitsi-meet PR 11338, on by default from PR 11731, 2022-06-23):
+# stable 7439 (2022-06-17) is the earliest release that may carry it. Before, the client only had the
+# 2018 audio-only local recording, off unless config.js set localRecording.enabled.
+LOCAL_VIDEO_RECORDING = Feature("in-browser video recording", web_build=6260, stable=7439)
+
+
+def _legacy_local_recording(v: View, release: str, where: Evidence | None) -> CheckResult:
+    extra = evs(where)
+    if v.cfg_ok and v.js("localRecording.enabled") is True:
+        return CheckResult.unclear(f"the client ({release}) predates {LOCAL_VIDEO_RECORDING.name} "
+                                   f"({LOCAL_VIDEO_RECORDING.since()}) and its audio-only local recording is enabled: "
+                                   "whether the others are told is not a setting of that client",
+                                   v.js_ev("localRecording.enabled"), *extra)
+    cfg = [v.js_ev("localRecording.enabled")] if v.cfg_ok else []
+    return CheckResult.passed(f"the client ({release}) predates {LOCAL_VIDEO_RECORDING.name} "
+                              f"({LOCAL_VIDEO_RECORDING.since()}); its audio-only local recording is off unless "
+                              "localRecording.enabled", *cfg, *extra)
+
+
+@check(
+    "web.in_browser_recording",
+    title="Participants cannot record meetings in the browser, where the files are saved unencrypted",
+    severity=Severity.INFO,
+    criteria=("enc.files_recordings",),
+    rationale="""Since 2022 the client records the whole meeting in the participant's browser by default and saves
+    the file, unencrypted, on that participant's computer: a recording the operator neither stores nor
+    protects, whether or not the others are told.""",
+    remediation="""config.js: localRecording: { disable: true }. Docker: DISABLE_LOCAL_RECORDING=1.""",
+    references=(CONFIG_JS,),
+)
+@_client_config()
+def in_browser_recording(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    older = client_predating(v, LOCAL_VIDEO_RECORDING)
+    if older is not None:
+        legacy = _legacy_local_recording(v, older.what, older.evidence)
+        if legacy.status is Status.UNCLEAR:  # the audio-only recording is on: each file lands unencrypted
+            return CheckResult.failed(f"the client ({older.what}) records audio locally (localRecording.enabled): "
+                                      "the files are saved unencrypted on participants' computers", *legacy.evidence)
+        return legacy
+    if v.cfg_ok:
+        if v.js("localRecording.disable") is True:
+            return CheckResult.passed("in-browser recording is disabled", v.js_ev("localRecording.disable"))
+        return CheckResult.failed("participants can record meetings in the browser; the files are saved unencrypted "
+                                  "on their computers", v.js_ev("localRecording.disable"))
+    off, where = v.env_flag("DISABLE_LOCAL_RECORDING", False)
+    if off:
+        return CheckResult.passed("in-browser recording is disabled (DISABLE_LOCAL_RECORDING)", *evs(where))
+    return CheckResult.failed("participants can record meetings in the browser; the files are saved unencrypted on "
+                              "their computers", *evs(where))
 
 
 @check(

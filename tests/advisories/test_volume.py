@@ -12,6 +12,7 @@ import pytest
 
 import auditor.advisories.docker as docker_module
 import auditor.advisories.matching as matching_module
+import checks._client_era as client_era
 import checks.prosody_tls as prosody_tls
 import checks.versions as versions
 from auditor.advisories.data import active_data
@@ -99,6 +100,7 @@ def test_the_matching_is_computed_once_per_target(monkeypatch: pytest.MonkeyPatc
     matches = _Counting(monkeypatch, versions, "match_inventory")
     images = _Counting(monkeypatch, matching_module, "deployment_images")
     monkeypatch.setattr(prosody_tls, "deployment_images", images)
+    monkeypatch.setattr(client_era, "deployment_images", images)
     files = {"/srv/jitsi/docker-compose.yml": _compose(_every_image()), "/srv/jitsi/.env": "ENABLE_AUTH=1\n"}
     result = _audit(snapshot(files), None)
     assert matches.calls == 1

@@ -260,7 +260,7 @@ var config = {{
     disableThirdPartyRequests: true,
     welcomePage: {{ disabled: true }},
     gravatar: {{ disabled: true }},
-    localRecording: {{ notifyAllParticipants: true }},
+    localRecording: {{ disable: true, notifyAllParticipants: true }},
     deeplinking: {{ disabled: true }},
     p2p: {{
         enabled: true,

@@ -1,8 +1,8 @@
 """Judgement calls of two foundation checks, on the hardened inline deployment with one setting changed.
 
 - xmpp.c2s_encryption with c2s_require_encryption = false: fail only where the evidence shows 5222
-  reachable (ss listeners, else the live exposure probe), pass where it shows it is not, unclear (with the
-  reason) where nothing tells.
+  reachable (ss listeners, else c2s_interfaces or interfaces naming loopback only, else the live exposure
+  probe), pass where it shows it is not, unclear (with the reason) where nothing tells.
 - auth.room_creation_restricted: an anonymous-style provider fails, known authenticating ones pass, an
   unknown provider is unclear and named.
 """
@@ -18,7 +18,7 @@ from auditor.engine import audit_snapshot
 from auditor.model import Finding, Status
 from auditor.probes.model import LIVE_KEY, ExposureResult, PortState, ProbeResults, ProbeRun, RunStatus
 from auditor.registry import all_checks
-from tests.checks.base import ENV, ENV_TEXT, PROSODY_SITE, apply, base_files, findings, snapshot
+from tests.checks.base import ENV, ENV_TEXT, PROSODY_MAIN, PROSODY_SITE, apply, base_files, findings, snapshot
 
 C2S_OFF = ((PROSODY_SITE, "    c2s_require_encryption = true\n    lobby_muc", "    c2s_require_encryption = false\n    lobby_muc"),)
 SS_PUBLIC = (
@@ -74,6 +74,22 @@ def test_c2s_optional_and_5222_listening_publicly_fails() -> None:
 def test_c2s_optional_and_5222_on_loopback_only_passes() -> None:
     finding = _c2s({"ss": SS_LOOPBACK})
     assert finding.status is Status.PASS, finding.message
+
+
+def _c2s_bound(setting: str, commands: Mapping[str, str] | None = None) -> Finding:
+    files = apply(base_files(), (*C2S_OFF, (PROSODY_MAIN, "allow_registration = false\n", f"allow_registration = false\n{setting}\n")))
+    return {f.check_id: f for f in findings(snapshot(files, commands=commands)).values()}["xmpp.c2s_encryption"]
+
+
+def test_c2s_optional_but_bound_to_loopback_by_configuration_passes() -> None:
+    finding = _c2s_bound('c2s_interfaces = { "127.0.0.1", "::1" }')
+    assert finding.status is Status.PASS, finding.message
+    assert "c2s_interfaces = { 127.0.0.1, ::1 } binds port 5222 to loopback" in finding.message
+    assert PROSODY_MAIN in {e.location.path for e in finding.evidence}
+    # the listeners ss saw outweigh the configuration; a broad c2s_interfaces outweighs `interfaces`
+    assert _c2s_bound('c2s_interfaces = { "127.0.0.1" }', {"ss": SS_PUBLIC}).status is Status.FAIL
+    assert _c2s_bound('interfaces = { "127.0.0.1" }').status is Status.PASS
+    assert _c2s_bound('interfaces = { "127.0.0.1" }\nc2s_interfaces = { "*" }').status is Status.UNCLEAR
 
 
 @pytest.mark.parametrize(("state", "status"), [("open", Status.FAIL), ("filtered", Status.PASS), ("closed", Status.PASS)])
