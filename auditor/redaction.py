@@ -65,28 +65,31 @@ _PLACEHOLDER_RE = re.compile(
 
 # Setting names that hold secrets, in any of the formats (matched case-insensitively), end with one of
 # these. "credentials": docker-jitsi-meet's TURN_CREDENTIALS is the TURN shared secret (other plurals are
-# mostly prose). "-pwd"/".PASS" only with their delimiter: coturn's pkey-pwd, jigasi's ...acc.PASS, but
-# not the shell's PWD nor nginx's proxy_pass.
+# mostly prose; "passwords" is a YAML list of them). "-pwd"/".PASS"/"_token" only with their delimiter:
+# coturn's pkey-pwd, jigasi's ...acc.PASS, SMTP_PASS, BOT_TOKEN, but not the shell's PWD (nginx's
+# proxy_pass is excluded below). Object storage credentials (jibri upload scripts): S3_ACCESS_KEY,
+# aws_secret_access_key, accessKey; "app_key" but not "appkey" (config.js dropbox.appKey is public).
 _NAME_WORDS = (
-    "password", "passwd", "passwort", "secret", "bindpw", "bind_pw", "_pw", "privatekey", "private_key",
-    "api_key", "apikey", "auth_token", "credentials?", "sdkkey", "app_key",
+    "passwords?", "passwd", "passwort", "secret", "bindpw", "bind_pw", "_pw", "app_key",
+    r"(?:private|secret|access|api)[_\-]?key", "auth_token", "credentials?", "sdkkey",
     # prosody's internal_hashed account files (read whole by --root): SCRAM keys allow offline guessing
-    "stored_key", "server_key", "secret_key", "secretkey", "access_token",
+    "stored_key", "server_key", "access_token",
 )
-_SECRET_WORDS = "(?:" + "|".join((*_NAME_WORDS, r"[._\-]pwd", r"\.pass")) + ")"
+_SECRET_WORDS = "(?:" + "|".join((*_NAME_WORDS, r"[._\-]pwd", r"[._\-]pass", r"[._\-]token")) + ")"
 SECRET_NAME_RE = re.compile(r"(?:^|[._\-\[\"'])(?:[a-z0-9_\-]*?)" + _SECRET_WORDS + r"(?:[\"'\]]?)$", re.IGNORECASE)
 # A name that SECRET_NAME_RE accepts holds one of these words under the same case folding. IGNORECASE
 # also folds U+0130, U+0131, U+017F and U+212A onto ASCII letters, so only an ASCII text is searched
 # lower-cased (10x faster than IGNORECASE; lower() keeps an ASCII text's length and offsets). The
 # delimited words are searched without their delimiter: an alternative that starts with a character
 # class costs the regex engine its fast scan (4x slower over a large file).
-_FILTER_WORDS = "(?:" + "|".join((*_NAME_WORDS, "pwd", "pass")) + ")"
+_FILTER_WORDS = "(?:" + "|".join((*_NAME_WORDS, "pwd", "pass", "token")) + ")"
 _SECRET_WORD_RE = re.compile(_FILTER_WORDS, re.IGNORECASE)
 _SECRET_WORD_LOWER_RE = re.compile(_FILTER_WORDS)
 # Names that look secret but only name a file, a flag or a method, not a value.
 _NOT_SECRET_NAME_RE = re.compile(
     r"(?:_file|_path|-file|-path|file$|path$|_enabled|enabled$|_method|method$|_length|length$|_type|type$|"
-    r"secretfile|_url$|url$|use-auth-secret|use_auth_secret|lifetime|ttl)",
+    r"secretfile|_url$|url$|use-auth-secret|use_auth_secret|lifetime|ttl"
+    r"|(?:proxy|fastcgi|uwsgi|scgi|grpc|memcached)_pass$)",  # nginx's upstreams
     re.IGNORECASE,
 )
 
@@ -166,13 +169,23 @@ _OPTION_RE = re.compile(
 # long string `[[` / `[==[`, a JavaScript template literal, a line ending in a Java properties
 # continuation backslash.
 _OPENER_RE = re.compile(_KEY_SEP + r'(?P<open>"""|\[=*\[|`)(?P<first>[^\r\n]{0,4096})$')
+# YAML: a secret-named key at the end of its line whose value is on the lines below, more indented: a
+# block scalar (`password: |`, `key: >-`), a block sequence of secrets (`passwords:` then `- item` lines,
+# which may stand at the key's own indentation), or a plain scalar continued on the next line.
+_YAML_KEY_RE = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(?:-[ \t]{1,64})?"
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255}|\"[^\"\r\n]{1,256}\"|'[^'\r\n]{1,256}')"
+    r"[ \t]{0,64}:(?:[ \t]{1,64}(?P<block>[|>][1-9+\-]{0,2}))?(?:[ \t]{1,64}#[^\r\n]{0,4096})?[ \t]{0,64}\r?"
+)
+_YAML_INDICATOR_RE = re.compile(r"[|>][1-9+\-]{0,2}")  # what a block scalar's key line holds: not a value
+_YAML_MAPPING_RE = re.compile(r"[^\s:#=]{1,256}[ \t]*:(?:[ \t]|$)|[A-Za-z_][A-Za-z0-9_.\-]{0,255}=")  # `k: v`, `K=V`
 _PROPERTY_KEY_RE = re.compile(r"[ \t]*(?P<key>(?:\\.|[^\s=:\\]){1,256})[ \t]*[=:]?")
 _MAX_CONTINUED_LINES = 64
 # A secret value that names another setting: `${name}`, `${?name}`, `${name:-default}`, `$name`, or an
 # unquoted identifier (a Lua variable; a plain-word secret is taken for a name too: a search only).
 _REFERENCE_RE = re.compile(
     r"\$\{\??(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,255})(?::?[-=?+][^}]{0,256})?\}"
-    r"|\$(?P<name2>[A-Za-z_][A-Za-z0-9_]{0,255})|(?P<name3>[A-Za-z_][A-Za-z0-9_]{0,63})"
+    r"|\$(?P<name2>[A-Za-z_][A-Za-z0-9_]{0,255})|(?P<name3>[A-Za-z_][A-Za-z0-9_]{0,63}(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,3})"
 )
 _MAX_REFERENCES = 1024
 _REFERENCE_ROUNDS = 3  # a = ${b}, b = ${c}, c = "..."
@@ -332,8 +345,8 @@ class Redactor:
         name = ref.group("name") or ref.group("name2")
         if name:
             self._explicit.update((name, name.rsplit(".", 1)[-1]))
-        elif bare_allowed:
-            self._bare.add(ref.group("name3"))
+        elif bare_allowed:  # a Lua variable, or a table's field (`t.s`: the `s = "..."` in t's constructor)
+            self._bare.update((ref.group("name3"), ref.group("name3").rsplit(".", 1)[-1]))
 
     def references(self) -> tuple[frozenset[str], frozenset[str]]:
         """The names noted so far (explicit, bare), forgotten here: see `scan_references`."""
@@ -400,7 +413,7 @@ class Redactor:
                 value = quoted or m.group("lb") or m.group("sv") or m.group("bv")
                 if value is None or MARKER_RE.fullmatch(value):
                     continue
-                if m.group("bv") and value.lower() in _BARE_LITERALS:
+                if m.group("bv") and (value.lower() in _BARE_LITERALS or _YAML_INDICATOR_RE.fullmatch(value)):
                     continue  # `secret = true` (prosody external_services) is a flag, not a secret
                 self.note(_unescape(value))
                 if value != _unescape(value):
@@ -418,7 +431,7 @@ class Redactor:
             if is_secret_name(m.group("key")) and not MARKER_RE.search(value) and value.lower() not in _BARE_LITERALS:
                 self.note(value)
         for start, end in spans:  # values that go on over the following lines
-            for value in _continued_values(text, start, end, is_secret_name):
+            for value in _continued_values(text, start, end, is_secret_name) + _yaml_block_values(text, start, end):
                 self.note(value)
         for m in _UNTERMINATED_RE.finditer(joined):
             if is_secret_name(m.group("key")):
@@ -445,6 +458,8 @@ class Redactor:
     def _note_line_value(self, whole: str) -> None:
         """A line-oriented format's value (to the end of the line): itself, without a trailing `#` comment,
         and its first word; and the setting its first word refers to."""
+        if _YAML_INDICATOR_RE.fullmatch(whole.split()[0]):
+            return  # `password: |`: the value is on the lines below (_yaml_block_values)
         self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
         # a fixed order: the first note of a value numbers its reuse group (the same report every run)
         for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
@@ -525,6 +540,39 @@ def _continued_values(text: str, start: int, end: int, wanted: Callable[[str], b
             break
         values += [piece for piece in pieces if piece]
         values.append("".join(pieces))
+    return [v for v in dict.fromkeys(values) if v and not MARKER_RE.fullmatch(v)]
+
+
+def _yaml_block_values(text: str, start: int, end: int) -> list[str]:
+    """The lines of a secret-named YAML value written below its key (see _YAML_KEY_RE), each stripped,
+    sequence items without their dash and quotes. A nested mapping is not a value: its own secret-named
+    keys are found by the lexical patterns; the scan stops at it."""
+    line = text[start:end]
+    body = line.lstrip(" \t")  # the indentation is measured here: a pattern over it was quadratic
+    m = _YAML_KEY_RE.fullmatch(body)
+    if m is None or not is_secret_name(m.group("key")):
+        return []
+    column, block = len(line) - len(body) + m.start("key"), m.group("block") is not None
+    values: list[str] = []
+    for line in _lines_after(text, end):
+        body = line.strip()
+        if not body or (body.startswith("#") and not block):
+            continue
+        indent = len(line) - len(line.lstrip(" \t"))
+        item = not block and indent >= column and body.startswith("- ")
+        if indent <= column and not (item and indent == column):
+            break
+        if block:
+            values.append(body)
+            continue
+        piece = body[2:].strip() if item else body
+        if _YAML_MAPPING_RE.match(piece):
+            if item:
+                continue  # a mapping or `KEY=value` item: not a scalar
+            break
+        if len(piece) >= 2 and piece[0] == piece[-1] and piece[0] in "\"'":
+            piece = piece[1:-1]
+        values += [piece, _unescape(piece)]
     return [v for v in dict.fromkeys(values) if v and not MARKER_RE.fullmatch(v)]
 
 

@@ -108,9 +108,12 @@ def _structured(value: Any, *, markers_only: bool = True) -> Iterator[tuple[str,
                 r_value = getattr(r, "value", r)
                 if isinstance(r_value, str) and (not markers_only or MARKER_RE.search(r_value)):
                     yield str(key), r_value, getattr(r, "line", line)
+            written = getattr(entry, "written", None)  # properties: the value with its escapes as written
+            if not markers_only and isinstance(written, str) and written and written != value:
+                yield str(key), written, line
 
 
-_NAME_PARTS_RE = re.compile(r"[./\[\]]+")
+_NAME_PARTS_RE = re.compile(r"[./\[\]\s]+")  # a blank too: a properties key `some\\ password`
 _ANY_MARKER_RE = re.compile(MARKER_PREFIX + r"[a-z]{1,16}_\d{1,6}_g\d{1,4}")  # no groups: for re.split
 
 

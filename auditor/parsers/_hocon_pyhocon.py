@@ -5,6 +5,7 @@ without jicofo.conf/jvb.conf/jibri.conf (a 2020-era install, a config repository
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -90,9 +91,9 @@ def _run_pyhocon(text: str, path: str) -> Any:
     try:
         return _Parser.parse(text, None, True, _pyhocon.STR_SUBSTITUTION)
     except ParseBaseException as exc:
+        # no excerpt of the line: it may hold a secret the redaction did not recognise as one
         line = exc.lineno if isinstance(exc.lineno, int) else None
-        excerpt = exc.line.strip()[:60] if isinstance(exc.line, str) else ""
-        raise ConfigParseError(path, f"HOCON syntax error at column {exc.col}: {excerpt!r}", line) from None
+        raise ConfigParseError(path, f"HOCON syntax error at column {exc.col}", line) from None
     except _IncludeBlocked:
         raise ConfigParseError(path, "include statement not understood; refused") from None
     except RecursionError:
@@ -100,8 +101,18 @@ def _run_pyhocon(text: str, path: str) -> Any:
     except ConfigParseError:
         raise
     except Exception as exc:  # pyhocon's ConfigException family and its internal errors
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigParseError(path, f"HOCON error: {message}") from None
+        # pyhocon's messages hold tokens and values (`Token 'x' of type ...`): only the kind and the line
+        at = _PYHOCON_AT_RE.search(str(exc)[:4096])
+        kind = _PYHOCON_ERRORS.get(type(exc).__name__, type(exc).__name__)
+        raise ConfigParseError(path, f"HOCON error: {kind}", int(at.group(1)) if at else None) from None
+
+
+_PYHOCON_AT_RE = re.compile(r"\(line: ?(\d{1,9}), ?col: ?\d{1,9}\)")
+_PYHOCON_ERRORS = {
+    "ConfigSubstitutionException": "a substitution cannot be resolved (a cycle?)",
+    "ConfigWrongTypeException": "values of different types combined",
+    "ConfigMissingException": "a path is missing",
+}
 
 
 def _unquote(key: str) -> str:

@@ -271,7 +271,8 @@ def _head(text: str, path: str, line: int) -> tuple[str, str]:
     m = _HEAD.match(text)
     name, rest = (m.group(1), m.group(2)) if m else ("", text)
     if not _NAME.fullmatch(name):
-        raise ConfigParseError(path, f"invalid directive or section name {_excerpt(name)!r}", line)
+        # not quoted: a line that is no directive may be a value (a secret's continuation)
+        raise ConfigParseError(path, "invalid directive or section name", line)
     return name, rest
 
 

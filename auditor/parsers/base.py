@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -41,6 +42,23 @@ class ConfigParseError(Exception):
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+
+# A quoted piece of a library's message (a token, a tag, a value): beyond two characters it may be input
+# that holds a secret the redaction missed. Event names such as '<block mapping start>' are not input.
+# Quotes pair left to right; one left open runs to the end (a message cut short).
+_QUOTED_RE = re.compile(r"""(['"`])(?P<inner>[^'"`\r\n]{0,4096})(?:\1|$)""")
+_NOT_INPUT_RE = re.compile(r".{0,2}|<[a-z ]{1,40}>", re.DOTALL)
+
+
+def without_quoted_input(message: str) -> str:
+    """`message` (its first line, at most 300 characters) with every quoted piece of input replaced."""
+    first = message.strip().split("\n", 1)[0][:300]
+
+    def replace(m: re.Match[str]) -> str:
+        return m.group(0) if _NOT_INPUT_RE.fullmatch(m.group("inner")) else m.group(1) + "…" + m.group(1)
+
+    return _QUOTED_RE.sub(replace, first)
 
 
 # -- shared bounds ---------------------------------------------------------------------------------

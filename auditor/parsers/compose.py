@@ -15,7 +15,15 @@ from typing import Any
 
 import yaml
 
-from auditor.parsers.base import DEFAULT_MAX_BYTES, MAX_DEPTH, ConfigParseError, SafeLoader, deadline, prepare_text
+from auditor.parsers.base import (
+    DEFAULT_MAX_BYTES,
+    MAX_DEPTH,
+    ConfigParseError,
+    SafeLoader,
+    deadline,
+    prepare_text,
+    without_quoted_input,
+)
 
 MAX_EXPANDED_NODES = 100_000
 MAX_SECONDS = 5.0
@@ -64,10 +72,11 @@ def parse_compose(
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
-            raise ConfigParseError(path, f"YAML: {exc.problem or exc.context}", line) from None
+            # a problem can quote input (a tag, an alias): not beyond a character or two
+            problem = without_quoted_input(str(exc.problem or exc.context))
+            raise ConfigParseError(path, f"YAML: {problem}", line) from None
         except yaml.YAMLError as exc:
-            first = str(exc).splitlines()[0] if str(exc) else "error"
-            raise ConfigParseError(path, f"YAML: {first}") from None
+            raise ConfigParseError(path, f"YAML: {without_quoted_input(str(exc)) or 'error'}") from None
         except RecursionError:
             raise ConfigParseError(path, "YAML nested too deeply") from None
         if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):

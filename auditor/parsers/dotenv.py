@@ -40,8 +40,8 @@ def parse_dotenv(text: str, path: str, *, max_bytes: int = MAX_BYTES) -> dict[st
         lead = _LEADING_NEWLINES.match(source)
         line = binding.original.line + (source.count("\n", 0, lead.end()) if lead else 0)
         if binding.error:
-            excerpt = source.strip().splitlines()[0][:40] if source.strip() else ""
-            raise ConfigParseError(path, f"not a KEY=value line: {excerpt!r}", line)
+            # no excerpt: the line may hold a secret the redaction did not recognise as one
+            raise ConfigParseError(path, "not a KEY=value line", line)
         if binding.key is not None:
             result[binding.key] = EnvValue(binding.value, line)
     return result

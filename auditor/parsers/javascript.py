@@ -26,7 +26,14 @@ from typing import Any
 import quickjs
 
 from auditor.parsers._js_scan import key_lines
-from auditor.parsers.base import DEFAULT_MAX_BYTES, MAX_DEPTH, ConfigParseError, deadline, prepare_text
+from auditor.parsers.base import (
+    DEFAULT_MAX_BYTES,
+    MAX_DEPTH,
+    ConfigParseError,
+    deadline,
+    prepare_text,
+    without_quoted_input,
+)
 
 MAX_SECONDS = 1.0  # CPU seconds (QuickJS measures clock())
 MAX_MEMORY = 64 * 1024 * 1024
@@ -37,6 +44,8 @@ LINE_SCAN_SECONDS = 2.0  # the pure-Python location scan (~1 s per MB)
 STUB_HOST = "location.host.invalid"  # what `location.host` reads: a visibly unknown host
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_ERROR_NAME_RE = re.compile(r"[A-Za-z][A-Za-z ]{0,40}")
+_ENGINE_MESSAGE_RE = re.compile(r"[a-z'\"`][a-z ,;:()'\"`…{}\[\]<>=.\-]{0,300}")  # QuickJS: "expecting '}'"
 _SSI_ECHO = re.compile(  # bounded repeats: linear however many directives a string holds
     r'<!--#\s{0,20}echo\s{1,20}var="[^"]{0,200}"(?:\s{1,20}default="(?P<default>[^"]{0,500})")?[^>]{0,200}?-->'
 )
@@ -164,7 +173,7 @@ def _evaluate(text: str, path: str, variable: str, max_seconds: float, max_memor
             raise ConfigParseError(path, f"evaluation exceeded {max_seconds:g} s (endless loop?)") from None
         if "out of memory" in first or "stack overflow" in first or first in ("", "null"):
             raise ConfigParseError(path, "evaluation exceeded the memory or stack limit") from None
-        raise ConfigParseError(path, f"evaluation failed: {first}") from None
+        raise ConfigParseError(path, f"evaluation failed: {_engine_message(first)}") from None
     except quickjs.StackOverflow:
         raise ConfigParseError(path, "evaluation exceeded the stack limit") from None
     if not isinstance(result, str):
@@ -189,7 +198,7 @@ def _parse_output(raw: str, path: str, variable: str) -> dict[str, Any]:
         raise ConfigParseError(path, "evaluation returned an unexpected result")
     if "error" in status:
         line = status.get("line")
-        raise ConfigParseError(path, str(status["error"]), line if isinstance(line, int) else None)
+        raise ConfigParseError(path, _engine_message(str(status["error"])), line if isinstance(line, int) else None)
     if status.get("missing"):
         raise ConfigParseError(path, f"the file does not define `{variable}`")
     if "notObject" in status:
@@ -197,6 +206,16 @@ def _parse_output(raw: str, path: str, variable: str) -> dict[str, Any]:
     if "unserialisable" in status:
         raise ConfigParseError(path, f"`{variable}` cannot be serialised (cyclic or too deep?)")
     raise ConfigParseError(path, f"`{variable}` is too large")
+
+
+def _engine_message(error: str) -> str:
+    """`Name: message` without input: quoted pieces replaced, and the message dropped unless it reads as
+    the engine's own (lower-case words and punctuation); the file's code can throw any text."""
+    name, sep, message = error.partition(": ")
+    message = without_quoted_input(message)
+    if not _ERROR_NAME_RE.fullmatch(name):  # the harness's: a built-in error's name, or "thrown value"
+        return "an exception"
+    return f"{name}: {message}" if sep and _ENGINE_MESSAGE_RE.fullmatch(message) else name
 
 
 def _within_depth(value: Any, path: str, depth: int) -> None:

@@ -17,13 +17,14 @@ does not inherit that directive from the outer level.
 from __future__ import annotations
 
 import posixpath
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossplane.analyzer import analyze, enter_block_ctx
+from crossplane.analyzer import DIRECTIVES, analyze, enter_block_ctx
 from crossplane.errors import NgxParserBaseException
 from crossplane.lexer import _balance_braces, _lex_file_object
 
@@ -304,7 +305,7 @@ class _Reader:
         try:
             analyze(path, stmt, term, ctx, strict=False, check_ctx=self.check_ctx, check_args=True)
         except NgxParserBaseException as exc:
-            self.warnings.append(f"{path}:{stmt['line']}: {exc.strerror}")
+            self.warnings.append(f"{path}:{stmt['line']}: {_without_input(exc.strerror)}")
         except Exception:  # crossplane formats some messages with the argument itself
             self.warnings.append(f"{path}:{stmt['line']}: invalid arguments to {stmt['directive']!r}")
 
@@ -423,7 +424,7 @@ def _build(text: str, path: str) -> list[dict[str, Any]]:
             for arg, arg_line, arg_quoted in tokens:
                 if not arg_quoted and arg in ("{", ";", "}"):
                     if arg == "}":
-                        message = f'directive "{token}" is not terminated by ";"'
+                        message = f'directive "{_known_name(token)}" is not terminated by ";"'
                         raise ConfigParseError(path, message, arg_line)
                     break
                 if arg_quoted or not arg.startswith("#"):
@@ -439,7 +440,7 @@ def _build(text: str, path: str) -> list[dict[str, Any]]:
                 stmt["block"] = []
                 stack.append(stmt["block"])
     except NgxParserBaseException as exc:
-        raise ConfigParseError(path, exc.strerror, exc.lineno) from None
+        raise ConfigParseError(path, _without_input(exc.strerror), exc.lineno) from None
     return root
 
 
@@ -510,3 +511,18 @@ def _location_args(args: list[str]) -> tuple[str | None, str]:
                 return modifier, arg[len(modifier) :]
         return None, arg
     return None, " ".join(args)
+
+
+_QUOTED_RE = re.compile(r'"(?P<inner>[^"\r\n]{0,4096})(?:"|$)')
+
+
+def _known_name(token: str) -> str:
+    """A directive name nginx knows (or a word such as "on"), else `…`: an unknown token may be a value
+    (`default SECRET }`)."""
+    return token if token in DIRECTIVES or len(token) <= 3 else "…"
+
+
+def _without_input(message: str | None) -> str:
+    """crossplane's message with each quoted piece that is not a known directive replaced: its messages
+    quote arguments (`invalid value "x" in "ssl_stapling" directive`)."""
+    return _QUOTED_RE.sub(lambda m: f'"{_known_name(m.group("inner"))}"', message or "error")

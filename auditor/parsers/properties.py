@@ -9,7 +9,7 @@ Linear in the input size.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from auditor.parsers.base import DEFAULT_MAX_BYTES, ConfigParseError, prepare_text
 
@@ -22,6 +22,9 @@ _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 class PropValue:
     value: str
     line: int
+    # the value as written (escapes kept, a line break where a continuation joined two lines): what
+    # redaction must replace when the escapes make it differ from `value`
+    written: str = field(default="", compare=False, repr=False)
 
 
 def parse_properties(text: str, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, PropValue]:
@@ -43,9 +46,21 @@ def parse_properties(text: str, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             current = lines[i].lstrip(_WS)
             parts.append(current)
             i += 1
-        key, value = _split("".join(parts))
-        result[_unescape(key, path, start + 1)] = PropValue(_unescape(value, path, start + 1), start + 1)
+        joined = "".join(parts)
+        key, value = _split(joined)
+        written = _written(parts, len(joined) - len(value))
+        result[_unescape(key, path, start + 1)] = PropValue(_unescape(value, path, start + 1), start + 1, written)
     return result
+
+
+def _written(parts: list[str], start: int) -> str:
+    """The value starting at `start` of the joined `parts`, a line break between the parts it spans."""
+    out, pos = [], 0
+    for part in parts:
+        if pos + len(part) > start:
+            out.append(part[max(0, start - pos) :])
+        pos += len(part)
+    return "\n".join(out)
 
 
 def _continues(line: str) -> bool:

@@ -315,7 +315,7 @@ HOSTILE: list[tuple[str, dict[str, str], str, int | None]] = [
     ("NUL bytes", {MAIN: "ServerName a\x00b\n"}, "NUL character", 1),
     ("undecodable bytes", {MAIN: "ServerName a\nServerAlias \udcff\n"}, "not valid UTF-8", 2),
     ("unterminated quote", {MAIN: 'Header set X "abc\n'}, "without its closing quote", 1),
-    ("bad name", {MAIN: "ServerName a\n+++ x\n"}, "invalid directive or section name '+++'", 2),
+    ("bad name", {MAIN: "ServerName a\n+++ x\n"}, "invalid directive or section name", 2),
     ("too large", {MAIN: "#" * (600 * 1024)}, "file too large", None),
     ("too many directives", {MAIN: "A b\n" * 60_000}, "more than 50000 directives", 50_001),
     ("missing entry", {"/etc/apache2/other.conf": ""}, "entry file not among the provided files", None),

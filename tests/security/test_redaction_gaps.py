@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,41 @@ CASES: dict[str, tuple[str, str]] = {
         "var config = { dialInNumbersUrl: 'https://dial.example.org/numbers?token=CANARY26xyzQueryToken&x=1',\n"
         "    callStatsUrl: 'https://stats.example.org/?a=1&api_key=CANARY27xyzApiKey' };\n",
     ),
+    # YAML: block scalars, a block sequence of secrets, a plain scalar on the next line, compose's list form
+    "yaml-block-scalars": (
+        "/srv/jitsi/docker-compose.yml",
+        "services:\n  web:\n    image: jitsi/web\n    environment:\n      JWT_APP_SECRET: >-\n        CANARY31xyzFolded\n"
+        "        CANARY31xyzFoldedMore\n      TURN_PASSWORD: |+\n        CANARY32xyzLiteral\n\n"
+        "      DB_PASSWORD:\n        CANARY33xyzNextLine\n  jicofo:\n    image: jitsi/jicofo\n    environment:\n"
+        '      - JICOFO_AUTH_PASSWORD=CANARY34xyzListEnv\n      - "JVB_AUTH_PASSWORD=CANARY34xyzQuotedItem"\n',
+    ),
+    "yaml-lists": (
+        "/srv/jitsi/jibri.yml",
+        'passwords:\n  - CANARY35xyzItem\n  - "CANARY35xyzQuotedItem"\nupload:\n  secret_key:\n  - CANARY36xyzSameIndent\n',
+    ),
+    # a properties key and its value both written with escapes (and a key without any secret word as written)
+    "properties-escaped-key-and-value": (
+        "/etc/jitsi/jicofo/sip-communicator.properties",
+        "org.jitsi.jicofo.auth.PASS\\u0057ORD=CANARY37xyz\\u0041Escaped\n"
+        "org.jitsi.jicofo.xmpp.P\\u0041SSWORD = CANARY38xyz\\ spaced\\ value\n"
+        "some\\ pass\\u0077ord = CANARY39xyz\\u0042\\\n   ContinuedTail39\n",
+    ),
+    # object storage credentials (jibri upload scripts), an inline private key, a *_PASS and a *_TOKEN
+    "object-storage-names": (
+        "/etc/jitsi/jibri/upload.conf",
+        "AWS_SECRET_ACCESS_KEY=CANARY40xyzAwsSecret\nS3_ACCESS_KEY=CANARY40xyzS3Access\n"
+        'accessKey: "CANARY40xyzCamel"\nsecretAccessKey: "CANARY40xyzCamelSecret"\n'
+        "private-key = CANARY40xyzInlineKey\nSMTP_PASS=CANARY40xyzSmtp\nUPLOAD_TOKEN=CANARY40xyzToken\n",
+    ),
+    # unparsable files: a Lua table field and a HOCON substitution carry the secret to a secret name
+    "lua-table-field-broken": (
+        "/etc/prosody/conf.d/field.cfg.lua",
+        'local t = { s = "CANARY41xyzTableField" }\nComponent "f.example.org"\n  component_secret = t.s\n  this is not lua (\n',
+    ),
+    "hocon-subst-broken": (
+        "/etc/jitsi/jicofo/broken/jicofo.conf",
+        'x = "CANARY42xyzHoconVar"\njicofo { xmpp { client { password = ${x} } } }\nbad { = \n',
+    ),
 }
 
 
@@ -181,7 +217,7 @@ def test_no_canary_in_any_output_of_the_cli(tmp_path: Path) -> None:
             f.write(text)
     run = run_cli(["--root", str(tree), *report_args()], tmp_path / "work")
     assert run.code in (1, 3), run.diagnose()
-    secrets = {s for _, text in CASES.values() for s in CANARY_RE.findall(text)} | {"ContinuedTail10"}
+    secrets = {s for _, text in CASES.values() for s in CANARY_RE.findall(text)} | {"ContinuedTail10", "ContinuedTail39"}
     outputs = all_outputs(run)
     assert not find_leaks(secrets, outputs)
     digests = [hashlib.new(alg, s.encode()).hexdigest().encode() for s in secrets for alg in ("sha256", "sha1", "md5")]
@@ -204,3 +240,64 @@ def test_a_binary_der_private_key_is_not_kept() -> None:
     item = redact_snapshot(snap).get("/etc/jitsi/meet/jwt-signing.der")
     assert item is not None and item.content is not None and item.redactions == 1
     assert der[-32:] not in item.content and b"PRIVATE_KEY_BLOCK" in item.content
+
+
+def test_yaml_values_below_their_key_are_taken_and_nothing_else() -> None:
+    """A block scalar's indicator is not a value (it was replaced wherever `|` or `>-` stood), a nested
+    mapping under a secret-named key is not taken whole, and the scan stops at the key's indentation."""
+    compose = (
+        "services:\n  web:\n    command: sh -c 'a | b > c'\n    environment:\n      JWT_APP_SECRET: |\n"
+        "        CANARY43xyzBlock\n      PUBLIC_URL: https://meet.example.org\n    secrets:\n      - jwt_secret\n"
+        "    credentials:\n      file: /run/secrets/creds\n      mode: '0400'\n"
+    )
+    text = redact_snapshot(_snap({"/srv/j/docker-compose.yml": compose})).get("/srv/j/docker-compose.yml").text()  # type: ignore[union-attr]
+    assert "CANARY43" not in text
+    for kept in ("sh -c 'a | b > c'", "JWT_APP_SECRET: |\n", "PUBLIC_URL: https://meet.example.org", "- jwt_secret",
+                 "file: /run/secrets/creds", "mode: '0400'"):
+        assert kept in text, kept
+
+
+def test_new_secret_names_leave_paths_flags_and_public_keys() -> None:
+    from auditor.redaction import is_secret_name
+
+    for name in ("aws_secret_access_key", "S3_ACCESS_KEY", "accessKey", "secretAccessKey", "private-key", "api-key",
+                 "SMTP_PASS", "db.pass", "BOT_TOKEN", "passwords"):
+        assert is_secret_name(name), name
+    for name in ("ssl_certificate_key", "private_key_path", "key_file", "access_key_file", "proxy_pass", "uwsgi_pass",
+                 "memcached_pass", "dropbox.appKey", "DROPBOX_APPKEY", "allow_empty_token_x", "token_verification",
+                 "BYPASS", "token_lobby_bypass", "secrets"):
+        assert not is_secret_name(name), name
+
+
+def test_parse_errors_quote_no_input() -> None:
+    """A file that does not parse is reported with its parser's message: no piece of its input in it."""
+    from auditor.parsers.apache import parse_apache
+    from auditor.parsers.compose import parse_compose
+    from auditor.parsers.dotenv import parse_dotenv
+    from auditor.parsers.hocon import parse_hocon
+    from auditor.parsers.javascript import parse_config_js
+    from auditor.parsers.nginx import parse_nginx
+
+    attempts: list[Callable[[], object]] = [
+        lambda: parse_hocon('a = "CANARY44xyzHoconLine" bad { =\n', "/x/jicofo.conf"),
+        lambda: parse_hocon('a = "CANARY44xyzToken"\nb = [1] ${a}\n', "/x/jvb.conf"),
+        lambda: parse_dotenv("A=1\nCANARY45xyz not an assignment\n", "/x/.env"),
+        lambda: parse_compose("services:\n  a: !CANARY46xyzTag x\n", "/x/docker-compose.yml"),
+        lambda: parse_compose("services:\n  a: *CANARY46xyzAlias\n", "/x/docker-compose.yml"),
+        lambda: parse_config_js("var config = {}; throw new Error('CANARY47xyzThrown');", "/x/config.js"),
+        lambda: parse_config_js("var config = { a: CANARY47xyzReference };", "/x/config.js"),
+        lambda: parse_config_js("var config = {}; throw new TypeError('canary forty seven ' + 1);", "/x/config.js"),
+        lambda: parse_nginx({"/n/nginx.conf": "map $a $b {\n  default CANARY48xyzValue }\n"}, "/n/nginx.conf"),
+        lambda: parse_apache({"/a/apache2.conf": "+CANARY49xyzLine value\n"}, "/a/apache2.conf"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ConfigParseError) as err:
+            attempt()
+        assert not re.search(r"(?i)canary|forty", str(err.value)), str(err.value)
+
+
+def test_nginx_warnings_quote_no_argument() -> None:
+    from auditor.parsers.nginx import parse_nginx
+
+    conf = parse_nginx({"/n/nginx.conf": "http { server { ssl_stapling CANARY50xyzArg; } }\n"}, "/n/nginx.conf")
+    assert conf.warnings and not any("CANARY50" in w for w in conf.warnings), conf.warnings
