@@ -38,6 +38,7 @@ class ParsedFile(Generic[T]):
     error: str | None = None  # one line: unreadable, too large, or the parse error with its line
     error_line: int | None = None
     active: bool = True
+    over_budget: bool = False  # readable, but left unparsed by the target's parse budget
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,12 @@ class Deployment:
 
     def errors(self) -> list[ParsedFile[Any]]:
         return [p for files in self.parsed.values() for p in files if p.error is not None]
+
+    def over_budget(self, *roles: Role) -> list[ParsedFile[Any]]:
+        """Files of `roles` (any role when none is given) left unparsed by the parse budget, active or not:
+        whatever they hold is unknown, so no check may pass on the assumption that they hold nothing."""
+        wanted = roles or tuple(self.parsed)
+        return [p for role in wanted for p in self.parsed.get(role, []) if p.over_budget]
 
     @property
     def jicofo(self) -> ParsedFile[HoconDoc] | None:
@@ -160,20 +167,42 @@ MAX_FILES_PER_ROLE = 64
 PARSE_CPU_BUDGET = 6.0  # CPU seconds of this thread (hosts are audited in parallel threads)
 
 
-class _ParseBudget:
-    def __init__(self, per_role: int, seconds: float) -> None:
-        self.per_role, self.seconds = per_role, seconds
+class ParseBudget:
+    """One target's parse budget. The CPU seconds hold for every build_deployment given the same budget
+    (the engine's safety net parses a target twice: the second build gets what the first left, not a
+    second full budget); the per-role counts are those of one build (it parses the same files again)."""
+
+    def __init__(self, per_role: int | None = None, seconds: float | None = None) -> None:
+        self.per_role = MAX_FILES_PER_ROLE if per_role is None else per_role
+        self.seconds = PARSE_CPU_BUDGET if seconds is None else seconds
         self.counts: dict[Role, int] = {}
-        self.started = time.thread_time()
+        self.spent = 0.0  # CPU seconds of the builds that ended
+        self._mark: float | None = None  # thread time when the running build started
+        self.refused = 0  # files refused, over every build (for tests and notes)
+
+    def start(self) -> None:
+        self.counts = {}
+        self._mark = time.thread_time()
+
+    def stop(self) -> None:
+        if self._mark is not None:
+            self.spent += time.thread_time() - self._mark
+            self._mark = None
+
+    def used(self) -> float:
+        return self.spent + (time.thread_time() - self._mark if self._mark is not None else 0.0)
 
     def refusal(self, f: DiscoveredFile) -> str | None:
         """Why `f` is not parsed, or None (and it is counted)."""
-        if time.thread_time() - self.started > self.seconds:
+        if self.used() > self.seconds:
+            self.refused += 1
             spent = f"the target's parse budget ({self.seconds:g} s of CPU) was spent on other files"
             return f"{f.path}: not parsed: {spent}"
         count = self.counts.get(f.role, 0)
         if count >= self.per_role:
-            return f"{f.path}: not parsed: more than {self.per_role} files found as {f.role.value}"
+            self.refused += 1
+            return (f"{f.path}: not parsed: more than {self.per_role} files found as {f.role.value} "
+                    "(the target's parse budget)")
         self.counts[f.role] = count + 1
         return None
 
@@ -184,10 +213,20 @@ def _parse_order(f: DiscoveredFile) -> tuple[bool, bool]:
     return f.why != "name", not f.active
 
 
-def build_deployment(snapshot: Snapshot) -> Deployment:
+def build_deployment(snapshot: Snapshot, budget: ParseBudget | None = None) -> Deployment:
+    """The parsed deployment; `budget`: one shared with an earlier build of the same target (else a
+    fresh one)."""
+    budget = budget if budget is not None else ParseBudget()
+    budget.start()
+    try:
+        return _build(snapshot, budget)
+    finally:
+        budget.stop()
+
+
+def _build(snapshot: Snapshot, budget: ParseBudget) -> Deployment:
     files = discover(snapshot)
     dep = Deployment(snapshot=snapshot, files=files)
-    budget = _ParseBudget(MAX_FILES_PER_ROLE, PARSE_CPU_BUDGET)
     results: dict[int, ParsedFile[Any]] = {}
     for i, f in sorted(enumerate(files), key=lambda pair: _parse_order(pair[1])):
         if f.role in (
@@ -218,10 +257,10 @@ def build_deployment(snapshot: Snapshot) -> Deployment:
     return dep
 
 
-def _parse_budgeted(f: DiscoveredFile, parser: _ParseFn, budget: _ParseBudget) -> ParsedFile[Any]:
+def _parse_budgeted(f: DiscoveredFile, parser: _ParseFn, budget: ParseBudget) -> ParsedFile[Any]:
     refusal = budget.refusal(f) if f.item.ok else None
     if refusal is not None:
-        return ParsedFile(f.role, f.path, None, refusal, None, f.active)
+        return ParsedFile(f.role, f.path, None, refusal, None, f.active, over_budget=True)
     return _parse_one(f, parser)
 
 
@@ -259,7 +298,7 @@ def host_path(config_path: str, path: str) -> str:
     return m.group(1) + path[len("/config") :]
 
 
-def _parse_nginx(dep: Deployment, budget: _ParseBudget) -> None:
+def _parse_nginx(dep: Deployment, budget: ParseBudget) -> None:
     texts = {
         f.path: _host_paths(f.path, f.item.text())
         for f in dep.files

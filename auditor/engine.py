@@ -10,7 +10,7 @@ from typing import Any
 
 from auditor.context import AuditContext
 from auditor.criteria import Declaration, Profile, rate
-from auditor.deployment import Deployment, build_deployment
+from auditor.deployment import Deployment, ParseBudget, build_deployment
 from auditor.facts import Facts, View, derive_facts
 from auditor.model import CheckResult, CriterionRating, Finding, Rating, Status
 from auditor.redaction import Redactor, redact_snapshot
@@ -67,18 +67,19 @@ class Prepared:
 
 def prepare_snapshot(snapshot: Snapshot, *, redact: bool = True) -> Prepared:
     deployment: Deployment | None = None
+    budget = ParseBudget()  # one per target: the safety net's second build gets what the first left
     if redact:
         redactor = Redactor()
         snapshot = redact_snapshot(snapshot, redactor=redactor)
         # What the parsers read under a secret name and the lexical pass left (a substitution, a value
         # over several lines ...) is replaced as well, then the files are parsed again.
-        deployment = build_deployment(snapshot)
+        deployment = build_deployment(snapshot, budget)
         missed = unredacted_secret_values(deployment)
         if missed:
             snapshot = redact_snapshot(snapshot, missed, redactor=redactor)
             deployment = None
     if deployment is None:
-        deployment = build_deployment(snapshot)
+        deployment = build_deployment(snapshot, budget)
     return Prepared(snapshot, deployment, derive_facts(deployment))
 
 
@@ -96,11 +97,27 @@ def run_check(check: Check, ctx: AuditContext) -> CheckResult:
         return CheckResult.unclear(f"check failed to run: {type(exc).__name__}")
 
 
+def budget_note(deployment: Deployment) -> str | None:
+    """What the parse budget left unparsed on this target, for every unclear verdict: a file it skipped
+    may be the evidence the verdict lacks, whatever the check names as the cause."""
+    skipped = deployment.over_budget()
+    if not skipped:
+        return None
+    return f"{len(skipped)} file(s) left unparsed by the target's parse budget, e.g. {skipped[0].error}"
+
+
+def _noted(result: CheckResult, note: str | None) -> CheckResult:
+    if note is None or result.status is not Status.UNCLEAR or "parse budget" in result.message:
+        return result
+    return replace(result, message=f"{result.message} ({note})")
+
+
 def run_checks(ctx: AuditContext, checks: list[Check], roles: HostRoles | None = None) -> list[Finding]:
     findings: list[Finding] = []
+    note = budget_note(ctx.deployment)
     for c in checks:
         skip = not_applicable_reason(roles, _requirement(c.id, c.meta.requires)) if roles else None
-        result = CheckResult.not_applicable(skip) if skip else run_check(c, ctx)
+        result = CheckResult.not_applicable(skip) if skip else _noted(run_check(c, ctx), note)
         findings.append(
             Finding(
                 check_id=c.id,

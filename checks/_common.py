@@ -43,6 +43,15 @@ def file_error(ctx: AuditContext, role: Role) -> str | None:
     return None
 
 
+def over_budget(ctx: AuditContext, *roles: Role, skip: tuple[Role, ...] = ()) -> str | None:
+    """The reason of the first file of `roles` (any role when none is given) that the parse budget left
+    unparsed, or None: what such a file holds is unknown, so a check reading it cannot pass."""
+    for p in ctx.deployment.over_budget(*roles):
+        if p.role not in skip:
+            return p.error or f"{p.path}: not parsed (the target's parse budget)"
+    return None
+
+
 def parsed(ctx: AuditContext, role: Role) -> tuple[str, Any] | None:
     """(path, parsed value) of the first file of `role` that parsed."""
     for p in ctx.deployment.of(role):

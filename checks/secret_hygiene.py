@@ -18,6 +18,7 @@ from auditor.redaction import MARKER_PREFIX
 from auditor.registry import check
 from auditor.secret_settings import SecretSetting, secret_settings
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+from checks._common import over_budget
 
 # Settings that hold the same secret BY DESIGN are given the same purpose (e.g. the TURN secret lives in
 # prosody and in coturn; jicofo's XMPP password in jicofo.conf, the legacy config and docker's .env).
@@ -70,9 +71,11 @@ def purpose(s: SecretSetting) -> str:
 def reuse(ctx: AuditContext) -> CheckResult:
     settings = [s for s in secret_settings(ctx.deployment) if s.verdict.secret_class != "empty"]
     unread = ctx.view.unreadable_paths()  # a file that may hold secrets was not read: never a pass
+    unparsed = over_budget(ctx, skip=(Role.CERTIFICATE,))  # read, not parsed: its settings are unknown
+    gap = f"{unread[0]} could not be read" if unread else unparsed
     if not settings:
-        if unread:
-            return CheckResult.unclear(f"cannot tell: no secret among the files read, but {unread[0]} could not be read")
+        if gap:
+            return CheckResult.unclear(f"cannot tell: no secret among the files read, but {gap}")
         return CheckResult.not_applicable(NO_SECRET)
     groups: dict[int, list[SecretSetting]] = {}
     for s in settings:
@@ -84,10 +87,9 @@ def reuse(ctx: AuditContext) -> CheckResult:
         return CheckResult.failed(f"{len(reused)} secret value(s) shared across purposes: " + "; ".join(parts), *evidence)
     shared = sum(1 for g in groups.values() if len(g) > 1)
     note = f" ({shared} pair(s) shared by design)" if shared else ""
-    if unread:
+    if gap:
         return CheckResult.unclear(
-            f"cannot tell: {len(settings)} secret setting(s) read, none reused across purposes{note}, "
-            f"but {unread[0]} could not be read"
+            f"cannot tell: {len(settings)} secret setting(s) read, none reused across purposes{note}, but {gap}"
         )
     return CheckResult.passed(f"{len(settings)} secret setting(s), no value reused across purposes{note}")
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from auditor.context import AuditContext
+from auditor.discovery import Role
 from auditor.model import NO_SECRET, CheckResult, Severity
 from auditor.registry import check
+from checks._common import over_budget
 
 
 @check(
@@ -23,12 +25,17 @@ from auditor.registry import check
 def weak_or_default(ctx: AuditContext) -> CheckResult:
     fact = ctx.fact("secrets.weak_or_default")
     names = ctx.fact("secrets.weak").value or []
+    unparsed = over_budget(ctx, skip=(Role.CERTIFICATE,))  # read, but what it holds is unknown
     if fact.value is None:
         if ctx.view.unreadable_paths():  # a file that may hold secrets was not read: never a pass
             return CheckResult.unclear(f"cannot tell: {fact.note}")
+        if unparsed:
+            return CheckResult.unclear(f"cannot tell: no secret among the files parsed, but {unparsed}")
         return CheckResult.not_applicable(fact.note or NO_SECRET)
     if fact.value:
         return CheckResult.failed(
             f"{len(names)} weak or default secret(s): {', '.join(names)}", *fact.evidence
         )
+    if unparsed:
+        return CheckResult.unclear(f"cannot tell: no weak secret among the files parsed, but {unparsed}")
     return CheckResult.passed("every secret found is long and not a known default")

@@ -9,7 +9,7 @@ from auditor.facts import is_third_party_host, stun_host, truthy, unseen_apache_
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
-from checks._common import ev, evs, is_loopback, parsed, short, why_missing
+from checks._common import ev, evs, file_error, is_loopback, parsed, short, why_missing
 
 JVB_REF = "https://github.com/jitsi/jitsi-videobridge/blob/master/jvb/src/main/resources/reference.conf"
 JVB_REST = "https://github.com/jitsi/jitsi-videobridge/blob/master/doc/rest.md"
@@ -53,6 +53,8 @@ def shutdown_api(ctx: AuditContext) -> CheckResult:
             return CheckResult.passed("the shutdown API is off", *evs(where))
         legacy = _legacy_shutdown(ctx)
         if legacy is None:
+            if gap := file_error(ctx, Role.JVB_PROPERTIES):  # the setting may be in it
+                return CheckResult.unclear(f"cannot tell: {gap}")
             return CheckResult.passed("legacy videobridge without the shutdown API setting (off by default)")
         rest = ctx.fact("jvb.rest_public")
         if rest.value is True:
@@ -67,6 +69,8 @@ def shutdown_api(ctx: AuditContext) -> CheckResult:
         legacy = _legacy_shutdown(ctx)
         if legacy is not None:
             got = (True, legacy)
+    if got is None and (gap := file_error(ctx, Role.JVB_PROPERTIES)):
+        return CheckResult.unclear(f"cannot tell: not enabled in {pf.path}, but {gap}", ev(pf.path, None, "rest.shutdown not enabled"))
     if got is None or truthy(got[0]) is not True:
         return CheckResult.passed("the shutdown API is off", *evs(got[1] if got else ev(pf.path, None, "rest.shutdown not enabled")))
     host = v.hocon(pf, "videobridge.http-servers.private.host")
@@ -213,6 +217,8 @@ def stats_exposure(ctx: AuditContext) -> CheckResult:
     hidden = unseen_apache_include(apache) if apache is not None else None
     if hidden:
         return CheckResult.unclear(f"cannot tell whether a stats location is public: {hidden}")
+    if gap := file_error(ctx, Role.JVB_PROPERTIES):  # STATISTICS_TRANSPORT may name callstats in it
+        return CheckResult.unclear(f"cannot tell whether statistics go to callstats: {gap}")
     return CheckResult.passed("statistics stay local (no callstats, no public stats location)")
 
 

@@ -11,12 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.context import AuditContext
+from auditor.discovery import Role
 from auditor.facts import View, is_third_party_host, stun_host
 from auditor.model import CheckResult, Evidence, Severity, Status
 from auditor.registry import CheckFn, check
 from auditor.secret_settings import secret_settings
 from checks._client_era import Feature, client_predating
-from checks._common import ev, evs, short, why_missing
+from checks._common import ev, evs, file_error, short, why_missing
 
 CONFIG_JS = "https://github.com/jitsi/jitsi-meet/blob/master/config.js"
 INTERFACE_JS = "https://github.com/jitsi/jitsi-meet/blob/master/interface_config.js"
@@ -50,9 +51,11 @@ def _client_config(docker: CheckResult | None = None) -> Callable[[CheckFn], Che
             v = ctx.view
             if not v.cfg_ok and not v.env_ok:
                 return CheckResult.unclear(why_missing(ctx, "config.js"))
-            if not v.cfg_ok and docker is not None:
-                return docker
-            return fn(ctx)
+            result = docker if not v.cfg_ok and docker is not None else fn(ctx)
+            # a config.js that is there but was not read or parsed: a pass judged without it is unfounded
+            if result.status is Status.PASS and not v.cfg_ok and (gap := file_error(ctx, Role.CONFIG_JS)):
+                return CheckResult.unclear(f"cannot tell: {gap}", *result.evidence)
+            return result
 
         return run
 

@@ -19,6 +19,7 @@ from auditor.discovery import Role
 from auditor.parsers.base import ConfigParseError
 from auditor.parsers.compose import parse_compose
 from auditor.parsers.dotenv import EnvValue
+from auditor.snapshot import ItemStatus
 
 FLOATING_TAGS = {"latest", "unstable", "stable", "nightly"}
 IMAGE_VAR = "JITSI_IMAGE_VERSION"
@@ -32,6 +33,7 @@ _VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([
 # counted in DockerEvidence.unread, and the advisory checks cannot pass on the images of the others.
 MAX_COMPOSE_FILES = 64
 COMPOSE_CPU_BUDGET = 8.0
+_UNREADABLE = (ItemStatus.PERMISSION_DENIED, ItemStatus.TOO_LARGE, ItemStatus.ERROR)  # collected, not read
 _IMAGE_LINE_RE = re.compile(r"^[ \t]*(?:-[ \t]*)?image[ \t]*:")  # one blank run: two were quadratic
 
 
@@ -124,9 +126,12 @@ def interpolate(text: str, env: Mapping[str, str | None]) -> tuple[str | None, s
 
 
 def images_from_compose(
-    text: str, path: str, env: Mapping[str, str | None], env_path: str | None = None
+    text: str, path: str, env: Mapping[str, str | None], env_path: str | None = None,
+    env_problem: str | None = None,
 ) -> list[ImageRef]:
-    """Every service image of one compose file (ConfigParseError if the file is not valid YAML)."""
+    """Every service image of one compose file (ConfigParseError if the file is not valid YAML).
+    `env_problem`: why the `.env` beside it is unknown (unreadable, not parsed): then no variable of an
+    image is resolved, not even to its compose default, since the `.env` may set it."""
     doc = parse_compose(text, path)
     lines = text.splitlines()
     out: list[ImageRef] = []
@@ -134,6 +139,10 @@ def images_from_compose(
         if svc.image is None:
             continue
         line = _image_line(lines, svc.line)
+        if env_problem is not None and "$" in svc.image:
+            name, _, _ = parse_image(_VAR_RE.sub("", svc.image))
+            out.append(ImageRef(name, None, None, svc.image, path, line, env_problem))
+            continue
         resolved, problem = interpolate(svc.image, env)
         if resolved is None:
             name, _, _ = parse_image(_VAR_RE.sub("", svc.image))
@@ -188,6 +197,9 @@ class DockerEvidence:
     images: list[ImageRef]
     notes: list[str]  # compose files that could not be read, assumptions made
     unread: int = 0  # compose/*.yml files not read: past MAX_COMPOSE_FILES or COMPOSE_CPU_BUDGET
+    # Why images may be missing from `images`: compose files or .env that could not be read or parsed,
+    # each note naming its file (the advisory checks cannot pass on the images of the others).
+    unknown: tuple[str, ...] = ()
 
     @property
     def detected(self) -> bool:
@@ -200,6 +212,7 @@ def deployment_images(dep: Deployment) -> DockerEvidence:
     envs = {posixpath.dirname(p.path): p for p in dep.of(Role.DOCKER_ENV, active_only=False)}
     composes = dep.of(Role.DOCKER_COMPOSE, active_only=False)
     notes: list[str] = []
+    unknown: list[str] = []
     texts: dict[str, str | None] = {p.path: p.value for p in composes}
     directories = {posixpath.dirname(p) for p in texts}
     for key, item in dep.snapshot.items.items():  # one pass, not one per directory (dirs x items)
@@ -208,10 +221,9 @@ def deployment_images(dep: Deployment) -> DockerEvidence:
             and key not in texts
             and key.endswith((".yml", ".yaml"))
             and posixpath.dirname(key) in directories
-            and item.ok
-            and "jitsi/" in item.text()
-        ):
-            texts[key] = item.text()
+            and (item.status in _UNREADABLE if not item.ok else "jitsi/" in item.text())
+        ):  # an unreadable one may well name jitsi/ images (jibri.yml): kept, as unknown
+            texts[key] = item.text() if item.ok else None
     images: list[ImageRef] = []
     started, parsed, unread = time.thread_time(), 0, []
     for path in sorted(texts):
@@ -220,26 +232,41 @@ def deployment_images(dep: Deployment) -> DockerEvidence:
             unread.append(path)
             continue
         if text is None:
-            notes.append(f"{path}: unreadable, its images are unknown")
+            unknown.append(f"{path}: {_unreadable(dep, path)}, its images are unknown")
             continue
         env_file = envs.get(posixpath.dirname(path))
         env: dict[str, str | None] = {}
+        env_problem = None
         if env_file is not None and env_file.value is not None:
             env = {k: v.value for k, v in env_file.value.items()}
+        elif env_file is not None:
+            env_problem = f"{env_file.error or env_file.path + ': unreadable'}: the image variables it sets are unknown"
         parsed += 1
         try:
-            images += images_from_compose(text, path, env, env_file.path if env_file else None)
+            images += images_from_compose(text, path, env, env_file.path if env_file else None, env_problem)
         except ConfigParseError as exc:
-            notes.append(f"{path}: not readable as compose ({exc})")
+            unknown.append(f"{path}: not readable as compose ({exc}), its images are unknown")
+        if env_problem is not None and env_problem not in unknown:
+            unknown.append(env_problem)
     if unread:
         why = f"more than {MAX_COMPOSE_FILES} files" if parsed >= MAX_COMPOSE_FILES else (
             f"the {COMPOSE_CPU_BUDGET:g} s of CPU for reading compose files were spent")
         shown = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
-        notes.append(f"{len(unread)} compose files not read ({why}), their images are unknown: {shown}")
+        unknown.append(f"{len(unread)} compose files not read ({why}), their images are unknown: {shown}")
     if not texts:
         for env_file in envs.values():
             if env_file.value is not None:
                 images += images_from_env(env_file.value, env_file.path)
             else:
-                notes.append(f"{env_file.path}: unreadable, the image tags are unknown")
-    return DockerEvidence([i for i in images if i.jitsi_image is not None], notes, len(unread))
+                unknown.append(f"{env_file.error or env_file.path + ': unreadable'}: the image tags are unknown")
+    notes += unknown
+    return DockerEvidence([i for i in images if i.jitsi_image is not None], notes, len(unread), tuple(unknown))
+
+
+def _unreadable(dep: Deployment, path: str) -> str:
+    item = dep.snapshot.get(path)
+    if item is None:
+        return "unreadable"
+    if item.status is ItemStatus.PERMISSION_DENIED:
+        return "unreadable (permission denied)"
+    return f"unreadable ({item.error or item.status.value})"

@@ -239,9 +239,10 @@ def deployment_inventory(dep: Deployment) -> Inventory:
     inv.dpkg_collected = item is not None and item.ok
     inv.docker = docker if docker.detected else None
     inv.notes += docker.notes
-    if docker.unread:
-        why = f"{docker.unread} compose file{'s' if docker.unread != 1 else ''} not read (too many to audit)"
-        inv.truncated.append((why, frozenset(c for comps in IMAGE_COMPONENTS.values() for c in comps)))
+    # compose files or a .env not read (unreadable, unparsable, past the compose bounds), each reason
+    # naming its files: the images they name are unknown, so no verdict can pass on the others
+    every = frozenset(c for comps in IMAGE_COMPONENTS.values() for c in comps)
+    inv.truncated += [(why, every) for why in docker.unknown]
     return inv
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import auditor.engine as engine
 from auditor.criteria import load_profile
-from auditor.deployment import Deployment, build_deployment
+from auditor.deployment import Deployment, ParseBudget, build_deployment
 from auditor.live import _domain_from, _prepare
 from auditor.registry import all_checks
 from auditor.snapshot import Snapshot
@@ -29,9 +29,9 @@ def test_a_prepared_snapshot_audits_like_a_plain_one_without_a_second_parse(
     built: list[Snapshot] = []
     real = build_deployment  # the function engine calls (imported there from auditor.deployment)
 
-    def counting(snapshot: Snapshot) -> Deployment:
+    def counting(snapshot: Snapshot, budget: ParseBudget | None = None) -> Deployment:
         built.append(snapshot)
-        return real(snapshot)
+        return real(snapshot, budget)
 
     monkeypatch.setattr(engine, "build_deployment", counting)
     prepared = _prepare(snap)
