@@ -107,9 +107,17 @@ def budget_note(deployment: Deployment) -> str | None:
 
 
 def _noted(result: CheckResult, note: str | None) -> CheckResult:
-    if note is None or result.status is not Status.UNCLEAR or "parse budget" in result.message:
+    """An unclear verdict names the budget; a check found not applicable becomes unclear: "not
+    configured" is read from files, and a skipped one may configure it (a VirtualHost with token
+    authentication in an include the budget left unparsed)."""
+    if note is None or "parse budget" in result.message:
         return result
-    return replace(result, message=f"{result.message} ({note})")
+    if result.status is Status.NOT_APPLICABLE:
+        return CheckResult.unclear(f"cannot tell: {result.message}, as far as the files parsed show ({note})",
+                                   *result.evidence)
+    if result.status is Status.UNCLEAR:
+        return replace(result, message=f"{result.message} ({note})")
+    return result
 
 
 def run_checks(ctx: AuditContext, checks: list[Check], roles: HostRoles | None = None) -> list[Finding]:

@@ -84,6 +84,9 @@ def reuse(ctx: AuditContext) -> CheckResult:
     if reused:
         parts = [" = ".join(sorted({s.name for s in g})) for g in reused]
         evidence = [Evidence(s.location, f"{s.name}: reuse group {s.verdict.group}") for g in reused for s in g]
+        if unparsed:  # which settings share a value by design is read from the parsed components
+            return CheckResult.unclear(f"cannot tell: {len(reused)} secret value(s) shared between settings "
+                                       f"({'; '.join(parts)}), but whether by design is unknown: {unparsed}", *evidence)
         return CheckResult.failed(f"{len(reused)} secret value(s) shared across purposes: " + "; ".join(parts), *evidence)
     shared = sum(1 for g in groups.values() if len(g) > 1)
     note = f" ({shared} pair(s) shared by design)" if shared else ""
