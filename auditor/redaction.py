@@ -481,6 +481,8 @@ class Redactor:
             # A word-like value ("secret", "jitsi") also appears inside dashed or dotted setting names
             # (use-auth-secret, org.jitsi.x): there `-` and `.` count as part of the name.
             word = r"A-Za-z0-9_\-." if value.isalpha() or value.lower() in KNOWN_DEFAULTS else r"A-Za-z0-9_"
+            if len(value) <= 3:  # `secret = x`: not every path segment or file suffix that spells it
+                word += "./-" if word == r"A-Za-z0-9_" else "/"
             pattern = re.compile(
                 rf"(?<![{word}])" + re.escape(value) + rf"(?![{word}])(?![\"']?\]?[ \t]*[=:](?!=))"
             )

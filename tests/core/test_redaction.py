@@ -83,6 +83,18 @@ def test_keys_named_like_a_default_value_are_not_mangled() -> None:
     assert '"secret"' not in out and '"password";' not in out
 
 
+def test_a_secret_of_three_characters_or_fewer_is_not_replaced_inside_paths() -> None:
+    # `component_secret = x` (a placeholder left in): replaced where it stands as a value, but not in
+    # every path segment and file suffix of the snapshot that spells it
+    lua = 'Component "focus.meet"\n    component_secret = "x"\n'
+    site = "root /srv/x/www;\nssl_certificate /etc/ssl/x.pem;\nalias /var/ab-x/;\n"
+    props = "org.jitsi.videobridge.xmpp.user.shard.PASSWORD=x\n"
+    snap = redact_snapshot(_snap({"/p.cfg.lua": lua, "/site.conf": site, "/sip.properties": props}))
+    assert snap.items["/site.conf"].text() == site
+    assert '"x"' not in snap.items["/p.cfg.lua"].text()
+    assert snap.items["/sip.properties"].text().endswith("PASSWORD=JAUDIT_REDACTED_short_1_g1\n")
+
+
 def test_private_key_blocks_are_removed_whole() -> None:
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----\n"
     out = redact_snapshot(_snap({"/k.key": pem})).items["/k.key"].text()
