@@ -98,9 +98,31 @@ _INTERNAL_PREFIX = re.compile(r'^(?:\[string "[^"]*"\]:\d+: ?)+')  # a position 
 _NEAR_STRING_RE = re.compile(r"""near '(?:["']|\[=*\[).*?'(?=$|\n| \(|\))""", re.S)
 
 
+# Any other token it quotes may be a piece of an unquoted value (`secret = pa ss`: "near 'ss'"): only
+# Lua's own words and punctuation are kept; a name or a number is named by its kind.
+_NEAR_TOKEN_RE = re.compile(r"near '([^'\n]{1,200})'")
+_LUA_WORDS = frozenset({
+    "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local",
+    "nil", "not", "or", "repeat", "return", "then", "true", "until", "while", "<eof>",
+})
+_PUNCTUATION_RE = re.compile(r"[^A-Za-z0-9_]{1,3}")
+# Runtime errors name the variable they stumbled on: an unquoted value reads as one (`password = ab.cd`:
+# "global 'ab'"), so it is named by its kind. Fields and methods keep their names (`("a"):gsub(...)`).
+_NAMED_RE = re.compile(r"\((global|local|upvalue|constant) '[^'\n]{0,200}'\)")
+
+
+def _near_token(m: re.Match[str]) -> str:
+    token = m.group(1)
+    if token in _LUA_WORDS or _PUNCTUATION_RE.fullmatch(token):
+        return m.group(0)
+    return "near a number" if token[0].isdigit() else "near a name"
+
+
 def _lua_message(message: str) -> tuple[int | None, str]:
     message = _INTERNAL_PREFIX.sub("", message.split("\nstack traceback", 1)[0])
     message = _NEAR_STRING_RE.sub("near a string literal", message)
+    message = _NEAR_TOKEN_RE.sub(_near_token, message)
+    message = _NAMED_RE.sub(lambda m: f"(a {m.group(1)})", message)
     m = _MESSAGE_RE.match(message)
     if m:
         return int(m.group(1)), m.group(2)

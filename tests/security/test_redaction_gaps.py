@@ -209,6 +209,20 @@ def test_lua_syntax_errors_do_not_quote_string_literals() -> None:
     assert "CANARY24" not in str(err.value) and "near a string literal" in str(err.value)
 
 
+@pytest.mark.parametrize(("text", "kept"), [
+    ("x = { a CANARY41xyzName }\n", "near a name"),  # an unquoted value's second word
+    ("x = { a CANARY42xyz.x }\n", "near a name"),
+    ("x = 1 2CANARY43\n", "near a number"),
+    ("x = nosuch.CANARY44xyz\n", "(a global)"),  # a runtime error names the variable
+    ("x = = 3\n", "near '='"),  # Lua's own punctuation and words stay
+])
+def test_lua_errors_quote_only_luas_own_tokens(text: str, kept: str) -> None:
+    with pytest.raises(ConfigParseError) as err:
+        parse_prosody(text, "/etc/prosody/conf.d/x.cfg.lua")
+    assert "CANARY" not in str(err.value) and "nosuch" not in str(err.value), str(err.value)
+    assert kept in str(err.value), str(err.value)
+
+
 def test_no_canary_in_any_output_of_the_cli(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     for rel, text in CASES.values():
