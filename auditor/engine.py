@@ -18,7 +18,7 @@ from auditor.registry import Check
 from auditor.roles import HostRoles, host_roles, not_applicable_reason, requirement
 from auditor.scoring import Scores, score
 from auditor.secret_settings import unredacted_secret_values
-from auditor.snapshot import Snapshot
+from auditor.snapshot import ItemStatus, Snapshot
 
 
 @dataclass(slots=True)
@@ -106,6 +106,26 @@ def budget_note(deployment: Deployment) -> str | None:
     return f"{len(skipped)} file(s) left unparsed by the target's parse budget, e.g. {skipped[0].error}"
 
 
+def unusable_notes(deployment: Deployment) -> list[tuple[str, str]]:
+    """(path, error) of the collected files that could not be read or parsed (the budget aside): one
+    may hold the evidence an unclear verdict lacks, whatever the check names as the cause ("not in the
+    evidence" of a file that is there but unreadable)."""
+    out: list[tuple[str, str]] = []
+    for p in deployment.errors():
+        item = deployment.snapshot.get(p.path)
+        if p.error and p.active and not p.over_budget and (item is None or item.status is not ItemStatus.MISSING):
+            out.append((p.path, p.error))
+    return out
+
+
+def _unusable_named(result: CheckResult, unusable: list[tuple[str, str]]) -> CheckResult:
+    """An unclear verdict that names none of the unusable files gets the first one's reason."""
+    if result.status is not Status.UNCLEAR or not unusable or any(p in result.message for p, _ in unusable):
+        return result
+    return replace(result, message=f"{result.message} ({len(unusable)} file(s) could not be read or parsed, "
+                                   f"e.g. {unusable[0][1]})")
+
+
 def _noted(result: CheckResult, note: str | None) -> CheckResult:
     """An unclear verdict names the budget; a check found not applicable becomes unclear: "not
     configured" is read from files, and a skipped one may configure it (a VirtualHost with token
@@ -123,9 +143,13 @@ def _noted(result: CheckResult, note: str | None) -> CheckResult:
 def run_checks(ctx: AuditContext, checks: list[Check], roles: HostRoles | None = None) -> list[Finding]:
     findings: list[Finding] = []
     note = budget_note(ctx.deployment)
+    unusable = unusable_notes(ctx.deployment)
     for c in checks:
         skip = not_applicable_reason(roles, _requirement(c.id, c.meta.requires)) if roles else None
-        result = CheckResult.not_applicable(skip) if skip else _noted(run_check(c, ctx), note)
+        if skip:
+            result = CheckResult.not_applicable(skip)
+        else:
+            result = _noted(_unusable_named(run_check(c, ctx), unusable), note)
         findings.append(
             Finding(
                 check_id=c.id,

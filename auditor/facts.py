@@ -371,6 +371,17 @@ def is_third_party_host(host: str, own_domain: str | Iterable[str] | None) -> bo
     return False
 
 
+def third_party_doubt(v: View, hosts: Iterable[str]) -> str | None:
+    """Why calling `hosts` third parties' is unfounded, or None: none of them is a known third party's,
+    and a file naming the deployment's own domains (prosody, config.js, the docker .env) could not be used,
+    so they may be the deployment's own."""
+    hosts = [h for h in hosts if h]
+    if not hosts or any(_KNOWN_THIRD_PARTY_HOSTS.search(h.strip().strip("[]").lower()) for h in hosts):
+        return None
+    gap = v.incomplete(Role.CONFIG_JS, Role.DOCKER_ENV, *_PROSODY_ROLES)
+    return f"cannot tell whether {', '.join(hosts)} belong to the deployment: {gap}" if gap else None
+
+
 def _within(host: str, own: str) -> bool:
     parent = own.split(".", 1)[1] if own.count(".") >= 2 else own
     return host in (own, parent) or host.endswith(("." + own, "." + parent))
@@ -776,6 +787,14 @@ def fact_p2p(v: View) -> Fact:
 
 def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
     own = v.own_domains()
+    flagged: list[str] = []  # the hosts judged third parties', for third_party_doubt
+
+    def third_party(host: str) -> bool:
+        if is_third_party_host(host, own):
+            flagged.append(host)
+            return True
+        return False
+
     evs: list[Evidence] = []
     seen_any_source = False
     third = False
@@ -786,11 +805,12 @@ def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
             for entry in servers:
                 urls = entry.get("urls") if isinstance(entry, dict) else entry
                 for url in urls if isinstance(urls, list) else [urls]:
-                    if isinstance(url, str) and is_third_party_host(stun_host(url), own):
+                    if isinstance(url, str) and third_party(stun_host(url)):
                         third = True
                         evs.append(v.js_ev("p2p.stunServers"))
         elif p2p is not False:
             third = True
+            flagged.append("meet-jit-si-turnrelay.jitsi.net")  # lib-jitsi-meet's default
             evs.append(v.js_ev("p2p.stunServers"))
     if v.prosody is not None:
         seen_any_source = True
@@ -799,7 +819,7 @@ def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
             if got and isinstance(got[0], list):
                 for svc in got[0]:
                     h = svc.get("host") if isinstance(svc, dict) else None
-                    if isinstance(h, str) and is_third_party_host(h, own):
+                    if isinstance(h, str) and third_party(h):
                         third = True
                         evs.append(got[1])
     jvb = v.hocon(v.dep.jvb, "ice4j.harvest.mapping.stun.addresses")
@@ -807,7 +827,7 @@ def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
         seen_any_source = True
     if jvb and isinstance(jvb[0], list):
         for addr in jvb[0]:
-            if isinstance(addr, str) and is_third_party_host(stun_host(addr), own):
+            if isinstance(addr, str) and third_party(stun_host(addr)):
                 third = True
                 evs.append(jvb[1])
     props = v.dep.first(Role.JVB_PROPERTIES)
@@ -816,7 +836,7 @@ def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
         entry = props.value.get("org.ice4j.ice.harvest.STUN_MAPPING_HARVESTER_ADDRESSES")
         if entry is not None:
             for addr in entry.value.split(","):
-                if is_third_party_host(stun_host(addr), own):
+                if third_party(stun_host(addr)):
                     third = True
                     evs.append(ev(props.path, entry.line, "STUN_MAPPING_HARVESTER_ADDRESSES"))
     if v.env_ok and not v.cfg_ok:
@@ -824,22 +844,25 @@ def fact_third_party_stun(v: View, p2p: bool | None) -> Fact:
         disabled, e1 = v.env_flag("JVB_DISABLE_STUN", False)
         servers_raw, e2 = v.env_get("JVB_STUN_SERVERS", "meet-jit-si-turnrelay.jitsi.net:443")
         if not disabled and any(
-            is_third_party_host(stun_host(s), own) for s in (servers_raw or "").split(",")
+            third_party(stun_host(s)) for s in (servers_raw or "").split(",")
         ):
             third = True
             evs += [e for e in (e1, e2) if e]
         p2p_servers, e3 = v.env_get("P2P_STUN_SERVERS", None)
         p2p_on, _ = v.env_flag("ENABLE_P2P", True)
         if p2p_on and (
-            not p2p_servers or any(is_third_party_host(stun_host(s), own) for s in p2p_servers.split(","))
+            not p2p_servers or any(third_party(stun_host(s)) for s in p2p_servers.split(","))
         ):
             third = True
+            flagged += [] if p2p_servers else ["meet-jit-si-turnrelay.jitsi.net"]  # lib-jitsi-meet's default
             evs += [e for e in (e3,) if e]
     if not seen_any_source:
         return Fact(None, [], _why_missing(v, "config.js, prosody or videobridge configuration"))
     why = v.incomplete(Role.CONFIG_JS, *_PROSODY_ROLES, Role.JVB_CONF, Role.JVB_PROPERTIES)
     if not third and why:
         return Fact(None, _dedupe(evs), f"no third-party server seen, but {why}")
+    if third and (doubt := third_party_doubt(v, flagged)):
+        return Fact(None, _dedupe(evs), doubt)
     return Fact(third, _dedupe(evs))
 
 

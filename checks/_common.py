@@ -160,6 +160,25 @@ def prosody_gap(ctx: AuditContext) -> str | None:
     return None
 
 
+def absent_from_prosody(ctx: AuditContext, message: str, *evidence: Evidence) -> CheckResult:
+    """A fail read from the absence of a prosody section or setting: unclear when part of the prosody
+    configuration is unusable (skipped, broken or unreadable file), since that part may hold it."""
+    gap = prosody_gap(ctx)
+    if gap:
+        return CheckResult.unclear(f"cannot tell: {message}, as far as the prosody files parsed show ({gap})", *evidence)
+    return CheckResult.failed(message, *evidence)
+
+
+def not_parsed(ctx: AuditContext, skip: tuple[Role, ...] = ()) -> str | None:
+    """The error of the first file that was read but not parsed (the parse budget, a syntax error):
+    beyond what a lexical pass finds in it, its settings are unknown."""
+    readable = {f.path for f in ctx.deployment.files if f.item.ok}
+    for p in ctx.deployment.errors():
+        if p.path in readable and p.role not in skip:
+            return p.error
+    return None
+
+
 def complete_prosody(fn: Callable[[AuditContext], CheckResult]) -> Callable[[AuditContext], CheckResult]:
     """A pass judged on a partial prosody configuration is unfounded: make it unclear (fails stand)."""
 

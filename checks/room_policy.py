@@ -8,6 +8,7 @@ from auditor.facts import ANONYMOUS_AUTH, truthy
 from auditor.model import CheckResult, Severity
 from auditor.registry import check
 from checks._common import (
+    absent_from_prosody,
     anonymous_hosts,
     complete_prosody,
     conference_mucs,
@@ -100,13 +101,14 @@ def guest_domain_consistent(ctx: AuditContext) -> CheckResult:
     if v.prosody is None:
         return CheckResult.unclear(why_missing(ctx, "prosody configuration"), cfg_ev)
     if guest not in v.hosts():
-        return CheckResult.failed(f"config.js names guest domain {guest}, but prosody has no such VirtualHost", cfg_ev)
+        return absent_from_prosody(ctx, f"config.js names guest domain {guest}, but prosody has no such VirtualHost",
+                                   cfg_ev)
     auth, auth_ev = v.auth_of(guest)
     if auth not in ANONYMOUS_AUTH:
-        return CheckResult.failed(
-            f"guest domain {guest} uses authentication {auth or 'internal_hashed (default)'}, not anonymous",
-            *evs(cfg_ev, auth_ev),
-        )
+        message = f"guest domain {guest} uses authentication {auth or 'internal_hashed (default)'}, not anonymous"
+        if auth is None:  # the default: an unusable file may set it
+            return absent_from_prosody(ctx, message, cfg_ev)
+        return CheckResult.failed(message, *evs(cfg_ev, auth_ev))
     main_auth, main_ev = v.auth_of(v.main_host) if v.main_host else (None, None)
     if main_auth in ANONYMOUS_AUTH:
         return CheckResult.failed(
@@ -161,7 +163,7 @@ def jicofo_login_url(ctx: AuditContext) -> CheckResult:
     if v.prosody is None:
         return CheckResult.unclear(why_missing(ctx, "prosody configuration"), *evs(where))
     if login not in v.hosts():
-        return CheckResult.failed(f"jicofo login-url {login} is not a prosody VirtualHost", *evs(where))
+        return absent_from_prosody(ctx, f"jicofo login-url {login} is not a prosody VirtualHost", *evs(where))
     auth, auth_ev = v.auth_of(login)
     if auth in ANONYMOUS_AUTH:
         return CheckResult.failed(

@@ -18,7 +18,7 @@ from auditor.redaction import MARKER_PREFIX
 from auditor.registry import check
 from auditor.secret_settings import SecretSetting, secret_settings
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
-from checks._common import over_budget
+from checks._common import not_parsed
 
 # Settings that hold the same secret BY DESIGN are given the same purpose (e.g. the TURN secret lives in
 # prosody and in coturn; jicofo's XMPP password in jicofo.conf, the legacy config and docker's .env).
@@ -71,7 +71,7 @@ def purpose(s: SecretSetting) -> str:
 def reuse(ctx: AuditContext) -> CheckResult:
     settings = [s for s in secret_settings(ctx.deployment) if s.verdict.secret_class != "empty"]
     unread = ctx.view.unreadable_paths()  # a file that may hold secrets was not read: never a pass
-    unparsed = over_budget(ctx, skip=(Role.CERTIFICATE,))  # read, not parsed: its settings are unknown
+    unparsed = not_parsed(ctx, skip=(Role.CERTIFICATE,))  # read, not parsed: its settings are unknown
     gap = f"{unread[0]} could not be read" if unread else unparsed
     if not settings:
         if gap:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from auditor.apache_front import apache_config
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import is_third_party_host, stun_host, truthy, unseen_apache_include, unseen_location_include
+from auditor.facts import (
+    is_third_party_host,
+    stun_host,
+    third_party_doubt,
+    truthy,
+    unseen_apache_include,
+    unseen_location_include,
+)
 from auditor.listeners import exposed
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.registry import check
@@ -169,6 +176,8 @@ def stun_mapping(ctx: AuditContext) -> CheckResult:
         where += evs(e2)
     third = [a.strip() for a in addresses if a.strip() and is_third_party_host(stun_host(a), own)]
     if third:
+        if doubt := third_party_doubt(v, [stun_host(a) for a in third]):
+            return CheckResult.unclear(doubt, *where)
         return CheckResult.failed(f"the bridge asks third-party STUN servers: {', '.join(third)}", *where)
     if addresses:
         return CheckResult.passed("the bridge's STUN servers are the operator's own", *where)
@@ -254,5 +263,7 @@ def websocket_tls(ctx: AuditContext) -> CheckResult:
     owns = v.own_domains()  # docker: the public host; meet.jitsi is internal
     host = str(domain[0]).rsplit(":", 1)[0] if domain else None
     if owns and host and is_third_party_host(host, owns):
+        if doubt := third_party_doubt(v, [host]):
+            return CheckResult.unclear(doubt, *where)
         return CheckResult.failed(f"colibri websockets are announced for {host}, not {v.public_domain()}", *where)
     return CheckResult.passed("colibri websockets are announced over TLS", *where)

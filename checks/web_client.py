@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from auditor.context import AuditContext
 from auditor.discovery import Role
-from auditor.facts import View, is_third_party_host, stun_host
+from auditor.facts import View, is_third_party_host, stun_host, third_party_doubt
 from auditor.model import CheckResult, Evidence, Severity, Status
 from auditor.registry import CheckFn, check
 from auditor.secret_settings import secret_settings
@@ -105,6 +105,8 @@ def p2p_stun_servers(ctx: AuditContext) -> CheckResult:
         urls = raw_env.split(",")
     third = [u for u in urls if is_third_party_host(stun_host(u), own)]
     if third:
+        if doubt := third_party_doubt(v, [stun_host(u) for u in third]):
+            return CheckResult.unclear(doubt, *where)
         return CheckResult.failed(f"P2P clients ask third-party STUN servers: {', '.join(third)}", *where)
     unreadable = [u for u in urls if not stun_host(u)]
     if unreadable:
