@@ -192,6 +192,8 @@ def domain_coverage(ctx: AuditContext) -> CheckResult:
     where = _ev(path, cert, "SAN " + (", ".join(cert.sans[:5]) or "none"))
     if not domain:
         return CheckResult.unclear("cannot tell: the meeting domain is not known from the configuration", where)
+    if gap := ctx.view.incomplete(Role.DOCKER_ENV):  # its PUBLIC_URL, when set, is the domain
+        return CheckResult.unclear(f"cannot tell whether the certificate must cover {domain}: {gap}", where)
     if any(_covers(name, domain) for name in cert.sans):
         return CheckResult.passed(f"the certificate covers {domain}", where)
     if not cert.sans:
