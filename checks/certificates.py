@@ -11,6 +11,7 @@ from auditor.discovery import Role
 from auditor.model import CheckResult, Evidence, Severity
 from auditor.parsers.certificate import CertInfo
 from auditor.registry import check
+from auditor.snapshot import ItemStatus
 from checks._common import ev, why_missing
 from checks.nginx import tls_server
 
@@ -55,6 +56,9 @@ def web_certificate_or_reason(ctx: AuditContext) -> tuple[str, CertInfo] | Check
     else:
         hinted = [p for path, p in by_path.items() if any(h in path for h in _WEB_CERT_HINTS)]
         if not hinted:
+            unread = _unreadable_certificate(ctx)
+            if unread is not None:  # discovery knows a certificate by its content: this one it could not read
+                return CheckResult.unclear(f"cannot tell: the web certificate could not be read ({unread})")
             if server is None and ctx.deployment.nginx is None and not ctx.view.env_ok:
                 return CheckResult.unclear(why_missing(ctx, "web certificate or nginx configuration"))
             return CheckResult.unclear("cannot tell: the web certificate is not in the evidence")
@@ -65,6 +69,15 @@ def web_certificate_or_reason(ctx: AuditContext) -> tuple[str, CertInfo] | Check
     if not leaves:
         return CheckResult.unclear(f"cannot tell: no certificate in {pf.path}")
     return pf.path, leaves[0]
+
+
+def _unreadable_certificate(ctx: AuditContext) -> str | None:
+    """`path: reason` of a collected but unreadable file where Jitsi's installers put the web certificate."""
+    for item in ctx.deployment.snapshot.files():
+        if (not item.ok and item.status is not ItemStatus.MISSING and item.key.endswith((".crt", ".pem", ".cer"))
+                and any(h in item.key for h in _WEB_CERT_HINTS)):
+            return f"{item.key}: {item.error or item.status.value}"
+    return None
 
 
 def _ev(path: str, cert: CertInfo, what: str) -> Evidence:
