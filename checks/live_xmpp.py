@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from auditor.context import AuditContext
+from auditor.discovery import Role
 from auditor.model import NO_CONFIG_TO_COMPARE, NOT_INTRUSIVE, OFFLINE, CheckResult, Severity
 from auditor.probes.judge import (
     DISAGREEMENTS,
@@ -20,6 +21,9 @@ from auditor.probes.judge import (
 from auditor.registry import check
 
 TAGS = ("live", "xmpp")
+# What live.config_agreement's comparisons read on the configuration side (auditor.probes.judge).
+_COMPARED_ROLES = (Role.NGINX_MAIN, Role.NGINX_SITE, Role.PROSODY_MAIN, Role.PROSODY_INCLUDE, Role.CONFIG_JS,
+                   Role.JVB_CONF, Role.JICOFO_CONF, Role.DOCKER_ENV)
 SECURE_DOMAIN = "https://jitsi.github.io/handbook/docs/devops-guide/secure-domain"
 
 
@@ -175,4 +179,9 @@ def config_agreement(ctx: AuditContext) -> CheckResult:
     if found:
         evidence = [ev("compare", str(i), t[:120]) for i, t in enumerate(found, start=1)]
         return CheckResult.failed("; ".join(found), *evidence)
+    # a comparison whose configuration side is unknown is skipped: with files missing, "no disagreement"
+    # only covers what could be compared
+    gap = ctx.view.incomplete(*_COMPARED_ROLES)
+    if gap:
+        return CheckResult.unclear(f"cannot tell: no disagreement in what could be compared, but {gap}")
     return CheckResult.passed("no disagreement between the configuration and the live answers")

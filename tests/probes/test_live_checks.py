@@ -107,6 +107,28 @@ def test_good_host_passes(probe_lab: ProbeLab) -> None:
         status is Status.NOT_APPLICABLE and message == "no config.js was read over SSH to compare with")
 
 
+def test_agreement_with_part_of_the_configuration_unreadable_is_unclear(probe_lab: ProbeLab) -> None:
+    # the comparisons whose configuration side is unknown are skipped: "no disagreement" would only
+    # cover what could be compared
+    include = "/etc/prosody/conf.d/meet.hardened.example.org.cfg.lua"
+    profile = load_profile("default")
+
+    def agreement(unreadable: bool) -> tuple[Status, str]:
+        snap = collect_local_dir(HARDENED)
+        del snap.items["/etc/jitsi/meet/meet.hardened.example.org-config.js"]  # another deployment's
+        snap.add(CollectedItem("cmd:ss", "command", ItemStatus.OK, content=SS.encode(), exit_code=0))
+        if unreadable:
+            snap.add(CollectedItem(include, "file", ItemStatus.PERMISSION_DENIED, None, mode=0o600,
+                                   error="permission denied"))
+        result = audit_snapshot(snap, profile, all_checks(profile.criterion_ids, with_plugins=False),
+                                probes={LIVE_KEY: probed(probe_lab.good)})
+        return by_id(result)["live.config_agreement"]
+
+    assert agreement(False)[0] is Status.PASS, agreement(False)
+    status, message = agreement(True)
+    assert status is Status.UNCLEAR and include in message, message
+
+
 def test_expired_certificate_fails(probe_lab: ProbeLab) -> None:
     found = by_id(audit(probed(probe_lab.expired)))
     assert found["live.tls_certificate"][0] is Status.FAIL
