@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from auditor.context import AuditContext
+from auditor.discovery import Role
 from auditor.model import NO_JS_TO_COMPARE, CheckResult, Severity
 from auditor.probes.judge import (
     HSTS_MIN_AGE,
@@ -17,6 +18,7 @@ from auditor.probes.judge import (
 )
 from auditor.probes.model import ConfigJsInfo
 from auditor.registry import check
+from checks._common import file_error
 
 TAGS = ("live", "http")
 _VERSION_RE = re.compile(r"/\s*v?\d|(?<!\d)\d+\.\d+")  # a number from its first digit: linear
@@ -190,6 +192,8 @@ def config_js_matches(ctx: AuditContext) -> CheckResult:
     if res is None or res.http is None:
         return early or CheckResult.unclear("cannot tell: no HTTP results")
     if not ctx.view.cfg_ok:
+        if gap := file_error(ctx, Role.CONFIG_JS):  # there, but unreadable or broken: nothing to compare yet
+            return CheckResult.unclear(f"cannot tell: {gap}")
         return CheckResult.not_applicable(NO_JS_TO_COMPARE)
     cfg = res.http.config_js
     if cfg is None or not cfg.parsed:

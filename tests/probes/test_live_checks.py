@@ -129,6 +129,24 @@ def test_agreement_with_part_of_the_configuration_unreadable_is_unclear(probe_la
     assert status is Status.UNCLEAR and include in message, message
 
 
+def test_an_unreadable_config_js_is_named_where_it_matters_and_only_there(probe_lab: ProbeLab) -> None:
+    config_js = "/etc/jitsi/meet/meet.hardened.example.org-config.js"
+    profile = load_profile("default")
+    snap = collect_local_dir(HARDENED)
+    snap.add(CollectedItem("cmd:ss", "command", ItemStatus.OK, content=SS.encode(), exit_code=0))
+    snap.add(CollectedItem(config_js, "file", ItemStatus.PERMISSION_DENIED, None, mode=0o600, error="permission denied"))
+    res = dataclasses.replace(probed(probe_lab.good), exposure=None)  # the exposure checks go unclear
+    found = by_id(audit_snapshot(snap, profile, all_checks(profile.criterion_ids, with_plugins=False),
+                                 probes={LIVE_KEY: res}))
+    status, message = found["live.config_js_matches"]  # nothing to compare with yet: not "not applicable"
+    assert status is Status.UNCLEAR and config_js in message, message
+    # the checks that judge probe answers alone do not blame the file for being unclear
+    live_unclear = {c: m for c, (s, m) in found.items() if c.startswith("live.") and s is Status.UNCLEAR
+                    and c != "live.config_js_matches"}
+    assert live_unclear and not [c for c, m in live_unclear.items() if "could not be read" in m], live_unclear
+    assert "could not be read or parsed" in found["web.analytics"][1] or config_js in found["web.analytics"][1]
+
+
 def test_expired_certificate_fails(probe_lab: ProbeLab) -> None:
     found = by_id(audit(probed(probe_lab.expired)))
     assert found["live.tls_certificate"][0] is Status.FAIL
