@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from auditor import apache_front
+from auditor.advisories.versions import web_build as package_web_build
 from auditor.deployment import Deployment, ParsedFile
 from auditor.discovery import Role
 from auditor.model import Evidence
@@ -767,10 +768,7 @@ def _later_than_e2ee(v: View) -> Evidence | None:
 def web_build(v: View) -> int | None:
     """N of the installed jitsi-meet-web 1.0.N (the web client's build), None when not known."""
     version = v.dep.packages.get("jitsi-meet-web")
-    if not version:
-        return None
-    m = re.match(r"1\.0\.(\d+)", version)
-    return int(m.group(1)) if m else None
+    return package_web_build(version) if version else None
 
 
 def fact_p2p(v: View) -> Fact:

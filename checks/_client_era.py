@@ -3,16 +3,14 @@ came later (polls, in-browser video recording) is not judged by today's defaults
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from auditor.advisories.docker import deployment_images
+from auditor.advisories.versions import docker_stable
 from auditor.facts import View, web_build
 from auditor.model import Evidence
 from auditor.parsers.base import Location
 from checks._common import short
-
-_STABLE_TAG = re.compile(r"^stable-(\d+)")
 
 
 @dataclass(frozen=True)
@@ -48,19 +46,14 @@ def client_predating(v: View, feature: Feature) -> ClientRelease | None:
         return None
     images = [r for r in v.dep.derived("docker.images", deployment_images).images if r.jitsi_image == "web"]
     if images:
-        numbers = [_stable(r.tag) for r in images]
+        numbers = [docker_stable(r.tag or "") for r in images]
         if any(n is None or n >= feature.stable for n in numbers):
             return None
-        newest = max(images, key=lambda r: _stable(r.tag) or 0)
+        newest = max(images, key=lambda r: docker_stable(r.tag or "") or 0)
         return ClientRelease(f"image {short(newest.reference, 60)}",
                              Evidence(Location(newest.path, newest.line), f"image {short(newest.reference, 60)}"))
     tag, where = v.env_get("JITSI_IMAGE_VERSION") if v.env_ok else (None, None)
-    number = _stable(tag)
+    number = docker_stable(tag or "")
     if number is not None and number < feature.stable:
         return ClientRelease(f"JITSI_IMAGE_VERSION={short(tag or '', 40)}", where)
     return None
-
-
-def _stable(tag: str | None) -> int | None:
-    m = _STABLE_TAG.match(tag or "")
-    return int(m.group(1)) if m else None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from auditor.advisories.docker import ImageRef, deployment_images
+from auditor.advisories.versions import docker_stable
 from auditor.context import AuditContext
 from auditor.facts import ANONYMOUS_AUTH, View, cipher_string_is_weak, prosody_version, truthy
 from auditor.listeners import exposed
@@ -261,7 +261,6 @@ def bosh_secure_assumption(ctx: AuditContext) -> CheckResult:
 
 
 _PROSODY_012_IMAGE = 7210  # docker-jitsi-meet moved to prosody 0.12 in stable-7210 and dropped XMPP_CROSS_DOMAIN
-_STABLE_TAG = re.compile(r"^stable-(\d+)")
 _ANY_ORIGIN = ("prosody 0.12 and later ignore cross_domain_bosh/cross_domain_websocket and answer BOSH and websocket "
                "CORS requests from every origin unless http_cors_override or access_control_allow_origins restricts them")
 
@@ -269,13 +268,13 @@ _ANY_ORIGIN = ("prosody 0.12 and later ignore cross_domain_bosh/cross_domain_web
 def _docker_cross_domain(v: View) -> CheckResult:
     raw, where = v.env_get("XMPP_CROSS_DOMAIN")
     tag, e2 = _prosody_image_tag(v)
-    m = _STABLE_TAG.match(tag or "")
-    if m is not None and int(m.group(1)) < _PROSODY_012_IMAGE:  # prosody 0.11: the variable still applies
+    stable = docker_stable(tag or "")
+    if stable is not None and stable < _PROSODY_012_IMAGE:  # prosody 0.11: the variable still applies
         if raw and raw.strip().lower() != "false":
             what = "every origin" if raw.strip().lower() == "true" else f"the origins {short(raw, 60)}"
             return CheckResult.failed(f"XMPP_CROSS_DOMAIN={short(raw, 40)} accepts {what}", *evs(where, e2))
         return CheckResult.passed("cross-domain BOSH/websocket not enabled (prosody 0.11 image)", *evs(where, e2))
-    if m is None and tag not in ("unstable", "latest"):
+    if stable is None and tag not in ("unstable", "latest"):
         return CheckResult.unclear(f"cannot tell: the prosody image's version is unknown; {_ANY_ORIGIN} (images "
                                    f"from stable-{_PROSODY_012_IMAGE} on, which set neither)", *evs(e2))
     return CheckResult.failed(f"the prosody image (0.12 or later) sets no CORS restriction: {_ANY_ORIGIN}", *evs(e2))
@@ -298,10 +297,10 @@ def _prosody_012_first(ref: ImageRef) -> tuple[int, int]:
     0.12+, a tag of unknown version (unclear), a release with prosody 0.11 (the last to pass)."""
     if ref.tag in ("unstable", "latest"):
         return 3, 0
-    m = _STABLE_TAG.match(ref.tag or "")
-    if m is None:
+    stable = docker_stable(ref.tag or "")
+    if stable is None:
         return 1, 0
-    return (2 if int(m.group(1)) >= _PROSODY_012_IMAGE else 0), int(m.group(1))
+    return (2 if stable >= _PROSODY_012_IMAGE else 0), stable
 
 
 def _cors_restricted(v: View, app: str) -> Evidence | None:
