@@ -178,7 +178,6 @@ class ParseBudget:
         self.counts: dict[Role, int] = {}
         self.spent = 0.0  # CPU seconds of the builds that ended
         self._mark: float | None = None  # thread time when the running build started
-        self.refused = 0  # files refused, over every build (for tests and notes)
 
     def start(self) -> None:
         self.counts = {}
@@ -195,12 +194,10 @@ class ParseBudget:
     def refusal(self, f: DiscoveredFile) -> str | None:
         """Why `f` is not parsed, or None (and it is counted)."""
         if self.used() > self.seconds:
-            self.refused += 1
             spent = f"the target's parse budget ({self.seconds:g} s of CPU) was spent on other files"
             return f"{f.path}: not parsed: {spent}"
         count = self.counts.get(f.role, 0)
         if count >= self.per_role:
-            self.refused += 1
             return (f"{f.path}: not parsed: more than {self.per_role} files found as {f.role.value} "
                     "(the target's parse budget)")
         self.counts[f.role] = count + 1

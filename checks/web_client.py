@@ -16,7 +16,7 @@ from auditor.facts import View, is_third_party_host, stun_host, third_party_doub
 from auditor.model import CheckResult, Evidence, Severity, Status
 from auditor.registry import CheckFn, check
 from auditor.secret_settings import secret_settings
-from checks._client_era import Feature, client_predating
+from checks._client_era import ClientRelease, Feature, client_predating
 from checks._common import ev, evs, file_error, short, why_missing
 
 CONFIG_JS = "https://github.com/jitsi/jitsi-meet/blob/master/config.js"
@@ -265,8 +265,12 @@ def insecure_room_name_warning(ctx: AuditContext) -> CheckResult:
 def local_recording_notify(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     older = client_predating(v, LOCAL_VIDEO_RECORDING)
+    if older is not None and _audio_recording_on(v):
+        return CheckResult.unclear(f"the client ({older.what}) {_PREDATES} and its audio-only local recording is "
+                                   "enabled: whether the others are told is not a setting of that client",
+                                   v.js_ev("localRecording.enabled"), *evs(older.evidence))
     if older is not None:
-        return _legacy_local_recording(v, older.what, older.evidence)
+        return _audio_recording_off(v, older)
     if v.cfg_ok:
         if v.js("localRecording.disable") is True:
             return CheckResult.passed("local recording is disabled", v.js_ev("localRecording.disable"))
@@ -286,17 +290,18 @@ def local_recording_notify(ctx: AuditContext) -> CheckResult:
 LOCAL_VIDEO_RECORDING = Feature("in-browser video recording", web_build=6260, stable=7439)
 
 
-def _legacy_local_recording(v: View, release: str, where: Evidence | None) -> CheckResult:
-    extra = evs(where)
-    if v.cfg_ok and v.js("localRecording.enabled") is True:
-        return CheckResult.unclear(f"the client ({release}) predates {LOCAL_VIDEO_RECORDING.name} "
-                                   f"({LOCAL_VIDEO_RECORDING.since()}) and its audio-only local recording is enabled: "
-                                   "whether the others are told is not a setting of that client",
-                                   v.js_ev("localRecording.enabled"), *extra)
+_PREDATES = f"predates {LOCAL_VIDEO_RECORDING.name} ({LOCAL_VIDEO_RECORDING.since()})"
+
+
+def _audio_recording_on(v: View) -> bool:
+    """The 2018 audio-only local recording of a client that predates in-browser recording: off unless this."""
+    return v.cfg_ok and v.js("localRecording.enabled") is True
+
+
+def _audio_recording_off(v: View, older: ClientRelease) -> CheckResult:
     cfg = [v.js_ev("localRecording.enabled")] if v.cfg_ok else []
-    return CheckResult.passed(f"the client ({release}) predates {LOCAL_VIDEO_RECORDING.name} "
-                              f"({LOCAL_VIDEO_RECORDING.since()}); its audio-only local recording is off unless "
-                              "localRecording.enabled", *cfg, *extra)
+    return CheckResult.passed(f"the client ({older.what}) {_PREDATES}; its audio-only local recording is off unless "
+                              "localRecording.enabled", *cfg, *evs(older.evidence))
 
 
 @check(
@@ -314,12 +319,12 @@ def _legacy_local_recording(v: View, release: str, where: Evidence | None) -> Ch
 def in_browser_recording(ctx: AuditContext) -> CheckResult:
     v = ctx.view
     older = client_predating(v, LOCAL_VIDEO_RECORDING)
+    if older is not None and _audio_recording_on(v):  # each participant's file lands unencrypted
+        return CheckResult.failed(f"the client ({older.what}) records audio locally (localRecording.enabled): "
+                                  "the files are saved unencrypted on participants' computers",
+                                  v.js_ev("localRecording.enabled"), *evs(older.evidence))
     if older is not None:
-        legacy = _legacy_local_recording(v, older.what, older.evidence)
-        if legacy.status is Status.UNCLEAR:  # the audio-only recording is on: each file lands unencrypted
-            return CheckResult.failed(f"the client ({older.what}) records audio locally (localRecording.enabled): "
-                                      "the files are saved unencrypted on participants' computers", *legacy.evidence)
-        return legacy
+        return _audio_recording_off(v, older)
     if v.cfg_ok:
         if v.js("localRecording.disable") is True:
             return CheckResult.passed("in-browser recording is disabled", v.js_ev("localRecording.disable"))
