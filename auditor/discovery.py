@@ -112,9 +112,12 @@ _NAME_RULES: tuple[tuple[str, Role], ...] = (
 _SNIFF_RULES: tuple[tuple[re.Pattern[str], Role, tuple[str, ...]], ...] = (
     (re.compile(r"^[ \t]*VirtualHost\s+[\"']", re.M), Role.PROSODY_INCLUDE, ("VirtualHost",)),
     (re.compile(r"^[ \t]*Component\s+[\"']", re.M), Role.PROSODY_INCLUDE, ("Component",)),
-    (re.compile(r"^[ \t]*jicofo\s*[{.]", re.M), Role.JICOFO_CONF, ("jicofo",)),
-    (re.compile(r"^[ \t]*videobridge\s*[{.]", re.M), Role.JVB_CONF, ("videobridge",)),
-    (re.compile(r"^[ \t]*jibri\s*[{.]", re.M), Role.JIBRI_CONF, ("jibri",)),
+    # HOCON: the block (`jicofo {`) or a path assigned (`jicofo.xmpp.client.port = 5222`; with `:` only a
+    # dotted one: `jicofo:` is a compose service), not any line starting with the word (`jicofo.jar  usr/...`)
+    (re.compile(r"^[ \t]*jicofo(?:(?:\.[\w-]+)*\s*[{=]|(?:\.[\w-]+)+\s*:)", re.M), Role.JICOFO_CONF, ("jicofo",)),
+    (re.compile(r"^[ \t]*videobridge(?:(?:\.[\w-]+)*\s*[{=]|(?:\.[\w-]+)+\s*:)", re.M), Role.JVB_CONF,
+     ("videobridge",)),
+    (re.compile(r"^[ \t]*jibri(?:(?:\.[\w-]+)*\s*[{=]|(?:\.[\w-]+)+\s*:)", re.M), Role.JIBRI_CONF, ("jibri",)),
     (re.compile(r"^[ \t]*org\.jitsi\.jicofo\.", re.M), Role.JICOFO_PROPERTIES, ("org.jitsi.jicofo.",)),
     (re.compile(r"^[ \t]*org\.jitsi\.videobridge\.", re.M), Role.JVB_PROPERTIES, ("org.jitsi.videobridge.",)),
     (re.compile(r"^[ \t]*org\.jitsi\.jigasi\.", re.M), Role.JIGASI_PROPERTIES, ("org.jitsi.jigasi.",)),
@@ -171,14 +174,25 @@ def _role_by_content(text: str) -> Role | None:
 # upstream's .dist templates, and documentation. A --root audit of a docker-jitsi-meet checkout meets
 # all of them beside the operator's .env.
 NOT_CONFIGURATION: tuple[str, ...] = ("*/rootfs/defaults/*", "*/env.example", "*.dist", "*.md", "*.rst")
+# Templates a configuration repository renders at deploy time (Ansible/Salt Jinja, Go and ERB templates,
+# samples): `{{ jitsi_domain }}` where the values go. Judged as they stand they gave parse errors and
+# verdicts on placeholders; an offline audit names them instead (render them, then audit the result).
+# On a live host such a name is audited like any file: a daemon's wildcard include may load it.
+TEMPLATES: tuple[str, ...] = ("*.j2", "*.jinja", "*.jinja2", "*.tmpl", "*.tpl", "*.template", "*.erb",
+                              "*.example", "*.sample")
 
 
-def not_configuration(path: str) -> bool:
-    return any(fnmatch.fnmatchcase(path, pattern) for pattern in NOT_CONFIGURATION)
+def is_template(path: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in TEMPLATES)
 
 
-def classify_item(item: CollectedItem) -> tuple[Role, str] | None:
-    if item.kind != "file" or not_configuration(item.key):
+def not_configuration(path: str, offline: bool = False) -> bool:
+    return (offline and is_template(path)) or any(fnmatch.fnmatchcase(path, p) for p in NOT_CONFIGURATION)
+
+
+def classify_item(item: CollectedItem, offline: bool = False) -> tuple[Role, str] | None:
+    """The role of a file and how it was known ("name" or "content"); `offline`: from a directory tree."""
+    if item.kind != "file" or not_configuration(item.key, offline):
         return None
     name_role = _role_by_name(item.key)
     if item.content is None:
@@ -216,10 +230,11 @@ def _collected(item: CollectedItem) -> bool:
 
 def discover(snapshot: Snapshot) -> list[DiscoveredFile]:
     found: list[DiscoveredFile] = []
+    offline = snapshot.transport == "dir"
     for item in sorted(snapshot.files(), key=lambda i: i.key):
         if not _collected(item):
             continue
-        classified = classify_item(item)
+        classified = classify_item(item, offline)
         if classified is None:
             continue
         role, why = classified

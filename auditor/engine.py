@@ -11,6 +11,7 @@ from typing import Any
 from auditor.context import AuditContext
 from auditor.criteria import Declaration, Profile, rate
 from auditor.deployment import Deployment, ParseBudget, build_deployment
+from auditor.discovery import Role, classify_item, is_template
 from auditor.facts import Facts, View, derive_facts
 from auditor.model import CheckResult, CriterionRating, Finding, Rating, Status
 from auditor.redaction import Redactor, redact_snapshot
@@ -204,7 +205,7 @@ def audit_snapshot(
     ]
     if deployment.prosody_error:
         notes.append(deployment.prosody_error)
-    notes += container_notes(snapshot)
+    notes += container_notes(snapshot) + offline_notes(snapshot, deployment)
     return TargetResult(
         target=snapshot.target,
         started_at=started,
@@ -231,6 +232,23 @@ def rated(
     """The criteria ratings and scores of a host's findings."""
     ratings = _roles_not_applicable(rate(profile, findings, facts, declarations), findings, host)
     return ratings, score(ratings, [c for c, _ in profile.categories])
+
+
+def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
+    """A directory audit: the templates that look like Jitsi configuration (discovery leaves them out),
+    and a tree with no Jitsi configuration at all (every criterion Unclear: the wrong directory?)."""
+    if snapshot.transport != "dir":
+        return []
+    notes = []
+    templates = [i.key for i in snapshot.files() if is_template(i.key) and classify_item(i) is not None]
+    if templates:
+        shown = ", ".join(templates[:5]) + (f" and {len(templates) - 5} more" if len(templates) > 5 else "")
+        notes.append(f"templates not audited (placeholders, not values: render them, then audit the result): {shown}")
+    if all(f.role in (Role.CERTIFICATE, Role.PRIVATE_KEY) for f in deployment.files):
+        where = snapshot.root or snapshot.target
+        notes.append(f"no Jitsi configuration found in {where}: every criterion is Unclear "
+                     "(is it the right directory?)")
+    return notes
 
 
 def container_notes(snapshot: Snapshot) -> list[str]:

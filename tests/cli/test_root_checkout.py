@@ -137,3 +137,73 @@ def test_templates_examples_and_docs_are_not_the_configuration(tmp_path: Path,
         assert found[check_id]["status"] == "pass", found[check_id]["message"]
     # the templates are not reported as broken configuration either
     assert not [f for f in target["findings"] if "rootfs/defaults" in f["message"]]
+
+
+# An Ansible role's templates: Jinja placeholders where the values go.
+PROSODY_J2 = """\
+VirtualHost "{{ jitsi_domain }}"
+    authentication = "{{ prosody_auth | default('internal_hashed') }}"
+{% if enable_lobby %}
+    lobby_muc = "lobby.{{ jitsi_domain }}"
+{% endif %}
+Component "conference.{{ jitsi_domain }}" "muc"
+"""
+NGINX_J2 = """\
+server {
+    listen 443 ssl;
+    server_name {{ jitsi_domain }};
+    ssl_protocols {{ tls_protocols }};
+{% for loc in extra_locations %}
+    location {{ loc }} { return 404; }
+{% endfor %}
+}
+"""
+
+
+def _audit(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    out = tmp_path / "report.json"
+    with pytest.raises(SystemExit) as exited:
+        main(["--root", str(root), "-q", "-f", "json", "-o", str(out)])
+    capsys.readouterr()
+    return int(exited.value.code or 0), json.loads(out.read_text())["targets"][0]
+
+
+def test_a_repositorys_templates_are_named_not_judged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before, the templates were parsed as prosody and nginx configuration: Lua syntax errors and exit 3
+    (incomplete), and verdicts on `{{ tls_protocols }}`."""
+    root = tmp_path / "ansible"
+    for rel, text in {"roles/jitsi/templates/prosody.cfg.lua.j2": PROSODY_J2,
+                      "roles/jitsi/templates/jitsi-meet.conf.j2": NGINX_J2,
+                      "roles/jitsi/templates/unrelated.txt.j2": "hello {{ name }}\n",
+                      "roles/jitsi/tasks/main.yml": "- name: install\n  apt: name=jitsi-meet\n"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    code, target = _audit(root, tmp_path, capsys)
+    assert code == 0
+    assert not [c for c in target["collected"] if c["role"]]
+    assert not [f for f in target["findings"] if "syntax" in f["message"] or ".j2" in f["message"]]
+    [templates] = [n for n in target["notes"] if n.startswith("templates not audited")]
+    # the two that look like Jitsi configuration, not every template of the repository
+    assert "prosody.cfg.lua.j2" in templates and "jitsi-meet.conf.j2" in templates
+    assert "unrelated" not in templates
+    assert any(n.startswith("no Jitsi configuration found in") for n in target["notes"])
+
+
+def test_a_tree_with_configuration_has_no_such_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "docker-jitsi-meet"
+    _checkout(root)
+    _code, target = _audit(root, tmp_path, capsys)
+    assert not [n for n in target["notes"] if n.startswith(("no Jitsi configuration", "templates not audited"))]
+
+
+def test_on_a_live_host_a_template_name_is_still_audited() -> None:
+    """nginx loads every file of sites-enabled, whatever its name: only offline trees leave templates out."""
+    from auditor.discovery import Role, discover
+    from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+
+    site = b"server {\n    listen 443 ssl;\n    server_name meet.example.org;\n}\n"
+    for transport, expected in (("ssh", [Role.NGINX_SITE]), ("dir", [])):
+        snap = Snapshot(target="t", transport=transport)
+        snap.add(CollectedItem(key="/etc/nginx/sites-enabled/meet.conf.sample", kind="file",
+                               status=ItemStatus.OK, content=site))
+        assert [f.role for f in discover(snap)] == expected, transport
