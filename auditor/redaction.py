@@ -175,8 +175,40 @@ _OPENER_RE = re.compile(_KEY_SEP + r'(?P<open>"""|\[=*\[|`)(?P<first>[^\r\n]{0,4
 _YAML_KEY_RE = re.compile(
     r"(?<![A-Za-z0-9_.\-])(?:-[ \t]{1,64})?"
     r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255}|\"[^\"\r\n]{1,256}\"|'[^'\r\n]{1,256}')"
-    r"[ \t]{0,64}:(?:[ \t]{1,64}(?P<block>[|>][1-9+\-]{0,2}))?(?:[ \t]{1,64}#[^\r\n]{0,4096})?[ \t]{0,64}\r?"
+    r"[ \t]{0,64}:(?:[ \t]{1,64}(?P<anchor>&[^\s]{1,256}))?(?:[ \t]{1,64}![^\s]{0,256})?"
+    r"(?:[ \t]{1,64}(?P<block>[|>][1-9+\-]{0,2}))?(?:[ \t]{1,64}#[^\r\n]{0,4096})?[ \t]{0,64}\r?"
 )
+# A secret-named key with its value starting on its line (`key: value`, YAML, or `KEY="...`, shell and
+# dotenv), after an optional YAML anchor and tag: see _scalar_values.
+_SCALAR_KEY_RE = re.compile(
+    r"(?:-[ \t]{1,64})?(?:export[ \t]{1,64})?"
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,255}|\"[^\"\r\n]{1,256}\"|'[^'\r\n]{1,256}')"
+    r"(?:[ \t]{0,64}:[ \t]{1,64}|=(?=[\"']))(?:[&!][^\s]{0,256}[ \t]{1,64}){0,2}(?P<value>[^\s][^\r\n]{0,4095})"
+)
+# A YAML alias as a value (`password: *pw`), and the key line of a mapping entry (`k: v`, `k:`)
+_YAML_ALIAS_RE = re.compile(r"\*(?P<name>[^\s,\[\]{}]{1,256})")
+_YAML_ENTRY_RE = re.compile(r"[^\s:#]{1,256}[ \t]{0,64}:(?:[ \t]|$)")
+# A secret-named key whose value is a flow collection: YAML `[a, b]` / `{k: v}`, a JSON, HOCON or
+# JavaScript array, a Lua table; it may go on over the next lines.
+_FLOW_OPEN_RE = re.compile(_KEY_SEP + r"(?:[&!][^\s\[{]{0,256}[ \t]{1,64}){0,2}(?P<open>[\[{])")
+# One token of a flow collection: a quoted string, a bracket or separator, a comment, or a plain scalar to
+# the next flow indicator or line end (its key and comment are split off in Python). A quote not closed
+# on its line: the rest of the line.
+_FLOW_TOKEN_RE = re.compile(
+    r"[ \t\r\n]{1,4096}"
+    r'|"(?P<dq>(?:\\.|[^"\\\r\n]){0,4096})"'
+    r"|'(?P<sq>(?:''|\\.|[^'\\\r\n]){0,4096})'"
+    r"|`(?P<bq>[^`\r\n]{0,4096})`"
+    r"|(?P<open>[\[{])|(?P<close>[\]}])|(?P<comma>[,;])"
+    r"|(?P<sep>[:=])(?![^\s\"'\[{])"
+    r"|(?P<comment>(?:#|//|--)[^\r\n]{0,4096})"
+    r"|(?P<unclosed>[\"'`][^\r\n]{0,4096})"
+    r"|(?P<plain>[^\r\n\[\]{},;]{1,4096})"
+)
+# `key: value` or `key = value` at the start of a plain flow token (`=` only with a value after it: a
+# base64 secret ends in `=`)
+_FLOW_KEY_RE = re.compile(r"(?P<key>[^\s:=\"'][^\s:=]{0,255})[ \t]{0,64}(?::(?![^ \t])|=(?!=)(?=[ \t]{0,64}[^\s=]))")
+_MAX_FLOW_CHARS = 65536
 _YAML_INDICATOR_RE = re.compile(r"[|>][1-9+\-]{0,2}")  # what a block scalar's key line holds: not a value
 _YAML_MAPPING_RE = re.compile(r"[^\s:#=]{1,256}[ \t]*:(?:[ \t]|$)|[A-Za-z_][A-Za-z0-9_.\-]{0,255}=")  # `k: v`, `K=V`
 _PROPERTY_KEY_RE = re.compile(r"[ \t]*(?P<key>(?:\\.|[^\s=:\\]){1,256})[ \t]*[=:]?")
@@ -311,6 +343,7 @@ class Redactor:
         self._explicit: set[str] = set()  # names of settings that secret values refer to
         self._bare: set[str] = set()
         self._next_group = 1  # groups below it are taken (by this redactor, or by markers in the texts)
+        self._aliases: set[str] = set()  # YAML anchors that secret values of the text being scanned name
 
     def reserve_groups(self, text: str) -> None:
         """Number new groups after those of the markers in `text` (a saved snapshot, an earlier pass)."""
@@ -335,6 +368,9 @@ class Redactor:
         """Register a value found by a parser (a secret in a structure the lexical pass cannot see)."""
         if value and not MARKER_RE.fullmatch(value):
             self.verdict(value)
+            alias = _YAML_ALIAS_RE.fullmatch(value) if value[0] == "*" else None
+            if alias is not None and len(self._aliases) < _MAX_REFERENCES:
+                self._aliases.add(alias.group("name"))
 
     def _note_reference(self, value: str, *, bare_allowed: bool) -> None:
         """Remember the setting a secret value names: a HOCON or dotenv `${name}` / `${?name}`, a shell
@@ -402,6 +438,7 @@ class Redactor:
         # pattern in text order, so the values are noted exactly as a scan of the whole text would.
         # The lines are searched joined (a newline between them): one search per pattern, whatever
         # their number (a file of secret lines cost a Python loop per line and pattern).
+        self._aliases.clear()
         spans = _secret_word_spans(text)
         joined = "\n".join(text[start:end] for start, end in spans)
         starts = list(itertools.accumulate((end - start + 1 for start, end in spans[:-1]), initial=0))
@@ -431,8 +468,20 @@ class Redactor:
             if is_secret_name(m.group("key")) and not MARKER_RE.search(value) and value.lower() not in _BARE_LITERALS:
                 self.note(value)
         for start, end in spans:  # values that go on over the following lines
-            for value in _continued_values(text, start, end, is_secret_name) + _yaml_block_values(text, start, end):
+            for value in (
+                _continued_values(text, start, end, is_secret_name)
+                + _yaml_block_values(text, start, end)
+                + _multiline_values(text, start, end)
+            ):
                 self.note(value)
+        if "[" in joined or "{" in joined:
+            scanned = 0  # a collection within one already scanned was read with it: each position once
+            for m in _FLOW_OPEN_RE.finditer(joined):
+                pos = _text_pos(spans, starts, m.start("open"))
+                if pos >= scanned and is_secret_name(m.group("key")):
+                    found, scanned = _flow_values(text, pos)
+                    for value in found:
+                        self.note(value)
         for m in _UNTERMINATED_RE.finditer(joined):
             if is_secret_name(m.group("key")):
                 for value in _open_value(m.group("otq") or m.group("rest") or ""):
@@ -454,6 +503,10 @@ class Redactor:
         for m in _LINE_VALUE_RE.finditer(joined):
             if is_secret_name(m.group("key")):
                 self._note_line_value(m.group("lv"))
+        if self._aliases and "&" in text:  # `password: *pw`: the value anchored `&pw` in this text
+            for value in _anchored_values(text, self._aliases):
+                self.note(value)
+        self._aliases.clear()
 
     def _note_line_value(self, whole: str) -> None:
         """A line-oriented format's value (to the end of the line): itself, without a trailing `#` comment,
@@ -545,18 +598,21 @@ def _continued_values(text: str, start: int, end: int, wanted: Callable[[str], b
     return [v for v in dict.fromkeys(values) if v and not MARKER_RE.fullmatch(v)]
 
 
-def _yaml_block_values(text: str, start: int, end: int) -> list[str]:
-    """The lines of a secret-named YAML value written below its key (see _YAML_KEY_RE), each stripped,
-    sequence items without their dash and quotes. A nested mapping is not a value: its own secret-named
-    keys are found by the lexical patterns; the scan stops at it."""
+def _yaml_block_values(text: str, start: int, end: int, anchor: str | None = None) -> list[str]:
+    """The lines of a secret-named YAML value (or, given `anchor`, of the value anchored so) written below
+    its key (see _YAML_KEY_RE), each stripped, sequence items without their dash and quotes. A nested
+    mapping is not a value: its own secret-named keys are found by the lexical patterns; the scan stops
+    at it."""
     line = text[start:end]
     body = line.lstrip(" \t")  # the indentation is measured here: a pattern over it was quadratic
     m = _YAML_KEY_RE.fullmatch(body)
-    if m is None or not is_secret_name(m.group("key")):
+    if m is None or not (m.group("anchor") == f"&{anchor}" if anchor else is_secret_name(m.group("key"))):
         return []
     column, block = len(line) - len(body) + m.start("key"), m.group("block") is not None
     values: list[str] = []
+    line_start = end + 1
     for line in _lines_after(text, end):
+        here, line_start = line_start, text.find("\n", line_start) + 1
         body = line.strip()
         if not body or (body.startswith("#") and not block):
             continue
@@ -564,6 +620,8 @@ def _yaml_block_values(text: str, start: int, end: int) -> list[str]:
         item = not block and indent >= column and body.startswith("- ")
         if indent <= column and not (item and indent == column):
             break
+        if not values and not block and body[0] in "[{":  # a flow collection: its items, not its lines
+            return _flow_values(text, here + indent)[0]
         if block:
             values.append(body)
             continue
@@ -575,6 +633,183 @@ def _yaml_block_values(text: str, start: int, end: int) -> list[str]:
         if len(piece) >= 2 and piece[0] == piece[-1] and piece[0] in "\"'":
             piece = piece[1:-1]
         values += [piece, _unescape(piece)]
+    return [v for v in dict.fromkeys(values) if v and not MARKER_RE.fullmatch(v)]
+
+
+@dataclass(slots=True)
+class _FlowFrame:
+    secret: bool  # its items are secrets (a collection under a secret name, or an item of one)
+    key: str | None = None  # the current entry's key, once its separator is read
+    scalars: list[str] | None = None  # the current entry's scalars
+
+    def end_entry(self, values: list[str]) -> None:
+        scalars = self.scalars or []
+        if is_secret_name(self.key) if self.key is not None else self.secret:
+            values += scalars
+            if len(scalars) > 1:  # a plain scalar over lines is folded; HOCON joins `"a" "b"`
+                values += [" ".join(scalars), "".join(scalars)]
+        self.key, self.scalars = None, None
+
+
+def _flow_values(text: str, pos: int) -> tuple[list[str], int]:
+    """The scalars of the secret flow collection opening at `pos` (`[` or `{`), the items of nested
+    sequences and the values of secret-named keys in nested mappings; and the position after the
+    collection (or where the scan stopped: _MAX_CONTINUED_LINES lines after its first). A mapping entry
+    under another key is not a secret."""
+    limit = pos
+    for _ in range(_MAX_CONTINUED_LINES + 1):
+        limit = text.find("\n", limit + 1)
+        if limit < 0:
+            limit = len(text)
+            break
+    limit = min(limit, pos + _MAX_FLOW_CHARS)
+    stack: list[_FlowFrame] = []
+    values: list[str] = []
+    while pos < limit:
+        m = _FLOW_TOKEN_RE.match(text, pos, limit)
+        if m is None:
+            break
+        pos, kind = m.end(), m.lastgroup
+        top = stack[-1] if stack else None
+        if kind == "open":
+            secret = top is None or (is_secret_name(top.key) if top.key is not None else top.secret)
+            stack.append(_FlowFrame(secret))
+            continue
+        if top is None:
+            break
+        if kind in ("close", "comma"):
+            top.end_entry(values)
+            if kind == "close":
+                stack.pop()
+                if not stack:
+                    break
+            continue
+        if kind == "sep":
+            if top.key is None and top.scalars is not None and len(top.scalars) == 1:
+                top.key, top.scalars = top.scalars[0], None
+            continue
+        found: list[str] = []
+        if kind == "dq" or kind == "bq":
+            found = [m.group(kind), _unescape(m.group(kind))]
+        elif kind == "sq":
+            found = [m.group("sq"), m.group("sq").replace("''", "'")]
+        elif kind == "unclosed":
+            found = _open_value(m.group("unclosed")[1:])
+        elif kind == "plain":
+            plain = m.group("plain")
+            comment = re.search(r"[ \t]#", plain)
+            if comment is not None:  # a YAML comment runs to the end of the line, brackets included
+                plain = plain[: comment.start()]
+                pos = text.find("\n", pos)
+                pos = limit if pos < 0 else pos
+            plain = plain.strip()
+            key = _FLOW_KEY_RE.match(plain) if top.key is None and top.scalars is None else None
+            if key is not None:
+                top.key, plain = key.group("key"), plain[key.end() :].strip()
+            found = [plain] if plain else []
+        if found:
+            top.scalars = (top.scalars or []) + [v for v in found if v]
+    kept = [v for v in dict.fromkeys(values) if not MARKER_RE.fullmatch(v) and v.lower() not in _BARE_LITERALS]
+    return kept, pos
+
+
+def _closing_quote(text: str, quote: str) -> int:
+    """Where the string that `quote` opened before `text` closes in it, or -1: after a backslash escape
+    in a double-quoted string, not at YAML's doubled single quote."""
+    m = (_DQ_BODY_RE if quote == '"' else _SQ_BODY_RE).match(text)
+    return m.end() if m is not None and m.end() < len(text) and text[m.end()] == quote else -1
+
+
+_DQ_BODY_RE = re.compile(r'(?:\\.|[^"\\])*')
+_SQ_BODY_RE = re.compile(r"(?:''|[^'])*")
+
+
+def _scalar_values(text: str, start: int, end: int, value_start: int, column: int) -> list[str]:
+    """The rest of a YAML value that starts on its key's line at `value_start` and goes on over the
+    next lines (shell and dotenv quoted values too): a quoted scalar not closed on its line, to its
+    closing quote; a plain scalar continued on the lines indented more than its key (at `column`), to a
+    comment or a `key:` line. Each piece stripped, and the value folded as YAML reads it."""
+    first = text[value_start:end].rstrip()
+    if first[0] in "\"'":
+        quote = first[0]
+        if _closing_quote(first[1:], quote) >= 0:
+            return []  # closed on its line: the lexical patterns have it
+        pieces, closed = [first[1:]], False
+        for nxt in _lines_after(text, end):
+            at = _closing_quote(nxt, quote)
+            if at >= 0:
+                pieces.append(nxt[:at])
+                closed = True
+                break
+            pieces.append(nxt)
+        stripped = [piece.strip() for piece in pieces]
+        if not closed:  # a broken file: see _continued_values
+            return [p for p in stripped if _token_like(p)]
+        values = [*stripped, " ".join(p for p in stripped if p), "\n".join(pieces)]
+    else:
+        if first[0] in "[{|>*#" or re.search(r"[ \t]#", first):
+            return []  # a collection, a block scalar, an alias; a comment ends a plain scalar
+        pieces = [first]
+        for nxt in _lines_after(text, end):
+            body = nxt.strip()
+            if not body:
+                continue  # a blank line within is folded to a newline
+            if len(nxt) - len(nxt.lstrip(" \t")) <= column or body[0] == "#" or _YAML_ENTRY_RE.match(body):
+                break
+            comment = re.search(r"[ \t]#", body)
+            pieces.append(body[: comment.start()].rstrip() if comment else body)
+            if comment:
+                break
+        if len(pieces) == 1:
+            return []
+        values = [*pieces[1:], " ".join(pieces)]
+    values += [_unescape(v) for v in values] + [v.rstrip("\\") for v in values]
+    return [v for v in dict.fromkeys(values) if v and not MARKER_RE.fullmatch(v)]
+
+
+def _multiline_values(text: str, start: int, end: int) -> list[str]:
+    """A secret-named key's value that starts on its line and goes on below (see _scalar_values)."""
+    line = text[start:end]
+    body = line.lstrip(" \t")
+    m = _SCALAR_KEY_RE.match(body)
+    if m is None or not is_secret_name(m.group("key")):
+        # elsewhere on the line: a quoted value continued by a backslash (JavaScript, Lua, shell)
+        u = _UNTERMINATED_RE.search(line.rstrip("\r"))
+        if u is None or u.group("oq") not in ("'", '"') or not is_secret_name(u.group("key")):
+            return []
+        rest = u.group("rest")
+        if (len(rest) - len(rest.rstrip("\\"))) % 2 == 0:
+            return []  # a broken file: the lexical patterns take the rest of the line
+        return _scalar_values(text, start, end, start + u.start("oq"), 0)
+    offset = start + len(line) - len(body)
+    return _scalar_values(text, start, end, offset + m.start("value"), offset - start + m.start("key"))
+
+
+def _anchored_values(text: str, names: set[str]) -> list[str]:
+    """The values of the YAML anchors `names` (`&name value`, or the value below `key: &name`)."""
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    values: list[str] = []
+    for m in re.finditer(r"(?<![^\s\[{,])&(?:" + alternatives + r")(?![^\s,\]}])", text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        end = len(text) if end < 0 else end
+        rest = text[m.end() : end]
+        tag = re.match(r"[ \t]{1,64}![^\s]{0,256}", rest)
+        at = m.end() + (tag.end() if tag else 0)
+        value = text[at:end].lstrip(" \t")
+        vstart = end - len(value)
+        if not value.strip() or value[0] in "|>#":
+            values += _yaml_block_values(text, start, end, anchor=m.group(0)[1:])
+        elif value[0] in "[{":
+            values += _flow_values(text, vstart)[0]
+        elif value[0] in "\"'" and _closing_quote(value[1:], value[0]) >= 0:
+            values.append(value[1 : 1 + _closing_quote(value[1:], value[0])])
+        else:
+            plain = re.split(r"[ \t]#", value, maxsplit=1)[0].strip()
+            values += [plain, re.split(r"[,\]}]", plain, maxsplit=1)[0].strip()]
+            body = text[start:end].lstrip(" \t")
+            column = end - start - len(body) + (2 if body.startswith("- ") else 0)
+            values += _scalar_values(text, start, end, vstart, column)
     return [v for v in dict.fromkeys(values) if v and not MARKER_RE.fullmatch(v)]
 
 

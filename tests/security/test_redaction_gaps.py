@@ -158,6 +158,35 @@ CASES: dict[str, tuple[str, str]] = {
         "/etc/jitsi/jicofo/broken/jicofo.conf",
         'x = "CANARY42xyzHoconVar"\njicofo { xmpp { client { password = ${x} } } }\nbad { = \n',
     ),
+    # flow collections under a secret name: YAML on one line and over several, JSON, HOCON, JavaScript
+    "yaml-flow": (
+        "/srv/flow/jibri.yml",
+        "passwords: [CANARY51xyzPlain, \"CANARY51xyzDouble\", 'CANARY51xyzSingle']\nupload:\n"
+        "  passwords: [CANARY52xyzFirst,\n    CANARY52xyzSecond]\n  credentials: {user: bob, password: [\n"
+        "    CANARY53xyzNested,  # a comment, ] included\n    \"CANARY53xyzAfterComment\"\n  ]}\n",
+    ),
+    "json-array": ("/etc/jitsi/jibri/creds.json", '{\n  "passwords": [\n    "CANARY55xyzJson",\n    "CANARY55xyzJsonB"\n  ]\n}\n'),
+    "hocon-array": ("/etc/jitsi/jibri/arr/jibri.conf", 'jibri { passwords = ["CANARY56xyzHocon", "CANARY56xyzHoconB"] }\n'),
+    "js-array": ("/etc/jitsi/meet/arr-config.js", "var config = { passwords: ['CANARY57xyzJs', `CANARY57xyzTemplate`] };\n"),
+    # YAML scalars over several lines: plain continued on more-indented lines, double- and single-quoted
+    "yaml-multiline-scalars": (
+        "/srv/multi/jibri.yml",
+        'password: CANARY58xyzPlain\n  CANARY58xyzPlainMore\n\n  CANARY58xyzAfterBlank\njibri:\n'
+        '  JIBRI_XMPP_PASSWORD: "CANARY59xyzDouble\n    CANARY59xyz\\"Escaped\n  CANARY59xyzClosed"\n'
+        "  JIBRI_RECORDER_PASSWORD: 'CANARY60xyzSingle\n    CANARY60xyz''Doubled'\n"
+        "  - TURN_SECRET: CANARY61xyzItem\n      CANARY61xyzItemMore\n",
+    ),
+    # a quoted value continued over lines: a shell or dotenv file read by no parser, a JavaScript line
+    "shell-multiline": ("/etc/default/jibri", 'JIBRI_XMPP_PASSWORD="CANARY62xyzShell\n  CANARY62xyzShellMore"\n'),
+    "js-backslash": ("/etc/jitsi/meet/bs-config.js", "var config = { password: 'CANARY63xyzJs\\\nCANARY63xyzJsMore' };\n"),
+    # YAML anchors: a secret-named key whose value is an alias of a value anchored under another name
+    "yaml-anchors": (
+        "/srv/anchors/docker-compose.yml",
+        "x-pw: &pw CANARY64xyzAnchored\nx-quoted: &q \"CANARY64xyzAnchoredQuoted\"\nx-block: &blk |\n"
+        "  CANARY64xyzAnchoredBlock\nservices:\n  jicofo:\n    environment:\n      JICOFO_AUTH_PASSWORD: *pw\n"
+        "      JVB_AUTH_PASSWORD: *q\n      JIBRI_XMPP_PASSWORD: *blk\n      TURN_PASSWORDS: [*pw]\n"
+        "      JWT_APP_SECRET: &own\n        CANARY65xyzBelowAnchor\n",
+    ),
 }
 
 
@@ -269,6 +298,23 @@ def test_yaml_values_below_their_key_are_taken_and_nothing_else() -> None:
     for kept in ("sh -c 'a | b > c'", "JWT_APP_SECRET: |\n", "PUBLIC_URL: https://meet.example.org", "- jwt_secret",
                  "file: /run/secrets/creds", "mode: '0400'"):
         assert kept in text, kept
+
+
+def test_flow_collections_and_multiline_values_keep_what_is_not_secret() -> None:
+    """A collection's brackets are not values, nor are the keys and values of a mapping under a secret
+    name but not secret-named themselves; a plain value's continuation stops at the next key."""
+    text = (
+        "passwords:\n  [\n    CANARY66xyzItem\n  ]\nother: [ x ]\ncredentials: {user: bob, hosts: [a.example.org]}\n"
+        "password: CANARY67xyzPlain\n  CANARY67xyzMore\nkey_file: /etc/x.key\nx-keep: &keep keepme\nlist: [*keep]\n"
+    )
+    lua = 'turncredentials = { { type = "stun", host = "meet.example.org", port = 3478 } }\n'
+    snap = redact_snapshot(_snap({"/srv/k/app.yml": text, "/etc/prosody/conf.d/turn.cfg.lua": lua}))
+    out = snap.get("/srv/k/app.yml").text()  # type: ignore[union-attr]
+    assert "CANARY" not in out, out
+    for kept in ("passwords:\n  [\n", "\n  ]\nother: [ x ]", "{user: bob, hosts: [a.example.org]}", "key_file: /etc/x.key",
+                 "&keep keepme"):
+        assert kept in out, kept
+    assert snap.get("/etc/prosody/conf.d/turn.cfg.lua").text() == lua  # type: ignore[union-attr]
 
 
 def test_new_secret_names_leave_paths_flags_and_public_keys() -> None:
