@@ -48,6 +48,11 @@ class ParsedFile(Generic[T]):
     def location(self) -> Location:
         return Location(self.path, self.error_line)
 
+    @property
+    def unusable(self) -> str:
+        """Why the file has no value: its error, else that it could not be read."""
+        return self.error or f"{self.path}: unreadable"
+
 
 @dataclass
 class Deployment:
@@ -375,7 +380,10 @@ def _build_prosody(dep: Deployment) -> None:
         if mains:
             dep.prosody = build_effective(configs, mains[0].path, unparsed=unparsed)
         else:
-            active = [p.path for p in includes if p.active] or [p.path for p in includes]
+            active = [p.path for p in includes if p.active]
+            if not active and any(not p.ok for p in [*dep.of(Role.PROSODY_MAIN), *dep.of(Role.PROSODY_INCLUDE)]):
+                return  # the files in force are unusable: the disabled ones are not the configuration
+            active = active or [p.path for p in includes]
             dep.prosody = build_effective({p: configs[p] for p in active}, None, unparsed=unparsed)
     except ConfigParseError as exc:
         dep.prosody_error = str(exc)

@@ -39,7 +39,7 @@ def file_error(ctx: AuditContext, role: Role) -> str | None:
     """The read/parse error of the files of `role`, when every one of them failed."""
     files = ctx.deployment.of(role)
     if files and all(p.value is None for p in files):
-        return files[0].error or f"{files[0].path}: unreadable"
+        return files[0].unusable
     return None
 
 
@@ -153,7 +153,7 @@ def prosody_gap(ctx: AuditContext) -> str | None:
     for role in (Role.PROSODY_MAIN, Role.PROSODY_INCLUDE):
         for p in dep.of(role):
             if p.value is None:
-                return p.error or f"{p.path}: unreadable"
+                return p.unusable
     if dep.prosody is not None and dep.prosody.missing_includes:
         inc = dep.prosody.missing_includes[0]
         return f"{inc.location}: Include {inc.pattern} not in the evidence"

@@ -6,7 +6,7 @@ from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.model import NO_SECRET, CheckResult, Severity
 from auditor.registry import check
-from checks._common import over_budget
+from checks._common import not_parsed
 
 
 @check(
@@ -25,7 +25,9 @@ from checks._common import over_budget
 def weak_or_default(ctx: AuditContext) -> CheckResult:
     fact = ctx.fact("secrets.weak_or_default")
     names = ctx.fact("secrets.weak").value or []
-    unparsed = over_budget(ctx, skip=(Role.CERTIFICATE,))  # read, but what it holds is unknown
+    # read, not parsed (budget, syntax error): the lexical pass still sees `secret = "value"`, but a value
+    # reached only through a parse (a HOCON substitution, a Lua local) is unknown
+    unparsed = not_parsed(ctx, skip=(Role.CERTIFICATE,))
     if fact.value is None:
         if ctx.view.unreadable_paths():  # a file that may hold secrets was not read: never a pass
             return CheckResult.unclear(f"cannot tell: {fact.note}")

@@ -180,6 +180,9 @@ def stun_mapping(ctx: AuditContext) -> CheckResult:
             return CheckResult.unclear(doubt, *where)
         return CheckResult.failed(f"the bridge asks third-party STUN servers: {', '.join(third)}", *where)
     if addresses:
+        # no own domain known (every address looks own): a file that names them may be unusable
+        if not own and (doubt := third_party_doubt(v, [stun_host(a) for a in addresses])):
+            return CheckResult.unclear(doubt, *where)
         return CheckResult.passed("the bridge's STUN servers are the operator's own", *where)
     return CheckResult.passed("no STUN mapping harvester configured", *where)
 

@@ -240,7 +240,7 @@ def deployment_images(dep: Deployment) -> DockerEvidence:
         if env_file is not None and env_file.value is not None:
             env = {k: v.value for k, v in env_file.value.items()}
         elif env_file is not None:
-            env_problem = f"{env_file.error or env_file.path + ': unreadable'}: the image variables it sets are unknown"
+            env_problem = f"{env_file.unusable}: the image variables it sets are unknown"
         parsed += 1
         try:
             images += images_from_compose(text, path, env, env_file.path if env_file else None, env_problem)
@@ -258,7 +258,7 @@ def deployment_images(dep: Deployment) -> DockerEvidence:
             if env_file.value is not None:
                 images += images_from_env(env_file.value, env_file.path)
             else:
-                unknown.append(f"{env_file.error or env_file.path + ': unreadable'}: the image tags are unknown")
+                unknown.append(f"{env_file.unusable}: the image tags are unknown")
     notes += unknown
     return DockerEvidence([i for i in images if i.jitsi_image is not None], notes, len(unread), tuple(unknown))
 
