@@ -121,14 +121,17 @@ class Deployment:
 
     @cached_property
     def packages(self) -> dict[str, str]:
-        """Installed Debian packages and versions from `dpkg-query` output, when collected."""
+        """Debian packages with files on the host and their versions, from `dpkg-query` output when
+        collected. The status's second letter is the package's state (the first is what the admin
+        wants): `ii` installed; unpacked or half-done (`iU`, `iF`, `iH` ...) count too, their files are
+        there; not installed (`in`, `pn`) and configuration files only (`rc`) do not."""
         item = self.snapshot.command("dpkg-query")
         result: dict[str, str] = {}
         if item is None or not item.ok:
             return result
         for line in item.text().splitlines():
             parts = line.split("\t")
-            if len(parts) >= 2 and parts[0] and parts[1] and (len(parts) < 3 or parts[2].startswith("i")):
+            if len(parts) >= 2 and parts[0] and parts[1] and (len(parts) < 3 or parts[2][1:2] not in ("n", "c", "")):
                 result[parts[0]] = parts[1]
         return result
 

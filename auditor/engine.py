@@ -235,11 +235,14 @@ def rated(
 
 
 def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
-    """A directory audit: the templates that look like Jitsi configuration (discovery leaves them out),
-    and a tree with no Jitsi configuration at all (every criterion Unclear: the wrong directory?)."""
+    """A directory audit: where package versions came from (a root copy's dpkg database), the templates
+    that look like Jitsi configuration (discovery leaves them out), and a tree with no Jitsi
+    configuration at all (every criterion Unclear: the wrong directory?)."""
     if snapshot.transport != "dir":
         return []
     notes = []
+    if snapshot.facts.get("packages"):
+        notes.append(f"package versions from {snapshot.facts['packages']} (what dpkg-query lists on a host)")
     templates = [i.key for i in snapshot.files() if is_template(i.key) and classify_item(i) is not None]
     if templates:
         shown = ", ".join(templates[:5]) + (f" and {len(templates) - 5} more" if len(templates) > 5 else "")

@@ -136,9 +136,11 @@ def web_build(version: str) -> int | None:
 
 
 def deb_upstream_key(version: str) -> VKey | None:
-    """An installed Debian package version as an upstream key (revision dropped), None if invalid."""
+    """An installed Debian package version as an upstream key, None if invalid. The revision and the epoch
+    are the packager's: an epoch (`1:0.11.2-1`) resets the package's ordering, not upstream's, and kept
+    it ranked the version above every upstream bound (no advisory matched)."""
     try:
-        return VKey(deb=DebVersion.parse(version).without_revision())
+        return VKey(deb=DebVersion(0, DebVersion.parse(version).upstream, ""))
     except VersionError:
         return None
 

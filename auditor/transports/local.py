@@ -30,6 +30,7 @@ from pathlib import Path
 from auditor.collect import plan
 from auditor.collect.stream import StreamDecoder, StreamLimits, one_line
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+from auditor.transports import dpkg_status
 from auditor.transports.errors import CollectError
 from auditor.transports.pipes import read_output
 
@@ -37,6 +38,9 @@ SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox", ".mypy_cache", ".pytest_cache",
      ".ruff_cache", ".idea", ".vscode", ".terraform"}
 )  # fmt: skip
+# dpkg's database in a copy of a host's root: thousands of package files, never configuration; its
+# status file gives the package versions instead (dpkg_status)
+DPKG_DIR = os.path.dirname(dpkg_status.STATUS_PATH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +116,7 @@ class _Walker:
                 except OSError:
                     is_link, is_dir = False, False
                 if is_dir:
-                    if entry.name in SKIP_DIRS:
+                    if entry.name in SKIP_DIRS or rel == DPKG_DIR:
                         continue
                     if depth + 1 > self.limits.max_depth:
                         self.snapshot.errors.append(
@@ -206,18 +210,23 @@ class _Walker:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (expected.st_dev, expected.st_ino):
                 return None
-            chunks: list[bytes] = []
-            remaining = self.limits.file_cap + 1
-            while remaining > 0:
-                chunk = os.read(fd, min(remaining, 1 << 20))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
-            data = b"".join(chunks)
+            data = _read_capped(fd, self.limits.file_cap)
             return None if len(data) > self.limits.file_cap else data
         finally:
             os.close(fd)
+
+
+def _read_capped(fd: int, cap: int) -> bytes:
+    """At most cap + 1 bytes of `fd` (more than `cap` tells the caller the file is over it)."""
+    chunks: list[bytes] = []
+    remaining = cap + 1
+    while remaining > 0:
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def resolve_in_root(root: str, rel: str, max_links: int = 40) -> str | None:
@@ -261,6 +270,7 @@ def collect_local_dir(root: Path, limits: DirLimits | None = None) -> Snapshot:
     snapshot = Snapshot(target=shown, transport="dir", root=str(root))
     walker = _Walker(resolved, limits or DirLimits(), snapshot)
     walker.walk()
+    _add_packages(str(resolved), snapshot)
     if walker.skipped:
         snapshot.errors.append(
             f"collect: more than {walker.limits.max_files} files under {root}; {walker.skipped} were not read"
@@ -268,6 +278,48 @@ def collect_local_dir(root: Path, limits: DirLimits | None = None) -> Snapshot:
     snapshot.facts["collection"] = "incomplete" if snapshot.errors else "complete"
     snapshot.finished_at = datetime.now(UTC)
     return snapshot
+
+
+def _add_packages(root: str, snapshot: Snapshot) -> None:
+    """The `dpkg-query` item from the tree's dpkg database, when the tree has one (a copy of a host's
+    root): followed like any file of the tree, so only below `root`."""
+    try:
+        real = resolve_in_root(root, dpkg_status.STATUS_PATH)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        error = f"/{dpkg_status.STATUS_PATH}: {exc.strerror or 'cannot be resolved'}"
+        snapshot.add(CollectedItem(key=dpkg_status.KEY, kind="command", status=ItemStatus.ERROR, error=error))
+        return
+    if real is None:
+        return
+    snapshot.add(_packages_item(real))
+    snapshot.facts["packages"] = f"/{dpkg_status.STATUS_PATH}"
+
+
+def _packages_item(real: str) -> CollectedItem:
+    """The `dpkg-query` item of the dpkg database at `real`, read as the walker reads a file (no swapped-in
+    link or FIFO), at most dpkg_status.STATUS_CAP bytes."""
+    key, where = dpkg_status.KEY, f"/{dpkg_status.STATUS_PATH}"
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except PermissionError:
+        return CollectedItem(key, "command", ItemStatus.PERMISSION_DENIED, error=f"{where}: permission denied")
+    except OSError as exc:
+        return CollectedItem(key, "command", ItemStatus.ERROR, error=f"{where}: {exc.strerror}")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return CollectedItem(key, "command", ItemStatus.NOT_REGULAR, error=f"{where}: not a regular file")
+        data = _read_capped(fd, dpkg_status.STATUS_CAP)
+    except OSError as exc:
+        return CollectedItem(key, "command", ItemStatus.ERROR, error=f"{where}: {exc.strerror}")
+    finally:
+        os.close(fd)
+    if len(data) > dpkg_status.STATUS_CAP:
+        error = f"{where}: larger than {dpkg_status.STATUS_CAP} bytes"
+        return CollectedItem(key, "command", ItemStatus.TOO_LARGE, error=error)
+    content = dpkg_status.listing(data).encode()
+    return CollectedItem(key, "command", ItemStatus.OK, content=content, size=len(content), exit_code=0)
 
 
 def collect_project_files(directory: str, patterns: list[tuple[str, int]], limits: DirLimits | None = None) -> Snapshot:

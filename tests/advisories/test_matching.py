@@ -164,3 +164,12 @@ def test_prosodyctl_prose_is_not_a_version() -> None:
     assert version("\n# Prosody trunk nightly build 1234 (2024-01-01, 0a1b2c3d)\n") == ("trunk", 2)
     assert version("# Prosody hg:0a1b2c3d\n") == ("hg:0a1b2c3d", 1)
     assert version("Prosody 13.0.1\n") == ("13.0.1", 1)
+
+
+def test_a_packages_epoch_is_not_part_of_the_upstream_version() -> None:
+    """An epoch resets a package's ordering (`1:0.11.4-1`), not upstream's: compared with it, the version
+    ranked above every upstream bound and no advisory matched."""
+    plain, epoch = match({"prosody": "0.11.4-1"}, data=DATA), match({"prosody": "1:0.11.4-1"}, data=DATA)
+    assert _ids(epoch) == _ids(plain) and {"CVE-2021-32918", "CVE-2022-0217"} <= _ids(epoch)
+    assert _ids(match({"jicofo": "2:1.0-939-1"}, data=DATA)) == _ids(match({"jicofo": "1.0-939-1"}, data=DATA))
+    assert not _ids(match({"prosody": "3:13.0.5-1"}, data=DATA))
