@@ -221,6 +221,38 @@ _REFERENCE_RE = re.compile(
 )
 _MAX_REFERENCES = 1024
 _REFERENCE_ROUNDS = 3  # a = ${b}, b = ${c}, c = "..."
+# A Lua file's variables: the names a `local` statement declares (`local a, b <const> = ...`, `local
+# function f`) and those assigned at a line's start (prosody's options, globals). Bounded repetitions.
+_LUA_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,255}"
+_LUA_ATTRIB = r"(?:[ \t]{0,64}<[ \t]{0,64}[a-z]{1,16}[ \t]{0,64}>)?"
+_LUA_LOCAL_RE = re.compile(
+    r"(?<![A-Za-z0-9_])local[ \t]{1,64}(?:function[ \t]{1,64})?(?P<names>"
+    + _LUA_NAME + _LUA_ATTRIB + r"(?:[ \t]{0,64},[ \t]{0,64}" + _LUA_NAME + _LUA_ATTRIB + r"){0,31})"
+)
+_LUA_ASSIGN_RE = re.compile(
+    r"^[ \t]{0,64}(?P<names>" + _LUA_NAME + r"(?:[ \t]{0,64},[ \t]{0,64}" + _LUA_NAME + r"){0,31})[ \t]{0,64}=(?!=)",
+    re.MULTILINE,
+)
+_LUA_ATTRIB_RE = re.compile(r"<[^>\r\n]{0,64}>")
+_LUA_NAME_RE = re.compile(_LUA_NAME)
+# An unquoted value that is a Lua expression on a variable: the name alone or followed by an index, a
+# call, a method, an operator, a separator or a comment (`shared`, `t[1]`, `t.s`, `s;`, `s -- note`).
+_LUA_EXPRESSION_RE = re.compile(
+    r"(?P<head>" + _LUA_NAME + r")(?![A-Za-z0-9_])[ \t]{0,64}"
+    r"(?:$|[.\[(:;,+\-*/%^<>=~]|(?:or|and)(?![A-Za-z0-9_]))"
+)
+
+
+def lua_variables(text: str) -> frozenset[str]:
+    """The names that a Lua text declares as locals or assigns at a line's start (a light scan: a name
+    missed here only means its bare uses are redacted as values, as any other bare word)."""
+    names: set[str] = set()
+    for regex in (_LUA_LOCAL_RE, _LUA_ASSIGN_RE):
+        for m in regex.finditer(text):
+            names.update(_LUA_NAME_RE.findall(_LUA_ATTRIB_RE.sub("", m.group("names"))))
+    return frozenset(names - _BARE_LITERALS)
+
+
 # A secret-named key whose quoted value is not closed on its line (a broken file): the rest of the line is
 # the value. The parsers then fail on that file, and their error messages quote the line.
 # A quote (or HOCON's triple quote) that the line does not close: the rest of the line, a trailing lone
@@ -344,6 +376,7 @@ class Redactor:
         self._bare: set[str] = set()
         self._next_group = 1  # groups below it are taken (by this redactor, or by markers in the texts)
         self._aliases: set[str] = set()  # YAML anchors that secret values of the text being scanned name
+        self._lua_names: frozenset[str] = frozenset()  # the variables of the Lua text being scanned
 
     def reserve_groups(self, text: str) -> None:
         """Number new groups after those of the markers in `text` (a saved snapshot, an earlier pass)."""
@@ -384,6 +417,17 @@ class Redactor:
         elif bare_allowed:  # a Lua variable, or a table's field (`t.s`: the `s = "..."` in t's constructor)
             self._bare.update((ref.group("name3"), ref.group("name3").rsplit(".", 1)[-1]))
 
+    def _names_variable(self, value: str) -> bool:
+        """In a Lua text: an unquoted value that is an expression on one of the text's variables
+        (`app_secret = shared`, `local shared = "..."` above). That name is not the secret: replacing it
+        left the parser an undefined global (nil), so the value it holds was neither judged nor seen by
+        the safety net, and every other value spelled like it (`algorithm = "turn"` for `local turn`) was
+        taken for a secret. The value itself is found through the reference, or by the parser."""
+        if not self._lua_names:
+            return False
+        m = _LUA_EXPRESSION_RE.match(value.strip())
+        return m is not None and m.group("head") in self._lua_names
+
     def references(self) -> tuple[frozenset[str], frozenset[str]]:
         """The names noted so far (explicit, bare), forgotten here: see `scan_references`."""
         found = frozenset(self._explicit), frozenset(self._bare - self._explicit)
@@ -400,6 +444,7 @@ class Redactor:
             return
         wanted, is_explicit = _named(names), _named(explicit)
         joined = "\n".join(text[start:end] for start, end in spans)
+        starts = list(itertools.accumulate((end - start + 1 for start, end in spans[:-1]), initial=0))
         for regex in _LEXICAL_RES:
             for m in regex.finditer(joined):
                 key = m.group("key")
@@ -409,6 +454,8 @@ class Redactor:
                 if quoted:
                     self.note(_unescape(quoted))
                     self.note(quoted)
+                    # `local s = "a" .. "b"`: the later pieces are the secret's too
+                    self._note_concatenated(text, _text_pos(spans, starts, m.end()))
                 elif is_explicit(key) and (m.group("sv") or m.group("bv") or "true").lower() not in _BARE_LITERALS:
                     self.note(m.group("sv") or m.group("bv"))
                     self._note_reference(m.group("sv") or m.group("bv"), bare_allowed=False)  # a = ${b}: follow b
@@ -431,8 +478,17 @@ class Redactor:
                 self.note(value)
             pos = piece.end()
 
-    def scan_text(self, text: str) -> None:
-        """Note the values of the secret-named settings in `text`, and the names that they refer to."""
+    def scan_text(self, text: str, *, lua: bool = False) -> None:
+        """Note the values of the secret-named settings in `text`, and the names that they refer to.
+        `lua`: the text is Lua (prosody's configuration), where an unquoted value naming one of its
+        variables is an expression, not a secret (see `_names_variable`)."""
+        self._lua_names = lua_variables(text) if lua else frozenset()
+        try:
+            self._scan_text(text)
+        finally:
+            self._lua_names = frozenset()
+
+    def _scan_text(self, text: str) -> None:
         # Every match of the lexical patterns lies within one line (none of them matches a newline),
         # and its key must hold a secret word: only the lines with such a word are scanned, pattern by
         # pattern in text order, so the values are noted exactly as a scan of the whole text would.
@@ -452,16 +508,22 @@ class Redactor:
                     continue
                 if m.group("bv") and (value.lower() in _BARE_LITERALS or _YAML_INDICATOR_RE.fullmatch(value)):
                     continue  # `secret = true` (prosody external_services) is a flag, not a secret
-                self.note(_unescape(value))
-                if value != _unescape(value):
-                    self.note(value)
+                if not (m.group("bv") and self._names_variable(value)):
+                    self.note(_unescape(value))
+                    if value != _unescape(value):
+                        self.note(value)
                 if m.group("q") or m.group("tv") or m.group("lb"):
                     self._note_concatenated(text, _text_pos(spans, starts, m.end()))
                 else:
                     self._note_reference(value, bare_allowed=True)
         for m in _EMBEDDED_RE.finditer(joined):
             value = m.group("sq") or m.group("bv")
-            if is_secret_name(m.group("key")) and not MARKER_RE.search(value) and value.lower() not in _BARE_LITERALS:
+            if (
+                is_secret_name(m.group("key"))
+                and not MARKER_RE.search(value)
+                and value.lower() not in _BARE_LITERALS
+                and not (m.group("bv") and self._names_variable(value))
+            ):
                 self.note(value)
         for m in _OPTION_RE.finditer(joined):  # --static-auth-secret=X, --cli-password X, -Dx.PASSWORD=X
             value = m.group("oqv") or m.group("ov")
@@ -479,7 +541,7 @@ class Redactor:
             for m in _FLOW_OPEN_RE.finditer(joined):
                 pos = _text_pos(spans, starts, m.start("open"))
                 if pos >= scanned and is_secret_name(m.group("key")):
-                    found, scanned = _flow_values(text, pos)
+                    found, scanned = _flow_values(text, pos, self._names_variable)
                     for value in found:
                         self.note(value)
         for m in _UNTERMINATED_RE.finditer(joined):
@@ -516,7 +578,8 @@ class Redactor:
         self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
         # a fixed order: the first note of a value numbers its reuse group (the same report every run)
         for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
-            if value.rstrip(",;").lower() not in _BARE_LITERALS and not MARKER_RE.search(value):
+            bare_literal = value.rstrip(",;").lower() in _BARE_LITERALS
+            if not bare_literal and not MARKER_RE.search(value) and not self._names_variable(value):
                 self.note(value)
 
     def rewrite(self, text: str) -> tuple[str, int]:
@@ -651,11 +714,14 @@ class _FlowFrame:
         self.key, self.scalars = None, None
 
 
-def _flow_values(text: str, pos: int) -> tuple[list[str], int]:
+def _flow_values(
+    text: str, pos: int, names_variable: Callable[[str], bool] | None = None
+) -> tuple[list[str], int]:
     """The scalars of the secret flow collection opening at `pos` (`[` or `{`), the items of nested
     sequences and the values of secret-named keys in nested mappings; and the position after the
     collection (or where the scan stopped: _MAX_CONTINUED_LINES lines after its first). A mapping entry
-    under another key is not a secret."""
+    under another key is not a secret; nor is a plain scalar for which `names_variable` holds (a Lua
+    table's item naming a variable of the file)."""
     limit = pos
     for _ in range(_MAX_CONTINUED_LINES + 1):
         limit = text.find("\n", limit + 1)
@@ -706,7 +772,7 @@ def _flow_values(text: str, pos: int) -> tuple[list[str], int]:
             key = _FLOW_KEY_RE.match(plain) if top.key is None and top.scalars is None else None
             if key is not None:
                 top.key, plain = key.group("key"), plain[key.end() :].strip()
-            found = [plain] if plain else []
+            found = [plain] if plain and not (names_variable is not None and names_variable(plain)) else []
         if found:
             top.scalars = (top.scalars or []) + [v for v in found if v]
     kept = [v for v in dict.fromkeys(values) if not MARKER_RE.fullmatch(v) and v.lower() not in _BARE_LITERALS]
@@ -969,8 +1035,8 @@ def redact_snapshot(
         text = item.content.decode("utf-8", errors="surrogateescape")
         texts[key] = text
         redactor.reserve_groups(text)
-    for text in texts.values():  # after every reservation: a value's group does not depend on file order
-        redactor.scan_text(text)
+    for key, text in texts.items():  # after every reservation: a value's group does not depend on file order
+        redactor.scan_text(text, lua=key.endswith(".lua"))
     seen: set[str] = set()
     for _ in range(_REFERENCE_ROUNDS):  # the settings that secret values refer to hold secrets too
         explicit, bare = redactor.references()

@@ -114,6 +114,7 @@ def _structured(value: Any, *, markers_only: bool = True) -> Iterator[tuple[str,
 
 
 _NAME_PARTS_RE = re.compile(r"[./\[\]\s]+")  # a blank too: a properties key `some\\ password`
+_ITEM_SUFFIX_RE = re.compile(r"(?:\[\d{1,9}\]){1,16}$")  # `name[0]`, `name[0][1]`: the list's name
 _ANY_MARKER_RE = re.compile(MARKER_PREFIX + r"[a-z]{1,16}_\d{1,6}_g\d{1,4}")  # no groups: for re.split
 
 
@@ -131,7 +132,8 @@ def unredacted_secret_values(dep: Deployment) -> list[str]:
             if pf.value is None:
                 continue
             for name, raw, _ in _structured(pf.value, markers_only=False):
-                parts = [part for part in _NAME_PARTS_RE.split(name) if part]
+                # an item of a list under a secret name (`turn_credentials = { s, "..." }`) is one too
+                parts = [part for part in _NAME_PARTS_RE.split(_ITEM_SUFFIX_RE.sub("", name)) if part]
                 if not (is_secret_name(name) or (parts and is_secret_name(parts[-1]))):
                     continue
                 if MARKER_RE.fullmatch(raw.strip()) or raw.strip().lower() in BARE_LITERALS:

@@ -269,4 +269,8 @@ def websocket_tls(ctx: AuditContext) -> CheckResult:
         if doubt := third_party_doubt(v, [host]):
             return CheckResult.unclear(doubt, *where)
         return CheckResult.failed(f"colibri websockets are announced for {host}, not {v.public_domain()}", *where)
+    # no own domain known: the domain is compared with nothing, and a file naming the deployment's
+    # domains may be unusable (as jvb.stun_mapping): not a pass on TLS alone
+    if host and not owns and (doubt := third_party_doubt(v, [host])):
+        return CheckResult.unclear(doubt, *where)
     return CheckResult.passed("colibri websockets are announced over TLS", *where)
