@@ -530,10 +530,14 @@ def _audit_root(
     target = str(root)
     if not root.is_dir():
         return failed_result(target, "collect", f"{root} is not a directory", started)
+    from auditor.transports.errors import CollectError
+
     try:
         snap = collect_local_dir(root)
     except OSError as exc:
         return failed_result(target, "collect", f"cannot read {root}: {exc.strerror}", started)
+    except CollectError as exc:  # a copy of a host's root, read by the collector
+        return failed_result(target, "collect", exc.reason, started)
     result = _cut_short(audit_snapshot(snap, prof, checks, decl, progress=progress), snap)
     if result.snapshot is not None:
         collected.append(result.snapshot)

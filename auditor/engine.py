@@ -241,6 +241,9 @@ def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
     if snapshot.transport != "dir":
         return []
     notes = []
+    if snapshot.facts.get("layout") == "host root copy":
+        notes.append("a copy of a host's root: read where the collector reads a live host (the rest of the "
+                     "system is not read), no command run")
     if snapshot.facts.get("packages"):
         notes.append(f"package versions from {snapshot.facts['packages']} (what dpkg-query lists on a host)")
     templates = [i.key for i in snapshot.files() if is_template(i.key) and classify_item(i) is not None]

@@ -29,14 +29,15 @@
 # Containers: JITSI_AUDIT_CONTAINER=1 (set by the docker:// and kubectl:// transports, ignored under
 # sudo) reads only /etc/os-release and the image's configuration directory /config, plus the commands.
 #
-# Tests only: JITSI_AUDIT_ROOT_PREFIX=DIR reads DIR/<allow-listed path> instead of /<path> (still
-# only allow-listed paths, symlinks confined below DIR); it is refused under sudo.
+# JITSI_AUDIT_ROOT_PREFIX=DIR reads DIR/<allow-listed path> instead of /<path> (still only allow-listed
+# paths, symlinks confined below DIR); it is refused under sudo. Tests use it, and `--root` on a copy of a
+# host's root, with JITSI_AUDIT_OFFLINE_COPY=1: then no command runs and no process is listed.
 
 # ---- BEGIN GENERATED PLAN (auditor/collect/plan.py; regenerate, do not edit) ----
 JA_COLLECTOR_VERSION=4
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=04c8d833ae0795b8935f3c1d1525f3e73e0afe272db12d47bce99d9a7085fa2e
+JA_PLAN_SHA256=487a94fc3dc4d6b018611d1c48456aa80c60262cef3a54615a93d98ec78d8027
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -232,13 +233,13 @@ ja_resolve_link() {
   rl_d=${1%/*}
   rl_t=$2
   case $rl_t in
-    /*) rl_d= ; rl_t=${rl_t#/} ;;
+    /*) rl_d=$JA_P ; rl_t=${rl_t#/} ;;  # a copy's absolute link starts again at its root
     *) ja_canonical "$rl_d" || { ja_resolve "$1"; return 0; } ;;
   esac
   while :; do
     case $rl_t in
       ../*)
-        [ -n "$rl_d" ] || { ja_resolve "$1"; return 0; }
+        [ -n "$rl_d" ] && [ "$rl_d" != "$JA_P" ] || { ja_resolve "$1"; return 0; }
         rl_d=${rl_d%/*}
         rl_t=${rl_t#../} ;;
       *) break ;;
@@ -301,9 +302,14 @@ ja_file() {
     f_t=${f_t%"$JA_NL"}
     ja_text "$f_t"
     f_lt=$ja_e
+    # In a copy read through JA_P an absolute link names a file of the copy: that file is examined and
+    # read from here on (the kernel would follow the link to this machine's file).
+    if [ -n "$JA_P" ]; then
+      case $f_t in /*) ja_resolve_link "$f_p" "$f_t"; f_p=$ja_r ;; esac
+    fi
   fi
   if [ ! -e "$f_p" ]; then
-    if [ -L "$f_p" ]; then
+    if [ "$f_lt" != - ]; then
       f_e=$(LC_ALL=C readlink -fv -- "$f_p" 2>&1 >/dev/null)
       case $f_e in
         *'Too many levels'*) ja_rec F "$f_k" not_regular '' '' '' '' "$f_lt" '' symlink_loop - ;;
@@ -945,7 +951,13 @@ ja_main() {
   fi
   ja_refs
   ja_dir_modes
-  ja_plan_commands
+  # A copy of a host's root (--root on a backup or disk image) is read through the prefix: its commands
+  # and processes are not this machine's to run or list.
+  if [ -n "$JA_P" ] && [ -n "${JITSI_AUDIT_OFFLINE_COPY:-}" ]; then
+    ja_fact mode offline_copy
+  else
+    ja_plan_commands
+  fi
   printf 'Z\t%s\n' "$JA_N"
 }
 

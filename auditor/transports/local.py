@@ -1,7 +1,8 @@
 """Local transports.
 
-`collect_local_dir(root)`: walk a directory (a config repository, a docker CONFIG volume, a copy of
-a host's root) into a Snapshot. Keys are the path relative to `root` with a leading "/"
+`collect_local_dir(root)`: a copy of a whole host's root (is_host_copy: a backup, a disk image) is read
+by the collector as that host would be (collect_host_copy); any other directory (a config repository, a
+docker CONFIG volume) is walked into a Snapshot. Keys are the path relative to `root` with a leading "/"
 (`root/etc/prosody/x` → `/etc/prosody/x`, `root/web/config.js` → `/web/config.js`). Symlinks are
 resolved with `root` taken as `/` first (a `cp -a` copy of a host keeps Debian's absolute links),
 then as the auditor's machine resolves them, and followed only to a regular file inside `root`;
@@ -260,14 +261,27 @@ def resolve_in_root(root: str, rel: str, max_links: int = 40) -> str | None:
     return os.path.join(root, *done)
 
 
-def collect_local_dir(root: Path, limits: DirLimits | None = None) -> Snapshot:
-    """Snapshot of a directory tree. Raises OSError when `root` is missing or not a directory."""
+def is_host_copy(root: Path) -> bool:
+    """A copy of a whole host's root (a backup, a mounted disk image, `docker export`), not a configuration
+    tree: it has etc/os-release and the system's own directories or dpkg's database."""
+    return str(root) != "/" and os.path.lexists(root / "etc/os-release") and (
+        os.path.isdir(root / "usr/bin") or os.path.isdir(root / "usr/lib")
+        or os.path.isfile(root / dpkg_status.STATUS_PATH)
+    )
+
+
+def collect_local_dir(root: Path, limits: DirLimits | None = None, timeout: float = 180.0) -> Snapshot:
+    """Snapshot of a directory tree: every file of a configuration tree, or, in a copy of a host's root
+    (is_host_copy), what the collector reads on a live host (collect_host_copy). Raises OSError when
+    `root` is missing or not a directory, CollectError when the collector fails on a host copy."""
     resolved = Path(os.path.realpath(root, strict=True))
     if not resolved.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(root))
     # a name that is not UTF-8 is shown with its bytes escaped (reports are UTF-8)
     shown = os.fsencode(str(root)).decode("utf-8", "backslashreplace")
     snapshot = Snapshot(target=shown, transport="dir", root=str(root))
+    if is_host_copy(resolved):
+        return collect_host_copy(resolved, snapshot, timeout)
     walker = _Walker(resolved, limits or DirLimits(), snapshot)
     walker.walk()
     _add_packages(str(resolved), snapshot)
@@ -320,6 +334,23 @@ def _packages_item(real: str) -> CollectedItem:
         return CollectedItem(key, "command", ItemStatus.TOO_LARGE, error=error)
     content = dpkg_status.listing(data).encode()
     return CollectedItem(key, "command", ItemStatus.OK, content=content, size=len(content), exit_code=0)
+
+
+def collect_host_copy(resolved: Path, snapshot: Snapshot, timeout: float = 180.0) -> Snapshot:
+    """A copy of a host's root, read as the host itself would be: the same collector, its paths taken
+    below the copy (JITSI_AUDIT_ROOT_PREFIX, links confined to the copy) and no command run (they would
+    run on this machine), so the rest of the system (/usr, /var, CA bundles, users' homes) is not
+    read; package versions come from the copy's dpkg database."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
+           "JITSI_AUDIT_ROOT_PREFIX": str(resolved), "JITSI_AUDIT_OFFLINE_COPY": "1"}
+    run_collector(["/bin/sh", "-s"], snapshot, env=env, timeout=timeout, host=snapshot.target)
+    # The collector ignores a prefix it cannot use: then it read this machine, not the copy.
+    if snapshot.facts.get("root_prefix") != str(resolved) or snapshot.facts.get("mode") != "offline_copy":
+        reason = "the collector did not read the copy (its root prefix was refused)"
+        raise CollectError(snapshot.target, "collect", reason)
+    snapshot.facts["layout"] = "host root copy"
+    _add_packages(str(resolved), snapshot)
+    return snapshot
 
 
 def collect_project_files(directory: str, patterns: list[tuple[str, int]], limits: DirLimits | None = None) -> Snapshot:

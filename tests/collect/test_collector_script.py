@@ -154,7 +154,13 @@ def test_symlinks_loops_outside_links_and_special_files(host_tree: HostTree) -> 
     snap = run_collector(host_tree.root).snapshot
     loop = snap.items["/etc/nginx/conf.d/loop-a.conf"]
     assert loop.status is ItemStatus.NOT_REGULAR and "loop" in (loop.error or "")
+    # read through the prefix, an absolute link names the copy's file: this copy has no /etc/shadow ...
     outside = snap.items["/etc/nginx/conf.d/shadow.conf"]
+    assert outside.status is ItemStatus.MISSING and outside.link_target == "/etc/shadow"
+    assert outside.content is None
+    # ... and with one, it lies outside the directories nginx files may come from
+    (host_tree.root / "etc/shadow").write_text("root:$6$notforyou:19000:0:99999:7:::\n")
+    outside = run_collector(host_tree.root).snapshot.items["/etc/nginx/conf.d/shadow.conf"]
     assert outside.status is ItemStatus.NOT_REGULAR and outside.link_target == "/etc/shadow"
     assert outside.content is None and "outside" in (outside.error or "")
     dotdot = snap.items["/etc/nginx/conf.d/dotdot.conf"]
@@ -163,7 +169,10 @@ def test_symlinks_loops_outside_links_and_special_files(host_tree: HostTree) -> 
     fifo = snap.items["/etc/nginx/conf.d/fifo.conf"]
     assert fifo.status is ItemStatus.NOT_REGULAR
     docker_outside = snap.items["/srv/jitsi-cfg/jicofo/outside.conf"]
-    assert docker_outside.status is ItemStatus.NOT_REGULAR and docker_outside.link_target == "/etc/hostname"
+    assert docker_outside.status is ItemStatus.MISSING and docker_outside.link_target == "/etc/hostname"
+    (host_tree.root / "etc/hostname").write_text("meet\n")
+    docker_outside = run_collector(host_tree.root).snapshot.items["/srv/jitsi-cfg/jicofo/outside.conf"]
+    assert docker_outside.status is ItemStatus.NOT_REGULAR and docker_outside.content is None
     hard = snap.items["/srv/jitsi-cfg/jvb/hardlinked.conf"]
     assert hard.status is ItemStatus.NOT_REGULAR and "hard-linked" in (hard.error or "")
 
