@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,9 +18,15 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from auditor.parsers.base import DEFAULT_MAX_BYTES, ConfigParseError, prepare_text
+
+# cryptography warns about certificates that break RFC 5280 (a serial that is not positive, an empty
+# attribute ...) while still reading them: what a target holds is judged here, never printed as Python
+# warnings on the operator's terminal.
+warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
 
 _BEGIN = re.compile(r"^\s*-----BEGIN ([A-Z0-9 #._-]{1,64})-----\s*$")
 _END = re.compile(r"^\s*-----END ([A-Z0-9 #._-]{1,64})-----\s*$")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -161,3 +162,27 @@ def test_private_keys_are_detected_never_returned() -> None:
         assert isinstance(info, PrivateKeyInfo)
         assert body not in repr(info)
     assert all(not hasattr(c, "private_key") for c in parse_certificates(combined, "k.pem"))
+
+
+def test_a_certificate_breaking_rfc_5280_is_read_without_python_warnings(tmp_path: Path) -> None:
+    """A serial that is not positive (old CA bundles hold some): cryptography reads it with a deprecation
+    warning, which the audit printed on the operator's terminal with the parser's source lines."""
+    import base64
+    import subprocess
+    import sys
+
+    pem = _cert(EC_LEAF, "meet.example.org", sans=("meet.example.org",))
+    der = base64.b64decode("".join(pem.splitlines()[1:-1]))
+    negative = der.replace(b"\x02\x02\x1f\x2e", b"\x02\x02\x9f\x2e", 1)  # serial 0x1F2E -> a negative one
+    assert negative != der
+    body = base64.encodebytes(negative).decode()
+    path = tmp_path / "etc" / "jitsi" / "meet" / "meet.example.org.crt"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n")
+    [info] = parse_certificates(path.read_text(), str(path))
+    assert int(info.serial_number, 16) != 0x1F2E
+    script = Path(sys.executable).with_name("jitsi-audit")
+    run = subprocess.run([str(script), "--root", str(tmp_path), "-f", "json"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode in (0, 1), run.stderr
+    assert "Warning" not in run.stderr and "cryptography" not in run.stderr, run.stderr
