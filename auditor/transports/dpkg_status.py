@@ -1,5 +1,5 @@
-"""Package versions of an offline tree: a copy of a host's root (a backup, a mounted disk image, `docker
-export`) holds dpkg's database, `var/lib/dpkg/status`. What a live audit learns from `dpkg-query -W` on
+"""Package versions of an offline tree: a copy of a host's root (a backup, a mounted disk image, a VM
+image build) holds dpkg's database, `var/lib/dpkg/status`. What a live audit learns from `dpkg-query -W` on
 the host (auditor.collect.plan.COMMANDS) is read from it instead, for the same packages and in the same
 form (`Package<TAB>Version<TAB>Status-Abbrev`), so the advisory matching and the client-era checks judge
 an offline copy as they judge the host it came from.

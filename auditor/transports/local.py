@@ -262,7 +262,7 @@ def resolve_in_root(root: str, rel: str, max_links: int = 40) -> str | None:
 
 
 def is_host_copy(root: Path) -> bool:
-    """A copy of a whole host's root (a backup, a mounted disk image, `docker export`), not a configuration
+    """A copy of a whole host's root (a backup, a mounted disk image, a VM image build), not a configuration
     tree: it has etc/os-release and the system's own directories or dpkg's database."""
     return str(root) != "/" and os.path.lexists(root / "etc/os-release") and (
         os.path.isdir(root / "usr/bin") or os.path.isdir(root / "usr/lib")

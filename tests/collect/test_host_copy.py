@@ -1,4 +1,4 @@
-"""--root on a copy of a whole host's root (a backup, a mounted disk image, `docker export`): read where the
+"""--root on a copy of a whole host's root (a backup, a mounted disk image, a VM image build): read where the
 collector reads a live host, links taken as on that host, no command run, versions from dpkg's database.
 Before, the walk read every file of the copy: 5 000 files of /usr and /etc cut it short (exit 3), the CA
 bundle's hundreds of certificates became the deployment's, and prosody's account files were read whole."""
