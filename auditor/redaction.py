@@ -210,6 +210,7 @@ _FLOW_TOKEN_RE = re.compile(
 _FLOW_KEY_RE = re.compile(r"(?P<key>[^\s:=\"'][^\s:=]{0,255})[ \t]{0,64}(?::(?![^ \t])|=(?!=)(?=[ \t]{0,64}[^\s=]))")
 _MAX_FLOW_CHARS = 65536
 _YAML_INDICATOR_RE = re.compile(r"[|>][1-9+\-]{0,2}")  # what a block scalar's key line holds: not a value
+_YAML_PAIR_RE = re.compile(r"[^\s:#=]{1,256}[ \t]*:(?:[ \t]|$)")  # `k: v`
 _YAML_MAPPING_RE = re.compile(r"[^\s:#=]{1,256}[ \t]*:(?:[ \t]|$)|[A-Za-z_][A-Za-z0-9_.\-]{0,255}=")  # `k: v`, `K=V`
 _PROPERTY_KEY_RE = re.compile(r"[ \t]*(?P<key>(?:\\.|[^\s=:\\]){1,256})[ \t]*[=:]?")
 _MAX_CONTINUED_LINES = 64
@@ -690,8 +691,10 @@ def _yaml_block_values(text: str, start: int, end: int, anchor: str | None = Non
             continue
         piece = body[2:].strip() if item else body
         if _YAML_MAPPING_RE.match(piece):
+            if item and "=" in piece and not _YAML_PAIR_RE.match(piece):
+                values.append(piece)  # `KEY=value` or a secret with `=` in it: the whole item, nothing less
             if item:
-                continue  # a mapping or `KEY=value` item: not a scalar
+                continue  # a mapping item: not a scalar
             break
         if len(piece) >= 2 and piece[0] == piece[-1] and piece[0] in "\"'":
             piece = piece[1:-1]

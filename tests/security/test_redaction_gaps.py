@@ -187,6 +187,8 @@ CASES: dict[str, tuple[str, str]] = {
         "      JVB_AUTH_PASSWORD: *q\n      JIBRI_XMPP_PASSWORD: *blk\n      TURN_PASSWORDS: [*pw]\n"
         "      JWT_APP_SECRET: &own\n        CANARY65xyzBelowAnchor\n",
     ),
+    # an item of a secret list that contains `=` (a password with one), not a compose KEY=value item
+    "yaml-list-equals": ("/srv/eq/jibri.yml", "passwords:\n  - CANARY65xyz=Equals\n  - ab=CANARY65xyzTail\n"),
 }
 
 
