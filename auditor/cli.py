@@ -129,7 +129,9 @@ def audit_command(
         list[str] | None,
         typer.Option("--limit", help="only these inventory hosts or groups (globs; !x excludes, &x intersects)"),
     ] = None,
-    root: Annotated[list[Path] | None, typer.Option("--root", help="audit a directory of configuration files")] = None,
+    root: Annotated[list[Path] | None, typer.Option(
+        "--root", help="audit a directory of configuration files, or a copy of a host's root (read as that host)"
+    )] = None,
     snapshot: Annotated[list[Path] | None, typer.Option("--snapshot", help="audit a saved snapshot again")] = None,
     save_snapshot: Annotated[
         Path | None, typer.Option(help="write the (redacted) collected evidence; with several targets one "
