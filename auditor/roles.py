@@ -216,11 +216,12 @@ def detect_roles(dep: Deployment) -> HostRoles:
 
 
 def host_roles(dep: Deployment, given: Iterable[str] | None = None) -> HostRoles:
-    """The roles to audit against: given ones win; detection only for live collections."""
+    """The roles to audit against: given ones win; detection only for live collections and copies of a
+    host's root (a whole host's packages and files; a configuration tree may hold any part of a shard)."""
     if given:
         roles = normalise(given)
         return HostRoles(roles, "inventory" if roles else "unknown")
-    if dep.snapshot.transport not in LIVE_TRANSPORTS:
+    if dep.snapshot.transport not in LIVE_TRANSPORTS and dep.snapshot.facts.get("layout") != "host root copy":
         return HostRoles((), "unknown")
     return detect_roles(dep)
 

@@ -119,3 +119,22 @@ def test_the_audit_of_a_host_copy_is_complete(tmp_path: Path, capsys: pytest.Cap
                for c in target["collected"])  # through Debian's absolute link, inside the copy
     found = {f["check_id"]: f for f in target["findings"]}
     assert found["vuln.prosody_version"]["status"] == "fail"
+
+
+def test_a_videobridge_hosts_copy_is_judged_by_its_role(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As for a live host, the roles come from the copy's packages and files: a videobridge's disk image
+    is not failed for lacking prosody (a configuration tree still gets every check)."""
+    write(tmp_path, "/usr/lib/os-release", 'ID=debian\nVERSION_ID="12"\n')
+    (tmp_path / "etc").mkdir()
+    os.symlink("../usr/lib/os-release", tmp_path / "etc/os-release")
+    write(tmp_path, "/etc/jitsi/videobridge/jvb.conf", "videobridge {\n  http-servers { public { port = 9090 } }\n}\n")
+    write(tmp_path, "/var/lib/dpkg/status",
+          "Package: jitsi-videobridge2\nStatus: install ok installed\nVersion: 2.3-92-g64ba3bd5-1\n")
+    out = tmp_path.parent / "jvb.json"
+    with pytest.raises(SystemExit):
+        main(["--root", str(tmp_path), "-q", "-f", "json", "-o", str(out)])
+    capsys.readouterr()
+    target = json.loads(out.read_text())["targets"][0]
+    assert target["host_roles"] == ["jvb"] and target["host_roles_source"] == "detected"
+    found = {f["check_id"]: f for f in target["findings"]}
+    assert found["xmpp.c2s_encryption"]["status"] == "not_applicable", found["xmpp.c2s_encryption"]["message"]
