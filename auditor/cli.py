@@ -76,6 +76,19 @@ def _evidence_unreadable(result: TargetResult) -> bool:
     return bool(result.deployment.errors() or result.deployment.prosody_error)
 
 
+def _unusable_evidence(result: TargetResult) -> str | None:
+    """One line for the files that exist but could not be read or parsed (the first one named), or None."""
+    if result.deployment is None:
+        return None
+    errors = [p.unusable for p in result.deployment.errors()]
+    if result.deployment.prosody_error:
+        errors.append(result.deployment.prosody_error)
+    if not errors:
+        return None
+    more = f" (and {len(errors) - 1} more in the report's notes)" if len(errors) > 1 else ""
+    return f"not usable: {errors[0]}{more}"
+
+
 def _check_writable(path: Path) -> None:
     """A file the run will write: not a directory, in a directory that exists and may be written."""
     import os
@@ -322,6 +335,8 @@ def audit_command(
             _err(f"{res.target}: {res.error_stage}: {res.error}")
         for problem in res.problems:
             _err(f"{res.target}: {problem}")
+        if not res.error and (unusable := _unusable_evidence(res)):
+            _err(f"{res.target}: evidence: {unusable}")  # exit 3 says why, as for the other causes
 
     if save_snapshot is not None:
         _save_snapshots(save_snapshot, collected)

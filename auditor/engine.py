@@ -237,7 +237,7 @@ def rated(
 def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
     """A directory audit: where package versions came from (a root copy's dpkg database), the templates
     that look like Jitsi configuration (discovery leaves them out), and a tree with no Jitsi
-    configuration at all (every criterion Unclear: the wrong directory?)."""
+    configuration at all (nothing to judge: the wrong directory?)."""
     if snapshot.transport != "dir":
         return []
     notes = []
@@ -252,8 +252,8 @@ def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
         notes.append(f"templates not audited (placeholders, not values: render them, then audit the result): {shown}")
     if all(f.role in (Role.CERTIFICATE, Role.PRIVATE_KEY) for f in deployment.files):
         where = snapshot.root or snapshot.target
-        notes.append(f"no Jitsi configuration found in {where}: every criterion is Unclear "
-                     "(is it the right directory?)")
+        notes.append(f"no Jitsi configuration found in {where}: nothing to judge, the criteria are Unclear "
+                     "or N/A (is it the right directory?)")
     return notes
 
 

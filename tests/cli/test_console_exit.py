@@ -94,3 +94,12 @@ def test_many_small_writes_complete(tmp_path: Path) -> None:
     assert run.returncode == code == 0
     assert run.stdout == expected
     assert len(expected.splitlines()) > 100
+
+
+def test_exit_3_for_an_unparsable_file_says_why_on_stderr(tmp_path: Path) -> None:
+    """Exit 3 with an empty stderr left a CI log without the reason (it was only in the report's notes)."""
+    broken = REPO / "tests" / "fixtures" / "broken-syntax"
+    run = _console("--root", str(broken), "-q", "-f", "json", "-o", str(tmp_path / "r.json"), cwd=tmp_path)
+    assert run.returncode == 3, run.stderr
+    [line] = [ln for ln in run.stderr.splitlines() if "evidence: not usable:" in ln]
+    assert line.startswith(f"jitsi-audit: {broken}: evidence: not usable: /") and "more in the report's notes" in line
