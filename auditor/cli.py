@@ -143,9 +143,12 @@ def audit_command(
         typer.Option("--limit", help="only these inventory hosts or groups (globs; !x excludes, &x intersects)"),
     ] = None,
     root: Annotated[list[Path] | None, typer.Option(
-        "--root", help="audit a directory of configuration files, or a copy of a host's root (read as that host)"
+        "--root", help="audit a directory of configuration files, or a copy of a host's root (read as that host); "
+        "repeatable"
     )] = None,
-    snapshot: Annotated[list[Path] | None, typer.Option("--snapshot", help="audit a saved snapshot again")] = None,
+    snapshot: Annotated[
+        list[Path] | None, typer.Option("--snapshot", help="audit a saved snapshot again; repeatable")
+    ] = None,
     save_snapshot: Annotated[
         Path | None, typer.Option(help="write the (redacted) collected evidence; with several targets one "
                                   "file each, numbered before the last suffix (s.json.gz: s.json-1.gz ...)")
