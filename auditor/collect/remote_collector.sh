@@ -37,7 +37,7 @@
 JA_COLLECTOR_VERSION=4
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=487a94fc3dc4d6b018611d1c48456aa80c60262cef3a54615a93d98ec78d8027
+JA_PLAN_SHA256=e2578f9468d6576e754d4bcc5b7c814359a12d139b0f5beb5502a59f337e5239
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -254,15 +254,28 @@ ja_resolve_link() {
 }
 
 # ja_inside PATH N ROOT...: true when the resolved PATH is one of the first N (resolved) roots, or
-# below one; the root / holds everything.
+# below one; the root / holds everything. Read through JA_P, PATH must also be below JA_P: a root of
+# the tree that is a symlink to this machine (DIR/etc/jitsi -> /etc/jitsi) resolves here, not in DIR.
 ja_inside() {
   in_p=$1; in_n=$2; shift 2
+  if [ -n "$JA_P" ]; then
+    case $in_p in "$JA_P" | "$JA_P"/*) ;; *) return 1 ;; esac
+  fi
   for in_r in "$@"; do
     [ "$in_n" -gt 0 ] || return 1
     in_n=$((in_n - 1))
     [ "$in_r" != / ] || return 0
     case $in_p in "$in_r" | "$in_r"/*) return 0 ;; esac
   done
+  return 1
+}
+
+# ja_confined PHYSICAL_PATH: false when a tree is read through JA_P and PHYSICAL_PATH resolves outside
+# it; checked before a directory is listed or a compose file read (their names and text are not DIR's).
+ja_confined() {
+  [ -n "$JA_P" ] || return 0
+  ja_resolve "$1"
+  case $ja_r in "$JA_P" | "$JA_P"/*) return 0 ;; esac
   return 1
 }
 
@@ -437,6 +450,9 @@ ja_file() {
 # one cut short by a cap leaves the auditor unsure.
 ja_dir_add() {
   da_d=${1%/*}
+  if [ -n "$JA_P" ]; then
+    case $da_d/ in */../*) return 0 ;; esac
+  fi
   while [ -n "$da_d" ]; do
     case $da_d in *"$JA_NL"*) return 0 ;; esac
     [ "${#da_d}" -le 256 ] || return 0
@@ -617,9 +633,10 @@ ja_rule() {
     ja_file "$r_base" "$r_pol" "$r_fl" "$@"
     return 0
   fi
-  ja_dirstate "$JA_P$r_base"
+  if ja_confined "$JA_P$r_base"; then ja_dirstate "$JA_P$r_base"; else ja_ds=outside; fi
   case $ja_ds in
     ok) ja_glob "$r_base" "$r_tail" "$r_pol" "$r_fl" "$r_max" "$@" ;;
+    outside) ja_rec F "$r_base" not_regular '' '' '' '' - '' symlink_outside - ;;
     missing) ja_rec F "$r_base" missing '' '' '' '' - '' not_found - ;;
     denied) ja_rec F "$r_base" permission_denied '' '' '' '' - '' dir_unreadable - ;;
     *) ja_rec F "$r_base" not_regular '' '' '' '' - '' special_file - ;;
@@ -634,9 +651,10 @@ ja_drule() {
   fi
   dr_base=$JA_DDIR
   [ -z "$1" ] || dr_base=$JA_DDIR/$1
-  ja_dirstate "$JA_P$dr_base"
+  if ja_confined "$JA_P$dr_base"; then ja_dirstate "$JA_P$dr_base"; else ja_ds=outside; fi
   case $ja_ds in
     ok) ja_glob "$dr_base" "$2" "$3" h "$4" "$JA_DROOT" ;;
+    outside) ja_rec F "$dr_base" not_regular '' '' '' '' - '' symlink_outside - ;;
     denied) ja_rec F "$dr_base" permission_denied '' '' '' '' - '' dir_unreadable - ;;
   esac
 }
@@ -648,6 +666,7 @@ ja_compose_try() {
     ct_d=${ct_f%/*}
     ct_l=${ct_d#"$JA_P"}
     case $ct_l in *"$JA_NL"*) continue ;; esac
+    ja_confined "$ct_d" || continue
     case "$JA_NL$JA_DDIRS" in *"$JA_NL$ct_l$JA_NL"*) continue ;; esac
     JA_CNUM=$((JA_CNUM + 1))
     [ "$JA_CNUM" -le "$JA_MAX_COMPOSE" ] || continue
@@ -747,8 +766,9 @@ ja_docker() {
     if [ -n "$JA_CFG" ]; then
       ja_fact "docker.$dk_i.config" "$JA_CFG"
       ja_fact "docker.$dk_i.config_source" "$JA_CFG_SRC"
-      ja_dirstate "$JA_P$JA_CFG"
+      if ja_confined "$JA_P$JA_CFG"; then ja_dirstate "$JA_P$JA_CFG"; else ja_ds=outside; fi
       case $ja_ds in
+        outside) ja_rec F "$JA_CFG" not_regular '' '' '' '' - '' symlink_outside - ;;
         ok)
           JA_DDIR=$JA_CFG
           ja_resolve "$JA_P$JA_CFG"
@@ -894,8 +914,9 @@ ja_processes() {
 ja_container() {
   ja_plan_container_host
   JA_DDIR=$JA_CONTAINER_CONFIG
-  ja_dirstate "$JA_P$JA_DDIR"
+  if ja_confined "$JA_P$JA_DDIR"; then ja_dirstate "$JA_P$JA_DDIR"; else ja_ds=outside; fi
   case $ja_ds in
+    outside) ja_rec F "$JA_DDIR" not_regular '' '' '' '' - '' symlink_outside - ;;
     ok)
       ja_resolve "$JA_P$JA_DDIR"
       JA_DROOT=$ja_r

@@ -20,6 +20,7 @@ import fnmatch
 import grp
 import os
 import pwd
+import resource
 import signal
 import stat
 import subprocess
@@ -39,6 +40,10 @@ SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox", ".mypy_cache", ".pytest_cache",
      ".ruff_cache", ".idea", ".vscode", ".terraform"}
 )  # fmt: skip
+# The address space of the collector reading a copy of a host's root (each of its processes): the copy's
+# symlinks can make the shell's globs of the compose search (/home/*/*/*/*/) expand without end (100
+# links to `.` in /home: 10^8 paths, gigabytes before the timeout); a live host's take a few MB.
+HOST_COPY_MEMORY_CAP = 1024 * 1024 * 1024
 # dpkg's database in a copy of a host's root: thousands of package files, never configuration; its
 # status file gives the package versions instead (dpkg_status)
 DPKG_DIR = os.path.dirname(dpkg_status.STATUS_PATH)
@@ -343,7 +348,8 @@ def collect_host_copy(resolved: Path, snapshot: Snapshot, timeout: float = 180.0
     read; package versions come from the copy's dpkg database."""
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
            "JITSI_AUDIT_ROOT_PREFIX": str(resolved), "JITSI_AUDIT_OFFLINE_COPY": "1"}
-    run_collector(["/bin/sh", "-s"], snapshot, env=env, timeout=timeout, host=snapshot.target)
+    run_collector(["/bin/sh", "-s"], snapshot, env=env, timeout=timeout, host=snapshot.target,
+                  memory_cap=HOST_COPY_MEMORY_CAP)
     # The collector ignores a prefix it cannot use: then it read this machine, not the copy.
     if snapshot.facts.get("root_prefix") != str(resolved) or snapshot.facts.get("mode") != "offline_copy":
         reason = "the collector did not read the copy (its root prefix was refused)"
@@ -394,10 +400,13 @@ def run_collector(
     timeout: float,
     limits: StreamLimits | None = None,
     host: str = "localhost",
+    memory_cap: int | None = None,
 ) -> None:
     """Start `argv` (a shell reading the collector on stdin: `/bin/sh -s`, `docker exec -i ... /bin/sh -s`),
     send the collector and decode its stream into `snapshot`, within `timeout` seconds (then the
-    process group is killed). `env` None inherits ours. Raises CollectError when it fails."""
+    process group is killed). `env` None inherits ours. `memory_cap`: the address space of each process of
+    it, in bytes (set before the collector is sent, so what it starts inherits it). Raises CollectError
+    when it fails."""
     decoder = StreamDecoder(snapshot, limits)
     try:
         proc = subprocess.Popen(
@@ -411,6 +420,9 @@ def run_collector(
     except OSError as exc:
         raise CollectError(host, "collect", f"cannot start {argv[0]}: {exc.strerror}") from None
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    if memory_cap is not None:
+        with contextlib.suppress(OSError):  # it ended already: its stream says why
+            resource.prlimit(proc.pid, resource.RLIMIT_AS, (memory_cap, memory_cap))
     deadline = time.monotonic() + timeout
     timed_out = False
     stderr = b""
@@ -440,5 +452,7 @@ def run_collector(
     if not decoder.complete:
         text = stderr.decode("utf-8", "replace").strip()
         first = one_line(text.splitlines()[0], 160) if text else f"exit {proc.returncode}"
+        if memory_cap is not None and ((proc.returncode or 0) < 0 or "Out of space" in first):
+            first += f" (it may have reached its memory cap, {memory_cap >> 20} MB)"
         what = "the local collector" if host == "localhost" else f"the collector on {host}"
         raise CollectError(host, "collect", f"{what} stopped early: {first}", snapshot)

@@ -163,3 +163,17 @@ def test_an_offline_audit_judges_the_versions(tmp_path: Path, capsys: pytest.Cap
     assert any(e["path"] == "cmd:dpkg-query" for e in found["vuln.prosody_version"]["evidence"])
     assert "predates" in found["web.in_browser_recording"]["message"]
     assert "package versions from /var/lib/dpkg/status (what dpkg-query lists on a host)" in target["notes"]
+
+
+def test_a_database_of_tiny_stanzas_is_read_in_bounded_memory() -> None:
+    """Before, the stanzas were split into one list: a 64 MB database of 2-byte stanzas took ~1 GB."""
+    import tracemalloc
+
+    data = b"ab\n\n" * (2 * 1024 * 1024) + b"\n\n" + STATUS.encode()  # 8 MB: 2 million stanzas
+    tracemalloc.start()
+    try:
+        assert "jitsi-meet-web\t1.0.3992-1\tii \n" in dpkg_status.listing(data)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * len(data), peak

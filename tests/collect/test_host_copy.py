@@ -5,6 +5,8 @@ bundle's hundreds of certificates became the deployment's, and prosody's account
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from auditor.cli import main
+from auditor.snapshot import ItemStatus
 from auditor.transports.local import collect_local_dir, is_host_copy
 
 from .conftest import PLAIN_PASSWORD, build_host_tree, make_cert_and_key, write
@@ -138,3 +141,84 @@ def test_a_videobridge_hosts_copy_is_judged_by_its_role(tmp_path: Path, capsys: 
     assert target["host_roles"] == ["jvb"] and target["host_roles_source"] == "detected"
     found = {f["check_id"]: f for f in target["findings"]}
     assert found["xmpp.c2s_encryption"]["status"] == "not_applicable", found["xmpp.c2s_encryption"]["message"]
+
+
+CANARY = "CANARY-on-the-auditors-machine"
+
+
+def _outside_machine(outside: Path) -> None:
+    """What this machine holds outside the copy: configuration-looking files a hostile copy links to."""
+    for rel in ("etc/jitsi/meet/auditor-only-name.js", "etc/prosody/prosody.cfg.lua", "etc/nginx/nginx.conf",
+                "proj/.env", "cfg/web/config.js", "cfg/jicofo/jicofo.conf"):
+        write(outside, rel, f"-- {CANARY} {rel}\n")
+    write(outside, "proj/docker-compose.yml", f"# {CANARY}\nservices:\n  web:\n    image: jitsi/web\n")
+
+
+def _copy_linked_out(root: Path, outside: Path) -> None:
+    """A copy (a disk image handed to the auditor) whose directories lead to this machine's files."""
+    write(root, "/usr/lib/os-release", 'ID=debian\nVERSION_ID="12"\n')
+    (root / "etc").mkdir()
+    os.symlink("../usr/lib/os-release", root / "etc/os-release")
+    write(root, "/var/lib/dpkg/status", "Package: prosody\nStatus: install ok installed\nVersion: 0.11.2-1\n")
+    os.symlink(str(outside / "etc/jitsi"), root / "etc/jitsi")  # absolute: the kernel follows it here
+    os.symlink(os.path.relpath(outside / "etc/prosody", root / "etc"), root / "etc/prosody")  # relative, climbing out
+    os.symlink(f"/proc/self/root{outside}/etc/nginx", root / "etc/nginx")  # through /proc
+    (root / "srv").mkdir()
+    os.symlink(str(outside / "proj"), root / "srv/proj")
+    # compose projects inside the copy whose CONFIG leads out of it: by `..`, by a link, by a link below it
+    up = "../" * (len(root.parts) + 2)
+    for name, config in (("up", f"{up}{str(outside).lstrip('/')}/cfg"), ("abs", f"/..{outside}/cfg"),
+                         ("link", "/cfg-link"), ("sub", "/cfg-sub")):
+        write(root, f"/opt/{name}/docker-compose.yml", "services:\n  web:\n    image: jitsi/web\n")
+        write(root, f"/opt/{name}/.env", f"CONFIG={config}\n")
+    os.symlink(str(outside / "cfg"), root / "cfg-link")
+    (root / "cfg-sub").mkdir()
+    os.symlink(str(outside / "cfg/web"), root / "cfg-sub/web")
+    os.symlink(str(outside / "cfg/jicofo"), root / "cfg-sub/jicofo")
+
+
+def test_nothing_of_this_machine_is_read_through_a_copys_links(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before, a directory of the copy linked to this machine (etc/jitsi -> /etc/jitsi, a docker project
+    or CONFIG volume leading out) had its files read as the copy's: the links' roots were resolved
+    as this machine resolves them, and the glob listed this machine's directory."""
+    outside, root = tmp_path / "machine", tmp_path / "copy"
+    _outside_machine(outside)
+    _copy_linked_out(root, outside)
+    snap = collect_local_dir(root)
+    assert snap.facts["layout"] == "host root copy"
+    leaked = [i.key for i in snap.items.values() if CANARY.encode() in (i.content or b"")]
+    assert leaked == []
+    # not even listed: this machine's file names are not keys, its directories' modes not a fact
+    assert not [k for k in snap.items if "auditor-only-name" in k or k.startswith("/srv/proj/")]
+    assert str(outside) not in snap.facts.get("dir_modes", "") and str(tmp_path) + "\n" not in snap.facts.get("dir_modes", "")
+    for key in ("/etc/jitsi/meet", "/etc/nginx/sites-enabled"):
+        assert snap.items[key].status is ItemStatus.NOT_REGULAR, key
+    # the audit's report and its saved snapshot hold none of it either
+    out, saved = tmp_path / "r.json", tmp_path / "s.json.gz"
+    with pytest.raises(SystemExit):
+        main(["--root", str(root), "-q", "-f", "json", "-o", str(out), "--save-snapshot", str(saved)])
+    captured = capsys.readouterr()
+    assert CANARY not in out.read_text() + captured.out + captured.err
+    raw = gzip.decompress(saved.read_bytes())
+    assert CANARY.encode() not in raw
+    contents = [base64.b64decode(i["content_b64"]) for i in json.loads(raw)["items"] if i.get("content_b64")]
+    assert not [c for c in contents if CANARY.encode() in c]
+
+
+def test_a_copys_glob_bomb_stops_at_the_memory_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Links to `.` in the copy's /home make the compose search's glob (/home/*/*/*/*/) grow as their
+    number to the 4th: before, 100 of them held the shell to gigabytes until the 180 s timeout (60: 1.6 GB).
+    Now the collector of a copy has a memory cap: a clear error soon, the auditor's machine spared."""
+    import auditor.transports.local as local
+    from auditor.transports.errors import CollectError
+
+    monkeypatch.setattr(local, "HOST_COPY_MEMORY_CAP", 32 * 1024 * 1024, raising=False)
+    write(tmp_path, "/usr/lib/os-release", "ID=debian\n")
+    write(tmp_path, "/etc/os-release", "ID=debian\n")
+    (tmp_path / "home").mkdir()
+    for i in range(40):
+        os.symlink(".", tmp_path / f"home/l{i}")
+    with pytest.raises(CollectError) as failed:
+        collect_local_dir(tmp_path, timeout=30)
+    assert "stopped early" in str(failed.value) and "memory cap, 32 MB" in str(failed.value), str(failed.value)
+    assert "\n" not in str(failed.value)
