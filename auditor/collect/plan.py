@@ -43,6 +43,10 @@ MAX_DOCKER_DIRS = 8
 MAX_COMPOSE_FILES_EXAMINED = 64
 DOCKER_SEARCH_ROOTS = ("/opt", "/srv", "/root", "/home/*")
 DOCKER_SEARCH_DEPTH = 3  # directories below a search root
+# Directories entered below one search root before the compose search stops (and says so): a home with
+# thousands of project trees, or symlinked directories, must not make the collector's memory or time grow
+# without end on the audited host.
+MAX_COMPOSE_SEARCH_DIRS = 4096
 COMPOSE_FILE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 DOCKER_DEFAULT_CONFIG = "~/.jitsi-meet-cfg"
 
@@ -353,6 +357,7 @@ def plan_data() -> dict[str, object]:
             "directory_modes": MAX_DIRECTORY_MODES,
             "docker_dirs": MAX_DOCKER_DIRS,
             "compose_files": MAX_COMPOSE_FILES_EXAMINED,
+            "compose_search_dirs": MAX_COMPOSE_SEARCH_DIRS,
         },
         "private_key_names": list(PRIVATE_KEY_NAME_PATTERNS),
         "debian_files": [asdict(r) for r in DEBIAN_FILES],
@@ -414,6 +419,7 @@ def render_plan_block() -> str:
         f"JA_MAX_DIRS={MAX_DIRECTORY_MODES}",
         f"JA_MAX_DOCKER_DIRS={MAX_DOCKER_DIRS}",
         f"JA_MAX_COMPOSE={MAX_COMPOSE_FILES_EXAMINED}",
+        f"JA_MAX_WALK={MAX_COMPOSE_SEARCH_DIRS}",
         f"JA_DOCKER_DEFAULT_CONFIG={_q(DOCKER_DEFAULT_CONFIG)}",
         f"JA_CONTAINER_CONFIG={_q(CONTAINER_CONFIG_DIR)}",
         "",
@@ -450,12 +456,14 @@ def render_plan_block() -> str:
         "  done",
         "}",
         "",
-        "# Candidate compose files: search root x depth (directory globs expanded by the shell).",
+        "# Candidate compose files: each search root walked DOCKER_SEARCH_DEPTH levels down (ja_compose_walk).",
         "ja_plan_compose() {",
     ]
     for root in DOCKER_SEARCH_ROOTS:
-        dirs = " ".join(f'"$JA_P"{root}{"/*" * depth}/' for depth in range(DOCKER_SEARCH_DEPTH + 1))
-        out.append(f"  ja_compose_in {dirs}")
+        if "*" in root:
+            out.append(f'  for cw_r in "$JA_P"{root}; do ja_compose_walk "$cw_r" {DOCKER_SEARCH_DEPTH}; done')
+        else:
+            out.append(f'  ja_compose_walk "$JA_P"{root} {DOCKER_SEARCH_DEPTH}')
     out += ["}", "", "# ja_cmd NAME TIMEOUT ARGV... / ja_processes NAME COMM_FILES_GLOB", "ja_plan_commands() {"]
     for cmd in COMMANDS:
         out.append(f"  ja_cmd {_q(cmd.name)} {cmd.timeout} " + " ".join(_q(a) for a in cmd.argv))

@@ -37,7 +37,7 @@
 JA_COLLECTOR_VERSION=4
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=e2578f9468d6576e754d4bcc5b7c814359a12d139b0f5beb5502a59f337e5239
+JA_PLAN_SHA256=e47272323576607ebb40c5ed2df14c2f96bdbf76ae426566d12be34805ab0918
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -46,6 +46,7 @@ JA_MAX_CERT_REFS=32
 JA_MAX_DIRS=48
 JA_MAX_DOCKER_DIRS=8
 JA_MAX_COMPOSE=64
+JA_MAX_WALK=4096
 JA_DOCKER_DEFAULT_CONFIG='~/.jitsi-meet-cfg'
 JA_CONTAINER_CONFIG=/config
 
@@ -133,12 +134,12 @@ ja_compose_in() {
   done
 }
 
-# Candidate compose files: search root x depth (directory globs expanded by the shell).
+# Candidate compose files: each search root walked DOCKER_SEARCH_DEPTH levels down (ja_compose_walk).
 ja_plan_compose() {
-  ja_compose_in "$JA_P"/opt/ "$JA_P"/opt/*/ "$JA_P"/opt/*/*/ "$JA_P"/opt/*/*/*/
-  ja_compose_in "$JA_P"/srv/ "$JA_P"/srv/*/ "$JA_P"/srv/*/*/ "$JA_P"/srv/*/*/*/
-  ja_compose_in "$JA_P"/root/ "$JA_P"/root/*/ "$JA_P"/root/*/*/ "$JA_P"/root/*/*/*/
-  ja_compose_in "$JA_P"/home/*/ "$JA_P"/home/*/*/ "$JA_P"/home/*/*/*/ "$JA_P"/home/*/*/*/*/
+  ja_compose_walk "$JA_P"/opt 3
+  ja_compose_walk "$JA_P"/srv 3
+  ja_compose_walk "$JA_P"/root 3
+  for cw_r in "$JA_P"/home/*; do ja_compose_walk "$cw_r" 3; done
 }
 
 # ja_cmd NAME TIMEOUT ARGV... / ja_processes NAME COMM_FILES_GLOB
@@ -657,6 +658,41 @@ ja_drule() {
     outside) ja_rec F "$dr_base" not_regular '' '' '' '' - '' symlink_outside - ;;
     denied) ja_rec F "$dr_base" permission_denied '' '' '' '' - '' dir_unreadable - ;;
   esac
+}
+
+# ja_compose_walk DIR DEPTH: the compose file names tried in DIR and in the directories DEPTH levels
+# below it, one level at a time. A symlinked directory is tried but not entered: a link to `.` or to /
+# made the shell's directory globs (/home/*/*/*/*/) grow without end, in memory, on the audited host. At
+# most JA_MAX_WALK directories are entered below one root; then an E record says the search was cut.
+ja_compose_walk() {
+  [ -d "$1" ] || return 0
+  ja_compose_in "$1/"
+  [ ! -L "$1" ] || return 0
+  cw_level=$1$JA_NL
+  cw_depth=$2
+  cw_n=0
+  while [ "$cw_depth" -gt 0 ] && [ -n "$cw_level" ]; do
+    cw_next=
+    while [ -n "$cw_level" ]; do
+      cw_d=${cw_level%%"$JA_NL"*}
+      cw_level=${cw_level#*"$JA_NL"}
+      for cw_s in "$cw_d"/*/; do
+        [ -d "$cw_s" ] || continue
+        cw_s=${cw_s%/}
+        case $cw_s in *"$JA_NL"*) continue ;; esac
+        ja_compose_in "$cw_s/"
+        [ ! -L "$cw_s" ] || continue
+        cw_n=$((cw_n + 1))
+        if [ "$cw_n" -gt "$JA_MAX_WALK" ]; then
+          ja_err compose_search_cut "more than $JA_MAX_WALK directories below ${1#"$JA_P"}: the rest was not searched for compose files"
+          return 0
+        fi
+        cw_next=$cw_next$cw_s$JA_NL
+      done
+    done
+    cw_level=$cw_next
+    cw_depth=$((cw_depth - 1))
+  done
 }
 
 # ja_compose_try FILE...: remember the directories of compose files that mention jitsi.

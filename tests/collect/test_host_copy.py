@@ -205,20 +205,49 @@ def test_nothing_of_this_machine_is_read_through_a_copys_links(tmp_path: Path, c
     assert not [c for c in contents if CANARY.encode() in c]
 
 
-def test_a_copys_glob_bomb_stops_at_the_memory_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Links to `.` in the copy's /home make the compose search's glob (/home/*/*/*/*/) grow as their
-    number to the 4th: before, 100 of them held the shell to gigabytes until the 180 s timeout (60: 1.6 GB).
-    Now the collector of a copy has a memory cap: a clear error soon, the auditor's machine spared."""
-    import auditor.transports.local as local
-    from auditor.transports.errors import CollectError
-
-    monkeypatch.setattr(local, "HOST_COPY_MEMORY_CAP", 32 * 1024 * 1024, raising=False)
+def test_symlinked_directories_do_not_make_the_compose_search_explode(tmp_path: Path) -> None:
+    """Links to `.` in /home made the compose search's globs (/home/*/*/*/*/) grow as their number to the
+    4th: 100 of them held the shell at gigabytes until the 180 s timeout (60: 1.6 GB), on a copy and on a
+    live host alike. The search now walks one level at a time and tries a symlinked directory without
+    entering it: the copy is read at once, and a project behind a link is still found."""
     write(tmp_path, "/usr/lib/os-release", "ID=debian\n")
     write(tmp_path, "/etc/os-release", "ID=debian\n")
     (tmp_path / "home").mkdir()
-    for i in range(40):
+    for i in range(100):
         os.symlink(".", tmp_path / f"home/l{i}")
+    os.symlink("/", tmp_path / "home/root-link")
+    write(tmp_path, "/data/djm/docker-compose.yml", "services:\n  web:\n    image: jitsi/web:stable-9955\n")
+    write(tmp_path, "/data/djm/.env", "JVB_AUTH_PASSWORD=0123456789abcdef0123\n")
+    (tmp_path / "srv").mkdir()
+    os.symlink("../data/djm", tmp_path / "srv/jitsi")  # a project dir that is a link: tried, not entered
+    snap = collect_local_dir(tmp_path, timeout=60)
+    assert not snap.errors and snap.facts["collection"] == "complete"
+    assert "/srv/jitsi/docker-compose.yml" in snap.items
+
+
+def test_the_compose_search_stops_and_says_so(tmp_path: Path) -> None:
+    """A tree of more directories than the search may enter below one root: cut, with an error naming it."""
+    from auditor.collect.plan import MAX_COMPOSE_SEARCH_DIRS
+
+    write(tmp_path, "/usr/lib/os-release", "ID=debian\n")
+    write(tmp_path, "/etc/os-release", "ID=debian\n")
+    for i in range(MAX_COMPOSE_SEARCH_DIRS // 64 + 1):
+        for j in range(64):
+            (tmp_path / f"opt/p{i}/d{j}").mkdir(parents=True)
+    snap = collect_local_dir(tmp_path, timeout=120)
+    assert any("compose_search_cut" in e and "below /opt" in e for e in snap.errors), snap.errors
+
+
+def test_a_collector_past_its_memory_cap_fails_clearly() -> None:
+    """The collector of a host copy runs under an address-space cap (defence in depth): a process that
+    grows past it is stopped, and the error says the cap may be why, on one line."""
+    from auditor.snapshot import Snapshot
+    from auditor.transports.errors import CollectError
+    from auditor.transports.local import run_collector
+
+    hungry = ["/bin/sh", "-c", "read -r _; a=x; while :; do a=$a$a; done"]
     with pytest.raises(CollectError) as failed:
-        collect_local_dir(tmp_path, timeout=30)
+        run_collector(hungry, Snapshot(target="t", transport="dir"), env={"PATH": "/usr/bin:/bin"}, timeout=60,
+                      memory_cap=32 * 1024 * 1024)
     assert "stopped early" in str(failed.value) and "memory cap, 32 MB" in str(failed.value), str(failed.value)
     assert "\n" not in str(failed.value)
