@@ -91,13 +91,30 @@ def _first(conf: Conf, name: str) -> tuple[str | None, Evidence] | None:
     return e.value, ev(path, e.line, f"{name}" + (f"={short(e.value, 60)}" if e.value is not None else ""))
 
 
+def _on(value: str | None) -> bool:
+    """A boolean option's value as coturn reads it (get_bool_value): no value is true; 0, n…, f…, off are false."""
+    v = (value or "").strip()
+    return not v or not (v[0] in "0nNfF" or v in ("off", "OFF", "Off"))
+
+
+def _flag(conf: Conf, name: str) -> tuple[str | None, Evidence] | None:
+    """The boolean option `name` when its last occurrence turns it on (`no-tcp-relay`, `no-tcp-relay=true`);
+    None when it is absent or turned off (`no-tcp-relay=false`)."""
+    got = _first(conf, name)
+    return got if got is not None and _on(got[0]) else None
+
+
+def _uniq(*where: Evidence) -> list[Evidence]:
+    return list(dict.fromkeys(where))
+
+
 def _absent(conf: Conf, name: str) -> Evidence:
     return ev(conf[0], None, f"{name} not set")
 
 
 def _required_flag(conf: Conf, name: str, passed: str, failed: str) -> CheckResult:
-    """Pass when the option `name` is set, fail otherwise."""
-    got = _first(conf, name)
+    """Pass when the boolean option `name` is on, fail otherwise."""
+    got = _flag(conf, name)
     if got is not None:
         return CheckResult.passed(passed, got[1])
     return CheckResult.failed(failed, _absent(conf, name))
@@ -118,45 +135,50 @@ def _required_flag(conf: Conf, name: str, passed: str, failed: str) -> CheckResu
 )
 @_turn_check
 def auth_secret(ctx: AuditContext, conf: Conf) -> CheckResult:
-    use = _first(conf, "use-auth-secret")
-    secret = _first(conf, "static-auth-secret")
+    # static-auth-secret alone turns the REST-API credentials on as use-auth-secret does (coturn's set_option);
+    # every static-auth-secret line is a valid secret (kept for rotation), so the weakest one decides
+    use = _first(conf, "use-auth-secret") or _first(conf, "static-auth-secret")
+    secrets = [(e.value, ev(conf[0], e.line, f"static-auth-secret={short(e.value, 60)}"))
+               for e in conf[1].get("static-auth-secret", []) if e.value]
     if use is None:
-        no_auth = _first(conf, "no-auth")
+        no_auth = _flag(conf, "no-auth")
         if no_auth is not None:
             return CheckResult.failed("no-auth: coturn relays for anyone", no_auth[1])
-        if _first(conf, "user") is not None or _first(conf, "lt-cred-mech") is not None:
+        if _first(conf, "user") is not None or _flag(conf, "lt-cred-mech") is not None:
             return CheckResult.failed("static long-term TURN users instead of time-limited credentials", _absent(conf, "use-auth-secret"))
         return CheckResult.failed("use-auth-secret is not set", _absent(conf, "use-auth-secret"))
-    if secret is None or not secret[0]:
+    if not secrets:
         return CheckResult.failed("use-auth-secret without a static-auth-secret", use[1])
-    verdict = secret_verdict(secret[0])
-    if verdict is None:
-        return CheckResult.unclear("cannot tell: the TURN secret was not judged at collection", secret[1])
-    if verdict.weak:
-        return CheckResult.failed(f"the TURN secret is {verdict.secret_class} ({verdict.length} characters)", use[1], secret[1])
-    return CheckResult.passed(f"time-limited TURN credentials from a {verdict.length}-character secret", use[1], secret[1])
+    verdicts = [(secret_verdict(value), where) for value, where in secrets]
+    unjudged = [where for verdict, where in verdicts if verdict is None]
+    if unjudged:
+        return CheckResult.unclear("cannot tell: the TURN secret was not judged at collection", *unjudged)
+    weak = [(verdict, where) for verdict, where in verdicts if verdict is not None and verdict.weak]
+    if weak:
+        verdict, where = weak[0]
+        assert verdict is not None
+        return CheckResult.failed(f"the TURN secret is {verdict.secret_class} ({verdict.length} characters)", *_uniq(use[1], where))
+    shortest = min(verdict.length for verdict, _ in verdicts if verdict is not None)
+    return CheckResult.passed(f"time-limited TURN credentials from a {shortest}-character secret", *_uniq(use[1], *(w for _, w in secrets)))
 
 
-def _range(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[Any, Any] | None:
-    value = value.strip()
+def _range(value: str) -> tuple[Any, Any] | None:
+    """`denied-peer-ip`/`allowed-peer-ip` as coturn reads it (add_ip_list_range): an address or `low-high`.
+    coturn has no CIDR form: `10.0.0.0/8` is a wrong address, skipped with an error (4.11+ refuses to start)."""
     try:
-        if "-" in value:
-            lo, hi = (ipaddress.ip_address(x.strip()) for x in value.split("-", 1))
-            return lo, hi
-        return ipaddress.ip_network(value, strict=False)
+        lo, _, hi = value.strip().partition("-")
+        low = ipaddress.ip_address(lo.strip())
+        return low, ipaddress.ip_address(hi.strip()) if hi else low
     except ValueError:
         return None
 
 
 def _covered(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ranges: list[Any]) -> bool:
-    for r in ranges:
-        if isinstance(r, tuple):
-            lo, hi = r
-            if lo.version == 4 and lo <= net.network_address and net.broadcast_address <= hi:
-                return True
-        elif isinstance(r, ipaddress.IPv4Network) and isinstance(net, ipaddress.IPv4Network) and net.subnet_of(r):
-            return True
-    return False
+    return any(lo.version == net.version and lo <= net.network_address and net.broadcast_address <= hi for lo, hi in ranges)
+
+
+def _overlaps(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ranges: list[Any]) -> bool:
+    return any(lo.version == net.version and lo <= net.broadcast_address and net.network_address <= hi for lo, hi in ranges)
 
 
 @check(
@@ -181,6 +203,12 @@ def denied_peer_ips(ctx: AuditContext, conf: Conf) -> CheckResult:
     entries = kv.get("denied-peer-ip", [])
     ranges = [r for e in entries if e.value and (r := _range(e.value)) is not None]
     where = [ev(path, e.line, f"denied-peer-ip={short(e.value)}") for e in entries[:3]]
+    # coturn checks allowed-peer-ip first (good_peer_addr): an allowed range reopens what denied-peer-ip closes
+    allowed = [(e, r) for e in kv.get("allowed-peer-ip", []) if e.value and (r := _range(e.value)) is not None]
+    reopened = [str(n) for n in PRIVATE_RANGES if _overlaps(n, [r for _, r in allowed])]
+    if reopened:
+        shown = [ev(path, e.line, f"allowed-peer-ip={short(e.value)}") for e, r in allowed if any(_overlaps(n, [r]) for n in PRIVATE_RANGES)]
+        return CheckResult.failed(f"allowed-peer-ip lets the relay reach private ranges: {', '.join(reopened)}", *shown[:3])
     missing = [str(n) for n in PRIVATE_RANGES if not _covered(n, ranges)]
     if missing:
         return CheckResult.failed(f"the relay may reach private ranges: {', '.join(missing)}", *(where or [_absent(conf, "denied-peer-ip")]))
@@ -205,10 +233,10 @@ def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:
 )
 @_turn_check
 def no_loopback_peers(ctx: AuditContext, conf: Conf) -> CheckResult:
-    allow = _first(conf, "allow-loopback-peers")
+    allow = _flag(conf, "allow-loopback-peers")
     if allow is not None:
         return CheckResult.failed("allow-loopback-peers lets the relay reach local services", allow[1])
-    deny = _first(conf, "no-loopback-peers")
+    deny = _flag(conf, "no-loopback-peers")
     if deny is not None:
         return CheckResult.passed("loopback peers are refused", deny[1])
     version = _coturn_version(ctx)
@@ -242,18 +270,20 @@ def no_multicast_peers(ctx: AuditContext, conf: Conf) -> CheckResult:
     severity=Severity.MEDIUM,
     criteria=("enc.in_transit",),
     rationale="""Clients behind restrictive firewalls reach the relay only over TURNS (TLS on 5349 or 443). Without
-    cert/pkey coturn cannot offer it; TLS 1.0/1.1 stay enabled unless no-tlsv1 and no-tlsv1_1 are set.""",
+    cert/pkey coturn cannot offer it; before coturn 4.7 TLS 1.0/1.1 stay enabled unless no-tlsv1 and no-tlsv1_1
+    are set (4.7 dropped both options: TLS 1.0/1.1 are off unless tlsv1/tlsv1_1 turn them on).""",
     remediation="""/etc/turnserver.conf:
     tls-listening-port=5349
     cert=/etc/jitsi/meet/meet.example.org.crt
     pkey=/etc/jitsi/meet/meet.example.org.key
     no-tlsv1
-    no-tlsv1_1""",
+    no-tlsv1_1
+    (coturn 4.7+: no tlsv1 or tlsv1_1 line)""",
     references=(TEMPLATE, COTURN),
 )
 @_turn_check
 def tls(ctx: AuditContext, conf: Conf) -> CheckResult:
-    no_tls = _first(conf, "no-tls")
+    no_tls = _flag(conf, "no-tls")
     if no_tls is not None:
         return CheckResult.failed("TLS is disabled (no-tls)", no_tls[1])
     cert = _first(conf, "cert")
@@ -262,9 +292,17 @@ def tls(ctx: AuditContext, conf: Conf) -> CheckResult:
         return CheckResult.failed("no cert/pkey: coturn offers no TURNS", _absent(conf, "cert" if cert is None else "pkey"))
     port = _first(conf, "tls-listening-port")
     where = [cert[1], *([port[1]] if port else [])]
-    old = [n for n in ("no-tlsv1", "no-tlsv1_1") if _first(conf, n) is None]
-    if old:
-        return CheckResult.failed(f"TURNS accepts TLS 1.0/1.1 ({', '.join(old)} not set)", *where)
+    version = _coturn_version(ctx)
+    if version is not None and version >= (4, 7, 0):
+        # coturn 4.7.0 dropped no-tlsv1/no-tlsv1_1 (an unknown option, ignored): TLS 1.0/1.1 are off unless
+        # tlsv1/tlsv1_1 turn them on
+        old = [n for n in ("tlsv1", "tlsv1_1") if _flag(conf, n) is not None]
+        if old:
+            return CheckResult.failed(f"TURNS accepts TLS 1.0/1.1 ({', '.join(old)} set)", *where, *(f[1] for n in old if (f := _flag(conf, n))))
+    else:
+        old = [n for n in ("no-tlsv1", "no-tlsv1_1") if _flag(conf, n) is None]
+        if old:
+            return CheckResult.failed(f"TURNS accepts TLS 1.0/1.1 ({', '.join(old)} not set)", *where)
     return CheckResult.passed(f"TURNS on port {(port[0] if port else None) or 5349} with TLS 1.2+", *where)
 
 

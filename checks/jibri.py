@@ -222,7 +222,11 @@ def upload_targets(ctx: AuditContext) -> CheckResult:
     elif v.env_ok and v.env_get("DROPBOX_APPKEY")[0]:
         problems.append("recordings can be uploaded to Dropbox")
         where += evs(v.env_get("DROPBOX_APPKEY")[1])
-    if j.doc is not None:
+    if j.doc is None:
+        # docker-jitsi-meet's jibri.conf template writes no streaming section: Jibri's default [".*"] applies
+        problems.append("streaming is allowed to any RTMP server (the docker jibri image sets no rtmp-allow-list)")
+        where += evs(v.env_get("ENABLE_RECORDING")[1])
+    else:
         allow = j.get(ctx, "jibri.streaming.rtmp-allow-list")
         items = allow[0] if allow and isinstance(allow[0], list) else None
         if items is None or any(str(i) in (".*", "^.*$", ".+") for i in items):

@@ -2,8 +2,10 @@
 
 - turnserver.conf, as coturn reads it: `#` starts a comment only at the start of a line; the name
   ends at the first blank or `=`, any run of blanks and `=` separates it from the value; one pair of
-  double quotes around the value is dropped; a bare name is a flag (`no-tlsv1`). Options repeat
-  (`denied-peer-ip`, `listening-ip`), so every name maps to the list of its occurrences.
+  double quotes around the value is dropped; a bare name is a flag (`no-tlsv1`). The name is kept
+  as written: coturn matches it against its long option names, so `--no-tlsv1` is not `no-tlsv1` (it
+  logs "Bad configuration format" and ignores the line). Options repeat (`denied-peer-ip`,
+  `listening-ip`), so every name maps to the list of its occurrences.
 - saslauthd.conf (`ldap_servers: ldap://…`): `name: value`, names lowercased, a line without
   the colon an error (as saslauthd has it); a later line wins.
 - /etc/jitsi/*/config, /etc/default/*: `[export] NAME=value` with shell quoting (single quotes
@@ -41,7 +43,7 @@ def parse_turnserver(text: str, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES
         value: str | None = rest if rest else None
         if value is not None and value.startswith('"'):
             value = value[1:-1] if len(value) > 1 and value.endswith('"') else value[1:]
-        result.setdefault(name.removeprefix("--"), []).append(KVValue(value, number))
+        result.setdefault(name, []).append(KVValue(value, number))
     return result
 
 

@@ -416,7 +416,8 @@ CASES: list[Case] = [
     # -- coturn ------------------------------------------------------------------------------------------
     Case("turn.auth_secret", "pass", where=(TURN, "use-auth-secret")),
     Case("turn.auth_secret", "fail", (_sub(TURN, "static-auth-secret=Vq7rT2xK9mW4pL8sZ3nB6cY1dF5gH0jA", "static-auth-secret=changeme"),), "default", (TURN, "static-auth-secret")),
-    Case("turn.auth_secret", "fail", (_sub(TURN, "use-auth-secret\n", "lt-cred-mech\nuser=jitsi:Kx7Lm2Qz9Wt4Rp8Vn3Bs6Hd1Gf5Jc0Ya\n"),), "static long-term"),
+    # static-auth-secret alone turns the shared-secret mechanism on, over lt-cred-mech users: both lines go
+    Case("turn.auth_secret", "fail", (_sub(TURN, "use-auth-secret\nstatic-auth-secret=Vq7rT2xK9mW4pL8sZ3nB6cY1dF5gH0jA\n", "lt-cred-mech\nuser=jitsi:Kx7Lm2Qz9Wt4Rp8Vn3Bs6Hd1Gf5Jc0Ya\n"),), "static long-term"),
     Case("turn.auth_secret", "not_applicable", msg="no turnserver.conf", drop=(TURN,)),
     Case("turn.denied_peer_ips", "pass", where=(TURN, "denied-peer-ip")),
     Case("turn.denied_peer_ips", "fail", (_sub(TURN, "denied-peer-ip=10.0.0.0-10.255.255.255\n", ""),), "10.0.0.0/8", (TURN, "denied-peer-ip")),

@@ -25,9 +25,11 @@ def test_turnserver_flags_repeats_and_separators() -> None:
 
 
 def test_turnserver_as_coturn_reads_it() -> None:
+    # coturn matches a line's name against its long option names as written: `--no-tlsv1` is no option there
+    # ("Bad configuration format", the line ignored), so it must not stand for no-tlsv1
     conf = parse_turnserver('--no-tlsv1\nrealm="a b"\nstatic-auth-secret=abc # not a comment\n', "t")
     assert conf == {
-        "no-tlsv1": [KVValue(None, 1)],
+        "--no-tlsv1": [KVValue(None, 1)],
         "realm": [KVValue("a b", 2)],
         "static-auth-secret": [KVValue("abc # not a comment", 3)],
     }

@@ -1,0 +1,78 @@
+"""coturn and Jibri verdicts against what the programs do with their files: coturn's read_config_file /
+set_option / get_bool_value / add_ip_list_range / good_peer_addr (mainrelay.c, userdb.c, ns_turn_server.c), and
+docker-jitsi-meet's jibri.conf template. Each case used to get the wrong verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.model import Status
+from tests.checks import base
+
+
+def _turn(check: str, old: str, new: str, packages: dict[str, str] | None = None) -> tuple[Status, str]:
+    files = base.base_files()
+    assert old in files[base.TURN], old
+    files[base.TURN] = files[base.TURN].replace(old, new, 1)
+    found = base.findings(base.snapshot(files, packages=packages))[check]
+    return found.status, found.message
+
+
+@pytest.mark.parametrize(
+    ("check", "old", "new"),
+    [
+        # coturn compares a config line's name with its long option names as written: `--no-tlsv1` is no option
+        # in turnserver.conf ("Bad configuration format"), TLS 1.0 stays on
+        ("turn.tls", "no-tlsv1\n", "--no-tlsv1\n"),
+        # boolean options take a value (get_bool_value): 0, no, false, off turn them off
+        ("turn.tls", "no-tlsv1_1\n", "no-tlsv1_1=false\n"),
+        ("turn.no_tcp_relay", "no-tcp-relay\n", "no-tcp-relay=0\n"),
+        ("turn.no_multicast_peers", "no-multicast-peers\n", "no-multicast-peers off\n"),
+        # every static-auth-secret line is a valid secret (rotation): a weak one mints credentials too
+        ("turn.auth_secret", "use-auth-secret\n", "use-auth-secret\nstatic-auth-secret=changeme\n"),
+        # allowed-peer-ip is checked before denied-peer-ip: it reopens the range
+        ("turn.denied_peer_ips", "syslog\n", "syslog\nallowed-peer-ip=10.0.0.5-10.0.0.20\n"),
+        # coturn has no CIDR form: `10.0.0.0/8` is a wrong address, skipped (4.11+: refuses to start)
+        ("turn.denied_peer_ips", "denied-peer-ip=10.0.0.0-10.255.255.255\n", "denied-peer-ip=10.0.0.0/8\n"),
+    ],
+)
+def test_coturn_settings_it_ignores_or_turns_off_fail(check: str, old: str, new: str) -> None:
+    status, message = _turn(check, old, new)
+    assert status is Status.FAIL, message
+
+
+def test_static_auth_secret_alone_turns_on_time_limited_credentials() -> None:
+    # set_option(STATIC_AUTH_SECRET_VAL_OPT) sets use_auth_secret_with_timestamp, as use-auth-secret does
+    status, message = _turn("turn.auth_secret", "use-auth-secret\n", "")
+    assert status is Status.PASS, message
+    assert "32-character secret" in message
+
+
+def test_allowed_peer_ip_outside_private_ranges_keeps_the_pass() -> None:
+    status, message = _turn("turn.denied_peer_ips", "syslog\n", "syslog\nallowed-peer-ip=203.0.113.7\n")
+    assert status is Status.PASS, message
+
+
+def test_allow_loopback_peers_turned_off_is_no_failure() -> None:
+    status, message = _turn("turn.no_loopback_peers", "no-loopback-peers\n", "no-loopback-peers\nallow-loopback-peers=false\n")
+    assert status is Status.PASS, message
+
+
+def test_coturn_4_7_has_tls_1_0_and_1_1_off_unless_turned_on() -> None:
+    # 4.7.0 dropped no-tlsv1/no-tlsv1_1 (coturn #1693): TLS 1.0/1.1 need tlsv1/tlsv1_1
+    pkg = {"coturn": "4.7.0-1"}
+    status, message = _turn("turn.tls", "no-tlsv1\nno-tlsv1_1\n", "", pkg)
+    assert status is Status.PASS, message
+    status, message = _turn("turn.tls", "no-tlsv1\nno-tlsv1_1\n", "tlsv1_1\n", pkg)
+    assert (status, message) == (Status.FAIL, "TURNS accepts TLS 1.0/1.1 (tlsv1_1 set)")
+    # before 4.7 the old options still decide
+    status, message = _turn("turn.tls", "no-tlsv1\n", "", {"coturn": "4.6.1-1"})
+    assert status is Status.FAIL, message
+
+
+def test_docker_jibri_streams_anywhere_by_default() -> None:
+    # docker-jitsi-meet's jibri.conf template has no streaming section: Jibri's rtmp-allow-list [".*"] applies
+    files = {base.ENV: base.ENV_TEXT + "ENABLE_RECORDING=1\n", base.COMPOSE: base.COMPOSE_TEXT}
+    found = base.findings(base.snapshot(files))["jibri.upload_targets"]
+    assert found.status is Status.FAIL, found.message
+    assert "any RTMP server" in found.message
