@@ -65,6 +65,9 @@ def _recordings_dir(ctx: AuditContext, j: Jibri) -> tuple[str, Evidence | None, 
     return str(got[0]), got[1], True
 
 
+_SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable, often wiped (by path component: not /tmpdata)
+
+
 @check(
     "jibri.recordings_directory",
     title="Recordings are written to a dedicated directory, not the shared /tmp",
@@ -82,7 +85,8 @@ def recordings_directory(ctx: AuditContext) -> CheckResult:
     if isinstance(j, CheckResult):
         return j
     path, where, _ = _recordings_dir(ctx, j)
-    if posixpath.normpath(path).startswith(("/tmp", "/var/tmp")):
+    directory = posixpath.normpath(path)
+    if any(directory == shared or directory.startswith(shared + "/") for shared in _SHARED_TEMP):
         return CheckResult.failed(f"recordings are written to {path}", *evs(where))
     return CheckResult.passed(f"recordings are written to {path}", *evs(where))
 

@@ -76,3 +76,14 @@ def test_docker_jibri_streams_anywhere_by_default() -> None:
     found = base.findings(base.snapshot(files))["jibri.upload_targets"]
     assert found.status is Status.FAIL, found.message
     assert "any RTMP server" in found.message
+
+
+@pytest.mark.parametrize(("directory", "expected"), [
+    ("/tmp/recordings", Status.FAIL), ("/tmp", Status.FAIL), ("/var/tmp/jibri", Status.FAIL),
+    ("/dev/shm/recordings", Status.FAIL),  # world-writable tmpfs, as /tmp
+    ("/tmpdata/recordings", Status.PASS), ("/var/tmpfiles/rec", Status.PASS),  # a name that starts like /tmp
+])
+def test_recordings_directory_is_judged_by_path_components(directory: str, expected: Status) -> None:
+    files = {**base.base_files(), base.JIBRI: base.JIBRI_TEXT.replace('"/srv/recordings"', f'"{directory}"', 1)}
+    found = base.findings(base.snapshot(files))["jibri.recordings_directory"]
+    assert found.status is expected, found.message
