@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from auditor.advisories.debversion import DebVersion, VersionError
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.listeners import listeners
@@ -221,42 +220,15 @@ def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 
-# CVE-2020-26262: before coturn 4.5.2, 0.0.0.0 and [::1] reached the host's loopback services whatever the
-# loopback option said. Debian 10 carries the fix from 4.5.1.1-1.1+deb10u2 (DSA-4829).
-_LOOPBACK_FIX = "4.5.2"
-_DEBIAN_LOOPBACK_FIX = "4.5.1.1-1.1+deb10u2"
-_DISTRO_BUILD_RE = re.compile(r"\+deb\d+u\d+|ubuntu\d|\+b\d+|~bpo")
-
-
-def _loopback_bypass(ctx: AuditContext) -> tuple[str, bool] | None:
-    """Why the installed coturn may still relay to loopback through 0.0.0.0 / [::1] (older than 4.5.2 and
-    not Debian's fixed build), and whether a distribution build may carry the fix; None when it cannot:
-    4.5.2 or later, Debian's fixed build, or an unknown version."""
-    installed = ctx.deployment.packages.get("coturn", "")
-    version = _coturn_version(ctx)
-    if version is None or version >= (4, 5, 2):
-        return None
-    why = f"coturn {installed} predates {_LOOPBACK_FIX}: 0.0.0.0 and [::1] reach loopback services (CVE-2020-26262)"
-    try:
-        deb, fixed = DebVersion.parse(installed), DebVersion.parse(_DEBIAN_LOOPBACK_FIX)
-    except VersionError:
-        return why, False
-    if deb.without_revision() == fixed.without_revision() and "+deb10u" in deb.revision:
-        return None if deb >= fixed else (why, False)  # Debian 10's own builds: before the fix or with it
-    return why, bool(_DISTRO_BUILD_RE.search(deb.revision))
-
-
 @check(
     "turn.no_loopback_peers",
     title="TURN cannot relay to the server's own loopback services",
     severity=Severity.MEDIUM,
     criteria=("mgmt.access_control",),
     rationale="""A TURN relay allowed to reach 127.0.0.1 exposes every local-only service of the host (prosody 5280,
-    jicofo 8888, the videobridge REST API). coturn 4.5.1+ refuses loopback peers unless allow-loopback-peers
-    is set, older versions need no-loopback-peers; before 4.5.2 0.0.0.0 and [::1] reached them anyway
-    (CVE-2020-26262, fixed in Debian 10's 4.5.1.1-1.1+deb10u2).""",
-    remediation="""Upgrade coturn to 4.5.2 or later (Debian 10: 4.5.1.1-1.1+deb10u2); on versions before 4.5.1 set
-    no-loopback-peers in /etc/turnserver.conf; never set allow-loopback-peers.""",
+    jicofo 8888, the videobridge REST API). coturn 4.5.2+ refuses loopback peers unless allow-loopback-peers
+    is set; older versions need no-loopback-peers.""",
+    remediation="""/etc/turnserver.conf: no-loopback-peers (and never allow-loopback-peers).""",
     references=(TEMPLATE, COTURN),
 )
 @_turn_check
@@ -265,24 +237,16 @@ def no_loopback_peers(ctx: AuditContext, conf: Conf) -> CheckResult:
     if allow is not None:
         return CheckResult.failed("allow-loopback-peers lets the relay reach local services", allow[1])
     deny = _flag(conf, "no-loopback-peers")
-    version = _coturn_version(ctx)
-    package = ctx.view.package_ev("coturn")
-    shown = [e for e in (deny[1] if deny is not None else None, package) if e is not None]
-    bypass = _loopback_bypass(ctx)
-    if bypass is not None:  # no option closes it: the version decides
-        why, maybe_backported = bypass
-        if maybe_backported:
-            return CheckResult.unclear(f"cannot tell: {why}, unless this distribution build carries the fix", *shown)
-        return CheckResult.failed(why, *shown)
     if deny is not None:
-        return CheckResult.passed("loopback peers are refused", *shown)
+        return CheckResult.passed("loopback peers are refused", deny[1])
+    version = _coturn_version(ctx)
     if version is None:
         return CheckResult.unclear(
             "cannot tell: no-loopback-peers not set and the coturn version (its default) is unknown", _absent(conf, "no-loopback-peers")
         )
-    if version >= (4, 5, 1):  # 4.5.1 made refusing loopback the default (allow-loopback-peers to open it)
-        return CheckResult.passed(f"coturn {'.'.join(map(str, version))} refuses loopback peers by default", *shown)
-    return CheckResult.failed(f"coturn {'.'.join(map(str, version))} relays to loopback unless no-loopback-peers is set", *shown)
+    if version >= (4, 5, 2):
+        return CheckResult.passed(f"coturn {'.'.join(map(str, version))} refuses loopback peers by default")
+    return CheckResult.failed(f"coturn {'.'.join(map(str, version))} relays to loopback unless no-loopback-peers is set")
 
 
 @check(

@@ -87,19 +87,3 @@ def test_recordings_directory_is_judged_by_path_components(directory: str, expec
     files = {**base.base_files(), base.JIBRI: base.JIBRI_TEXT.replace('"/srv/recordings"', f'"{directory}"', 1)}
     found = base.findings(base.snapshot(files))["jibri.recordings_directory"]
     assert found.status is expected, found.message
-
-
-@pytest.mark.parametrize(("installed", "options", "expected"), [
-    # before 4.5.2, 0.0.0.0 and [::1] reached loopback services whatever the option said (CVE-2020-26262)
-    ("4.5.1.1-1.1", "no-loopback-peers\n", Status.FAIL),
-    ("4.5.0.8-1", "no-loopback-peers\n", Status.FAIL),
-    ("4.5.1.1-1.1+deb10u1", "no-loopback-peers\n", Status.FAIL),  # Debian 10 before its fix
-    ("4.5.1.1-1.1+deb10u2", "", Status.PASS),  # DSA-4829: fixed, and loopback refused by default since 4.5.1
-    ("4.5.1.1-1.1ubuntu0.20.04.1", "no-loopback-peers\n", Status.UNCLEAR),  # a distribution build may carry it
-    ("4.6.1-1", "", Status.PASS),
-    ("4.5.2-3", "no-loopback-peers\n", Status.PASS),
-])
-def test_loopback_peers_are_judged_by_the_version_that_fixed_the_bypass(installed: str, options: str,
-                                                                        expected: Status) -> None:
-    status, message = _turn("turn.no_loopback_peers", "no-loopback-peers\n", options, packages={"coturn": installed})
-    assert status is expected, message
