@@ -32,6 +32,10 @@ JITSI_META_VERSION = {"2025": "2.0.10655-1", "2020": "2.0.4627-1"}
 JITSI_WEB_VERSION = {"2025": "1.0.8936-1", "2020": "1.0.4127-1"}
 JICOFO_VERSION = {"2025": "1.0-1167-1", "2020": "1.0-589-1"}
 JVB_VERSION = {"2025": "2.3-260-gea11cd36c-1", "2020": "2.1-202-g5f9377b9b-1"}
+# coturn's package record on hosts that run it (the daemon is the lab machine's): Debian 10's for a 2020
+# host, Debian 12's for today's defaults, and a release with the loopback-bypass fixes for the hardened host
+COTURN_VERSION = {"2025": "4.6.1-1", "2020": "4.5.1.1-1.1"}
+COTURN_PATCHED = "4.9.0-1"
 
 
 def random_secret(n: int = 16) -> str:
@@ -914,9 +918,12 @@ def build(plan: Plan, ctx: HostContext, v: Variant, debian_prosody_cfg: str) -> 
             ("jitsi-videobridge2", JVB_VERSION[p.era], jvb),
             ("jitsi-meet-turnserver", JITSI_WEB_VERSION[p.era], v.turn),
             ("jitsi-meet-tokens", JITSI_WEB_VERSION[p.era], p.main_auth == "token" and prosody),
+            ("coturn", COTURN_PATCHED if v.family == "hardened" else COTURN_VERSION[p.era], v.turn),
         )
         if installed
     ]
+    if v.turn:
+        plan.dpkg_drop.append("coturn")  # the lab machine's own record: the host's is the line above
     if v.components != ALL_IN_ONE:
         # A split host has nothing of a component it does not run; the lab machine's own packages (the
         # daemons every host runs) left their files in the copied /etc and their records in dpkg's status.
