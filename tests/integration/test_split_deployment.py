@@ -170,7 +170,9 @@ def test_no_check_fails_for_the_component_the_host_does_not_run(split: Split) ->
             assert not f["message"].startswith("role "), (host.name, cid, f["message"])
             if f["status"] == "fail" and cid in lab_made:
                 assert f["message"] == lab_made[cid]
-            elif f["status"] in ("fail", "unclear"):  # the all-in-one host with the same templates does too
+            elif f["status"] in ("fail", "unclear") and not cid.startswith("vuln."):
+                # the all-in-one host with the same templates does too (not the advisories: it runs coturn,
+                # whose package the split hosts do not have)
                 assert whole[cid]["status"] == f["status"], (host.name, cid, f["message"], whole[cid]["message"])
         for cid in lab_made:  # still needed: otherwise drop it from LAB_MADE_FAILURES
             assert _findings(target)[cid]["status"] == "fail", (host.name, cid)
