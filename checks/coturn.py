@@ -227,8 +227,7 @@ def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:
     criteria=("mgmt.access_control",),
     rationale="""A TURN relay allowed to reach 127.0.0.1 exposes every local-only service of the host (prosody 5280,
     jicofo 8888, the videobridge REST API). coturn 4.5.2+ refuses loopback peers unless allow-loopback-peers
-    is set; older versions need no-loopback-peers. The bypasses of that refusal in older coturn releases
-    (0.0.0.0, [::1] before 4.5.2; IPv4-mapped addresses before 4.9.0) are version advisories: vuln.known_advisories.""",
+    is set; older versions need no-loopback-peers.""",
     remediation="""/etc/turnserver.conf: no-loopback-peers (and never allow-loopback-peers).""",
     references=(TEMPLATE, COTURN),
 )

@@ -46,7 +46,6 @@ Component = Literal[
     "jigasi",
     "jibri",
     "prosody",
-    "coturn",
     "docker-jitsi-meet",
     "jitsi-meet-electron",
     "jitsi-desktop",
@@ -59,11 +58,8 @@ COMPONENT_PACKAGES: dict[str, tuple[str, ...]] = {
     "jigasi": ("jigasi",),
     "jibri": ("jibri",),
     "prosody": ("prosody", "prosody-0.12", "prosody-13.0", "prosody-trunk"),
-    "coturn": ("coturn",),  # the TURN relay of jitsi-meet-turnserver
 }
 DOCKER_IMAGES = ("web", "prosody", "jicofo", "jvb", "jigasi", "jibri")
-# Components whose packages come from the distribution, which backports fixes without a new upstream version
-DISTRO_COMPONENTS = frozenset({"prosody", "coturn"})
 CLIENT_COMPONENTS = {"jitsi-meet-electron", "jitsi-desktop"}
 
 
@@ -101,7 +97,7 @@ class Advisory(_Model):
     published: str | None = None
     affected: tuple[Range, ...]
     fixed: str | None = None  # the version to upgrade to, as the advisory writes it
-    distro_fixed: tuple[str, ...] = ()  # distribution builds carrying a backported fix (prosody, coturn)
+    distro_fixed: tuple[str, ...] = ()  # distribution builds carrying a backported fix (prosody)
     condition: str | None = None  # when the flaw applies (a module, a feature, a setting)
     confirmed: bool = True  # False: the range is not confirmed from a primary source
     note: str | None = None
@@ -167,8 +163,8 @@ class Advisory(_Model):
             if unknown or not self.images:
                 raise ValueError(f"images {unknown or '[]'} are not docker-jitsi-meet images")
         if self.distro_fixed:
-            if self.component not in DISTRO_COMPONENTS:
-                raise ValueError(f"distro_fixed is only meaningful for {' and '.join(sorted(DISTRO_COMPONENTS))}")
+            if self.component != "prosody":
+                raise ValueError("distro_fixed is only meaningful for prosody")
             for v in self.distro_fixed:
                 try:
                     DebVersion.parse(v)

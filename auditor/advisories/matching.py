@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from auditor.advisories.data import COMPONENT_PACKAGES, DISTRO_COMPONENTS, Advisory, AdvisoryData, active_data
+from auditor.advisories.data import COMPONENT_PACKAGES, Advisory, AdvisoryData, active_data
 from auditor.advisories.debversion import DebVersion, VersionError
 from auditor.advisories.docker import IMAGE_VAR, DockerEvidence, ImageRef, deployment_images, parse_image
 from auditor.advisories.versions import (
@@ -388,7 +388,7 @@ def _decide(
         return Verdict.UNCLEAR, f"{what}{translated}: not precise enough for the affected range {adv.range_text()}"
     if not adv.confirmed:
         return Verdict.UNCLEAR, f"{what}{translated} is in the unconfirmed range {adv.range_text()}"
-    if inst.component in DISTRO_COMPONENTS and inst.kind == "package" and inst.version is not None:
+    if inst.component == "prosody" and inst.kind == "package" and inst.version is not None:
         return _distro(adv, inst, what, fixed)
     return Verdict.AFFECTED, f"{what}{translated}: {fixed}"
 
@@ -406,7 +406,7 @@ def _range_verdict(iv: Interval, introduced: str | None, below: str | None, sche
 
 
 def _distro(adv: Advisory, inst: Installed, what: str, fixed: str) -> tuple[Verdict, str] | None:
-    """A Debian/Ubuntu prosody or coturn build below the upstream fix may carry the fix as a backport."""
+    """A Debian/Ubuntu prosody build below the upstream fix may carry the fix as a backport."""
     assert inst.version is not None
     try:
         installed = DebVersion.parse(inst.version)

@@ -41,7 +41,6 @@ COMPONENT_SCHEMES: dict[str, Scheme] = {
     "jigasi": Scheme.DEBIAN,
     "jibri": Scheme.DEBIAN,
     "prosody": Scheme.DEBIAN,
-    "coturn": Scheme.DEBIAN,
     "docker-jitsi-meet": Scheme.DOCKER,
     "jitsi-meet-electron": Scheme.DEBIAN,  # client: listed, never matched against a server
     "jitsi-desktop": Scheme.DEBIAN,  # the legacy Jitsi desktop client: listed only
