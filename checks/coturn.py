@@ -25,6 +25,11 @@ PRIVATE_RANGES = (
     ipaddress.ip_network("169.254.0.0/16"),
     ipaddress.ip_network("100.64.0.0/10"),
 )
+# coturn before 4.9.0 took an IPv6 peer for outside every IPv4 denied range: an IPv4-mapped address
+# (::ffff:10.0.0.1) reached the denied networks (CVE-2026-27624), unless the mapped range is denied as well
+# (jitsi-meet-turnserver's template denies ::ffff:0.0.0.0-::ffff:255.255.255.255).
+MAPPED_FIX = (4, 9, 0)
+MAPPED_RANGE = "::ffff:0.0.0.0-::ffff:255.255.255.255"
 Conf = tuple[str, dict[str, list[Any]]]
 TURNSERVER = "turnserver"  # coturn's executable: its process name (comm), in ss and in the process list
 
@@ -194,8 +199,10 @@ def _overlaps(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ranges: list[A
     denied-peer-ip=172.16.0.0-172.31.255.255
     denied-peer-ip=192.168.0.0-192.168.255.255
     denied-peer-ip=169.254.0.0-169.254.255.255
-    denied-peer-ip=100.64.0.0-100.127.255.255""",
-    references=(TEMPLATE, "https://www.rtcsec.com/article/slack-webrtc-turn-compromise-and-bug-bounty/"),
+    denied-peer-ip=100.64.0.0-100.127.255.255
+    denied-peer-ip=::ffff:0.0.0.0-::ffff:255.255.255.255   (coturn before 4.9.0: CVE-2026-27624)""",
+    references=(TEMPLATE, "https://www.rtcsec.com/article/slack-webrtc-turn-compromise-and-bug-bounty/",
+                "https://github.com/coturn/coturn/security/advisories/GHSA-j8mm-mpf8-gvjg"),
 )
 @_turn_check
 def denied_peer_ips(ctx: AuditContext, conf: Conf) -> CheckResult:
@@ -212,7 +219,23 @@ def denied_peer_ips(ctx: AuditContext, conf: Conf) -> CheckResult:
     missing = [str(n) for n in PRIVATE_RANGES if not _covered(n, ranges)]
     if missing:
         return CheckResult.failed(f"the relay may reach private ranges: {', '.join(missing)}", *(where or [_absent(conf, "denied-peer-ip")]))
+    unmapped = [str(n) for n in PRIVATE_RANGES if not _covered(_mapped(n), ranges)]
+    version = _coturn_version(ctx)
+    if unmapped and (version is None or version < MAPPED_FIX):
+        through = f"through IPv4-mapped addresses (::ffff:{PRIVATE_RANGES[0].network_address}, CVE-2026-27624): deny {MAPPED_RANGE}"
+        if version is None:
+            return CheckResult.unclear(
+                f"cannot tell: private ranges are denied, but the coturn version is unknown and before 4.9.0 the relay "
+                f"reaches them {through}", *where)
+        package = ctx.view.package_ev("coturn")
+        return CheckResult.failed(f"coturn {'.'.join(map(str, version))} reaches the denied private ranges {through}",
+                                  *where, *([package] if package else []))
     return CheckResult.passed("private address ranges are denied as relay peers", *where)
+
+
+def _mapped(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv6Network:
+    """`net` as IPv4-mapped IPv6 addresses (10.0.0.0/8 -> ::ffff:10.0.0.0/104)."""
+    return ipaddress.IPv6Network(f"::ffff:{net.network_address}/{96 + net.prefixlen}")
 
 
 def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:

@@ -87,3 +87,21 @@ def test_recordings_directory_is_judged_by_path_components(directory: str, expec
     files = {**base.base_files(), base.JIBRI: base.JIBRI_TEXT.replace('"/srv/recordings"', f'"{directory}"', 1)}
     found = base.findings(base.snapshot(files))["jibri.recordings_directory"]
     assert found.status is expected, found.message
+
+
+@pytest.mark.parametrize(("installed", "expected"), [
+    ("4.6.1-1", Status.FAIL),  # Debian 12: the denied IPv4 ranges are reached through ::ffff:10.0.0.1
+    ("4.5.2-3", Status.FAIL),
+    (None, Status.UNCLEAR),  # version unknown: before 4.9.0 it would be reachable
+    ("4.9.0-1", Status.PASS),
+])
+def test_ipv4_mapped_peers_need_the_mapped_range_denied_before_coturn_4_9(installed: str | None,
+                                                                           expected: Status) -> None:
+    """CVE-2026-27624: coturn before 4.9.0 compared an IPv4 denied range with an IPv6 peer as 'outside', so
+    ::ffff:10.0.0.1 reached 10.0.0.0/8; jitsi-meet-turnserver's template also denies the mapped range."""
+    status, message = _turn("turn.denied_peer_ips", "denied-peer-ip=::ffff:0.0.0.0-::ffff:255.255.255.255\n", "",
+                            packages={"coturn": installed} if installed else None)
+    assert status is expected, message
+    status, message = _turn("turn.denied_peer_ips", "syslog\n", "syslog\n",
+                            packages={"coturn": installed} if installed else None)
+    assert status is Status.PASS, message  # with the mapped range denied: every version
