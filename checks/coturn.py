@@ -29,6 +29,9 @@ PRIVATE_RANGES = (
 # (::ffff:10.0.0.1) reached the denied networks (CVE-2026-27624), unless the mapped range is denied as well
 # (jitsi-meet-turnserver's template denies ::ffff:0.0.0.0-::ffff:255.255.255.255).
 MAPPED_FIX = (4, 9, 0)
+# coturn before 4.5.2 let these peer addresses reach the host's loopback services (CVE-2020-26262)
+LOOPBACK_FIX = (4, 5, 2)
+BYPASS_ADDRESSES = (("0.0.0.0", "0.0.0.0/32"), ("[::1]", "::1/128"), ("[::]", "::/128"))
 MAPPED_RANGE = "::ffff:0.0.0.0-::ffff:255.255.255.255"
 Conf = tuple[str, dict[str, list[Any]]]
 TURNSERVER = "turnserver"  # coturn's executable: its process name (comm), in ss and in the process list
@@ -228,7 +231,7 @@ def denied_peer_ips(ctx: AuditContext, conf: Conf) -> CheckResult:
                 f"cannot tell: private ranges are denied, but the coturn version is unknown and before 4.9.0 the relay "
                 f"reaches them {through}", *where)
         package = ctx.view.package_ev("coturn")
-        return CheckResult.failed(f"coturn {'.'.join(map(str, version))} reaches the denied private ranges {through}",
+        return CheckResult.failed(f"coturn {ctx.deployment.packages.get('coturn')} reaches the denied private ranges {through}",
                                   *where, *([package] if package else []))
     return CheckResult.passed("private address ranges are denied as relay peers", *where)
 
@@ -251,7 +254,9 @@ def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:
     rationale="""A TURN relay allowed to reach 127.0.0.1 exposes every local-only service of the host (prosody 5280,
     jicofo 8888, the videobridge REST API). coturn 4.5.2+ refuses loopback peers unless allow-loopback-peers
     is set; older versions need no-loopback-peers.""",
-    remediation="""/etc/turnserver.conf: no-loopback-peers (and never allow-loopback-peers).""",
+    remediation="""/etc/turnserver.conf: no-loopback-peers (and never allow-loopback-peers). Before coturn 4.5.2
+    (CVE-2020-26262) also denied-peer-ip=0.0.0.0-0.255.255.255, denied-peer-ip=::1 and denied-peer-ip=::, or
+    upgrade.""",
     references=(TEMPLATE, COTURN),
 )
 @_turn_check
@@ -259,10 +264,19 @@ def no_loopback_peers(ctx: AuditContext, conf: Conf) -> CheckResult:
     allow = _flag(conf, "allow-loopback-peers")
     if allow is not None:
         return CheckResult.failed("allow-loopback-peers lets the relay reach local services", allow[1])
+    version = _coturn_version(ctx)
+    if version is not None and version < LOOPBACK_FIX:
+        # CVE-2020-26262: 0.0.0.0, [::1] and [::] reached loopback whatever the option said, unless denied
+        ranges = [r for e in conf[1].get("denied-peer-ip", []) if e.value and (r := _range(e.value)) is not None]
+        open_ = [shown for shown, addr in BYPASS_ADDRESSES if not _covered(ipaddress.ip_network(addr), ranges)]
+        if open_:
+            package = ctx.view.package_ev("coturn")
+            return CheckResult.failed(
+                f"coturn {ctx.deployment.packages.get('coturn')} (before 4.5.2) relays to loopback services through "
+                f"{', '.join(open_)} (CVE-2020-26262) unless denied-peer-ip denies them", *([package] if package else []))
     deny = _flag(conf, "no-loopback-peers")
     if deny is not None:
         return CheckResult.passed("loopback peers are refused", deny[1])
-    version = _coturn_version(ctx)
     if version is None:
         return CheckResult.unclear(
             "cannot tell: no-loopback-peers not set and the coturn version (its default) is unknown", _absent(conf, "no-loopback-peers")

@@ -105,3 +105,16 @@ def test_ipv4_mapped_peers_need_the_mapped_range_denied_before_coturn_4_9(instal
     status, message = _turn("turn.denied_peer_ips", "syslog\n", "syslog\n",
                             packages={"coturn": installed} if installed else None)
     assert status is Status.PASS, message  # with the mapped range denied: every version
+
+
+def test_before_coturn_4_5_2_the_loopback_bypass_addresses_must_be_denied() -> None:
+    """CVE-2020-26262: 0.0.0.0, [::1] and [::] reached loopback services before 4.5.2 whatever
+    no-loopback-peers said; denying them (the advisory's workaround) closes it."""
+    old = {"coturn": "4.5.1.1-1.1"}
+    status, message = _turn("turn.no_loopback_peers", "syslog\n", "syslog\n", packages=old)
+    assert status is Status.FAIL and "[::1], [::]" in message and "0.0.0.0," not in message, message
+    status, message = _turn("turn.no_loopback_peers", "syslog\n", "denied-peer-ip=::1\ndenied-peer-ip=::\nsyslog\n",
+                            packages=old)
+    assert status is Status.PASS, message
+    status, message = _turn("turn.no_loopback_peers", "syslog\n", "syslog\n", packages={"coturn": "4.6.1-1"})
+    assert status is Status.PASS, message
