@@ -71,9 +71,7 @@ def exit_code_for(results: list[TargetResult], fail_on: Severity, gate: GateRepo
 
 def _evidence_unreadable(result: TargetResult) -> bool:
     """Files that exist but could not be read or parsed leave the audit incomplete."""
-    if result.deployment is None:
-        return False
-    return bool(result.deployment.errors() or result.deployment.prosody_error)
+    return _unusable_evidence(result) is not None
 
 
 def _unusable_evidence(result: TargetResult) -> str | None:

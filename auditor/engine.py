@@ -19,7 +19,7 @@ from auditor.registry import Check
 from auditor.roles import HostRoles, host_roles, not_applicable_reason, requirement
 from auditor.scoring import Scores, score
 from auditor.secret_settings import unredacted_secret_values
-from auditor.snapshot import ItemStatus, Snapshot
+from auditor.snapshot import HOST_COPY_LAYOUT, ItemStatus, Snapshot
 
 
 @dataclass(slots=True)
@@ -241,7 +241,7 @@ def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
     if snapshot.transport != "dir":
         return []
     notes = []
-    if snapshot.facts.get("layout") == "host root copy":
+    if snapshot.facts.get("layout") == HOST_COPY_LAYOUT:
         notes.append("a copy of a host's root: read where the collector reads a live host (the rest of the "
                      "system is not read), no command run")
     if snapshot.facts.get("packages"):

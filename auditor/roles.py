@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.discovery import Role
+from auditor.snapshot import HOST_COPY_LAYOUT
 
 if TYPE_CHECKING:  # the inventory needs the role names before any host is contacted, not the parsers
     from auditor.deployment import Deployment
@@ -221,7 +222,7 @@ def host_roles(dep: Deployment, given: Iterable[str] | None = None) -> HostRoles
     if given:
         roles = normalise(given)
         return HostRoles(roles, "inventory" if roles else "unknown")
-    if dep.snapshot.transport not in LIVE_TRANSPORTS and dep.snapshot.facts.get("layout") != "host root copy":
+    if dep.snapshot.transport not in LIVE_TRANSPORTS and dep.snapshot.facts.get("layout") != HOST_COPY_LAYOUT:
         return HostRoles((), "unknown")
     return detect_roles(dep)
 

@@ -27,6 +27,8 @@ SNAPSHOT_FORMAT = "jitsi-audit-snapshot/1"
 
 # Keys of command items start with this prefix; file items are keyed by their absolute path.
 COMMAND_PREFIX = "cmd:"
+# facts["layout"] of a copy of a host's root read by the collector (auditor.transports.local)
+HOST_COPY_LAYOUT = "host root copy"
 
 
 T = TypeVar("T")

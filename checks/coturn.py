@@ -181,6 +181,17 @@ def _range(value: str) -> tuple[Any, Any] | None:
         return None
 
 
+def _ranges(conf: Conf, name: str) -> list[tuple[Any, Any]]:
+    """The address ranges of every `name` line (denied-peer-ip, allowed-peer-ip) that coturn accepts."""
+    return [r for e in conf[1].get(name, []) if e.value and (r := _range(e.value)) is not None]
+
+
+def _package_ev(ctx: AuditContext) -> list[Evidence]:
+    """coturn's dpkg-query line as evidence, when it is listed."""
+    package = ctx.view.package_ev("coturn")
+    return [package] if package is not None else []
+
+
 def _covered(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ranges: list[Any]) -> bool:
     return any(lo.version == net.version and lo <= net.network_address and net.broadcast_address <= hi for lo, hi in ranges)
 
@@ -211,7 +222,7 @@ def _overlaps(net: ipaddress.IPv4Network | ipaddress.IPv6Network, ranges: list[A
 def denied_peer_ips(ctx: AuditContext, conf: Conf) -> CheckResult:
     path, kv = conf
     entries = kv.get("denied-peer-ip", [])
-    ranges = [r for e in entries if e.value and (r := _range(e.value)) is not None]
+    ranges = _ranges(conf, "denied-peer-ip")
     where = [ev(path, e.line, f"denied-peer-ip={short(e.value)}") for e in entries[:3]]
     # coturn checks allowed-peer-ip first (good_peer_addr): an allowed range reopens what denied-peer-ip closes
     allowed = [(e, r) for e in kv.get("allowed-peer-ip", []) if e.value and (r := _range(e.value)) is not None]
@@ -230,9 +241,8 @@ def denied_peer_ips(ctx: AuditContext, conf: Conf) -> CheckResult:
             return CheckResult.unclear(
                 f"cannot tell: private ranges are denied, but the coturn version is unknown and before 4.9.0 the relay "
                 f"reaches them {through}", *where)
-        package = ctx.view.package_ev("coturn")
         return CheckResult.failed(f"coturn {ctx.deployment.packages.get('coturn')} reaches the denied private ranges {through}",
-                                  *where, *([package] if package else []))
+                                  *where, *_package_ev(ctx))
     return CheckResult.passed("private address ranges are denied as relay peers", *where)
 
 
@@ -267,13 +277,12 @@ def no_loopback_peers(ctx: AuditContext, conf: Conf) -> CheckResult:
     version = _coturn_version(ctx)
     if version is not None and version < LOOPBACK_FIX:
         # CVE-2020-26262: 0.0.0.0, [::1] and [::] reached loopback whatever the option said, unless denied
-        ranges = [r for e in conf[1].get("denied-peer-ip", []) if e.value and (r := _range(e.value)) is not None]
+        ranges = _ranges(conf, "denied-peer-ip")
         open_ = [shown for shown, addr in BYPASS_ADDRESSES if not _covered(ipaddress.ip_network(addr), ranges)]
         if open_:
-            package = ctx.view.package_ev("coturn")
             return CheckResult.failed(
                 f"coturn {ctx.deployment.packages.get('coturn')} (before 4.5.2) relays to loopback services through "
-                f"{', '.join(open_)} (CVE-2020-26262) unless denied-peer-ip denies them", *([package] if package else []))
+                f"{', '.join(open_)} (CVE-2020-26262) unless denied-peer-ip denies them", *_package_ev(ctx))
     deny = _flag(conf, "no-loopback-peers")
     if deny is not None:
         return CheckResult.passed("loopback peers are refused", deny[1])

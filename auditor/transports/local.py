@@ -31,7 +31,7 @@ from pathlib import Path
 
 from auditor.collect import plan
 from auditor.collect.stream import StreamDecoder, StreamLimits, one_line
-from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+from auditor.snapshot import HOST_COPY_LAYOUT, CollectedItem, ItemStatus, Snapshot
 from auditor.transports import dpkg_status
 from auditor.transports.errors import CollectError
 from auditor.transports.pipes import read_output
@@ -354,7 +354,7 @@ def collect_host_copy(resolved: Path, snapshot: Snapshot, timeout: float = 180.0
     if snapshot.facts.get("root_prefix") != str(resolved) or snapshot.facts.get("mode") != "offline_copy":
         reason = "the collector did not read the copy (its root prefix was refused)"
         raise CollectError(snapshot.target, "collect", reason)
-    snapshot.facts["layout"] = "host root copy"
+    snapshot.facts["layout"] = HOST_COPY_LAYOUT
     _add_packages(str(resolved), snapshot)
     return snapshot
 

@@ -21,7 +21,7 @@ from auditor.redaction import (
     is_secret_name,
     redact_snapshot,
 )
-from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+from tests.security.support import files_snapshot
 
 
 def _lines_with_secret_words(text: str) -> list[str]:
@@ -30,13 +30,6 @@ def _lines_with_secret_words(text: str) -> list[str]:
     return [text[start:end] for start, end in _secret_word_spans(text)]
 
 CANARY = "CANARY-7f3a9c2e51d84b06"
-
-
-def _snap(files: dict[str, str]) -> Snapshot:
-    snap = Snapshot("t", "dir")
-    for key, text in files.items():
-        snap.add(CollectedItem(key, "file", ItemStatus.OK, text.encode()))
-    return snap
 
 
 def test_every_format_is_redacted_and_the_value_is_gone_everywhere() -> None:
@@ -50,7 +43,7 @@ def test_every_format_is_redacted_and_the_value_is_gone_everywhere() -> None:
         "/etc/jitsi/meet/x-config.js": f"var config = {{ callStatsSecret: '{CANARY}' }};\n",
         "/var/log/copy.txt": f"a line that merely repeats {CANARY} elsewhere\n",
     }
-    redacted = redact_snapshot(_snap(files))
+    redacted = redact_snapshot(files_snapshot(files))
     for item in redacted.items.values():
         assert CANARY not in item.text(), item.key
         assert item.redactions >= 1, item.key
@@ -63,7 +56,7 @@ def test_every_format_is_redacted_and_the_value_is_gone_everywhere() -> None:
 
 def test_reuse_gives_the_same_group_and_different_values_different_groups() -> None:
     redacted = redact_snapshot(
-        _snap(
+        files_snapshot(
             {
                 "/a.conf": "password = aaaaBBBBccccDDDD1\nsecret = zzzzYYYYxxxxWWWW2\n",
                 "/b.conf": "other_password = aaaaBBBBccccDDDD1\n",
@@ -78,7 +71,7 @@ def test_reuse_gives_the_same_group_and_different_values_different_groups() -> N
 
 def test_keys_named_like_a_default_value_are_not_mangled() -> None:
     text = 'Component "focus.x"\n    component_secret = "secret"\n["password"] = "password";\n'
-    out = redact_snapshot(_snap({"/x.lua": text})).items["/x.lua"].text()
+    out = redact_snapshot(files_snapshot({"/x.lua": text})).items["/x.lua"].text()
     assert "component_secret = " in out and '["password"] = ' in out
     assert '"secret"' not in out and '"password";' not in out
 
@@ -89,7 +82,7 @@ def test_a_secret_of_three_characters_or_fewer_is_not_replaced_inside_paths() ->
     lua = 'Component "focus.meet"\n    component_secret = "x"\n'
     site = "root /srv/x/www;\nssl_certificate /etc/ssl/x.pem;\nalias /var/ab-x/;\n"
     props = "org.jitsi.videobridge.xmpp.user.shard.PASSWORD=x\n"
-    snap = redact_snapshot(_snap({"/p.cfg.lua": lua, "/site.conf": site, "/sip.properties": props}))
+    snap = redact_snapshot(files_snapshot({"/p.cfg.lua": lua, "/site.conf": site, "/sip.properties": props}))
     assert snap.items["/site.conf"].text() == site
     assert '"x"' not in snap.items["/p.cfg.lua"].text()
     assert snap.items["/sip.properties"].text().endswith("PASSWORD=JAUDIT_REDACTED_short_1_g1\n")
@@ -97,13 +90,13 @@ def test_a_secret_of_three_characters_or_fewer_is_not_replaced_inside_paths() ->
 
 def test_private_key_blocks_are_removed_whole() -> None:
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----\n"
-    out = redact_snapshot(_snap({"/k.key": pem})).items["/k.key"].text()
+    out = redact_snapshot(files_snapshot({"/k.key": pem})).items["/k.key"].text()
     assert "MIIEow" not in out and "JAUDIT_REDACTED_PRIVATE_KEY_BLOCK" in out
 
 
 def test_prose_and_flags_are_left_alone() -> None:
     text = "# the password is stored elsewhere\nuse-auth-secret\nsecret_file = /etc/x\n"
-    item = redact_snapshot(_snap({"/c": text})).items["/c"]
+    item = redact_snapshot(files_snapshot({"/c": text})).items["/c"]
     assert item.text() == text and item.redactions == 0
 
 
@@ -140,27 +133,27 @@ def test_secret_names() -> None:
 
 
 def test_saved_markers_are_not_redacted_again() -> None:
-    once = redact_snapshot(_snap({"/a": f"password = {CANARY}\n"}))
+    once = redact_snapshot(files_snapshot({"/a": f"password = {CANARY}\n"}))
     twice = redact_snapshot(once)
     assert once.items["/a"].text() == twice.items["/a"].text()
 
 
 def test_a_default_value_does_not_eat_dashed_or_dotted_setting_names() -> None:
     text = "use-auth-secret\nstatic-auth-secret=secret\norg.jitsi.secret.x=1\n"
-    out = redact_snapshot(_snap({"/etc/turnserver.conf": text})).items["/etc/turnserver.conf"].text()
+    out = redact_snapshot(files_snapshot({"/etc/turnserver.conf": text})).items["/etc/turnserver.conf"].text()
     assert out.startswith("use-auth-secret\nstatic-auth-secret=JAUDIT_REDACTED_default_6_g")
     assert "org.jitsi.secret.x=1" in out
 
 
 def test_a_value_with_a_hash_is_redacted_whole() -> None:
-    out = redact_snapshot(_snap({"/etc/jitsi/videobridge/config": "JVB_SECRET=Yb4#nQ8@\n"}))
+    out = redact_snapshot(files_snapshot({"/etc/jitsi/videobridge/config": "JVB_SECRET=Yb4#nQ8@\n"}))
     text = out.items["/etc/jitsi/videobridge/config"].text()
     assert "Yb4" not in text and "nQ8" not in text
 
 
 def test_concatenated_secret_pieces_are_all_redacted() -> None:
     text = 'app_secret = "Hs9Pq2Wr" .. "7Kt4Mx8Z" .. "v3Nc6Lb1"\nvar config = { callStatsSecret: \'abcd\' + \'efgh1234\' };\n'
-    out = redact_snapshot(_snap({"/x.cfg.lua": text})).items["/x.cfg.lua"].text()
+    out = redact_snapshot(files_snapshot({"/x.cfg.lua": text})).items["/x.cfg.lua"].text()
     for piece in ("Hs9Pq2Wr", "7Kt4Mx8Z", "v3Nc6Lb1", "abcd", "efgh1234"):
         assert piece not in out, out
 
@@ -184,7 +177,7 @@ def test_credentials_inside_values_are_redacted_under_any_setting_name() -> None
         ),
         "/etc/apache2/sites-enabled/meet.conf": f'RequestHeader set Authorization "Bearer {secrets[8]}"\n',
     }
-    redacted = redact_snapshot(_snap(files))
+    redacted = redact_snapshot(files_snapshot(files))
     turn, env = redacted.items["/etc/turnserver.conf"].text(), redacted.items["/opt/jitsi/.env"].text()
     for value in secrets:
         assert value not in turn + env
@@ -203,7 +196,7 @@ def test_a_quoted_secret_left_open_is_redacted_to_the_end_of_its_line() -> None:
         + 'password = """Tr1pleQuoteOpen\n'
         + 'app_secret = "Cl0sedValue12345"\n'
     )
-    out = redact_snapshot(_snap({"/x": text})).items["/x"].text()
+    out = redact_snapshot(files_snapshot({"/x": text})).items["/x"].text()
     for piece in ("Op3nQuote", "still-in-it", "Js0pen", "Tr1ple", "Cl0sed"):
         assert piece not in out, out
     assert out.count("JAUDIT_REDACTED_") == 4
@@ -212,7 +205,7 @@ def test_a_quoted_secret_left_open_is_redacted_to_the_end_of_its_line() -> None:
 def test_an_open_quote_ending_in_a_backslash_is_redacted() -> None:
     """A lone backslash can only end the value (elsewhere one is read with its next character)."""
     text = 'component_secret = "Tr4ilingBackslash\\\napp_secret =\n    "Wr4ppedTrailing\\\n'
-    out = redact_snapshot(_snap({"/x": text})).items["/x"].text()
+    out = redact_snapshot(files_snapshot({"/x": text})).items["/x"].text()
     assert "Tr4iling" not in out and "Wr4pped" not in out, out
 
 
@@ -225,7 +218,7 @@ def test_a_value_on_the_line_after_its_key_is_redacted() -> None:
         'jwt_secret =\n    "Wr4ppedOpenValue5\n'
         'plain =\n    "NotASecretValue66"\n'
     )
-    out = redact_snapshot(_snap({"/x": text})).items["/x"].text()
+    out = redact_snapshot(files_snapshot({"/x": text})).items["/x"].text()
     for piece in ("Wr4ppedLua", "Wr4ppedJs", "Wr4ppedTriple", "Wr4ppedLong", "Wr4ppedOpen"):
         assert piece not in out, out
     assert '"NotASecretValue66"' in out
@@ -241,7 +234,7 @@ def test_what_only_looks_like_a_credential_is_kept() -> None:
         "proxy_set_header Authorization $http_authorization;\n"
         "jibri_user=ops:notcoturn\n"  # coturn's option only at a line's start
     )
-    out = redact_snapshot(_snap({"/opt/jitsi/x": text})).items["/opt/jitsi/x"]
+    out = redact_snapshot(files_snapshot({"/opt/jitsi/x": text})).items["/opt/jitsi/x"]
     assert out.text() == text and out.redactions == 0
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 HANG_GUARD = 600.0  # seconds; a hang guard, not a performance bound
@@ -47,6 +49,14 @@ if sys.argv[1] == "--debug-logging":
 from auditor.cli import main
 main(sys.argv[2:])
 """
+
+def files_snapshot(files: Mapping[str, str]) -> Snapshot:
+    """A directory snapshot of `files` (path -> text), every one read."""
+    snap = Snapshot("t", "dir")
+    for key, text in files.items():
+        snap.add(CollectedItem(key, "file", ItemStatus.OK, text.encode()))
+    return snap
+
 
 CANARY_RE = re.compile(r"CANARY-[A-Za-z0-9#@_-]+")
 # What a terminal could interpret: C0/C1 controls (except newline and tab), DEL, bidi overrides.

@@ -19,23 +19,15 @@ from auditor.engine import prepare_snapshot
 from auditor.model import Status
 from auditor.redaction import MARKER_RE
 from auditor.secret_settings import secret_settings
-from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 from tests.checks.base import PROSODY_MAIN, base_files, findings, snapshot
-from tests.security.support import FIXTURES, all_outputs, find_leaks, report_args, run_cli
+from tests.security.support import FIXTURES, all_outputs, files_snapshot, find_leaks, report_args, run_cli
 
 INCLUDE = "/etc/prosody/conf.d/shared.cfg.lua"
 
 
-def _snap(files: dict[str, str]) -> Snapshot:
-    snap = Snapshot("t", "dir")
-    for key, text in files.items():
-        snap.add(CollectedItem(key, "file", ItemStatus.OK, text.encode()))
-    return snap
-
-
 def _settings(text: str) -> dict[str, str]:
     """Setting name -> class of the secret it holds, from the prepared (redacted) snapshot."""
-    prepared = prepare_snapshot(_snap({INCLUDE: text}))
+    prepared = prepare_snapshot(files_snapshot({INCLUDE: text}))
     return {s.name: s.verdict.secret_class for s in secret_settings(prepared.deployment)}
 
 
@@ -54,7 +46,7 @@ LOCALS: dict[str, str] = {
 @pytest.mark.parametrize("case", sorted(LOCALS))
 def test_a_local_under_a_secret_name_is_redacted_and_judged(case: str) -> None:
     text = LOCALS[case] + 'VirtualHost "other.example.org"\n    external_service_secret = shared\n'
-    prepared = prepare_snapshot(_snap({INCLUDE: text}))
+    prepared = prepare_snapshot(files_snapshot({INCLUDE: text}))
     redacted = prepared.snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
     assert "abc123" not in redacted, redacted
     # the variable's name stays: it is not the secret, and the parser needs it to reach the value
@@ -66,7 +58,7 @@ def test_a_local_under_a_secret_name_is_redacted_and_judged(case: str) -> None:
 
 def test_a_table_item_under_a_secret_name_is_redacted() -> None:
     text = 'local t = { "abc123" }\nComponent "f.example.org"\n    component_secret = t[1]\n'
-    prepared = prepare_snapshot(_snap({INCLUDE: text}))
+    prepared = prepare_snapshot(files_snapshot({INCLUDE: text}))
     redacted = prepared.snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
     assert "abc123" not in redacted, redacted
     assert _settings(text).get("shared.cfg.lua: f.example.org/component_secret") == "short"
@@ -74,7 +66,7 @@ def test_a_table_item_under_a_secret_name_is_redacted() -> None:
 
 def test_every_piece_of_a_concatenated_local_is_redacted() -> None:
     text = 'local shared = "Kq7" ..\n    "Zw9"\nVirtualHost "other.example.org"\n    external_service_secret = shared\n'
-    prepared = prepare_snapshot(_snap({INCLUDE: text}))
+    prepared = prepare_snapshot(files_snapshot({INCLUDE: text}))
     redacted = prepared.snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
     assert "Kq7" not in redacted and "Zw9" not in redacted, redacted
     assert _settings(text).get("shared.cfg.lua: other.example.org/external_service_secret") == "short"
@@ -82,7 +74,7 @@ def test_every_piece_of_a_concatenated_local_is_redacted() -> None:
 
 def test_a_local_in_a_secret_table_is_redacted_not_its_name() -> None:
     text = 'local shared = ("abc123")\nComponent "f.example.org"\n    turn_credentials = { shared, "Zz9q" }\n'
-    prepared = prepare_snapshot(_snap({INCLUDE: text}))
+    prepared = prepare_snapshot(files_snapshot({INCLUDE: text}))
     redacted = prepared.snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
     assert "abc123" not in redacted and "Zz9q" not in redacted and "{ shared, " in redacted, redacted
 
@@ -93,7 +85,7 @@ def test_a_value_equal_to_the_variables_name_is_not_the_secret() -> None:
         '    { type = "turn", host = "t.example.org", port = 3478, secret = true, algorithm = "turn" }\n}\n'
         'VirtualHost "other.example.org"\n    external_service_secret = turn\n'
     )
-    prepared = prepare_snapshot(_snap({INCLUDE: text}))
+    prepared = prepare_snapshot(files_snapshot({INCLUDE: text}))
     redacted = prepared.snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
     assert "abc123" not in redacted
     assert '{ type = "turn", host = "t.example.org", port = 3478, secret = true, algorithm = "turn" }' in redacted
@@ -105,13 +97,13 @@ def test_an_undefined_bare_word_under_a_secret_name_is_still_replaced() -> None:
     """`component_secret = hunter2x` names no variable of the file: the word may be the secret (mistyped
     without quotes); it is replaced, as before."""
     text = 'local other = "x"\nComponent "f.example.org"\n    component_secret = hunter2x\n'
-    redacted = prepare_snapshot(_snap({INCLUDE: text})).snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
+    redacted = prepare_snapshot(files_snapshot({INCLUDE: text})).snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
     assert "hunter2x" not in redacted and MARKER_RE.search(redacted)
 
 
 def test_a_quoted_value_equal_to_a_variables_name_is_still_a_secret() -> None:
     text = 'local shared = "x"\nComponent "f.example.org"\n    component_secret = "shared"\n'
-    redacted = prepare_snapshot(_snap({INCLUDE: text})).snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
+    redacted = prepare_snapshot(files_snapshot({INCLUDE: text})).snapshot.get(INCLUDE).text()  # type: ignore[union-attr]
     assert 'component_secret = "shared"' not in redacted, redacted
 
 

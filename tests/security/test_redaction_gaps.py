@@ -20,16 +20,9 @@ from auditor.parsers.prosody import parse_prosody
 from auditor.redaction import MARKER_RE, redact_snapshot
 from auditor.secret_settings import secret_settings
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
-from tests.security.support import all_outputs, find_leaks, report_args, run_cli
+from tests.security.support import all_outputs, files_snapshot, find_leaks, report_args, run_cli
 
 CANARY_RE = re.compile(r"CANARY\d+[A-Za-z0-9]*")
-
-
-def _snap(files: dict[str, str]) -> Snapshot:
-    snap = Snapshot("t", "dir")
-    for key, text in files.items():
-        snap.add(CollectedItem(key, "file", ItemStatus.OK, text.encode()))
-    return snap
 
 
 def _left(snap: Snapshot) -> list[str]:
@@ -196,12 +189,12 @@ CASES: dict[str, tuple[str, str]] = {
 def test_the_canary_is_gone_from_the_prepared_snapshot(case: str) -> None:
     path, text = CASES[case]
     assert CANARY_RE.search(text)
-    prepared = prepare_snapshot(_snap({path: text}))
+    prepared = prepare_snapshot(files_snapshot({path: text}))
     assert _left(prepared.snapshot) == [], prepared.snapshot.get(path).content  # type: ignore[union-attr]
 
 
 def test_all_cases_together_and_no_value_reaches_the_parsed_settings() -> None:
-    prepared = prepare_snapshot(_snap(dict(CASES.values())))
+    prepared = prepare_snapshot(files_snapshot(dict(CASES.values())))
     assert _left(prepared.snapshot) == []
     names = {s.name for s in secret_settings(prepared.deployment)}
     # the settings whose values came through a reference or a parser's reading still get a verdict
@@ -218,7 +211,7 @@ def test_what_only_looks_like_a_secret_is_not_replaced() -> None:
         "    tokenAuthUrl: 'https://auth.example.org/login?token={jwt}&room={room}',\n"
         "    other: 'https://x.example.org/?token=$TOKEN&jwt=%s' };\n",
     }
-    snap = redact_snapshot(_snap(files))
+    snap = redact_snapshot(files_snapshot(files))
     assert snap.get("/etc/prosody/prosody.cfg.lua").text().count("=") == 4  # type: ignore[union-attr]
     assert '"internal_hashed"' in snap.get("/etc/prosody/prosody.cfg.lua").text()  # type: ignore[union-attr]
     assert "443/http-bind@x" in snap.get("/etc/jitsi/meet/x-config.js").text()  # type: ignore[union-attr]
@@ -229,7 +222,7 @@ def test_what_only_looks_like_a_secret_is_not_replaced() -> None:
 
 def test_new_reuse_groups_do_not_collide_with_the_markers_of_a_saved_snapshot() -> None:
     saved = 'jicofo { xmpp { client { password = "JAUDIT_REDACTED_ok_20_g7" } } }\n'
-    snap = redact_snapshot(_snap({"/a/jicofo.conf": saved, "/b/.env": "JVB_AUTH_PASSWORD=CANARY23xyzNewValue\n"}))
+    snap = redact_snapshot(files_snapshot({"/a/jicofo.conf": saved, "/b/.env": "JVB_AUTH_PASSWORD=CANARY23xyzNewValue\n"}))
     marker = MARKER_RE.search(snap.get("/b/.env").text())  # type: ignore[union-attr]
     assert marker is not None and int(marker.group(3)) > 7
 
@@ -295,7 +288,7 @@ def test_yaml_values_below_their_key_are_taken_and_nothing_else() -> None:
         "        CANARY43xyzBlock\n      PUBLIC_URL: https://meet.example.org\n    secrets:\n      - jwt_secret\n"
         "    credentials:\n      file: /run/secrets/creds\n      mode: '0400'\n"
     )
-    text = redact_snapshot(_snap({"/srv/j/docker-compose.yml": compose})).get("/srv/j/docker-compose.yml").text()  # type: ignore[union-attr]
+    text = redact_snapshot(files_snapshot({"/srv/j/docker-compose.yml": compose})).get("/srv/j/docker-compose.yml").text()  # type: ignore[union-attr]
     assert "CANARY43" not in text
     for kept in ("sh -c 'a | b > c'", "JWT_APP_SECRET: |\n", "PUBLIC_URL: https://meet.example.org", "- jwt_secret",
                  "file: /run/secrets/creds", "mode: '0400'"):
@@ -310,7 +303,7 @@ def test_flow_collections_and_multiline_values_keep_what_is_not_secret() -> None
         "password: CANARY67xyzPlain\n  CANARY67xyzMore\nkey_file: /etc/x.key\nx-keep: &keep keepme\nlist: [*keep]\n"
     )
     lua = 'turncredentials = { { type = "stun", host = "meet.example.org", port = 3478 } }\n'
-    snap = redact_snapshot(_snap({"/srv/k/app.yml": text, "/etc/prosody/conf.d/turn.cfg.lua": lua}))
+    snap = redact_snapshot(files_snapshot({"/srv/k/app.yml": text, "/etc/prosody/conf.d/turn.cfg.lua": lua}))
     out = snap.get("/srv/k/app.yml").text()  # type: ignore[union-attr]
     assert "CANARY" not in out, out
     for kept in ("passwords:\n  [\n", "\n  ]\nother: [ x ]", "{user: bob, hosts: [a.example.org]}", "key_file: /etc/x.key",
