@@ -312,8 +312,10 @@ def _add_packages(root: str, snapshot: Snapshot) -> None:
         return
     if real is None:
         return
-    snapshot.add(_packages_item(real))
-    snapshot.facts["packages"] = f"/{dpkg_status.STATUS_PATH}"
+    item = _packages_item(real)
+    snapshot.add(item)
+    if item.ok:  # the report's note says the versions came from it; an error stands on the item
+        snapshot.facts["packages"] = f"/{dpkg_status.STATUS_PATH}"
 
 
 def _packages_item(real: str) -> CollectedItem:

@@ -140,6 +140,7 @@ def test_a_hostile_database_is_read_within_bounds(tmp_path: Path, monkeypatch: p
     _root_copy(big)
     item = collect_local_dir(big).command("dpkg-query")
     assert item is not None and item.status is ItemStatus.TOO_LARGE and "larger than 100 bytes" in (item.error or "")
+    assert "packages" not in collect_local_dir(big).facts  # no note that versions came from it
     # a field of megabytes, binary junk, fields without values: no line comes out of it
     junk = tmp_path / "junk"
     _root_copy(junk, b"Package: jitsi-meet-web\nVersion: " + b"1" * 3_000_000 + b"\nStatus: install ok installed\n"
