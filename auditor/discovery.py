@@ -165,8 +165,16 @@ def _role_by_content(text: str) -> Role | None:
             lower = head.lower() if lower is None else lower
             text = lower
         if any(literal in text for literal in literals) and regex.search(head):
+            if role is Role.DOCKER_ENV and not _reads_as_dotenv(head):
+                continue  # a script setting the variables (gen-passwords.sh), not an env file
             return role
     return None
+
+
+def _reads_as_dotenv(text: str) -> bool:
+    from auditor.parsers.dotenv import reads_as_dotenv  # python-dotenv: only where a file is sniffed as one
+
+    return reads_as_dotenv(text)
 
 
 # Never a deployment's configuration, whatever they contain: docker-jitsi-meet's image templates (each

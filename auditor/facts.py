@@ -1246,6 +1246,15 @@ def fact_secrets(v: View) -> tuple[Fact, Fact]:
     if not settings:
         return Fact(None, [], "no secret in the evidence"), Fact(None, [], "no secret in the evidence")
     weak = [s for s in settings if s.verdict.weak]
+    note = None
+    if v.dep.snapshot.configuration_tree():
+        # In a repository `{{ vault_pw }}` or `${{ secrets.TOKEN }}` names where the deployment tool takes
+        # the secret from: its strength is not in the tree (on a live host the same text is unrendered).
+        refs = sorted({s.name for s in weak if s.verdict.secret_class == "reference"})
+        weak = [s for s in weak if s.verdict.secret_class != "reference"]
+        if refs:
+            shown = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+            note = f"{len(refs)} secret(s) are template expressions filled in at deploy time, not judged: {shown}"
     names = sorted({s.name for s in weak})
     unread = v.unreadable_paths()
     if not weak and unread:  # the unread file may hold the weak one
@@ -1255,7 +1264,7 @@ def fact_secrets(v: View) -> tuple[Fact, Fact]:
         Evidence(s.location, f"{s.name}: {s.verdict.secret_class}, {s.verdict.length} characters")
         for s in weak
     ]
-    return Fact(bool(weak), evs), Fact(names, evs)
+    return Fact(bool(weak), evs, note), Fact(names, evs, note)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -28,10 +28,12 @@ from typing import Literal
 
 from auditor.snapshot import CollectedItem, Snapshot
 
-SecretClass = Literal["ok", "default", "placeholder", "short", "weak", "empty"]
+# "reference": a template expression a deployment tool fills in (`{{ vault_pw }}`, `${{ secrets.TOKEN }}`):
+# unrendered on a live host (as weak as a placeholder), a pointer to a secret store in a repository.
+SecretClass = Literal["ok", "default", "placeholder", "reference", "short", "weak", "empty"]
 
 MARKER_PREFIX = "JAUDIT_REDACTED_"  # every marker starts so: a cheap test before searching for MARKER_RE
-MARKER_RE = re.compile(MARKER_PREFIX + r"(ok|default|placeholder|short|weak|empty)_(\d{1,6})_g(\d{1,4})")
+MARKER_RE = re.compile(MARKER_PREFIX + r"(ok|default|placeholder|reference|short|weak|empty)_(\d{1,6})_g(\d{1,4})")
 MIN_LENGTH = 16
 
 # Values shipped as defaults by Jitsi packaging, docker-jitsi-meet (CVE-2020-11878) and docs.
@@ -56,6 +58,11 @@ KNOWN_DEFAULTS = frozenset(
         "north",
         "defaultsecret",
     }
+)
+# Jinja/Go/Helm `{{ }}` and `{% %}`, GitHub Actions `${{ }}`, ERB `<% %>`, a shell's or compose's `$VAR`,
+# `${VAR}`, `$(command)` and backquotes: the value is what the expression yields, elsewhere.
+_TEMPLATE_EXPRESSION_RE = re.compile(
+    r"^(?:\$?\{\{.*\}\}|\{%.*%\}|<%.*%>|\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\(.*\)|`[^`]*`)$", re.DOTALL
 )
 _PLACEHOLDER_RE = re.compile(
     r"^(?:<.*>|\$\{.*\}|\{\{.*\}\}|%.*%|x{3,}|\*{3,}|todo|tbd|fixme|changeit|replace[-_ ]?me"
@@ -311,7 +318,7 @@ class SecretVerdict:
 
     @property
     def weak(self) -> bool:
-        return self.secret_class in ("default", "placeholder", "short", "weak", "empty")
+        return self.secret_class in ("default", "placeholder", "reference", "short", "weak", "empty")
 
     def marker(self) -> str:
         return f"{MARKER_PREFIX}{self.secret_class}_{self.length}_g{self.group}"
@@ -343,6 +350,8 @@ def classify(value: str) -> SecretClass:
     low = value.lower()
     if low in KNOWN_DEFAULTS:
         return "default"
+    if _TEMPLATE_EXPRESSION_RE.match(value.rstrip(",;")):  # `private_key: $KEY,` in a jq or JSON text
+        return "reference"
     if _PLACEHOLDER_RE.match(value):
         return "placeholder"
     if len(value) < MIN_LENGTH:
@@ -577,8 +586,13 @@ class Redactor:
         if _YAML_INDICATOR_RE.fullmatch(whole.split()[0]):
             return  # `password: |`: the value is on the lines below (_yaml_block_values)
         self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
+        uncommented = re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip()
+        # A template expression of several words (`${{ secrets.TOKEN }}`, `{{ vault_pw }}`) is one value: its
+        # first word (`${{`) is no secret, and taken for one it replaced every `${{` of the file.
+        template = " " in uncommented and _PLACEHOLDER_RE.match(uncommented) is not None
         # a fixed order: the first note of a value numbers its reuse group (the same report every run)
-        for value in dict.fromkeys((whole, re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip(), whole.split()[0])):
+        words = (whole, uncommented) if template else (whole, uncommented, whole.split()[0])
+        for value in dict.fromkeys(words):
             bare_literal = value.rstrip(",;").lower() in _BARE_LITERALS
             if not bare_literal and not MARKER_RE.search(value) and not self._names_variable(value):
                 self.note(value)

@@ -44,12 +44,15 @@ def _walk(value: Any, prefix: str, *, markers_only: bool = True) -> Iterator[tup
 
 def secret_settings(dep: Deployment) -> list[SecretSetting]:
     found: dict[tuple[str, str], SecretSetting] = {}
+    claimed: set[int] = set()  # reuse groups of values found under a secret's name
 
     def add(name: str, path: str, line: int | None, raw: str) -> None:
         verdict = SecretVerdict.from_marker(raw)
         if verdict is not None:
             label = f"{posixpath.basename(path)}: {name}"
             found.setdefault((path, name), SecretSetting(label, Location(path, line), verdict))
+            if is_secret_name(name):
+                claimed.add(verdict.group)
 
     handled: set[str] = set()
     seen_content: set[str | None] = set()
@@ -74,7 +77,12 @@ def secret_settings(dep: Deployment) -> list[SecretSetting]:
                 continue
             for m in _LINE_KEY_RE.finditer(text):
                 add(m.group(1).strip("[]\"'"), item.key, lineno, m.group(0))
-    return sorted(found.values(), key=lambda s: (s.location.path, s.location.line or 0, s.name))
+    # A secret's value is replaced wherever it stands, for safety: a weak MONGO_INITDB_ROOT_PASSWORD `root`
+    # also in a Dockerfile's `USER root`. Under a name that is no secret's, a marker of a value some
+    # secret-named setting holds is that copy, not a setting (it made USER a weak secret reused with the
+    # password). Under other names (`Authorization: Bearer ...`, a JWT, `user=NAME:...`) it is one.
+    kept = (s for key, s in found.items() if is_secret_name(key[1]) or s.verdict.group not in claimed)
+    return sorted(kept, key=lambda s: (s.location.path, s.location.line or 0, s.name))
 
 
 def _structured(value: Any, *, markers_only: bool = True) -> Iterator[tuple[str, str, int | None]]:

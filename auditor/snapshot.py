@@ -260,6 +260,10 @@ class Snapshot:
     def get(self, key: str) -> CollectedItem | None:
         return self.items.get(key)
 
+    def configuration_tree(self) -> bool:
+        """A --root directory of configuration files (a repository), not a copy of a host's root."""
+        return self.transport == "dir" and self.facts.get("layout") != HOST_COPY_LAYOUT
+
     def files(self) -> Iterator[CollectedItem]:
         return (i for i in self.items.values() if i.kind == "file")
 

@@ -34,10 +34,11 @@ def weak_or_default(ctx: AuditContext) -> CheckResult:
         if unparsed:
             return CheckResult.unclear(f"cannot tell: no secret among the files parsed, but {unparsed}")
         return CheckResult.not_applicable(fact.note or NO_SECRET)
+    note = f"; {fact.note}" if fact.note else ""
     if fact.value:
         return CheckResult.failed(
-            f"{len(names)} weak or default secret(s): {', '.join(names)}", *fact.evidence
+            f"{len(names)} weak or default secret(s): {', '.join(names)}{note}", *fact.evidence
         )
     if unparsed:
         return CheckResult.unclear(f"cannot tell: no weak secret among the files parsed, but {unparsed}")
-    return CheckResult.passed("every secret found is long and not a known default")
+    return CheckResult.passed(f"every secret found is long and not a known default{note}")

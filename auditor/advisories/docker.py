@@ -12,9 +12,10 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.advisories.data import DOCKER_IMAGES
-from auditor.deployment import Deployment
+from auditor.deployment import Deployment, ParsedFile
 from auditor.discovery import Role
 from auditor.parsers.base import ConfigParseError
 from auditor.parsers.compose import parse_compose
@@ -209,7 +210,13 @@ class DockerEvidence:
 def deployment_images(dep: Deployment) -> DockerEvidence:
     """The docker-jitsi-meet images of a deployment: compose files (and sibling *.yml such as
     jibri.yml/jigasi.yml), resolved with the `.env` of the same directory; `.env` alone otherwise."""
-    envs = {posixpath.dirname(p.path): p for p in dep.of(Role.DOCKER_ENV, active_only=False)}
+    envs: dict[str, ParsedFile[Any]] = {}
+    for p in dep.of(Role.DOCKER_ENV, active_only=False):
+        # compose reads the directory's `.env`; another env file there (`.env.bak`, found by its content)
+        # only stands in for a missing one
+        directory, name = posixpath.split(p.path)
+        if directory not in envs or (name == ".env" and posixpath.basename(envs[directory].path) != ".env"):
+            envs[directory] = p
     composes = dep.of(Role.DOCKER_COMPOSE, active_only=False)
     notes: list[str] = []
     unknown: list[str] = []

@@ -45,3 +45,11 @@ def parse_dotenv(text: str, path: str, *, max_bytes: int = MAX_BYTES) -> dict[st
         if binding.key is not None:
             result[binding.key] = EnvValue(binding.value, line)
     return result
+
+
+def reads_as_dotenv(text: str) -> bool:
+    """Whether every line of `text` is what a `.env` holds (bindings, comments, blanks): how a file that
+    names docker-jitsi-meet's variables is told from a script that sets them (its gen-passwords.sh)."""
+    if _BLANK_RUN.search(text):
+        return False
+    return not any(binding.error for binding in parse_stream(io.StringIO(text)))

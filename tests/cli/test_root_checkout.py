@@ -5,6 +5,7 @@ beside it are not the deployment's configuration and must not be judged as such.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,93 @@ def test_on_a_live_host_a_template_name_is_still_audited() -> None:
         snap.add(CollectedItem(key="/etc/nginx/sites-enabled/meet.conf.sample", kind="file",
                                status=ItemStatus.OK, content=site))
         assert [f.role for f in discover(snap)] == expected, transport
+
+
+# What else a docker-jitsi-meet checkout holds beside the operator's .env.
+GEN_PASSWORDS = """\
+#!/usr/bin/env bash
+
+function generatePassword() {
+    openssl rand -hex 16
+}
+
+JICOFO_AUTH_PASSWORD=$(generatePassword)
+JVB_AUTH_PASSWORD=$(generatePassword)
+JIBRI_XMPP_PASSWORD=$(generatePassword)
+
+sed -i.bak \\
+    -e "s#JICOFO_AUTH_PASSWORD=.*#JICOFO_AUTH_PASSWORD=${JICOFO_AUTH_PASSWORD}#g" \\
+    "$(dirname "$0")/.env"
+"""
+WORKFLOW = """\
+name: Release
+env:
+  JITSI_REPO: ghcr.io/jitsi
+jobs:
+  base:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/login-action@v3
+        with:
+          registry: ${{ env.REGISTRY }}
+          username: ${{ github.actor }}
+          password: ${{ secrets.GITHUB_TOKEN }}
+      - uses: docker/build-push-action@v6
+        with:
+          tags: ${{ env.JITSI_REPO }}/base:stable
+          build-args: |
+            JITSI_REPO=${{ env.JITSI_REPO }}
+"""
+DOCKERFILE = "FROM debian:bookworm-slim\nUSER root\nRUN apt-get update\n"
+MONGO = "services:\n  mongodb:\n    environment:\n      MONGO_INITDB_ROOT_USERNAME: root\n      MONGO_INITDB_ROOT_PASSWORD: root\n"
+
+
+def test_a_checkouts_script_workflows_and_backup_are_not_its_secrets(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The upstream checkout failed secrets.weak_or_default (critical) and secrets.reuse: gen-passwords.sh was
+    read as the .env (a broken one: exit 3, every docker check unclear), the workflow's `${{ secrets.X }}` was
+    a weak secret, and the advisories resolved the images with the `.env.bak` that gen-passwords.sh leaves."""
+    root = tmp_path / "docker-jitsi-meet"
+    _checkout(root)
+    extra = {"gen-passwords.sh": GEN_PASSWORDS, ".github/workflows/release.yml": WORKFLOW,
+             "base/Dockerfile": DOCKERFILE, "rtcstats/mongodb/mongodb.yml": MONGO,
+             ".env.bak": ENV.replace("JITSI_IMAGE_VERSION=stable-10655\n", "")}
+    for rel, text in extra.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    code, target = _audit(root, tmp_path, capsys)
+    assert code == 1  # findings, not incomplete
+    roles = {c["key"]: c["role"] for c in target["collected"]}
+    assert roles["/gen-passwords.sh"] is None and roles["/.env"] == "docker_env"
+    found = {f["check_id"]: f for f in target["findings"]}
+    assert found["docker.passwords_generated"]["status"] == "pass", found["docker.passwords_generated"]["message"]
+    assert found["secrets.reuse"]["status"] == "pass", found["secrets.reuse"]["message"]
+    weak = found["secrets.weak_or_default"]
+    # the repository's own default credentials are still named; a Dockerfile's `USER root` is not one
+    assert weak["status"] == "fail" and "mongodb.yml: MONGO_INITDB_ROOT_PASSWORD" in weak["message"], weak["message"]
+    assert "USER" not in weak["message"].split(";")[0] and "release.yml: password" not in weak["message"].split(";")[0]
+    assert "template expressions filled in at deploy time, not judged: " in weak["message"]
+    assert "release.yml: password" in weak["message"] and "gen-passwords.sh: JICOFO_AUTH_PASSWORD" in weak["message"]
+    assert not [f["check_id"] for f in target["findings"] if ".env.bak" in f["message"]]
+
+
+def test_a_script_naming_the_variables_is_no_env_file_but_an_env_file_by_another_name_is() -> None:
+    from auditor.discovery import Role, discover
+    from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+
+    snap = Snapshot(target="t", transport="dir")
+    for key, text in (("/srv/gen-passwords.sh", GEN_PASSWORDS), ("/srv/jitsi.env", ENV)):
+        snap.add(CollectedItem(key=key, kind="file", status=ItemStatus.OK, content=text.encode()))
+    assert [(f.path, f.role) for f in discover(snap)] == [("/srv/jitsi.env", Role.DOCKER_ENV)]
+
+
+def test_on_a_live_host_a_template_expression_is_an_unrendered_secret() -> None:
+    """`{{ turn_secret }}` in a running prosody is what coturn and prosody share: not a repository's pointer."""
+    from tests.checks import base
+
+    files = base.base_files()
+    text = files[base.PROSODY_SITE]
+    [secret] = re.findall(r'external_service_secret = "([^"]+)"', text)
+    files[base.PROSODY_SITE] = text.replace(secret, "{{ turn_secret }}")
+    found = base.findings(base.snapshot(files))["secrets.weak_or_default"]
+    assert found.status.value == "fail" and "reference" in " ".join(e.excerpt or "" for e in found.evidence), found.message

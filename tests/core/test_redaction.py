@@ -317,3 +317,34 @@ def test_a_long_line_of_coturn_users_is_scanned_at_once() -> None:
     with no_hang(5.0):
         redactor.scan_text("x " + "user=a:Pw0rdPw0rd " * 100_000 + "\n  user=b:Turn5ecretValue\n")
     assert "Turn5ecretValue" in redactor._values and "Pw0rdPw0rd" not in redactor._values
+
+
+def test_template_expressions_are_references() -> None:
+    """What a deployment tool fills in: Jinja/Go/Helm, GitHub Actions, ERB, a shell's or compose's variable,
+    a command's output. A literal placeholder stays a placeholder."""
+    for value in ("{{ vault_jicofo_password }}", "${{ secrets.GITHUB_TOKEN }}", "{% raw %}", "<%= @secret %>",
+                  "$GC_PRIVATE_KEY", "${TURN_SECRET}", "$(openssl rand -hex 16)", "`pwgen 32 1`", "$KEY,"):
+        assert classify(value) == "reference", value
+    assert SecretVerdict("reference", 20, 1).weak  # on a live host: an unrendered template
+    assert classify("<your secret here>") == "placeholder"
+    assert classify("$") == "short" and classify("${{") == "short"
+
+
+def test_the_first_word_of_a_template_expression_is_not_taken_for_a_secret() -> None:
+    """`password: ${{ secrets.GITHUB_TOKEN }}` (a GitHub workflow of every docker-jitsi-meet fork) noted its
+    first word `${{`, and every `${{` of the file became a marker: `registry`, `username` and `JITSI_REPO`
+    then read as one secret reused for three purposes."""
+    text = ("env:\n  JITSI_REPO: ghcr.io/jitsi\njobs:\n  build:\n    steps:\n      - with:\n"
+            "          registry: ${{ env.REGISTRY }}\n          username: ${{ github.actor }}\n"
+            "          password: ${{ secrets.GITHUB_TOKEN }}\n")
+    r = Redactor()
+    r.scan_text(text)
+    out, count = r.rewrite(text)
+    assert count == 1
+    assert "registry: ${{ env.REGISTRY }}" in out and "username: ${{ github.actor }}" in out
+    [marker] = MARKER_RE.findall(out)
+    assert marker[0] == "reference"
+    # a plain value's first word is still a value of its own (`secret abc # note`, a value ending at a blank)
+    r = Redactor()
+    r.scan_text("password: Kq7mR2xDs9 trailing words\nother: Kq7mR2xDs9\n")
+    assert "Kq7mR2xDs9" not in r.rewrite("other: Kq7mR2xDs9\n")[0]

@@ -22,6 +22,7 @@ from auditor.discovery import _SNIFF_RULES, Role, _role_by_content, discover
 from auditor.parsers._paths import PathIndex, normalize
 from auditor.parsers.apache import parse_apache
 from auditor.parsers.base import ConfigParseError
+from auditor.parsers.dotenv import reads_as_dotenv
 from auditor.parsers.nginx import parse_nginx
 from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
 from tests.parsers.helpers import FUZZ, within
@@ -63,9 +64,10 @@ def test_discovery_of_deep_keys_costs_no_memory_per_ancestor() -> None:
 
 
 def _reference_sniff(head: str) -> Any:
-    """_role_by_content without the literal prefilter (keys and certificates aside)."""
+    """_role_by_content without the literal prefilter (keys and certificates aside); an env file must also
+    read as one (a script setting the variables is none)."""
     for regex, role, _literals in _SNIFF_RULES:
-        if regex.search(head):
+        if regex.search(head) and (role is not Role.DOCKER_ENV or reads_as_dotenv(head)):
             return role
     return None
 
