@@ -64,6 +64,8 @@ KNOWN_DEFAULTS = frozenset(
 _TEMPLATE_EXPRESSION_RE = re.compile(
     r"^(?:\$?\{\{.*\}\}|\{%.*%\}|<%.*%>|\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\(.*\)|`[^`]*`)$", re.DOTALL
 )
+# How a template expression starts: never a value by itself (a value ends at the blank after it)
+_TEMPLATE_OPENERS = frozenset({"{{", "{{-", "${{", "{%", "{%-", "<%", "<%=", "<%-", "$("})
 _PLACEHOLDER_RE = re.compile(
     r"^(?:<.*>|\$\{.*\}|\{\{.*\}\}|%.*%|x{3,}|\*{3,}|todo|tbd|fixme|changeit|replace[-_ ]?me"
     r"|your[-_ ]?.*|example.*|placeholder.*|insert.*)$",
@@ -409,7 +411,9 @@ class Redactor:
 
     def note(self, value: str) -> None:
         """Register a value found by a parser (a secret in a structure the lexical pass cannot see)."""
-        if value and not MARKER_RE.fullmatch(value):
+        # `{{`, `${{`: where a value ending at the first blank stops in `password={{ vault_pw }}`; noted, every
+        # `{{` of the snapshot became a marker (the expression itself is noted whole where it stands)
+        if value and not MARKER_RE.fullmatch(value) and value not in _TEMPLATE_OPENERS:
             self.verdict(value)
             alias = _YAML_ALIAS_RE.fullmatch(value) if value[0] == "*" else None
             if alias is not None and len(self._aliases) < _MAX_REFERENCES:
@@ -550,7 +554,7 @@ class Redactor:
             scanned = 0  # a collection within one already scanned was read with it: each position once
             for m in _FLOW_OPEN_RE.finditer(joined):
                 pos = _text_pos(spans, starts, m.start("open"))
-                if pos >= scanned and is_secret_name(m.group("key")):
+                if pos >= scanned and is_secret_name(m.group("key")) and not text.startswith(("{{", "{%"), pos):
                     found, scanned = _flow_values(text, pos, self._names_variable)
                     for value in found:
                         self.note(value)
@@ -587,12 +591,8 @@ class Redactor:
             return  # `password: |`: the value is on the lines below (_yaml_block_values)
         self._note_reference(whole.split()[0].rstrip(",;"), bare_allowed=False)
         uncommented = re.split(r"[ \t]#", whole, maxsplit=1)[0].rstrip()
-        # A template expression of several words (`${{ secrets.TOKEN }}`, `{{ vault_pw }}`) is one value: its
-        # first word (`${{`) is no secret, and taken for one it replaced every `${{` of the file.
-        template = " " in uncommented and _PLACEHOLDER_RE.match(uncommented) is not None
         # a fixed order: the first note of a value numbers its reuse group (the same report every run)
-        words = (whole, uncommented) if template else (whole, uncommented, whole.split()[0])
-        for value in dict.fromkeys(words):
+        for value in dict.fromkeys((whole, uncommented, whole.split()[0])):
             bare_literal = value.rstrip(",;").lower() in _BARE_LITERALS
             if not bare_literal and not MARKER_RE.search(value) and not self._names_variable(value):
                 self.note(value)

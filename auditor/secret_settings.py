@@ -24,6 +24,12 @@ _LINE_KEY_RE = re.compile(
 )
 
 
+# Whole-line comments of the formats read line by line (shell, YAML, dotenv, INI; JavaScript, HOCON); Lua's
+# `--` only in .lua files (elsewhere a line starting so is a command's option: `--arg KEY "$KEY" \`)
+_COMMENT_STARTS = ("#", ";", "//")
+_LUA_COMMENT_STARTS = (*_COMMENT_STARTS, "--")
+
+
 @dataclass(frozen=True, slots=True)
 class SecretSetting:
     name: str  # e.g. "jicofo.conf: jicofo.xmpp.client.password"
@@ -68,15 +74,26 @@ def secret_settings(dep: Deployment) -> list[SecretSetting]:
             seen_content.add(digest)
             for name, raw, line in _structured(pf.value):
                 add(name, pf.path, line, raw)
-    # Files that did not parse (or have no parser) are still scanned line by line.
+    # Files that did not parse (or have no parser) are still scanned line by line, but not their comment
+    # lines (`# password: "secret-password"`, an example) nor the templates of an offline tree, which
+    # discovery leaves out too (their `{{ x }}` are where the values go). Every file's lines, those
+    # included, tell which values stand under a secret's name.
+    offline = dep.snapshot.transport == "dir"
     for item in dep.snapshot.files():
-        if item.key in handled or not item.ok or item.redactions == 0 or not_configuration(item.key):
+        if not item.ok or item.redactions == 0:
             continue
+        judged = item.key not in handled and not not_configuration(item.key, offline)
+        comments = _LUA_COMMENT_STARTS if item.key.endswith(".lua") else _COMMENT_STARTS
         for lineno, text in enumerate(item.text().splitlines(), start=1):
             if MARKER_PREFIX not in text:
                 continue
+            comment = text.lstrip().startswith(comments)
             for m in _LINE_KEY_RE.finditer(text):
-                add(m.group(1).strip("[]\"'"), item.key, lineno, m.group(0))
+                name = m.group(1).strip("[]\"'")
+                if judged and not comment:
+                    add(name, item.key, lineno, m.group(0))
+                elif is_secret_name(name) and (verdict := SecretVerdict.from_marker(m.group(0))) is not None:
+                    claimed.add(verdict.group)
     # A secret's value is replaced wherever it stands, for safety: a weak MONGO_INITDB_ROOT_PASSWORD `root`
     # also in a Dockerfile's `USER root`. Under a name that is no secret's, a marker of a value some
     # secret-named setting holds is that copy, not a setting (it made USER a weak secret reused with the

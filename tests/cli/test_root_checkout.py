@@ -298,3 +298,31 @@ def test_on_a_live_host_a_template_expression_is_an_unrendered_secret() -> None:
     files[base.PROSODY_SITE] = text.replace(secret, "{{ turn_secret }}")
     found = base.findings(base.snapshot(files))["secrets.weak_or_default"]
     assert found.status.value == "fail" and "reference" in " ".join(e.excerpt or "" for e in found.evidence), found.message
+
+
+def test_an_ansible_roles_commented_examples_and_template_values_are_not_its_secrets(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An Ansible role failed secrets.weak_or_default (critical) with 197 "secrets" and secrets.reuse: its env
+    template's `{{` was taken for a value, the templates (not judged) were still read for settings, and a
+    template's example `component_secret = "secret"` made every word "secret" and "password" of the tree
+    (a LICENSE line) a weak setting. A commented example in a vars file is no setting either."""
+    root = tmp_path / "ansible-role-jitsi"
+    files = {
+        "templates/jvb/env.j2": "JVB_AUTH_PASSWORD={{ jitsi_jvb_auth_password }}\nJVB_PORT={{ jitsi_jvb_port }}\n",
+        "templates/prosody/prosody.cfg.lua.j2": 'VirtualHost "{{ domain }}"\n    component_secret = "secret"\n',
+        "tasks/main.yml": '- name: config\n  template:\n    src: "{{ item }}"\n    dest: "/etc/{{ item }}"\n'
+                          "- name: derive the secret from the base secret\n  set_fact:\n"
+                          "    jitsi_turn_secret: \"{{ 'turn' + jitsi_base_secret | hash('sha1') }}\"\n",
+        "defaults/main.yml": '# users:\n#  - name: alice\n#    password: "secret-password"\njitsi_jvb_port: 10000\n',
+        "LICENSE": "Source code form must require no special password or key for unpacking.\n",
+        "molecule/default/converge.yml": "- hosts: all\n  vars:\n    jitsi_base_secret: my_very_own_secret\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    _code, target = _audit(root, tmp_path, capsys)
+    found = {f["check_id"]: f for f in target["findings"]}
+    weak = found["secrets.weak_or_default"]["message"]
+    assert weak.startswith("1 weak or default secret(s): converge.yml: jitsi_base_secret;"), weak
+    assert "main.yml: jitsi_turn_secret" in weak.split(";", 1)[1]  # an expression: named, not judged
+    assert found["secrets.reuse"]["status"] == "pass", found["secrets.reuse"]["message"]

@@ -348,3 +348,14 @@ def test_the_first_word_of_a_template_expression_is_not_taken_for_a_secret() -> 
     r = Redactor()
     r.scan_text("password: Kq7mR2xDs9 trailing words\nother: Kq7mR2xDs9\n")
     assert "Kq7mR2xDs9" not in r.rewrite("other: Kq7mR2xDs9\n")[0]
+
+
+def test_the_opening_of_a_template_expression_is_never_a_secret() -> None:
+    """A value ending at the first blank (`PASSWORD={{ vault_pw }}`, an Ansible env template) stopped at
+    `{{`: every `{{` of the snapshot became a marker, and every task's `path: "{{ item }}"` a weak secret."""
+    text = 'JVB_AUTH_PASSWORD={{ jitsi_jvb_auth_password }}\npath: "{{ item }}"\nJICOFO_SECRET=${{ x }}\n'
+    r = Redactor()
+    r.scan_text(text)
+    out, _count = r.rewrite(text)
+    assert 'path: "{{ item }}"' in out
+    assert not [v for v in r._values if v in ("{{", "${{")]
