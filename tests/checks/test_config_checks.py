@@ -420,6 +420,8 @@ CASES: list[Case] = [
     Case("turn.auth_secret", "fail", (_sub(TURN, "use-auth-secret\nstatic-auth-secret=Vq7rT2xK9mW4pL8sZ3nB6cY1dF5gH0jA\n", "lt-cred-mech\nuser=jitsi:Kx7Lm2Qz9Wt4Rp8Vn3Bs6Hd1Gf5Jc0Ya\n"),), "static long-term"),
     Case("turn.auth_secret", "not_applicable", msg="no turnserver.conf", drop=(TURN,)),
     Case("turn.denied_peer_ips", "pass", where=(TURN, "denied-peer-ip")),
+    Case("turn.admin_cli", "pass", where=(TURN, "no-cli")),
+    Case("turn.admin_cli", "fail", (_sub(TURN, "no-cli\n", "cli-password=Secret12\n"),), "password is", (TURN, "cli-password"), packages=(("coturn", "4.6.1-1"),)),
     Case("turn.denied_peer_ips", "fail", (_sub(TURN, "denied-peer-ip=10.0.0.0-10.255.255.255\n", ""),), "10.0.0.0/8", (TURN, "denied-peer-ip")),
     Case("turn.no_loopback_peers", "pass", where=(TURN, "no-loopback-peers")),
     Case("turn.no_loopback_peers", "fail", (_sub(TURN, "no-loopback-peers", "allow-loopback-peers"),), "local services", (TURN, "allow-loopback-peers")),
