@@ -6,6 +6,10 @@ import posixpath
 import re
 from typing import Any
 
+import regex
+
+from auditor.advisories.docker import deployment_images
+from auditor.advisories.versions import docker_stable
 from auditor.context import AuditContext
 from auditor.discovery import Role
 from auditor.facts import truthy
@@ -54,11 +58,34 @@ def _jibri(ctx: AuditContext) -> Jibri | CheckResult:
     return CheckResult.not_applicable("no Jibri on this deployment: nothing is recorded server-side")
 
 
+# docker-jitsi-meet's jibri.conf template: `JIBRI_RECORDING_DIR | default "/config/recordings"` until the
+# rootless-containers change (086d047f, 2026-06-16; first release stable-11146) made it "/storage/recordings".
+DOCKER_DIR_SINCE = 11146
+DOCKER_DIR_OLD, DOCKER_DIR_NEW = "/config/recordings", "/storage/recordings"
+
+
+def _jibri_image_release(ctx: AuditContext) -> int | None:
+    """The stable-N release of the jitsi/jibri image: the compose files (jibri.yml) as .env resolves them,
+    else JITSI_IMAGE_VERSION (jibri.yml tags the image with it). None when unknown or when they disagree."""
+    images = ctx.deployment.derived("docker.images", deployment_images).images
+    refs = [r for r in images if r.jitsi_image == "jibri"]
+    if refs:
+        numbers = {docker_stable(r.tag or "") for r in refs}
+        return numbers.pop() if len(numbers) == 1 else None
+    tag, _ = ctx.view.env_get("JITSI_IMAGE_VERSION")
+    return docker_stable(tag or "")
+
+
 def _recordings_dir(ctx: AuditContext, j: Jibri) -> tuple[str, Evidence | None, bool]:
     """(directory, evidence, known on the host?)"""
     if j.doc is None:
-        raw, where = ctx.view.env_get("JIBRI_RECORDING_DIR", "/config/recordings")
-        return raw or "/config/recordings", where, False
+        release = _jibri_image_release(ctx)
+        if release is None:  # both are under the jibri container's volume, neither is /tmp
+            default = f"{DOCKER_DIR_NEW} (images since stable-{DOCKER_DIR_SINCE}; {DOCKER_DIR_OLD} before)"
+        else:
+            default = DOCKER_DIR_NEW if release >= DOCKER_DIR_SINCE else DOCKER_DIR_OLD
+        raw, where = ctx.view.env_get("JIBRI_RECORDING_DIR", default)
+        return raw or default, where, False
     got = j.get(ctx, "jibri.recording.recordings-directory")
     if got is None:
         return DEFAULT_DIR, ev(j.path or "", None, f"recordings-directory not set (default {DEFAULT_DIR})"), True
@@ -232,10 +259,27 @@ def upload_targets(ctx: AuditContext) -> CheckResult:
         where += evs(v.env_get("ENABLE_RECORDING")[1])
     else:
         allow = j.get(ctx, "jibri.streaming.rtmp-allow-list")
-        items = allow[0] if allow and isinstance(allow[0], list) else None
-        if items is None or any(str(i) in (".*", "^.*$", ".+") for i in items):
+        if allow is None:
             problems.append("streaming is allowed to any RTMP server")
-            where.append(allow[1] if allow else ev(j.path or "", None, 'rtmp-allow-list not set (default [".*"])'))
+            where.append(ev(j.path or "", None, 'rtmp-allow-list not set (default [".*"])'))
+        elif not isinstance(allow[0], list) or not all(isinstance(i, str | int | float) for i in allow[0]):
+            return CheckResult.unclear("cannot tell: rtmp-allow-list is not a list of patterns", allow[1])
+        elif len(allow[0]) > _MAX_PATTERNS:
+            return CheckResult.unclear(f"cannot tell: rtmp-allow-list has {len(allow[0])} patterns; the auditor "
+                                       f"evaluates at most {_MAX_PATTERNS}", allow[1], *where)
+        else:
+            verdicts = [(str(i), *open_pattern(str(i))) for i in allow[0]]
+            opened = next(((pattern, probe) for pattern, is_open, probe in verdicts if is_open), None)
+            undecided = next(((pattern, why) for pattern, is_open, why in verdicts if is_open is None), None)
+            if opened is not None:
+                problems.append(f"streaming is allowed to any RTMP server (rtmp-allow-list pattern "
+                                f"{short(opened[0], 60)!r} admits {opened[1]})")
+                where.append(allow[1])
+            elif undecided is not None:
+                return CheckResult.unclear(f"cannot tell: rtmp-allow-list pattern {short(undecided[0], 60)!r} is "
+                                           f"not evaluated: {undecided[1]}", allow[1], *where)
+            else:
+                where.append(allow[1])
     if problems:
         return CheckResult.failed("; ".join(problems), *where)
     return CheckResult.passed("no third-party upload and streaming limited to listed servers", *where)
@@ -282,3 +326,195 @@ def xmpp_cert_verification(ctx: AuditContext) -> CheckResult:
         return CheckResult.unclear(f"cannot tell: environment(s) {short(', '.join(unset), 120)} do not set "
                                    "trust-all-xmpp-certs, which Jibri requires: it refuses to load them", where)
     return CheckResult.passed("Jibri verifies the XMPP certificate in every environment", where)
+
+
+# Chrome's switch, honoured whatever its value (HasSwitch). Its -spki-list variant is not the same: it only
+# accepts certificates whose public key hash is listed, a pin an attacker cannot meet without that key.
+_IGNORE_CERT_SWITCH = "ignore-certificate-errors"
+# docker-jitsi-meet's jibri.conf template: IGNORE_CERTIFICATE_ERRORS since stable-9364 (ca61ea20); read with
+# `{{ if .Env.IGNORE_CERTIFICATE_ERRORS }}` (any non-empty value, "false" too) until `toBool` (fae66ad0,
+# first release stable-9646)
+_IGNORE_VAR_SINCE, _IGNORE_TOBOOL_SINCE = 9364, 9646
+
+
+def _ignores_cert_errors(flag: str) -> bool:
+    """Whether a chrome.flags entry turns on --ignore-certificate-errors (chromedriver passes an argument
+    with or without its leading dashes; anything after `=` does not switch it off)."""
+    name = flag.strip().removeprefix("--").partition("=")[0]
+    return name == _IGNORE_CERT_SWITCH
+
+
+def _docker_chrome_flags(ctx: AuditContext) -> CheckResult:
+    v = ctx.view
+    custom, where = v.env_get("CHROMIUM_FLAGS")
+    if custom:  # the template: the comma-separated flags (empty entries dropped), then --no-sandbox
+        flags = [f for f in custom.split(",") if f]
+        bad = [f for f in flags if _ignores_cert_errors(f)]
+        if bad:
+            return CheckResult.failed(f"Jibri's Chrome accepts any certificate for the meeting page "
+                                      f"(CHROMIUM_FLAGS has {short(bad[0], 40)})", *evs(where))
+        return CheckResult.passed("Jibri's Chrome verifies the web server's certificate (CHROMIUM_FLAGS "
+                                  "sets no --ignore-certificate-errors)", *evs(where))
+    raw, flag_where = v.env_get("IGNORE_CERTIFICATE_ERRORS")
+    where_all = evs(where) + evs(flag_where)
+    flag, _ = v.env_flag("IGNORE_CERTIFICATE_ERRORS", False)
+    unquoted = (raw or "").replace('"', "").replace("'", "")
+    if not unquoted:
+        return CheckResult.passed("Jibri's Chrome verifies the web server's certificate "
+                                  "(IGNORE_CERTIFICATE_ERRORS not set)", *where_all)
+    release = _jibri_image_release(ctx)
+    if release is not None and release < _IGNORE_VAR_SINCE:
+        return CheckResult.passed(f"Jibri's Chrome verifies the web server's certificate (the stable-{release} "
+                                  "image predates IGNORE_CERTIFICATE_ERRORS)", *where_all)
+    if flag:
+        return CheckResult.failed("Jibri's Chrome accepts any certificate for the meeting page "
+                                  f"(IGNORE_CERTIFICATE_ERRORS={short(raw, 20)})", *where_all)
+    if release is not None and release >= _IGNORE_TOBOOL_SINCE:
+        return CheckResult.passed("Jibri's Chrome verifies the web server's certificate "
+                                  f"(IGNORE_CERTIFICATE_ERRORS={short(raw, 20)})", *where_all)
+    if release is not None:
+        return CheckResult.failed(f"Jibri's Chrome accepts any certificate for the meeting page: the stable-{release} "
+                                  f"image turns it on for any value, IGNORE_CERTIFICATE_ERRORS={short(raw, 20)} too",
+                                  *where_all)
+    return CheckResult.unclear(f"cannot tell: IGNORE_CERTIFICATE_ERRORS={short(raw, 20)} is off in images since "
+                               f"stable-{_IGNORE_TOBOOL_SINCE}, but stable-{_IGNORE_VAR_SINCE} to stable-9584 turn it on "
+                               "for any value, and the jibri image's release is not in the evidence", *where_all)
+
+
+@check(
+    "jibri.chrome_cert_verification",
+    title="Jibri's Chrome verifies the web server's certificate (no --ignore-certificate-errors)",
+    severity=Severity.HIGH,
+    criteria=("enc.in_transit",),
+    rationale="""Jibri records or streams a meeting by opening its page in Chrome over HTTPS, as a hidden
+    participant. With --ignore-certificate-errors in jibri.chrome.flags (docker: IGNORE_CERTIFICATE_ERRORS)
+    Chrome accepts any certificate: whoever can redirect or intercept Jibri's connection impersonates the web
+    server and receives the whole recorded meeting, or injects a page of their own into the recording.""",
+    remediation="""Remove --ignore-certificate-errors from jibri { chrome { flags = [...] } } and give the web
+    server a certificate Jibri's Chrome trusts (a public CA, or the private CA in the host's NSS database).
+    Docker: unset IGNORE_CERTIFICATE_ERRORS and keep it out of CHROMIUM_FLAGS.""",
+    references=(JIBRI_REF, "https://github.com/jitsi/docker-jitsi-meet/blob/master/jibri/rootfs/defaults/jibri.conf"),
+)
+def chrome_cert_verification(ctx: AuditContext) -> CheckResult:
+    j = _jibri(ctx)
+    if isinstance(j, CheckResult):
+        return j
+    if j.doc is None:
+        return _docker_chrome_flags(ctx)
+    got = j.get(ctx, "jibri.chrome.flags")
+    if got is None:
+        return CheckResult.passed("Jibri's Chrome runs with Jibri's default flags, which verify certificates",
+                                  ev(j.path or "", None, "chrome.flags not set (Jibri's defaults)"))
+    flags, where = got
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        return CheckResult.unclear("cannot tell: jibri.chrome.flags is not a list of strings", where)
+    bad = [f for f in flags if _ignores_cert_errors(f)]
+    if bad:
+        return CheckResult.failed(f"Jibri's Chrome accepts any certificate for the meeting page "
+                                  f"(chrome.flags has {short(bad[0], 40)})", where)
+    return CheckResult.passed("Jibri's Chrome verifies the web server's certificate "
+                              "(chrome.flags sets no --ignore-certificate-errors)", where)
+
+# -- rtmp-allow-list patterns ---------------------------------------------------------------------------
+# Jibri compiles each entry with java.util.regex.Pattern.compile and admits a stream when one of them
+# matches the whole URL (StreamingJibriService.kt: rtmpAllowList.none { it.matcher(rtmpUrl).matches() }).
+# A pattern is "open" when it fully matches URLs on hosts nobody would list (OPEN_PROBES). The patterns are
+# the target's, so they run in the `regex` module, whose matches stop at a timeout, never in `re`, which
+# cannot be stopped (`(.?)` x 20 then `\20`..`\1` is exponential in both, and in Java).
+# Flags V0 | ASCII, nearest to Pattern's defaults: \w \d \s \b and (?i) are ASCII-only in Java without
+# UNICODE_CHARACTER_CLASS / UNICODE_CASE, as ASCII makes them. Java's `.` excludes \r \u0085 \u2028 \u2029
+# too, regex's only \n, and neither reads ^ $ per line: the probes hold no line terminator, so both agree
+# on them. V0, not V1: V1 reads `--` `||` `~~` in a class as set operations, Java as characters.
+# Syntax that Java and regex read differently gets no verdict (None, with the reason) rather than a guess:
+# _for_regex translates only \Q..\E quoting (Java's, one exact meaning: the text escaped), and refuses
+# nested classes and `&&` intersections (Java's; V0 reads them as characters), escapes outside the short
+# lists below (\p{..}: Java's POSIX and property names are not all regex's; \h \R \v \k \0 \c \e ...),
+# groups Java has not or reads otherwise (flags after the start: Java sets them from there on; (?x) (?u)
+# (?d) (?U), (?P (?# (?| (*VERB)), and a `{` that Java refuses but regex reads as text or fuzzy matching.
+OPEN_PROBES = ("rtmp://attacker.invalid/live/x", "rtmps://evil.example:1935/app/key")
+_MAX_PATTERN = 512
+_MAX_PATTERNS = 50  # per list: each one may spend len(OPEN_PROBES) x _MATCH_TIMEOUT
+# A probe is ~30 characters: a pattern Java could run decides in microseconds; 50 ms is a thousand times
+# that on a loaded machine, and bounds a list at 50 x 2 x 50 ms = 5 s.
+_MATCH_TIMEOUT = 0.05
+_REGEX_FLAGS = regex.V0 | regex.ASCII
+_SAME_ESCAPES = frozenset("dDwWsStnrfaxu")  # read alike by Java and regex, in a character class or not
+_SAME_OUTSIDE = frozenset("bBAGZz123456789")  # and outside a class: boundaries, anchors, back-references
+_REPETITION = re.compile(r"\{\d+(?:,\d*)?\}")
+_GROUP = re.compile(r"\(\?(?:[:=!>]|<[=!]|<[A-Za-z][A-Za-z0-9]*>|[ims]*(?:-[ims]*)?[:)])")
+_FLAG_GROUP = re.compile(r"\(\?[A-Za-z-]+[:)]")
+
+
+class _NotEvaluated(Exception):
+    """A pattern that Java and the regex module may read differently (the reason is the message)."""
+
+
+def _for_regex(pattern: str) -> str:
+    """The Java pattern as the regex module reads it alike: \\Q..\\E quoted text escaped."""
+    out: list[str] = []
+    i, in_class, flags_end = 0, False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            e = pattern[i + 1:i + 2]
+            if e == "Q":  # quoted up to \E, or to the end
+                end = pattern.find("\\E", i + 2)
+                end = len(pattern) if end < 0 else end
+                out.append(regex.escape(pattern[i + 2:end], special_only=False))
+                i = end + 2
+                continue
+            if not e:
+                raise _NotEvaluated("trailing backslash")
+            if not (e in _SAME_ESCAPES or (e in _SAME_OUTSIDE and not in_class) or (e.isascii() and not e.isalnum())):
+                raise _NotEvaluated(f"escape '\\{e}' (Java and the regex module do not read it alike)")
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "[" or pattern.startswith("&&", i):
+                raise _NotEvaluated("nested or intersected character class (Java only)")
+            in_class = c != "]"
+        elif c == "[":
+            start = i + 1 + (pattern[i + 1:i + 2] == "^")
+            if pattern[start:start + 1] == "]":
+                raise _NotEvaluated("']' first in a character class (Java and the regex module differ)")
+            out.append(pattern[i:start])
+            i, in_class = start, True
+            continue
+        elif c == "(" and pattern[i + 1:i + 2] in ("?", "*"):
+            group = _GROUP.match(pattern, i)
+            if group is None and _FLAG_GROUP.match(pattern, i):
+                raise _NotEvaluated("flags other than i, m and s (Java and the regex module do not read them alike)")
+            if group is None:
+                raise _NotEvaluated(f"group construct '{short(pattern[i:i + 4], 4)}' (not Java's, or read otherwise)")
+            if group.group().endswith(")"):  # (?i): from the start Java and regex agree; later only Java scopes it
+                if i != flags_end:
+                    raise _NotEvaluated("flags set after the start of the pattern")
+                flags_end = group.end()
+            out.append(group.group())
+            i = group.end()
+            continue
+        elif c == "{" and not _REPETITION.match(pattern, i):
+            raise _NotEvaluated("'{' that is not a repetition {n}, {n,} or {n,m} (an error to Java)")
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def open_pattern(pattern: str) -> tuple[bool | None, str]:
+    """(True: it admits RTMP servers on any host, and the probe it admits / False: it does not /
+    None: not decided, why)."""
+    if len(pattern) > _MAX_PATTERN:
+        return None, f"longer than {_MAX_PATTERN} characters"
+    try:
+        compiled = regex.compile(_for_regex(pattern), _REGEX_FLAGS)
+        for probe in OPEN_PROBES:
+            if compiled.fullmatch(probe, timeout=_MATCH_TIMEOUT):
+                return True, probe
+    except _NotEvaluated as exc:
+        return None, str(exc)
+    except (regex.error, ValueError, OverflowError, RecursionError) as exc:
+        return None, f"not compiled: {short(str(exc), 80)}"
+    except TimeoutError:
+        return None, "too costly to evaluate"
+    return False, ""

@@ -475,6 +475,8 @@ CASES: list[Case] = [
     # the key has no default in jibri.conf (getBoolean): an environment without it is refused, verifies nothing
     Case("jibri.xmpp_cert_verification", "unclear", (_sub(JIBRI, "trust-all-xmpp-certs = false", ""),),
          "environment(s) prod do not set trust-all-xmpp-certs, which Jibri requires", (JIBRI, "environments"), "jibri"),
+    Case("jibri.chrome_cert_verification", "pass", variant="jibri", where=(JIBRI, None)),
+    Case("jibri.chrome_cert_verification", "fail", (_sub(JIBRI, "  api {\n", '  chrome { flags = [ "--kiosk", "--ignore-certificate-errors" ] }\n  api {\n'),), "accepts any certificate", (JIBRI, "--ignore-certificate-errors"), "jibri"),
     # a prosody without a Jitsi VirtualHost: nothing can be said of its meetings (was: fail)
     Case("rooms.end_conference", "unclear", msg="no VirtualHost besides localhost", variant="stock-prosody"),
     Case("rooms.persistent_lobby", "unclear", msg="no VirtualHost besides localhost", variant="stock-prosody"),
