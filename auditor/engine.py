@@ -266,6 +266,11 @@ def container_notes(snapshot: Snapshot) -> list[str]:
         notes.append(f"containers not audited: {facts['containers.skipped']}")
     if facts.get("containers.project_files"):
         notes.append(f"compose project files: {facts['containers.project_files']}")
+    rendered = sorted(v for k, v in facts.items() if k.startswith("containers.") and k.endswith(".config_dir")
+                      and v.startswith("/run/"))
+    if rendered:
+        notes.append("configuration rendered inside the containers read where the services load it (images since "
+                     f"stable-11146; /config holds the inputs): {', '.join(rendered)}")
     if facts.get("containers.dir_modes"):
         notes.append(f"directory modes: {facts['containers.dir_modes']}")
     return notes

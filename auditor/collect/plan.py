@@ -233,6 +233,14 @@ DOCKER_CONFIG_FILES: tuple[DockerRule, ...] = (
 # docker-jitsi-meet container, only the image's rendered configuration directory is read (plus
 # /etc/os-release and the commands); the Debian paths and the compose search are skipped.
 CONTAINER_CONFIG_DIR = "/config"
+# Images since stable-11146 (docker-jitsi-meet 086d047f, rootless containers) render each service's
+# configuration from the read-only /config into /run/<service>/config, where the daemon reads it: /config
+# then holds the operator's inputs (custom-*.conf) and whatever an older image rendered there. The first of
+# these that exists in the container is read, /config last.
+CONTAINER_CONFIG_DIRS: tuple[str, ...] = (
+    "/run/web/config", "/run/prosody/config", "/run/jicofo/config", "/run/jvb/config", "/run/jibri/config",
+    "/run/jigasi/config", CONTAINER_CONFIG_DIR,
+)
 CONTAINER_HOST_FILES: tuple[FileRule, ...] = (FileRule("/etc/os-release", link_roots=("/etc", "/usr/lib")),)
 CONTAINER_CONFIG_FILES: tuple[DockerRule, ...] = (
     DockerRule("*config.js", max_files=8),  # web: config.js, interface_config.js, custom-*.js
@@ -329,8 +337,9 @@ def validate_plan() -> None:
     for rule in CONTAINER_HOST_FILES:
         if not _SAFE_PATTERN.match(rule.pattern) or "*" in rule.pattern:
             raise ValueError(f"unsafe container host path in plan: {rule.pattern!r}")
-    if not _SAFE_PATTERN.match(CONTAINER_CONFIG_DIR) or "*" in CONTAINER_CONFIG_DIR:
-        raise ValueError(f"unsafe container config dir: {CONTAINER_CONFIG_DIR!r}")
+    for directory in CONTAINER_CONFIG_DIRS:  # a word of the shell's `for` list: no blank, no glob
+        if not _SAFE_PATTERN.match(directory) or any(c in directory for c in "* \t?["):
+            raise ValueError(f"unsafe container config dir: {directory!r}")
     for drule in (*DOCKER_PROJECT_FILES, *DOCKER_CONFIG_FILES, *CONTAINER_CONFIG_FILES):
         if not _SAFE_REL.match(drule.relpattern) or ".." in drule.relpattern.split("/"):
             raise ValueError(f"unsafe relative path in plan: {drule.relpattern!r}")
@@ -370,7 +379,7 @@ def plan_data() -> dict[str, object]:
             "config_files": [asdict(r) for r in DOCKER_CONFIG_FILES],
         },
         "container": {
-            "config_dir": CONTAINER_CONFIG_DIR,
+            "config_dirs": list(CONTAINER_CONFIG_DIRS),
             "host_files": [asdict(r) for r in CONTAINER_HOST_FILES],
             "config_files": [asdict(r) for r in CONTAINER_CONFIG_FILES],
         },
@@ -421,7 +430,7 @@ def render_plan_block() -> str:
         f"JA_MAX_COMPOSE={MAX_COMPOSE_FILES_EXAMINED}",
         f"JA_MAX_WALK={MAX_COMPOSE_SEARCH_DIRS}",
         f"JA_DOCKER_DEFAULT_CONFIG={_q(DOCKER_DEFAULT_CONFIG)}",
-        f"JA_CONTAINER_CONFIG={_q(CONTAINER_CONFIG_DIR)}",
+        f"JA_CONTAINER_CONFIGS={_q(' '.join(CONTAINER_CONFIG_DIRS))}",
         "",
         "# ja_rule BASE TAIL POLICY SCAN MAX LINK_ROOT...",
         "ja_plan_debian() {",

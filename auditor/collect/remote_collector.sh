@@ -37,7 +37,7 @@
 JA_COLLECTOR_VERSION=4
 JA_FORMAT=2
 JA_MAGIC=JITSI-AUDIT-COLLECT
-JA_PLAN_SHA256=e47272323576607ebb40c5ed2df14c2f96bdbf76ae426566d12be34805ab0918
+JA_PLAN_SHA256=2c8506fea9498c9cd4d2ba899836bdc228376a453f01b72cfd21fe947ff83005
 JA_FILE_CAP=1048576
 JA_TOTAL_CAP=33554432
 JA_CMD_B64CAP=1398104
@@ -48,7 +48,7 @@ JA_MAX_DOCKER_DIRS=8
 JA_MAX_COMPOSE=64
 JA_MAX_WALK=4096
 JA_DOCKER_DEFAULT_CONFIG='~/.jitsi-meet-cfg'
-JA_CONTAINER_CONFIG=/config
+JA_CONTAINER_CONFIGS='/run/web/config /run/prosody/config /run/jicofo/config /run/jvb/config /run/jibri/config /run/jigasi/config /config'
 
 # ja_rule BASE TAIL POLICY SCAN MAX LINK_ROOT...
 ja_plan_debian() {
@@ -946,10 +946,21 @@ ja_processes() {
   fi
 }
 
-# Container mode: the rendered configuration of a docker-jitsi-meet image under $JA_CONTAINER_CONFIG.
+# Container mode: the rendered configuration of a docker-jitsi-meet image: the first of
+# $JA_CONTAINER_CONFIGS that exists (/run/<service>/config since the rootless images, /config before).
 ja_container() {
   ja_plan_container_host
-  JA_DDIR=$JA_CONTAINER_CONFIG
+  JA_DDIR=
+  IFS=' '
+  set -f
+  # shellcheck disable=SC2086  # split on purpose: the plan's paths hold no blank or glob
+  for cc_d in $JA_CONTAINER_CONFIGS; do
+    JA_DDIR=$cc_d
+    if [ -e "$JA_P$cc_d" ] || [ -L "$JA_P$cc_d" ]; then break; fi
+  done
+  set +f
+  IFS=
+  ja_fact config_dir "$JA_DDIR"
   if ja_confined "$JA_P$JA_DDIR"; then ja_dirstate "$JA_P$JA_DDIR"; else ja_ds=outside; fi
   case $ja_ds in
     outside) ja_rec F "$JA_DDIR" not_regular '' '' '' '' - '' symlink_outside - ;;

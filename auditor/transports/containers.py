@@ -52,7 +52,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor import json_input
-from auditor.collect.plan import DOCKER_PROJECT_FILES
+from auditor.collect.plan import CONTAINER_CONFIG_DIR, CONTAINER_CONFIG_DIRS, DOCKER_PROJECT_FILES
 from auditor.collect.stream import MAX_KEY_LENGTH, StreamLimits, one_line
 from auditor.snapshot import COMMAND_PREFIX, CollectedItem, ItemStatus, Snapshot
 from auditor.transports.errors import ConnectError, TransportError
@@ -545,22 +545,31 @@ def _collect_member(scheme: str, member: Member, options: ContainerOptions) -> S
     return snap
 
 
-def config_base(dep: Deployment, member: Member) -> str:
-    """Where a member's /config lands in the merged snapshot."""
-    if member.config_source and member.config_source.startswith("/"):
+def config_base(dep: Deployment, member: Member, config_dir: str = CONTAINER_CONFIG_DIR) -> str:
+    """Where a member's configuration directory lands in the merged snapshot: /config at its bind mount's
+    source on the docker host when known; a configuration rendered inside the container (/run/<service>/
+    config, on the container's tmpfs: no host path) under the deployment's own name."""
+    if config_dir == CONTAINER_CONFIG_DIR and member.config_source and member.config_source.startswith("/"):
         return member.config_source.rstrip("/") or "/"
-    return f"/{dep.scheme}/{dep.project}/{CONFIG_DIRS[member.service]}"
+    rendered = "" if config_dir == CONTAINER_CONFIG_DIR else "/rendered"
+    return f"/{dep.scheme}/{dep.project}{rendered}/{CONFIG_DIRS[member.service]}"
 
 
-def _map_key(dep: Deployment, member: Member, item: CollectedItem) -> str:
+def _config_dir(snap: Snapshot | None) -> str:
+    """The directory the member's collector read (its `config_dir` fact), if it is one of the plan's."""
+    said = snap.facts.get("config_dir") if snap is not None else None
+    return said if said in CONTAINER_CONFIG_DIRS else CONTAINER_CONFIG_DIR
+
+
+def _map_key(dep: Deployment, member: Member, item: CollectedItem, config_dir: str) -> str:
     if item.kind == "command":
         return f"{item.key}@{member.service}"
-    return _map_path(dep, member, item.key)
+    return _map_path(dep, member, item.key, config_dir)
 
 
-def _map_path(dep: Deployment, member: Member, path: str) -> str:
-    if path == "/config" or path.startswith("/config/"):
-        return config_base(dep, member) + path[len("/config"):]
+def _map_path(dep: Deployment, member: Member, path: str, config_dir: str) -> str:
+    if path == config_dir or path.startswith(config_dir + "/"):
+        return config_base(dep, member, config_dir) + path[len(config_dir):]
     return f"/containers/{member.service}{path}"
 
 
@@ -615,10 +624,11 @@ def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, 
     pkg_lines: list[str] = []
     pkg_item: CollectedItem | None = None
     for member, snap, error in parts:
+        config_dir = _config_dir(snap)
         # what the transport knows of the member: written after the member's own facts (below), which a
         # container could name alike ("published", "config")
         ours = {f"containers.{member.service}": member.name,
-                f"containers.{member.service}.config": config_base(dep, member)}
+                f"containers.{member.service}.config": config_base(dep, member, config_dir)}
         if member.host_network:
             ours[f"containers.{member.service}.network"] = "host"
         elif member.published is not None:
@@ -633,7 +643,7 @@ def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, 
         for line in snap.facts.get(DIR_MODES, "").splitlines():
             mode, _, rest = line.partition(":")
             kind, _, path = rest.partition(":")
-            mapped = _dir_mode_line(int(mode, 8), kind, _map_path(dep, member, path)) \
+            mapped = _dir_mode_line(int(mode, 8), kind, _map_path(dep, member, path, config_dir)) \
                 if mode.isdigit() and set(mode) <= set("01234567") and path.startswith("/") else None
             if mapped is not None:
                 dir_lines.append(mapped)
@@ -654,7 +664,7 @@ def merge(raw: str, dep: Deployment, parts: list[tuple[Member, Snapshot | None, 
                     pkg_lines += [ln for ln in item.text().splitlines() if ln and ln not in pkg_lines]
                     pkg_item = pkg_item or item
                 continue
-            merged.add(replace(item, key=_map_key(dep, member, item)))
+            merged.add(replace(item, key=_map_key(dep, member, item, config_dir)))
     if pkg_item is not None:
         content = ("\n".join(pkg_lines) + "\n").encode()
         merged.add(replace(pkg_item, content=content, size=len(content)))

@@ -440,3 +440,37 @@ def test_a_missing_project_directory_is_a_note_an_unlistable_one_an_error(
     snap = collect_containers(parse_target("docker://jitsi-web-1"))
     assert snap.facts["collection"] == "incomplete"
     assert snap.errors == [f"collect: {project}: cannot list the compose project: Not a directory"]
+
+
+def test_rootless_images_are_read_where_they_render_their_configuration(fakes: Fakes,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Images since stable-11146 render each service's configuration from the read-only /config into
+    /run/<service>/config (docker-jitsi-meet 086d047f): /config then holds the operator's inputs and
+    whatever an older image rendered there. Read in /config, a stale jicofo.conf was judged."""
+    _compose(fakes)
+    for service in ("web", "prosody", "jicofo", "jvb"):
+        tree = Path(fakes.state["trees"][f"jitsi-{service}-1"])
+        rendered = tree / "run" / service / "config"
+        rendered.parent.mkdir(parents=True)
+        shutil.copytree(tree / "config", rendered)
+    stale = Path(fakes.state["trees"]["jitsi-jicofo-1"]) / "run" / "jicofo" / "config" / "jicofo.conf"
+    text = stale.read_text()
+    assert "disable-certificate-verification = true" in text
+    stale.write_text(text.replace("disable-certificate-verification = true", "disable-certificate-verification = false"))
+    fakes.env(monkeypatch)
+    snap = collect_containers(parse_target("docker://jitsi-web-1"))
+    assert snap.facts["containers.jicofo.config_dir"] == "/run/jicofo/config"
+    # on the container's tmpfs: no host path, the deployment's own name
+    assert snap.facts["containers.jicofo.config"] == "/docker/jitsi/rendered/jicofo"
+    assert snap.items["/docker/jitsi/rendered/jicofo/jicofo.conf"].ok
+    assert not [k for k in snap.items if k.startswith(CFG)]  # /config (inputs, stale renders) not read
+    roles = {f.path: f.role.value for f in discover(snap)}
+    for key, role in (("/docker/jitsi/rendered/web/nginx/site-confs/default", "nginx_site"),
+                      ("/docker/jitsi/rendered/prosody/config/prosody.cfg.lua", "prosody_main"),
+                      ("/docker/jitsi/rendered/jvb/jvb.conf", "jvb_conf")):
+        assert roles.get(key) == role, (key, roles.get(key))
+    profile = load_profile("default")
+    result = audit_snapshot(snap, profile, all_checks(profile.criterion_ids, with_plugins=False))
+    [found] = [f for f in result.findings if f.check_id == "jicofo.certificate_verification"]
+    assert found.status.value == "pass", found.message
+    assert any("rendered inside the containers" in n for n in result.notes), result.notes
