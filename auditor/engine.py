@@ -205,7 +205,7 @@ def audit_snapshot(
     ]
     if deployment.prosody_error:
         notes.append(deployment.prosody_error)
-    notes += container_notes(snapshot) + offline_notes(snapshot, deployment)
+    notes += container_notes(snapshot) + offline_notes(snapshot, deployment) + stale_render_notes(deployment)
     return TargetResult(
         target=snapshot.target,
         started_at=started,
@@ -255,6 +255,38 @@ def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
         notes.append(f"no Jitsi configuration found in {where}: nothing to judge, the criteria are Unclear "
                      "or N/A (is it the right directory?)")
     return notes
+
+
+# What docker-jitsi-meet images before stable-11146 rendered into the CONFIG volume (per service); since
+# 086d047f (rootless containers) they render into /run/<service>/config inside the container instead.
+ROOTLESS_SINCE = 11146
+_RENDERED_IN_CONFIG = {"web": "/web/config.js", "prosody": "/prosody/config/prosody.cfg.lua",
+                       "jicofo": "/jicofo/jicofo.conf", "jvb": "/jvb/jvb.conf", "jibri": "/jibri/jibri.conf"}
+
+
+def stale_render_notes(deployment: Deployment) -> list[str]:
+    """A docker host whose compose project runs rootless images (stable-11146 or later) but whose CONFIG
+    volume still holds what an older image rendered there: those files are judged as found, and may not be
+    what the services load."""
+    from auditor.advisories.docker import deployment_images
+    from auditor.advisories.versions import docker_stable
+
+    if deployment.snapshot.transport in ("docker", "kubectl"):  # read in the containers, where they render
+        return []
+    images = deployment.derived("docker.images", deployment_images).images
+    stale: list[str] = []
+    for service, tail in _RENDERED_IN_CONFIG.items():
+        releases = {docker_stable(r.tag or "") for r in images if r.jitsi_image == service}
+        if not releases or None in releases or min(r for r in releases if r is not None) < ROOTLESS_SINCE:
+            continue
+        stale += [i.key for i in deployment.snapshot.files()
+                  if i.ok and i.key.endswith(tail) and not i.key.startswith("/etc/jitsi/")]
+    if not stale:
+        return []
+    shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+    return [f"the compose project runs images of stable-{ROOTLESS_SINCE} or later, which render their configuration "
+            f"inside the containers (/run/<service>/config): {shown} were written by an older image and are judged "
+            "as found; docker://CONTAINER reads what the services load"]
 
 
 def container_notes(snapshot: Snapshot) -> list[str]:

@@ -326,3 +326,32 @@ def test_an_ansible_roles_commented_examples_and_template_values_are_not_its_sec
     assert weak.startswith("1 weak or default secret(s): converge.yml: jitsi_base_secret;"), weak
     assert "main.yml: jitsi_turn_secret" in weak.split(";", 1)[1]  # an expression: named, not judged
     assert found["secrets.reuse"]["status"] == "pass", found["secrets.reuse"]["message"]
+
+
+JICOFO_RENDERED = """\
+jicofo {
+  xmpp {
+    client {
+      client-proxy = "focus.meet.jitsi"
+      disable-certificate-verification = true
+    }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(("version", "noted"), [("stable-11200", True), ("stable-10655", False), ("unstable", False)])
+def test_an_older_images_render_in_the_config_volume_is_named_under_rootless_images(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], version: str, noted: bool) -> None:
+    """Images since stable-11146 render jicofo.conf inside the container: the CONFIG volume's copy was
+    written by an older image, and the audit says so instead of presenting it as what jicofo loads."""
+    root = tmp_path / "docker-jitsi-meet"
+    _checkout(root)
+    (root / ".env").write_text(ENV.replace("JITSI_IMAGE_VERSION=stable-10655", f"JITSI_IMAGE_VERSION={version}"))
+    (root / "cfg" / "jicofo").mkdir(parents=True)
+    (root / "cfg" / "jicofo" / "jicofo.conf").write_text(JICOFO_RENDERED)
+    _code, target = _audit(root, tmp_path, capsys)
+    notes = [n for n in target["notes"] if "render their configuration inside the containers" in n]
+    assert bool(notes) is noted, target["notes"]
+    if noted:
+        assert "/cfg/jicofo/jicofo.conf were written by an older image" in notes[0]
