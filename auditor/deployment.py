@@ -6,6 +6,7 @@ parsed is kept as a `ParsedFile` with its error, so whatever depends on it can s
 
 from __future__ import annotations
 
+import posixpath
 import re
 import time
 from collections.abc import Callable
@@ -14,6 +15,16 @@ from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from auditor.discovery import DiscoveredFile, Role, discover
+from auditor.hocon_includes import (
+    DAEMON_FILE,
+    HOCON_ROLES,
+    OVERLAY_FILES,
+    IncludeError,
+    Resolver,
+    include_targets,
+    merged_doc,
+    parse_included,
+)
 from auditor.parsers.apache import ApacheConfig, parse_apache
 from auditor.parsers.base import ConfigParseError, Location
 from auditor.parsers.certificate import parse_certificates
@@ -250,6 +261,7 @@ def _build(snapshot: Snapshot, budget: ParseBudget) -> Deployment:
         results[i] = _parse_budgeted(f, parser, budget)
     for i in sorted(results):  # in path order, as discovered: `first` of a role does not depend on the budget
         dep.parsed.setdefault(files[i].role, []).append(results[i])
+    _resolve_hocon(dep, budget)
     _parse_nginx(dep, budget)
     _parse_apache(dep)
     _build_prosody(dep)
@@ -278,6 +290,78 @@ def _parse_one(f: DiscoveredFile, parser: _ParseFn) -> ParsedFile[Any]:
         return ParsedFile(f.role, f.path, None, str(exc), exc.line, f.active)
     except Exception as exc:  # a parser bug must cost one file, never the audit
         return ParsedFile(f.role, f.path, None, f"{f.path}: parser failed ({type(exc).__name__})", None, f.active)
+
+
+def _resolve_hocon(dep: Deployment, budget: ParseBudget) -> None:
+    """jicofo.conf, jvb.conf and jibri.conf with their includes merged in (auditor.hocon_includes). The main
+    file of a role comes first: the daemon's own file name, then any other file of the role that no HOCON
+    file of the snapshot includes, in path order; included files stay, inactive (their secrets and
+    errors still count). A main file whose includes cannot be known is kept unusable, with the reason."""
+    hocon = {p.path: p for role in HOCON_ROLES for p in dep.parsed.get(role, [])}
+    included: set[str] = set()
+    for role in HOCON_ROLES:
+        for p in dep.parsed.get(role, []):
+            if p.value is not None:
+                included.update(t for t in include_targets(dep.snapshot, role, p.value) if t != p.path)
+    extra: dict[str, ParsedFile[Any]] = {}  # files read only as includes
+
+    def load(f: DiscoveredFile) -> HoconDoc | str:
+        known = hocon.get(f.path) or extra.get(f.path)
+        if known is not None:
+            return known.value.own or known.value if known.value is not None else known.unusable
+        refusal = budget.refusal(f)
+        if refusal is not None:
+            extra[f.path] = ParsedFile(f.role, f.path, None, refusal, None, False, over_budget=True)
+            return refusal
+        got = parse_included(f)
+        if isinstance(got, str):
+            extra[f.path] = ParsedFile(f.role, f.path, None, got, None, False)
+        else:
+            extra[f.path] = ParsedFile(f.role, f.path, got, None, None, False)
+        return got
+
+    for role in HOCON_ROLES:
+        files = dep.parsed.get(role, [])
+        if not files:
+            continue
+        name = DAEMON_FILE[role]
+        overlays = {p.path for p in files if posixpath.basename(p.path) in OVERLAY_FILES[role]}
+        if not any(p.active and p.path not in included | overlays for p in files):
+            included_here: set[str] = {p.path for p in files if posixpath.basename(p.path) != name}
+        else:
+            included_here = included | overlays
+        ranked: list[tuple[int, ParsedFile[Any]]] = []
+        for p in files:
+            if p.path in included_here:
+                ranked.append((2, _inactive(p)))
+                continue
+            if p.active and p.value is not None:
+                p = _with_includes(dep, role, p, load)
+            ranked.append((0 if p.active and posixpath.basename(p.path) == name else 1 if p.active else 2, p))
+        dep.parsed[role] = [p for _, p in sorted(ranked, key=lambda pair: pair[0])]  # stable: path order kept
+    for p in extra.values():
+        if p.path not in hocon:
+            dep.parsed.setdefault(p.role, []).append(p)
+
+
+def _inactive(p: ParsedFile[Any]) -> ParsedFile[Any]:
+    return ParsedFile(p.role, p.path, p.value, p.error, p.error_line, False, p.over_budget)
+
+
+def _with_includes(
+    dep: Deployment, role: Role, p: ParsedFile[Any], load: Callable[[DiscoveredFile], HoconDoc | str]
+) -> ParsedFile[Any]:
+    doc = p.value
+    try:
+        if not isinstance(doc, HoconDoc):
+            raise TypeError(type(doc).__name__)
+        return ParsedFile(p.role, p.path, merged_doc(Resolver(dep.snapshot, role, doc, load)), None, None, p.active)
+    except IncludeError as exc:
+        error = ConfigParseError(p.path, exc.message, exc.line)
+        return ParsedFile(p.role, p.path, None, str(error), exc.line, p.active)
+    except Exception as exc:  # a bug must cost this configuration, never the audit
+        return ParsedFile(p.role, p.path, None, f"{p.path}: includes not resolved ({type(exc).__name__})", None,
+                          p.active)
 
 
 _DOCKER_WEB_RE = re.compile(r"^(.*/web)/nginx/")

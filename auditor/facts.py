@@ -290,7 +290,8 @@ class View:
         value = pf.value.get(key)
         if value is None:
             return None
-        return value, ev(pf.path, pf.value.line_of(key), f"{key} = {_short(value)}")
+        path, line = pf.value.where(key)  # the included file's path and line when the value came from one
+        return value, ev(path, line, f"{key} = {_short(value)}")
 
     def own_domain(self) -> str | None:
         if self.main_host:

@@ -15,6 +15,7 @@ from typing import Any
 from auditor.deployment import Deployment
 from auditor.discovery import Role, not_configuration
 from auditor.parsers.base import Location
+from auditor.parsers.hocon import HoconDoc
 from auditor.redaction import BARE_LITERALS, MARKER_PREFIX, MARKER_RE, PEM_MARKER, SecretVerdict, is_secret_name
 
 # Bounded and starting at a name's first character: unbounded runs made a long line quadratic.
@@ -113,6 +114,10 @@ def _structured(value: Any, *, markers_only: bool = True) -> Iterator[tuple[str,
                 for name, raw in _walk(v, key, markers_only=markers_only):
                     yield f"{scope}/{name}", raw, section.option_lines.get(key)
         return
+    if isinstance(value, HoconDoc) and value.own is not None:
+        # with its includes merged: the file as written (the included files are parsed files of their own,
+        # inactive): each setting is reported once, in the file where it is written
+        value = value.own
     data = getattr(value, "data", None)
     if isinstance(data, dict):  # HOCON
         line_of = getattr(value, "line_of", None)

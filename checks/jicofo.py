@@ -86,8 +86,11 @@ def certificate_verification(ctx: AuditContext) -> CheckResult:
     if bad:
         return bad
     problems = []
+    kept = []  # set, but to false: where (an include may have reset the main file's true)
     for section in ("client", "service"):
         got = v.hocon(pf, f"jicofo.xmpp.{section}.disable-certificate-verification")
+        if got is not None and truthy(got[0]) is not True:
+            kept.append(got[1])
         if got is not None and truthy(got[0]) is True:
             target = v.hocon(pf, f"jicofo.xmpp.{section}.hostname")
             problems.append((section, str(target[0]) if target else "localhost", got[1]))
@@ -100,7 +103,8 @@ def certificate_verification(ctx: AuditContext) -> CheckResult:
         return CheckResult.passed(
             "certificate verification is off, but only for a loopback connection", *[p[2] for p in problems]
         )
-    return CheckResult.passed("jicofo verifies the XMPP server certificate", ev(pf.path, None, "disable-certificate-verification not set"))
+    return CheckResult.passed("jicofo verifies the XMPP server certificate",
+                              *(kept or [ev(pf.path, None, "disable-certificate-verification not set")]))
 
 
 @check(

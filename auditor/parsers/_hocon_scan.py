@@ -10,7 +10,7 @@ Semantics still come from pyhocon; this only locates things.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from auditor.parsers.base import MAX_DEPTH, ConfigParseError
@@ -20,7 +20,7 @@ _PUNCT = frozenset("{}[],:=")
 _FORM_NAMES = ("required", "url", "file", "classpath", "package")
 _INCLUDE_FORMS = tuple(f + "(" for f in _FORM_NAMES)
 
-TokKind = Literal["ws", "nl", "comment", "str", "unq", "subst", "punct", "other"]
+TokKind = Literal["ws", "nl", "comment", "str", "unq", "subst", "punct", "other", "include"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,9 @@ class HoconInclude:
     kind: Literal["file", "url", "classpath", "package"]
     required: bool
     line: int
+    # The object the statement stands in (() the root, ("a", "b") inside `a { b { … } }`): HOCON merges an
+    # included file into that object. None: inside a list or in a value, where HOCON has no include.
+    scope: tuple[str, ...] | None = field(default=(), compare=False)
 
 
 @dataclass(slots=True)
@@ -158,19 +161,28 @@ def scan(text: str, path: str) -> ScanResult:
     tokens = tokenize(text, path)
     result = ScanResult(text)
     includes = _find_includes(tokens)
+    scopes: dict[int, tuple[str, ...] | None] = {}
     if includes:
         chars = list(text)
-        skip: set[int] = set()
-        for first, after, inc in includes:
-            result.includes.append(inc)
-            skip.update(range(first, after))
-            for tok in tokens[first:after]:
-                for k in range(tok.start, tok.end):
-                    if chars[k] != "\n":
-                        chars[k] = " "
+        starts = {first: (n, after) for n, (first, after, _) in enumerate(includes)}
+        kept: list[Token] = []
+        idx = 0
+        while idx < len(tokens):
+            if idx in starts:  # the statement becomes one marker token: the key walk finds its object
+                n, after = starts[idx]
+                kept.append(Token("include", str(n), tokens[idx].start, tokens[after - 1].end, tokens[idx].line))
+                for tok in tokens[idx:after]:
+                    for k in range(tok.start, tok.end):
+                        if chars[k] != "\n":
+                            chars[k] = " "
+                idx = after
+                continue
+            kept.append(tokens[idx])
+            idx += 1
         result.text = "".join(chars)
-        tokens = [t for idx, t in enumerate(tokens) if idx not in skip]
-    _walk_keys(tokens, path, result.key_lines)
+        tokens = kept
+    _walk_keys(tokens, path, result.key_lines, scopes)
+    result.includes = [replace(inc, scope=scopes.get(n)) for n, (_, _, inc) in enumerate(includes)]
     return result
 
 
@@ -204,7 +216,11 @@ def _key_segments(parts: list[Token]) -> tuple[str, ...]:
     return tuple(segments)
 
 
-def _walk_keys(tokens: list[Token], path: str, lines: dict[tuple[str, ...], int]) -> None:
+def _walk_keys(
+    tokens: list[Token], path: str, lines: dict[tuple[str, ...], int], scopes: dict[int, tuple[str, ...] | None]
+) -> None:
+    """Fills `lines` (key path -> line where last set) and `scopes` (include marker -> its object's path,
+    None where it stands in a list or a value)."""
     sig = [t for t in tokens if t.kind not in ("comment",)]
     stack = [_Frame("obj", ())]
     first = next((t for t in sig if t.kind not in ("ws", "nl")), None)
@@ -216,6 +232,10 @@ def _walk_keys(tokens: list[Token], path: str, lines: dict[tuple[str, ...], int]
         frame = stack[-1]
         if len(stack) > MAX_DEPTH:
             raise ConfigParseError(path, f"objects nested deeper than {MAX_DEPTH} levels", tok.line)
+        if tok.kind == "include":
+            scopes[int(tok.text)] = frame.path if frame.kind == "obj" and frame.expect_key else None
+            i += 1
+            continue
         if frame.kind == "list":
             if tok.text == "]" and tok.kind == "punct":
                 stack.pop() if len(stack) > 1 else None

@@ -36,6 +36,10 @@ class HoconDoc:
     includes: list[HoconInclude]
     unresolved: list[str] = field(default_factory=list)  # substitutions left as "${…}" text
     key_lines: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
+    # Set when the includes were merged in (auditor.hocon_includes): where each key path was last set,
+    # as (file, line), and the file as written, without what it includes.
+    origins: dict[tuple[str, ...], tuple[str, int | None]] = field(default_factory=dict, repr=False)
+    own: HoconDoc | None = field(default=None, repr=False)
 
     def get(self, dotted_key: str) -> Any | None:
         """The value at a HOCON path (`a.b."c.d"`); a dotted key that is one key (`"org.jitsi.x"`)
@@ -43,7 +47,7 @@ class HoconDoc:
         return _lookup(self.data, split_path(dotted_key))
 
     def line_of(self, dotted_key: str) -> int | None:
-        """Best-effort line where the key is (last) set; None if it cannot be located."""
+        """Best-effort line where the key is (last) set in this file; None if it cannot be located."""
         segments = split_path(dotted_key)
         line = self.key_lines.get(segments)
         if line is None:  # a segmentation differing from the written one: compare joined forms
@@ -52,6 +56,23 @@ class HoconDoc:
                 if ".".join(key) == joined:
                     line = candidate if line is None else max(line, candidate)
         return line
+
+    def where(self, dotted_key: str) -> tuple[str, int | None]:
+        """(file, line) where the value of the key was set: an included file's own path and line when the
+        value came from it; else this file and `line_of`."""
+        if not self.origins:
+            return self.path, self.line_of(dotted_key)
+        segments = split_path(dotted_key)
+        found = self.origins.get(segments)
+        if found is None:
+            joined = ".".join(segments)
+            found = next((o for key, o in self.origins.items() if ".".join(key) == joined), None)
+        if found is None:  # not located: the file of the nearest enclosing object that is, without a line
+            for cut in range(len(segments) - 1, 0, -1):
+                if (outer := self.origins.get(segments[:cut])) is not None:
+                    return outer[0], None
+            return self.path, None
+        return found
 
 
 def split_path(dotted: str) -> tuple[str, ...]:
