@@ -181,7 +181,12 @@ def _reads_as_dotenv(text: str) -> bool:
 # container renders them into CONFIG at start; `{{ .Env.X }}` placeholders, not values), its sample .env,
 # upstream's .dist templates, and documentation. A --root audit of a docker-jitsi-meet checkout meets
 # all of them beside the operator's .env.
-NOT_CONFIGURATION: tuple[str, ...] = ("*/rootfs/defaults/*", "*/env.example", "*.dist", "*.md", "*.rst")
+# The images' init scripts are never configuration either: older releases' cont-init.d scripts name the old
+# default passwords (OLD_JVB_AUTH_PASSWORD=passw0rd) to refuse them (CVE-2020-11878).
+NOT_CONFIGURATION: tuple[str, ...] = (
+    "*/rootfs/defaults/*", "*/rootfs/etc/cont-init.d/*", "*/rootfs/etc/cont-finish.d/*", "*/rootfs/etc/services.d/*",
+    "*/rootfs/etc/s6-overlay/*", "*/env.example", "*.dist", "*.md", "*.rst",
+)
 # Templates a configuration repository renders at deploy time (Ansible/Salt Jinja, Go and ERB templates,
 # samples): `{{ jitsi_domain }}` where the values go. Judged as they stand they gave parse errors and
 # verdicts on placeholders; an offline audit names them instead (render them, then audit the result).

@@ -355,3 +355,22 @@ def test_an_older_images_render_in_the_config_volume_is_named_under_rootless_ima
     assert bool(notes) is noted, target["notes"]
     if noted:
         assert "/cfg/jicofo/jicofo.conf were written by an older image" in notes[0]
+
+
+def test_the_images_init_scripts_are_not_the_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """stable-4416's jvb image refuses the old default password with a cont-init.d script naming it: the
+    checkout's secrets.weak_or_default failed (critical) on OLD_JVB_AUTH_PASSWORD=passw0rd."""
+    root = tmp_path / "docker-jitsi-meet"
+    _checkout(root)
+    scripts = {"jvb/rootfs/etc/cont-init.d/10-config": "#!/usr/bin/with-contenv bash\n\n"
+                                                       "OLD_JVB_AUTH_PASSWORD=passw0rd\n"
+                                                       'if [[ "$JVB_AUTH_PASSWORD" == "$OLD_JVB_AUTH_PASSWORD" ]]; then\n'
+                                                       "    exit 1\nfi\n",
+               "jibri/rootfs/etc/s6-overlay/s6-rc.d/jibri/run": "#!/command/execlineb -P\nJIBRI_XMPP_PASSWORD=changeme\n",
+               "web/rootfs/etc/services.d/nginx/run": "#!/usr/bin/with-contenv bash\nSECRET=s3cr37\n"}
+    for rel, text in scripts.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    _code, target = _audit(root, tmp_path, capsys)
+    found = {f["check_id"]: f for f in target["findings"]}
+    assert found["secrets.weak_or_default"]["status"] == "pass", found["secrets.weak_or_default"]["message"]
