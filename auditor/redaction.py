@@ -98,6 +98,7 @@ _SECRET_WORD_LOWER_RE = re.compile(_FILTER_WORDS)
 _NOT_SECRET_NAME_RE = re.compile(
     r"(?:_file|_path|-file|-path|file$|path$|_enabled|enabled$|_method|method$|_length|length$|_type|type$|"
     r"secretfile|_url$|url$|use-auth-secret|use_auth_secret|lifetime|ttl"
+    r"|application_credentials$"  # Google's GOOGLE_APPLICATION_CREDENTIALS: the key file's path (jigasi)
     r"|(?:proxy|fastcgi|uwsgi|scgi|grpc|memcached)_pass$)",  # nginx's upstreams
     re.IGNORECASE,
 )
@@ -170,9 +171,12 @@ _EMBEDDED_RE = re.compile(
 )
 # A secret-named command-line option inside a value (coturn's EXTRA_OPTIONS in /etc/default/coturn, a
 # systemd ExecStart, JAVA_SYS_PROPS' -Dname=value): `--name=VALUE`, `--name VALUE`, `-Dname=VALUE`.
+# Inside a shell string the value's quotes are escaped (`"--user_password=\"$PW\""`): read as quotes, not as
+# a one-character value `\`.
 _OPTION_RE = re.compile(
     r"(?<![^\s\"'=])--?(?P<key>[A-Za-z][A-Za-z0-9_.\-]{0,255})(?:=|[ \t]+(?=[^\s\-=:]))"
-    r"(?:(?P<oq>[\"'])(?P<oqv>(?:(?!(?P=oq))[^\r\n]){1,4096})(?P=oq)|(?P<ov>[^\s\"'`]{1,4096}))"
+    r"(?:\\(?P<eq>[\"'])(?P<eqv>(?:(?!\\(?P=eq))[^\r\n]){1,4096})\\(?P=eq)"
+    r"|(?P<oq>[\"'])(?P<oqv>(?:(?!(?P=oq))[^\r\n]){1,4096})(?P=oq)|(?P<ov>(?:[^\s\"'`\\]|\\[^\s\"'`])[^\s\"'`]{0,4094}))"
 )
 # A secret-named key whose value opens a string that goes on over the next lines: HOCON's `"""`, a Lua
 # long string `[[` / `[==[`, a JavaScript template literal, a line ending in a Java properties
@@ -540,7 +544,7 @@ class Redactor:
             ):
                 self.note(value)
         for m in _OPTION_RE.finditer(joined):  # --static-auth-secret=X, --cli-password X, -Dx.PASSWORD=X
-            value = m.group("oqv") or m.group("ov")
+            value = m.group("eqv") or m.group("oqv") or m.group("ov")
             if is_secret_name(m.group("key")) and not MARKER_RE.search(value) and value.lower() not in _BARE_LITERALS:
                 self.note(value)
         for start, end in spans:  # values that go on over the following lines

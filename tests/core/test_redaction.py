@@ -359,3 +359,23 @@ def test_the_opening_of_a_template_expression_is_never_a_secret() -> None:
     out, _count = r.rewrite(text)
     assert 'path: "{{ item }}"' in out
     assert not [v for v in r._values if v in ("{{", "${{")]
+
+
+def test_an_option_in_a_shell_string_has_escaped_quotes_not_a_backslash_value() -> None:
+    """docker-jitsi-meet stable-6865's jicofo run script: DAEMON_OPTS="... --user_password=\\"$JICOFO_AUTH_PASSWORD\\"".
+    The option's value was read as `\\`: every backslash of the tree became a marker, and every package of a
+    Dockerfile's continued apt-get line a weak secret reused across purposes."""
+    text = 'DAEMON_OPTS="--domain=\\"$XMPP_DOMAIN\\" --user_password=\\"Kq7mR2xDs9fT4wLpZ\\""\n'
+    r = Redactor()
+    r.scan_text(text)
+    assert sorted(r._values) == ["Kq7mR2xDs9fT4wLpZ"]
+    assert r.rewrite("RUN apt-get install -y \\\n  git \\\n")[1] == 0
+    # a value that starts with a backslash is still one
+    r = Redactor()
+    r.scan_text("turnserver --static-auth-secret \\x41bcdefgh\n")
+    assert "\\x41bcdefgh" in r._values
+
+
+def test_googles_application_credentials_name_a_key_file_not_a_secret() -> None:
+    assert not is_secret_name("GOOGLE_APPLICATION_CREDENTIALS")
+    assert is_secret_name("TURN_CREDENTIALS")  # docker-jitsi-meet's TURN shared secret
