@@ -186,13 +186,16 @@ def _reads_as_dotenv(text: str) -> bool:
 NOT_CONFIGURATION: tuple[str, ...] = (
     "*/rootfs/defaults/*", "*/rootfs/etc/cont-init.d/*", "*/rootfs/etc/cont-finish.d/*", "*/rootfs/etc/services.d/*",
     "*/rootfs/etc/s6-overlay/*", "*/env.example", "*.dist", "*.md", "*.rst",
+    "*/.github/*",  # a repository's CI definitions (`permissions: id-token: write`), not a deployment's
 )
 # Templates a configuration repository renders at deploy time (Ansible/Salt Jinja, Go and ERB templates,
 # samples): `{{ jitsi_domain }}` where the values go. Judged as they stand they gave parse errors and
 # verdicts on placeholders; an offline audit names them instead (render them, then audit the result).
 # On a live host such a name is audited like any file: a daemon's wildcard include may load it.
+# A `templates/` directory holds them whatever their names: an Ansible role's (the template module's source,
+# `templates/turnserver.conf`), a Helm chart's (`templates/jicofo/configmap.yaml`).
 TEMPLATES: tuple[str, ...] = ("*.j2", "*.jinja", "*.jinja2", "*.tmpl", "*.tpl", "*.template", "*.erb",
-                              "*.example", "*.sample")
+                              "*.example", "*.sample", "*/templates/*")
 
 
 def is_template(path: str) -> bool:
