@@ -187,15 +187,22 @@ NOT_CONFIGURATION: tuple[str, ...] = (
     "*/rootfs/defaults/*", "*/rootfs/etc/cont-init.d/*", "*/rootfs/etc/cont-finish.d/*", "*/rootfs/etc/services.d/*",
     "*/rootfs/etc/s6-overlay/*", "*/env.example", "*.dist", "*.md", "*.rst",
     "*/.github/*",  # a repository's CI definitions (`permissions: id-token: write`), not a deployment's
+    # a role's or cookbook's tests (serverspec, molecule, test-kitchen): regexes and fixtures, not settings
+    "*/spec/*", "*/molecule/*", "*/test/integration/*",
 )
+# Formats no Jitsi daemon reads: what their text looks like (an Ansible task's `line: 'VirtualHost "..."'`, a
+# k8s ConfigMap's nginx server block) does not make them prosody or nginx files. Keys and certificates are
+# still found in them by content (a manifest holding a PEM key is a file holding a key).
+_OTHER_FORMATS = (".yml", ".yaml", ".json", ".rb", ".py", ".sh", ".md", ".html", ".xml", ".go", ".java", ".ts")
 # Templates a configuration repository renders at deploy time (Ansible/Salt Jinja, Go and ERB templates,
 # samples): `{{ jitsi_domain }}` where the values go. Judged as they stand they gave parse errors and
 # verdicts on placeholders; an offline audit names them instead (render them, then audit the result).
 # On a live host such a name is audited like any file: a daemon's wildcard include may load it.
 # A `templates/` directory holds them whatever their names: an Ansible role's (the template module's source,
-# `templates/turnserver.conf`), a Helm chart's (`templates/jicofo/configmap.yaml`).
+# `templates/turnserver.conf`), a Helm chart's (`templates/jicofo/configmap.yaml`); an `examples/` one holds
+# samples (a chart's examples/custom-config.js with `…` where the values go).
 TEMPLATES: tuple[str, ...] = ("*.j2", "*.jinja", "*.jinja2", "*.tmpl", "*.tpl", "*.template", "*.erb",
-                              "*.example", "*.sample", "*/templates/*")
+                              "*.example", "*.sample", "*/templates/*", "*/examples/*")
 
 
 def is_template(path: str) -> bool:
@@ -204,6 +211,16 @@ def is_template(path: str) -> bool:
 
 def not_configuration(path: str, offline: bool = False) -> bool:
     return (offline and is_template(path)) or any(fnmatch.fnmatchcase(path, p) for p in NOT_CONFIGURATION)
+
+
+def looks_like_configuration(item: CollectedItem) -> bool:
+    """Whether a file would be Jitsi configuration as it stands, or holds some (a Helm chart's ConfigMap
+    template with a jicofo.conf in it): for naming the templates an offline audit leaves out."""
+    if classify_item(item) is not None:
+        return True
+    if item.kind != "file" or item.content is None or not_configuration(item.key):
+        return False
+    return _role_by_content(item.text()) is not None
 
 
 def classify_item(item: CollectedItem, offline: bool = False) -> tuple[Role, str] | None:
@@ -217,6 +234,8 @@ def classify_item(item: CollectedItem, offline: bool = False) -> tuple[Role, str
     content_role = _role_by_content(item.text())
     if content_role in (Role.PRIVATE_KEY, Role.CERTIFICATE):
         return content_role, "content"
+    if name_role is None and item.key.lower().endswith(_OTHER_FORMATS):
+        return None
     if name_role is Role.CONFIG_JS and content_role is Role.INTERFACE_CONFIG_JS:
         return content_role, "content"
     if name_role is not None:

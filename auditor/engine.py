@@ -11,7 +11,7 @@ from typing import Any
 from auditor.context import AuditContext
 from auditor.criteria import Declaration, Profile, rate
 from auditor.deployment import Deployment, ParseBudget, build_deployment
-from auditor.discovery import Role, classify_item, is_template
+from auditor.discovery import Role, is_template, looks_like_configuration
 from auditor.facts import Facts, View, derive_facts
 from auditor.model import CheckResult, CriterionRating, Finding, Rating, Status
 from auditor.redaction import Redactor, redact_snapshot
@@ -246,7 +246,7 @@ def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
                      "system is not read), no command run")
     if snapshot.facts.get("packages"):
         notes.append(f"package versions from {snapshot.facts['packages']} (what dpkg-query lists on a host)")
-    templates = [i.key for i in snapshot.files() if is_template(i.key) and classify_item(i) is not None]
+    templates = [i.key for i in snapshot.files() if is_template(i.key) and looks_like_configuration(i)]
     if templates:
         shown = ", ".join(templates[:5]) + (f" and {len(templates) - 5} more" if len(templates) > 5 else "")
         notes.append(f"templates not audited (placeholders, not values: render them, then audit the result): {shown}")

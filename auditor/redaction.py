@@ -417,7 +417,10 @@ class Redactor:
         """Register a value found by a parser (a secret in a structure the lexical pass cannot see)."""
         # `{{`, `${{`: where a value ending at the first blank stops in `password={{ vault_pw }}`; noted, every
         # `{{` of the snapshot became a marker (the expression itself is noted whole where it stands)
-        if value and not MARKER_RE.fullmatch(value) and value not in _TEMPLATE_OPENERS:
+        # One or two punctuation characters (`,` `\` `.+` read out of code and regexes: a spec's
+        # /^JICOFO_SECRET=[\w@#]{8,}$/) are no secret to protect, and replaced wherever they stand they broke
+        # every other file of the tree (a comma in each line of a config.js)
+        if value and not MARKER_RE.fullmatch(value) and value not in _TEMPLATE_OPENERS and not _punctuation(value):
             self.verdict(value)
             alias = _YAML_ALIAS_RE.fullmatch(value) if value[0] == "*" else None
             if alias is not None and len(self._aliases) < _MAX_REFERENCES:
@@ -624,6 +627,10 @@ class Redactor:
             text, n = pattern.subn(self._values[value].marker(), text)
             count += n
         return text, count
+
+
+def _punctuation(value: str) -> bool:
+    return len(value) <= 2 and not any(c.isalnum() for c in value)
 
 
 def _text_pos(spans: list[tuple[int, int]], starts: list[int], pos: int) -> int:

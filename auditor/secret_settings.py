@@ -83,7 +83,9 @@ def secret_settings(dep: Deployment) -> list[SecretSetting]:
     for item in dep.snapshot.files():
         if not item.ok or item.redactions == 0:
             continue
-        judged = item.key not in handled and not not_configuration(item.key, offline)
+        # a binary file (an image, an archive) has no settings: markers there are copies
+        binary = b"\0" in (item.content or b"")[:8192]
+        judged = item.key not in handled and not not_configuration(item.key, offline) and not binary
         comments = _LUA_COMMENT_STARTS if item.key.endswith(".lua") else _COMMENT_STARTS
         for lineno, text in enumerate(item.text().splitlines(), start=1):
             if MARKER_PREFIX not in text:

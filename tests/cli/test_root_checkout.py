@@ -315,7 +315,7 @@ def test_an_ansible_roles_commented_examples_and_template_values_are_not_its_sec
                           "    jitsi_turn_secret: \"{{ 'turn' + jitsi_base_secret | hash('sha1') }}\"\n",
         "defaults/main.yml": '# users:\n#  - name: alice\n#    password: "secret-password"\njitsi_jvb_port: 10000\n',
         "LICENSE": "Source code form must require no special password or key for unpacking.\n",
-        "molecule/default/converge.yml": "- hosts: all\n  vars:\n    jitsi_base_secret: my_very_own_secret\n",
+        "group_vars/all.yml": "jitsi_base_secret: my_very_own_secret\n",
     }
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -323,7 +323,7 @@ def test_an_ansible_roles_commented_examples_and_template_values_are_not_its_sec
     _code, target = _audit(root, tmp_path, capsys)
     found = {f["check_id"]: f for f in target["findings"]}
     weak = found["secrets.weak_or_default"]["message"]
-    assert weak.startswith("1 weak or default secret(s): converge.yml: jitsi_base_secret;"), weak
+    assert weak.startswith("1 weak or default secret(s): all.yml: jitsi_base_secret;"), weak
     assert "main.yml: jitsi_turn_secret" in weak.split(";", 1)[1]  # an expression: named, not judged
     assert found["secrets.reuse"]["status"] == "pass", found["secrets.reuse"]["message"]
 
@@ -400,3 +400,47 @@ def test_a_helm_charts_templates_and_ci_are_named_not_judged(tmp_path: Path,
     assert "/templates/jicofo/configmap.yaml" in templates and "/roles/jitsi/templates/turnserver.conf" in templates
     found = {f["check_id"]: f for f in target["findings"]}
     assert found["secrets.weak_or_default"]["status"] != "fail", found["secrets.weak_or_default"]["message"]
+
+
+def test_a_roles_tests_examples_tasks_and_images_are_not_its_configuration(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """juju4's and ralexsander's Ansible roles and krakazyabra's chart as published: a serverspec line
+    (`'component_secret = ',`) gave the secret value `,` and every comma of the tree became a marker,
+    breaking the role's own interface_config.js (exit 3); a task's `line: 'VirtualHost ...'` made tasks/prosody.yml
+    a prosody file (a Lua syntax error, exit 3); an example's `…` a config.js ReferenceError (exit 3)."""
+    root = tmp_path / "ansible-role-jitsi-meet"
+    files = {
+        "spec/jicofo_spec.rb": "describe file('/etc/jitsi/jicofo/config') do\n"
+                               "  its('content') { should match(/^JICOFO_SECRET=[\\w@#]{8,}$/) }\nend\n",
+        "molecule/default/converge.yml": "- hosts: all\n  vars:\n    jitsi_base_secret: my_very_own_secret\n",
+        "test/integration/default/serverspec/prosody_spec.rb": "  'Component \"focus\"' => 'component_secret = ',\n",
+        "files/interface_config.js": "var interfaceConfig = {\n    SHADOW_COLOR: '#ffffff',\n"
+                                     "    TOOLBAR_TIMEOUT: 4000,\n};\n",
+        "tasks/prosody.yml": "- name: guest domain\n  blockinfile:\n    block: |\n"
+                             "      VirtualHost \"guest.{{ jitsi_meet_server_name }}\"\n"
+                             "          authentication = \"anonymous\"\n",
+        "examples/custom-config.js": "config.constraints = { video: { height: { ideal: 480, … } } };\n",
+        "files/watermark.png": "\x89PNG\r\n\x1a\n\x00\x00secret=T\x00",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    code, target = _audit(root, tmp_path, capsys)
+    assert code == 0, target["notes"]
+    roles = {c["key"]: c["role"] for c in target["collected"]}
+    assert roles["/files/interface_config.js"] == "interface_config_js" and roles["/tasks/prosody.yml"] is None
+    found = {f["check_id"]: f for f in target["findings"]}
+    assert found["secrets.weak_or_default"]["status"] == "not_applicable", found["secrets.weak_or_default"]["message"]
+
+
+def test_a_yaml_file_is_no_prosody_or_nginx_file_but_its_key_is_a_key() -> None:
+    from auditor.discovery import Role, discover
+    from auditor.snapshot import CollectedItem, ItemStatus, Snapshot
+
+    key = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
+    snap = Snapshot(target="t", transport="dir")
+    for path, text in (("/tasks/prosody.yml", 'line: |\n  VirtualHost "meet.example.org"\n'),
+                       ("/k8s/web.yaml", "data:\n  site: |\n    server {\n      listen 443 ssl;\n    }\n"),
+                       ("/k8s/tls.yaml", f"stringData:\n  tls.key: |\n{key}")):
+        snap.add(CollectedItem(key=path, kind="file", status=ItemStatus.OK, content=text.encode()))
+    assert [(f.path, f.role) for f in discover(snap)] == [("/k8s/tls.yaml", Role.PRIVATE_KEY)]

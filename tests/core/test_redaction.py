@@ -379,3 +379,15 @@ def test_an_option_in_a_shell_string_has_escaped_quotes_not_a_backslash_value() 
 def test_googles_application_credentials_name_a_key_file_not_a_secret() -> None:
     assert not is_secret_name("GOOGLE_APPLICATION_CREDENTIALS")
     assert is_secret_name("TURN_CREDENTIALS")  # docker-jitsi-meet's TURN shared secret
+
+
+def test_one_or_two_punctuation_characters_are_never_a_secret() -> None:
+    """A serverspec hash line (`'component_secret = ',`) gave the value `,`: every comma of the tree became a
+    marker and a config.js beside it no longer parsed."""
+    r = Redactor()
+    r.scan_text("    'Component \"focus.localhost\"' => 'component_secret = ',\n")
+    assert "," not in r._values
+    assert r.rewrite("var interfaceConfig = { A: 1, B: 2 };\n")[1] == 0
+    r = Redactor()
+    r.scan_text('password = "x1"\n')
+    assert "x1" in r._values  # short, but letters: still a secret (weak)
