@@ -104,6 +104,10 @@ def _checkout(root: Path) -> None:
         "jvb/rootfs/defaults/jvb.conf": JVB_TEMPLATE,
         "prosody/rootfs/defaults/conf.d/jitsi-meet.cfg.lua": PROSODY_TEMPLATE,
     }
+    _write(root, files)
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,12 +177,10 @@ def test_a_repositorys_templates_are_named_not_judged(tmp_path: Path, capsys: py
     """Before, the templates were parsed as prosody and nginx configuration: Lua syntax errors and exit 3
     (incomplete), and verdicts on `{{ tls_protocols }}`."""
     root = tmp_path / "ansible"
-    for rel, text in {"roles/jitsi/templates/prosody.cfg.lua.j2": PROSODY_J2,
-                      "roles/jitsi/templates/jitsi-meet.conf.j2": NGINX_J2,
-                      "roles/jitsi/templates/unrelated.txt.j2": "hello {{ name }}\n",
-                      "roles/jitsi/tasks/main.yml": "- name: install\n  apt: name=jitsi-meet\n"}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    _write(root, {"roles/jitsi/templates/prosody.cfg.lua.j2": PROSODY_J2,
+                  "roles/jitsi/templates/jitsi-meet.conf.j2": NGINX_J2,
+                  "roles/jitsi/templates/unrelated.txt.j2": "hello {{ name }}\n",
+                  "roles/jitsi/tasks/main.yml": "- name: install\n  apt: name=jitsi-meet\n"})
     code, target = _audit(root, tmp_path, capsys)
     assert code == 0
     assert not [c for c in target["collected"] if c["role"]]
@@ -259,9 +261,7 @@ def test_a_checkouts_script_workflows_and_backup_are_not_its_secrets(tmp_path: P
     extra = {"gen-passwords.sh": GEN_PASSWORDS, ".github/workflows/release.yml": WORKFLOW,
              "base/Dockerfile": DOCKERFILE, "rtcstats/mongodb/mongodb.yml": MONGO,
              ".env.bak": ENV.replace("JITSI_IMAGE_VERSION=stable-10655\n", "")}
-    for rel, text in extra.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    _write(root, extra)
     code, target = _audit(root, tmp_path, capsys)
     assert code == 1  # findings, not incomplete
     roles = {c["key"]: c["role"] for c in target["collected"]}
@@ -317,9 +317,7 @@ def test_an_ansible_roles_commented_examples_and_template_values_are_not_its_sec
         "LICENSE": "Source code form must require no special password or key for unpacking.\n",
         "group_vars/all.yml": "jitsi_base_secret: my_very_own_secret\n",
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    _write(root, files)
     _code, target = _audit(root, tmp_path, capsys)
     found = {f["check_id"]: f for f in target["findings"]}
     weak = found["secrets.weak_or_default"]["message"]
@@ -368,9 +366,7 @@ def test_the_images_init_scripts_are_not_the_configuration(tmp_path: Path, capsy
                                                        "    exit 1\nfi\n",
                "jibri/rootfs/etc/s6-overlay/s6-rc.d/jibri/run": "#!/command/execlineb -P\nJIBRI_XMPP_PASSWORD=changeme\n",
                "web/rootfs/etc/services.d/nginx/run": "#!/usr/bin/with-contenv bash\nSECRET=s3cr37\n"}
-    for rel, text in scripts.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    _write(root, scripts)
     _code, target = _audit(root, tmp_path, capsys)
     found = {f["check_id"]: f for f in target["findings"]}
     assert found["secrets.weak_or_default"]["status"] == "pass", found["secrets.weak_or_default"]["message"]
@@ -390,9 +386,7 @@ def test_a_helm_charts_templates_and_ci_are_named_not_judged(tmp_path: Path,
         "roles/jitsi/templates/turnserver.conf": "use-auth-secret\nstatic-auth-secret={{ turn_secret }}\n",
         ".github/workflows/publish.yml": "permissions:\n  id-token: write\n  contents: read\n",
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    _write(root, files)
     code, target = _audit(root, tmp_path, capsys)
     assert code == 0, target["notes"]
     assert not [c for c in target["collected"] if c["role"]]
@@ -422,9 +416,7 @@ def test_a_roles_tests_examples_tasks_and_images_are_not_its_configuration(
         "examples/custom-config.js": "config.constraints = { video: { height: { ideal: 480, … } } };\n",
         "files/watermark.png": "\x89PNG\r\n\x1a\n\x00\x00secret=T\x00",
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    _write(root, files)
     code, target = _audit(root, tmp_path, capsys)
     assert code == 0, target["notes"]
     roles = {c["key"]: c["role"] for c in target["collected"]}
