@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -273,6 +274,7 @@ def stale_render_notes(deployment: Deployment) -> list[str]:
 
     if deployment.snapshot.transport in ("docker", "kubectl"):  # read in the containers, where they render
         return []
+    notes = overlay_notes(deployment)
     images = deployment.derived("docker.images", deployment_images).images
     stale: list[str] = []
     for service, tail in _RENDERED_IN_CONFIG.items():
@@ -282,11 +284,25 @@ def stale_render_notes(deployment: Deployment) -> list[str]:
         stale += [i.key for i in deployment.snapshot.files()
                   if i.ok and i.key.endswith(tail) and not i.key.startswith("/etc/jitsi/")]
     if not stale:
-        return []
+        return notes
     shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
     return [f"the compose project runs images of stable-{ROOTLESS_SINCE} or later, which render their configuration "
             f"inside the containers (/run/<service>/config): {shown} were written by an older image and are judged "
-            "as found; docker://CONTAINER reads what the services load"]
+            "as found; docker://CONTAINER reads what the services load", *notes]
+
+
+def overlay_notes(deployment: Deployment) -> list[str]:
+    """docker-jitsi-meet's override inputs (custom-jicofo.conf ...) with no configuration of theirs in the
+    evidence (rootless images render it inside the container): their settings are not judged."""
+    from auditor.hocon_includes import HOCON_ROLES, OVERLAY_FILES
+
+    alone = [p.path for role in HOCON_ROLES if deployment.first(role) is None
+             for p in deployment.of(role, active_only=False) if posixpath.basename(p.path) in OVERLAY_FILES[role]]
+    if not alone:
+        return []
+    return [f"{', '.join(alone[:5])}: docker-jitsi-meet override(s) of a configuration that is not in the evidence "
+            "(images since stable-11146 render it inside the container): their settings are not judged; "
+            "docker://CONTAINER reads the configuration they are merged into"]
 
 
 def container_notes(snapshot: Snapshot) -> list[str]:

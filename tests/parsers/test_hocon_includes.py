@@ -403,3 +403,17 @@ def test_root_a_nested_include_is_judged(tmp_path: Path, capsys: pytest.CaptureF
     }, capsys)
     tls = found["jicofo.use_tls"]
     assert tls["status"] == "fail" and ("/jicofo/client-tls.conf", 1) in {(e["path"], e["line"]) for e in tls["evidence"]}
+
+
+def test_an_override_alone_is_named_in_the_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its settings are not judged (no configuration to merge them into): the report says so."""
+    root = tmp_path / "cfg"
+    (root / "jicofo").mkdir(parents=True)
+    (root / "jicofo" / "custom-jicofo.conf").write_text("jicofo {\n  xmpp {\n    client {\n      use-tls = false\n"
+                                                         "    }\n  }\n}\n")
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit):
+        main(["--root", str(root), "-q", "-f", "json", "-o", str(out)])
+    capsys.readouterr()
+    notes = json.loads(out.read_text())["targets"][0]["notes"]
+    assert any(n.startswith("/jicofo/custom-jicofo.conf: docker-jitsi-meet override(s)") for n in notes), notes
