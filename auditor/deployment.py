@@ -261,11 +261,16 @@ def _build(snapshot: Snapshot, budget: ParseBudget) -> Deployment:
         results[i] = _parse_budgeted(f, parser, budget)
     for i in sorted(results):  # in path order, as discovered: `first` of a role does not depend on the budget
         dep.parsed.setdefault(files[i].role, []).append(results[i])
+    for f in files:  # before the HOCON files: which images the compose project runs decides which are stale
+        if f.role is Role.DOCKER_COMPOSE:
+            dep.parsed.setdefault(f.role, []).append(
+                ParsedFile(f.role, f.path, f.item.text() if f.item.ok else None, None, None, f.active)
+            )
     _resolve_hocon(dep, budget)
     _parse_nginx(dep, budget)
     _parse_apache(dep)
     _build_prosody(dep)
-    for role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT, Role.DOCKER_COMPOSE):
+    for role in (Role.PRIVATE_KEY, Role.PROSODY_ACCOUNT):
         for f in files:
             if f.role is role:
                 dep.parsed.setdefault(role, []).append(
@@ -298,6 +303,7 @@ def _resolve_hocon(dep: Deployment, budget: ParseBudget) -> None:
     file of the snapshot includes, in path order; included files stay, inactive (their secrets and
     errors still count). A main file whose includes cannot be known is kept unusable, with the reason."""
     hocon = {p.path: p for role in HOCON_ROLES for p in dep.parsed.get(role, [])}
+    rootless = rootless_roles(dep) if hocon else set()
     included: set[str] = set()
     for role in HOCON_ROLES:
         for p in dep.parsed.get(role, []):
@@ -326,10 +332,13 @@ def _resolve_hocon(dep: Deployment, budget: ParseBudget) -> None:
             continue
         name = DAEMON_FILE[role]
         overlays = {p.path for p in files if posixpath.basename(p.path) in OVERLAY_FILES[role]}
-        if not any(p.active and p.path not in included | overlays for p in files):
-            included_here: set[str] = {p.path for p in files if posixpath.basename(p.path) != name}
+        # an older image's render in the CONFIG volume of a rootless image's daemon: not what it loads
+        stale = {p.path for p in files if role in rootless and posixpath.basename(p.path) == name
+                 and not p.path.startswith("/etc/")}
+        if not any(p.active and p.path not in included | overlays | stale for p in files):
+            included_here: set[str] = {p.path for p in files if posixpath.basename(p.path) != name} | stale
         else:
-            included_here = included | overlays
+            included_here = included | overlays | stale
         ranked: list[tuple[int, ParsedFile[Any]]] = []
         for p in files:
             if p.path in included_here:
@@ -342,6 +351,30 @@ def _resolve_hocon(dep: Deployment, budget: ParseBudget) -> None:
     for p in extra.values():
         if p.path not in hocon:
             dep.parsed.setdefault(p.role, []).append(p)
+
+
+# docker-jitsi-meet images since stable-11146 (086d047f, rootless containers) render each service's
+# configuration inside the container (/run/<service>/config): the CONFIG volume keeps the operator's inputs
+# and whatever an older image rendered there.
+ROOTLESS_SINCE = 11146
+_ROOTLESS_IMAGE = {Role.JICOFO_CONF: "jicofo", Role.JVB_CONF: "jvb", Role.JIBRI_CONF: "jibri"}
+
+
+def rootless_roles(dep: Deployment) -> set[Role]:
+    """The HOCON roles whose daemon runs from a rootless image of the deployment's compose project (every
+    image of that service at a known stable-N of 11146 or later); none when read inside the containers."""
+    if dep.snapshot.transport in ("docker", "kubectl"):
+        return set()
+    from auditor.advisories.docker import deployment_images  # it imports this module
+    from auditor.advisories.versions import docker_stable
+
+    images = dep.derived("docker.images", deployment_images).images
+    out = set()
+    for role, image in _ROOTLESS_IMAGE.items():
+        releases = [docker_stable(r.tag or "") for r in images if r.jitsi_image == image]
+        if releases and all(n is not None and n >= ROOTLESS_SINCE for n in releases):
+            out.add(role)
+    return out
 
 
 def _inactive(p: ParsedFile[Any]) -> ParsedFile[Any]:

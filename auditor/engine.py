@@ -11,7 +11,7 @@ from typing import Any
 
 from auditor.context import AuditContext
 from auditor.criteria import Declaration, Profile, rate
-from auditor.deployment import Deployment, ParseBudget, build_deployment
+from auditor.deployment import ROOTLESS_SINCE, Deployment, ParseBudget, build_deployment
 from auditor.discovery import Role, is_template, looks_like_configuration
 from auditor.facts import Facts, View, derive_facts
 from auditor.model import CheckResult, CriterionRating, Finding, Rating, Status
@@ -260,9 +260,9 @@ def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
 
 # What docker-jitsi-meet images before stable-11146 rendered into the CONFIG volume (per service); since
 # 086d047f (rootless containers) they render into /run/<service>/config inside the container instead.
-ROOTLESS_SINCE = 11146
 _RENDERED_IN_CONFIG = {"web": "/web/config.js", "prosody": "/prosody/config/prosody.cfg.lua",
                        "jicofo": "/jicofo/jicofo.conf", "jvb": "/jvb/jvb.conf", "jibri": "/jibri/jibri.conf"}
+_NOT_JUDGED_WHEN_STALE = ("jicofo", "jvb", "jibri")  # auditor.deployment.rootless_roles: the .env model instead
 
 
 def stale_render_notes(deployment: Deployment) -> list[str]:
@@ -276,19 +276,24 @@ def stale_render_notes(deployment: Deployment) -> list[str]:
         return []
     notes = overlay_notes(deployment)
     images = deployment.derived("docker.images", deployment_images).images
-    stale: list[str] = []
+    judged: list[str] = []
+    dropped: list[str] = []
     for service, tail in _RENDERED_IN_CONFIG.items():
         releases = {docker_stable(r.tag or "") for r in images if r.jitsi_image == service}
         if not releases or None in releases or min(r for r in releases if r is not None) < ROOTLESS_SINCE:
             continue
-        stale += [i.key for i in deployment.snapshot.files()
-                  if i.ok and i.key.endswith(tail) and not i.key.startswith("/etc/jitsi/")]
-    if not stale:
-        return notes
-    shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
-    return [f"the compose project runs images of stable-{ROOTLESS_SINCE} or later, which render their configuration "
-            f"inside the containers (/run/<service>/config): {shown} were written by an older image and are judged "
-            "as found; docker://CONTAINER reads what the services load", *notes]
+        found = [i.key for i in deployment.snapshot.files()
+                 if i.ok and i.key.endswith(tail) and not i.key.startswith("/etc/")]
+        (dropped if service in _NOT_JUDGED_WHEN_STALE else judged).extend(found)
+    out = []
+    for stale, how in ((judged, "are judged as found"),
+                       (dropped, "are not judged: the .env's settings are, as the current image renders them")):
+        if stale:
+            shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+            out.append(f"the compose project runs images of stable-{ROOTLESS_SINCE} or later, which render their "
+                       f"configuration inside the containers (/run/<service>/config): {shown} were written by an older "
+                       f"image and {how}; docker://CONTAINER reads what the services load")
+    return out + notes
 
 
 def overlay_notes(deployment: Deployment) -> list[str]:
