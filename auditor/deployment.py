@@ -23,7 +23,6 @@ from auditor.hocon_includes import (
     Resolver,
     include_targets,
     merged_doc,
-    parse_included,
 )
 from auditor.parsers.apache import ApacheConfig, parse_apache
 from auditor.parsers.base import ConfigParseError, Location
@@ -313,18 +312,9 @@ def _resolve_hocon(dep: Deployment, budget: ParseBudget) -> None:
 
     def load(f: DiscoveredFile) -> HoconDoc | str:
         known = hocon.get(f.path) or extra.get(f.path)
-        if known is not None:
-            return known.value.own or known.value if known.value is not None else known.unusable
-        refusal = budget.refusal(f)
-        if refusal is not None:
-            extra[f.path] = ParsedFile(f.role, f.path, None, refusal, None, False, over_budget=True)
-            return refusal
-        got = parse_included(f)
-        if isinstance(got, str):
-            extra[f.path] = ParsedFile(f.role, f.path, None, got, None, False)
-        else:
-            extra[f.path] = ParsedFile(f.role, f.path, got, None, None, False)
-        return got
+        if known is None:  # read only as an include: parsed (through the budget) like the role's files
+            known = extra[f.path] = _parse_budgeted(f, _SINGLE_FILE_PARSERS[f.role], budget)
+        return known.value.own or known.value if known.value is not None else known.unusable
 
     for role in HOCON_ROLES:
         files = dep.parsed.get(role, [])
@@ -357,24 +347,29 @@ def _resolve_hocon(dep: Deployment, budget: ParseBudget) -> None:
 # configuration inside the container (/run/<service>/config): the CONFIG volume keeps the operator's inputs
 # and whatever an older image rendered there.
 ROOTLESS_SINCE = 11146
-_ROOTLESS_IMAGE = {Role.JICOFO_CONF: "jicofo", Role.JVB_CONF: "jvb", Role.JIBRI_CONF: "jibri"}
+# the HOCON daemons' images: an older image's render of their file in CONFIG is not judged (the .env is)
+HOCON_IMAGES = {Role.JICOFO_CONF: "jicofo", Role.JVB_CONF: "jvb", Role.JIBRI_CONF: "jibri"}
+
+
+def rootless_images(dep: Deployment) -> frozenset[str]:
+    """The docker-jitsi-meet images (`web`, `prosody`, `jicofo` ...) that the deployment's compose project
+    runs only at a known stable-N of 11146 or later; none when read inside the containers."""
+    return dep.derived("docker.rootless", _rootless_images)
+
+
+def _rootless_images(dep: Deployment) -> frozenset[str]:
+    if dep.snapshot.transport in ("docker", "kubectl"):
+        return frozenset()
+    from auditor.advisories.docker import image_releases  # it imports this module
+
+    return frozenset(image for image, found in image_releases(dep).items()
+                     if all(n is not None and n >= ROOTLESS_SINCE for n in found))
 
 
 def rootless_roles(dep: Deployment) -> set[Role]:
-    """The HOCON roles whose daemon runs from a rootless image of the deployment's compose project (every
-    image of that service at a known stable-N of 11146 or later); none when read inside the containers."""
-    if dep.snapshot.transport in ("docker", "kubectl"):
-        return set()
-    from auditor.advisories.docker import deployment_images  # it imports this module
-    from auditor.advisories.versions import docker_stable
-
-    images = dep.derived("docker.images", deployment_images).images
-    out = set()
-    for role, image in _ROOTLESS_IMAGE.items():
-        releases = [docker_stable(r.tag or "") for r in images if r.jitsi_image == image]
-        if releases and all(n is not None and n >= ROOTLESS_SINCE for n in releases):
-            out.add(role)
-    return out
+    """The HOCON roles whose daemon runs from a rootless image of the deployment's compose project."""
+    images = rootless_images(dep)
+    return {role for role, image in HOCON_IMAGES.items() if image in images}
 
 
 def _inactive(p: ParsedFile[Any]) -> ParsedFile[Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from auditor.context import AuditContext
 from auditor.criteria import Declaration, Profile, rate
-from auditor.deployment import ROOTLESS_SINCE, Deployment, ParseBudget, build_deployment
+from auditor.deployment import HOCON_IMAGES, ROOTLESS_SINCE, Deployment, ParseBudget, build_deployment, rootless_images
 from auditor.discovery import Role, is_template, looks_like_configuration
 from auditor.facts import Facts, View, derive_facts
 from auditor.model import CheckResult, CriterionRating, Finding, Rating, Status
@@ -262,29 +262,24 @@ def offline_notes(snapshot: Snapshot, deployment: Deployment) -> list[str]:
 # 086d047f (rootless containers) they render into /run/<service>/config inside the container instead.
 _RENDERED_IN_CONFIG = {"web": "/web/config.js", "prosody": "/prosody/config/prosody.cfg.lua",
                        "jicofo": "/jicofo/jicofo.conf", "jvb": "/jvb/jvb.conf", "jibri": "/jibri/jibri.conf"}
-_NOT_JUDGED_WHEN_STALE = ("jicofo", "jvb", "jibri")  # auditor.deployment.rootless_roles: the .env model instead
 
 
 def stale_render_notes(deployment: Deployment) -> list[str]:
     """A docker host whose compose project runs rootless images (stable-11146 or later) but whose CONFIG
     volume still holds what an older image rendered there: those files are judged as found, and may not be
     what the services load."""
-    from auditor.advisories.docker import deployment_images
-    from auditor.advisories.versions import docker_stable
-
     if deployment.snapshot.transport in ("docker", "kubectl"):  # read in the containers, where they render
         return []
     notes = overlay_notes(deployment)
-    images = deployment.derived("docker.images", deployment_images).images
+    rootless = rootless_images(deployment)
     judged: list[str] = []
-    dropped: list[str] = []
+    dropped: list[str] = []  # the HOCON daemons' (auditor.deployment: the .env model instead)
     for service, tail in _RENDERED_IN_CONFIG.items():
-        releases = {docker_stable(r.tag or "") for r in images if r.jitsi_image == service}
-        if not releases or None in releases or min(r for r in releases if r is not None) < ROOTLESS_SINCE:
+        if service not in rootless:
             continue
         found = [i.key for i in deployment.snapshot.files()
                  if i.ok and i.key.endswith(tail) and not i.key.startswith("/etc/")]
-        (dropped if service in _NOT_JUDGED_WHEN_STALE else judged).extend(found)
+        (dropped if service in HOCON_IMAGES.values() else judged).extend(found)
     out = []
     for stale, how in ((judged, "are judged as found"),
                        (dropped, "are not judged: the .env's settings are, as the current image renders them")):

@@ -36,7 +36,7 @@ from typing import Any
 
 from auditor.discovery import DiscoveredFile, Role
 from auditor.parsers.base import ConfigParseError
-from auditor.parsers.hocon import MAX_BYTES, HoconDoc, HoconInclude, parse_hocon
+from auditor.parsers.hocon import MAX_BYTES, HoconDoc, HoconInclude
 from auditor.snapshot import ItemStatus, Snapshot
 
 HOCON_ROLES: tuple[Role, ...] = (Role.JICOFO_CONF, Role.JVB_CONF, Role.JIBRI_CONF)
@@ -319,10 +319,3 @@ def include_targets(snapshot: Snapshot, role: Role, doc: HoconDoc) -> list[str]:
             continue
     return found
 
-
-def parse_included(f: DiscoveredFile) -> HoconDoc | str:
-    """A file read only as an include: parsed like a main file."""
-    try:
-        return parse_hocon(f.item.text(), f.path)
-    except ConfigParseError as exc:
-        return str(exc)

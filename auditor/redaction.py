@@ -67,7 +67,7 @@ _TEMPLATE_EXPRESSION_RE = re.compile(
 # How a template expression starts: never a value by itself (a value ends at the blank after it)
 _TEMPLATE_OPENERS = frozenset({"{{", "{{-", "${{", "{%", "{%-", "<%", "<%=", "<%-", "$("})
 _PLACEHOLDER_RE = re.compile(
-    r"^(?:<.*>|\$\{.*\}|\{\{.*\}\}|%.*%|x{3,}|\*{3,}|todo|tbd|fixme|changeit|replace[-_ ]?me"
+    r"^(?:<.*>|\$\{.*\}|%.*%|x{3,}|\*{3,}|todo|tbd|fixme|changeit|replace[-_ ]?me"
     r"|your[-_ ]?.*|example.*|placeholder.*|insert.*)$",
     re.IGNORECASE,
 )

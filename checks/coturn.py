@@ -280,7 +280,7 @@ def denied_peer_ips(ctx: AuditContext, conf: Conf) -> CheckResult:
                      f"CVE-2026-27624): deny {MAPPED_RANGE}", MAPPED_FIX))
     if gaps:
         if version is None:
-            before = "; ".join(f"before {'.'.join(map(str, fix))} the relay reaches {what}" for what, fix in gaps)
+            before = "; ".join(f"before {_dotted(fix)} the relay reaches {what}" for what, fix in gaps)
             return CheckResult.unclear(f"cannot tell: private IPv4 ranges are denied, but the coturn version is unknown "
                                        f"and {before}", *where)
         return CheckResult.failed(f"coturn {ctx.deployment.packages.get('coturn')} reaches {' and '.join(what for what, _ in gaps)}",
@@ -311,6 +311,10 @@ def _mapped(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv
     return ipaddress.IPv6Network(f"::ffff:{net.network_address}/{96 + net.prefixlen}")
 
 
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
 def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:
     m = re.match(r"(?:\d+:)?(\d+)\.(\d+)\.(\d+)", ctx.deployment.packages.get("coturn", ""))
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
@@ -333,7 +337,7 @@ def _coturn_version(ctx: AuditContext) -> tuple[int, int, int] | None:
 @_turn_check
 def no_loopback_peers(ctx: AuditContext, conf: Conf) -> CheckResult:
     version = _coturn_version(ctx)
-    shown = ".".join(map(str, version)) if version else ""
+    shown = _dotted(version) if version else ""
     allow = _flag(conf, "allow-loopback-peers")
     if allow is not None and (version is None or version >= LOOPBACK_DEFAULT):  # 4.5.0.x: no such option
         return CheckResult.failed("allow-loopback-peers lets the relay reach local services", allow[1])
@@ -393,7 +397,7 @@ def admin_cli(ctx: AuditContext, conf: Conf) -> CheckResult:
     if on is False:
         why = (f"turnserver listens on no TCP port {port} (ss)" if observed
                else "no-cli" if version is None or version < CLI_OFF_BY_DEFAULT
-               else f"coturn {'.'.join(map(str, version))} turns it on only with `cli`")
+               else f"coturn {_dotted(version)} turns it on only with `cli`")
         return CheckResult.passed(f"the admin CLI is off ({why})", *switch)
     password = _first(conf, "cli-password")
     value = (password[0] or "").strip() if password else ""
@@ -406,7 +410,7 @@ def admin_cli(ctx: AuditContext, conf: Conf) -> CheckResult:
         if heard or (version is not None and version < CLI_PASSWORD_REQUIRED and on):
             return CheckResult.failed(f"the admin CLI on {addr} accepts commands without a password (no cli-password)", *where)
         if version is not None:
-            return CheckResult.passed(f"the admin CLI is off: coturn {'.'.join(map(str, version))} turns it off without a cli-password", *where)
+            return CheckResult.passed(f"the admin CLI is off: coturn {_dotted(version)} turns it off without a cli-password", *where)
         return CheckResult.unclear("cannot tell: no cli-password, and the coturn version is unknown: 4.5.1.0+ turns the CLI "
                                    f"off without one, older versions accept commands on {addr} without a password", *where)
     bad: list[str] = []

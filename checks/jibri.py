@@ -8,9 +8,10 @@ from typing import Any
 
 import regex
 
-from auditor.advisories.docker import deployment_images
+from auditor.advisories.docker import image_releases
 from auditor.advisories.versions import docker_stable
 from auditor.context import AuditContext
+from auditor.deployment import ROOTLESS_SINCE
 from auditor.discovery import Role
 from auditor.facts import truthy
 from auditor.model import CheckResult, Evidence, Severity
@@ -60,18 +61,16 @@ def _jibri(ctx: AuditContext) -> Jibri | CheckResult:
 
 # docker-jitsi-meet's jibri.conf template: `JIBRI_RECORDING_DIR | default "/config/recordings"` until the
 # rootless-containers change (086d047f, 2026-06-16; first release stable-11146) made it "/storage/recordings".
-DOCKER_DIR_SINCE = 11146
+DOCKER_DIR_SINCE = ROOTLESS_SINCE
 DOCKER_DIR_OLD, DOCKER_DIR_NEW = "/config/recordings", "/storage/recordings"
 
 
 def _jibri_image_release(ctx: AuditContext) -> int | None:
     """The stable-N release of the jitsi/jibri image: the compose files (jibri.yml) as .env resolves them,
     else JITSI_IMAGE_VERSION (jibri.yml tags the image with it). None when unknown or when they disagree."""
-    images = ctx.deployment.derived("docker.images", deployment_images).images
-    refs = [r for r in images if r.jitsi_image == "jibri"]
-    if refs:
-        numbers = {docker_stable(r.tag or "") for r in refs}
-        return numbers.pop() if len(numbers) == 1 else None
+    numbers = image_releases(ctx.deployment).get("jibri")
+    if numbers:
+        return next(iter(numbers)) if len(numbers) == 1 else None
     tag, _ = ctx.view.env_get("JITSI_IMAGE_VERSION")
     return docker_stable(tag or "")
 

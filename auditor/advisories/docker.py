@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.advisories.data import DOCKER_IMAGES
+from auditor.advisories.versions import docker_stable
 from auditor.deployment import Deployment, ParsedFile
 from auditor.discovery import Role
 from auditor.parsers.base import ConfigParseError
@@ -277,3 +278,17 @@ def _unreadable(dep: Deployment, path: str) -> str:
     if item.status is ItemStatus.PERMISSION_DENIED:
         return "unreadable (permission denied)"
     return f"unreadable ({item.error or item.status.value})"
+
+
+def image_releases(dep: Deployment) -> dict[str, frozenset[int | None]]:
+    """The stable-N release of each docker-jitsi-meet image the compose project runs, by image (`jibri`:
+    {11200}); None for a tag that is no stable release (`unstable`, a digest only, an unresolved one)."""
+    return dep.derived("docker.releases", _image_releases)
+
+
+def _image_releases(dep: Deployment) -> dict[str, frozenset[int | None]]:
+    found: dict[str, set[int | None]] = {}
+    for ref in dep.derived("docker.images", deployment_images).images:
+        if ref.jitsi_image is not None:
+            found.setdefault(ref.jitsi_image, set()).add(docker_stable(ref.tag or ""))
+    return {image: frozenset(releases) for image, releases in found.items()}
