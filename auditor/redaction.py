@@ -417,10 +417,7 @@ class Redactor:
         """Register a value found by a parser (a secret in a structure the lexical pass cannot see)."""
         # `{{`, `${{`: where a value ending at the first blank stops in `password={{ vault_pw }}`; noted, every
         # `{{` of the snapshot became a marker (the expression itself is noted whole where it stands)
-        # One or two punctuation characters (`,` `\` `.+` read out of code and regexes: a spec's
-        # /^JICOFO_SECRET=[\w@#]{8,}$/) are no secret to protect, and replaced wherever they stand they broke
-        # every other file of the tree (a comma in each line of a config.js)
-        if value and not MARKER_RE.fullmatch(value) and value not in _TEMPLATE_OPENERS and not _punctuation(value):
+        if value and not MARKER_RE.fullmatch(value) and value not in _TEMPLATE_OPENERS:
             self.verdict(value)
             alias = _YAML_ALIAS_RE.fullmatch(value) if value[0] == "*" else None
             if alias is not None and len(self._aliases) < _MAX_REFERENCES:
@@ -621,7 +618,7 @@ class Redactor:
             word = r"A-Za-z0-9_\-." if value.isalpha() or value.lower() in KNOWN_DEFAULTS else r"A-Za-z0-9_"
             if len(value) <= 3:  # `secret = x`: not every path segment or file suffix that spells it
                 word += "./-" if word == r"A-Za-z0-9_" else "/"
-            pattern = re.compile(
+            pattern = _punctuation_pattern(value) if _punctuation(value) else re.compile(
                 rf"(?<![{word}])" + re.escape(value) + rf"(?![{word}])(?![\"']?\]?[ \t]*[=:](?!=))"
             )
             text, n = pattern.subn(self._values[value].marker(), text)
@@ -631,6 +628,16 @@ class Redactor:
 
 def _punctuation(value: str) -> bool:
     return len(value) <= 2 and not any(c.isalnum() for c in value)
+
+
+def _punctuation_pattern(value: str) -> re.Pattern[str]:
+    """One or two punctuation characters (a real `password = "!"`, or `,` `\\` `.+` read out of code: a
+    spec's `'component_secret = ',`) are replaced only where they stand as a value: quoted alone, or
+    alone after `=`/`:` to the end of the line. Replaced wherever they stood, every comma of the tree became
+    a marker and a config.js beside the spec no longer parsed."""
+    v = re.escape(value)
+    return re.compile(rf"(?<=\")({v})(?=\")|(?<=')({v})(?=')|(?:(?<=[=:])|(?<=[=:][ \t]))({v})(?=[ \t]*$)",
+                      re.MULTILINE)
 
 
 def _text_pos(spans: list[tuple[int, int]], starts: list[int], pos: int) -> int:

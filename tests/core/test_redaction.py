@@ -381,13 +381,18 @@ def test_googles_application_credentials_name_a_key_file_not_a_secret() -> None:
     assert is_secret_name("TURN_CREDENTIALS")  # docker-jitsi-meet's TURN shared secret
 
 
-def test_one_or_two_punctuation_characters_are_never_a_secret() -> None:
+def test_one_or_two_punctuation_characters_are_replaced_only_where_they_stand_as_a_value() -> None:
     """A serverspec hash line (`'component_secret = ',`) gave the value `,`: every comma of the tree became a
-    marker and a config.js beside it no longer parsed."""
+    marker and a config.js beside it no longer parsed. A real one-character secret is still redacted (and
+    judged): quoted alone, or alone after `=`/`:`."""
     r = Redactor()
     r.scan_text("    'Component \"focus.localhost\"' => 'component_secret = ',\n")
-    assert "," not in r._values
-    assert r.rewrite("var interfaceConfig = { A: 1, B: 2 };\n")[1] == 0
+    assert r.rewrite("var interfaceConfig = { A: 1, B: 'x', };\n")[1] == 0
+    r = Redactor()
+    text = 'external_service_secret = "!"\nstatic-auth-secret=!\nnote = "a!b"\n'
+    r.scan_text(text)
+    out, count = r.rewrite(text)
+    assert count == 2 and '"a!b"' in out and '"!"' not in out and "=!" not in out
     r = Redactor()
     r.scan_text('password = "x1"\n')
-    assert "x1" in r._values  # short, but letters: still a secret (weak)
+    assert "x1" in r._values  # short, but letters: a secret (weak) like any other
